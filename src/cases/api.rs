@@ -1,0 +1,230 @@
+//! What clients send and receive for cases. Never diesel rows: see `model.rs` for those.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::national_id::NationalId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SubjectKind {
+    Child,
+    Youth,
+    Pregnant,
+    Family,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CloseReason {
+    GoalReached,
+    NoNeed,
+    GuardiansEnded,
+    ConsentWithdrawn,
+    ConsentExpired,
+    MovedToIndividualPlan,
+    MovedAway,
+    Other,
+}
+
+pub(crate) fn validate_national_id(value: &str) -> Result<(), ValidationError> {
+    NationalId::parse(value)
+        .map(|_| ())
+        .map_err(|e| ValidationError::new("national_id").with_message(e.to_string().into()))
+}
+
+fn validate_birth_date(value: &NaiveDate) -> Result<(), ValidationError> {
+    if *value > Utc::now().date_naive() {
+        Err(ValidationError::new("birth_date").with_message("cannot be in the future".into()))
+    } else if *value < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid") {
+        Err(ValidationError::new("birth_date").with_message("must be after 1900-01-01".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whom the concern is about.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectInput {
+    pub kind: SubjectKind,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub given_name: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub family_name: String,
+    #[validate(custom(function = "validate_birth_date"))]
+    pub birth_date: Option<NaiveDate>,
+    /// 11 digits: fødselsnummer, D-number, H-number or a synthetic test number. Stored encrypted.
+    #[validate(custom(function = "validate_national_id"))]
+    #[schema(pattern = "^[0-9]{11}$", example = "24917512345")]
+    pub national_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRef {
+    /// The other system's name, e.g. `visma-flyt-skole`.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub system: String,
+    /// The case's id in that system.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub id: String,
+}
+
+/// Open a case at level 0 in one of the caller's services.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCaseRequest {
+    /// The code of one of the caller's services (token claim `services`); the case starts there.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64, example = "barnehage-solstua")]
+    pub service: String,
+    #[validate(nested)]
+    pub subject: SubjectInput,
+    /// The undring or bekymring, in words.
+    #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub concern: String,
+    #[validate(length(max = 20), nested)]
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub external_refs: Vec<ExternalRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectView {
+    pub kind: SubjectKind,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: Option<NaiveDate>,
+    /// In full for the stafettholder; masked to the first six digits for everyone else.
+    pub national_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolderView {
+    pub participant_id: Uuid,
+    pub user_id: String,
+    pub name: String,
+    pub service: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    pub id: Uuid,
+    pub municipality: String,
+    pub subject: SubjectView,
+    pub concern: String,
+    pub status: CaseStatus,
+    #[schema(minimum = 0, maximum = 3)]
+    pub level: i16,
+    /// The stafettholder.
+    pub holder: HolderView,
+    /// The service the case was opened in.
+    pub opened_in_service: String,
+    /// At level 0: the date by which to decide (close, level 1 or 2, or report to child welfare).
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<String>,
+    pub version: i32,
+    pub external_refs: Vec<ExternalRef>,
+}
+
+/// `null` clears a field, a missing key leaves it as it is.
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+// validator unwraps both layers of `Option<Option<T>>` before calling these, hence `&&T`.
+fn validate_optional_national_id(value: &&String) -> Result<(), ValidationError> {
+    validate_national_id(value)
+}
+
+fn validate_optional_birth_date(value: &&NaiveDate) -> Result<(), ValidationError> {
+    validate_birth_date(value)
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectPatch {
+    pub kind: Option<SubjectKind>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub given_name: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub family_name: Option<String>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "validate_optional_birth_date"))]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub birth_date: Option<Option<NaiveDate>>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "validate_optional_national_id"))]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$")]
+    pub national_id: Option<Option<String>>,
+}
+
+/// Change the concern text or the subject (stafettholder, with `If-Match`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub concern: Option<String>,
+    #[validate(nested)]
+    pub subject: Option<SubjectPatch>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseCaseRequest {
+    pub reason: CloseReason,
+    #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderFilter {
+    /// Cases the caller holds.
+    Me,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    pub status: Option<CaseStatus>,
+    #[validate(range(min = 0, max = 3))]
+    #[param(minimum = 0, maximum = 3)]
+    pub level: Option<i16>,
+    /// `me`: only cases the caller holds.
+    pub holder: Option<HolderFilter>,
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,246 @@
+//! Thin handlers: extract -> validate -> access check -> store (one transaction, with its access event) -> respond.
+
+use actix_web::http::header::ETag;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{CaseListQuery, CasePatch, CaseView, CloseCaseRequest, OpenCaseRequest};
+use super::model::{CaseChanges, NewCase};
+use super::{rules, store};
+use crate::access;
+use crate::access_log::{self, Action};
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::national_id::NationalIdKey;
+use crate::pagination::{self, Page};
+
+fn single_view(conn: &mut diesel::PgConnection, caller: &Caller, key: &NationalIdKey, row: super::model::CaseRow) -> Result<CaseView, AppError> {
+    store::views(conn, caller, key, vec![row])?.pop().ok_or_else(AppError::internal)
+}
+
+fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
+    res.insert_header(ETag(etag(view.version))).json(view)
+}
+
+/// Open a case at level 0 in one of the caller's services. The caller becomes its first participant and
+/// stafettholder, and the level-0 decision deadline is set from the municipality's settings.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    request_body = OpenCaseRequest,
+    responses(
+        (status = 201, description = "The new case", body = CaseView,
+            headers(("Location" = String, description = "The case"), ("ETag" = String, description = "Its version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases")]
+pub async fn open_case(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    body: ValidJson<OpenCaseRequest>,
+) -> Result<HttpResponse, AppError> {
+    let req = body.0;
+    rules::may_open_in(&caller, &req.service)?;
+    let key = key.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
+        if crate::services::store::find_active_by_code(conn, &caller.tenant, &req.service)?.is_none() {
+            return Err(AppError::invalid(
+                "service",
+                format!("`{}` is not an active service of municipality {}", req.service, caller.tenant),
+            ));
+        }
+        store::ensure_refs_free(conn, &caller.tenant, &req.external_refs)?;
+        let (enc, hash) = store::seal(&key, req.subject.national_id.as_deref())?;
+        let today = chrono::Utc::now().date_naive();
+        let case = store::insert(
+            conn,
+            store::OpenCase {
+                case: NewCase {
+                    id: Uuid::now_v7(),
+                    municipality: &caller.tenant,
+                    subject_kind: req.subject.kind.into(),
+                    subject_given_name: &req.subject.given_name,
+                    subject_family_name: &req.subject.family_name,
+                    subject_birth_date: req.subject.birth_date,
+                    subject_national_id_enc: enc,
+                    subject_national_id_hash: hash,
+                    concern: &req.concern,
+                    opened_in_service: &req.service,
+                    holder_participant_id: Uuid::now_v7(),
+                    decision_due: Some(rules::level0_decision_due(today, settings.level0_deadline_days)),
+                    opened_by: &caller.user_id,
+                },
+                holder_name: &caller.name,
+                holder_title: None,
+                refs: &req.external_refs,
+            },
+        )?;
+        access_log::record(conn, &caller, &[case.id], Action::Create, "case")?;
+        single_view(conn, &caller, &key, case)
+    })
+    .await?;
+    Ok(case_response(
+        HttpResponse::Created().insert_header(("Location", format!("/api/v1/cases/{}", view.id))).take(),
+        view,
+    ))
+}
+
+/// The cases the caller may read, newest first. Every listed case leaves an access event.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(CaseListQuery),
+    responses((status = 200, description = "A page of cases", body = Page<CaseView>,
+        headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))))
+)]
+#[get("/cases")]
+pub async fn list_cases(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    query: ValidQuery<CaseListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.0;
+    let limit = pagination::effective_limit(q.limit);
+    let after = q.cursor.as_deref().map(pagination::decode_uuid_cursor).transpose()?;
+    let key = key.into_inner();
+    let views = db::transaction(&pool, move |conn| {
+        let rows = store::list(conn, &caller, &q, after, limit + 1)?;
+        let shown: Vec<Uuid> = rows.iter().take(limit as usize).map(|c| c.id).collect();
+        access_log::record(conn, &caller, &shown, Action::List, "case")?;
+        store::views(conn, &caller, &key, rows)
+    })
+    .await?;
+    Ok(pagination::respond(&req, pagination::page(views, limit, |c| c.id)))
+}
+
+/// One case, with its stafettholder and level. The `ETag` is what `If-Match` takes on changes.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses(
+        (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/cases/{id}")]
+pub async fn get_case(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let key = key.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access_log::record(conn, &caller, &[id], Action::Read, "case")?;
+        single_view(conn, &caller, &key, access.case)
+    })
+    .await?;
+    Ok(case_response(HttpResponse::Ok(), view))
+}
+
+/// Change the concern or the subject (stafettholder only; `If-Match` required).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"),
+        ("If-Match" = String, Header, description = "The ETag of your last read")),
+    request_body = CasePatch,
+    responses(
+        (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/cases/{id}")]
+pub async fn patch_case(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<CasePatch>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let patch = body.0;
+    let key = key.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        if_match.check(access.case.version)?;
+        let subject = patch.subject.unwrap_or_default();
+        let sealed = match &subject.national_id {
+            Some(v) => Some(store::seal(&key, v.as_deref())?),
+            None => None,
+        };
+        let changes = CaseChanges {
+            concern: patch.concern.as_deref(),
+            subject_kind: subject.kind.map(Into::into),
+            subject_given_name: subject.given_name.as_deref(),
+            subject_family_name: subject.family_name.as_deref(),
+            subject_birth_date: subject.birth_date,
+            subject_national_id_enc: sealed.as_ref().map(|s| s.0.clone()),
+            subject_national_id_hash: sealed.map(|s| s.1),
+        };
+        let row = store::update(conn, id, &changes)?;
+        access_log::record(conn, &caller, &[id], Action::Update, "case")?;
+        single_view(conn, &caller, &key, row)
+    })
+    .await?;
+    Ok(case_response(HttpResponse::Ok(), view))
+}
+
+/// Close the case with a reason from the fixed list (stafettholder; `If-Match` required).
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"),
+        ("If-Match" = String, Header, description = "The ETag of your last read")),
+    request_body = CloseCaseRequest,
+    responses(
+        (status = 200, description = "The closed case", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[post("/cases/{id}/close")]
+pub async fn close_case(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<CloseCaseRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let req = body.0;
+    let key = key.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        if_match.check(access.case.version)?;
+        let row = store::close(conn, id, req.reason, req.note.as_deref())?;
+        access_log::record(conn, &caller, &[id], Action::Close, "case")?;
+        single_view(conn, &caller, &key, row)
+    })
+    .await?;
+    Ok(case_response(HttpResponse::Ok(), view))
+}

@@ -1,0 +1,16 @@
+//! Cases: open, list, read, change and close. A case is one subject (child, youth, pregnant woman or
+//! family) that a concern is about, with its stafettholder and its level.
+
+pub mod api;
+pub mod handlers;
+pub mod model;
+pub mod rules;
+pub mod store;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_cases)
+        .service(handlers::open_case)
+        .service(handlers::get_case)
+        .service(handlers::patch_case)
+        .service(handlers::close_case);
+}

@@ -1,0 +1,88 @@
+//! The database: the connection pool, migrations, the managed local cluster, and the one helper through
+//! which every handler reaches PostgreSQL (off the async executor, in a transaction).
+
+pub mod embedded;
+pub mod schema;
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use diesel::{Connection, PgConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+pub type Pool = diesel::r2d2::Pool<ConnectionManager<PgConnection>>;
+pub type Conn = PgConnection;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// How long a request waits for a connection before answering 503: long enough to ride out a burst,
+/// short enough that a database that is down never makes a client hang.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug)]
+struct SessionSettings;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // A runaway statement must not hold a connection (and a client) forever.
+        conn.batch_execute("SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET TIME ZONE 'UTC'")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Builds the pool without connecting, so the server can start (and answer 503 on readiness) while the
+/// database is still coming up.
+pub fn build_pool(url: &str, size: u32) -> Pool {
+    diesel::r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        .connection_customizer(Box::new(SessionSettings))
+        .build_unchecked(ConnectionManager::new(with_connect_timeout(url)))
+}
+
+/// libpq waits for an unreachable host for a long time by default; bound it.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&connect_timeout=3")
+    } else {
+        format!("{url}?connect_timeout=3")
+    }
+}
+
+/// Runs `f` in one transaction on a pooled connection, on the blocking thread pool. Every database call
+/// of a handler goes through here, so a handler cannot block the executor or half-write.
+pub async fn transaction<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut pooled = pool.get()?;
+        let conn: &mut PgConnection = &mut pooled;
+        conn.transaction(f)
+    })
+    .await?
+}
+
+/// Applies pending migrations. An advisory lock serialises concurrent migrators (several instances
+/// starting at once, or parallel test processes on one server).
+pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
+    let mut conn = PgConnection::establish(&with_connect_timeout(url))
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    conn.batch_execute("SELECT pg_advisory_lock(7215001)")
+        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+    let result = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|applied| applied.iter().map(|m| m.to_string()).collect())
+        .map_err(|e| format!("migration failed: {e}"));
+    let _ = conn.batch_execute("SELECT pg_advisory_unlock(7215001)");
+    result
+}

@@ -1,0 +1,223 @@
+//! Extractors that turn bad input into precise problems: a JSON body that names the failing field, query
+//! parameters that name the bad one, path ids, `If-Match`. actix's stock extractors answer in plain text
+//! and only say "Json deserialize error"; clients of a service about children deserve better.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{AppError, FieldError, ProblemType};
+
+/// The request body limit, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body that was parsed field by field and then validated.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+/// Turns serde's message into a field path: `missing field `x`` at `subject` becomes `subject.x`.
+fn field_error(path: String, message: String) -> FieldError {
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p).and_then(|rest| rest.split('`').next()));
+    let base = if path == "." { String::new() } else { path };
+    let field = match named {
+        Some(name) if !base.ends_with(name) => {
+            if base.is_empty() {
+                name.to_string()
+            } else {
+                format!("{base}.{name}")
+            }
+        }
+        _ if base.is_empty() => "body".to_string(),
+        _ => base,
+    };
+    FieldError { field, message }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            AppError::malformed(format!("the body is not valid JSON: {inner}"))
+        } else {
+            let fe = field_error(path, inner.to_string());
+            AppError::invalid_fields(vec![fe])
+        }
+    })?;
+    de.end().map_err(|e| AppError::malformed(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Reads the body up to the configured limit, answering 413 as soon as the limit is crossed.
+pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, AppError> {
+    let limit = req.app_data::<web::Data<BodyLimit>>().map(|l| l.0).unwrap_or(1024 * 1024);
+    let too_large = || AppError::new(ProblemType::PayloadTooLarge, format!("the body is larger than {limit} bytes"));
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(too_large());
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(AppError::new(
+                    ProblemType::UnsupportedMediaType,
+                    "send the body with Content-Type: application/json",
+                ));
+            }
+            let body = read_body(&req, &mut payload).await?;
+            let value: T = parse_json(&body)?;
+            value.validate()?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Query parameters, parsed strictly: an unknown or mistyped parameter is a 400 that names it, so a typo
+/// in a filter never silently widens a list.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()))
+    }
+}
+
+fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<ValidQuery<T>, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let fe = field_error(path, e.into_inner().to_string());
+        AppError { kind: ProblemType::MalformedRequest, detail: format!("query parameter {}: {}", fe.field, fe.message), errors: vec![fe], ..AppError::malformed("") }
+    })?;
+    value.validate().map_err(|e| {
+        let mut err = AppError::from(e);
+        err.kind = ProblemType::MalformedRequest;
+        err
+    })?;
+    Ok(ValidQuery(value))
+}
+
+/// Path parameters that do not parse (a malformed UUID) are a 400 naming the parameter.
+pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    let detail = match &err {
+        actix_web::error::PathError::Deserialize(e) => e.to_string(),
+        _ => "invalid path".into(),
+    };
+    let mut e = AppError::malformed(format!("a path parameter is invalid: {detail}"));
+    e.errors = vec![FieldError { field: "path".into(), message: detail }];
+    e.into()
+}
+
+/// The version a client sent in `If-Match`. Changes of versioned resources call `check`: no header is
+/// 428 (a blind overwrite of someone else's change is exactly what this prevents), a stale one is 412.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(Option<i32>);
+
+impl IfMatch {
+    pub fn check(self, current: i32) -> Result<(), AppError> {
+        match self.0 {
+            None => Err(AppError::new(
+                ProblemType::PreconditionRequired,
+                "send If-Match with the ETag from your last read (e.g. If-Match: \"3\"), so a concurrent change is not overwritten",
+            )),
+            Some(v) if v == current => Ok(()),
+            Some(v) => Err(AppError::new(
+                ProblemType::PreconditionFailed,
+                format!("If-Match \"{v}\" is stale: the resource is now at version {current}; read it again"),
+            )),
+        }
+    }
+
+    /// For configuration resources the header is optional: checked when sent.
+    pub fn check_if_present(self, current: i32) -> Result<(), AppError> {
+        match self.0 {
+            None => Ok(()),
+            Some(_) => self.check(current),
+        }
+    }
+}
+
+pub fn etag(version: i32) -> header::EntityTag {
+    header::EntityTag::new_strong(version.to_string())
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match req.headers().get(header::IF_MATCH).map(|v| v.to_str()) {
+            None => Ok(IfMatch(None)),
+            Some(Err(_)) => Err(AppError::malformed("If-Match is not readable")),
+            Some(Ok(v)) => {
+                let v = v.trim();
+                if v == "*" {
+                    // "*" would defeat the lost-update protection, so it counts as no version at all.
+                    Ok(IfMatch(None))
+                } else if v.starts_with("W/") {
+                    // Strong comparison: a weak tag never matches.
+                    Ok(IfMatch(Some(-1)))
+                } else {
+                    v.strip_prefix('"')
+                        .and_then(|s| s.strip_suffix('"'))
+                        .map(|s| IfMatch(Some(s.parse::<i32>().unwrap_or(-1))))
+                        .ok_or_else(|| AppError::malformed("If-Match must be an entity tag like \"3\""))
+                }
+            }
+        };
+        ready(result)
+    }
+}

@@ -1,0 +1,120 @@
+//! Level definitions 0-3. The numbers are the BTI model's; names, descriptions and the municipality's
+//! guidance (the handlingsveileder) are configuration, seeded with the standard Norwegian wording.
+
+pub mod store;
+
+use actix_web::{get, put, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::auth::{Caller, Role};
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{etag, IfMatch, ValidJson};
+use store::LevelRow;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_levels).service(put_level);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelDefinition {
+    #[schema(minimum = 0, maximum = 3)]
+    pub level: i16,
+    pub name: String,
+    pub description: String,
+    /// The municipality's guidance for this level: steps and tools.
+    pub guidance: String,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<LevelRow> for LevelDefinition {
+    fn from(r: LevelRow) -> Self {
+        LevelDefinition {
+            level: r.level,
+            name: r.name,
+            description: r.description,
+            guidance: r.guidance,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelDefinitionInput {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    #[serde(default)]
+    pub description: String,
+    #[validate(length(max = 100000))]
+    #[schema(max_length = 100000)]
+    #[serde(default)]
+    pub guidance: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelList {
+    pub items: Vec<LevelDefinition>,
+}
+
+/// The four levels of the municipality's action path.
+#[utoipa::path(
+    tag = "configuration",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Levels 0-3", body = LevelList))
+)]
+#[get("/levels")]
+pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
+    let rows = db::transaction(&pool, move |conn| {
+        crate::municipality::store::ensure(conn, &caller.tenant)?;
+        store::list(conn, &caller.tenant)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(LevelList { items: rows.into_iter().map(LevelDefinition::from).collect() }))
+}
+
+/// Rename a level or write its guidance (admin).
+#[utoipa::path(
+    tag = "configuration",
+    security(("bearer" = [])),
+    params(("level" = i16, Path, minimum = 0, maximum = 3, description = "0-3"),
+        ("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
+    request_body = LevelDefinitionInput,
+    responses(
+        (status = 200, description = "The level", body = LevelDefinition),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[put("/levels/{level}")]
+pub async fn put_level(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<i16>,
+    if_match: IfMatch,
+    body: ValidJson<LevelDefinitionInput>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let level = path.into_inner();
+    if !(0..=3).contains(&level) {
+        return Err(AppError::not_found("level (levels are 0-3)"));
+    }
+    let input = body.0;
+    let row = db::transaction(&pool, move |conn| {
+        crate::municipality::store::ensure(conn, &caller.tenant)?;
+        let current = store::find_locked(conn, &caller.tenant, level)?;
+        if_match.check_if_present(current.version)?;
+        store::update(conn, &caller.tenant, level, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ETag(etag(row.version))).json(LevelDefinition::from(row)))
+}

@@ -1,0 +1,121 @@
+//! Stafettlogg: an open HTTP API for the BTI stafettlogg.
+//!
+//! `app` builds the actix application from its parts; `serve` runs it. Where things live:
+//! - who may read or write a case: `access`
+//! - the access log (rule 9): `access_log`
+//! - errors as problem+json: `error`; input extractors that name the bad field: `extract`
+//! - one folder per resource: `cases`, `municipality`, `services`, `levels`, ...
+
+pub mod access;
+pub mod access_log;
+pub mod auth;
+pub mod cases;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod levels;
+pub mod me;
+pub mod municipality;
+pub mod national_id;
+pub mod openapi;
+pub mod pagination;
+pub mod participants;
+pub mod request_id;
+pub mod services;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpRequest, HttpServer};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtSettings;
+use crate::error::{AppError, ProblemType};
+use crate::extract::BodyLimit;
+use crate::national_id::NationalIdKey;
+use crate::openapi::RouteTable;
+
+/// Everything a running server needs besides its listener.
+#[derive(Clone)]
+pub struct AppContext {
+    pub pool: db::Pool,
+    pub jwt: JwtSettings,
+    pub national_id_key: NationalIdKey,
+    pub body_limit: usize,
+}
+
+/// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
+fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(health::configure).service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(me::configure)
+            .configure(municipality::configure)
+            .configure(services::configure)
+            .configure(levels::configure)
+            .configure(cases::configure),
+    );
+}
+
+/// The OpenAPI document, generated from the routes and types.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi()).configure(routes).split_for_parts();
+    openapi::add_standard_responses(&mut api);
+    api
+}
+
+/// The spec as the committed file holds it: pretty JSON with a trailing newline.
+pub fn api_doc_json() -> String {
+    let mut s = api_doc().to_pretty_json().expect("spec serializes");
+    s.push('\n');
+    s
+}
+
+/// Unknown path: 404. Known path, wrong method: 405 with `Allow`.
+async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, AppError> {
+    match table.allowed(req.path()) {
+        Some(methods) => {
+            let allow = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            let mut e = AppError::new(
+                ProblemType::MethodNotAllowed,
+                format!("{} is not allowed on {}; use {allow}", req.method(), req.path()),
+            );
+            e.allow = Some(allow);
+            Err(e)
+        }
+        None => Err(AppError::new(ProblemType::NotFound, format!("there is nothing at {}", req.path()))),
+    }
+}
+
+/// Starts the HTTP server on `listener` and returns it running (await it to wait for shutdown).
+pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_web::dev::Server> {
+    let spec = Arc::new(api_doc());
+    let table = web::Data::new(RouteTable::from_spec(&spec));
+    let server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .app_data(web::Data::new(ctx.pool.clone()))
+            .app_data(web::Data::new(ctx.jwt.clone()))
+            .app_data(web::Data::new(ctx.national_id_key.clone()))
+            .app_data(web::Data::new(BodyLimit(ctx.body_limit)))
+            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .app_data(table.clone())
+            .wrap(from_fn(request_id::middleware))
+            .wrap(Logger::new("%a \"%r\" %s %b %{x-request-id}o %Dms").custom_request_replace("r", |req| {
+                // The path only: query strings may carry references from other systems.
+                format!("{} {}", req.method(), req.path())
+            }))
+            .into_utoipa_app()
+            .configure(routes)
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*spec).clone()))
+            .default_service(web::to(fallback))
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,38 @@
+//! The caller as the service sees them.
+
+use actix_web::{get, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Caller, Role};
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(me);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: String,
+    pub name: String,
+    #[schema(example = "3805")]
+    pub tenant: String,
+    pub roles: Vec<Role>,
+    pub services: Vec<String>,
+    /// The national identity number from the login, masked.
+    pub pid: Option<String>,
+}
+
+/// Who the token says you are.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, description = "The caller", body = Me)))]
+#[get("/me")]
+pub async fn me(caller: Caller) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(Me {
+        user_id: caller.user_id,
+        name: caller.name,
+        tenant: caller.tenant,
+        roles: caller.roles,
+        services: caller.services,
+        pid: caller.pid.as_deref().map(crate::national_id::mask),
+    }))
+}

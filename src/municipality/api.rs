@@ -1,0 +1,56 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::store::MunicipalityRow;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Municipality {
+    /// The 4-digit kommunenummer.
+    #[schema(example = "3805", pattern = "^[0-9]{4}$")]
+    pub number: String,
+    pub name: String,
+    /// The age from which a youth consents alone.
+    #[schema(minimum = 15, maximum = 16)]
+    pub self_consent_age: i16,
+    /// Days from opening a case at level 0 to the decision on it.
+    #[schema(minimum = 1, maximum = 365)]
+    pub level0_deadline_days: i32,
+    /// How long a consent is valid when it names no end date.
+    #[schema(minimum = 1, maximum = 120)]
+    pub consent_validity_months: i32,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<MunicipalityRow> for Municipality {
+    fn from(r: MunicipalityRow) -> Self {
+        Municipality {
+            number: r.number,
+            name: r.name,
+            self_consent_age: r.self_consent_age,
+            level0_deadline_days: r.level0_deadline_days,
+            consent_validity_months: r.consent_validity_months,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityPatch {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[validate(range(min = 15, max = 16))]
+    #[schema(minimum = 15, maximum = 16)]
+    pub self_consent_age: Option<i16>,
+    #[validate(range(min = 1, max = 365))]
+    #[schema(minimum = 1, maximum = 365)]
+    pub level0_deadline_days: Option<i32>,
+    #[validate(range(min = 1, max = 120))]
+    #[schema(minimum = 1, maximum = 120)]
+    pub consent_validity_months: Option<i32>,
+}

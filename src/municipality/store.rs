@@ -1,0 +1,71 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::api::MunicipalityPatch;
+use crate::db::schema::municipalities;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = municipalities)]
+pub struct MunicipalityRow {
+    pub number: String,
+    pub name: String,
+    pub self_consent_age: i16,
+    pub level0_deadline_days: i32,
+    pub consent_validity_months: i32,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = municipalities)]
+struct MunicipalityChanges<'a> {
+    name: Option<&'a str>,
+    self_consent_age: Option<i16>,
+    level0_deadline_days: Option<i32>,
+    consent_validity_months: Option<i32>,
+}
+
+/// Creates the municipality with default settings and the standard levels the first time it is seen.
+/// Safe under concurrency: the inserts do nothing when another request got there first.
+pub fn ensure(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
+    let inserted = diesel::insert_into(municipalities::table)
+        .values((municipalities::number.eq(number), municipalities::name.eq(format!("Kommune {number}"))))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if inserted > 0 {
+        crate::levels::store::seed_defaults(conn, number)?;
+    }
+    Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).first(conn)?)
+}
+
+pub fn ensure_locked(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
+    ensure(conn, number)?;
+    Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).for_update().first(conn)?)
+}
+
+pub fn update(conn: &mut PgConnection, number: &str, patch: &MunicipalityPatch) -> Result<MunicipalityRow, AppError> {
+    let changes = MunicipalityChanges {
+        name: patch.name.as_deref(),
+        self_consent_age: patch.self_consent_age,
+        level0_deadline_days: patch.level0_deadline_days,
+        consent_validity_months: patch.consent_validity_months,
+    };
+    let has_changes = changes.name.is_some()
+        || changes.self_consent_age.is_some()
+        || changes.level0_deadline_days.is_some()
+        || changes.consent_validity_months.is_some();
+    if !has_changes {
+        return Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).first(conn)?);
+    }
+    Ok(diesel::update(municipalities::table.find(number))
+        .set((&changes, municipalities::version.eq(municipalities::version + 1)))
+        .returning(MunicipalityRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The settings a rule needs, for a municipality known to exist.
+pub fn get(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
+    ensure(conn, number)
+}

@@ -1,0 +1,158 @@
+//! The contract. Paths and schemas are collected from the routes as they are mounted (utoipa-actix-web),
+//! so no route exists outside the spec; this module adds what every operation shares: the security scheme,
+//! the problem responses, and the route table that answers 405 for a known path with the wrong method.
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Response};
+use utoipa::{Modify, OpenApi, ToResponse};
+
+use crate::error::{FieldError, Problem, ProblemType};
+
+macro_rules! problem_response {
+    ($name:ident, $desc:literal) => {
+        #[derive(ToResponse)]
+        #[response(description = $desc, content_type = "application/problem+json")]
+        #[allow(dead_code)]
+        pub struct $name(Problem);
+    };
+}
+
+problem_response!(MalformedRequest, "Malformed request: bad JSON, or a bad path or query parameter (named in `errors`)");
+problem_response!(Unauthorized, "Missing, invalid or expired bearer token");
+problem_response!(Forbidden, "A known caller acting outside their role");
+problem_response!(NotFound, "No such resource, or one the caller may not see");
+problem_response!(Conflict, "The request conflicts with the current state (the detail names the rule)");
+problem_response!(PreconditionFailed, "If-Match does not match the current version");
+problem_response!(PayloadTooLarge, "The body is larger than the configured limit (BODY_LIMIT_BYTES, default 1 MiB)");
+problem_response!(UnsupportedMediaType, "The body is not application/json");
+problem_response!(Validation, "Validation failed; `errors` names each field and what is wrong");
+problem_response!(PreconditionRequired, "If-Match is required for this change");
+problem_response!(Internal, "An unexpected error; logged with the request id");
+problem_response!(Unavailable, "The database is unreachable; answered fast, never a hang");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Stafettlogg API",
+        description = "Open API for the BTI stafettlogg: who holds the relay, which level a case is at, what \
+measures were agreed and how they went, shared only with the services the family consented to.\n\n\
+Errors are RFC 9457 `application/problem+json`; the `type` URIs are listed in the `ProblemType` schema. \
+Every response carries `X-Request-Id`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(
+        schemas(Problem, ProblemType, FieldError),
+        responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+            PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal, Unavailable)
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "cases", description = "Cases: open, list, read, change, close"),
+        (name = "configuration", description = "The municipality's settings, services and level definitions"),
+        (name = "me", description = "The caller"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT with claims sub, name, tenant, roles, services, pid. Development tokens: `stafettlogg token`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn reference(name: &str) -> RefOr<Response> {
+    RefOr::Ref(utoipa::openapi::Ref::from_response_name(name))
+}
+
+/// Adds the problem responses every operation shares, so each documents all its failure modes without
+/// repeating them in every `#[utoipa::path]`.
+pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        let is_api = path.starts_with("/api/");
+        let has_path_params = path.contains('{');
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let has_body = op.request_body.is_some();
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query));
+            let responses = &mut op.responses.responses;
+            let mut add = |code: &str, name: &str| {
+                responses.entry(code.to_string()).or_insert_with(|| reference(name));
+            };
+            if has_body || has_query || has_path_params {
+                add("400", "MalformedRequest");
+            }
+            if is_api {
+                add("401", "Unauthorized");
+            }
+            if has_path_params {
+                add("404", "NotFound");
+            }
+            if has_body {
+                add("413", "PayloadTooLarge");
+                add("415", "UnsupportedMediaType");
+                add("422", "Validation");
+            }
+            add("500", "Internal");
+            if is_api || path == "/health/ready" {
+                add("503", "Unavailable");
+            }
+        }
+    }
+}
+
+/// The known paths and their methods, for answering 405 (with `Allow`) instead of 404 when only the
+/// method is wrong.
+pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
+
+impl RouteTable {
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(api).expect("spec serializes");
+        let mut table = Vec::new();
+        if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
+            for (path, item) in paths {
+                let methods: Vec<Method> = item
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys())
+                    .filter_map(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+                    .collect();
+                table.push((ResourceDef::new(path.as_str()), methods));
+            }
+        }
+        RouteTable(table)
+    }
+
+    /// The methods a path takes, when the path is known at all.
+    pub fn allowed(&self, path: &str) -> Option<&[Method]> {
+        self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
+    }
+}

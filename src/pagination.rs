@@ -1,0 +1,75 @@
+//! Keyset pagination: `?limit=&cursor=`, `{items, next_cursor}` and a `Link: rel="next"` header.
+//! Cursors are opaque to clients (base64url of the last key), so the key can change without breaking them.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::AppError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+const ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub fn encode_cursor(key: &str) -> String {
+    ENGINE.encode(key)
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<String, AppError> {
+    ENGINE
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            let mut e = AppError::malformed("query parameter cursor: not a cursor this service issued");
+            e.errors = vec![crate::error::FieldError { field: "cursor".into(), message: "not a cursor this service issued".into() }];
+            e
+        })
+}
+
+pub fn decode_uuid_cursor(cursor: &str) -> Result<uuid::Uuid, AppError> {
+    decode_cursor(cursor)?
+        .parse()
+        .map_err(|_| AppError::malformed("query parameter cursor: not a cursor this service issued"))
+}
+
+/// Fetch `limit + 1` rows; the extra row only tells whether there is a next page.
+pub fn page<T: ToSchema + Serialize, K: ToString>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> K,
+) -> Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r).to_string())) } else { None };
+    Page { items: rows, next_cursor }
+}
+
+/// The page as JSON with a `Link` header to the next one, keeping the caller's other query parameters.
+pub fn respond<T: ToSchema + Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(next) = &page.next_cursor {
+        let mut params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "cursor")
+            .collect();
+        params.push(("cursor".into(), next.clone()));
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        res.insert_header((header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query)));
+    }
+    res.json(page)
+}
+
+pub fn effective_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(DEFAULT_LIMIT)
+}

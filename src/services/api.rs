@@ -1,0 +1,126 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::store::ServiceRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString, strum::IntoStaticStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ServiceKind {
+    Helsestasjon,
+    Barnehage,
+    Skole,
+    Skolehelsetjeneste,
+    Ppt,
+    Barnevern,
+    Bup,
+    Fastlege,
+    Nav,
+    Familiesenter,
+    PsykiskHelseRus,
+    KoordinerendeEnhet,
+    Other,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Service {
+    pub id: Uuid,
+    #[schema(example = "barnehage-solstua")]
+    pub code: String,
+    pub name: String,
+    pub kind: ServiceKind,
+    pub org_number: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ServiceRow> for Service {
+    fn from(r: ServiceRow) -> Self {
+        Service {
+            id: r.id,
+            kind: r.kind.parse().unwrap_or(ServiceKind::Other),
+            code: r.code,
+            name: r.name,
+            org_number: r.org_number,
+            active: r.active,
+            version: r.version,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub const CODE_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
+fn code_regex() -> &'static regex_lite::Regex {
+    static RE: std::sync::OnceLock<regex_lite::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex_lite::Regex::new(CODE_PATTERN).expect("valid"))
+}
+
+fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
+    if code_regex().is_match(code) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("regex")
+            .with_message("lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 64".into()))
+    }
+}
+
+fn validate_org_number(org: &str) -> Result<(), validator::ValidationError> {
+    if org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("regex").with_message("an organisation number has 9 digits".into()))
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewServiceRequest {
+    #[validate(custom(function = "validate_code"))]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$", example = "barnehage-solstua")]
+    pub code: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    pub kind: ServiceKind,
+    #[validate(custom(function = "validate_org_number"))]
+    #[schema(pattern = "^[0-9]{9}$")]
+    pub org_number: Option<String>,
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    pub kind: Option<ServiceKind>,
+    #[validate(custom(function = "validate_org_number"))]
+    #[schema(pattern = "^[0-9]{9}$")]
+    pub org_number: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ServiceListQuery {
+    /// Only active (true) or inactive (false) services.
+    pub active: Option<bool>,
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,114 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{NewServiceRequest, ServicePatch};
+use crate::db::schema::services;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: Uuid,
+    pub municipality: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub org_number: Option<String>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = services)]
+struct ServiceChanges<'a> {
+    name: Option<&'a str>,
+    kind: Option<&'static str>,
+    org_number: Option<&'a str>,
+    active: Option<bool>,
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    municipality: &str,
+    active: Option<bool>,
+    after_code: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ServiceRow>, AppError> {
+    let mut q = services::table
+        .filter(services::municipality.eq(municipality))
+        .select(ServiceRow::as_select())
+        .order(services::code.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(active) = active {
+        q = q.filter(services::active.eq(active));
+    }
+    if let Some(after) = after_code {
+        q = q.filter(services::code.gt(after));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn insert(conn: &mut PgConnection, municipality: &str, s: &NewServiceRequest) -> Result<ServiceRow, AppError> {
+    let exists: i64 = services::table
+        .filter(services::municipality.eq(municipality))
+        .filter(services::code.eq(&s.code))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Err(AppError::conflict(format!("a service with code `{}` already exists", s.code)));
+    }
+    Ok(diesel::insert_into(services::table)
+        .values((
+            services::id.eq(Uuid::now_v7()),
+            services::municipality.eq(municipality),
+            services::code.eq(&s.code),
+            services::name.eq(&s.name),
+            services::kind.eq(<&'static str>::from(s.kind)),
+            services::org_number.eq(&s.org_number),
+            services::active.eq(s.active),
+        ))
+        .returning(ServiceRow::as_returning())
+        .get_result(conn)?)
+}
+
+pub fn find_locked(conn: &mut PgConnection, municipality: &str, id: Uuid) -> Result<ServiceRow, AppError> {
+    services::table
+        .filter(services::id.eq(id))
+        .filter(services::municipality.eq(municipality))
+        .select(ServiceRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("service"))
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<ServiceRow, AppError> {
+    let changes = ServiceChanges {
+        name: p.name.as_deref(),
+        kind: p.kind.map(<&'static str>::from),
+        org_number: p.org_number.as_deref(),
+        active: p.active,
+    };
+    if changes.name.is_none() && changes.kind.is_none() && changes.org_number.is_none() && changes.active.is_none() {
+        return Ok(services::table.find(id).select(ServiceRow::as_select()).first(conn)?);
+    }
+    Ok(diesel::update(services::table.find(id))
+        .set((&changes, services::version.eq(services::version + 1)))
+        .returning(ServiceRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// The active service with this code in the municipality, if any.
+pub fn find_active_by_code(conn: &mut PgConnection, municipality: &str, code: &str) -> Result<Option<ServiceRow>, AppError> {
+    Ok(services::table
+        .filter(services::municipality.eq(municipality))
+        .filter(services::code.eq(code))
+        .filter(services::active.eq(true))
+        .select(ServiceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
