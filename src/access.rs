@@ -24,7 +24,9 @@ pub struct CaseAccess {
 
 impl CaseAccess {
     pub fn is_holder(&self) -> bool {
-        self.me.as_ref().is_some_and(|p| p.id == self.case.holder_participant_id)
+        self.me
+            .as_ref()
+            .is_some_and(|p| p.id == self.case.holder_participant_id)
     }
 
     /// Writes reserved for the stafettholder (rule 6: one actor coordinates and documents).
@@ -32,7 +34,9 @@ impl CaseAccess {
         if self.is_holder() {
             Ok(())
         } else {
-            Err(AppError::forbidden("only the case's stafettholder may do this"))
+            Err(AppError::forbidden(
+                "only the case's stafettholder may do this",
+            ))
         }
     }
 
@@ -41,7 +45,9 @@ impl CaseAccess {
         if self.case.status == "open" {
             Ok(())
         } else {
-            Err(AppError::conflict("the case is closed and can no longer be changed"))
+            Err(AppError::conflict(
+                "the case is closed and can no longer be changed",
+            ))
         }
     }
 }
@@ -54,19 +60,30 @@ pub fn may_read(caller: &Caller, case: &CaseRow, me: Option<&ParticipantRow>) ->
         return false;
     }
     match me {
-        Some(p) => p.active && p.kind == "professional" && caller.has_role(crate::auth::Role::Professional),
+        Some(p) => {
+            p.active && p.kind == "professional" && caller.has_role(crate::auth::Role::Professional)
+        }
         None => false,
     }
 }
 
-fn load(conn: &mut PgConnection, caller: &Caller, case_id: Uuid, lock: bool) -> Result<CaseAccess, AppError> {
+fn load(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+    lock: bool,
+) -> Result<CaseAccess, AppError> {
     let query = cases::table
         .filter(cases::id.eq(case_id))
         .filter(cases::municipality.eq(&caller.tenant))
         .select(CaseRow::as_select());
-    let case = if lock { query.for_update().first(conn) } else { query.first(conn) }
-        .optional()?
-        .ok_or_else(|| AppError::not_found("case"))?;
+    let case = if lock {
+        query.for_update().first(conn)
+    } else {
+        query.first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| AppError::not_found("case"))?;
     let me = case_participants::table
         .filter(case_participants::case_id.eq(case_id))
         .filter(case_participants::kind.eq("professional"))
@@ -83,14 +100,22 @@ fn load(conn: &mut PgConnection, caller: &Caller, case_id: Uuid, lock: bool) -> 
 }
 
 /// The case, if the caller may read it; 404 otherwise.
-pub fn case_for_read(conn: &mut PgConnection, caller: &Caller, case_id: Uuid) -> Result<CaseAccess, AppError> {
+pub fn case_for_read(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+) -> Result<CaseAccess, AppError> {
     load(conn, caller, case_id, false)
 }
 
 /// The case locked for the rest of the transaction (`SELECT ... FOR UPDATE`), so concurrent changes of one
 /// case queue up instead of overwriting each other. Write rules (holder, open) are checked by the caller
 /// through `CaseAccess`, because they differ per action.
-pub fn case_for_write(conn: &mut PgConnection, caller: &Caller, case_id: Uuid) -> Result<CaseAccess, AppError> {
+pub fn case_for_write(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+) -> Result<CaseAccess, AppError> {
     load(conn, caller, case_id, true)
 }
 

@@ -58,6 +58,8 @@ pub fn record(
             request_id: &caller.request_id,
         })
         .collect();
-    diesel::insert_into(access_events::table).values(&rows).execute(conn)?;
+    diesel::insert_into(access_events::table)
+        .values(&rows)
+        .execute(conn)?;
     Ok(())
 }

@@ -36,7 +36,10 @@ impl std::fmt::Debug for Config {
     // Secrets stay out of debug output.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database", &matches!(self.database, DatabaseSource::Embedded))
+            .field(
+                "database",
+                &matches!(self.database, DatabaseSource::Embedded),
+            )
             .field("data_dir", &self.data_dir)
             .field("bind_addr", &self.bind_addr)
             .field("pool_size", &self.pool_size)
@@ -50,7 +53,10 @@ pub const DEV_ISSUER: &str = "stafettlogg-dev";
 pub const DEV_AUDIENCE: &str = "stafettlogg";
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn parse_var<T: std::str::FromStr>(name: &str, default: T, what: &str) -> Result<T, ConfigError> {
@@ -71,27 +77,42 @@ impl Config {
         };
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
         let data_dir = absolute(&data_dir)?;
-        let bind_addr = parse_var("BIND_ADDR", DEFAULT_BIND.parse().expect("valid"), "a socket address like 127.0.0.1:8080")?;
+        let bind_addr = parse_var(
+            "BIND_ADDR",
+            DEFAULT_BIND.parse().expect("valid"),
+            "a socket address like 127.0.0.1:8080",
+        )?;
         let pool_size: u32 = parse_var("DATABASE_POOL_SIZE", 8, "a number of connections")?;
         if !(1..=100).contains(&pool_size) {
-            return Err(ConfigError("DATABASE_POOL_SIZE must be between 1 and 100".into()));
+            return Err(ConfigError(
+                "DATABASE_POOL_SIZE must be between 1 and 100".into(),
+            ));
         }
         let body_limit: usize = parse_var("BODY_LIMIT_BYTES", 1024 * 1024, "a number of bytes")?;
         if !(1024..=1024 * 1024 * 1024).contains(&body_limit) {
-            return Err(ConfigError("BODY_LIMIT_BYTES must be between 1024 and 1073741824".into()));
+            return Err(ConfigError(
+                "BODY_LIMIT_BYTES must be between 1024 and 1073741824".into(),
+            ));
         }
         let embedded = matches!(database, DatabaseSource::Embedded);
 
         let hs256_secret = match var("JWT_HS256_SECRET") {
             Some(s) if s.len() < 32 => {
-                return Err(ConfigError("JWT_HS256_SECRET must be at least 32 characters".into()))
+                return Err(ConfigError(
+                    "JWT_HS256_SECRET must be at least 32 characters".into(),
+                ))
             }
             Some(s) => Some(s.into_bytes()),
             None if embedded => Some(generated_secret(&data_dir, "jwt-dev-secret", 48)?),
             None => None,
         };
         let public_key_files: Vec<PathBuf> = var("JWT_PUBLIC_KEYS")
-            .map(|v| v.split(',').map(|p| PathBuf::from(p.trim())).filter(|p| !p.as_os_str().is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|p| PathBuf::from(p.trim()))
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         if hs256_secret.is_none() && public_key_files.is_empty() {
             return Err(ConfigError(
@@ -111,7 +132,8 @@ impl Config {
                 ))
             }
         };
-        let jwt = JwtSettings::new(hs256_secret, &public_key_files, issuer, audience).map_err(ConfigError)?;
+        let jwt = JwtSettings::new(hs256_secret, &public_key_files, issuer, audience)
+            .map_err(ConfigError)?;
 
         let national_id_key = match var("NATIONAL_ID_KEY") {
             Some(b64) => {
@@ -155,12 +177,19 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> Result<Vec<u8>, 
     let path = data_dir.join(file);
     let engine = base64::engine::general_purpose::STANDARD;
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return engine
-            .decode(text.trim())
-            .map_err(|_| ConfigError(format!("{} is not base64; delete it to generate a new one", path.display())));
+        return engine.decode(text.trim()).map_err(|_| {
+            ConfigError(format!(
+                "{} is not base64; delete it to generate a new one",
+                path.display()
+            ))
+        });
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| ConfigError(format!("cannot create DATA_DIR {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!(
+            "cannot create DATA_DIR {}: {e}",
+            data_dir.display()
+        ))
+    })?;
     let mut bytes = vec![0u8; len];
     rand::fill(&mut bytes[..]);
     let mut f = std::fs::OpenOptions::new()
@@ -169,6 +198,7 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> Result<Vec<u8>, 
         .mode(0o600)
         .open(&path)
         .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-    writeln!(f, "{}", engine.encode(&bytes)).map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    writeln!(f, "{}", engine.encode(&bytes))
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
     Ok(bytes)
 }

@@ -116,7 +116,13 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
-        AppError { kind, detail: detail.into(), errors: vec![], conflicting_id: None, allow: None }
+        AppError {
+            kind,
+            detail: detail.into(),
+            errors: vec![],
+            conflicting_id: None,
+            allow: None,
+        }
     }
     pub fn malformed(detail: impl Into<String>) -> Self {
         Self::new(ProblemType::MalformedRequest, detail)
@@ -128,27 +134,42 @@ impl AppError {
         Self::new(ProblemType::Forbidden, detail)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(ProblemType::NotFound, format!("no {what} with that id is visible to you"))
+        Self::new(
+            ProblemType::NotFound,
+            format!("no {what} with that id is visible to you"),
+        )
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(ProblemType::Conflict, detail)
     }
     pub fn internal() -> Self {
-        Self::new(ProblemType::Internal, "an unexpected error happened; it has been logged with the request id")
+        Self::new(
+            ProblemType::Internal,
+            "an unexpected error happened; it has been logged with the request id",
+        )
     }
     pub fn unavailable() -> Self {
-        Self::new(ProblemType::Unavailable, "the database is not reachable right now; try again shortly")
+        Self::new(
+            ProblemType::Unavailable,
+            "the database is not reachable right now; try again shortly",
+        )
     }
     /// A 422 naming one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::invalid_fields(vec![FieldError { field: field.into(), message: message.into() }])
+        Self::invalid_fields(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
     pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("{}: {}", one.field, one.message),
             many => format!("{} fields are invalid", many.len()),
         };
-        AppError { errors, ..Self::new(ProblemType::Validation, detail) }
+        AppError {
+            errors,
+            ..Self::new(ProblemType::Validation, detail)
+        }
     }
     pub fn with_conflicting_id(mut self, id: uuid::Uuid) -> Self {
         self.conflicting_id = Some(id);
@@ -192,13 +213,18 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::not_found("resource"),
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => AppError::unavailable(),
-            E::DatabaseError(K::SerializationFailure, _) => {
-                AppError::conflict("a concurrent change got there first; read the resource again and retry")
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
+                AppError::unavailable()
             }
+            E::DatabaseError(K::SerializationFailure, _) => AppError::conflict(
+                "a concurrent change got there first; read the resource again and retry",
+            ),
             E::DatabaseError(kind, info) => {
                 // Constraint names are ours and carry no personal data; the message text may, so it stays out.
-                log::error!("database error {kind:?} on constraint {:?}", info.constraint_name());
+                log::error!(
+                    "database error {kind:?} on constraint {:?}",
+                    info.constraint_name()
+                );
                 AppError::internal()
             }
             other => {
@@ -246,10 +272,18 @@ impl From<validator::ValidationErrors> for AppError {
     }
 }
 
-fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &mut Vec<FieldError>) {
+fn flatten_validation(
+    prefix: &str,
+    errors: &validator::ValidationErrors,
+    out: &mut Vec<FieldError>,
+) {
     use validator::ValidationErrorsKind as K;
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             K::Field(list) => {
                 for err in list {
@@ -258,7 +292,10 @@ fn flatten_validation(prefix: &str, errors: &validator::ValidationErrors, out: &
                         .as_ref()
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| describe_validation(err));
-                    out.push(FieldError { field: path.clone(), message });
+                    out.push(FieldError {
+                        field: path.clone(),
+                        message,
+                    });
                 }
             }
             K::Struct(inner) => flatten_validation(&path, inner, out),

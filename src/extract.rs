@@ -28,9 +28,11 @@ fn field_error(path: String, message: String) -> FieldError {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    let named = ["missing field `", "unknown field `"]
-        .iter()
-        .find_map(|p| message.strip_prefix(p).and_then(|rest| rest.split('`').next()));
+    let named = ["missing field `", "unknown field `"].iter().find_map(|p| {
+        message
+            .strip_prefix(p)
+            .and_then(|rest| rest.split('`').next())
+    });
     let base = if path == "." { String::new() } else { path };
     let field = match named {
         Some(name) if !base.ends_with(name) => {
@@ -58,7 +60,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             AppError::invalid_fields(vec![fe])
         }
     })?;
-    de.end().map_err(|e| AppError::malformed(format!("the body is not valid JSON: {e}")))?;
+    de.end()
+        .map_err(|e| AppError::malformed(format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -76,8 +79,16 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Reads the body up to the configured limit, answering 413 as soon as the limit is crossed.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, AppError> {
-    let limit = req.app_data::<web::Data<BodyLimit>>().map(|l| l.0).unwrap_or(1024 * 1024);
-    let too_large = || AppError::new(ProblemType::PayloadTooLarge, format!("the body is larger than {limit} bytes"));
+    let limit = req
+        .app_data::<web::Data<BodyLimit>>()
+        .map(|l| l.0)
+        .unwrap_or(1024 * 1024);
+    let too_large = || {
+        AppError::new(
+            ProblemType::PayloadTooLarge,
+            format!("the body is larger than {limit} bytes"),
+        )
+    };
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -90,7 +101,8 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -140,7 +152,12 @@ fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<ValidQuery
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let fe = field_error(path, e.into_inner().to_string());
-        AppError { kind: ProblemType::MalformedRequest, detail: format!("query parameter {}: {}", fe.field, fe.message), errors: vec![fe], ..AppError::malformed("") }
+        AppError {
+            kind: ProblemType::MalformedRequest,
+            detail: format!("query parameter {}: {}", fe.field, fe.message),
+            errors: vec![fe],
+            ..AppError::malformed("")
+        }
     })?;
     value.validate().map_err(|e| {
         let mut err = AppError::from(e);
@@ -157,7 +174,10 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
         _ => "invalid path".into(),
     };
     let mut e = AppError::malformed(format!("a path parameter is invalid: {detail}"));
-    e.errors = vec![FieldError { field: "path".into(), message: detail }];
+    e.errors = vec![FieldError {
+        field: "path".into(),
+        message: detail,
+    }];
     e.into()
 }
 
@@ -214,7 +234,9 @@ impl FromRequest for IfMatch {
                     v.strip_prefix('"')
                         .and_then(|s| s.strip_suffix('"'))
                         .map(|s| IfMatch(Some(s.parse::<i32>().unwrap_or(-1))))
-                        .ok_or_else(|| AppError::malformed("If-Match must be an entity tag like \"3\""))
+                        .ok_or_else(|| {
+                            AppError::malformed("If-Match must be an entity tag like \"3\"")
+                        })
                 }
             }
         };

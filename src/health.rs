@@ -30,7 +30,8 @@ pub async fn live() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn ready(pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
     db::transaction(&pool, |conn| {
-        conn.batch_execute("SELECT 1").map_err(|_| AppError::unavailable())
+        conn.batch_execute("SELECT 1")
+            .map_err(|_| AppError::unavailable())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))

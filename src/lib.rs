@@ -47,6 +47,8 @@ pub struct AppContext {
     pub jwt: JwtSettings,
     pub national_id_key: NationalIdKey,
     pub body_limit: usize,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -63,7 +65,11 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The OpenAPI document, generated from the routes and types.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi()).configure(routes).split_for_parts();
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
     openapi::add_standard_responses(&mut api);
     api
 }
@@ -76,18 +82,32 @@ pub fn api_doc_json() -> String {
 }
 
 /// Unknown path: 404. Known path, wrong method: 405 with `Allow`.
-async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<actix_web::HttpResponse, AppError> {
+async fn fallback(
+    req: HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, AppError> {
     match table.allowed(req.path()) {
         Some(methods) => {
-            let allow = methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            let allow = methods
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut e = AppError::new(
                 ProblemType::MethodNotAllowed,
-                format!("{} is not allowed on {}; use {allow}", req.method(), req.path()),
+                format!(
+                    "{} is not allowed on {}; use {allow}",
+                    req.method(),
+                    req.path()
+                ),
             );
             e.allow = Some(allow);
             Err(e)
         }
-        None => Err(AppError::new(ProblemType::NotFound, format!("there is nothing at {}", req.path()))),
+        None => Err(AppError::new(
+            ProblemType::NotFound,
+            format!("there is nothing at {}", req.path()),
+        )),
     }
 }
 
@@ -95,7 +115,8 @@ async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<acti
 pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_web::dev::Server> {
     let spec = Arc::new(api_doc());
     let table = web::Data::new(RouteTable::from_spec(&spec));
-    let server = HttpServer::new(move || {
+    let workers = ctx.workers;
+    let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .app_data(web::Data::new(ctx.pool.clone()))
             .app_data(web::Data::new(ctx.jwt.clone()))
@@ -104,18 +125,32 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
             .wrap(from_fn(request_id::middleware))
-            .wrap(Logger::new("%a \"%r\" %s %b %{x-request-id}o %Dms").custom_request_replace("r", |req| {
-                // The path only: query strings may carry references from other systems.
-                format!("{} {}", req.method(), req.path())
-            }))
+            .wrap(
+                Logger::new("%a \"%r\" %s %b %{x-request-id}o %Dms").custom_request_replace(
+                    "r",
+                    |req| {
+                        // The path only: query strings may carry references from other systems.
+                        format!("{} {}", req.method(), req.path())
+                    },
+                ),
+            )
             .into_utoipa_app()
             .configure(routes)
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*spec).clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
             .default_service(web::to(fallback))
     })
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.listen(listener)?.run())
 }

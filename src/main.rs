@@ -47,8 +47,9 @@ enum Command {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("unknown role `{s}`: use professional, guardian, youth, admin or integration"))
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        format!("unknown role `{s}`: use professional, guardian, youth, admin or integration")
+    })
 }
 
 /// The database URL to use, starting the managed cluster when none is configured.
@@ -57,7 +58,10 @@ fn database(config: &Config) -> Result<(String, Option<Cluster>), String> {
         DatabaseSource::Url(url) => Ok((url.clone(), None)),
         DatabaseSource::Embedded => {
             let cluster = Cluster::start_persistent(&config.data_dir)?;
-            eprintln!("Using the managed PostgreSQL cluster in {}", config.data_dir.join("postgres").display());
+            eprintln!(
+                "Using the managed PostgreSQL cluster in {}",
+                config.data_dir.join("postgres").display()
+            );
             Ok((cluster.url("stafettlogg"), Some(cluster)))
         }
     }
@@ -85,11 +89,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::new().parse_filters(&config.log_level).init();
+    env_logger::Builder::new()
+        .parse_filters(&config.log_level)
+        .init();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => unreachable!("handled above"),
-        Command::Token { tenant, sub, name, roles, services, pid, ttl } => {
-            let claims = config.jwt.dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
+        Command::Token {
+            tenant,
+            sub,
+            name,
+            roles,
+            services,
+            pid,
+            ttl,
+        } => {
+            let claims = config
+                .jwt
+                .dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
             config.jwt.mint(&claims).map(|t| println!("{t}"))
         }
         Command::Migrate => migrate(&config),
@@ -106,7 +122,8 @@ fn main() -> ExitCode {
 
 fn migrate(config: &Config) -> Result<(), String> {
     let (url, cluster) = database(config)?;
-    let result = db::run_migrations(&url).map(|applied| eprintln!("Applied {} migration(s).", applied.len()));
+    let result = db::run_migrations(&url)
+        .map(|applied| eprintln!("Applied {} migration(s).", applied.len()));
     stop(cluster);
     result
 }
@@ -123,14 +140,15 @@ fn run_server(config: &Config, url: &str) -> Result<(), String> {
     if !applied.is_empty() {
         log::info!("applied {} migration(s)", applied.len());
     }
-    let listener =
-        TcpListener::bind(config.bind_addr).map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
+    let listener = TcpListener::bind(config.bind_addr)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let ctx = stafettlogg::AppContext {
         pool: db::build_pool(url, config.pool_size),
         jwt: config.jwt.clone(),
         national_id_key: config.national_id_key.clone(),
         body_limit: config.body_limit,
+        workers: 0,
     };
     eprintln!("Stafettlogg listens on http://{addr}");
     eprintln!("  API docs:  http://{addr}/docs/");

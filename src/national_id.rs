@@ -49,7 +49,7 @@ fn weighted(digits: &[u32], weights: &[u32]) -> u32 {
 /// K2 must satisfy (sum + K2) mod 11 == 0 under both rules. K1 does too under the classic rule; from 2032
 /// the remainder may be 0, 1, 2 or 3. A required check digit of 10 cannot be written, so such numbers fail.
 pub fn check_digit_rule(digits: &[u32; 11]) -> Option<CheckDigitRule> {
-    if (weighted(&digits[..10], &K2_WEIGHTS) + digits[10]) % 11 != 0 {
+    if !(weighted(&digits[..10], &K2_WEIGHTS) + digits[10]).is_multiple_of(11) {
         return None;
     }
     match (weighted(&digits[..9], &K1_WEIGHTS) + digits[9]) % 11 {
@@ -75,7 +75,7 @@ fn date_is_valid(d: &[u32; 11]) -> bool {
     };
     let year = d[4] * 10 + d[5];
     let days_in_month = match month {
-        2 if year % 4 == 0 => 29,
+        2 if year.is_multiple_of(4) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -116,6 +116,13 @@ pub fn mask(number: &str) -> String {
     format!("{}*****", &number[..6.min(number.len())])
 }
 
+/// A national id as it is stored: ciphertext for reading it back, keyed hash for finding it.
+#[derive(Debug, Clone)]
+pub struct SealedId {
+    pub ciphertext: Vec<u8>,
+    pub lookup_hash: Vec<u8>,
+}
+
 /// The municipality-wide secret that encrypts national ids and keys their lookup hash. Two sub-keys are
 /// derived from one configured key so the cipher key and the hash key are never the same bytes.
 #[derive(Clone)]
@@ -143,6 +150,13 @@ impl NationalIdKey {
             cipher_key: derive(master, b"stafettlogg national id cipher v1"),
             hash_key: derive(master, b"stafettlogg national id lookup v1"),
         })
+    }
+
+    pub fn seal(&self, id: &NationalId) -> SealedId {
+        SealedId {
+            ciphertext: self.encrypt(id),
+            lookup_hash: self.lookup_hash(id),
+        }
     }
 
     /// Nonce followed by the AES-256-GCM ciphertext and tag.
@@ -182,7 +196,13 @@ impl NationalIdKey {
 /// Synthetic numbers for tests and examples (month + 80, valid check digits), built from a day offset and
 /// an individual number so callers can make many distinct ones.
 pub fn synthetic(day: u32, month: u32, year: u32, individual: u32) -> Option<String> {
-    let base = format!("{:02}{:02}{:02}{:03}", day, month + 80, year % 100, individual % 1000);
+    let base = format!(
+        "{:02}{:02}{:02}{:03}",
+        day,
+        month + 80,
+        year % 100,
+        individual % 1000
+    );
     let mut digits: Vec<u32> = base.chars().map(|c| c.to_digit(10).unwrap()).collect();
     let k1 = (11 - weighted(&digits, &K1_WEIGHTS) % 11) % 11;
     if k1 == 10 {
@@ -210,7 +230,9 @@ mod tests {
 
     #[test]
     fn accepts_a_synthetic_number_with_classic_check_digits() {
-        let n = synthetic(24, 11, 15, 123).or_else(|| synthetic(24, 11, 15, 124)).unwrap();
+        let n = synthetic(24, 11, 15, 123)
+            .or_else(|| synthetic(24, 11, 15, 124))
+            .unwrap();
         assert_eq!(&n[2..4], "91");
         assert!(NationalId::parse(&n).is_ok());
         assert_eq!(check_digit_rule(&digits(&n)), Some(CheckDigitRule::Classic));
@@ -250,21 +272,35 @@ mod tests {
             (k2 < 10).then(|| format!("{base}{}{k2}", k1 + 1))
         });
         let n = n.unwrap();
-        assert_eq!(check_digit_rule(&digits(&n)), Some(CheckDigitRule::From2032));
+        assert_eq!(
+            check_digit_rule(&digits(&n)),
+            Some(CheckDigitRule::From2032)
+        );
         assert!(NationalId::parse(&n).is_ok());
     }
 
     #[test]
     fn refuses_wrong_length_letters_bad_date_and_bad_check_digit() {
-        let good = synthetic(1, 1, 10, 100).or_else(|| synthetic(1, 1, 10, 101)).unwrap();
+        let good = synthetic(1, 1, 10, 100)
+            .or_else(|| synthetic(1, 1, 10, 101))
+            .unwrap();
         assert_eq!(NationalId::parse(&good[..10]), Err(NationalIdError::Length));
-        assert_eq!(NationalId::parse(&format!("{good}1")), Err(NationalIdError::Length));
-        assert_eq!(NationalId::parse("1234567890a"), Err(NationalIdError::NotDigits));
+        assert_eq!(
+            NationalId::parse(&format!("{good}1")),
+            Err(NationalIdError::Length)
+        );
+        assert_eq!(
+            NationalId::parse("1234567890a"),
+            Err(NationalIdError::NotDigits)
+        );
         assert_eq!(NationalId::parse("32138112345"), Err(NationalIdError::Date));
         assert_eq!(NationalId::parse("30028112345"), Err(NationalIdError::Date));
         let mut bad = good.clone().into_bytes();
         bad[10] = b'0' + ((bad[10] - b'0' + 1) % 10);
-        assert_eq!(NationalId::parse(std::str::from_utf8(&bad).unwrap()), Err(NationalIdError::CheckDigit));
+        assert_eq!(
+            NationalId::parse(std::str::from_utf8(&bad).unwrap()),
+            Err(NationalIdError::CheckDigit)
+        );
     }
 
     #[test]
@@ -276,7 +312,12 @@ mod tests {
     #[test]
     fn encryption_round_trips_and_hash_is_stable() {
         let key = NationalIdKey::from_bytes(&[7u8; 32]).unwrap();
-        let id = NationalId::parse(&synthetic(3, 4, 12, 500).or_else(|| synthetic(3, 4, 12, 501)).unwrap()).unwrap();
+        let id = NationalId::parse(
+            &synthetic(3, 4, 12, 500)
+                .or_else(|| synthetic(3, 4, 12, 501))
+                .unwrap(),
+        )
+        .unwrap();
         let a = key.encrypt(&id);
         let b = key.encrypt(&id);
         assert_ne!(a, b, "a fresh nonce per encryption");

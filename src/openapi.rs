@@ -19,18 +19,36 @@ macro_rules! problem_response {
     };
 }
 
-problem_response!(MalformedRequest, "Malformed request: bad JSON, or a bad path or query parameter (named in `errors`)");
+problem_response!(
+    MalformedRequest,
+    "Malformed request: bad JSON, or a bad path or query parameter (named in `errors`)"
+);
 problem_response!(Unauthorized, "Missing, invalid or expired bearer token");
 problem_response!(Forbidden, "A known caller acting outside their role");
 problem_response!(NotFound, "No such resource, or one the caller may not see");
-problem_response!(Conflict, "The request conflicts with the current state (the detail names the rule)");
-problem_response!(PreconditionFailed, "If-Match does not match the current version");
-problem_response!(PayloadTooLarge, "The body is larger than the configured limit (BODY_LIMIT_BYTES, default 1 MiB)");
+problem_response!(
+    Conflict,
+    "The request conflicts with the current state (the detail names the rule)"
+);
+problem_response!(
+    PreconditionFailed,
+    "If-Match does not match the current version"
+);
+problem_response!(
+    PayloadTooLarge,
+    "The body is larger than the configured limit (BODY_LIMIT_BYTES, default 1 MiB)"
+);
 problem_response!(UnsupportedMediaType, "The body is not application/json");
-problem_response!(Validation, "Validation failed; `errors` names each field and what is wrong");
+problem_response!(
+    Validation,
+    "Validation failed; `errors` names each field and what is wrong"
+);
 problem_response!(PreconditionRequired, "If-Match is required for this change");
 problem_response!(Internal, "An unexpected error; logged with the request id");
-problem_response!(Unavailable, "The database is unreachable; answered fast, never a hang");
+problem_response!(
+    Unavailable,
+    "The database is unreachable; answered fast, never a hang"
+);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -105,7 +123,9 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
                 .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query));
             let responses = &mut op.responses.responses;
             let mut add = |code: &str, name: &str| {
-                responses.entry(code.to_string()).or_insert_with(|| reference(name));
+                responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| reference(name));
             };
             if has_body || has_query || has_path_params {
                 add("400", "MalformedRequest");
@@ -153,6 +173,9 @@ impl RouteTable {
 
     /// The methods a path takes, when the path is known at all.
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.0.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.as_slice())
+        self.0
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, m)| m.as_slice())
     }
 }

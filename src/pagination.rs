@@ -31,16 +31,20 @@ pub fn decode_cursor(cursor: &str) -> Result<String, AppError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| {
-            let mut e = AppError::malformed("query parameter cursor: not a cursor this service issued");
-            e.errors = vec![crate::error::FieldError { field: "cursor".into(), message: "not a cursor this service issued".into() }];
+            let mut e =
+                AppError::malformed("query parameter cursor: not a cursor this service issued");
+            e.errors = vec![crate::error::FieldError {
+                field: "cursor".into(),
+                message: "not a cursor this service issued".into(),
+            }];
             e
         })
 }
 
 pub fn decode_uuid_cursor(cursor: &str) -> Result<uuid::Uuid, AppError> {
-    decode_cursor(cursor)?
-        .parse()
-        .map_err(|_| AppError::malformed("query parameter cursor: not a cursor this service issued"))
+    decode_cursor(cursor)?.parse().map_err(|_| {
+        AppError::malformed("query parameter cursor: not a cursor this service issued")
+    })
 }
 
 /// Fetch `limit + 1` rows; the extra row only tells whether there is a next page.
@@ -51,21 +55,34 @@ pub fn page<T: ToSchema + Serialize, K: ToString>(
 ) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r).to_string())) } else { None };
-    Page { items: rows, next_cursor }
+    let next_cursor = if more {
+        rows.last().map(|r| encode_cursor(&key(r).to_string()))
+    } else {
+        None
+    };
+    Page {
+        items: rows,
+        next_cursor,
+    }
 }
 
 /// The page as JSON with a `Link` header to the next one, keeping the caller's other query parameters.
 pub fn respond<T: ToSchema + Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     if let Some(next) = &page.next_cursor {
-        let mut params: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-            .into_owned()
-            .filter(|(k, _)| k != "cursor")
-            .collect();
+        let mut params: Vec<(String, String)> =
+            form_urlencoded::parse(req.query_string().as_bytes())
+                .into_owned()
+                .filter(|(k, _)| k != "cursor")
+                .collect();
         params.push(("cursor".into(), next.clone()));
-        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
-        res.insert_header((header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query)));
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        res.insert_header((
+            header::LINK,
+            format!("<{}?{}>; rel=\"next\"", req.path(), query),
+        ));
     }
     res.json(page)
 }

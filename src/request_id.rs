@@ -16,7 +16,10 @@ pub struct RequestId(pub String);
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub async fn middleware(
@@ -78,8 +81,14 @@ fn problem_response(status: StatusCode, allow: Option<HeaderValue>) -> HttpRespo
         404 => (NotFound, "there is nothing at this address"),
         405 => (MethodNotAllowed, "this address does not take that method"),
         409 => (Conflict, "the request conflicts with the current state"),
-        412 => (PreconditionFailed, "the resource has changed since you read it"),
-        413 => (PayloadTooLarge, "the request body is larger than this service accepts"),
+        412 => (
+            PreconditionFailed,
+            "the resource has changed since you read it",
+        ),
+        413 => (
+            PayloadTooLarge,
+            "the request body is larger than this service accepts",
+        ),
         415 => (UnsupportedMediaType, "send the body as application/json"),
         422 => (Validation, "the request is not valid"),
         428 => (PreconditionRequired, "send If-Match with the ETag you read"),

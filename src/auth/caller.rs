@@ -10,7 +10,9 @@ use super::jwt::{JwtSettings, TokenError};
 use crate::error::AppError;
 use crate::request_id::RequestId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Role {
@@ -43,7 +45,10 @@ impl Caller {
         if self.has_role(role) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("this needs the `{}` role", <&str>::from(role))))
+            Err(AppError::forbidden(format!(
+                "this needs the `{}` role",
+                <&str>::from(role)
+            )))
         }
     }
 
@@ -53,10 +58,16 @@ impl Caller {
 
     /// The role recorded in the access log: the most specific one the caller acts in.
     pub fn primary_role(&self) -> Role {
-        [Role::Professional, Role::Guardian, Role::Youth, Role::Integration, Role::Admin]
-            .into_iter()
-            .find(|r| self.has_role(*r))
-            .unwrap_or(Role::Professional)
+        [
+            Role::Professional,
+            Role::Guardian,
+            Role::Youth,
+            Role::Integration,
+            Role::Admin,
+        ]
+        .into_iter()
+        .find(|r| self.has_role(*r))
+        .unwrap_or(Role::Professional)
     }
 }
 
@@ -67,7 +78,9 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .ok_or_else(|| AppError::unauthorized("missing Authorization header with a bearer token"))?;
+        .ok_or_else(|| {
+            AppError::unauthorized("missing Authorization header with a bearer token")
+        })?;
     let value = header
         .to_str()
         .map_err(|_| AppError::unauthorized("the Authorization header is not readable"))?;
@@ -76,14 +89,24 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer <token>`"))?
         .trim();
-    let claims = settings.verify(token).map_err(|e: TokenError| AppError::unauthorized(e.to_string()))?;
+    let claims = settings
+        .verify(token)
+        .map_err(|e: TokenError| AppError::unauthorized(e.to_string()))?;
     if claims.tenant.len() != 4 || !claims.tenant.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AppError::unauthorized("the `tenant` claim must be a 4-digit municipality number"));
+        return Err(AppError::unauthorized(
+            "the `tenant` claim must be a 4-digit municipality number",
+        ));
     }
     if claims.sub.is_empty() || claims.sub.len() > 200 {
-        return Err(AppError::unauthorized("the `sub` claim must be 1-200 characters"));
+        return Err(AppError::unauthorized(
+            "the `sub` claim must be 1-200 characters",
+        ));
     }
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     Ok(Caller {
         tenant: claims.tenant,
         user_id: claims.sub,

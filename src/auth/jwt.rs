@@ -69,7 +69,8 @@ impl JwtSettings {
         let mut rsa_keys = Vec::new();
         let mut ec_keys = Vec::new();
         for path in public_key_files {
-            let pem = std::fs::read(path).map_err(|e| format!("JWT_PUBLIC_KEYS: cannot read {}: {e}", path.display()))?;
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("JWT_PUBLIC_KEYS: cannot read {}: {e}", path.display()))?;
             if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
                 rsa_keys.push(key);
             } else if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
@@ -81,7 +82,13 @@ impl JwtSettings {
                 ));
             }
         }
-        Ok(JwtSettings { hs256_secret, rsa_keys, ec_keys, issuer, audience })
+        Ok(JwtSettings {
+            hs256_secret,
+            rsa_keys,
+            ec_keys,
+            issuer,
+            audience,
+        })
     }
 
     /// Settings for tests and tools: a development secret only.
@@ -105,7 +112,11 @@ impl JwtSettings {
             _ => TokenError::Malformed,
         })?;
         let keys: Vec<DecodingKey> = match header.alg {
-            Algorithm::HS256 => self.hs256_secret.iter().map(|s| DecodingKey::from_secret(s)).collect(),
+            Algorithm::HS256 => self
+                .hs256_secret
+                .iter()
+                .map(|s| DecodingKey::from_secret(s))
+                .collect(),
             Algorithm::RS256 => self.rsa_keys.clone(),
             Algorithm::ES256 => self.ec_keys.clone(),
             _ => vec![],
@@ -151,8 +162,12 @@ impl JwtSettings {
             "no development secret is configured (JWT_HS256_SECRET, or the embedded mode's generated one); \
              tokens for a production setup come from the identity provider",
         )?;
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
-            .map_err(|e| format!("cannot sign the token: {e}"))
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .map_err(|e| format!("cannot sign the token: {e}"))
     }
 
     /// Claims with this service's issuer and audience, valid for `ttl_seconds` from now.

@@ -16,8 +16,15 @@ use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::national_id::NationalIdKey;
 use crate::pagination::{self, Page};
 
-fn single_view(conn: &mut diesel::PgConnection, caller: &Caller, key: &NationalIdKey, row: super::model::CaseRow) -> Result<CaseView, AppError> {
-    store::views(conn, caller, key, vec![row])?.pop().ok_or_else(AppError::internal)
+fn single_view(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    key: &NationalIdKey,
+    row: super::model::CaseRow,
+) -> Result<CaseView, AppError> {
+    store::views(conn, caller, key, vec![row])?
+        .pop()
+        .ok_or_else(AppError::internal)
 }
 
 fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
@@ -49,14 +56,19 @@ pub async fn open_case(
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
-        if crate::services::store::find_active_by_code(conn, &caller.tenant, &req.service)?.is_none() {
+        if crate::services::store::find_active_by_code(conn, &caller.tenant, &req.service)?
+            .is_none()
+        {
             return Err(AppError::invalid(
                 "service",
-                format!("`{}` is not an active service of municipality {}", req.service, caller.tenant),
+                format!(
+                    "`{}` is not an active service of municipality {}",
+                    req.service, caller.tenant
+                ),
             ));
         }
         store::ensure_refs_free(conn, &caller.tenant, &req.external_refs)?;
-        let (enc, hash) = store::seal(&key, req.subject.national_id.as_deref())?;
+        let sealed = store::seal(&key, req.subject.national_id.as_deref())?;
         let today = chrono::Utc::now().date_naive();
         let case = store::insert(
             conn,
@@ -68,12 +80,15 @@ pub async fn open_case(
                     subject_given_name: &req.subject.given_name,
                     subject_family_name: &req.subject.family_name,
                     subject_birth_date: req.subject.birth_date,
-                    subject_national_id_enc: enc,
-                    subject_national_id_hash: hash,
+                    subject_national_id_enc: sealed.as_ref().map(|s| s.ciphertext.clone()),
+                    subject_national_id_hash: sealed.map(|s| s.lookup_hash),
                     concern: &req.concern,
                     opened_in_service: &req.service,
                     holder_participant_id: Uuid::now_v7(),
-                    decision_due: Some(rules::level0_decision_due(today, settings.level0_deadline_days)),
+                    decision_due: Some(rules::level0_decision_due(
+                        today,
+                        settings.level0_deadline_days,
+                    )),
                     opened_by: &caller.user_id,
                 },
                 holder_name: &caller.name,
@@ -86,7 +101,9 @@ pub async fn open_case(
     })
     .await?;
     Ok(case_response(
-        HttpResponse::Created().insert_header(("Location", format!("/api/v1/cases/{}", view.id))).take(),
+        HttpResponse::Created()
+            .insert_header(("Location", format!("/api/v1/cases/{}", view.id)))
+            .take(),
         view,
     ))
 }
@@ -109,7 +126,11 @@ pub async fn list_cases(
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let limit = pagination::effective_limit(q.limit);
-    let after = q.cursor.as_deref().map(pagination::decode_uuid_cursor).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(pagination::decode_uuid_cursor)
+        .transpose()?;
     let key = key.into_inner();
     let views = db::transaction(&pool, move |conn| {
         let rows = store::list(conn, &caller, &q, after, limit + 1)?;
@@ -118,7 +139,10 @@ pub async fn list_cases(
         store::views(conn, &caller, &key, rows)
     })
     .await?;
-    Ok(pagination::respond(&req, pagination::page(views, limit, |c| c.id)))
+    Ok(pagination::respond(
+        &req,
+        pagination::page(views, limit, |c| c.id),
+    ))
 }
 
 /// One case, with its stafettholder and level. The `ETag` is what `If-Match` takes on changes.
@@ -193,8 +217,10 @@ pub async fn patch_case(
             subject_given_name: subject.given_name.as_deref(),
             subject_family_name: subject.family_name.as_deref(),
             subject_birth_date: subject.birth_date,
-            subject_national_id_enc: sealed.as_ref().map(|s| s.0.clone()),
-            subject_national_id_hash: sealed.map(|s| s.1),
+            subject_national_id_enc: sealed
+                .as_ref()
+                .map(|s| s.as_ref().map(|s| s.ciphertext.clone())),
+            subject_national_id_hash: sealed.map(|s| s.map(|s| s.lookup_hash)),
         };
         let row = store::update(conn, id, &changes)?;
         access_log::record(conn, &caller, &[id], Action::Update, "case")?;

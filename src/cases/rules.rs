@@ -14,7 +14,10 @@ pub fn may_open_in(caller: &Caller, service: &str) -> Result<(), AppError> {
         let mut e = AppError::forbidden(format!(
             "you can only open a case in one of your own services (token claim `services`); `{service}` is not one"
         ));
-        e.errors = vec![FieldError { field: "service".into(), message: "not one of your services".into() }];
+        e.errors = vec![FieldError {
+            field: "service".into(),
+            message: "not one of your services".into(),
+        }];
         Err(e)
     }
 }
@@ -59,6 +62,9 @@ mod tests {
     #[test]
     fn level0_deadline_counts_calendar_days() {
         let d = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
-        assert_eq!(level0_decision_due(d, 14), NaiveDate::from_ymd_opt(2027, 1, 3).unwrap());
+        assert_eq!(
+            level0_decision_due(d, 14),
+            NaiveDate::from_ymd_opt(2027, 1, 3).unwrap()
+        );
     }
 }

@@ -5,16 +5,23 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{CaseListQuery, CaseStatus, CaseView, CloseReason, ExternalRef, HolderFilter, HolderView, SubjectView};
+use super::api::{
+    CaseListQuery, CaseStatus, CaseView, CloseReason, ExternalRef, HolderFilter, HolderView,
+    SubjectView,
+};
 use super::model::{CaseChanges, CaseRow, ExternalRefRow, NewCase};
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
 use crate::error::AppError;
-use crate::national_id::{NationalId, NationalIdKey};
+use crate::national_id::{NationalId, NationalIdKey, SealedId};
 use crate::participants::model::{NewProfessional, ParticipantRow};
 
 /// 409 when one of the references already names another case of the municipality.
-pub fn ensure_refs_free(conn: &mut PgConnection, municipality: &str, refs: &[ExternalRef]) -> Result<(), AppError> {
+pub fn ensure_refs_free(
+    conn: &mut PgConnection,
+    municipality: &str,
+    refs: &[ExternalRef],
+) -> Result<(), AppError> {
     for r in refs {
         let taken: Option<Uuid> = case_external_refs::table
             .filter(case_external_refs::municipality.eq(municipality))
@@ -68,7 +75,9 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
             case_id: case.id,
         })
         .collect();
-    diesel::insert_into(case_external_refs::table).values(&refs).execute(conn)?;
+    diesel::insert_into(case_external_refs::table)
+        .values(&refs)
+        .execute(conn)?;
     Ok(case)
 }
 
@@ -133,30 +142,48 @@ pub fn views(
         .select(ExternalRefRow::as_select())
         .load(conn)?
     {
-        refs.entry(r.case_id).or_default().push(ExternalRef { system: r.system, id: r.ref_id });
+        refs.entry(r.case_id).or_default().push(ExternalRef {
+            system: r.system,
+            id: r.ref_id,
+        });
     }
     rows.into_iter()
         .map(|c| {
-            let holder = holders.get(&c.holder_participant_id).ok_or_else(AppError::internal)?;
-            let caller_holds = holder.user_id.as_deref() == Some(caller.user_id.as_str()) && holder.active;
+            let holder = holders
+                .get(&c.holder_participant_id)
+                .ok_or_else(AppError::internal)?;
+            let caller_holds =
+                holder.user_id.as_deref() == Some(caller.user_id.as_str()) && holder.active;
             let external_refs = refs.remove(&c.id).unwrap_or_default();
             Ok(view(c, holder, caller_holds, key, external_refs))
         })
         .collect()
 }
 
-fn view(c: CaseRow, holder: &ParticipantRow, caller_holds: bool, key: &NationalIdKey, external_refs: Vec<ExternalRef>) -> CaseView {
-    let national_id = c.subject_national_id_enc.as_deref().map(|enc| match key.decrypt(enc) {
-        Some(id) if caller_holds => id.as_str().to_string(),
-        Some(id) => id.masked(),
-        // Written with another key: say so rather than fail the whole read.
-        None => "unreadable".to_string(),
-    });
+fn view(
+    c: CaseRow,
+    holder: &ParticipantRow,
+    caller_holds: bool,
+    key: &NationalIdKey,
+    external_refs: Vec<ExternalRef>,
+) -> CaseView {
+    let national_id = c
+        .subject_national_id_enc
+        .as_deref()
+        .map(|enc| match key.decrypt(enc) {
+            Some(id) if caller_holds => id.as_str().to_string(),
+            Some(id) => id.masked(),
+            // Written with another key: say so rather than fail the whole read.
+            None => "unreadable".to_string(),
+        });
     CaseView {
         id: c.id,
         municipality: c.municipality,
         subject: SubjectView {
-            kind: c.subject_kind.parse().unwrap_or(super::api::SubjectKind::Child),
+            kind: c
+                .subject_kind
+                .parse()
+                .unwrap_or(super::api::SubjectKind::Child),
             given_name: c.subject_given_name,
             family_name: c.subject_family_name,
             birth_date: c.subject_birth_date,
@@ -182,25 +209,33 @@ fn view(c: CaseRow, holder: &ParticipantRow, caller_holds: bool, key: &NationalI
     }
 }
 
-/// Encrypted form and lookup hash of an optional national id that already passed validation.
-pub fn seal(key: &NationalIdKey, raw: Option<&str>) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), AppError> {
-    match raw {
-        None => Ok((None, None)),
-        Some(raw) => {
-            let id = NationalId::parse(raw).map_err(|e| AppError::invalid("subject.national_id", e.to_string()))?;
-            Ok((Some(key.encrypt(&id)), Some(key.lookup_hash(&id))))
-        }
-    }
+/// The stored form of an optional subject national id (validated again here: never store an unchecked one).
+pub fn seal(key: &NationalIdKey, raw: Option<&str>) -> Result<Option<SealedId>, AppError> {
+    raw.map(|raw| {
+        NationalId::parse(raw)
+            .map(|id| key.seal(&id))
+            .map_err(|e| AppError::invalid("subject.national_id", e.to_string()))
+    })
+    .transpose()
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, changes: &CaseChanges) -> Result<CaseRow, AppError> {
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: &CaseChanges,
+) -> Result<CaseRow, AppError> {
     Ok(diesel::update(cases::table.find(id))
         .set((changes, cases::version.eq(cases::version + 1)))
         .returning(CaseRow::as_returning())
         .get_result(conn)?)
 }
 
-pub fn close(conn: &mut PgConnection, id: Uuid, reason: CloseReason, note: Option<&str>) -> Result<CaseRow, AppError> {
+pub fn close(
+    conn: &mut PgConnection,
+    id: Uuid,
+    reason: CloseReason,
+    note: Option<&str>,
+) -> Result<CaseRow, AppError> {
     Ok(diesel::update(cases::table.find(id))
         .set((
             cases::status.eq("closed"),

@@ -4,8 +4,8 @@
 //! PostgreSQL on the machine. Why `runuser`: `initdb` and `postgres` refuse to run as root, so as root we
 //! run them as the `postgres` user, on directories that user owns.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use diesel::connection::SimpleConnection;
@@ -26,7 +26,11 @@ fn is_root() -> bool {
     // The effective uid, from /proc: enough on Linux and needs no unsafe libc call.
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -112,7 +116,10 @@ impl Cluster {
             .status()
             .map_err(|e| format!("cannot run chown: {e}"))?;
         if !status.success() {
-            return Err(format!("cannot hand {} to the postgres user", dir.display()));
+            return Err(format!(
+                "cannot hand {} to the postgres user",
+                dir.display()
+            ));
         }
         // The postgres user must be able to walk down to its directory.
         let reachable = Command::new("runuser")
@@ -145,12 +152,23 @@ impl Cluster {
     }
 
     fn init(&self, extra_settings: &str) -> Result<(), String> {
-        std::fs::create_dir_all(&self.pgdata).map_err(|e| format!("cannot create {}: {e}", self.pgdata.display()))?;
+        std::fs::create_dir_all(&self.pgdata)
+            .map_err(|e| format!("cannot create {}: {e}", self.pgdata.display()))?;
         self.chown_to_postgres(&self.pgdata)?;
         let pgdata = self.pgdata.to_string_lossy().to_string();
         self.run(
             "initdb",
-            &["-D", &pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
+            &[
+                "-D",
+                &pgdata,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
         )?;
         let conf = format!(
             "\n# Written by stafettlogg: only a private Unix socket, no TCP port to clash with.\n\
@@ -199,15 +217,27 @@ impl Cluster {
     /// The project's own cluster under `data_dir/postgres`, kept across runs. Started if not running.
     pub fn start_persistent(data_dir: &Path) -> Result<Cluster, String> {
         let bindir = find_bindir()?;
-        std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create DATA_DIR {}: {e}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| format!("cannot create DATA_DIR {}: {e}", data_dir.display()))?;
         let mut socket_dir = data_dir.join("run");
         if socket_dir.as_os_str().len() > MAX_SOCKET_DIR_LEN {
             socket_dir = std::env::temp_dir().join(format!("stafettlogg-{}", short_hash(data_dir)));
-            log::info!("DATA_DIR is too deep for a Unix socket path; the socket lives in {}", socket_dir.display());
+            log::info!(
+                "DATA_DIR is too deep for a Unix socket path; the socket lives in {}",
+                socket_dir.display()
+            );
         }
-        let cluster = Cluster { bindir, pgdata: data_dir.join("postgres"), socket_dir, as_postgres: is_root() };
+        let cluster = Cluster {
+            bindir,
+            pgdata: data_dir.join("postgres"),
+            socket_dir,
+            as_postgres: is_root(),
+        };
         if !cluster.pgdata.join("PG_VERSION").exists() {
-            log::info!("creating the local PostgreSQL cluster in {}", cluster.pgdata.display());
+            log::info!(
+                "creating the local PostgreSQL cluster in {}",
+                cluster.pgdata.display()
+            );
             cluster.init("")?;
         }
         if !cluster.is_running() {
@@ -228,7 +258,8 @@ impl Cluster {
             std::process::id(),
             u32::from_le_bytes(suffix)
         ));
-        std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        std::fs::create_dir_all(&root)
+            .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
         let cluster = Cluster {
             bindir,
             pgdata: root.join("pgdata"),
@@ -244,7 +275,10 @@ impl Cluster {
 
     /// A libpq URL for one database of this cluster, over its socket.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@/{database}?host={}&port={PORT}", self.socket_dir.display())
+        format!(
+            "postgres://postgres@/{database}?host={}&port={PORT}",
+            self.socket_dir.display()
+        )
     }
 
     pub fn ensure_database(&self, name: &str) -> Result<(), String> {
@@ -265,7 +299,10 @@ impl Cluster {
 
     pub fn stop(&self) -> Result<(), String> {
         let pgdata = self.pgdata.to_string_lossy().to_string();
-        self.run("pg_ctl", &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "30"])
+        self.run(
+            "pg_ctl",
+            &["stop", "-D", &pgdata, "-m", "fast", "-w", "-t", "30"],
+        )
     }
 }
 

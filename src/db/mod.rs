@@ -29,8 +29,10 @@ struct SessionSettings;
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         // A runaway statement must not hold a connection (and a client) forever.
-        conn.batch_execute("SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET TIME ZONE 'UTC'")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(
+            "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET TIME ZONE 'UTC'",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

@@ -78,7 +78,9 @@ pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRe
         store::list(conn, &caller.tenant)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(LevelList { items: rows.into_iter().map(LevelDefinition::from).collect() }))
+    Ok(HttpResponse::Ok().json(LevelList {
+        items: rows.into_iter().map(LevelDefinition::from).collect(),
+    }))
 }
 
 /// Rename a level or write its guidance (admin).
@@ -116,5 +118,7 @@ pub async fn put_level(
         store::update(conn, &caller.tenant, level, &input)
     })
     .await?;
-    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ETag(etag(row.version))).json(LevelDefinition::from(row)))
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(LevelDefinition::from(row)))
 }

@@ -37,7 +37,10 @@ pub fn seed_defaults(conn: &mut PgConnection, municipality: &str) -> Result<(), 
             )
         })
         .collect();
-    diesel::insert_into(level_definitions::table).values(&rows).on_conflict_do_nothing().execute(conn)?;
+    diesel::insert_into(level_definitions::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(conn)?;
     Ok(())
 }
 
@@ -49,7 +52,11 @@ pub fn list(conn: &mut PgConnection, municipality: &str) -> Result<Vec<LevelRow>
         .load(conn)?)
 }
 
-pub fn find_locked(conn: &mut PgConnection, municipality: &str, level: i16) -> Result<LevelRow, AppError> {
+pub fn find_locked(
+    conn: &mut PgConnection,
+    municipality: &str,
+    level: i16,
+) -> Result<LevelRow, AppError> {
     Ok(level_definitions::table
         .find((municipality, level))
         .select(LevelRow::as_select())
@@ -57,14 +64,21 @@ pub fn find_locked(conn: &mut PgConnection, municipality: &str, level: i16) -> R
         .first(conn)?)
 }
 
-pub fn update(conn: &mut PgConnection, municipality: &str, level: i16, input: &LevelDefinitionInput) -> Result<LevelRow, AppError> {
-    Ok(diesel::update(level_definitions::table.find((municipality, level)))
-        .set((
-            level_definitions::name.eq(&input.name),
-            level_definitions::description.eq(&input.description),
-            level_definitions::guidance.eq(&input.guidance),
-            level_definitions::version.eq(level_definitions::version + 1),
-        ))
-        .returning(LevelRow::as_returning())
-        .get_result(conn)?)
+pub fn update(
+    conn: &mut PgConnection,
+    municipality: &str,
+    level: i16,
+    input: &LevelDefinitionInput,
+) -> Result<LevelRow, AppError> {
+    Ok(
+        diesel::update(level_definitions::table.find((municipality, level)))
+            .set((
+                level_definitions::name.eq(&input.name),
+                level_definitions::description.eq(&input.description),
+                level_definitions::guidance.eq(&input.guidance),
+                level_definitions::version.eq(level_definitions::version + 1),
+            ))
+            .returning(LevelRow::as_returning())
+            .get_result(conn)?,
+    )
 }

@@ -24,9 +24,14 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         headers(("ETag" = String, description = "The version, for If-Match"))))
 )]
 #[get("/municipality")]
-pub async fn get_municipality(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
+pub async fn get_municipality(
+    caller: Caller,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, AppError> {
     let row = db::transaction(&pool, move |conn| store::ensure(conn, &caller.tenant)).await?;
-    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ETag(etag(row.version))).json(Municipality::from(row)))
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(Municipality::from(row)))
 }
 
 /// Change the settings (admin). `If-Match` is checked when sent.
@@ -56,5 +61,7 @@ pub async fn patch_municipality(
         store::update(conn, &caller.tenant, &patch)
     })
     .await?;
-    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ETag(etag(row.version))).json(Municipality::from(row)))
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(Municipality::from(row)))
 }

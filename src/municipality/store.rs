@@ -31,21 +31,35 @@ struct MunicipalityChanges<'a> {
 /// Safe under concurrency: the inserts do nothing when another request got there first.
 pub fn ensure(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
     let inserted = diesel::insert_into(municipalities::table)
-        .values((municipalities::number.eq(number), municipalities::name.eq(format!("Kommune {number}"))))
+        .values((
+            municipalities::number.eq(number),
+            municipalities::name.eq(format!("Kommune {number}")),
+        ))
         .on_conflict_do_nothing()
         .execute(conn)?;
     if inserted > 0 {
         crate::levels::store::seed_defaults(conn, number)?;
     }
-    Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).first(conn)?)
+    Ok(municipalities::table
+        .find(number)
+        .select(MunicipalityRow::as_select())
+        .first(conn)?)
 }
 
 pub fn ensure_locked(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
     ensure(conn, number)?;
-    Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).for_update().first(conn)?)
+    Ok(municipalities::table
+        .find(number)
+        .select(MunicipalityRow::as_select())
+        .for_update()
+        .first(conn)?)
 }
 
-pub fn update(conn: &mut PgConnection, number: &str, patch: &MunicipalityPatch) -> Result<MunicipalityRow, AppError> {
+pub fn update(
+    conn: &mut PgConnection,
+    number: &str,
+    patch: &MunicipalityPatch,
+) -> Result<MunicipalityRow, AppError> {
     let changes = MunicipalityChanges {
         name: patch.name.as_deref(),
         self_consent_age: patch.self_consent_age,
@@ -57,10 +71,16 @@ pub fn update(conn: &mut PgConnection, number: &str, patch: &MunicipalityPatch) 
         || changes.level0_deadline_days.is_some()
         || changes.consent_validity_months.is_some();
     if !has_changes {
-        return Ok(municipalities::table.find(number).select(MunicipalityRow::as_select()).first(conn)?);
+        return Ok(municipalities::table
+            .find(number)
+            .select(MunicipalityRow::as_select())
+            .first(conn)?);
     }
     Ok(diesel::update(municipalities::table.find(number))
-        .set((&changes, municipalities::version.eq(municipalities::version + 1)))
+        .set((
+            &changes,
+            municipalities::version.eq(municipalities::version + 1),
+        ))
         .returning(MunicipalityRow::as_returning())
         .get_result(conn)?)
 }

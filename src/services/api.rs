@@ -6,7 +6,18 @@ use validator::Validate;
 
 use super::store::ServiceRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum ServiceKind {
@@ -64,8 +75,10 @@ fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
     if code_regex().is_match(code) {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("regex")
-            .with_message("lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 64".into()))
+        Err(validator::ValidationError::new("regex").with_message(
+            "lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 64"
+                .into(),
+        ))
     }
 }
 
@@ -73,7 +86,8 @@ fn validate_org_number(org: &str) -> Result<(), validator::ValidationError> {
     if org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(validator::ValidationError::new("regex").with_message("an organisation number has 9 digits".into()))
+        Err(validator::ValidationError::new("regex")
+            .with_message("an organisation number has 9 digits".into()))
     }
 }
 

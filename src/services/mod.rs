@@ -15,7 +15,9 @@ use crate::pagination;
 use api::{NewServiceRequest, Service, ServiceListQuery, ServicePatch};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_services).service(create_service).service(patch_service);
+    cfg.service(list_services)
+        .service(create_service)
+        .service(patch_service);
 }
 
 /// The municipality's services, ordered by code.
@@ -34,14 +36,21 @@ pub async fn list_services(
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let limit = pagination::effective_limit(q.limit);
-    let after = q.cursor.as_deref().map(pagination::decode_cursor).transpose()?;
+    let after = q
+        .cursor
+        .as_deref()
+        .map(pagination::decode_cursor)
+        .transpose()?;
     let rows = db::transaction(&pool, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::list(conn, &caller.tenant, q.active, after.as_deref(), limit + 1)
     })
     .await?;
     let items: Vec<Service> = rows.into_iter().map(Service::from).collect();
-    Ok(pagination::respond(&req, pagination::page(items, limit, |s| s.code.clone())))
+    Ok(pagination::respond(
+        &req,
+        pagination::page(items, limit, |s| s.code.clone()),
+    ))
 }
 
 /// Register a service (admin).
@@ -106,5 +115,7 @@ pub async fn patch_service(
         store::update(conn, id, &patch)
     })
     .await?;
-    Ok(HttpResponse::Ok().insert_header(actix_web::http::header::ETag(etag(row.version))).json(Service::from(row)))
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(Service::from(row)))
 }

@@ -52,14 +52,21 @@ pub fn list(
     Ok(q.load(conn)?)
 }
 
-pub fn insert(conn: &mut PgConnection, municipality: &str, s: &NewServiceRequest) -> Result<ServiceRow, AppError> {
+pub fn insert(
+    conn: &mut PgConnection,
+    municipality: &str,
+    s: &NewServiceRequest,
+) -> Result<ServiceRow, AppError> {
     let exists: i64 = services::table
         .filter(services::municipality.eq(municipality))
         .filter(services::code.eq(&s.code))
         .count()
         .get_result(conn)?;
     if exists > 0 {
-        return Err(AppError::conflict(format!("a service with code `{}` already exists", s.code)));
+        return Err(AppError::conflict(format!(
+            "a service with code `{}` already exists",
+            s.code
+        )));
     }
     Ok(diesel::insert_into(services::table)
         .values((
@@ -75,7 +82,11 @@ pub fn insert(conn: &mut PgConnection, municipality: &str, s: &NewServiceRequest
         .get_result(conn)?)
 }
 
-pub fn find_locked(conn: &mut PgConnection, municipality: &str, id: Uuid) -> Result<ServiceRow, AppError> {
+pub fn find_locked(
+    conn: &mut PgConnection,
+    municipality: &str,
+    id: Uuid,
+) -> Result<ServiceRow, AppError> {
     services::table
         .filter(services::id.eq(id))
         .filter(services::municipality.eq(municipality))
@@ -93,8 +104,15 @@ pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<Ser
         org_number: p.org_number.as_deref(),
         active: p.active,
     };
-    if changes.name.is_none() && changes.kind.is_none() && changes.org_number.is_none() && changes.active.is_none() {
-        return Ok(services::table.find(id).select(ServiceRow::as_select()).first(conn)?);
+    if changes.name.is_none()
+        && changes.kind.is_none()
+        && changes.org_number.is_none()
+        && changes.active.is_none()
+    {
+        return Ok(services::table
+            .find(id)
+            .select(ServiceRow::as_select())
+            .first(conn)?);
     }
     Ok(diesel::update(services::table.find(id))
         .set((&changes, services::version.eq(services::version + 1)))
@@ -103,7 +121,11 @@ pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<Ser
 }
 
 /// The active service with this code in the municipality, if any.
-pub fn find_active_by_code(conn: &mut PgConnection, municipality: &str, code: &str) -> Result<Option<ServiceRow>, AppError> {
+pub fn find_active_by_code(
+    conn: &mut PgConnection,
+    municipality: &str,
+    code: &str,
+) -> Result<Option<ServiceRow>, AppError> {
     Ok(services::table
         .filter(services::municipality.eq(municipality))
         .filter(services::code.eq(code))

@@ -1,0 +1,10 @@
+//! Integration tests: the real server over real HTTP, each test on its own PostgreSQL database.
+//! One test binary, so the crate links once.
+
+mod auth;
+mod cases;
+mod configuration;
+mod contract;
+mod errors;
+mod health;
+mod support;

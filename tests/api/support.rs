@@ -1,0 +1,327 @@
+//! The test harness: one throwaway PostgreSQL cluster per test process (or `TEST_DATABASE_URL`'s server),
+//! a migrated template database, and for each test its own database cloned from the template and its own
+//! server on a free port. Tests talk to it over real HTTP.
+
+use std::net::TcpListener;
+use std::sync::OnceLock;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{json, Value};
+use stafettlogg::auth::jwt::{Claims, JwtSettings};
+use stafettlogg::auth::Role;
+use stafettlogg::db::embedded::Cluster;
+use stafettlogg::national_id::NationalIdKey;
+
+pub const SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256!!";
+
+/// Builds a URL for a database name on the test server.
+type UrlFor = Box<dyn Fn(&str) -> String + Send + Sync>;
+
+struct Server {
+    url_for: UrlFor,
+    template: String,
+    _cluster: Option<Cluster>,
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let (url_for, cluster): (UrlFor, _) = match std::env::var("TEST_DATABASE_URL") {
+            // A server someone runs already: `TEST_DATABASE_URL=postgres://user:pw@host` (no database name).
+            Ok(base) => {
+                let base = base.trim_end_matches('/').to_string();
+                (Box::new(move |db: &str| format!("{base}/{db}")), None)
+            }
+            Err(_) => {
+                let cluster =
+                    Cluster::start_throwaway().expect("start a throwaway PostgreSQL cluster");
+                let c = cluster.url("DBNAME");
+                (
+                    Box::new(move |db: &str| c.replace("DBNAME", db)),
+                    Some(cluster),
+                )
+            }
+        };
+        let template = format!(
+            "tmpl_{}_{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let mut admin =
+            PgConnection::establish(&url_for("postgres")).expect("connect to the test server");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {template}"))
+            .expect("create template");
+        stafettlogg::db::run_migrations(&url_for(&template)).expect("migrate the template");
+        Server {
+            url_for,
+            template,
+            _cluster: cluster,
+        }
+    })
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub db_url: String,
+    pub jwt: JwtSettings,
+}
+
+pub struct Options {
+    pub body_limit: usize,
+    pub database_url: Option<String>,
+    pub workers: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            body_limit: 64 * 1024,
+            database_url: None,
+            workers: 1,
+        }
+    }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The test server's verifier: the development secret plus the RSA and EC test keys, as production would
+/// have them.
+pub fn jwt_settings() -> JwtSettings {
+    JwtSettings::new(
+        Some(SECRET.to_vec()),
+        &[fixture("rsa-public.pem"), fixture("ec-public.pem")],
+        stafettlogg::config::DEV_ISSUER.into(),
+        stafettlogg::config::DEV_AUDIENCE.into(),
+    )
+    .expect("test keys load")
+}
+
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).expect("fixture exists")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let db_url = match options.database_url {
+            Some(url) => url,
+            None => {
+                let s = server();
+                let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let admin_url = (s.url_for)("postgres");
+                let template = s.template.clone();
+                let create =
+                    format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
+                tokio::task::spawn_blocking(move || {
+                    let mut admin = PgConnection::establish(&admin_url).expect("connect");
+                    admin.batch_execute(&create).expect("clone the template");
+                })
+                .await
+                .unwrap();
+                (s.url_for)(&name)
+            }
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
+        let jwt = jwt_settings();
+        let ctx = stafettlogg::AppContext {
+            pool: stafettlogg::db::build_pool(&db_url, 4),
+            jwt: jwt.clone(),
+            national_id_key: key,
+            body_limit: options.body_limit,
+            workers: options.workers,
+        };
+        let server = stafettlogg::serve(listener, ctx).expect("server starts");
+        actix_rt::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: Client::new(),
+            db_url,
+            jwt,
+        }
+    }
+
+    pub fn token(&self, tenant: &str, sub: &str, roles: &[Role], services: &[&str]) -> String {
+        let claims = self.jwt.dev_claims(
+            tenant,
+            sub,
+            &format!("Testperson {sub}"),
+            roles.to_vec(),
+            services.iter().map(|s| s.to_string()).collect(),
+            None,
+            600,
+        );
+        self.jwt.mint(&claims).unwrap()
+    }
+
+    pub fn claims(&self, tenant: &str, sub: &str, roles: &[Role]) -> Claims {
+        self.jwt
+            .dev_claims(tenant, sub, sub, roles.to_vec(), vec![], None, 600)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let rb = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        match token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A direct database connection, for checking what the API wrote (or did not).
+    pub fn db(&self) -> PgConnection {
+        PgConnection::establish(&self.db_url).expect("connect to the test database")
+    }
+
+    pub fn count(&self, sql_from_where: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {sql_from_where}"))
+            .get_result::<N>(&mut self.db())
+            .unwrap()
+            .n
+    }
+
+    /// Row counts of every table, to prove a refused request changed nothing.
+    pub fn table_counts(&self) -> Vec<(String, i64)> {
+        #[derive(QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        let mut conn = self.db();
+        let tables: Vec<T> = diesel::sql_query(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' \
+             AND tablename <> '__diesel_schema_migrations' ORDER BY tablename",
+        )
+        .load(&mut conn)
+        .unwrap();
+        tables
+            .into_iter()
+            .map(|t| {
+                let n = self.count(&t.name);
+                (t.name, n)
+            })
+            .collect()
+    }
+
+    /// An admin registers a service, as a municipality does before its staff open cases.
+    pub async fn service(&self, tenant: &str, code: &str, kind: &str) {
+        let admin = self.token(tenant, "admin", &[Role::Admin], &[]);
+        let res = self
+            .post(
+                "/api/v1/services",
+                &admin,
+                &json!({"code": code, "name": format!("Tjeneste {code}"), "kind": kind}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            201,
+            "service {code}: {}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Opens a case as `token`, returning its JSON.
+    pub async fn open_case(&self, token: &str, service: &str, given_name: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/cases",
+                token,
+                &json!({
+                    "service": service,
+                    "subject": {"kind": "child", "given_name": given_name, "family_name": "Testesen", "birth_date": "2019-05-01"},
+                    "concern": "Barnet virker trist og trekker seg unna lek."
+                }),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            201,
+            "open case: {}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+}
+
+/// Asserts a problem+json answer with this status, returning the problem.
+pub async fn problem(res: Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "unexpected status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content-type was {ct:?}"
+    );
+    assert!(res.headers().contains_key("x-request-id"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["type"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:stafettlogg:problem:"));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+/// The field names a 4xx problem lists.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A synthetic national identity number (month + 80), distinct for each `n`.
+pub fn synthetic_id(n: u32) -> String {
+    (0..)
+        .find_map(|i| {
+            stafettlogg::national_id::synthetic(
+                1 + n % 28,
+                1 + (n / 28) % 12,
+                10 + n % 7,
+                (n * 7 + i) % 1000,
+            )
+        })
+        .unwrap()
+}
