@@ -1,32 +1,109 @@
-//! THE place that decides who may read or write a case (rules 6 and 8 of domain.md, growing with the
-//! consent rules). Handlers never decide access themselves: they ask `case_for_read` / `case_for_write`,
-//! and lists use `visible_cases`, which states the same rule in SQL.
+//! THE place that decides who may read or write a case: rule 8 of domain.md, with the consent coverage of
+//! rules 3-5 folded in. Handlers never decide access themselves: they ask `case_for_read` /
+//! `case_for_write` (one case) or `readable` (a list), which load the facts and call `decide`.
+//!
+//! Who may read a case:
+//! - its active professional participants whose service is the holder's, or is covered by the effective
+//!   consent (and who still work in that service according to their token);
+//! - its active guardians, matched by the `pid` claim of a national login (they see everything);
+//! - the subject youth at or above the municipality's self-consent age, matched by `pid`;
+//! - nobody else: administrators see configuration and counts, never content.
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 
+use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::access_log::{self, Action};
+use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
+use crate::consents::model::Consent;
+use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
 use crate::db::schema::{case_participants, cases};
 use crate::error::AppError;
+use crate::municipality::store::MunicipalityRow;
 use crate::participants::model::ParticipantRow;
+
+/// On which basis a caller reads a case; recorded with every access event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Basis {
+    /// A professional of the stafettholder's own service.
+    HolderService,
+    /// A professional of a service the effective consent covers.
+    Consent,
+    Guardian,
+    SubjectYouth,
+}
+
+/// Everything the rules need to know about one case, loaded in a few batched queries.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub case: CaseRow,
+    pub participants: Vec<ParticipantRow>,
+    pub consents: Vec<Consent>,
+    pub givers: GiverContext,
+    pub effective: Effective,
+    pub today: NaiveDate,
+}
+
+impl CaseFacts {
+    pub fn holder(&self) -> &ParticipantRow {
+        self.participants
+            .iter()
+            .find(|p| p.id == self.case.holder_participant_id)
+            .expect("the holder is a participant of the case (foreign key)")
+    }
+
+    pub fn holder_service(&self) -> &str {
+        self.holder().service.as_deref().unwrap_or_default()
+    }
+
+    /// A service is "in the case" when it is the holder's or the effective consent covers it (rule 3).
+    pub fn service_in_case(&self, service: &str) -> bool {
+        self.holder_service() == service || self.effective.covers(service)
+    }
+
+    pub fn participant(&self, id: Uuid) -> Option<&ParticipantRow> {
+        self.participants.iter().find(|p| p.id == id)
+    }
+}
 
 /// What the caller is to a case they may read.
 #[derive(Debug, Clone)]
 pub struct CaseAccess {
-    pub case: CaseRow,
-    /// The caller's own active participation, when they have one.
+    pub facts: CaseFacts,
+    /// The caller's own participation (absent for a subject youth who is not listed as a participant).
     pub me: Option<ParticipantRow>,
+    pub basis: Basis,
+}
+
+impl std::ops::Deref for CaseAccess {
+    type Target = CaseFacts;
+    fn deref(&self) -> &CaseFacts {
+        &self.facts
+    }
 }
 
 impl CaseAccess {
     pub fn is_holder(&self) -> bool {
-        self.me
-            .as_ref()
-            .is_some_and(|p| p.id == self.case.holder_participant_id)
+        self.basis == Basis::HolderService
+            && self
+                .me
+                .as_ref()
+                .is_some_and(|p| p.id == self.case.holder_participant_id)
+    }
+
+    pub fn is_guardian(&self) -> bool {
+        self.basis == Basis::Guardian
+    }
+
+    pub fn is_professional(&self) -> bool {
+        matches!(self.basis, Basis::HolderService | Basis::Consent)
     }
 
     /// Writes reserved for the stafettholder (rule 6: one actor coordinates and documents).
@@ -40,6 +117,23 @@ impl CaseAccess {
         }
     }
 
+    pub fn require_professional(&self) -> Result<(), AppError> {
+        if self.is_professional() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "only professionals in the case may do this",
+            ))
+        }
+    }
+
+    /// The participant who acts, for writes that name an author.
+    pub fn actor(&self) -> Result<&ParticipantRow, AppError> {
+        self.me.as_ref().ok_or_else(|| {
+            AppError::forbidden("you are not listed as a participant of this case; ask the stafettholder to add you")
+        })
+    }
+
     /// Closed cases are kept for the record and refuse changes.
     pub fn require_open(&self) -> Result<(), AppError> {
         if self.case.status == "open" {
@@ -50,24 +144,179 @@ impl CaseAccess {
             ))
         }
     }
-}
 
-/// Rule 8, as a plain function: may this caller read this case, given their participation in it?
-/// Today: same municipality, and an active professional participant. Consent coverage, guardians and the
-/// subject youth join here with the consent rules.
-pub fn may_read(caller: &Caller, case: &CaseRow, me: Option<&ParticipantRow>) -> bool {
-    if caller.tenant != case.municipality {
-        return false;
+    /// National ids in full only for the stafettholder; everyone else sees them masked.
+    pub fn shows_full_ids(&self) -> bool {
+        self.is_holder()
     }
-    match me {
-        Some(p) => {
-            p.active && p.kind == "professional" && caller.has_role(crate::auth::Role::Professional)
+
+    /// Re-reads participants and consents after a change in this transaction, and recomputes coverage.
+    pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<(), AppError> {
+        let ids = [self.case.id];
+        let participants = crate::participants::store::for_cases(conn, &ids)?;
+        let consents = crate::consents::store::for_cases(conn, &ids)?;
+        let case = cases::table
+            .find(self.case.id)
+            .select(CaseRow::as_select())
+            .first(conn)?;
+        self.facts = facts_for(
+            case,
+            participants,
+            consents,
+            self.givers.self_consent_age,
+            self.today,
+        );
+        if let Some(me) = &self.me {
+            self.me = self.facts.participant(me.id).cloned();
         }
-        None => false,
+        Ok(())
+    }
+
+    /// Rule 9: the access event for what the caller just did, in the caller's transaction.
+    pub fn record(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        action: Action,
+        resource: &str,
+    ) -> Result<(), AppError> {
+        access_log::record(
+            conn,
+            caller,
+            &[(self.case.id, self.basis)],
+            action,
+            resource,
+        )
     }
 }
 
-fn load(
+/// Rule 8 as a plain function of the facts: on which basis, if any, may this caller read this case?
+pub fn decide(
+    caller: &Caller,
+    f: &CaseFacts,
+    self_consent_age: u32,
+) -> Option<(Option<ParticipantRow>, Basis)> {
+    if caller.tenant != f.case.municipality {
+        return None;
+    }
+    if caller.has_role(Role::Professional) {
+        let mine = f.participants.iter().find(|p| {
+            p.active
+                && p.kind == "professional"
+                && p.user_id.as_deref() == Some(caller.user_id.as_str())
+        });
+        if let Some(p) = mine {
+            let service = p.service.as_deref().unwrap_or_default();
+            // The token says where they work today; a participation in a service they left gives nothing.
+            if caller.works_in(service) {
+                if service == f.holder_service() {
+                    return Some((Some(p.clone()), Basis::HolderService));
+                }
+                if f.effective.covers(service) {
+                    return Some((Some(p.clone()), Basis::Consent));
+                }
+            }
+        }
+    }
+    let pid_hash = caller.pid_hash.as_deref()?;
+    if caller.has_role(Role::Guardian) {
+        if let Some(g) = f.participants.iter().find(|p| {
+            p.active && p.kind == "guardian" && p.national_id_hash.as_deref() == Some(pid_hash)
+        }) {
+            return Some((Some(g.clone()), Basis::Guardian));
+        }
+    }
+    if caller.has_role(Role::Youth)
+        && f.givers
+            .subject_age
+            .is_some_and(|age| age >= self_consent_age)
+    {
+        let listed = f.participants.iter().find(|p| {
+            p.active && p.kind == "youth" && p.national_id_hash.as_deref() == Some(pid_hash)
+        });
+        if listed.is_some() || f.case.subject_national_id_hash.as_deref() == Some(pid_hash) {
+            return Some((listed.cloned(), Basis::SubjectYouth));
+        }
+    }
+    None
+}
+
+/// The consent facts of each case, and rule 5 for expiry: a case whose holder's service lost coverage by a
+/// consent running out closes as "consent expired" the first time anyone touches it. No job is needed.
+pub fn load_facts(
+    conn: &mut PgConnection,
+    settings: &MunicipalityRow,
+    rows: Vec<CaseRow>,
+) -> Result<Vec<CaseFacts>, AppError> {
+    let today = chrono::Utc::now().date_naive();
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    let mut participants = crate::participants::store::for_cases(conn, &ids)?;
+    let mut consents = crate::consents::store::for_cases(conn, &ids)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for case in rows {
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            participants.into_iter().partition(|p| p.case_id == case.id);
+        participants = rest;
+        let (theirs, rest): (Vec<_>, Vec<_>) =
+            consents.into_iter().partition(|c| c.row.case_id == case.id);
+        consents = rest;
+        let mut facts = facts_for(case, mine, theirs, settings.self_consent_age as u32, today);
+        if facts.case.status == "open" {
+            let facts_list: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+            if consent_rules::holder_coverage_expired(
+                &facts_list,
+                &facts.givers,
+                facts.holder_service(),
+                &facts.effective,
+                today,
+            ) {
+                crate::consents::effects::close_for_lost_coverage(
+                    conn,
+                    &mut facts,
+                    crate::cases::api::CloseReason::ConsentExpired,
+                )?;
+            }
+        }
+        out.push(facts);
+    }
+    Ok(out)
+}
+
+pub fn facts_for(
+    case: CaseRow,
+    participants: Vec<ParticipantRow>,
+    consents: Vec<Consent>,
+    self_consent_age: u32,
+    today: NaiveDate,
+) -> CaseFacts {
+    let givers = GiverContext {
+        responsible_guardians: participants
+            .iter()
+            .filter(|p| p.active && p.kind == "guardian" && p.parental_responsibility == Some(true))
+            .map(|p| p.id)
+            .collect(),
+        subject_youth: participants
+            .iter()
+            .find(|p| p.active && p.kind == "youth")
+            .map(|p| p.id),
+        subject_age: case
+            .subject_birth_date
+            .map(|b| consent_rules::age_on(b, today)),
+        self_consent_age,
+    };
+    let consent_facts: Vec<_> = consents.iter().map(Consent::facts).collect();
+    let effective = consent_rules::effective(&consent_facts, &givers, today);
+    CaseFacts {
+        case,
+        participants,
+        consents,
+        givers,
+        effective,
+        today,
+    }
+}
+
+fn load_one(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
@@ -84,18 +333,13 @@ fn load(
     }
     .optional()?
     .ok_or_else(|| AppError::not_found("case"))?;
-    let me = case_participants::table
-        .filter(case_participants::case_id.eq(case_id))
-        .filter(case_participants::kind.eq("professional"))
-        .filter(case_participants::user_id.eq(&caller.user_id))
-        .filter(case_participants::active.eq(true))
-        .select(ParticipantRow::as_select())
-        .first(conn)
-        .optional()?;
-    if may_read(caller, &case, me.as_ref()) {
-        Ok(CaseAccess { case, me })
-    } else {
-        Err(AppError::not_found("case"))
+    let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+    let facts = load_facts(conn, &settings, vec![case])?
+        .pop()
+        .expect("one in, one out");
+    match decide(caller, &facts, settings.self_consent_age as u32) {
+        Some((me, basis)) => Ok(CaseAccess { facts, me, basis }),
+        None => Err(AppError::not_found("case")),
     }
 }
 
@@ -105,39 +349,83 @@ pub fn case_for_read(
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<CaseAccess, AppError> {
-    load(conn, caller, case_id, false)
+    load_one(conn, caller, case_id, false)
 }
 
 /// The case locked for the rest of the transaction (`SELECT ... FOR UPDATE`), so concurrent changes of one
-/// case queue up instead of overwriting each other. Write rules (holder, open) are checked by the caller
-/// through `CaseAccess`, because they differ per action.
+/// case queue up instead of overwriting each other. Write rules (holder, open, professional) differ per
+/// action and are checked by the handler through `CaseAccess`.
 pub fn case_for_write(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<CaseAccess, AppError> {
-    load(conn, caller, case_id, true)
+    load_one(conn, caller, case_id, true)
 }
 
-/// The ids of the cases the caller may read, as a subquery: rule 8 stated in SQL for lists. Must agree
-/// with `may_read`; the tests of both check the same scenarios.
-pub fn visible_cases(caller: &Caller) -> cases::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
-    let mut query = cases::table
-        .filter(cases::municipality.eq(caller.tenant.clone()))
-        .select(cases::id)
-        .into_boxed();
-    if caller.has_role(crate::auth::Role::Professional) {
-        query = query.filter(
-            cases::id.eq_any(
+/// The readable ones among candidate rows, for lists (the same `decide` as for one case).
+pub fn readable(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    rows: Vec<CaseRow>,
+) -> Result<Vec<CaseAccess>, AppError> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+    Ok(load_facts(conn, &settings, rows)?
+        .into_iter()
+        .filter_map(|facts| {
+            decide(caller, &facts, settings.self_consent_age as u32).map(|(me, basis)| CaseAccess {
+                facts,
+                me,
+                basis,
+            })
+        })
+        .collect())
+}
+
+type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
+
+/// The cases the caller takes part in at all, as SQL: the index-friendly first cut for lists. `readable`
+/// then applies the full rule, so consent coverage is decided in one place.
+pub fn candidate_filter(caller: &Caller) -> CaseFilter {
+    let mut filter: CaseFilter = Box::new(sql::<Bool>("FALSE"));
+    if caller.has_role(Role::Professional) {
+        filter = Box::new(
+            filter.or(cases::id.eq_any(
                 case_participants::table
                     .filter(case_participants::kind.eq("professional"))
                     .filter(case_participants::user_id.eq(caller.user_id.clone()))
                     .filter(case_participants::active.eq(true))
                     .select(case_participants::case_id),
-            ),
+            )),
         );
-    } else {
-        query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE"));
     }
-    query
+    if let Some(hash) = caller.pid_hash.clone() {
+        let mut kinds = Vec::new();
+        if caller.has_role(Role::Guardian) {
+            kinds.push("guardian");
+        }
+        if caller.has_role(Role::Youth) {
+            kinds.push("youth");
+            filter = Box::new(
+                filter.or(cases::subject_national_id_hash
+                    .eq(hash.clone())
+                    .assume_not_null()),
+            );
+        }
+        if !kinds.is_empty() {
+            filter = Box::new(
+                filter.or(cases::id.eq_any(
+                    case_participants::table
+                        .filter(case_participants::kind.eq_any(kinds))
+                        .filter(case_participants::national_id_hash.eq(hash))
+                        .filter(case_participants::active.eq(true))
+                        .select(case_participants::case_id),
+                )),
+            );
+        }
+    }
+    Box::new(cases::municipality.eq(caller.tenant.clone()).and(filter))
 }

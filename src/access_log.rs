@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::access::Basis;
 use crate::auth::Caller;
 use crate::db::schema::access_events;
 use crate::error::AppError;
@@ -18,6 +19,8 @@ pub enum Action {
     Update,
     Close,
     Export,
+    Withdraw,
+    Deactivate,
 }
 
 #[derive(Insertable)]
@@ -31,14 +34,15 @@ struct NewAccessEvent<'a> {
     action: &'static str,
     resource: &'a str,
     request_id: &'a str,
+    basis: &'static str,
 }
 
-/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case.
-/// One multi-row insert, however many cases a list showed.
+/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
+/// the given basis. One multi-row insert, however many cases a list showed.
 pub fn record(
     conn: &mut PgConnection,
     caller: &Caller,
-    case_ids: &[Uuid],
+    case_ids: &[(Uuid, Basis)],
     action: Action,
     resource: &str,
 ) -> Result<(), AppError> {
@@ -47,7 +51,7 @@ pub fn record(
     }
     let rows: Vec<NewAccessEvent> = case_ids
         .iter()
-        .map(|&case_id| NewAccessEvent {
+        .map(|&(case_id, basis)| NewAccessEvent {
             municipality: &caller.tenant,
             case_id,
             actor_user_id: &caller.user_id,
@@ -56,6 +60,11 @@ pub fn record(
             action: action.into(),
             resource,
             request_id: &caller.request_id,
+            basis: match basis {
+                Basis::HolderService | Basis::Consent => "participant",
+                Basis::Guardian => "guardian",
+                Basis::SubjectYouth => "subject_youth",
+            },
         })
         .collect();
     diesel::insert_into(access_events::table)

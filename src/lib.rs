@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod auth;
 pub mod cases;
 pub mod config;
+pub mod consents;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -59,7 +60,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(municipality::configure)
             .configure(services::configure)
             .configure(levels::configure)
-            .configure(cases::configure),
+            .configure(cases::configure)
+            .configure(participants::configure)
+            .configure(consents::configure),
     );
 }
 

@@ -123,6 +123,18 @@ pub struct SealedId {
     pub lookup_hash: Vec<u8>,
 }
 
+/// The two nullable columns a sealed id is stored in: ciphertext and lookup hash.
+pub type SealedColumns = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+impl SealedId {
+    pub fn columns(sealed: Option<SealedId>) -> SealedColumns {
+        match sealed {
+            Some(s) => (Some(s.ciphertext), Some(s.lookup_hash)),
+            None => (None, None),
+        }
+    }
+}
+
 /// The municipality-wide secret that encrypts national ids and keys their lookup hash. Two sub-keys are
 /// derived from one configured key so the cipher key and the hash key are never the same bytes.
 #[derive(Clone)]
@@ -150,6 +162,20 @@ impl NationalIdKey {
             cipher_key: derive(master, b"stafettlogg national id cipher v1"),
             hash_key: derive(master, b"stafettlogg national id lookup v1"),
         })
+    }
+
+    /// Parses and seals an optional national id from a request; a bad one is a 422 naming `field`.
+    pub fn seal_field(
+        &self,
+        field: &str,
+        raw: Option<&str>,
+    ) -> Result<Option<SealedId>, crate::error::AppError> {
+        raw.map(|raw| {
+            NationalId::parse(raw)
+                .map(|id| self.seal(&id))
+                .map_err(|e| crate::error::AppError::invalid(field, e.to_string()))
+        })
+        .transpose()
     }
 
     pub fn seal(&self, id: &NationalId) -> SealedId {

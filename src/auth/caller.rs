@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::jwt::{JwtSettings, TokenError};
 use crate::error::AppError;
+use crate::national_id::{NationalId, NationalIdKey};
 use crate::request_id::RequestId;
 
 #[derive(
@@ -33,6 +34,8 @@ pub struct Caller {
     pub services: Vec<String>,
     /// National identity number from a national login; matched against guardians and the subject.
     pub pid: Option<String>,
+    /// The keyed hash of `pid`, as participants' national ids are stored: how guardians are recognised.
+    pub pid_hash: Option<Vec<u8>>,
     pub request_id: String,
 }
 
@@ -107,6 +110,10 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
+    let pid_hash = match (&claims.pid, req.app_data::<web::Data<NationalIdKey>>()) {
+        (Some(pid), Some(key)) => NationalId::parse(pid).ok().map(|id| key.lookup_hash(&id)),
+        _ => None,
+    };
     Ok(Caller {
         tenant: claims.tenant,
         user_id: claims.sub,
@@ -114,6 +121,7 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
         roles: claims.roles,
         services: claims.services,
         pid: claims.pid,
+        pid_hash,
         request_id,
     })
 }

@@ -152,6 +152,13 @@ pub struct SubjectView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentSummary {
+    pub effective: bool,
+    pub services: Vec<String>,
+    pub valid_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HolderView {
     pub participant_id: Uuid,
     pub user_id: String,
@@ -170,6 +177,8 @@ pub struct CaseView {
     pub level: i16,
     /// The stafettholder.
     pub holder: HolderView,
+    /// What the effective consent covers today.
+    pub consent: ConsentSummary,
     /// The service the case was opened in.
     pub opened_in_service: String,
     /// At level 0: the date by which to decide (close, level 1 or 2, or report to child welfare).

@@ -16,17 +16,6 @@ use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::national_id::NationalIdKey;
 use crate::pagination::{self, Page};
 
-fn single_view(
-    conn: &mut diesel::PgConnection,
-    caller: &Caller,
-    key: &NationalIdKey,
-    row: super::model::CaseRow,
-) -> Result<CaseView, AppError> {
-    store::views(conn, caller, key, vec![row])?
-        .pop()
-        .ok_or_else(AppError::internal)
-}
-
 fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
 }
@@ -96,8 +85,9 @@ pub async fn open_case(
                 refs: &req.external_refs,
             },
         )?;
-        access_log::record(conn, &caller, &[case.id], Action::Create, "case")?;
-        single_view(conn, &caller, &key, case)
+        let access = access::case_for_read(conn, &caller, case.id)?;
+        access.record(conn, &caller, Action::Create, "case")?;
+        store::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(
@@ -126,17 +116,33 @@ pub async fn list_cases(
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
     let limit = pagination::effective_limit(q.limit);
-    let after = q
+    let mut after = q
         .cursor
         .as_deref()
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
     let key = key.into_inner();
     let views = db::transaction(&pool, move |conn| {
-        let rows = store::list(conn, &caller, &q, after, limit + 1)?;
-        let shown: Vec<Uuid> = rows.iter().take(limit as usize).map(|c| c.id).collect();
+        // Candidates come from SQL; the full rule (consent coverage) may drop some, so read on until the
+        // page is full or the candidates run out.
+        let mut readable = Vec::new();
+        loop {
+            let batch = store::list_candidates(conn, &caller, &q, after, limit + 1)?;
+            let exhausted = (batch.len() as i64) <= limit;
+            after = batch.last().map(|c| c.id);
+            readable.extend(access::readable(conn, &caller, batch)?);
+            if exhausted || readable.len() as i64 > limit {
+                break;
+            }
+        }
+        readable.truncate(limit as usize + 1);
+        let shown: Vec<_> = readable
+            .iter()
+            .take(limit as usize)
+            .map(|a| (a.case.id, a.basis))
+            .collect();
         access_log::record(conn, &caller, &shown, Action::List, "case")?;
-        store::views(conn, &caller, &key, rows)
+        store::views(conn, &key, &readable)
     })
     .await?;
     Ok(pagination::respond(
@@ -145,7 +151,7 @@ pub async fn list_cases(
     ))
 }
 
-/// One case, with its stafettholder and level. The `ETag` is what `If-Match` takes on changes.
+/// One case, with its stafettholder, level and consent summary. The `ETag` is what `If-Match` takes.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -166,8 +172,8 @@ pub async fn get_case(
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
-        access_log::record(conn, &caller, &[id], Action::Read, "case")?;
-        single_view(conn, &caller, &key, access.case)
+        access.record(conn, &caller, Action::Read, "case")?;
+        store::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
@@ -202,7 +208,7 @@ pub async fn patch_case(
     let patch = body.0;
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let mut access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         if_match.check(access.case.version)?;
@@ -222,15 +228,16 @@ pub async fn patch_case(
                 .map(|s| s.as_ref().map(|s| s.ciphertext.clone())),
             subject_national_id_hash: sealed.map(|s| s.map(|s| s.lookup_hash)),
         };
-        let row = store::update(conn, id, &changes)?;
-        access_log::record(conn, &caller, &[id], Action::Update, "case")?;
-        single_view(conn, &caller, &key, row)
+        access.facts.case = store::update(conn, id, &changes)?;
+        access.record(conn, &caller, Action::Update, "case")?;
+        store::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
 }
 
-/// Close the case with a reason from the fixed list (stafettholder; `If-Match` required).
+/// Close the case with a reason from the fixed list: the stafettholder, or a guardian (guardians can
+/// always end the log). `If-Match` required.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -259,13 +266,15 @@ pub async fn close_case(
     let req = body.0;
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
+        let mut access = access::case_for_write(conn, &caller, id)?;
+        if !access.is_guardian() {
+            access.require_holder()?;
+        }
         access.require_open()?;
         if_match.check(access.case.version)?;
-        let row = store::close(conn, id, req.reason, req.note.as_deref())?;
-        access_log::record(conn, &caller, &[id], Action::Close, "case")?;
-        single_view(conn, &caller, &key, row)
+        access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
+        access.record(conn, &caller, Action::Close, "case")?;
+        store::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))

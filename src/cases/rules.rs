@@ -41,6 +41,7 @@ mod tests {
             roles,
             services: services.iter().map(|s| s.to_string()).collect(),
             pid: None,
+            pid_hash: None,
             request_id: String::new(),
         }
     }

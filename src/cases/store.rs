@@ -6,15 +6,16 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{
-    CaseListQuery, CaseStatus, CaseView, CloseReason, ExternalRef, HolderFilter, HolderView,
-    SubjectView,
+    CaseListQuery, CaseStatus, CaseView, CloseReason, ConsentSummary, ExternalRef, HolderFilter,
+    HolderView, SubjectView,
 };
 use super::model::{CaseChanges, CaseRow, ExternalRefRow, NewCase};
+use crate::access::CaseAccess;
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
 use crate::error::AppError;
-use crate::national_id::{NationalId, NationalIdKey, SealedId};
-use crate::participants::model::{NewProfessional, ParticipantRow};
+use crate::national_id::{NationalIdKey, SealedId};
+use crate::participants::model::NewProfessional;
 
 /// 409 when one of the references already names another case of the municipality.
 pub fn ensure_refs_free(
@@ -81,9 +82,10 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
     Ok(case)
 }
 
-/// The visible cases matching the filters, newest first, after the cursor. UUIDv7 ids sort by creation
-/// time, so the primary key is the keyset.
-pub fn list(
+/// Candidate cases for a list (the caller takes part in them), matching the filters, newest first,
+/// after the cursor. UUIDv7 ids sort by creation time, so the primary key is the keyset. The access rule
+/// proper is applied afterwards by `access::readable`.
+pub fn list_candidates(
     conn: &mut PgConnection,
     caller: &Caller,
     q: &CaseListQuery,
@@ -91,7 +93,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<CaseRow>, AppError> {
     let mut query = cases::table
-        .filter(cases::id.eq_any(crate::access::visible_cases(caller)))
+        .filter(crate::access::candidate_filter(caller))
         .select(CaseRow::as_select())
         .order(cases::id.desc())
         .limit(limit)
@@ -119,25 +121,14 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// Builds the API view of cases with two queries in all (holders, references), whatever the count.
-pub fn views(
+/// External references of these cases, in one query.
+pub fn refs_for(
     conn: &mut PgConnection,
-    caller: &Caller,
-    key: &NationalIdKey,
-    rows: Vec<CaseRow>,
-) -> Result<Vec<CaseView>, AppError> {
-    let holder_ids: Vec<Uuid> = rows.iter().map(|c| c.holder_participant_id).collect();
-    let case_ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-    let holders: HashMap<Uuid, ParticipantRow> = case_participants::table
-        .filter(case_participants::id.eq_any(&holder_ids))
-        .select(ParticipantRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    case_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ExternalRef>>, AppError> {
     let mut refs: HashMap<Uuid, Vec<ExternalRef>> = HashMap::new();
     for r in case_external_refs::table
-        .filter(case_external_refs::case_id.eq_any(&case_ids))
+        .filter(case_external_refs::case_id.eq_any(case_ids))
         .order((case_external_refs::system, case_external_refs::ref_id))
         .select(ExternalRefRow::as_select())
         .load(conn)?
@@ -147,49 +138,59 @@ pub fn views(
             id: r.ref_id,
         });
     }
-    rows.into_iter()
-        .map(|c| {
-            let holder = holders
-                .get(&c.holder_participant_id)
-                .ok_or_else(AppError::internal)?;
-            let caller_holds =
-                holder.user_id.as_deref() == Some(caller.user_id.as_str()) && holder.active;
-            let external_refs = refs.remove(&c.id).unwrap_or_default();
-            Ok(view(c, holder, caller_holds, key, external_refs))
-        })
-        .collect()
+    Ok(refs)
 }
 
-fn view(
-    c: CaseRow,
-    holder: &ParticipantRow,
-    caller_holds: bool,
+/// The API view of readable cases; two extra queries in all (references), whatever the count.
+pub fn views(
+    conn: &mut PgConnection,
     key: &NationalIdKey,
-    external_refs: Vec<ExternalRef>,
-) -> CaseView {
+    accesses: &[CaseAccess],
+) -> Result<Vec<CaseView>, AppError> {
+    let ids: Vec<Uuid> = accesses.iter().map(|a| a.case.id).collect();
+    let mut refs = refs_for(conn, &ids)?;
+    Ok(accesses
+        .iter()
+        .map(|a| view(a, key, refs.remove(&a.case.id).unwrap_or_default()))
+        .collect())
+}
+
+pub fn view_one(
+    conn: &mut PgConnection,
+    key: &NationalIdKey,
+    access: &CaseAccess,
+) -> Result<CaseView, AppError> {
+    views(conn, key, std::slice::from_ref(access))?
+        .pop()
+        .ok_or_else(AppError::internal)
+}
+
+fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) -> CaseView {
+    let c = &a.case;
+    let holder = a.holder();
     let national_id = c
         .subject_national_id_enc
         .as_deref()
         .map(|enc| match key.decrypt(enc) {
-            Some(id) if caller_holds => id.as_str().to_string(),
+            Some(id) if a.shows_full_ids() => id.as_str().to_string(),
             Some(id) => id.masked(),
             // Written with another key: say so rather than fail the whole read.
             None => "unreadable".to_string(),
         });
     CaseView {
         id: c.id,
-        municipality: c.municipality,
+        municipality: c.municipality.clone(),
         subject: SubjectView {
             kind: c
                 .subject_kind
                 .parse()
                 .unwrap_or(super::api::SubjectKind::Child),
-            given_name: c.subject_given_name,
-            family_name: c.subject_family_name,
+            given_name: c.subject_given_name.clone(),
+            family_name: c.subject_family_name.clone(),
             birth_date: c.subject_birth_date,
             national_id,
         },
-        concern: c.concern,
+        concern: c.concern.clone(),
         status: c.status.parse().unwrap_or(CaseStatus::Open),
         level: c.level,
         holder: HolderView {
@@ -198,12 +199,17 @@ fn view(
             name: holder.name.clone(),
             service: holder.service.clone().unwrap_or_default(),
         },
-        opened_in_service: c.opened_in_service,
+        consent: ConsentSummary {
+            effective: !a.effective.consent_ids.is_empty(),
+            services: a.effective.services.iter().cloned().collect(),
+            valid_until: a.effective.valid_until,
+        },
+        opened_in_service: c.opened_in_service.clone(),
         decision_due: c.decision_due,
         opened_at: c.opened_at,
         closed_at: c.closed_at,
-        close_reason: c.close_reason.and_then(|r| r.parse().ok()),
-        close_note: c.close_note,
+        close_reason: c.close_reason.as_deref().and_then(|r| r.parse().ok()),
+        close_note: c.close_note.clone(),
         version: c.version,
         external_refs,
     }
@@ -211,12 +217,7 @@ fn view(
 
 /// The stored form of an optional subject national id (validated again here: never store an unchecked one).
 pub fn seal(key: &NationalIdKey, raw: Option<&str>) -> Result<Option<SealedId>, AppError> {
-    raw.map(|raw| {
-        NationalId::parse(raw)
-            .map(|id| key.seal(&id))
-            .map_err(|e| AppError::invalid("subject.national_id", e.to_string()))
-    })
-    .transpose()
+    key.seal_field("subject.national_id", raw)
 }
 
 pub fn update(

@@ -112,6 +112,110 @@ diesel::table! {
         resource -> Text,
         request_id -> Text,
         at -> Timestamptz,
+        basis -> Text,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        purpose -> Text,
+        valid_from -> Date,
+        valid_until -> Date,
+        form -> Text,
+        document_ref -> Nullable<Text>,
+        supersedes -> Nullable<Uuid>,
+        superseded_by -> Nullable<Uuid>,
+        superseded_at -> Nullable<Timestamptz>,
+        recorded_by_user -> Text,
+        recorded_by_name -> Text,
+        recorded_at -> Timestamptz,
+        withdrawn_at -> Nullable<Timestamptz>,
+        withdrawn_by_participant -> Nullable<Uuid>,
+        withdrawal_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consent_givers (consent_id, participant_id) {
+        consent_id -> Uuid,
+        participant_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    consent_services (consent_id, service) {
+        consent_id -> Uuid,
+        service -> Text,
+    }
+}
+
+diesel::table! {
+    measures (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        title -> Text,
+        goal -> Text,
+        description -> Nullable<Text>,
+        responsible_kind -> Text,
+        responsible_service -> Nullable<Text>,
+        responsible_participant_id -> Nullable<Uuid>,
+        start_date -> Date,
+        evaluate_by -> Date,
+        state -> Text,
+        created_by_user -> Text,
+        created_at -> Timestamptz,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> Uuid,
+        measure_id -> Uuid,
+        case_id -> Uuid,
+        evaluated_on -> Date,
+        evaluated_by_participant -> Uuid,
+        evaluated_by_name -> Text,
+        assessment -> Text,
+        child_view -> Nullable<Text>,
+        outcome -> Text,
+        next_evaluate_by -> Nullable<Date>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    level_changes (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        from_level -> Int2,
+        to_level -> Int2,
+        reason -> Text,
+        decided_on -> Date,
+        recorded_at -> Timestamptz,
+        recorded_by_participant -> Uuid,
+        recorded_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    log_entries (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        occurred_at -> Timestamptz,
+        title -> Nullable<Text>,
+        body -> Text,
+        attendees -> Array<Uuid>,
+        decisions -> Nullable<Text>,
+        next_meeting -> Nullable<Timestamptz>,
+        corrects -> Nullable<Uuid>,
+        author_participant_id -> Uuid,
+        author_name -> Text,
+        recorded_at -> Timestamptz,
     }
 }
 
@@ -127,4 +231,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_participants,
     case_external_refs,
     access_events,
+    consents,
+    consent_givers,
+    consent_services,
+    measures,
+    evaluations,
+    level_changes,
+    log_entries,
 );

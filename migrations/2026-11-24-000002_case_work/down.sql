@@ -1,0 +1,20 @@
+ALTER TABLE access_events DROP CONSTRAINT access_events_action_check;
+ALTER TABLE access_events DROP COLUMN basis;
+ALTER TABLE access_events ADD CONSTRAINT access_events_action_check
+    CHECK (action IN ('read', 'list', 'create', 'update', 'close', 'export'));
+DROP TRIGGER measures_no_delete ON measures;
+DROP TRIGGER cases_no_delete ON cases;
+DROP TRIGGER consents_no_delete ON consents;
+DROP TRIGGER case_participants_no_delete ON case_participants;
+DROP FUNCTION forbid_delete();
+DROP TABLE log_entries;
+DROP TABLE level_changes;
+DROP TABLE evaluations;
+DROP TABLE measures;
+DROP TABLE consent_services;
+DROP TABLE consent_givers;
+DROP TABLE consents;
+DROP INDEX case_participants_user;
+DROP INDEX case_participants_national_id_hash;
+DROP INDEX case_participants_one_youth;
+ALTER TABLE case_participants DROP CONSTRAINT case_participants_kind_fields;

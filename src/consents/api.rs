@@ -1,0 +1,135 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::rules::{ConsentState, NotEffectiveReason};
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ConsentForm {
+    Written,
+    Oral,
+    Digital,
+}
+
+/// A consent to share the case with services (never with named people).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// Participant ids of the givers: guardians with parental responsibility, or the subject youth.
+    #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
+    pub given_by: Vec<Uuid>,
+    /// Service codes the consent covers.
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub services: Vec<String>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub purpose: String,
+    pub valid_from: NaiveDate,
+    /// Defaults to `valid_from` plus the municipality's consent validity.
+    pub valid_until: Option<NaiveDate>,
+    pub form: ConsentForm,
+    /// Where the signed paper or the digital signature is kept.
+    #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub document_ref: Option<String>,
+    /// A consent of this case that this one replaces.
+    pub supersedes: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordedBy {
+    pub user_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub id: Uuid,
+    pub given_by: Vec<Uuid>,
+    pub services: Vec<String>,
+    pub purpose: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: ConsentForm,
+    pub document_ref: Option<String>,
+    pub supersedes: Option<Uuid>,
+    pub superseded_by: Option<Uuid>,
+    /// Computed from the dates on every read: expiry needs no background job.
+    pub state: ConsentState,
+    pub recorded_by: RecordedBy,
+    pub recorded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<Uuid>,
+    pub withdrawal_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentList {
+    pub items: Vec<ConsentView>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawRequest {
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+    /// The giver on whose behalf the stafettholder withdraws; required from the holder.
+    pub on_behalf_of: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotEffective {
+    pub consent_id: Uuid,
+    pub reasons: Vec<NotEffectiveReason>,
+}
+
+/// What the consents of the case cover today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EffectiveConsentView {
+    pub effective: bool,
+    pub services: Vec<String>,
+    pub givers: Vec<Uuid>,
+    /// When the first of the effective consents runs out.
+    pub valid_until: Option<NaiveDate>,
+    pub consent_ids: Vec<Uuid>,
+    /// Recorded consents that are not effective, and why.
+    pub not_effective: Vec<NotEffective>,
+}
+
+impl From<&super::rules::Effective> for EffectiveConsentView {
+    fn from(e: &super::rules::Effective) -> Self {
+        EffectiveConsentView {
+            effective: !e.consent_ids.is_empty(),
+            services: e.services.iter().cloned().collect(),
+            givers: e.givers.iter().copied().collect(),
+            valid_until: e.valid_until,
+            consent_ids: e.consent_ids.clone(),
+            not_effective: e
+                .not_effective
+                .iter()
+                .map(|(id, reasons)| NotEffective {
+                    consent_id: *id,
+                    reasons: reasons.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,364 @@
+use actix_web::{get, post, web, HttpResponse};
+use chrono::Months;
+use uuid::Uuid;
+
+use super::api::{
+    ConsentForm, ConsentInput, ConsentList, ConsentView, EffectiveConsentView, RecordedBy,
+    WithdrawRequest,
+};
+use super::model::Consent;
+use super::{effects, rules, store};
+use crate::access::{self, Basis, CaseAccess};
+use crate::access_log::Action;
+use crate::auth::Caller;
+use crate::cases::api::CloseReason;
+use crate::db::{self, Pool};
+use crate::error::{AppError, FieldError};
+use crate::extract::ValidJson;
+
+fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
+    ConsentView {
+        id: c.row.id,
+        given_by: c.givers.clone(),
+        services: c.services.clone(),
+        purpose: c.row.purpose.clone(),
+        valid_from: c.row.valid_from,
+        valid_until: c.row.valid_until,
+        form: c.row.form.parse().unwrap_or(ConsentForm::Written),
+        document_ref: c.row.document_ref.clone(),
+        supersedes: c.row.supersedes,
+        superseded_by: c.row.superseded_by,
+        state: rules::state(&c.facts(), today),
+        recorded_by: RecordedBy {
+            user_id: c.row.recorded_by_user.clone(),
+            name: c.row.recorded_by_name.clone(),
+        },
+        recorded_at: c.row.recorded_at,
+        withdrawn_at: c.row.withdrawn_at,
+        withdrawn_by: c.row.withdrawn_by_participant,
+        withdrawal_reason: c.row.withdrawal_reason.clone(),
+    }
+}
+
+/// Who may record this consent, and are its givers, services, dates and predecessor sound? Every problem
+/// names its field; nothing is written until all pass.
+fn check_new_consent(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    access: &CaseAccess,
+    input: &ConsentInput,
+) -> Result<(), AppError> {
+    match access.basis {
+        _ if access.is_holder() => {}
+        Basis::Guardian | Basis::SubjectYouth => {
+            // A national login signs for one person: the guardian (or youth) records their own consent.
+            let me = access.actor()?;
+            if input.form != ConsentForm::Digital {
+                return Err(AppError::invalid(
+                    "form",
+                    "a consent recorded by a guardian or youth is `digital`",
+                ));
+            }
+            if input.given_by != [me.id] {
+                return Err(AppError::invalid(
+                    "given_by",
+                    "you can record only your own consent: given_by must be [your participant id]",
+                ));
+            }
+        }
+        _ => {
+            return Err(AppError::forbidden(
+                "consents are recorded by the stafettholder or digitally by a guardian",
+            ))
+        }
+    }
+    let mut errors = Vec::new();
+    for (i, giver) in input.given_by.iter().enumerate() {
+        let field = format!("given_by[{i}]");
+        match access.participant(*giver) {
+            Some(p) if !p.active => errors.push(FieldError {
+                field,
+                message: "is no longer a participant of the case".into(),
+            }),
+            Some(p) if p.kind == "guardian" && p.parental_responsibility == Some(true) => {}
+            Some(p) if p.kind == "guardian" => errors.push(FieldError {
+                field,
+                message: "is a guardian without parental responsibility".into(),
+            }),
+            Some(p) if p.kind == "youth" => {}
+            _ => errors.push(FieldError {
+                field,
+                message: "is not a guardian or the subject youth of this case".into(),
+            }),
+        }
+        if input.given_by[..i].contains(giver) {
+            errors.push(FieldError {
+                field: format!("given_by[{i}]"),
+                message: "is listed twice".into(),
+            });
+        }
+    }
+    for (i, service) in input.services.iter().enumerate() {
+        if input.services[..i].contains(service) {
+            errors.push(FieldError {
+                field: format!("services[{i}]"),
+                message: "is listed twice".into(),
+            });
+        } else if crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
+            .is_none()
+        {
+            errors.push(FieldError {
+                field: format!("services[{i}]"),
+                message: format!("`{service}` is not an active service of the municipality"),
+            });
+        }
+    }
+    if let Some(until) = input.valid_until {
+        if until < input.valid_from {
+            errors.push(FieldError {
+                field: "valid_until".into(),
+                message: "ends before valid_from".into(),
+            });
+        }
+    }
+    if let Some(old) = input.supersedes {
+        if !access.consents.iter().any(|c| c.row.id == old) {
+            errors.push(FieldError {
+                field: "supersedes".into(),
+                message: "is not a consent of this case".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid_fields(errors))
+    }
+}
+
+/// The consents recorded in the case, with their state today.
+#[utoipa::path(
+    tag = "consents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "All consents, oldest first", body = ConsentList))
+)]
+#[get("/cases/{id}/consents")]
+pub async fn list_consents(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.consents")?;
+        Ok(ConsentList {
+            items: access
+                .consents
+                .iter()
+                .map(|c| view(c, access.today))
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// What the consents cover today, and why a recorded consent is not effective.
+#[utoipa::path(
+    tag = "consents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "The effective consent", body = EffectiveConsentView))
+)]
+#[get("/cases/{id}/consents/effective")]
+pub async fn effective_consent(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.consents")?;
+        Ok(EffectiveConsentView::from(&access.effective))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Record a consent (the stafettholder, or a guardian or the youth digitally for themselves). A consent
+/// missing a required giver is recorded but not effective. Replacing a broader consent applies rule 5.
+#[utoipa::path(
+    tag = "consents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = ConsentInput,
+    responses(
+        (status = 201, description = "Recorded", body = ConsentView, headers(("Location" = String, description = "The consent"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/consents")]
+pub async fn record_consent(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    body: ValidJson<ConsentInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let mut access = access::case_for_write(conn, &caller, id)?;
+        access.require_open()?;
+        check_new_consent(conn, &caller, &access, &input)?;
+        let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+        let valid_until = match input.valid_until {
+            Some(v) => v,
+            None => input
+                .valid_from
+                .checked_add_months(Months::new(settings.consent_validity_months as u32))
+                .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
+        };
+        let recorder_name = access
+            .me
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| caller.name.clone());
+        let consent_id = store::insert(
+            conn,
+            store::NewConsent {
+                case_id: id,
+                purpose: &input.purpose,
+                valid_from: input.valid_from,
+                valid_until,
+                form: input.form.into(),
+                document_ref: input.document_ref.as_deref(),
+                supersedes: input.supersedes,
+                recorded_by_user: &caller.user_id,
+                recorded_by_name: &recorder_name,
+                givers: &input.given_by,
+                services: &input.services,
+            },
+        )?;
+        let holder_was_covered = access.effective.covers(access.holder_service());
+        access.refresh(conn)?;
+        if input.supersedes.is_some() {
+            effects::apply_coverage_change(
+                conn,
+                &mut access.facts,
+                holder_was_covered,
+                CloseReason::ConsentWithdrawn,
+            )?;
+        }
+        access.record(conn, &caller, Action::Create, "case.consents")?;
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(AppError::internal)?;
+        Ok(view(consent, access.today))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/cases/{id}/consents/{}", view.id),
+        ))
+        .json(view))
+}
+
+/// Withdraw a consent: by one of its givers, or by the stafettholder on a giver's behalf (`on_behalf_of`).
+/// Rule 5 applies in the same transaction: professionals of services no longer covered lose access at
+/// once, and the case closes if the holder's own service is no longer covered.
+#[utoipa::path(
+    tag = "consents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("cid" = Uuid, Path, description = "The consent id")),
+    request_body = WithdrawRequest,
+    responses(
+        (status = 200, description = "Withdrawn", body = ConsentView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/consents/{cid}/withdraw")]
+pub async fn withdraw_consent(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<WithdrawRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (id, consent_id) = path.into_inner();
+    let req = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let mut access = access::case_for_write(conn, &caller, id)?;
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(|| AppError::not_found("consent"))?
+            .clone();
+        let by = withdrawing_giver(&access, &consent, req.on_behalf_of)?;
+        let holder_was_covered = access.effective.covers(access.holder_service());
+        store::withdraw(conn, consent_id, by, &req.reason)?;
+        access.refresh(conn)?;
+        effects::apply_coverage_change(
+            conn,
+            &mut access.facts,
+            holder_was_covered,
+            CloseReason::ConsentWithdrawn,
+        )?;
+        access.record(conn, &caller, Action::Withdraw, "case.consents")?;
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(AppError::internal)?;
+        Ok(view(consent, access.today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The giver in whose name the consent is withdrawn: the caller when they gave it, or, for the holder,
+/// the giver named in `on_behalf_of`.
+fn withdrawing_giver(
+    access: &CaseAccess,
+    consent: &Consent,
+    on_behalf_of: Option<Uuid>,
+) -> Result<Uuid, AppError> {
+    if let Some(me) = access
+        .me
+        .as_ref()
+        .filter(|me| consent.givers.contains(&me.id))
+    {
+        return match on_behalf_of {
+            Some(other) if other != me.id && !access.is_holder() => Err(AppError::forbidden(
+                "a giver withdraws only their own consent",
+            )),
+            Some(other) => Ok(other),
+            None => Ok(me.id),
+        };
+    }
+    if access.is_holder() {
+        let giver = on_behalf_of.ok_or_else(|| {
+            AppError::invalid(
+                "on_behalf_of",
+                "required when the stafettholder withdraws for a giver",
+            )
+        })?;
+        if !consent.givers.contains(&giver) {
+            return Err(AppError::invalid(
+                "on_behalf_of",
+                "is not one of the givers of this consent",
+            ));
+        }
+        return Ok(giver);
+    }
+    Err(AppError::forbidden(
+        "a consent is withdrawn by one of its givers, or by the stafettholder on their behalf",
+    ))
+}

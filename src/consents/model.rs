@@ -1,0 +1,49 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::consents;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consents)]
+pub struct ConsentRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub purpose: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: String,
+    pub document_ref: Option<String>,
+    pub supersedes: Option<Uuid>,
+    pub superseded_by: Option<Uuid>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub recorded_by_user: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_participant: Option<Uuid>,
+    pub withdrawal_reason: Option<String>,
+}
+
+/// A consent with its givers and services.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub row: ConsentRow,
+    pub givers: Vec<Uuid>,
+    pub services: Vec<String>,
+}
+
+impl Consent {
+    pub fn facts(&self) -> super::rules::ConsentFacts {
+        super::rules::ConsentFacts {
+            id: self.row.id,
+            case_id: self.row.case_id,
+            givers: self.givers.clone(),
+            services: self.services.clone(),
+            valid_from: self.row.valid_from,
+            valid_until: self.row.valid_until,
+            withdrawn: self.row.withdrawn_at.is_some(),
+            superseded: self.row.superseded_by.is_some(),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Rule 4 (what makes a consent effective) and the coverage it gives, as plain functions of facts.
+//! Nothing here touches the database, so every rule is tested directly below.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A recorded consent, as far as effectiveness is concerned.
+#[derive(Debug, Clone)]
+pub struct ConsentFacts {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub givers: Vec<Uuid>,
+    pub services: Vec<String>,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub withdrawn: bool,
+    pub superseded: bool,
+}
+
+/// Who must give consent in this case, today.
+#[derive(Debug, Clone, Default)]
+pub struct GiverContext {
+    /// Active guardians with parental responsibility: all of them must give consent...
+    pub responsible_guardians: Vec<Uuid>,
+    /// ...unless the subject youth (this participant) consents alone at or above the self-consent age.
+    pub subject_youth: Option<Uuid>,
+    pub subject_age: Option<u32>,
+    pub self_consent_age: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    Active,
+    Expired,
+    Withdrawn,
+    Superseded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotEffectiveReason {
+    /// Not every guardian with parental responsibility gave it, and the subject did not give it alone at or
+    /// above the self-consent age.
+    MissingGiver,
+    NotYetValid,
+    Expired,
+    Withdrawn,
+    Superseded,
+}
+
+/// The coverage a case has now.
+#[derive(Debug, Clone, Default)]
+pub struct Effective {
+    pub services: BTreeSet<String>,
+    pub givers: BTreeSet<Uuid>,
+    /// When the first effective consent runs out (coverage may shrink then).
+    pub valid_until: Option<NaiveDate>,
+    pub consent_ids: Vec<Uuid>,
+    pub not_effective: Vec<(Uuid, Vec<NotEffectiveReason>)>,
+}
+
+impl Effective {
+    pub fn covers(&self, service: &str) -> bool {
+        self.services.contains(service)
+    }
+}
+
+pub fn state(c: &ConsentFacts, today: NaiveDate) -> ConsentState {
+    if c.withdrawn {
+        ConsentState::Withdrawn
+    } else if c.superseded {
+        ConsentState::Superseded
+    } else if c.valid_until < today {
+        ConsentState::Expired
+    } else {
+        ConsentState::Active
+    }
+}
+
+/// Full years from `birth` to `today`; never derived from a national id.
+pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+/// Rule 4: given by every guardian with parental responsibility, or by the subject alone at or above the
+/// municipality's self-consent age.
+pub fn has_required_givers(c: &ConsentFacts, ctx: &GiverContext) -> bool {
+    let by_guardians = !ctx.responsible_guardians.is_empty()
+        && ctx
+            .responsible_guardians
+            .iter()
+            .all(|g| c.givers.contains(g));
+    let by_youth = match (ctx.subject_youth, ctx.subject_age) {
+        (Some(youth), Some(age)) => age >= ctx.self_consent_age && c.givers.contains(&youth),
+        _ => false,
+    };
+    by_guardians || by_youth
+}
+
+/// Why a consent is not effective today; empty when it is.
+pub fn reasons(c: &ConsentFacts, ctx: &GiverContext, today: NaiveDate) -> Vec<NotEffectiveReason> {
+    let mut out = Vec::new();
+    if !has_required_givers(c, ctx) {
+        out.push(NotEffectiveReason::MissingGiver);
+    }
+    if c.valid_from > today {
+        out.push(NotEffectiveReason::NotYetValid);
+    }
+    match state(c, today) {
+        ConsentState::Active => {}
+        ConsentState::Expired => out.push(NotEffectiveReason::Expired),
+        ConsentState::Withdrawn => out.push(NotEffectiveReason::Withdrawn),
+        ConsentState::Superseded => out.push(NotEffectiveReason::Superseded),
+    }
+    out
+}
+
+/// The union of what the effective consents of one case cover today. Expiry is a matter of the date, so
+/// it needs no background job: the same facts read tomorrow give tomorrow's answer.
+pub fn effective(consents: &[ConsentFacts], ctx: &GiverContext, today: NaiveDate) -> Effective {
+    let mut e = Effective::default();
+    for c in consents {
+        let why = reasons(c, ctx, today);
+        if why.is_empty() {
+            e.services.extend(c.services.iter().cloned());
+            e.givers.extend(c.givers.iter().copied());
+            e.valid_until = Some(
+                e.valid_until
+                    .map_or(c.valid_until, |v| v.min(c.valid_until)),
+            );
+            e.consent_ids.push(c.id);
+        } else {
+            e.not_effective.push((c.id, why));
+        }
+    }
+    e
+}
+
+/// Rule 5 for expiry: did the holder's service lose coverage through a consent running out (as opposed to
+/// never having had any)? Then the case closes as "consent expired" when it is next touched.
+pub fn holder_coverage_expired(
+    consents: &[ConsentFacts],
+    ctx: &GiverContext,
+    holder_service: &str,
+    now_effective: &Effective,
+    today: NaiveDate,
+) -> bool {
+    !now_effective.covers(holder_service)
+        && consents.iter().any(|c| {
+            state(c, today) == ConsentState::Expired
+                && has_required_givers(c, ctx)
+                && c.services.iter().any(|s| s == holder_service)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn consent(givers: &[Uuid], services: &[&str]) -> ConsentFacts {
+        ConsentFacts {
+            id: Uuid::now_v7(),
+            case_id: Uuid::nil(),
+            givers: givers.to_vec(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            valid_from: d("2026-01-01"),
+            valid_until: d("2026-12-31"),
+            withdrawn: false,
+            superseded: false,
+        }
+    }
+
+    #[test]
+    fn rule_4_consent_needs_every_guardian_with_parental_responsibility() {
+        let (mother, father) = (Uuid::now_v7(), Uuid::now_v7());
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother, father],
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let one = consent(&[mother], &["skole"]);
+        let both = consent(&[mother, father], &["ppt"]);
+        let e = effective(&[one.clone(), both.clone()], &ctx, d("2026-06-01"));
+        assert_eq!(e.services, BTreeSet::from(["ppt".to_string()]));
+        assert_eq!(
+            e.not_effective,
+            vec![(one.id, vec![NotEffectiveReason::MissingGiver])]
+        );
+    }
+
+    #[test]
+    fn rule_4_a_youth_at_the_self_consent_age_consents_alone() {
+        let (mother, youth) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut ctx = GiverContext {
+            responsible_guardians: vec![mother],
+            subject_youth: Some(youth),
+            subject_age: Some(15),
+            self_consent_age: 15,
+        };
+        let c = consent(&[youth], &["helsestasjon"]);
+        assert!(effective(std::slice::from_ref(&c), &ctx, d("2026-06-01")).covers("helsestasjon"));
+        ctx.subject_age = Some(14);
+        assert!(!effective(std::slice::from_ref(&c), &ctx, d("2026-06-01")).covers("helsestasjon"));
+        ctx.subject_age = None;
+        assert!(
+            !effective(&[c], &ctx, d("2026-06-01")).covers("helsestasjon"),
+            "unknown age is not old enough"
+        );
+    }
+
+    #[test]
+    fn rule_4_no_guardians_recorded_means_no_guardian_consent() {
+        let ctx = GiverContext {
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let c = consent(&[], &["skole"]);
+        assert!(effective(&[c], &ctx, d("2026-06-01")).services.is_empty());
+    }
+
+    #[test]
+    fn rule_5_expiry_is_a_matter_of_the_date() {
+        let mother = Uuid::now_v7();
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother],
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let c = consent(&[mother], &["barnehage"]);
+        assert!(effective(std::slice::from_ref(&c), &ctx, d("2026-12-31")).covers("barnehage"));
+        let after = effective(std::slice::from_ref(&c), &ctx, d("2027-01-01"));
+        assert!(!after.covers("barnehage"));
+        assert_eq!(after.not_effective[0].1, vec![NotEffectiveReason::Expired]);
+        assert!(holder_coverage_expired(
+            &[c],
+            &ctx,
+            "barnehage",
+            &after,
+            d("2027-01-01")
+        ));
+    }
+
+    #[test]
+    fn withdrawn_superseded_and_future_consents_are_not_effective() {
+        let mother = Uuid::now_v7();
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother],
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let mut w = consent(&[mother], &["a"]);
+        w.withdrawn = true;
+        let mut s = consent(&[mother], &["b"]);
+        s.superseded = true;
+        let mut f = consent(&[mother], &["c"]);
+        f.valid_from = d("2026-07-01");
+        let e = effective(&[w, s, f], &ctx, d("2026-06-01"));
+        assert!(e.services.is_empty());
+        let reasons: Vec<_> = e.not_effective.iter().map(|(_, r)| r[0]).collect();
+        assert_eq!(
+            reasons,
+            [
+                NotEffectiveReason::Withdrawn,
+                NotEffectiveReason::Superseded,
+                NotEffectiveReason::NotYetValid
+            ]
+        );
+    }
+
+    #[test]
+    fn age_counts_full_years() {
+        assert_eq!(age_on(d("2010-06-15"), d("2025-06-14")), 14);
+        assert_eq!(age_on(d("2010-06-15"), d("2025-06-15")), 15);
+    }
+}

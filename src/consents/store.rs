@@ -1,0 +1,140 @@
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::model::{Consent, ConsentRow};
+use crate::db::schema::{consent_givers, consent_services, consents};
+use crate::error::AppError;
+
+/// Every consent of these cases with givers and services: three queries, whatever the number of cases.
+pub fn for_cases(conn: &mut PgConnection, case_ids: &[Uuid]) -> Result<Vec<Consent>, AppError> {
+    let rows: Vec<ConsentRow> = consents::table
+        .filter(consents::case_id.eq_any(case_ids))
+        .order(consents::id.asc())
+        .select(ConsentRow::as_select())
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut givers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (c, p) in consent_givers::table
+        .filter(consent_givers::consent_id.eq_any(&ids))
+        .order(consent_givers::participant_id)
+        .select((consent_givers::consent_id, consent_givers::participant_id))
+        .load::<(Uuid, Uuid)>(conn)?
+    {
+        givers.entry(c).or_default().push(p);
+    }
+    let mut services: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (c, s) in consent_services::table
+        .filter(consent_services::consent_id.eq_any(&ids))
+        .order(consent_services::service)
+        .select((consent_services::consent_id, consent_services::service))
+        .load::<(Uuid, String)>(conn)?
+    {
+        services.entry(c).or_default().push(s);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Consent {
+            givers: givers.remove(&row.id).unwrap_or_default(),
+            services: services.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+pub struct NewConsent<'a> {
+    pub case_id: Uuid,
+    pub purpose: &'a str,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: &'static str,
+    pub document_ref: Option<&'a str>,
+    pub supersedes: Option<Uuid>,
+    pub recorded_by_user: &'a str,
+    pub recorded_by_name: &'a str,
+    pub givers: &'a [Uuid],
+    pub services: &'a [String],
+}
+
+pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(consents::table)
+        .values((
+            consents::id.eq(id),
+            consents::case_id.eq(c.case_id),
+            consents::purpose.eq(c.purpose),
+            consents::valid_from.eq(c.valid_from),
+            consents::valid_until.eq(c.valid_until),
+            consents::form.eq(c.form),
+            consents::document_ref.eq(c.document_ref),
+            consents::supersedes.eq(c.supersedes),
+            consents::recorded_by_user.eq(c.recorded_by_user),
+            consents::recorded_by_name.eq(c.recorded_by_name),
+        ))
+        .execute(conn)?;
+    let givers: Vec<_> = c
+        .givers
+        .iter()
+        .map(|p| {
+            (
+                consent_givers::consent_id.eq(id),
+                consent_givers::participant_id.eq(*p),
+            )
+        })
+        .collect();
+    diesel::insert_into(consent_givers::table)
+        .values(&givers)
+        .execute(conn)?;
+    let services: Vec<_> = c
+        .services
+        .iter()
+        .map(|s| {
+            (
+                consent_services::consent_id.eq(id),
+                consent_services::service.eq(s),
+            )
+        })
+        .collect();
+    diesel::insert_into(consent_services::table)
+        .values(&services)
+        .execute(conn)?;
+    if let Some(old) = c.supersedes {
+        // Conditional on the old one still standing, so two concurrent replacements cannot both win.
+        let n = diesel::update(consents::table.find(old))
+            .filter(consents::superseded_by.is_null())
+            .filter(consents::withdrawn_at.is_null())
+            .set((
+                consents::superseded_by.eq(id),
+                consents::superseded_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        if n != 1 {
+            return Err(AppError::conflict(
+                "the consent named in `supersedes` was withdrawn or replaced already",
+            ));
+        }
+    }
+    Ok(id)
+}
+
+/// Marks a consent withdrawn, once: a second withdrawal finds no standing consent and is a 409.
+pub fn withdraw(conn: &mut PgConnection, id: Uuid, by: Uuid, reason: &str) -> Result<(), AppError> {
+    let n = diesel::update(consents::table.find(id))
+        .filter(consents::withdrawn_at.is_null())
+        .filter(consents::superseded_by.is_null())
+        .set((
+            consents::withdrawn_at.eq(diesel::dsl::now),
+            consents::withdrawn_by_participant.eq(by),
+            consents::withdrawal_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "the consent is already withdrawn or replaced",
+        ))
+    }
+}

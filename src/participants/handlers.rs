@@ -1,0 +1,233 @@
+use actix_web::http::header::ETag;
+use actix_web::{get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{NewParticipant, ParticipantList, ParticipantPatch, ParticipantView};
+use super::store;
+use crate::access::{self, CaseAccess};
+use crate::access_log::Action;
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{etag, IfMatch, ValidJson};
+use crate::national_id::NationalIdKey;
+
+/// Rule 3 and the shape of a case: a professional of another service needs coverage, a user joins once,
+/// the subject youth once.
+fn check_new(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    access: &CaseAccess,
+    p: &NewParticipant,
+) -> Result<(), AppError> {
+    match p {
+        NewParticipant::Professional(p) => {
+            if crate::services::store::find_active_by_code(conn, &caller.tenant, &p.service)?
+                .is_none()
+            {
+                return Err(AppError::invalid(
+                    "service",
+                    format!(
+                        "`{}` is not an active service of the municipality",
+                        p.service
+                    ),
+                ));
+            }
+            if !access.service_in_case(&p.service) {
+                return Err(AppError::conflict(format!(
+                    "rule 3: no effective consent covers the service `{}`; record the family's consent first",
+                    p.service
+                )));
+            }
+            let already = access.participants.iter().any(|x| {
+                x.active
+                    && x.kind == "professional"
+                    && x.user_id.as_deref() == Some(p.user_id.as_str())
+            });
+            if already {
+                return Err(AppError::conflict(format!(
+                    "`{}` is already an active participant of the case",
+                    p.user_id
+                )));
+            }
+        }
+        NewParticipant::Youth(_) => {
+            if access
+                .participants
+                .iter()
+                .any(|x| x.active && x.kind == "youth")
+            {
+                return Err(AppError::conflict(
+                    "the case already has its subject youth as a participant",
+                ));
+            }
+        }
+        NewParticipant::Guardian(_) | NewParticipant::Other(_) => {}
+    }
+    Ok(())
+}
+
+/// Everyone in the case, active and former.
+#[utoipa::path(
+    tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "The participants, in the order they joined", body = ParticipantList))
+)]
+#[get("/cases/{id}/participants")]
+pub async fn list_participants(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.participants")?;
+        let full = access.shows_full_ids();
+        Ok(ParticipantList {
+            items: access
+                .participants
+                .iter()
+                .map(|p| store::view(p, &key, full))
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add a professional, a guardian, the subject youth or another person (stafettholder).
+#[utoipa::path(
+    tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = NewParticipant,
+    responses(
+        (status = 201, description = "Added", body = ParticipantView, headers(("Location" = String, description = "The participant"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/participants")]
+pub async fn add_participant(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+    body: ValidJson<NewParticipant>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        check_new(conn, &caller, &access, &input)?;
+        let row = store::insert(conn, &key, id, &input)?;
+        access.record(conn, &caller, Action::Create, "case.participants")?;
+        Ok(store::view(&row, &key, true))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/cases/{id}/participants/{}", view.id),
+        ))
+        .insert_header(ETag(etag(view.version)))
+        .json(view))
+}
+
+/// Change a participant's details (stafettholder). `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("pid" = Uuid, Path, description = "The participant id"),
+        ("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
+    request_body = ParticipantPatch,
+    responses(
+        (status = 200, description = "Changed", body = ParticipantView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/cases/{id}/participants/{pid}")]
+pub async fn patch_participant(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: ValidJson<ParticipantPatch>,
+) -> Result<HttpResponse, AppError> {
+    let (id, pid) = path.into_inner();
+    let patch = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        let current = access
+            .participant(pid)
+            .ok_or_else(|| AppError::not_found("participant"))?;
+        if !current.active {
+            return Err(AppError::conflict("the participant has left the case"));
+        }
+        if_match.check_if_present(current.version)?;
+        let row = store::update(conn, &key, current, &patch)?;
+        access.record(conn, &caller, Action::Update, "case.participants")?;
+        Ok(store::view(&row, &key, true))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(ETag(etag(view.version)))
+        .json(view))
+}
+
+/// A participant leaves the case (stafettholder). They stay listed, inactive; the holder cannot leave
+/// without handing the role over first.
+#[utoipa::path(
+    tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("pid" = Uuid, Path, description = "The participant id")),
+    responses(
+        (status = 200, description = "Deactivated", body = ParticipantView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/participants/{pid}/deactivate")]
+pub async fn deactivate_participant(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, pid) = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        let current = access
+            .participant(pid)
+            .ok_or_else(|| AppError::not_found("participant"))?;
+        if pid == access.case.holder_participant_id {
+            return Err(AppError::conflict(
+                "the stafettholder cannot leave; hand the role over first",
+            ));
+        }
+        if !current.active {
+            return Err(AppError::conflict(
+                "the participant has already left the case",
+            ));
+        }
+        let row = store::deactivate(conn, &[pid])?
+            .pop()
+            .ok_or_else(AppError::internal)?;
+        access.record(conn, &caller, Action::Deactivate, "case.participants")?;
+        Ok(store::view(&row, &key, true))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,211 @@
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantView};
+use super::model::ParticipantRow;
+use crate::db::schema::case_participants;
+use crate::error::AppError;
+use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
+
+/// All participants of these cases, active or not, oldest first.
+pub fn for_cases(
+    conn: &mut PgConnection,
+    case_ids: &[Uuid],
+) -> Result<Vec<ParticipantRow>, AppError> {
+    Ok(case_participants::table
+        .filter(case_participants::case_id.eq_any(case_ids))
+        .order(case_participants::id.asc())
+        .select(ParticipantRow::as_select())
+        .load(conn)?)
+}
+
+fn sealed(key: &NationalIdKey, field: &str, raw: Option<&str>) -> Result<SealedColumns, AppError> {
+    Ok(SealedId::columns(key.seal_field(field, raw)?))
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    key: &NationalIdKey,
+    case_id: Uuid,
+    p: &NewParticipant,
+) -> Result<ParticipantRow, AppError> {
+    use case_participants as t;
+    let id = Uuid::now_v7();
+    let base = (t::id.eq(id), t::case_id.eq(case_id));
+    let q = diesel::insert_into(t::table);
+    let row = match p {
+        NewParticipant::Professional(p) => q
+            .values((
+                base,
+                t::kind.eq("professional"),
+                t::name.eq(&p.name),
+                t::user_id.eq(&p.user_id),
+                t::service.eq(&p.service),
+                t::title.eq(&p.title),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_result(conn)?,
+        NewParticipant::Guardian(g) => {
+            let (enc, hash) = sealed(key, "national_id", g.national_id.as_deref())?;
+            q.values((
+                base,
+                t::kind.eq("guardian"),
+                t::name.eq(&g.name),
+                t::relation.eq(<&'static str>::from(g.relation)),
+                t::parental_responsibility.eq(g.parental_responsibility),
+                t::national_id_enc.eq(enc),
+                t::national_id_hash.eq(hash),
+                t::email.eq(&g.email),
+                t::phone.eq(&g.phone),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_result(conn)?
+        }
+        NewParticipant::Youth(y) => {
+            let (enc, hash) = sealed(key, "national_id", y.national_id.as_deref())?;
+            q.values((
+                base,
+                t::kind.eq("youth"),
+                t::name.eq(&y.name),
+                t::national_id_enc.eq(enc),
+                t::national_id_hash.eq(hash),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_result(conn)?
+        }
+        NewParticipant::Other(o) => q
+            .values((
+                base,
+                t::kind.eq("other"),
+                t::name.eq(&o.name),
+                t::role.eq(&o.role),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_result(conn)?,
+    };
+    Ok(row)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = case_participants)]
+struct Changes<'a> {
+    name: Option<&'a str>,
+    title: Option<&'a str>,
+    relation: Option<&'static str>,
+    parental_responsibility: Option<bool>,
+    national_id_enc: Option<Option<Vec<u8>>>,
+    national_id_hash: Option<Option<Vec<u8>>>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    role: Option<&'a str>,
+}
+
+/// Applies the fields that make sense for the participant's kind; others are a 422 naming the field.
+pub fn update(
+    conn: &mut PgConnection,
+    key: &NationalIdKey,
+    current: &ParticipantRow,
+    p: &ParticipantPatch,
+) -> Result<ParticipantRow, AppError> {
+    let kind: ParticipantKind = current.kind.parse().map_err(|_| AppError::internal())?;
+    let allowed: &[&str] = match kind {
+        ParticipantKind::Professional => &["name", "title"],
+        ParticipantKind::Guardian => &[
+            "name",
+            "relation",
+            "parental_responsibility",
+            "national_id",
+            "email",
+            "phone",
+        ],
+        ParticipantKind::Youth => &["name", "national_id"],
+        ParticipantKind::Other => &["name", "role"],
+    };
+    let given = [
+        ("name", p.name.is_some()),
+        ("title", p.title.is_some()),
+        ("relation", p.relation.is_some()),
+        (
+            "parental_responsibility",
+            p.parental_responsibility.is_some(),
+        ),
+        ("national_id", p.national_id.is_some()),
+        ("email", p.email.is_some()),
+        ("phone", p.phone.is_some()),
+        ("role", p.role.is_some()),
+    ];
+    let wrong: Vec<_> = given
+        .iter()
+        .filter(|(f, set)| *set && !allowed.contains(f))
+        .map(|(f, _)| crate::error::FieldError {
+            field: f.to_string(),
+            message: format!("does not apply to a participant of kind {}", current.kind),
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(AppError::invalid_fields(wrong));
+    }
+    let nid = match &p.national_id {
+        None => None,
+        Some(v) => Some(sealed(key, "national_id", v.as_deref())?),
+    };
+    let changes = Changes {
+        name: p.name.as_deref(),
+        title: p.title.as_deref(),
+        relation: p.relation.map(Into::into),
+        parental_responsibility: p.parental_responsibility,
+        national_id_enc: nid.as_ref().map(|n| n.0.clone()),
+        national_id_hash: nid.map(|n| n.1),
+        email: p.email.as_deref(),
+        phone: p.phone.as_deref(),
+        role: p.role.as_deref(),
+    };
+    Ok(diesel::update(case_participants::table.find(current.id))
+        .set((
+            &changes,
+            case_participants::version.eq(case_participants::version + 1),
+        ))
+        .returning(ParticipantRow::as_returning())
+        .get_result(conn)?)
+}
+
+pub fn deactivate(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ParticipantRow>, AppError> {
+    Ok(
+        diesel::update(case_participants::table.filter(case_participants::id.eq_any(ids)))
+            .set((
+                case_participants::active.eq(false),
+                case_participants::left_at.eq(diesel::dsl::now),
+                case_participants::version.eq(case_participants::version + 1),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_results(conn)?,
+    )
+}
+
+pub fn view(p: &ParticipantRow, key: &NationalIdKey, show_full_ids: bool) -> ParticipantView {
+    ParticipantView {
+        id: p.id,
+        kind: p.kind.parse().unwrap_or(ParticipantKind::Other),
+        name: p.name.clone(),
+        user_id: p.user_id.clone(),
+        service: p.service.clone(),
+        title: p.title.clone(),
+        relation: p.relation.as_deref().and_then(|r| r.parse().ok()),
+        parental_responsibility: p.parental_responsibility,
+        national_id: p
+            .national_id_enc
+            .as_deref()
+            .map(|enc| match key.decrypt(enc) {
+                Some(id) if show_full_ids => id.as_str().to_string(),
+                Some(id) => id.masked(),
+                None => "unreadable".into(),
+            }),
+        email: p.email.clone(),
+        phone: p.phone.clone(),
+        role: p.role.clone(),
+        active: p.active,
+        joined_at: p.joined_at,
+        left_at: p.left_at,
+        version: p.version,
+    }
+}
