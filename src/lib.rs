@@ -8,16 +8,20 @@
 
 pub mod access;
 pub mod access_log;
+pub mod attention;
 pub mod auth;
 pub mod cases;
 pub mod config;
 pub mod consents;
 pub mod db;
+pub mod entries;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod level_changes;
 pub mod levels;
 pub mod me;
+pub mod measures;
 pub mod municipality;
 pub mod national_id;
 pub mod openapi;
@@ -25,6 +29,7 @@ pub mod pagination;
 pub mod participants;
 pub mod request_id;
 pub mod services;
+pub mod timeline;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -57,12 +62,18 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.configure(health::configure).service(
         utoipa_actix_web::scope("/api/v1")
             .configure(me::configure)
+            .configure(attention::configure)
             .configure(municipality::configure)
             .configure(services::configure)
             .configure(levels::configure)
             .configure(cases::configure)
             .configure(participants::configure)
-            .configure(consents::configure),
+            .configure(consents::configure)
+            .configure(measures::configure)
+            .configure(level_changes::configure)
+            .configure(entries::configure)
+            .configure(timeline::configure)
+            .configure(access_log::api::configure),
     );
 }
 

@@ -3,8 +3,10 @@
 
 mod auth;
 mod cases;
+mod casework;
 mod configuration;
 mod contract;
 mod errors;
+mod family;
 mod health;
 mod support;

@@ -166,6 +166,20 @@ impl TestApp {
         self.jwt.mint(&claims).unwrap()
     }
 
+    /// A token for a guardian or youth signed in with a national login (`pid`).
+    pub fn citizen_token(&self, sub: &str, role: Role, pid: &str) -> String {
+        let claims = self.jwt.dev_claims(
+            "3805",
+            sub,
+            sub,
+            vec![role],
+            vec![],
+            Some(pid.to_string()),
+            600,
+        );
+        self.jwt.mint(&claims).unwrap()
+    }
+
     pub fn claims(&self, tenant: &str, sub: &str, roles: &[Role]) -> Claims {
         self.jwt
             .dev_claims(tenant, sub, sub, roles.to_vec(), vec![], None, 600)

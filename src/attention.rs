@@ -1,0 +1,150 @@
+//! What needs me (rule 7): for a professional, the evaluations past their deadline on measures they or
+//! their cases are responsible for, level-0 decisions past their deadline on cases they hold, consents
+//! expiring within 30 days on cases they hold (and, once they exist, handovers waiting for them).
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{Days, NaiveDate};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::access::{self, Basis};
+use crate::access_log::{self, Action};
+use crate::auth::{Caller, Role};
+use crate::cases::model::CaseRow;
+use crate::db::schema::{cases, measures};
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::measures::api::Responsible;
+use crate::measures::store::MeasureRow;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(attention);
+}
+
+const EXPIRY_HORIZON_DAYS: u64 = 30;
+/// A professional with more open cases than this is asked to narrow down through the case list.
+const MAX_CASES: i64 = 2000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueEvaluation {
+    pub case_id: Uuid,
+    pub measure_id: Uuid,
+    pub title: String,
+    pub evaluate_by: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueDecision {
+    pub case_id: Uuid,
+    pub decision_due: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringConsent {
+    pub case_id: Uuid,
+    pub consent_id: Uuid,
+    pub valid_until: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Attention {
+    pub overdue_evaluations: Vec<OverdueEvaluation>,
+    pub overdue_level0_decisions: Vec<OverdueDecision>,
+    pub consents_expiring: Vec<ExpiringConsent>,
+}
+
+/// What needs the calling professional's attention now.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Things past or near their deadline", body = Attention),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/me/attention")]
+pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Professional)?;
+    let result = db::transaction(&pool, move |conn| {
+        let rows: Vec<CaseRow> = cases::table
+            .filter(access::candidate_filter(&caller))
+            .filter(cases::status.eq("open"))
+            .select(CaseRow::as_select())
+            .order(cases::id.desc())
+            .limit(MAX_CASES)
+            .load(conn)?;
+        let readable = access::readable(conn, &caller, rows)?;
+        let ids: Vec<Uuid> = readable.iter().map(|a| a.case.id).collect();
+        let today = chrono::Utc::now().date_naive();
+        let horizon = today
+            .checked_add_days(Days::new(EXPIRY_HORIZON_DAYS))
+            .unwrap_or(today);
+        let overdue_measures: Vec<MeasureRow> = measures::table
+            .filter(measures::case_id.eq_any(&ids))
+            .filter(measures::state.eq_any(["planned", "active"]))
+            .filter(measures::evaluate_by.lt(today))
+            .order(measures::evaluate_by.asc())
+            .select(MeasureRow::as_select())
+            .load(conn)?;
+
+        let mut out = Attention {
+            overdue_evaluations: vec![],
+            overdue_level0_decisions: vec![],
+            consents_expiring: vec![],
+        };
+        let mut touched: Vec<(Uuid, Basis)> = Vec::new();
+        for a in &readable {
+            let holds = a.is_holder();
+            let me = a.me.as_ref().map(|p| p.id);
+            let mut shown = false;
+            for m in overdue_measures.iter().filter(|m| m.case_id == a.case.id) {
+                let mine = match m.responsible() {
+                    Responsible::Participant { participant_id } => Some(participant_id) == me,
+                    Responsible::Service { service } => caller.works_in(&service),
+                    Responsible::Subject => false,
+                };
+                if mine || holds {
+                    out.overdue_evaluations.push(OverdueEvaluation {
+                        case_id: m.case_id,
+                        measure_id: m.id,
+                        title: m.title.clone(),
+                        evaluate_by: m.evaluate_by,
+                    });
+                    shown = true;
+                }
+            }
+            if holds {
+                if let Some(due) = a
+                    .case
+                    .decision_due
+                    .filter(|d| a.case.level == 0 && *d < today)
+                {
+                    out.overdue_level0_decisions.push(OverdueDecision {
+                        case_id: a.case.id,
+                        decision_due: due,
+                    });
+                    shown = true;
+                }
+                for c in &a.consents {
+                    if a.effective.consent_ids.contains(&c.row.id) && c.row.valid_until <= horizon {
+                        out.consents_expiring.push(ExpiringConsent {
+                            case_id: a.case.id,
+                            consent_id: c.row.id,
+                            valid_until: c.row.valid_until,
+                        });
+                        shown = true;
+                    }
+                }
+            }
+            if shown {
+                touched.push((a.case.id, a.basis));
+            }
+        }
+        access_log::record(conn, &caller, &touched, Action::List, "me.attention")?;
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
+}

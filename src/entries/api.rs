@@ -1,0 +1,134 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::db::schema::log_entries;
+
+/// `barnevern_report` is listed only to be refused (rule 11): a report to child welfare needs no consent,
+/// goes through the child welfare service's own channel, and is never written into this log, which the
+/// family reads.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EntryKind {
+    Note,
+    Meeting,
+    Conversation,
+    Lysglimt,
+    Decision,
+    BarnevernReport,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryInput {
+    pub kind: EntryKind,
+    /// When it happened (not in the future).
+    pub occurred_at: DateTime<Utc>,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[validate(length(min = 1, max = 50000))]
+    #[schema(min_length = 1, max_length = 50000)]
+    pub body: String,
+    /// Meetings: participant ids of those present.
+    #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
+    pub attendees: Option<Vec<Uuid>>,
+    /// Meetings and decisions: what was decided.
+    #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub decisions: Option<String>,
+    /// Meetings: when the next one is.
+    pub next_meeting: Option<DateTime<Utc>>,
+    /// The entry of this case that this one corrects.
+    pub corrects: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Author {
+    pub participant_id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryView {
+    pub id: Uuid,
+    pub kind: EntryKind,
+    pub occurred_at: DateTime<Utc>,
+    pub title: Option<String>,
+    pub body: String,
+    pub attendees: Vec<Uuid>,
+    pub decisions: Option<String>,
+    pub next_meeting: Option<DateTime<Utc>>,
+    pub corrects: Option<Uuid>,
+    /// The entry that corrects this one, if any.
+    pub corrected_by: Option<Uuid>,
+    pub author: Author,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = log_entries)]
+pub struct EntryRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub title: Option<String>,
+    pub body: String,
+    pub attendees: Vec<Uuid>,
+    pub decisions: Option<String>,
+    pub next_meeting: Option<DateTime<Utc>>,
+    pub corrects: Option<Uuid>,
+    pub author_participant_id: Uuid,
+    pub author_name: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl EntryRow {
+    pub fn view(self, corrected_by: Option<Uuid>) -> EntryView {
+        EntryView {
+            id: self.id,
+            kind: self.kind.parse().unwrap_or(EntryKind::Note),
+            occurred_at: self.occurred_at,
+            title: self.title,
+            body: self.body,
+            attendees: self.attendees,
+            decisions: self.decisions,
+            next_meeting: self.next_meeting,
+            corrects: self.corrects,
+            corrected_by,
+            author: Author {
+                participant_id: self.author_participant_id,
+                name: self.author_name,
+            },
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EntryListQuery {
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

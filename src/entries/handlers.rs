@@ -1,0 +1,240 @@
+use std::collections::HashMap;
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
+use crate::access::{self, CaseFacts};
+use crate::access_log::Action;
+use crate::auth::Caller;
+use crate::db::schema::log_entries;
+use crate::db::{self, Pool};
+use crate::error::{AppError, FieldError};
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{self, Page};
+
+/// Rules 10 and 11 and the shape of each kind of entry, as a plain function.
+pub fn check_entry(
+    facts: &CaseFacts,
+    existing_target: Option<&EntryRow>,
+    e: &EntryInput,
+) -> Result<(), AppError> {
+    if e.kind == EntryKind::BarnevernReport {
+        return Err(AppError::invalid(
+            "kind",
+            "rule 11: a report to child welfare needs no consent and is sent through the child welfare \
+             service's own channel; it is never written into the family-readable log",
+        ));
+    }
+    let mut errors = Vec::new();
+    let mut only_for = |field: &str, present: bool, kinds: &[EntryKind]| {
+        if present && !kinds.contains(&e.kind) {
+            errors.push(FieldError {
+                field: field.into(),
+                message: format!("does not apply to a {} entry", <&str>::from(e.kind)),
+            });
+        }
+    };
+    only_for("attendees", e.attendees.is_some(), &[EntryKind::Meeting]);
+    only_for(
+        "next_meeting",
+        e.next_meeting.is_some(),
+        &[EntryKind::Meeting],
+    );
+    only_for(
+        "decisions",
+        e.decisions.is_some(),
+        &[EntryKind::Meeting, EntryKind::Decision],
+    );
+    for (i, a) in e.attendees.iter().flatten().enumerate() {
+        if facts.participant(*a).is_none() {
+            errors.push(FieldError {
+                field: format!("attendees[{i}]"),
+                message: "is not a participant of this case".into(),
+            });
+        }
+    }
+    if e.occurred_at > chrono::Utc::now() + chrono::Duration::minutes(5) {
+        errors.push(FieldError {
+            field: "occurred_at".into(),
+            message: "cannot be in the future".into(),
+        });
+    }
+    if e.corrects.is_some() && existing_target.is_none() {
+        errors.push(FieldError {
+            field: "corrects".into(),
+            message: "is not an entry of this case".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid_fields(errors))
+    }
+}
+
+fn corrections_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Uuid>, AppError> {
+    Ok(log_entries::table
+        .filter(log_entries::corrects.eq_any(ids))
+        .select((log_entries::corrects.assume_not_null(), log_entries::id))
+        .load::<(Uuid, Uuid)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// The log, newest first.
+#[utoipa::path(
+    tag = "entries",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), EntryListQuery),
+    responses((status = 200, description = "A page of log entries", body = Page<EntryView>))
+)]
+#[get("/cases/{id}/entries")]
+pub async fn list_entries(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    query: ValidQuery<EntryListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let limit = pagination::effective_limit(query.0.limit);
+    let after = query
+        .0
+        .cursor
+        .as_deref()
+        .map(pagination::decode_uuid_cursor)
+        .transpose()?;
+    let items = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.entries")?;
+        let mut q = log_entries::table
+            .filter(log_entries::case_id.eq(id))
+            .order(log_entries::id.desc())
+            .limit(limit + 1)
+            .select(EntryRow::as_select())
+            .into_boxed();
+        if let Some(after) = after {
+            q = q.filter(log_entries::id.lt(after));
+        }
+        let rows: Vec<EntryRow> = q.load(conn)?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let corrected = corrections_of(conn, &ids)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let by = corrected.get(&r.id).copied();
+                r.view(by)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(pagination::respond(
+        &req,
+        pagination::page(items, limit, |e| e.id),
+    ))
+}
+
+/// One entry, with the entry that corrects it, if any.
+#[utoipa::path(
+    tag = "entries",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("eid" = Uuid, Path, description = "The entry id")),
+    responses((status = 200, description = "The entry", body = EntryView))
+)]
+#[get("/cases/{id}/entries/{eid}")]
+pub async fn get_entry(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, eid) = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        let row: EntryRow = log_entries::table
+            .filter(log_entries::id.eq(eid))
+            .filter(log_entries::case_id.eq(id))
+            .select(EntryRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| AppError::not_found("entry"))?;
+        access.record(conn, &caller, Action::Read, "case.entries")?;
+        let by = corrections_of(conn, &[eid])?.get(&eid).copied();
+        Ok(row.view(by))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Write to the log: any participant with access, guardians included. To correct an entry, write a new
+/// one with `corrects`; entries are never changed or deleted.
+#[utoipa::path(
+    tag = "entries",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = EntryInput,
+    responses(
+        (status = 201, description = "Written", body = EntryView, headers(("Location" = String, description = "The entry"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/entries")]
+pub async fn add_entry(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    body: ValidJson<EntryInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_open()?;
+        let me = access.actor()?.clone();
+        let target: Option<EntryRow> = match input.corrects {
+            Some(c) => log_entries::table
+                .filter(log_entries::id.eq(c))
+                .filter(log_entries::case_id.eq(id))
+                .select(EntryRow::as_select())
+                .first(conn)
+                .optional()?,
+            None => None,
+        };
+        check_entry(&access, target.as_ref(), &input)?;
+        if let Some(t) = &target {
+            if !corrections_of(conn, &[t.id])?.is_empty() {
+                return Err(AppError::conflict(
+                    "that entry is already corrected; correct the correction instead",
+                ));
+            }
+        }
+        let row: EntryRow = diesel::insert_into(log_entries::table)
+            .values((
+                log_entries::id.eq(Uuid::now_v7()),
+                log_entries::case_id.eq(id),
+                log_entries::kind.eq(<&'static str>::from(input.kind)),
+                log_entries::occurred_at.eq(input.occurred_at),
+                log_entries::title.eq(&input.title),
+                log_entries::body.eq(&input.body),
+                log_entries::attendees.eq(input.attendees.clone().unwrap_or_default()),
+                log_entries::decisions.eq(&input.decisions),
+                log_entries::next_meeting.eq(input.next_meeting),
+                log_entries::corrects.eq(input.corrects),
+                log_entries::author_participant_id.eq(me.id),
+                log_entries::author_name.eq(&me.name),
+            ))
+            .returning(EntryRow::as_returning())
+            .get_result(conn)?;
+        access.record(conn, &caller, Action::Create, "case.entries")?;
+        Ok(row.view(None))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/cases/{id}/entries/{}", view.id),
+        ))
+        .json(view))
+}

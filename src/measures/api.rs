@@ -1,0 +1,156 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum MeasureState {
+    Planned,
+    Active,
+    Completed,
+    Stopped,
+}
+
+/// Exactly one responsible party (rule 7): a service, a participant (professional or guardian), or the
+/// child/youth the case is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Responsible {
+    Service { service: String },
+    Participant { participant_id: Uuid },
+    Subject,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureInput {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub goal: String,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    pub responsible: Responsible,
+    pub start_date: NaiveDate,
+    /// When the measure is to be evaluated.
+    pub evaluate_by: NaiveDate,
+    /// `planned` (default) or `active`.
+    pub state: Option<MeasureState>,
+}
+
+/// Change a measure (`If-Match` required). State moves planned -> active -> completed | stopped (a planned
+/// measure may also be stopped before it starts).
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurePatch {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub goal: Option<String>,
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub description: Option<String>,
+    pub responsible: Option<Responsible>,
+    pub evaluate_by: Option<NaiveDate>,
+    pub state: Option<MeasureState>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasureView {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub title: String,
+    pub goal: String,
+    pub description: Option<String>,
+    pub responsible: Responsible,
+    pub start_date: NaiveDate,
+    pub evaluate_by: NaiveDate,
+    pub state: MeasureState,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasureList {
+    pub items: Vec<MeasureView>,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Outcome {
+    Continue,
+    Adjust,
+    Stop,
+    Completed,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationInput {
+    pub evaluated_on: NaiveDate,
+    #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
+    pub assessment: String,
+    /// The child's own view of how it went.
+    #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
+    pub child_view: Option<String>,
+    pub outcome: Outcome,
+    /// Required when the outcome is `continue` or `adjust`.
+    pub next_evaluate_by: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Evaluator {
+    pub participant_id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationView {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub evaluated_on: NaiveDate,
+    pub evaluated_by: Evaluator,
+    pub assessment: String,
+    pub child_view: Option<String>,
+    pub outcome: Outcome,
+    pub next_evaluate_by: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvaluationList {
+    pub items: Vec<EvaluationView>,
+}

@@ -1,0 +1,296 @@
+use actix_web::http::header::ETag;
+use actix_web::{get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{
+    EvaluationInput, EvaluationList, EvaluationView, MeasureInput, MeasureList, MeasurePatch,
+    MeasureState, MeasureView, Responsible,
+};
+use super::{rules, store};
+use crate::access::{self, CaseAccess};
+use crate::access_log::Action;
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{etag, IfMatch, ValidJson};
+
+fn measure_response(mut res: actix_web::HttpResponseBuilder, view: MeasureView) -> HttpResponse {
+    res.insert_header(ETag(etag(view.version))).json(view)
+}
+
+/// Measures are written by professionals in the case; guardians evaluate the measures they are
+/// responsible for.
+fn may_evaluate(access: &CaseAccess, measure: &store::MeasureRow) -> Result<(), AppError> {
+    if access.is_professional() {
+        return Ok(());
+    }
+    let me = access.actor()?;
+    if access.is_guardian()
+        && measure.responsible()
+            == (Responsible::Participant {
+                participant_id: me.id,
+            })
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "guardians evaluate only the measures they are responsible for",
+        ))
+    }
+}
+
+/// The measures of a case, oldest first.
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "The measures", body = MeasureList))
+)]
+#[get("/cases/{id}/measures")]
+pub async fn list_measures(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.measures")?;
+        Ok(MeasureList {
+            items: store::list(conn, id)?
+                .iter()
+                .map(store::MeasureRow::view)
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Agree a measure (a professional in the case).
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = MeasureInput,
+    responses(
+        (status = 201, description = "Created", body = MeasureView,
+            headers(("Location" = String, description = "The measure"), ("ETag" = String, description = "Its version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/measures")]
+pub async fn create_measure(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    body: ValidJson<MeasureInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_professional()?;
+        access.require_open()?;
+        if matches!(
+            input.state,
+            Some(MeasureState::Completed | MeasureState::Stopped)
+        ) {
+            return Err(AppError::invalid(
+                "state",
+                "a new measure is `planned` or `active`",
+            ));
+        }
+        rules::check_dates(input.start_date, input.evaluate_by)?;
+        rules::check_responsible(&access, &input.responsible)?;
+        let row = store::insert(conn, id, &caller.user_id, &input)?;
+        access.record(conn, &caller, Action::Create, "case.measures")?;
+        Ok(row.view())
+    })
+    .await?;
+    Ok(measure_response(
+        HttpResponse::Created()
+            .insert_header((
+                "Location",
+                format!("/api/v1/cases/{id}/measures/{}", view.id),
+            ))
+            .take(),
+        view,
+    ))
+}
+
+/// One measure.
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("mid" = Uuid, Path, description = "The measure id")),
+    responses((status = 200, description = "The measure", body = MeasureView, headers(("ETag" = String, description = "Its version"))))
+)]
+#[get("/cases/{id}/measures/{mid}")]
+pub async fn get_measure(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, mid) = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        let row = store::find(conn, id, mid, false)?;
+        access.record(conn, &caller, Action::Read, "case.measures")?;
+        Ok(row.view())
+    })
+    .await?;
+    Ok(measure_response(HttpResponse::Ok(), view))
+}
+
+/// Change a measure or move its state (a professional in the case; `If-Match` required).
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("mid" = Uuid, Path, description = "The measure id"),
+        ("If-Match" = String, Header, description = "The ETag of your last read")),
+    request_body = MeasurePatch,
+    responses(
+        (status = 200, description = "Changed", body = MeasureView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[patch("/cases/{id}/measures/{mid}")]
+pub async fn patch_measure(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+    body: ValidJson<MeasurePatch>,
+) -> Result<HttpResponse, AppError> {
+    let (id, mid) = path.into_inner();
+    let patch = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_professional()?;
+        access.require_open()?;
+        let current = store::find(conn, id, mid, true)?;
+        if_match.check(current.version)?;
+        if rules::is_finished(current.state()) {
+            return Err(AppError::conflict(
+                "the measure is completed or stopped and can no longer change",
+            ));
+        }
+        if let Some(state) = patch.state {
+            rules::check_transition(current.state(), state)?;
+        }
+        if let Some(r) = &patch.responsible {
+            rules::check_responsible(&access, r)?;
+        }
+        rules::check_dates(
+            current.start_date,
+            patch.evaluate_by.unwrap_or(current.evaluate_by),
+        )?;
+        let mut changes = store::MeasureChanges {
+            title: patch.title,
+            goal: patch.goal,
+            description: patch.description,
+            evaluate_by: patch.evaluate_by,
+            state: patch.state.map(Into::into),
+            ..Default::default()
+        };
+        if let Some(r) = &patch.responsible {
+            changes = changes.responsible(r);
+        }
+        let row = store::update(conn, mid, &changes)?;
+        access.record(conn, &caller, Action::Update, "case.measures")?;
+        Ok(row.view())
+    })
+    .await?;
+    Ok(measure_response(HttpResponse::Ok(), view))
+}
+
+/// The evaluations of a measure, oldest first.
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("mid" = Uuid, Path, description = "The measure id")),
+    responses((status = 200, description = "The evaluations", body = EvaluationList))
+)]
+#[get("/cases/{id}/measures/{mid}/evaluations")]
+pub async fn list_evaluations(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, mid) = path.into_inner();
+    let list = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        store::find(conn, id, mid, false)?;
+        access.record(conn, &caller, Action::Read, "case.measures")?;
+        Ok(EvaluationList {
+            items: store::evaluations_of(conn, mid)?
+                .iter()
+                .map(store::EvaluationRow::view)
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Evaluate a measure: continue or adjust (with the next deadline), stop, or completed. A professional in
+/// the case, or a guardian for a measure they are responsible for.
+#[utoipa::path(
+    tag = "measures",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("mid" = Uuid, Path, description = "The measure id")),
+    request_body = EvaluationInput,
+    responses(
+        (status = 201, description = "Recorded", body = EvaluationView, headers(("Location" = String, description = "The evaluation"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/measures/{mid}/evaluations")]
+pub async fn add_evaluation(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<EvaluationInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, mid) = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_open()?;
+        let measure = store::find(conn, id, mid, true)?;
+        may_evaluate(&access, &measure)?;
+        if rules::is_finished(measure.state()) {
+            return Err(AppError::conflict(
+                "the measure is completed or stopped; it cannot be evaluated again",
+            ));
+        }
+        if input.evaluated_on > access.today {
+            return Err(AppError::invalid("evaluated_on", "cannot be in the future"));
+        }
+        let (state, next) =
+            rules::apply_outcome(input.outcome, input.next_evaluate_by, input.evaluated_on)?;
+        let me = access.actor()?;
+        let evaluation = store::insert_evaluation(conn, &measure, (me.id, &me.name), &input)?;
+        let changes = store::MeasureChanges {
+            state: Some(state.into()),
+            evaluate_by: next,
+            ..Default::default()
+        };
+        store::update(conn, mid, &changes)?;
+        access.record(conn, &caller, Action::Create, "case.measures")?;
+        Ok(evaluation.view())
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/cases/{id}/measures/{mid}/evaluations/{}", view.id),
+        ))
+        .json(view))
+}

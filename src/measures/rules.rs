@@ -1,0 +1,121 @@
+//! Rule 7 as plain functions: one responsible party that is in the case, a deadline not before the start,
+//! the state machine, and what an evaluation's outcome does to its measure.
+
+use chrono::NaiveDate;
+
+use super::api::{MeasureState, Outcome, Responsible};
+use crate::access::CaseFacts;
+use crate::error::AppError;
+
+/// The responsible party must be in the case: the holder's or a covered service, an active professional
+/// or guardian participant, or the subject.
+pub fn check_responsible(facts: &CaseFacts, r: &Responsible) -> Result<(), AppError> {
+    match r {
+        Responsible::Service { service } if facts.service_in_case(service) => Ok(()),
+        Responsible::Service { service } => Err(AppError::invalid(
+            "responsible.service",
+            format!("`{service}` is neither the stafettholder's service nor covered by the effective consent"),
+        )),
+        Responsible::Participant { participant_id } => match facts.participant(*participant_id) {
+            Some(p) if p.active && (p.kind == "professional" || p.kind == "guardian") => Ok(()),
+            Some(p) if p.active && p.kind == "youth" => {
+                Err(AppError::invalid("responsible.participant_id", "for the child or youth use {\"kind\": \"subject\"}"))
+            }
+            _ => Err(AppError::invalid(
+                "responsible.participant_id",
+                "is not an active professional or guardian of this case",
+            )),
+        },
+        Responsible::Subject => Ok(()),
+    }
+}
+
+pub fn check_dates(start: NaiveDate, evaluate_by: NaiveDate) -> Result<(), AppError> {
+    if evaluate_by < start {
+        Err(AppError::invalid("evaluate_by", "is before start_date"))
+    } else {
+        Ok(())
+    }
+}
+
+/// planned -> active -> completed | stopped; a planned measure may also be stopped before it starts.
+pub fn check_transition(from: MeasureState, to: MeasureState) -> Result<(), AppError> {
+    use MeasureState::*;
+    match (from, to) {
+        (a, b) if a == b => Ok(()),
+        (Planned, Active) | (Planned, Stopped) | (Active, Completed) | (Active, Stopped) => Ok(()),
+        _ => Err(AppError::conflict(format!(
+            "a measure moves planned -> active -> completed | stopped; not {} -> {}",
+            <&str>::from(from),
+            <&str>::from(to)
+        ))),
+    }
+}
+
+pub fn is_finished(state: MeasureState) -> bool {
+    matches!(state, MeasureState::Completed | MeasureState::Stopped)
+}
+
+/// What an evaluation does to its measure: continue or adjust keep it running with the next deadline
+/// (required), stop and completed end it.
+pub fn apply_outcome(
+    outcome: Outcome,
+    next_evaluate_by: Option<NaiveDate>,
+    evaluated_on: NaiveDate,
+) -> Result<(MeasureState, Option<NaiveDate>), AppError> {
+    match (outcome, next_evaluate_by) {
+        (Outcome::Continue | Outcome::Adjust, None) => Err(AppError::invalid(
+            "next_evaluate_by",
+            "is required when the outcome is continue or adjust",
+        )),
+        (Outcome::Continue | Outcome::Adjust, Some(next)) if next < evaluated_on => Err(
+            AppError::invalid("next_evaluate_by", "is before evaluated_on"),
+        ),
+        (Outcome::Continue | Outcome::Adjust, Some(next)) => Ok((MeasureState::Active, Some(next))),
+        (Outcome::Stop | Outcome::Completed, Some(_)) => Err(AppError::invalid(
+            "next_evaluate_by",
+            "only a measure that continues gets a next evaluation",
+        )),
+        (Outcome::Stop, None) => Ok((MeasureState::Stopped, None)),
+        (Outcome::Completed, None) => Ok((MeasureState::Completed, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_7_state_machine() {
+        use MeasureState::*;
+        assert!(check_transition(Planned, Active).is_ok());
+        assert!(check_transition(Active, Completed).is_ok());
+        assert!(check_transition(Active, Stopped).is_ok());
+        assert!(check_transition(Completed, Active).is_err());
+        assert!(check_transition(Stopped, Active).is_err());
+        assert!(check_transition(Planned, Completed).is_err());
+    }
+
+    #[test]
+    fn rule_7_continuing_needs_a_next_deadline() {
+        let d: NaiveDate = "2026-05-01".parse().unwrap();
+        let next: NaiveDate = "2026-08-01".parse().unwrap();
+        assert!(apply_outcome(Outcome::Continue, None, d).is_err());
+        assert_eq!(
+            apply_outcome(Outcome::Adjust, Some(next), d).unwrap(),
+            (MeasureState::Active, Some(next))
+        );
+        assert_eq!(
+            apply_outcome(Outcome::Completed, None, d).unwrap(),
+            (MeasureState::Completed, None)
+        );
+        assert!(apply_outcome(Outcome::Stop, Some(next), d).is_err());
+    }
+
+    #[test]
+    fn rule_7_deadline_not_before_start() {
+        let a: NaiveDate = "2026-05-01".parse().unwrap();
+        assert!(check_dates(a, a).is_ok());
+        assert!(check_dates(a, a.pred_opt().unwrap()).is_err());
+    }
+}

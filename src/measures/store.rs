@@ -1,0 +1,230 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{
+    EvaluationInput, EvaluationView, Evaluator, MeasureInput, MeasureState, MeasureView, Outcome,
+    Responsible,
+};
+use crate::db::schema::{evaluations, measures};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = measures)]
+pub struct MeasureRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub title: String,
+    pub goal: String,
+    pub description: Option<String>,
+    pub responsible_kind: String,
+    pub responsible_service: Option<String>,
+    pub responsible_participant_id: Option<Uuid>,
+    pub start_date: NaiveDate,
+    pub evaluate_by: NaiveDate,
+    pub state: String,
+    pub created_by_user: String,
+    pub created_at: DateTime<Utc>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MeasureRow {
+    pub fn responsible(&self) -> Responsible {
+        match (
+            self.responsible_kind.as_str(),
+            &self.responsible_service,
+            self.responsible_participant_id,
+        ) {
+            ("service", Some(s), _) => Responsible::Service { service: s.clone() },
+            ("participant", _, Some(p)) => Responsible::Participant { participant_id: p },
+            _ => Responsible::Subject,
+        }
+    }
+
+    pub fn state(&self) -> MeasureState {
+        self.state.parse().unwrap_or(MeasureState::Planned)
+    }
+
+    pub fn view(&self) -> MeasureView {
+        MeasureView {
+            id: self.id,
+            case_id: self.case_id,
+            title: self.title.clone(),
+            goal: self.goal.clone(),
+            description: self.description.clone(),
+            responsible: self.responsible(),
+            start_date: self.start_date,
+            evaluate_by: self.evaluate_by,
+            state: self.state(),
+            created_at: self.created_at,
+            version: self.version,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = evaluations)]
+pub struct EvaluationRow {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub case_id: Uuid,
+    pub evaluated_on: NaiveDate,
+    pub evaluated_by_participant: Uuid,
+    pub evaluated_by_name: String,
+    pub assessment: String,
+    pub child_view: Option<String>,
+    pub outcome: String,
+    pub next_evaluate_by: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl EvaluationRow {
+    pub fn view(&self) -> EvaluationView {
+        EvaluationView {
+            id: self.id,
+            measure_id: self.measure_id,
+            evaluated_on: self.evaluated_on,
+            evaluated_by: Evaluator {
+                participant_id: self.evaluated_by_participant,
+                name: self.evaluated_by_name.clone(),
+            },
+            assessment: self.assessment.clone(),
+            child_view: self.child_view.clone(),
+            outcome: self.outcome.parse().unwrap_or(Outcome::Continue),
+            next_evaluate_by: self.next_evaluate_by,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+fn responsible_columns(r: &Responsible) -> (&'static str, Option<String>, Option<Uuid>) {
+    match r {
+        Responsible::Service { service } => ("service", Some(service.clone()), None),
+        Responsible::Participant { participant_id } => ("participant", None, Some(*participant_id)),
+        Responsible::Subject => ("subject", None, None),
+    }
+}
+
+pub fn list(conn: &mut PgConnection, case_id: Uuid) -> Result<Vec<MeasureRow>, AppError> {
+    Ok(measures::table
+        .filter(measures::case_id.eq(case_id))
+        .order(measures::id.asc())
+        .select(MeasureRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    id: Uuid,
+    lock: bool,
+) -> Result<MeasureRow, AppError> {
+    let q = measures::table
+        .filter(measures::id.eq(id))
+        .filter(measures::case_id.eq(case_id))
+        .select(MeasureRow::as_select());
+    if lock {
+        q.for_update().first(conn)
+    } else {
+        q.first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| AppError::not_found("measure"))
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    by_user: &str,
+    m: &MeasureInput,
+) -> Result<MeasureRow, AppError> {
+    let (kind, service, participant) = responsible_columns(&m.responsible);
+    Ok(diesel::insert_into(measures::table)
+        .values((
+            measures::id.eq(Uuid::now_v7()),
+            measures::case_id.eq(case_id),
+            measures::title.eq(&m.title),
+            measures::goal.eq(&m.goal),
+            measures::description.eq(&m.description),
+            measures::responsible_kind.eq(kind),
+            measures::responsible_service.eq(service),
+            measures::responsible_participant_id.eq(participant),
+            measures::start_date.eq(m.start_date),
+            measures::evaluate_by.eq(m.evaluate_by),
+            measures::state.eq(<&'static str>::from(
+                m.state.unwrap_or(MeasureState::Planned),
+            )),
+            measures::created_by_user.eq(by_user),
+        ))
+        .returning(MeasureRow::as_returning())
+        .get_result(conn)?)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = measures)]
+pub struct MeasureChanges {
+    pub title: Option<String>,
+    pub goal: Option<String>,
+    pub description: Option<String>,
+    pub responsible_kind: Option<&'static str>,
+    pub responsible_service: Option<Option<String>>,
+    pub responsible_participant_id: Option<Option<Uuid>>,
+    pub evaluate_by: Option<NaiveDate>,
+    pub state: Option<&'static str>,
+}
+
+impl MeasureChanges {
+    pub fn responsible(mut self, r: &Responsible) -> Self {
+        let (kind, service, participant) = responsible_columns(r);
+        self.responsible_kind = Some(kind);
+        self.responsible_service = Some(service);
+        self.responsible_participant_id = Some(participant);
+        self
+    }
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    changes: &MeasureChanges,
+) -> Result<MeasureRow, AppError> {
+    Ok(diesel::update(measures::table.find(id))
+        .set((changes, measures::version.eq(measures::version + 1)))
+        .returning(MeasureRow::as_returning())
+        .get_result(conn)?)
+}
+
+pub fn evaluations_of(
+    conn: &mut PgConnection,
+    measure_id: Uuid,
+) -> Result<Vec<EvaluationRow>, AppError> {
+    Ok(evaluations::table
+        .filter(evaluations::measure_id.eq(measure_id))
+        .order(evaluations::id.asc())
+        .select(EvaluationRow::as_select())
+        .load(conn)?)
+}
+
+pub fn insert_evaluation(
+    conn: &mut PgConnection,
+    measure: &MeasureRow,
+    by: (Uuid, &str),
+    e: &EvaluationInput,
+) -> Result<EvaluationRow, AppError> {
+    Ok(diesel::insert_into(evaluations::table)
+        .values((
+            evaluations::id.eq(Uuid::now_v7()),
+            evaluations::measure_id.eq(measure.id),
+            evaluations::case_id.eq(measure.case_id),
+            evaluations::evaluated_on.eq(e.evaluated_on),
+            evaluations::evaluated_by_participant.eq(by.0),
+            evaluations::evaluated_by_name.eq(by.1),
+            evaluations::assessment.eq(&e.assessment),
+            evaluations::child_view.eq(&e.child_view),
+            evaluations::outcome.eq(<&'static str>::from(e.outcome)),
+            evaluations::next_evaluate_by.eq(e.next_evaluate_by),
+        ))
+        .returning(EvaluationRow::as_returning())
+        .get_result(conn)?)
+}
