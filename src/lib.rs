@@ -162,7 +162,9 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             )
             .default_service(web::to(fallback))
     })
-    .shutdown_timeout(10);
+    .shutdown_timeout(10)
+    // The binary decides how signals stop the server (gracefully, see main.rs); tests never get them.
+    .disable_signals();
     if workers > 0 {
         server = server.workers(workers);
     }

@@ -155,6 +155,28 @@ fn run_server(config: &Config, url: &str) -> Result<(), String> {
     eprintln!("  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
     eprintln!("  Stop with Ctrl-C.");
     actix_web::rt::System::new()
-        .block_on(async move { stafettlogg::serve(listener, ctx)?.await })
+        .block_on(async move {
+            let server = stafettlogg::serve(listener, ctx)?;
+            let handle = server.handle();
+            actix_web::rt::spawn(async move {
+                shutdown_signal().await;
+                eprintln!("Stopping: finishing the requests in flight...");
+                handle.stop(true).await;
+            });
+            server.await
+        })
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM: both stop gracefully, so a request in flight is answered and committed
+/// before the managed cluster goes down.
+async fn shutdown_signal() {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    let ctrl_c = std::pin::pin!(actix_web::rt::signal::ctrl_c());
+    let term = std::pin::pin!(term.recv());
+    futures_util::future::select(ctrl_c, term).await;
 }

@@ -20,7 +20,7 @@ async fn status_of(app: &TestApp, token: Option<&str>) -> u16 {
         .as_u16()
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_valid_token_is_accepted() {
     let app = TestApp::spawn().await;
     let t = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
@@ -32,7 +32,7 @@ async fn a_valid_token_is_accepted() {
     assert_eq!(me["roles"], serde_json::json!(["professional"]));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn missing_token_is_401() {
     let app = TestApp::spawn().await;
     let res = app
@@ -51,7 +51,7 @@ async fn missing_token_is_401() {
     problem(res, 401).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn expired_token_is_401() {
     let app = TestApp::spawn().await;
     let mut c = app.claims("3805", "ola", &[Role::Professional]);
@@ -61,7 +61,7 @@ async fn expired_token_is_401() {
     assert!(p["detail"].as_str().unwrap().contains("expired"));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn wrong_audience_is_401() {
     let app = TestApp::spawn().await;
     let mut c = app.claims("3805", "ola", &[Role::Professional]);
@@ -71,7 +71,7 @@ async fn wrong_audience_is_401() {
     assert!(p["detail"].as_str().unwrap().contains("audience"));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn wrong_issuer_is_401() {
     let app = TestApp::spawn().await;
     let mut c = app.claims("3805", "ola", &[Role::Professional]);
@@ -81,7 +81,7 @@ async fn wrong_issuer_is_401() {
     assert!(p["detail"].as_str().unwrap().contains("issuer"));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn alg_none_is_401() {
     let app = TestApp::spawn().await;
     let c = serde_json::to_value(app.claims("3805", "ola", &[Role::Professional])).unwrap();
@@ -95,7 +95,7 @@ async fn alg_none_is_401() {
     }
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn tampered_token_is_401() {
     let app = TestApp::spawn().await;
     let t = app.token("3805", "ola", &[Role::Professional], &[]);
@@ -109,7 +109,7 @@ async fn tampered_token_is_401() {
     assert_eq!(status_of(&app, Some(&format!("{t}x"))).await, 401);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn hs256_signed_with_another_secret_is_401() {
     let app = TestApp::spawn().await;
     let c = app.claims("3805", "ola", &[Role::Professional]);
@@ -129,7 +129,7 @@ async fn hs256_signed_with_another_secret_is_401() {
     assert_eq!(status_of(&app, Some(&ok)).await, 200);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rs256_and_es256_tokens_from_configured_keys_are_accepted() {
     let app = TestApp::spawn().await;
     let c = app.claims("3805", "ola", &[Role::Professional]);
@@ -149,7 +149,7 @@ async fn rs256_and_es256_tokens_from_configured_keys_are_accepted() {
     assert_eq!(status_of(&app, Some(&es)).await, 200);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn algorithm_confusion_with_the_public_key_as_hmac_secret_is_401() {
     let app = TestApp::spawn().await;
     let c = app.claims("3805", "ola", &[Role::Professional]);
@@ -171,7 +171,7 @@ async fn algorithm_confusion_with_the_public_key_as_hmac_secret_is_401() {
     assert_eq!(status_of(&app, Some(&rs512)).await, 401);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn token_without_a_valid_tenant_is_401() {
     let app = TestApp::spawn().await;
     let c = app.claims("38O5", "ola", &[Role::Professional]);
@@ -179,7 +179,7 @@ async fn token_without_a_valid_tenant_is_401() {
     assert_eq!(status_of(&app, Some(&t)).await, 401);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_token_of_3805_never_sees_data_of_5401() {
     let app = TestApp::spawn().await;
     app.service("5401", "skole-tromsdalen", "skole").await;

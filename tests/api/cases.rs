@@ -17,7 +17,7 @@ async fn setup() -> (TestApp, String) {
     (app, t)
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_1_opening_a_case_starts_at_level_0_with_the_creator_as_holder() {
     let (app, ola) = setup().await;
     let res = app
@@ -56,7 +56,7 @@ async fn rule_1_opening_a_case_starts_at_level_0_with_the_creator_as_holder() {
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn the_level0_deadline_follows_the_municipality_setting() {
     let (app, ola) = setup().await;
     let admin = app.token("3805", "admin", &[Role::Admin], &[]);
@@ -73,7 +73,7 @@ async fn the_level0_deadline_follows_the_municipality_setting() {
     assert_eq!((due - chrono::Utc::now().date_naive()).num_days(), 7);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_case_opens_only_in_one_of_the_callers_services_and_a_registered_one() {
     let (app, ola) = setup().await;
     let body = |service: &str| json!({"service": service, "concern": "x", "subject": {"kind": "child", "given_name": "A", "family_name": "B"}});
@@ -100,7 +100,7 @@ async fn a_case_opens_only_in_one_of_the_callers_services_and_a_registered_one()
     assert_eq!(app.count("cases"), 0);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn an_external_reference_names_one_case_only() {
     let (app, ola) = setup().await;
     let body = json!({"service": SERVICE, "concern": "x", "subject": {"kind": "child", "given_name": "A", "family_name": "B"},
@@ -111,7 +111,7 @@ async fn an_external_reference_names_one_case_only() {
     assert_eq!(app.table_counts(), before);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn national_id_is_validated_stored_encrypted_and_masked_for_non_holders() {
     let (app, ola) = setup().await;
     let nid = synthetic_id(5);
@@ -157,7 +157,7 @@ async fn national_id_is_validated_stored_encrypted_and_masked_for_non_holders() 
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn invalid_national_ids_are_refused_and_nothing_is_written() {
     let (app, ola) = setup().await;
     let good = synthetic_id(9);
@@ -184,7 +184,7 @@ async fn invalid_national_ids_are_refused_and_nothing_is_written() {
     assert_eq!(app.table_counts(), before);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn get_returns_an_etag_and_patch_needs_a_fresh_if_match() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -241,7 +241,7 @@ async fn get_returns_an_etag_and_patch_needs_a_fresh_if_match() {
     problem(star, 428).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn patch_can_clear_the_birth_date_with_null() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -257,7 +257,7 @@ async fn patch_can_clear_the_birth_date_with_null() {
     assert_eq!(changed["subject"]["birth_date"], Value::Null);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn only_the_holder_may_patch() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -281,7 +281,7 @@ async fn only_the_holder_may_patch() {
     problem(res, 403).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_closed_case_refuses_changes_with_409() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -321,7 +321,7 @@ async fn a_closed_case_refuses_changes_with_409() {
     assert_eq!(app.get(&path, &ola).await.status(), 200);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn close_reason_must_come_from_the_fixed_list() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -337,7 +337,7 @@ async fn close_reason_must_come_from_the_fixed_list() {
     assert_eq!(fields(&p), vec!["reason"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_case_is_invisible_to_professionals_who_are_not_participants() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -357,7 +357,7 @@ async fn a_case_is_invisible_to_professionals_who_are_not_participants() {
     .await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn pagination_walks_120_cases_without_duplicates_or_gaps() {
     let (app, ola) = setup().await;
     let mut created = HashSet::new();
@@ -405,7 +405,7 @@ async fn pagination_walks_120_cases_without_duplicates_or_gaps() {
     assert_eq!(seen, sorted);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn list_filters_by_status_level_and_holder() {
     let (app, ola) = setup().await;
     let a = app.open_case(&ola, SERVICE, "A").await;
@@ -461,7 +461,7 @@ async fn list_filters_by_status_level_and_holder() {
     .is_empty());
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_9_every_case_read_and_write_leaves_an_access_event() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
@@ -505,7 +505,7 @@ async fn rule_9_every_case_read_and_write_leaves_an_access_event() {
     assert!(tamper.is_err(), "access events are append-only");
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn the_database_refuses_an_open_case_without_an_active_professional_holder() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;

@@ -19,7 +19,7 @@ async fn with_pia_in_case(f: &Family) {
 
 // Rule 1 is in cases.rs (rule_1_opening_a_case_starts_at_level_0_with_the_creator_as_holder).
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_2_level_1_needs_effective_consent_covering_the_holders_service() {
     let f = family().await;
     let p = problem(f.level(1).await, 409).await;
@@ -41,7 +41,7 @@ async fn rule_2_level_1_needs_effective_consent_covering_the_holders_service() {
     assert_eq!(case["consent"]["effective"], true);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_2_level_changes_go_both_ways_with_reason_back_dated_decision_and_history() {
     let f = family().await;
     f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
@@ -142,7 +142,7 @@ async fn rule_2_level_changes_go_both_ways_with_reason_back_dated_decision_and_h
     problem(res, 403).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_3_a_professional_of_another_service_joins_only_under_consent() {
     let f = family().await;
     let before = f.app.table_counts();
@@ -167,7 +167,7 @@ async fn rule_3_a_professional_of_another_service_joins_only_under_consent() {
     assert_eq!(fields(&p), vec!["service"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_4_consent_signed_by_one_of_two_guardians_is_recorded_but_not_effective() {
     let f = family().await;
     let c = f.consent_ok(&[&f.mother_id], &[PPT]).await;
@@ -201,7 +201,7 @@ async fn rule_4_consent_signed_by_one_of_two_guardians_is_recorded_but_not_effec
     assert_eq!(e["services"], json!([PPT]));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_4_a_youth_at_the_self_consent_age_consents_alone() {
     let birth = (today() - chrono::Months::new(12 * 15)).to_string();
     let f = family_with_subject(&birth).await;
@@ -236,7 +236,7 @@ async fn rule_4_a_youth_at_the_self_consent_age_consents_alone() {
     assert_eq!(e["not_effective"][0]["reasons"], json!(["missing_giver"]));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_5_withdrawing_consent_cuts_access_in_the_very_next_request() {
     let f = family().await;
     f.consent_ok(&[&f.mother_id, &f.father_id], &[PPT]).await;
@@ -316,7 +316,7 @@ async fn rule_5_withdrawing_consent_cuts_access_in_the_very_next_request() {
     .await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_5_the_case_closes_when_the_holders_own_service_loses_coverage() {
     let f = family().await;
     let c = f
@@ -355,7 +355,7 @@ async fn rule_5_the_case_closes_when_the_holders_own_service_loses_coverage() {
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_5_expiry_by_date_works_without_any_background_job() {
     let f = family().await;
     let c = f
@@ -384,7 +384,7 @@ async fn rule_5_expiry_by_date_works_without_any_background_job() {
     assert_eq!(case["close_reason"], "consent_expired");
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_5_replacing_a_consent_with_a_narrower_one_cuts_the_dropped_service() {
     let f = family().await;
     let c = f
@@ -401,7 +401,7 @@ async fn rule_5_replacing_a_consent_with_a_narrower_one_cuts_the_dropped_service
     assert_eq!(f.json("", &f.ola).await["status"], "open");
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_6_one_holder_who_cannot_leave_and_who_alone_coordinates() {
     let f = family().await;
     with_pia_in_case(&f).await;
@@ -438,7 +438,7 @@ async fn rule_6_one_holder_who_cannot_leave_and_who_alone_coordinates() {
     problem(res, 403).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_7_measures_have_exactly_one_responsible_party_in_the_case_and_a_deadline() {
     let f = family().await;
     let start = today();
@@ -574,7 +574,7 @@ async fn rule_7_measures_have_exactly_one_responsible_party_in_the_case_and_a_de
     assert_eq!(evals["items"].as_array().unwrap().len(), 2);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_7_patching_a_measure_needs_if_match_and_follows_the_state_machine() {
     let f = family().await;
     let res = f.post("/measures", &f.ola, &json!({"title": "Samtalegruppe", "goal": "Trygghet", "responsible": {"kind": "subject"},
@@ -626,7 +626,7 @@ async fn rule_7_patching_a_measure_needs_if_match_and_follows_the_state_machine(
     .await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_7_what_needs_me_lists_overdue_evaluations_decisions_and_expiring_consents() {
     let f = family().await;
     let c = f
@@ -679,7 +679,7 @@ async fn rule_7_what_needs_me_lists_overdue_evaluations_decisions_and_expiring_c
     problem(f.app.get("/api/v1/me/attention", &f.mother).await, 403).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_8_a_guardian_of_case_a_cannot_see_case_b() {
     let f = family().await;
     assert_eq!(f.get("", &f.mother).await.status(), 200);
@@ -712,7 +712,7 @@ async fn rule_8_a_guardian_of_case_a_cannot_see_case_b() {
     problem(f.get("", &no_pid).await, 404).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_8_a_professional_outside_the_consent_gets_404_on_the_case_and_all_sub_resources() {
     let f = family().await;
     // Pia works in PPT, which no consent covers; even listed as a participant she sees nothing.
@@ -752,7 +752,7 @@ async fn rule_8_a_professional_outside_the_consent_gets_404_on_the_case_and_all_
     problem(f.get("", &ola_moved).await, 404).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_8_guardians_see_everything_and_national_ids_are_masked_except_for_the_holder() {
     let f = family().await;
     let case = f.json("", &f.mother).await;
@@ -798,7 +798,7 @@ async fn rule_8_guardians_see_everything_and_national_ids_are_masked_except_for_
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_8_the_subject_youth_reads_the_case_once_old_enough() {
     let f = family_with_subject(&(today() - chrono::Months::new(12 * 14)).to_string()).await;
     let youth = f.app.citizen_token("emma", Role::Youth, &synthetic_id(1));
@@ -808,7 +808,7 @@ async fn rule_8_the_subject_youth_reads_the_case_once_old_enough() {
     assert_eq!(f.get("", &youth).await.status(), 200);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_9_the_holder_and_the_guardians_see_who_accessed_the_case() {
     let f = family().await;
     with_pia_in_case(&f).await;
@@ -838,7 +838,7 @@ async fn rule_9_the_holder_and_the_guardians_see_who_accessed_the_case() {
             && e["basis"] == "guardian"));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_10_log_entries_cannot_be_changed_or_deleted_by_any_caller() {
     let f = family().await;
     let res = f.post("/entries", &f.mother, &json!({"kind": "lysglimt", "occurred_at": chrono::Utc::now(), "body": "Emma sang hele veien hjem"})).await;
@@ -883,7 +883,7 @@ async fn rule_10_log_entries_cannot_be_changed_or_deleted_by_any_caller() {
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_10_a_correction_is_a_new_entry_and_the_corrected_one_shows_it() {
     let f = family().await;
     let first: Value = f.post("/entries", &f.ola, &json!({"kind": "meeting", "occurred_at": chrono::Utc::now(), "title": "Stafettmøte",
@@ -919,7 +919,7 @@ async fn rule_10_a_correction_is_a_new_entry_and_the_corrected_one_shows_it() {
     assert_eq!(f.app.table_counts(), before);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_10_an_entry_on_a_closed_case_is_refused() {
     let f = family().await;
     let v = f.version().await;
@@ -952,7 +952,7 @@ async fn rule_10_an_entry_on_a_closed_case_is_refused() {
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn rule_11_a_report_to_barnevern_is_not_written_into_the_family_readable_log() {
     let f = family().await;
     let before = f.app.table_counts();
@@ -965,7 +965,7 @@ async fn rule_11_a_report_to_barnevern_is_not_written_into_the_family_readable_l
     assert_eq!(f.json("", &f.ola).await["consent"]["effective"], false);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn bad_consents_are_refused_naming_the_field_and_nothing_is_written() {
     let f = family().await;
     let res = f.post("/participants", &f.ola, &json!({"kind": "guardian", "name": "Steffar", "relation": "other", "parental_responsibility": false})).await;
@@ -1010,7 +1010,7 @@ async fn bad_consents_are_refused_naming_the_field_and_nothing_is_written() {
     assert_eq!(f.app.table_counts(), before);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn the_timeline_lists_everything_newest_first_in_pages() {
     let f = family().await;
     let c = f

@@ -6,7 +6,7 @@ use stafettlogg::auth::Role;
 
 use crate::support::{fields, problem, TestApp};
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn a_municipality_is_created_with_defaults_and_the_four_standard_levels_on_first_use() {
     let app = TestApp::spawn().await;
     let t = app.token("3805", "ola", &[Role::Professional], &[]);
@@ -35,7 +35,7 @@ async fn a_municipality_is_created_with_defaults_and_the_four_standard_levels_on
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn only_admins_change_settings_and_bounds_are_enforced() {
     let app = TestApp::spawn().await;
     let prof = app.token("3805", "ola", &[Role::Professional], &[]);
@@ -82,7 +82,7 @@ async fn only_admins_change_settings_and_bounds_are_enforced() {
     problem(stale, 412).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn services_are_registered_by_admins_with_unique_codes() {
     let app = TestApp::spawn().await;
     let admin = app.token("3805", "admin", &[Role::Admin], &[]);
@@ -153,7 +153,7 @@ async fn services_are_registered_by_admins_with_unique_codes() {
     .await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn an_admin_renames_a_level_and_writes_guidance() {
     let app = TestApp::spawn().await;
     let admin = app.token("3805", "admin", &[Role::Admin], &[]);

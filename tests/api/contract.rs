@@ -53,7 +53,7 @@ fn validator_bounds_are_in_the_schema() {
     assert_eq!(subject["given_name"]["maxLength"], 200);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn the_server_serves_the_spec_and_the_docs_offline() {
     let app = crate::support::TestApp::spawn().await;
     let res = app

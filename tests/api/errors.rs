@@ -11,7 +11,7 @@ async fn professional(app: &TestApp) -> String {
     app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"])
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn malformed_json_is_400() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -26,7 +26,7 @@ async fn malformed_json_is_400() {
     assert_eq!(p["type"], "urn:stafettlogg:problem:malformed-request");
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn unknown_field_is_422_naming_it() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -36,7 +36,7 @@ async fn unknown_field_is_422_naming_it() {
     assert_eq!(fields(&p), vec!["sevrice"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn unknown_nested_field_is_422_with_its_path() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -46,7 +46,7 @@ async fn unknown_nested_field_is_422_with_its_path() {
     assert_eq!(fields(&p), vec!["subject.shoe_size"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn wrong_type_is_422_naming_the_field() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -56,7 +56,7 @@ async fn wrong_type_is_422_naming_the_field() {
     assert_eq!(fields(&p), vec!["concern"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn missing_field_and_bad_enum_are_422_naming_the_field() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -69,7 +69,7 @@ async fn missing_field_and_bad_enum_are_422_naming_the_field() {
     assert_eq!(fields(&p), vec!["subject.kind"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn validation_bounds_are_422_naming_each_field() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -82,7 +82,7 @@ async fn validation_bounds_are_422_naming_each_field() {
     );
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn bad_uuid_in_path_is_400() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -90,7 +90,7 @@ async fn bad_uuid_in_path_is_400() {
     assert_eq!(fields(&p), vec!["path"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn bad_query_parameters_are_400_naming_them() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -104,7 +104,7 @@ async fn bad_query_parameters_are_400_naming_them() {
     assert_eq!(fields(&p), vec!["cursor"]);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn unknown_route_is_404_and_wrong_method_is_405_with_allow() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -135,7 +135,7 @@ async fn unknown_route_is_404_and_wrong_method_is_405_with_allow() {
     problem(res, 405).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn wrong_content_type_is_415() {
     let app = TestApp::spawn().await;
     let t = professional(&app).await;
@@ -149,7 +149,7 @@ async fn wrong_content_type_is_415() {
     problem(res, 415).await;
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn body_over_the_limit_is_413_and_writes_nothing() {
     let app = TestApp::spawn_with(Options {
         body_limit: 4096,
@@ -163,7 +163,7 @@ async fn body_over_the_limit_is_413_and_writes_nothing() {
     assert_eq!(app.count("cases"), 0);
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn database_down_answers_503_fast() {
     let app = TestApp::spawn_with(Options {
         database_url: Some(
@@ -193,7 +193,7 @@ async fn database_down_answers_503_fast() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn every_response_carries_a_request_id_and_echoes_a_given_one() {
     let app = TestApp::spawn().await;
     let res = app

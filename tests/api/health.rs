@@ -2,7 +2,7 @@ use reqwest::Method;
 
 use crate::support::TestApp;
 
-#[actix_rt::test]
+#[actix_web::test]
 async fn live_and_ready_answer_200_with_a_database() {
     let app = TestApp::spawn().await;
     for path in ["/health/live", "/health/ready"] {

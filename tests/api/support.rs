@@ -123,7 +123,7 @@ impl TestApp {
                 let template = s.template.clone();
                 let create =
                     format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
-                tokio::task::spawn_blocking(move || {
+                actix_web::rt::task::spawn_blocking(move || {
                     let mut admin = PgConnection::establish(&admin_url).expect("connect");
                     admin.batch_execute(&create).expect("clone the template");
                 })
@@ -144,7 +144,7 @@ impl TestApp {
             workers: options.workers,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
-        actix_rt::spawn(server);
+        actix_web::rt::spawn(server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: Client::new(),
