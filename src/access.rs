@@ -385,6 +385,14 @@ pub fn readable(
         .collect())
 }
 
+/// Rule 6's recipient: a professional may answer a handover addressed to them, in a service they work
+/// in, even before they are a participant of the case.
+pub fn is_handover_recipient(caller: &Caller, to_user_id: &str, to_service: &str) -> bool {
+    caller.has_role(Role::Professional)
+        && caller.user_id == to_user_id
+        && caller.works_in(to_service)
+}
+
 type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
 
 /// The cases the caller takes part in at all, as SQL: the index-friendly first cut for lists. `readable`

@@ -21,6 +21,10 @@ pub enum Action {
     Export,
     Withdraw,
     Deactivate,
+    Propose,
+    Accept,
+    Decline,
+    Cancel,
 }
 
 #[derive(Insertable)]

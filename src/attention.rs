@@ -1,6 +1,6 @@
 //! What needs me (rule 7): for a professional, the evaluations past their deadline on measures they or
 //! their cases are responsible for, level-0 decisions past their deadline on cases they hold, consents
-//! expiring within 30 days on cases they hold (and, once they exist, handovers waiting for them).
+//! expiring within 30 days on cases they hold, and handovers waiting for them.
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{Days, NaiveDate};
@@ -53,6 +53,8 @@ pub struct Attention {
     pub overdue_evaluations: Vec<OverdueEvaluation>,
     pub overdue_level0_decisions: Vec<OverdueDecision>,
     pub consents_expiring: Vec<ExpiringConsent>,
+    /// Pending handovers addressed to me; `overdue` once past their answer-by date.
+    pub handovers_waiting: Vec<crate::handovers::api::HandoverView>,
 }
 
 /// What needs the calling professional's attention now.
@@ -89,10 +91,21 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .select(MeasureRow::as_select())
             .load(conn)?;
 
+        let handovers_waiting = crate::handovers::store::inbox(
+            conn,
+            &caller.tenant,
+            &caller.user_id,
+            &caller.services,
+            crate::handovers::api::HandoverState::Pending,
+        )?
+        .iter()
+        .map(|h| h.view(today))
+        .collect();
         let mut out = Attention {
             overdue_evaluations: vec![],
             overdue_level0_decisions: vec![],
             consents_expiring: vec![],
+            handovers_waiting,
         };
         let mut touched: Vec<(Uuid, Basis)> = Vec::new();
         for a in &readable {

@@ -17,6 +17,7 @@ pub mod db;
 pub mod entries;
 pub mod error;
 pub mod extract;
+pub mod handovers;
 pub mod health;
 pub mod level_changes;
 pub mod levels;
@@ -73,6 +74,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(level_changes::configure)
             .configure(entries::configure)
             .configure(timeline::configure)
+            .configure(handovers::configure)
             .configure(access_log::api::configure),
     );
 }

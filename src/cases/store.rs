@@ -79,6 +79,7 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
     diesel::insert_into(case_external_refs::table)
         .values(&refs)
         .execute(conn)?;
+    crate::handovers::holder::start(conn, case.id, open.case.holder_participant_id)?;
     Ok(case)
 }
 
@@ -231,12 +232,15 @@ pub fn update(
         .get_result(conn)?)
 }
 
+/// Closes the case: the holder period ends and a pending handover is cancelled with it.
 pub fn close(
     conn: &mut PgConnection,
     id: Uuid,
     reason: CloseReason,
     note: Option<&str>,
 ) -> Result<CaseRow, AppError> {
+    crate::handovers::holder::end(conn, id)?;
+    crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
     Ok(diesel::update(cases::table.find(id))
         .set((
             cases::status.eq("closed"),

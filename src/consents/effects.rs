@@ -34,6 +34,14 @@ pub fn apply_coverage_change(
             }
         }
     }
+    let mut keep: Vec<String> = facts.effective.services.iter().cloned().collect();
+    keep.push(holder_service.clone());
+    crate::handovers::store::cancel_pending_except(
+        conn,
+        facts.case.id,
+        &keep,
+        "rule 5: the consent no longer covers the receiving service",
+    )?;
     if holder_was_covered && !facts.effective.covers(&holder_service) && facts.case.status == "open"
     {
         facts.case = crate::cases::store::close(conn, facts.case.id, reason, None)?;

@@ -219,6 +219,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    handovers (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        from_participant_id -> Uuid,
+        from_user_id -> Text,
+        to_user_id -> Text,
+        to_name -> Text,
+        to_service -> Text,
+        reason -> Text,
+        note -> Nullable<Text>,
+        answer_by -> Nullable<Date>,
+        previous_holder_leaves -> Bool,
+        state -> Text,
+        proposed_at -> Timestamptz,
+        answered_at -> Nullable<Timestamptz>,
+        answered_by_user -> Nullable<Text>,
+        answer_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(case_participants -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
@@ -238,4 +259,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluations,
     level_changes,
     log_entries,
+    handovers,
 );

@@ -66,8 +66,7 @@ struct Row {
     ref_id: Uuid,
 }
 
-/// Each source contributes `(at, item_type, summary, ref_kind, ref_id)`. Handovers join this list when
-/// they exist.
+/// Each source contributes `(at, item_type, summary, ref_kind, ref_id)`.
 const TIMELINE_SQL: &str = "
 SELECT at, item_type, summary, ref_kind, ref_id FROM (
     SELECT opened_at AS at, 'case.opened' AS item_type, 'Case opened at level 0 in ' || opened_in_service AS summary,
@@ -91,6 +90,10 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
            FROM measures WHERE case_id = $1
     UNION ALL SELECT recorded_at, 'evaluation.added', 'Evaluation: ' || outcome, 'evaluation', id
            FROM evaluations WHERE case_id = $1
+    UNION ALL SELECT proposed_at, 'handover.proposed', 'Handover proposed to ' || to_name || ' (' || to_service || ')',
+           'handover', id FROM handovers WHERE case_id = $1
+    UNION ALL SELECT answered_at, 'handover.' || state, 'Handover to ' || to_name || ' ' || state, 'handover', id
+           FROM handovers WHERE case_id = $1 AND answered_at IS NOT NULL
     UNION ALL SELECT recorded_at, 'entry.added', 'Log entry (' || kind || ')' || coalesce(': ' || title, ''), 'entry', id
            FROM log_entries WHERE case_id = $1
 ) t

@@ -8,5 +8,6 @@ mod configuration;
 mod contract;
 mod errors;
 mod family;
+mod handovers;
 mod health;
 mod support;

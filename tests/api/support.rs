@@ -74,6 +74,7 @@ pub struct Options {
     pub body_limit: usize,
     pub database_url: Option<String>,
     pub workers: usize,
+    pub pool_size: u32,
 }
 
 impl Default for Options {
@@ -82,6 +83,7 @@ impl Default for Options {
             body_limit: 64 * 1024,
             database_url: None,
             workers: 1,
+            pool_size: 4,
         }
     }
 }
@@ -137,7 +139,7 @@ impl TestApp {
         let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
         let jwt = jwt_settings();
         let ctx = stafettlogg::AppContext {
-            pool: stafettlogg::db::build_pool(&db_url, 4),
+            pool: stafettlogg::db::build_pool(&db_url, options.pool_size),
             jwt: jwt.clone(),
             national_id_key: key,
             body_limit: options.body_limit,

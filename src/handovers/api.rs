@@ -1,0 +1,190 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::db::schema::handovers;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum HandoverReason {
+    /// A transition, e.g. kindergarten -> school.
+    Transition,
+    ChangeOfService,
+    Absence,
+    Other,
+}
+
+/// FHIR Task's vocabulary, narrowed to what a relay needs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum HandoverState {
+    Pending,
+    Accepted,
+    Declined,
+    Cancelled,
+}
+
+/// The professional who is to take over; they need not be in the case yet.
+#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverTo {
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub user_id: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    /// Their service: the holder's own, or one the effective consent covers.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub service: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverInput {
+    #[validate(nested)]
+    pub to: HandoverTo,
+    pub reason: HandoverReason,
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub note: Option<String>,
+    /// The date by which the recipient should answer. Past it the handover shows as overdue; it never
+    /// expires by itself, and the current holder keeps the role until someone accepts.
+    pub answer_by: Option<NaiveDate>,
+    /// Whether the current holder leaves the case when the handover is accepted (default: stays).
+    #[serde(default)]
+    pub previous_holder_leaves: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInput {
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverFrom {
+    pub participant_id: Uuid,
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverView {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from: HandoverFrom,
+    pub to: HandoverTo,
+    pub reason: HandoverReason,
+    pub note: Option<String>,
+    pub answer_by: Option<NaiveDate>,
+    /// Pending past its answer-by date.
+    pub overdue: bool,
+    pub previous_holder_leaves: bool,
+    pub state: HandoverState,
+    pub proposed_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answer_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandoverList {
+    pub items: Vec<HandoverView>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = handovers)]
+pub struct HandoverRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from_participant_id: Uuid,
+    pub from_user_id: String,
+    pub to_user_id: String,
+    pub to_name: String,
+    pub to_service: String,
+    pub reason: String,
+    pub note: Option<String>,
+    pub answer_by: Option<NaiveDate>,
+    pub previous_holder_leaves: bool,
+    pub state: String,
+    pub proposed_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by_user: Option<String>,
+    pub answer_reason: Option<String>,
+}
+
+impl HandoverRow {
+    pub fn view(&self, today: NaiveDate) -> HandoverView {
+        HandoverView {
+            id: self.id,
+            case_id: self.case_id,
+            from: HandoverFrom {
+                participant_id: self.from_participant_id,
+                user_id: self.from_user_id.clone(),
+            },
+            to: HandoverTo {
+                user_id: self.to_user_id.clone(),
+                name: self.to_name.clone(),
+                service: self.to_service.clone(),
+            },
+            reason: self.reason.parse().unwrap_or(HandoverReason::Other),
+            note: self.note.clone(),
+            answer_by: self.answer_by,
+            overdue: self.state == "pending" && self.answer_by.is_some_and(|d| d < today),
+            previous_holder_leaves: self.previous_holder_leaves,
+            state: self.state.parse().unwrap_or(HandoverState::Pending),
+            proposed_at: self.proposed_at,
+            answered_at: self.answered_at,
+            answer_reason: self.answer_reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    /// Default `pending`.
+    pub status: Option<HandoverState>,
+}

@@ -1,0 +1,360 @@
+use actix_web::{get, post, web, HttpResponse};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{
+    AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverRow,
+    HandoverState, HandoverView, InboxQuery,
+};
+use super::{holder, store};
+use crate::access::{self, Basis};
+use crate::access_log::{self, Action};
+use crate::auth::{Caller, Role};
+use crate::cases::model::CaseRow;
+use crate::db::schema::cases;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{ValidJson, ValidQuery};
+use crate::participants::api::{NewParticipant, NewProfessional};
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The handovers of a case, oldest first.
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "All handovers of the case", body = HandoverList))
+)]
+#[get("/cases/{id}/handovers")]
+pub async fn list_handovers(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.handovers")?;
+        Ok(HandoverList {
+            items: store::of_case(conn, id)?
+                .iter()
+                .map(|h| h.view(access.today))
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Propose handing the stafettholder role to a professional (the holder). The receiving service must be
+/// the holder's or covered by the effective consent; one pending proposal per case.
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = HandoverInput,
+    responses(
+        (status = 201, description = "Proposed", body = HandoverView, headers(("Location" = String, description = "The handover"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/handovers")]
+pub async fn propose(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    body: ValidJson<HandoverInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        if crate::services::store::find_active_by_code(conn, &caller.tenant, &input.to.service)?.is_none() {
+            return Err(AppError::invalid("to.service", format!("`{}` is not an active service of the municipality", input.to.service)));
+        }
+        if input.to.user_id == caller.user_id {
+            return Err(AppError::invalid("to.user_id", "you already hold the relay"));
+        }
+        if input.answer_by.is_some_and(|d| d < access.today) {
+            return Err(AppError::invalid("answer_by", "is in the past"));
+        }
+        if !access.service_in_case(&input.to.service) {
+            return Err(AppError::conflict(format!(
+                "rule 3: no effective consent covers the service `{}`; the role can only pass to a covered service",
+                input.to.service
+            )));
+        }
+        if let Some(pending) = store::pending_of(conn, id)? {
+            return Err(AppError::conflict("a handover is already pending for this case; cancel it first")
+                .with_conflicting_id(pending.id));
+        }
+        let me = access.actor()?;
+        let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
+        access.record(conn, &caller, Action::Propose, "case.handovers")?;
+        Ok(row.view(access.today))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            "Location",
+            format!("/api/v1/cases/{id}/handovers/{}", view.id),
+        ))
+        .json(view))
+}
+
+/// The case and handover, both locked, for the recipient's answer. Anyone else gets 403 when they can
+/// read the case, 404 when they cannot.
+fn for_recipient(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+    handover_id: Uuid,
+) -> Result<(CaseRow, HandoverRow), AppError> {
+    let case: CaseRow = cases::table
+        .filter(cases::id.eq(case_id))
+        .filter(cases::municipality.eq(&caller.tenant))
+        .select(CaseRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("case"))?;
+    match store::find_locked(conn, case_id, handover_id) {
+        Ok(h) if access::is_handover_recipient(caller, &h.to_user_id, &h.to_service) => {
+            Ok((case, h))
+        }
+        other => {
+            // Not theirs: whether the case exists at all is only for those who may read it.
+            access::case_for_read(conn, caller, case_id)?;
+            other?;
+            Err(AppError::forbidden(
+                "only the recipient of the handover may accept or decline it",
+            ))
+        }
+    }
+}
+
+/// Accept the stafettholder role (the recipient). Atomic: the recipient joins the case if needed, becomes
+/// the holder, and the holder period passes on.
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("hid" = Uuid, Path, description = "The handover id")),
+    request_body = AcceptInput,
+    responses(
+        (status = 200, description = "Accepted", body = HandoverView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/handovers/{hid}/accept")]
+pub async fn accept(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<crate::national_id::NationalIdKey>,
+    path: web::Path<(Uuid, Uuid)>,
+    _body: ValidJson<AcceptInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, hid) = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let (case, handover) = for_recipient(conn, &caller, id, hid)?;
+        if handover.state != "pending" {
+            return Err(AppError::conflict(format!(
+                "the handover is already {}",
+                handover.state
+            )));
+        }
+        let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+        let facts = access::load_facts(conn, &settings, vec![case])?
+            .pop()
+            .ok_or_else(AppError::internal)?;
+        if facts.case.status != "open" {
+            return Err(AppError::conflict("the case is closed"));
+        }
+        if !facts.service_in_case(&handover.to_service) {
+            return Err(AppError::conflict(format!(
+                "rule 3: no effective consent covers the service `{}` any more",
+                handover.to_service
+            )));
+        }
+        let row = store::answer(conn, hid, HandoverState::Accepted, &caller.user_id, None)?;
+        // The recipient's participation in this service, joining the case if they are not in it yet.
+        let current = facts.participants.iter().find(|p| {
+            p.active
+                && p.kind == "professional"
+                && p.user_id.as_deref() == Some(handover.to_user_id.as_str())
+        });
+        let new_holder = match current {
+            Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()) => p.id,
+            other => {
+                if let Some(p) = other {
+                    // Same person, another service: the old participation ends, a new one begins.
+                    crate::participants::store::deactivate(conn, &[p.id])?;
+                }
+                let joined = crate::participants::store::insert(
+                    conn,
+                    &key,
+                    id,
+                    &NewParticipant::Professional(NewProfessional {
+                        user_id: handover.to_user_id.clone(),
+                        name: handover.to_name.clone(),
+                        service: handover.to_service.clone(),
+                        title: None,
+                    }),
+                )?;
+                joined.id
+            }
+        };
+        holder::pass(conn, id, new_holder)?;
+        store::set_holder(conn, id, new_holder)?;
+        if handover.previous_holder_leaves && handover.from_participant_id != new_holder {
+            crate::participants::store::deactivate(conn, &[handover.from_participant_id])?;
+        }
+        access_log::record(
+            conn,
+            &caller,
+            &[(id, Basis::HolderService)],
+            Action::Accept,
+            "case.handovers",
+        )?;
+        Ok(row.view(today()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Decline the role, with a reason (the recipient). The holder stays the holder.
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("hid" = Uuid, Path, description = "The handover id")),
+    request_body = DeclineInput,
+    responses(
+        (status = 200, description = "Declined", body = HandoverView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/handovers/{hid}/decline")]
+pub async fn decline(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<DeclineInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, hid) = path.into_inner();
+    let reason = body.0.reason;
+    let view = db::transaction(&pool, move |conn| {
+        let (_case, handover) = for_recipient(conn, &caller, id, hid)?;
+        if handover.state != "pending" {
+            return Err(AppError::conflict(format!(
+                "the handover is already {}",
+                handover.state
+            )));
+        }
+        let row = store::answer(
+            conn,
+            hid,
+            HandoverState::Declined,
+            &caller.user_id,
+            Some(&reason),
+        )?;
+        // The recipient may not be a participant; record on the basis of the handover addressed to them.
+        access_log::record(
+            conn,
+            &caller,
+            &[(id, Basis::Consent)],
+            Action::Decline,
+            "case.handovers",
+        )?;
+        Ok(row.view(today()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Withdraw the proposal (the holder). The holder stays the holder.
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("hid" = Uuid, Path, description = "The handover id")),
+    request_body = CancelInput,
+    responses(
+        (status = 200, description = "Cancelled", body = HandoverView),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/handovers/{hid}/cancel")]
+pub async fn cancel(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ValidJson<CancelInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, hid) = path.into_inner();
+    let reason = body.0.reason;
+    let view = db::transaction(&pool, move |conn| {
+        let access = access::case_for_write(conn, &caller, id)?;
+        let handover = store::find_locked(conn, id, hid)?;
+        // Answered already (perhaps by a racing accept, which may also have made someone else holder):
+        // that is the conflict to report, not the caller's role.
+        if handover.state != "pending" {
+            return Err(AppError::conflict(format!(
+                "the handover is already {}",
+                handover.state
+            )));
+        }
+        access.require_holder()?;
+        let row = store::answer(
+            conn,
+            hid,
+            HandoverState::Cancelled,
+            &caller.user_id,
+            reason.as_deref(),
+        )?;
+        access.record(conn, &caller, Action::Cancel, "case.handovers")?;
+        Ok(row.view(access.today))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The caller's inbox: handovers addressed to them (default: pending).
+#[utoipa::path(
+    tag = "handovers",
+    security(("bearer" = [])),
+    params(InboxQuery),
+    responses(
+        (status = 200, description = "Handovers to the caller", body = HandoverList),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/handovers")]
+pub async fn inbox(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    query: ValidQuery<InboxQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Professional)?;
+    let state = query.0.status.unwrap_or(HandoverState::Pending);
+    let list = db::transaction(&pool, move |conn| {
+        let rows = store::inbox(
+            conn,
+            &caller.tenant,
+            &caller.user_id,
+            &caller.services,
+            state,
+        )?;
+        Ok(HandoverList {
+            items: rows.iter().map(|h| h.view(today())).collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

@@ -1,0 +1,27 @@
+//! How a handover works (rule 6), all in this folder:
+//!
+//! 1. The stafettholder proposes (`POST /cases/{id}/handovers`) to a professional of their own service or
+//!    of a service the effective consent covers; at most one proposal is pending per case.
+//! 2. The recipient accepts or declines; the holder may cancel. Until an accept, the old holder keeps the
+//!    role: a pending handover past its answer-by date is overdue, never silently expired.
+//! 3. Accept, in one transaction with the case row locked: the recipient becomes an active professional
+//!    participant if not already, the holder changes, the holder period passes on (`holder.rs`), and the
+//!    previous holder leaves only if the proposal said so.
+//! 4. Accept, decline and cancel race safely: each locks the case and changes the handover only while it
+//!    is still pending, so exactly one wins and the others get 409.
+//! 5. The database guarantees the rest: one holder per open case, one pending handover per case, holder
+//!    periods without overlap or gap (migrations/..._handovers).
+
+pub mod api;
+pub mod handlers;
+pub mod holder;
+pub mod store;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_handovers)
+        .service(handlers::propose)
+        .service(handlers::accept)
+        .service(handlers::decline)
+        .service(handlers::cancel)
+        .service(handlers::inbox);
+}

@@ -1,0 +1,145 @@
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::api::{HandoverInput, HandoverRow, HandoverState};
+use crate::db::schema::{cases, handovers};
+use crate::error::AppError;
+
+pub fn pending_of(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<HandoverRow>, AppError> {
+    Ok(handovers::table
+        .filter(handovers::case_id.eq(case_id))
+        .filter(handovers::state.eq("pending"))
+        .select(HandoverRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn of_case(conn: &mut PgConnection, case_id: Uuid) -> Result<Vec<HandoverRow>, AppError> {
+    Ok(handovers::table
+        .filter(handovers::case_id.eq(case_id))
+        .order(handovers::id.asc())
+        .select(HandoverRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_locked(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    id: Uuid,
+) -> Result<HandoverRow, AppError> {
+    handovers::table
+        .filter(handovers::id.eq(id))
+        .filter(handovers::case_id.eq(case_id))
+        .select(HandoverRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("handover"))
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    from: (Uuid, &str),
+    h: &HandoverInput,
+) -> Result<HandoverRow, AppError> {
+    Ok(diesel::insert_into(handovers::table)
+        .values((
+            handovers::id.eq(Uuid::now_v7()),
+            handovers::case_id.eq(case_id),
+            handovers::from_participant_id.eq(from.0),
+            handovers::from_user_id.eq(from.1),
+            handovers::to_user_id.eq(&h.to.user_id),
+            handovers::to_name.eq(&h.to.name),
+            handovers::to_service.eq(&h.to.service),
+            handovers::reason.eq(<&'static str>::from(h.reason)),
+            handovers::note.eq(&h.note),
+            handovers::answer_by.eq(h.answer_by),
+            handovers::previous_holder_leaves.eq(h.previous_holder_leaves),
+        ))
+        .returning(HandoverRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Moves a pending handover to its answer. Conditional on it still being pending, so of concurrent
+/// accepts, declines and cancels exactly one changes the row; the others get 409.
+pub fn answer(
+    conn: &mut PgConnection,
+    id: Uuid,
+    state: HandoverState,
+    by_user: &str,
+    reason: Option<&str>,
+) -> Result<HandoverRow, AppError> {
+    diesel::update(handovers::table.find(id))
+        .filter(handovers::state.eq("pending"))
+        .set((
+            handovers::state.eq(<&'static str>::from(state)),
+            handovers::answered_at.eq(diesel::dsl::now),
+            handovers::answered_by_user.eq(by_user),
+            handovers::answer_reason.eq(reason),
+        ))
+        .returning(HandoverRow::as_returning())
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| {
+            AppError::conflict(
+                "the handover is no longer pending: it was accepted, declined or cancelled",
+            )
+        })
+}
+
+/// Rule 5 and closing: pending handovers to services outside `keep` are cancelled with `why`.
+pub fn cancel_pending_except(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    keep: &[String],
+    why: &str,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        handovers::table
+            .filter(handovers::case_id.eq(case_id))
+            .filter(handovers::state.eq("pending"))
+            .filter(handovers::to_service.ne_all(keep)),
+    )
+    .set((
+        handovers::state.eq("cancelled"),
+        handovers::answered_at.eq(diesel::dsl::now),
+        handovers::answered_by_user.eq("stafettlogg"),
+        handovers::answer_reason.eq(why),
+    ))
+    .execute(conn)?)
+}
+
+/// The recipient's inbox in their municipality.
+pub fn inbox(
+    conn: &mut PgConnection,
+    tenant: &str,
+    user_id: &str,
+    services: &[String],
+    state: HandoverState,
+) -> Result<Vec<HandoverRow>, AppError> {
+    Ok(handovers::table
+        .inner_join(cases::table.on(cases::id.eq(handovers::case_id)))
+        .filter(cases::municipality.eq(tenant))
+        .filter(handovers::to_user_id.eq(user_id))
+        .filter(handovers::to_service.eq_any(services))
+        .filter(handovers::state.eq(<&'static str>::from(state)))
+        .order(handovers::id.asc())
+        .select(HandoverRow::as_select())
+        .load(conn)?)
+}
+
+/// Sets the new holder and bumps the case version.
+pub fn set_holder(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    participant_id: Uuid,
+) -> Result<(), AppError> {
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::holder_participant_id.eq(participant_id),
+            cases::version.eq(cases::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
