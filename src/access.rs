@@ -11,6 +11,8 @@
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
@@ -248,38 +250,69 @@ pub fn load_facts(
     settings: &MunicipalityRow,
     rows: Vec<CaseRow>,
 ) -> Result<Vec<CaseFacts>, AppError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::clock::today();
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-    let mut participants = crate::participants::store::for_cases(conn, &ids)?;
-    let mut consents = crate::consents::store::for_cases(conn, &ids)?;
+    let mut participants: HashMap<Uuid, Vec<ParticipantRow>> = HashMap::new();
+    for p in crate::participants::store::for_cases(conn, &ids)? {
+        participants.entry(p.case_id).or_default().push(p);
+    }
+    let mut consents: HashMap<Uuid, Vec<Consent>> = HashMap::new();
+    for c in crate::consents::store::for_cases(conn, &ids)? {
+        consents.entry(c.row.case_id).or_default().push(c);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for case in rows {
-        let (mine, rest): (Vec<_>, Vec<_>) =
-            participants.into_iter().partition(|p| p.case_id == case.id);
-        participants = rest;
-        let (theirs, rest): (Vec<_>, Vec<_>) =
-            consents.into_iter().partition(|c| c.row.case_id == case.id);
-        consents = rest;
+        let mine = participants.remove(&case.id).unwrap_or_default();
+        let theirs = consents.remove(&case.id).unwrap_or_default();
         let mut facts = facts_for(case, mine, theirs, settings.self_consent_age as u32, today);
-        if facts.case.status == "open" {
-            let facts_list: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
-            if consent_rules::holder_coverage_expired(
-                &facts_list,
-                &facts.givers,
-                facts.holder_service(),
-                &facts.effective,
-                today,
-            ) {
-                crate::consents::effects::close_for_lost_coverage(
-                    conn,
-                    &mut facts,
-                    crate::cases::api::CloseReason::ConsentExpired,
-                )?;
-            }
+        if facts.case.status == "open" && holder_coverage_expired(&facts) {
+            close_on_expiry(conn, &mut facts)?;
         }
         out.push(facts);
     }
     Ok(out)
+}
+
+fn holder_coverage_expired(facts: &CaseFacts) -> bool {
+    let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+    consent_rules::holder_coverage_expired(
+        &consent_facts,
+        &facts.givers,
+        facts.holder_service(),
+        &facts.effective,
+        facts.today,
+    )
+}
+
+/// Rule 5 for expiry, the first time anyone touches the case after the consent ran out: lock the case
+/// (as every writer does first, so no deadlock), check again under the lock, close, and leave a trace.
+fn close_on_expiry(conn: &mut PgConnection, facts: &mut CaseFacts) -> Result<(), AppError> {
+    let locked: Option<CaseRow> = cases::table
+        .find(facts.case.id)
+        .filter(cases::status.eq("open"))
+        .select(CaseRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?;
+    match locked {
+        Some(case) => {
+            facts.case = case;
+            crate::consents::effects::close_for_lost_coverage(
+                conn,
+                facts,
+                crate::cases::api::CloseReason::ConsentExpired,
+            )?;
+            access_log::record_system(conn, &facts.case, Action::Close, "case")
+        }
+        // Someone closed it meanwhile; read what they wrote.
+        None => {
+            facts.case = cases::table
+                .find(facts.case.id)
+                .select(CaseRow::as_select())
+                .first(conn)?;
+            Ok(())
+        }
+    }
 }
 
 pub fn facts_for(

@@ -65,7 +65,8 @@ pub fn record(
             resource,
             request_id: &caller.request_id,
             basis: match basis {
-                Basis::HolderService | Basis::Consent => "participant",
+                Basis::HolderService => "holder_service",
+                Basis::Consent => "consent",
                 Basis::Guardian => "guardian",
                 Basis::SubjectYouth => "subject_youth",
             },
@@ -73,6 +74,30 @@ pub fn record(
         .collect();
     diesel::insert_into(access_events::table)
         .values(&rows)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What the service itself did to a case (closing it when its consent expired), in the same log, so
+/// the family sees it too.
+pub fn record_system(
+    conn: &mut PgConnection,
+    case: &crate::cases::model::CaseRow,
+    action: Action,
+    resource: &str,
+) -> Result<(), AppError> {
+    diesel::insert_into(access_events::table)
+        .values(NewAccessEvent {
+            municipality: &case.municipality,
+            case_id: case.id,
+            actor_user_id: "stafettlogg",
+            actor_name: "Stafettlogg",
+            actor_role: "system",
+            action: action.into(),
+            resource,
+            request_id: "",
+            basis: "participant",
+        })
         .execute(conn)?;
     Ok(())
 }

@@ -79,7 +79,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .load(conn)?;
         let readable = access::readable(conn, &caller, rows)?;
         let ids: Vec<Uuid> = readable.iter().map(|a| a.case.id).collect();
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::clock::today();
         let horizon = today
             .checked_add_days(Days::new(EXPIRY_HORIZON_DAYS))
             .unwrap_or(today);

@@ -216,6 +216,14 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
                 AppError::unavailable()
             }
+            // A uniqueness rule of the schema (one pending handover, one active participation, an external
+            // reference naming one case, ...) that a concurrent request got to first.
+            E::DatabaseError(K::UniqueViolation, info) => {
+                log::info!("unique violation on {:?}", info.constraint_name());
+                AppError::conflict(
+                    "this conflicts with an existing record; read the resource again",
+                )
+            }
             E::DatabaseError(K::SerializationFailure, _) => AppError::conflict(
                 "a concurrent change got there first; read the resource again and retry",
             ),

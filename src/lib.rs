@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod attention;
 pub mod auth;
 pub mod cases;
+pub mod clock;
 pub mod config;
 pub mod consents;
 pub mod db;

@@ -24,8 +24,8 @@ pub enum Role {
     Integration,
 }
 
-/// The verified identity behind a request.
-#[derive(Debug, Clone)]
+/// The verified identity behind a request. `Debug` leaves out the national identity number.
+#[derive(Clone)]
 pub struct Caller {
     pub tenant: String,
     pub user_id: String,
@@ -37,6 +37,18 @@ pub struct Caller {
     /// The keyed hash of `pid`, as participants' national ids are stored: how guardians are recognised.
     pub pid_hash: Option<Vec<u8>>,
     pub request_id: String,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("tenant", &self.tenant)
+            .field("user_id", &self.user_id)
+            .field("roles", &self.roles)
+            .field("services", &self.services)
+            .field("pid", &self.pid.as_ref().map(|_| "***********"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {

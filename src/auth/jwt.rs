@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::Role;
 
 /// The claims this service reads. Unknown claims are ignored: identity providers add their own.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// (No `Debug`: `pid` is a national identity number and must not reach a log line by accident.)
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
     #[serde(default)]

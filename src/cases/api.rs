@@ -80,7 +80,7 @@ pub(crate) fn validate_national_id(value: &str) -> Result<(), ValidationError> {
 }
 
 fn validate_birth_date(value: &NaiveDate) -> Result<(), ValidationError> {
-    if *value > Utc::now().date_naive() {
+    if *value > crate::clock::today() {
         Err(ValidationError::new("birth_date").with_message("cannot be in the future".into()))
     } else if *value < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid") {
         Err(ValidationError::new("birth_date").with_message("must be after 1900-01-01".into()))

@@ -42,6 +42,7 @@ pub async fn open_case(
 ) -> Result<HttpResponse, AppError> {
     let req = body.0;
     rules::may_open_in(&caller, &req.service)?;
+    rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
@@ -58,7 +59,7 @@ pub async fn open_case(
         }
         store::ensure_refs_free(conn, &caller.tenant, &req.external_refs)?;
         let sealed = store::seal(&key, req.subject.national_id.as_deref())?;
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::clock::today();
         let case = store::insert(
             conn,
             store::OpenCase {
@@ -267,7 +268,12 @@ pub async fn close_case(
     let key = key.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
-        if !access.is_guardian() {
+        let responsible_guardian = access.is_guardian()
+            && access
+                .me
+                .as_ref()
+                .is_some_and(|g| g.parental_responsibility == Some(true));
+        if !responsible_guardian {
             access.require_holder()?;
         }
         access.require_open()?;

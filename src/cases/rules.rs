@@ -22,6 +22,19 @@ pub fn may_open_in(caller: &Caller, service: &str) -> Result<(), AppError> {
     }
 }
 
+/// One reference can name a case only once; a request repeating one is a mistake worth naming.
+pub fn refs_are_distinct(refs: &[crate::cases::api::ExternalRef]) -> Result<(), AppError> {
+    for (i, r) in refs.iter().enumerate() {
+        if refs[..i].contains(r) {
+            return Err(AppError::invalid(
+                format!("external_refs[{i}]"),
+                "is listed twice",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Level 0 ends in a decision within the municipality's deadline (Tromsø: 14 days).
 pub fn level0_decision_due(opened_on: NaiveDate, deadline_days: i32) -> NaiveDate {
     opened_on

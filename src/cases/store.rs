@@ -241,7 +241,8 @@ pub fn close(
 ) -> Result<CaseRow, AppError> {
     crate::handovers::holder::end(conn, id)?;
     crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
-    Ok(diesel::update(cases::table.find(id))
+    diesel::update(cases::table.find(id))
+        .filter(cases::status.eq("open"))
         .set((
             cases::status.eq("closed"),
             cases::closed_at.eq(diesel::dsl::now),
@@ -250,5 +251,7 @@ pub fn close(
             cases::version.eq(cases::version + 1),
         ))
         .returning(CaseRow::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(|| AppError::conflict("the case is closed already"))
 }

@@ -122,7 +122,22 @@ fn check_new_consent(
         }
     }
     if let Some(old) = input.supersedes {
-        if !access.consents.iter().any(|c| c.row.id == old) {
+        let target = access.consents.iter().find(|c| c.row.id == old);
+        if let Some(t) = target {
+            if t.row.withdrawn_at.is_some() || t.row.superseded_by.is_some() {
+                return Err(AppError::conflict(
+                    "the consent named in `supersedes` was withdrawn or replaced already",
+                ));
+            }
+            // Replacing is a way of withdrawing: only a giver of the old consent (or the holder) may.
+            let my_id = access.me.as_ref().map(|p| p.id);
+            if !access.is_holder() && !my_id.is_some_and(|me| t.givers.contains(&me)) {
+                return Err(AppError::forbidden(
+                    "only a giver of a consent, or the stafettholder, may replace it",
+                ));
+            }
+        }
+        if target.is_none() {
             errors.push(FieldError {
                 field: "supersedes".into(),
                 message: "is not a consent of this case".into(),

@@ -81,6 +81,7 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             (
                 consent_givers::consent_id.eq(id),
                 consent_givers::participant_id.eq(*p),
+                consent_givers::case_id.eq(c.case_id),
             )
         })
         .collect();

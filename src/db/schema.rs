@@ -141,6 +141,7 @@ diesel::table! {
     consent_givers (consent_id, participant_id) {
         consent_id -> Uuid,
         participant_id -> Uuid,
+        case_id -> Uuid,
     }
 }
 

@@ -48,7 +48,12 @@ pub fn check_entry(
         &[EntryKind::Meeting, EntryKind::Decision],
     );
     for (i, a) in e.attendees.iter().flatten().enumerate() {
-        if facts.participant(*a).is_none() {
+        if e.attendees.iter().flatten().take(i).any(|b| b == a) {
+            errors.push(FieldError {
+                field: format!("attendees[{i}]"),
+                message: "is listed twice".into(),
+            });
+        } else if facts.participant(*a).is_none() {
             errors.push(FieldError {
                 field: format!("attendees[{i}]"),
                 message: "is not a participant of this case".into(),

@@ -11,15 +11,12 @@ use crate::access::{self, Basis};
 use crate::access_log::{self, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
+use crate::clock::today;
 use crate::db::schema::cases;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::{ValidJson, ValidQuery};
 use crate::participants::api::{NewParticipant, NewProfessional};
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 /// The handovers of a case, oldest first.
 #[utoipa::path(

@@ -67,6 +67,25 @@ fn check_new(
     Ok(())
 }
 
+/// Rule 4 cannot be sidestepped: once the case has consents, the stafettholder cannot remove a guardian
+/// with parental responsibility, or take that responsibility away, to make another guardian's consent
+/// effective without them. (A registration mistake before any consent can still be corrected.)
+fn protect_consent_givers(
+    access: &CaseAccess,
+    target: &crate::participants::model::ParticipantRow,
+    dropping_responsibility: bool,
+) -> Result<(), AppError> {
+    let must_consent = target.kind == "guardian" && target.parental_responsibility == Some(true);
+    let removing = dropping_responsibility || target.active;
+    if must_consent && removing && !access.consents.is_empty() {
+        return Err(AppError::conflict(
+            "rule 4: a guardian with parental responsibility must give every consent of this case; \
+             they cannot be removed, or lose that responsibility, once consents exist",
+        ));
+    }
+    Ok(())
+}
+
 /// Everyone in the case, active and former.
 #[utoipa::path(
     tag = "participants",
@@ -175,6 +194,11 @@ pub async fn patch_participant(
             return Err(AppError::conflict("the participant has left the case"));
         }
         if_match.check_if_present(current.version)?;
+        protect_consent_givers(
+            &access,
+            current,
+            patch.parental_responsibility == Some(false),
+        )?;
         let row = store::update(conn, &key, current, &patch)?;
         access.record(conn, &caller, Action::Update, "case.participants")?;
         Ok(store::view(&row, &key, true))
@@ -212,6 +236,7 @@ pub async fn deactivate_participant(
         let current = access
             .participant(pid)
             .ok_or_else(|| AppError::not_found("participant"))?;
+        protect_consent_givers(&access, current, false)?;
         if pid == access.case.holder_participant_id {
             return Err(AppError::conflict(
                 "the stafettholder cannot leave; hand the role over first",

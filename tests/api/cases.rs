@@ -108,6 +108,10 @@ async fn an_external_reference_names_one_case_only() {
     assert_eq!(app.post("/api/v1/cases", &ola, &body).await.status(), 201);
     let before = app.table_counts();
     problem(app.post("/api/v1/cases", &ola, &body).await, 409).await;
+    let twice = json!({"service": SERVICE, "concern": "x", "subject": {"kind": "child", "given_name": "A", "family_name": "B"},
+        "external_refs": [{"system": "skole", "id": "2"}, {"system": "skole", "id": "2"}]});
+    let p = problem(app.post("/api/v1/cases", &ola, &twice).await, 422).await;
+    assert_eq!(fields(&p), vec!["external_refs[1]"]);
     assert_eq!(app.table_counts(), before);
 }
 

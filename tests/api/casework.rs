@@ -715,6 +715,33 @@ async fn rule_8_a_guardian_of_case_a_cannot_see_case_b() {
 #[actix_web::test]
 async fn rule_8_a_professional_outside_the_consent_gets_404_on_the_case_and_all_sub_resources() {
     let f = family().await;
+    let consent = f.consent_ok(&[&f.mother_id], &[BARNEHAGE]).await;
+    let m: Value = f
+        .post(
+            "/measures",
+            &f.ola,
+            &json!({"title": "x", "goal": "y", "responsible": {"kind": "subject"},
+        "start_date": today(), "evaluate_by": today()}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let e: Value = f
+        .post(
+            "/entries",
+            &f.ola,
+            &json!({"kind": "note", "occurred_at": chrono::Utc::now(), "body": "x"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (mid, eid, cid) = (
+        m["id"].as_str().unwrap(),
+        e["id"].as_str().unwrap(),
+        consent["id"].as_str().unwrap(),
+    );
     // Pia works in PPT, which no consent covers; even listed as a participant she sees nothing.
     diesel::RunQueryDsl::execute(diesel::sql_query(format!(
         "INSERT INTO case_participants (id, case_id, kind, name, user_id, service) VALUES ('{}', '{}', 'professional', 'Pia', 'pia', '{PPT}')",
@@ -729,9 +756,34 @@ async fn rule_8_a_professional_outside_the_consent_gets_404_on_the_case_and_all_
         "/timeline",
         "/level-changes",
         "/access-log",
-        &format!("/measures/{}", uuid::Uuid::now_v7()),
+        "/handovers",
+        &format!("/measures/{mid}"),
+        &format!("/measures/{mid}/evaluations"),
+        &format!("/entries/{eid}"),
     ] {
+        assert_eq!(
+            f.get(rest, &f.ola).await.status(),
+            200,
+            "the holder reads {rest}"
+        );
         problem(f.get(rest, &f.pia).await, 404).await;
+    }
+    for (rest, body) in [
+        (format!("/consents/{cid}/withdraw"), json!({"reason": "x"})),
+        (
+            format!("/measures/{mid}/evaluations"),
+            json!({"evaluated_on": today(), "assessment": "x", "outcome": "stop"}),
+        ),
+        (
+            "/participants".to_string(),
+            json!({"kind": "other", "name": "x", "role": "y"}),
+        ),
+        (
+            "/measures".to_string(),
+            json!({"title": "x", "goal": "y", "responsible": {"kind": "subject"}, "start_date": today(), "evaluate_by": today()}),
+        ),
+    ] {
+        problem(f.post(&rest, &f.pia, &body).await, 404).await;
     }
     problem(
         f.post(
@@ -820,6 +872,13 @@ async fn rule_9_the_holder_and_the_guardians_see_who_accessed_the_case() {
         .find(|e| e["actor"]["user_id"] == "pia")
         .unwrap();
     assert_eq!(pia_read["action"], "read");
+    assert_eq!(
+        pia_read["basis"], "consent",
+        "Pia reads because the consent covers PPT"
+    );
+    assert!(items
+        .iter()
+        .any(|e| e["actor"]["user_id"] == "ola" && e["basis"] == "holder_service"));
     assert_eq!(pia_read["resource"], "case.entries");
     assert_eq!(pia_read["actor"]["role"], "professional");
     assert!(items
@@ -1082,4 +1141,112 @@ async fn the_timeline_lists_everything_newest_first_in_pages() {
         .collect();
     assert_eq!(unique.len(), seen.len(), "no duplicates across pages");
     assert_eq!(types.last(), Some(&"case.opened"));
+}
+
+#[actix_web::test]
+async fn rule_4_the_holder_cannot_remove_a_guardian_who_must_consent() {
+    let f = family().await;
+    f.consent_ok(&[&f.mother_id], &[BARNEHAGE]).await;
+    let before = f.app.table_counts();
+    let res = f
+        .post(
+            &format!("/participants/{}/deactivate", f.father_id),
+            &f.ola,
+            &json!({}),
+        )
+        .await;
+    assert!(problem(res, 409).await["detail"]
+        .as_str()
+        .unwrap()
+        .contains("rule 4"));
+    let res = f
+        .app
+        .request(
+            Method::PATCH,
+            &f.path(&format!("/participants/{}", f.father_id)),
+            Some(&f.ola),
+        )
+        .json(&json!({"parental_responsibility": false}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, 409).await;
+    assert_eq!(f.app.table_counts(), before);
+    problem(f.level(1).await, 409).await;
+    // The father still reads his child's case.
+    assert_eq!(f.get("", &f.father).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn rule_5_only_a_giver_or_the_holder_replaces_a_consent() {
+    let birth = (today() - chrono::Months::new(12 * 16)).to_string();
+    let f = family_with_subject(&birth).await;
+    let res = f
+        .post(
+            "/participants",
+            &f.ola,
+            &json!({"kind": "youth", "name": "Emma Testesen", "national_id": synthetic_id(1)}),
+        )
+        .await;
+    let youth_id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let own = f.consent_ok(&[&youth_id], &[BARNEHAGE, PPT]).await;
+    let before = f.app.table_counts();
+    let res = f
+        .post(
+            "/consents",
+            &f.mother,
+            &json!({"given_by": [f.mother_id], "services": [BARNEHAGE], "purpose": "x",
+        "valid_from": today(), "form": "digital", "supersedes": own["id"]}),
+        )
+        .await;
+    problem(res, 403).await;
+    assert_eq!(f.app.table_counts(), before);
+    // The holder may replace it; replacing it again is a conflict, not a server error.
+    let body = json!({"given_by": [youth_id], "services": [BARNEHAGE], "purpose": "x", "valid_from": today(), "form": "written", "supersedes": own["id"]});
+    assert_eq!(f.post("/consents", &f.ola, &body).await.status(), 201);
+    problem(f.post("/consents", &f.ola, &body).await, 409).await;
+}
+
+#[actix_web::test]
+async fn rule_5_expiry_closes_the_case_once_however_many_read_it_at_once() {
+    let f = family().await;
+    let c = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("UPDATE consents SET valid_from = current_date - 30, valid_until = current_date - 1 WHERE id = '{}'",
+            c["id"].as_str().unwrap())),
+        &mut f.app.db(),
+    ).unwrap();
+    let reads = (0..20).map(|i| {
+        let token = if i % 2 == 0 {
+            f.ola.clone()
+        } else {
+            f.mother.clone()
+        };
+        let path = f.path("");
+        let app = &f.app;
+        async move { app.get(&path, &token).await.status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(reads).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let case = f.json("", &f.ola).await;
+    assert_eq!(
+        (
+            case["status"].as_str(),
+            case["close_reason"].as_str(),
+            case["version"].as_i64()
+        ),
+        (Some("closed"), Some("consent_expired"), Some(2))
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{}' AND actor_role = 'system' AND action = 'close'",
+            f.case_id
+        )),
+        1
+    );
 }

@@ -1,0 +1,9 @@
+ALTER TABLE consent_givers DROP COLUMN case_id;
+ALTER TABLE holder_periods DROP CONSTRAINT holder_periods_holder_in_case;
+ALTER TABLE handovers DROP CONSTRAINT handovers_from_in_case;
+ALTER TABLE consents DROP CONSTRAINT consents_withdrawn_by_in_case;
+ALTER TABLE log_entries DROP CONSTRAINT log_entries_author_in_case;
+ALTER TABLE level_changes DROP CONSTRAINT level_changes_recorder_in_case;
+ALTER TABLE evaluations DROP CONSTRAINT evaluations_evaluator_in_case;
+ALTER TABLE measures DROP CONSTRAINT measures_responsible_in_case;
+ALTER TABLE case_participants DROP CONSTRAINT case_participants_id_case;
