@@ -40,6 +40,8 @@ pub enum Basis {
     Consent,
     Guardian,
     SubjectYouth,
+    /// An integration acting for services of which a professional with access is in the case.
+    Integration,
 }
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.
@@ -174,6 +176,19 @@ impl CaseAccess {
         Ok(())
     }
 
+    /// A change of case data: its access event (rule 9) and its event in the change feed, together.
+    pub fn changed(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        action: Action,
+        resource: &str,
+        change: crate::changes::ChangeType,
+    ) -> Result<(), AppError> {
+        self.record(conn, caller, action, resource)?;
+        crate::changes::emit(conn, &self.case.municipality, self.case.id, &[change])
+    }
+
     /// Rule 9: the access event for what the caller just did, in the caller's transaction.
     pub fn record(
         &self,
@@ -218,6 +233,18 @@ pub fn decide(
                     return Some((Some(p.clone()), Basis::Consent));
                 }
             }
+        }
+    }
+    if caller.has_role(Role::Integration) {
+        let covered_colleague = f.participants.iter().any(|p| {
+            let service = p.service.as_deref().unwrap_or_default();
+            p.active
+                && p.kind == "professional"
+                && caller.works_in(service)
+                && f.service_in_case(service)
+        });
+        if covered_colleague {
+            return Some((None, Basis::Integration));
         }
     }
     let pid_hash = caller.pid_hash.as_deref()?;
@@ -438,6 +465,17 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
                 case_participants::table
                     .filter(case_participants::kind.eq("professional"))
                     .filter(case_participants::user_id.eq(caller.user_id.clone()))
+                    .filter(case_participants::active.eq(true))
+                    .select(case_participants::case_id),
+            )),
+        );
+    }
+    if caller.has_role(Role::Integration) {
+        filter = Box::new(
+            filter.or(cases::id.eq_any(
+                case_participants::table
+                    .filter(case_participants::kind.eq("professional"))
+                    .filter(case_participants::service.eq_any(caller.services.clone()))
                     .filter(case_participants::active.eq(true))
                     .select(case_participants::case_id),
             )),

@@ -25,6 +25,7 @@ pub enum Action {
     Accept,
     Decline,
     Cancel,
+    Import,
 }
 
 #[derive(Insertable)]
@@ -69,6 +70,7 @@ pub fn record(
                 Basis::Consent => "consent",
                 Basis::Guardian => "guardian",
                 Basis::SubjectYouth => "subject_youth",
+                Basis::Integration => "integration",
             },
         })
         .collect();

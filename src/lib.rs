@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod attention;
 pub mod auth;
 pub mod cases;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod consents;
@@ -76,6 +77,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(entries::configure)
             .configure(timeline::configure)
             .configure(handovers::configure)
+            .configure(changes::configure)
             .configure(access_log::api::configure),
     );
 }

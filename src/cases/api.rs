@@ -271,4 +271,8 @@ pub struct CaseListQuery {
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `SYSTEM:ID`: the case another system knows by this reference (split at the first `:`).
+    #[serde(rename = "ref")]
+    #[param(rename = "ref", example = "visma-flyt:B-17")]
+    pub external_ref: Option<String>,
 }

@@ -10,6 +10,7 @@ use super::{rules, store};
 use crate::access;
 use crate::access_log::{self, Action};
 use crate::auth::Caller;
+use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
@@ -87,7 +88,13 @@ pub async fn open_case(
             },
         )?;
         let access = access::case_for_read(conn, &caller, case.id)?;
-        access.record(conn, &caller, Action::Create, "case")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case",
+            ChangeType::CaseOpened,
+        )?;
         store::view_one(conn, &key, &access)
     })
     .await?;
@@ -230,7 +237,13 @@ pub async fn patch_case(
             subject_national_id_hash: sealed.map(|s| s.map(|s| s.lookup_hash)),
         };
         access.facts.case = store::update(conn, id, &changes)?;
-        access.record(conn, &caller, Action::Update, "case")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Update,
+            "case",
+            ChangeType::CaseUpdated,
+        )?;
         store::view_one(conn, &key, &access)
     })
     .await?;
@@ -279,7 +292,7 @@ pub async fn close_case(
         access.require_open()?;
         if_match.check(access.case.version)?;
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
-        access.record(conn, &caller, Action::Close, "case")?;
+        access.changed(conn, &caller, Action::Close, "case", ChangeType::CaseClosed)?;
         store::view_one(conn, &key, &access)
     })
     .await?;

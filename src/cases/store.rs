@@ -119,7 +119,35 @@ pub fn list_candidates(
     if let Some(after) = after {
         query = query.filter(cases::id.lt(after));
     }
+    if let Some(r) = &q.external_ref {
+        let (system, id) = parse_ref(r)?;
+        query = query.filter(
+            cases::id.eq_any(
+                case_external_refs::table
+                    .filter(case_external_refs::municipality.eq(caller.tenant.clone()))
+                    .filter(case_external_refs::system.eq(system.to_string()))
+                    .filter(case_external_refs::ref_id.eq(id.to_string()))
+                    .select(case_external_refs::case_id),
+            ),
+        );
+    }
     Ok(query.load(conn)?)
+}
+
+/// `SYSTEM:ID`, split at the first colon.
+pub fn parse_ref(r: &str) -> Result<(&str, &str), AppError> {
+    match r.split_once(':') {
+        Some((system, id)) if !system.is_empty() && !id.is_empty() => Ok((system, id)),
+        _ => {
+            let mut e =
+                AppError::malformed("query parameter ref: use SYSTEM:ID, e.g. visma-flyt:B-17");
+            e.errors = vec![crate::error::FieldError {
+                field: "ref".into(),
+                message: "use SYSTEM:ID".into(),
+            }];
+            Err(e)
+        }
+    }
 }
 
 /// External references of these cases, in one query.

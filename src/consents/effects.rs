@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::access::CaseFacts;
 use crate::cases::api::CloseReason;
+use crate::changes::ChangeType;
 use crate::error::AppError;
 
 /// Professionals of services no longer covered lose access at once and stay listed as inactive
@@ -27,7 +28,9 @@ pub fn apply_coverage_change(
         })
         .map(|p| p.id)
         .collect();
+    let mut changes = Vec::new();
     if !lost.is_empty() {
+        changes.extend(lost.iter().map(|_| ChangeType::ParticipantDeactivated));
         for row in crate::participants::store::deactivate(conn, &lost)? {
             if let Some(p) = facts.participants.iter_mut().find(|p| p.id == row.id) {
                 *p = row;
@@ -36,7 +39,7 @@ pub fn apply_coverage_change(
     }
     let mut keep: Vec<String> = facts.effective.services.iter().cloned().collect();
     keep.push(holder_service.clone());
-    crate::handovers::store::cancel_pending_except(
+    let cancelled = crate::handovers::store::cancel_pending_except(
         conn,
         facts.case.id,
         &keep,
@@ -45,8 +48,10 @@ pub fn apply_coverage_change(
     if holder_was_covered && !facts.effective.covers(&holder_service) && facts.case.status == "open"
     {
         facts.case = crate::cases::store::close(conn, facts.case.id, reason, None)?;
+        changes.push(ChangeType::CaseClosed);
     }
-    Ok(())
+    changes.extend((0..cancelled).map(|_| ChangeType::HandoverCancelled));
+    crate::changes::emit(conn, &facts.case.municipality, facts.case.id, &changes)
 }
 
 /// Expiry found on read: the holder's service was covered by a consent that ran out.

@@ -12,6 +12,7 @@ use crate::access::{self, Basis, CaseAccess};
 use crate::access_log::Action;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
+use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::error::{AppError, FieldError};
 use crate::extract::ValidJson;
@@ -268,7 +269,13 @@ pub async fn record_consent(
                 CloseReason::ConsentWithdrawn,
             )?;
         }
-        access.record(conn, &caller, Action::Create, "case.consents")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.consents",
+            ChangeType::ConsentRecorded,
+        )?;
         let consent = access
             .consents
             .iter()
@@ -326,7 +333,13 @@ pub async fn withdraw_consent(
             holder_was_covered,
             CloseReason::ConsentWithdrawn,
         )?;
-        access.record(conn, &caller, Action::Withdraw, "case.consents")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Withdraw,
+            "case.consents",
+            ChangeType::ConsentWithdrawn,
+        )?;
         let consent = access
             .consents
             .iter()

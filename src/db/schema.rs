@@ -241,6 +241,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    participant_external_refs (municipality, system, ref_id) {
+        municipality -> Text,
+        system -> Text,
+        ref_id -> Text,
+        participant_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    change_events (seq) {
+        seq -> Int8,
+        municipality -> Text,
+        case_id -> Uuid,
+        #[sql_name = "type"]
+        event_type -> Text,
+        at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(case_participants -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
@@ -261,4 +281,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     level_changes,
     log_entries,
     handovers,
+    participant_external_refs,
+    change_events,
 );

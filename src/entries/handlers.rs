@@ -8,6 +8,7 @@ use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
 use crate::access::{self, CaseFacts};
 use crate::access_log::Action;
 use crate::auth::Caller;
+use crate::changes::ChangeType;
 use crate::db::schema::log_entries;
 use crate::db::{self, Pool};
 use crate::error::{AppError, FieldError};
@@ -232,7 +233,13 @@ pub async fn add_entry(
             ))
             .returning(EntryRow::as_returning())
             .get_result(conn)?;
-        access.record(conn, &caller, Action::Create, "case.entries")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.entries",
+            ChangeType::EntryAdded,
+        )?;
         Ok(row.view(None))
     })
     .await?;

@@ -11,6 +11,7 @@ use crate::access::{self, Basis};
 use crate::access_log::{self, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
+use crate::changes::ChangeType;
 use crate::clock::today;
 use crate::db::schema::cases;
 use crate::db::{self, Pool};
@@ -93,7 +94,7 @@ pub async fn propose(
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
-        access.record(conn, &caller, Action::Propose, "case.handovers")?;
+        access.changed(conn, &caller, Action::Propose, "case.handovers", ChangeType::HandoverProposed)?;
         Ok(row.view(access.today))
     })
     .await?;
@@ -202,6 +203,7 @@ pub async fn accept(
                         name: handover.to_name.clone(),
                         service: handover.to_service.clone(),
                         title: None,
+                        external_refs: vec![],
                     }),
                 )?;
                 joined.id
@@ -315,7 +317,13 @@ pub async fn cancel(
             &caller.user_id,
             reason.as_deref(),
         )?;
-        access.record(conn, &caller, Action::Cancel, "case.handovers")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Cancel,
+            "case.handovers",
+            ChangeType::HandoverCancelled,
+        )?;
         Ok(row.view(access.today))
     })
     .await?;

@@ -14,6 +14,7 @@ use validator::Validate;
 use crate::access::{self, CaseFacts};
 use crate::access_log::Action;
 use crate::auth::Caller;
+use crate::changes::ChangeType;
 use crate::db::schema::{cases, level_changes};
 use crate::db::{self, Pool};
 use crate::error::AppError;
@@ -180,7 +181,13 @@ pub async fn change_level(
             ))
             .returning(cases::version)
             .get_result(conn)?;
-        access.record(conn, &caller, Action::Update, "case.level_changes")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Update,
+            "case.level_changes",
+            ChangeType::LevelChanged,
+        )?;
         Ok((change, version))
     })
     .await?;

@@ -10,6 +10,7 @@ use super::{rules, store};
 use crate::access::{self, CaseAccess};
 use crate::access_log::Action;
 use crate::auth::Caller;
+use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::{etag, IfMatch, ValidJson};
@@ -105,7 +106,13 @@ pub async fn create_measure(
         rules::check_dates(input.start_date, input.evaluate_by)?;
         rules::check_responsible(&access, &input.responsible)?;
         let row = store::insert(conn, id, &caller.user_id, &input)?;
-        access.record(conn, &caller, Action::Create, "case.measures")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.measures",
+            ChangeType::MeasureCreated,
+        )?;
         Ok(row.view())
     })
     .await?;
@@ -202,7 +209,13 @@ pub async fn patch_measure(
             changes = changes.responsible(r);
         }
         let row = store::update(conn, mid, &changes)?;
-        access.record(conn, &caller, Action::Update, "case.measures")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Update,
+            "case.measures",
+            ChangeType::MeasureUpdated,
+        )?;
         Ok(row.view())
     })
     .await?;
@@ -283,7 +296,13 @@ pub async fn add_evaluation(
             ..Default::default()
         };
         store::update(conn, mid, &changes)?;
-        access.record(conn, &caller, Action::Create, "case.measures")?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.measures",
+            ChangeType::EvaluationAdded,
+        )?;
         Ok(evaluation.view())
     })
     .await?;

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationErrors};
 
-use crate::cases::api::validate_national_id;
+use crate::cases::api::{validate_national_id, ExternalRef};
 
 #[derive(
     Debug,
@@ -66,6 +66,11 @@ pub struct NewProfessional {
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
     pub title: Option<String>,
+    /// References to this person in other systems (unique per municipality and system).
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub external_refs: Vec<ExternalRef>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -87,6 +92,11 @@ pub struct NewGuardian {
     #[validate(length(min = 3, max = 30))]
     #[schema(min_length = 3, max_length = 30)]
     pub phone: Option<String>,
+    /// References to this person in other systems (unique per municipality and system).
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub external_refs: Vec<ExternalRef>,
 }
 
 /// The subject youth, who can consent alone from the municipality's self-consent age.
@@ -99,6 +109,11 @@ pub struct NewYouth {
     #[validate(custom(function = "validate_national_id"))]
     #[schema(pattern = "^[0-9]{11}$")]
     pub national_id: Option<String>,
+    /// References to this person in other systems (unique per municipality and system).
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub external_refs: Vec<ExternalRef>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -111,6 +126,11 @@ pub struct NewOther {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub role: String,
+    /// References to this person in other systems (unique per municipality and system).
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
+    pub external_refs: Vec<ExternalRef>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -200,9 +220,21 @@ pub struct ParticipantView {
     pub joined_at: DateTime<Utc>,
     pub left_at: Option<DateTime<Utc>>,
     pub version: i32,
+    pub external_refs: Vec<ExternalRef>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ParticipantList {
     pub items: Vec<ParticipantView>,
+}
+
+impl NewParticipant {
+    pub fn external_refs(&self) -> &[ExternalRef] {
+        match self {
+            NewParticipant::Professional(p) => &p.external_refs,
+            NewParticipant::Guardian(p) => &p.external_refs,
+            NewParticipant::Youth(p) => &p.external_refs,
+            NewParticipant::Other(p) => &p.external_refs,
+        }
+    }
 }

@@ -7,6 +7,7 @@ use super::store;
 use crate::access::{self, CaseAccess};
 use crate::access_log::Action;
 use crate::auth::Caller;
+use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::{etag, IfMatch, ValidJson};
@@ -105,11 +106,13 @@ pub async fn list_participants(
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.participants")?;
         let full = access.shows_full_ids();
+        let ids: Vec<Uuid> = access.participants.iter().map(|p| p.id).collect();
+        let mut refs = store::refs_for(conn, &ids)?;
         Ok(ParticipantList {
             items: access
                 .participants
                 .iter()
-                .map(|p| store::view(p, &key, full))
+                .map(|p| store::view(p, &key, full, refs.remove(&p.id).unwrap_or_default()))
                 .collect(),
         })
     })
@@ -144,9 +147,20 @@ pub async fn add_participant(
         access.require_holder()?;
         access.require_open()?;
         check_new(conn, &caller, &access, &input)?;
+        crate::cases::rules::refs_are_distinct(input.external_refs())?;
         let row = store::insert(conn, &key, id, &input)?;
-        access.record(conn, &caller, Action::Create, "case.participants")?;
-        Ok(store::view(&row, &key, true))
+        store::insert_refs(conn, &caller.tenant, row.id, input.external_refs())?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.participants",
+            ChangeType::ParticipantAdded,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -200,8 +214,17 @@ pub async fn patch_participant(
             patch.parental_responsibility == Some(false),
         )?;
         let row = store::update(conn, &key, current, &patch)?;
-        access.record(conn, &caller, Action::Update, "case.participants")?;
-        Ok(store::view(&row, &key, true))
+        access.changed(
+            conn,
+            &caller,
+            Action::Update,
+            "case.participants",
+            ChangeType::ParticipantUpdated,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -250,8 +273,17 @@ pub async fn deactivate_participant(
         let row = store::deactivate(conn, &[pid])?
             .pop()
             .ok_or_else(AppError::internal)?;
-        access.record(conn, &caller, Action::Deactivate, "case.participants")?;
-        Ok(store::view(&row, &key, true))
+        access.changed(
+            conn,
+            &caller,
+            Action::Deactivate,
+            "case.participants",
+            ChangeType::ParticipantDeactivated,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

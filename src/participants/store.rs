@@ -1,9 +1,12 @@
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantView};
 use super::model::ParticipantRow;
-use crate::db::schema::case_participants;
+use crate::cases::api::ExternalRef;
+use crate::db::schema::{case_participants, participant_external_refs};
 use crate::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 
@@ -182,7 +185,59 @@ pub fn deactivate(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Participa
     )
 }
 
-pub fn view(p: &ParticipantRow, key: &NationalIdKey, show_full_ids: bool) -> ParticipantView {
+/// External references of these participants, in one query.
+pub fn refs_for(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ExternalRef>>, AppError> {
+    let mut out: HashMap<Uuid, Vec<ExternalRef>> = HashMap::new();
+    for (pid, system, id) in participant_external_refs::table
+        .filter(participant_external_refs::participant_id.eq_any(ids))
+        .order((
+            participant_external_refs::system,
+            participant_external_refs::ref_id,
+        ))
+        .select((
+            participant_external_refs::participant_id,
+            participant_external_refs::system,
+            participant_external_refs::ref_id,
+        ))
+        .load::<(Uuid, String, String)>(conn)?
+    {
+        out.entry(pid).or_default().push(ExternalRef { system, id });
+    }
+    Ok(out)
+}
+
+pub fn insert_refs(
+    conn: &mut PgConnection,
+    municipality: &str,
+    participant_id: Uuid,
+    refs: &[ExternalRef],
+) -> Result<(), AppError> {
+    let rows: Vec<_> = refs
+        .iter()
+        .map(|r| {
+            (
+                participant_external_refs::municipality.eq(municipality),
+                participant_external_refs::system.eq(&r.system),
+                participant_external_refs::ref_id.eq(&r.id),
+                participant_external_refs::participant_id.eq(participant_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(participant_external_refs::table)
+        .values(&rows)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn view(
+    p: &ParticipantRow,
+    key: &NationalIdKey,
+    show_full_ids: bool,
+    external_refs: Vec<ExternalRef>,
+) -> ParticipantView {
     ParticipantView {
         id: p.id,
         kind: p.kind.parse().unwrap_or(ParticipantKind::Other),
@@ -207,5 +262,6 @@ pub fn view(p: &ParticipantRow, key: &NationalIdKey, show_full_ids: bool) -> Par
         joined_at: p.joined_at,
         left_at: p.left_at,
         version: p.version,
+        external_refs,
     }
 }
