@@ -27,6 +27,7 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub pool_size: u32,
     pub body_limit: usize,
+    pub import_limit: usize,
     pub jwt: JwtSettings,
     pub national_id_key: NationalIdKey,
     pub log_level: String,
@@ -94,6 +95,16 @@ impl Config {
                 "BODY_LIMIT_BYTES must be between 1024 and 1073741824".into(),
             ));
         }
+        let import_limit: usize = parse_var(
+            "IMPORT_BODY_LIMIT_BYTES",
+            8 * 1024 * 1024,
+            "a number of bytes",
+        )?;
+        if !(1024..=1024 * 1024 * 1024).contains(&import_limit) {
+            return Err(ConfigError(
+                "IMPORT_BODY_LIMIT_BYTES must be between 1024 and 1073741824".into(),
+            ));
+        }
         let embedded = matches!(database, DatabaseSource::Embedded);
 
         let hs256_secret = match var("JWT_HS256_SECRET") {
@@ -158,6 +169,7 @@ impl Config {
             bind_addr,
             pool_size,
             body_limit,
+            import_limit,
             jwt,
             national_id_key,
             log_level: var("RUST_LOG").unwrap_or_else(|| "info".into()),

@@ -83,6 +83,15 @@ pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<web::
         .app_data::<web::Data<BodyLimit>>()
         .map(|l| l.0)
         .unwrap_or(1024 * 1024);
+    read_body_limited(req, payload, limit).await
+}
+
+/// The body up to `limit` bytes, for extractors with a limit of their own (imports).
+pub async fn read_body_limited(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<web::Bytes, AppError> {
     let too_large = || {
         AppError::new(
             ProblemType::PayloadTooLarge,

@@ -16,11 +16,13 @@ pub mod clock;
 pub mod config;
 pub mod consents;
 pub mod db;
+pub mod documents;
 pub mod entries;
 pub mod error;
 pub mod extract;
 pub mod handovers;
 pub mod health;
+pub mod import_cli;
 pub mod level_changes;
 pub mod levels;
 pub mod me;
@@ -56,6 +58,8 @@ pub struct AppContext {
     pub jwt: JwtSettings,
     pub national_id_key: NationalIdKey,
     pub body_limit: usize,
+    /// The limit for import bodies (NDJSON files).
+    pub import_limit: usize,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
 }
@@ -78,6 +82,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(timeline::configure)
             .configure(handovers::configure)
             .configure(changes::configure)
+            .configure(documents::handlers::configure)
             .configure(access_log::api::configure),
     );
 }
@@ -141,6 +146,9 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::Data::new(ctx.jwt.clone()))
             .app_data(web::Data::new(ctx.national_id_key.clone()))
             .app_data(web::Data::new(BodyLimit(ctx.body_limit)))
+            .app_data(web::Data::new(documents::handlers::ImportLimit(
+                ctx.import_limit,
+            )))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
             .wrap(from_fn(request_id::middleware))

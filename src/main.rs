@@ -23,6 +23,23 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Import an NDJSON file of case documents into a running service, in batches.
+    Import {
+        /// One case document per line (the shape of GET /api/v1/cases/{id}/export).
+        file: std::path::PathBuf,
+        /// The service, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// A token with the `integration` role.
+        #[arg(long, env = "STAFETTLOGG_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Lines per request.
+        #[arg(long, default_value_t = 200)]
+        batch_size: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
     /// Mint a development token (needs the development secret; prints the token alone).
     Token {
         #[arg(long)]
@@ -82,6 +99,16 @@ fn main() -> ExitCode {
         print!("{}", stafettlogg::api_doc_json());
         return ExitCode::SUCCESS;
     }
+    if let Some(Command::Import {
+        file,
+        url,
+        token,
+        batch_size,
+        concurrency,
+    }) = &cli.command
+    {
+        return import(file, url, token, *batch_size, *concurrency);
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -93,7 +120,7 @@ fn main() -> ExitCode {
         .parse_filters(&config.log_level)
         .init();
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi | Command::Import { .. } => unreachable!("handled above"),
         Command::Token {
             tenant,
             sub,
@@ -116,6 +143,45 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exit code 0 only when every line was created, updated or unchanged.
+fn import(
+    file: &std::path::Path,
+    url: &str,
+    token: &str,
+    batch_size: usize,
+    concurrency: usize,
+) -> ExitCode {
+    let opts = stafettlogg::import_cli::Options {
+        batch_lines: batch_size.max(1),
+        concurrency: concurrency.max(1),
+        ..Default::default()
+    };
+    match stafettlogg::import_cli::run(file, url, token, &opts) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(s) => {
+            println!(
+                "{} lines: {} created, {} updated, {} unchanged, {} failed",
+                s.lines(),
+                s.created,
+                s.updated,
+                s.unchanged,
+                s.failed.len()
+            );
+            for (line, what) in &s.failed {
+                println!("line {line}: {what}");
+            }
+            if s.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -148,6 +214,7 @@ fn run_server(config: &Config, url: &str) -> Result<(), String> {
         jwt: config.jwt.clone(),
         national_id_key: config.national_id_key.clone(),
         body_limit: config.body_limit,
+        import_limit: config.import_limit,
         workers: 0,
     };
     eprintln!("Stafettlogg listens on http://{addr}");

@@ -52,7 +52,7 @@ pub enum HandoverState {
 }
 
 /// The professional who is to take over; they need not be in the case yet.
-#[derive(Debug, Clone, Deserialize, Serialize, Validate, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverTo {
     #[validate(length(min = 1, max = 200))]

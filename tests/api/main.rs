@@ -10,4 +10,5 @@ mod errors;
 mod family;
 mod handovers;
 mod health;
+mod integration;
 mod support;

@@ -143,6 +143,7 @@ impl TestApp {
             jwt: jwt.clone(),
             national_id_key: key,
             body_limit: options.body_limit,
+            import_limit: 16 * 1024 * 1024,
             workers: options.workers,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");

@@ -1,0 +1,199 @@
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::import::{self, Outcome};
+use super::CaseDocument;
+use crate::access;
+use crate::access_log::Action;
+use crate::auth::{Caller, Role};
+use crate::db::{self, Pool};
+use crate::error::{AppError, FieldError, ProblemType};
+use crate::national_id::NationalIdKey;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(export).service(import_cases);
+}
+
+/// The complete case as one document (the stafettholder and the guardians: the family's right of access,
+/// and the archive on closure). The holder's export carries national ids in full and imports again.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses(
+        (status = 200, description = "The case document", body = CaseDocument),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/cases/{id}/export")]
+pub async fn export(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let key = key.into_inner();
+    let doc = db::transaction(&pool, move |conn| {
+        let access = access::case_for_read(conn, &caller, id)?;
+        if !(access.is_holder() || access.is_guardian()) {
+            return Err(AppError::forbidden(
+                "the export is for the stafettholder and the guardians",
+            ));
+        }
+        // Read first, then record: the document shows the access log up to this export.
+        let doc = super::export::build(conn, &key, &access.case, access.shows_full_ids())?;
+        access.record(conn, &caller, Action::Export, "case")?;
+        Ok(doc)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(doc))
+}
+
+/// The request body of an import: NDJSON, one case document per line.
+pub struct Ndjson(pub web::Bytes);
+
+/// The import body limit (IMPORT_BODY_LIMIT_BYTES); larger files are split by `stafettlogg import`.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimit(pub usize);
+
+impl FromRequest for Ndjson {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let ct = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if ct.split(';').next().map(str::trim) != Some("application/x-ndjson") {
+                return Err(AppError::new(
+                    ProblemType::UnsupportedMediaType,
+                    "send the file with Content-Type: application/x-ndjson (one case document per line)",
+                ));
+            }
+            let limit = req
+                .app_data::<web::Data<ImportLimit>>()
+                .map(|l| l.0)
+                .unwrap_or(8 * 1024 * 1024);
+            let body = crate::extract::read_body_limited(&req, &mut payload, limit).await?;
+            Ok(Ndjson(body))
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    Created,
+    Updated,
+    Unchanged,
+    Error,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineResult {
+    /// 1-based line number in the request body.
+    pub line: usize,
+    pub status: LineStatus,
+    pub case_id: Option<Uuid>,
+    /// What is wrong with the line, naming the field.
+    pub errors: Vec<FieldError>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub summary: ImportSummary,
+    pub lines: Vec<LineResult>,
+}
+
+/// Import case documents (the `integration` role): `application/x-ndjson`, one document per line in the
+/// shape of the export, keyed by the case's external references. Each line is its own transaction: a
+/// bad line is reported with its number and field and never stops the others or leaves half a case.
+/// Running the same file again creates nothing (`unchanged`). Bodies are limited to
+/// IMPORT_BODY_LIMIT_BYTES (default 8 MiB); `stafettlogg import` splits larger files.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    request_body(content = String, content_type = "application/x-ndjson", description = "One CaseDocument per line"),
+    responses(
+        (status = 200, description = "What happened to each line", body = ImportReport),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[post("/imports")]
+pub async fn import_cases(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    body: Ndjson,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let key = key.into_inner();
+    let text = String::from_utf8(body.0.to_vec())
+        .map_err(|_| AppError::malformed("the body is not UTF-8"))?;
+    let mut report = ImportReport {
+        summary: ImportSummary::default(),
+        lines: Vec::new(),
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let number = i + 1;
+        let parsed = crate::extract::parse_json::<CaseDocument>(line.as_bytes());
+        let result = match parsed {
+            Err(e) => Err(e),
+            Ok(doc) => {
+                let caller = caller.clone();
+                let key = key.clone();
+                db::transaction(&pool, move |conn| import::import(conn, &caller, &key, &doc)).await
+            }
+        };
+        let (status, case_id, errors, detail) = match result {
+            Ok(Outcome::Created(id)) => (LineStatus::Created, Some(id), vec![], None),
+            Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(id), vec![], None),
+            Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(id), vec![], None),
+            // The database being down is not the line's fault: stop and say so.
+            Err(e) if e.kind == ProblemType::Unavailable => return Err(e),
+            Err(e) => (
+                LineStatus::Error,
+                None,
+                e.errors.clone(),
+                Some(e.detail.clone()),
+            ),
+        };
+        match status {
+            LineStatus::Created => report.summary.created += 1,
+            LineStatus::Updated => report.summary.updated += 1,
+            LineStatus::Unchanged => report.summary.unchanged += 1,
+            LineStatus::Error => report.summary.failed += 1,
+        }
+        report.lines.push(LineResult {
+            line: number,
+            status,
+            case_id,
+            errors,
+            detail,
+        });
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
