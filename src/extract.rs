@@ -49,6 +49,10 @@ fn field_error(path: String, message: String) -> FieldError {
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    // The fast path; tracking the path costs time, so it is only done to explain a failure.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

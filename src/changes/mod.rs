@@ -88,34 +88,19 @@ pub fn emit(
     if types.is_empty() {
         return Ok(());
     }
-    let last: i64 =
-        diesel::sql_query("UPDATE change_counter SET last_seq = last_seq + $1 RETURNING last_seq")
-            .bind::<diesel::sql_types::BigInt, _>(types.len() as i64)
-            .get_result::<Counter>(conn)?
-            .last_seq;
-    let first = last - types.len() as i64 + 1;
-    let rows: Vec<_> = types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            (
-                change_events::seq.eq(first + i as i64),
-                change_events::municipality.eq(municipality),
-                change_events::case_id.eq(case_id),
-                change_events::event_type.eq(<&'static str>::from(*t)),
-            )
-        })
-        .collect();
-    diesel::insert_into(change_events::table)
-        .values(&rows)
-        .execute(conn)?;
+    let names: Vec<&'static str> = types.iter().map(|t| <&'static str>::from(*t)).collect();
+    // One round trip: take the next numbers and write the events in the same statement.
+    diesel::sql_query(
+        "WITH counter AS (UPDATE change_counter SET last_seq = last_seq + cardinality($3::text[]) RETURNING last_seq)
+         INSERT INTO change_events (seq, municipality, case_id, type)
+         SELECT counter.last_seq - cardinality($3::text[]) + t.n, $1, $2, t.name
+         FROM counter, unnest($3::text[]) WITH ORDINALITY AS t(name, n)",
+    )
+    .bind::<diesel::sql_types::Text, _>(municipality)
+    .bind::<diesel::sql_types::Uuid, _>(case_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(names)
+    .execute(conn)?;
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Counter {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    last_seq: i64,
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -154,25 +154,44 @@ pub async fn import_cases(
         summary: ImportSummary::default(),
         lines: Vec::new(),
     };
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let number = i + 1;
-        let parsed = crate::extract::parse_json::<CaseDocument>(line.as_bytes());
-        let result = match parsed {
-            Err(e) => Err(e),
-            Ok(doc) => {
-                let caller = caller.clone();
-                let key = key.clone();
-                db::transaction(&pool, move |conn| import::import(conn, &caller, &key, &doc)).await
-            }
-        };
+    // Parse first (no database needed), then run every line on one connection, each in its own
+    // transaction: one checkout and one thread hop per request instead of per line.
+    let lines: Vec<(usize, Result<CaseDocument, AppError>)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            (
+                i + 1,
+                crate::extract::parse_json::<CaseDocument>(l.as_bytes()),
+            )
+        })
+        .collect();
+    let pool = pool.into_inner();
+    let results = web::block(
+        move || -> Result<Vec<(usize, Result<Outcome, AppError>)>, AppError> {
+            use diesel::Connection;
+            let mut pooled = pool.get()?;
+            let conn: &mut diesel::PgConnection = &mut pooled;
+            let ctx = conn.transaction(|c| import::Context::load(c, &caller.tenant))?;
+            Ok(lines
+                .into_iter()
+                .map(|(number, parsed)| {
+                    let result = parsed.and_then(|doc| {
+                        conn.transaction(|c| import::import(c, &caller, &key, &ctx, &doc))
+                    });
+                    (number, result)
+                })
+                .collect())
+        },
+    )
+    .await??;
+    for (number, result) in results {
         let (status, case_id, errors, detail) = match result {
             Ok(Outcome::Created(id)) => (LineStatus::Created, Some(id), vec![], None),
             Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(id), vec![], None),
             Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(id), vec![], None),
-            // The database being down is not the line's fault: stop and say so.
+            // The database being down is not the line's fault: say so for the whole request.
             Err(e) if e.kind == ProblemType::Unavailable => return Err(e),
             Err(e) => (
                 LineStatus::Error,

@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, DurationRound, Utc};
+
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
@@ -437,6 +439,13 @@ pub fn canonical(doc: &CaseDocument) -> serde_json::Value {
             serde_json::Value::String(s) => {
                 if let Some(n) = order.get(s.as_str()) {
                     *s = n.clone();
+                } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                    // Times are stored to the microsecond (diesel truncates): compare them as stored.
+                    let t = t.with_timezone(&Utc);
+                    let t = t
+                        .duration_trunc(chrono::TimeDelta::microseconds(1))
+                        .unwrap_or(t);
+                    *s = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
                 }
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, order)),
@@ -493,20 +502,36 @@ fn existing_case(
 /// One line: create the case, find it unchanged, or update the fields an import may change (the concern,
 /// the subject and further references). Anything else that differs from the stored case is the line's
 /// error: records are added to an existing case through the API, where every change is its own act.
+/// What every line of one import request shares: read once, not once per line.
+pub struct Context {
+    pub services: HashSet<String>,
+    pub self_consent_age: u32,
+}
+
+impl Context {
+    pub fn load(conn: &mut PgConnection, tenant: &str) -> Result<Context, AppError> {
+        let settings = crate::municipality::store::ensure(conn, tenant)?;
+        let services = services::table
+            .filter(services::municipality.eq(tenant))
+            .select(services::code)
+            .load(conn)?
+            .into_iter()
+            .collect();
+        Ok(Context {
+            services,
+            self_consent_age: settings.self_consent_age as u32,
+        })
+    }
+}
+
 pub fn import(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
+    ctx: &Context,
     doc: &CaseDocument,
 ) -> Result<Outcome, AppError> {
-    let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
-    let known: HashSet<String> = services::table
-        .filter(services::municipality.eq(&caller.tenant))
-        .select(services::code)
-        .load(conn)?
-        .into_iter()
-        .collect();
-    check(doc, &known, settings.self_consent_age as u32)?;
+    check(doc, &ctx.services, ctx.self_consent_age)?;
     match existing_case(conn, &caller.tenant, &doc.case.external_refs)? {
         None => create(conn, caller, key, doc).map(Outcome::Created),
         Some(id) => {
@@ -760,9 +785,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(consents::table)
-        .values(&consent_rows)
-        .execute(conn)?;
+    if !consent_rows.is_empty() {
+        diesel::insert_into(consents::table)
+            .values(&consent_rows)
+            .execute(conn)?;
+    }
     for k in &doc.consents {
         if let Some(newer) = superseded_by.get(k.id.as_str()) {
             let at = k.superseded_at.or_else(|| {
@@ -791,9 +818,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(consent_givers::table)
-        .values(&givers)
-        .execute(conn)?;
+    if !givers.is_empty() {
+        diesel::insert_into(consent_givers::table)
+            .values(&givers)
+            .execute(conn)?;
+    }
     let consent_service_rows: Vec<_> = doc
         .consents
         .iter()
@@ -806,9 +835,11 @@ fn create(
             })
         })
         .collect();
-    diesel::insert_into(consent_services::table)
-        .values(&consent_service_rows)
-        .execute(conn)?;
+    if !consent_service_rows.is_empty() {
+        diesel::insert_into(consent_services::table)
+            .values(&consent_service_rows)
+            .execute(conn)?;
+    }
 
     let measure_rows: Vec<_> = doc
         .measures
@@ -838,9 +869,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(measures::table)
-        .values(&measure_rows)
-        .execute(conn)?;
+    if !measure_rows.is_empty() {
+        diesel::insert_into(measures::table)
+            .values(&measure_rows)
+            .execute(conn)?;
+    }
     let evaluation_rows: Vec<_> = doc
         .measures
         .iter()
@@ -861,9 +894,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(evaluations::table)
-        .values(&evaluation_rows)
-        .execute(conn)?;
+    if !evaluation_rows.is_empty() {
+        diesel::insert_into(evaluations::table)
+            .values(&evaluation_rows)
+            .execute(conn)?;
+    }
 
     let level_rows: Vec<_> = doc
         .level_changes
@@ -882,9 +917,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(level_changes::table)
-        .values(&level_rows)
-        .execute(conn)?;
+    if !level_rows.is_empty() {
+        diesel::insert_into(level_changes::table)
+            .values(&level_rows)
+            .execute(conn)?;
+    }
 
     let handover_rows: Vec<_> = doc
         .handovers
@@ -910,9 +947,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(handovers::table)
-        .values(&handover_rows)
-        .execute(conn)?;
+    if !handover_rows.is_empty() {
+        diesel::insert_into(handovers::table)
+            .values(&handover_rows)
+            .execute(conn)?;
+    }
 
     let entry_rows: Vec<_> = doc
         .entries
@@ -935,9 +974,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(log_entries::table)
-        .values(&entry_rows)
-        .execute(conn)?;
+    if !entry_rows.is_empty() {
+        diesel::insert_into(log_entries::table)
+            .values(&entry_rows)
+            .execute(conn)?;
+    }
 
     // The family's history of who accessed the case moves along; then this import itself.
     let history: Vec<_> = doc
@@ -958,9 +999,11 @@ fn create(
             )
         })
         .collect();
-    diesel::insert_into(access_events::table)
-        .values(&history)
-        .execute(conn)?;
+    if !history.is_empty() {
+        diesel::insert_into(access_events::table)
+            .values(&history)
+            .execute(conn)?;
+    }
     crate::access_log::record(
         conn,
         caller,
