@@ -91,6 +91,9 @@ impl FromRequest for Ndjson {
     }
 }
 
+/// Each line's number in the body and what became of it.
+type LineOutcomes = Vec<(usize, Result<Outcome, AppError>)>;
+
 #[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
@@ -168,23 +171,21 @@ pub async fn import_cases(
         })
         .collect();
     let pool = pool.into_inner();
-    let results = web::block(
-        move || -> Result<Vec<(usize, Result<Outcome, AppError>)>, AppError> {
-            use diesel::Connection;
-            let mut pooled = pool.get()?;
-            let conn: &mut diesel::PgConnection = &mut pooled;
-            let ctx = conn.transaction(|c| import::Context::load(c, &caller.tenant))?;
-            Ok(lines
-                .into_iter()
-                .map(|(number, parsed)| {
-                    let result = parsed.and_then(|doc| {
-                        conn.transaction(|c| import::import(c, &caller, &key, &ctx, &doc))
-                    });
-                    (number, result)
-                })
-                .collect())
-        },
-    )
+    let results = web::block(move || -> Result<LineOutcomes, AppError> {
+        use diesel::Connection;
+        let mut pooled = pool.get()?;
+        let conn: &mut diesel::PgConnection = &mut pooled;
+        let ctx = conn.transaction(|c| import::Context::load(c, &caller.tenant))?;
+        Ok(lines
+            .into_iter()
+            .map(|(number, parsed)| {
+                let result = parsed.and_then(|doc| {
+                    conn.transaction(|c| import::import(c, &caller, &key, &ctx, &doc))
+                });
+                (number, result)
+            })
+            .collect())
+    })
     .await??;
     for (number, result) in results {
         let (status, case_id, errors, detail) = match result {
