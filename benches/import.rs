@@ -15,6 +15,9 @@ use serde_json::json;
 use stafettlogg::auth::jwt::JwtSettings;
 use stafettlogg::auth::Role;
 
+/// Builds a URL for a database name on the benchmark server.
+type UrlFor = Box<dyn Fn(&str) -> String>;
+
 fn doc(n: usize, today: chrono::NaiveDate) -> serde_json::Value {
     let at = chrono::Utc::now();
     let nid = |k: u32| {
@@ -77,21 +80,19 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let (cluster, url_for): (
-        Option<stafettlogg::db::embedded::Cluster>,
-        Box<dyn Fn(&str) -> String>,
-    ) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(base) => (
-            None,
-            Box::new(move |db: &str| format!("{}/{db}", base.trim_end_matches('/'))),
-        ),
-        Err(_) => {
-            let c =
-                stafettlogg::db::embedded::Cluster::start_throwaway().expect("a throwaway cluster");
-            let u = c.url("DBNAME");
-            (Some(c), Box::new(move |db: &str| u.replace("DBNAME", db)))
-        }
-    };
+    let (cluster, url_for): (Option<stafettlogg::db::embedded::Cluster>, UrlFor) =
+        match std::env::var("BENCH_DATABASE_URL") {
+            Ok(base) => (
+                None,
+                Box::new(move |db: &str| format!("{}/{db}", base.trim_end_matches('/'))),
+            ),
+            Err(_) => {
+                let c = stafettlogg::db::embedded::Cluster::start_throwaway()
+                    .expect("a throwaway cluster");
+                let u = c.url("DBNAME");
+                (Some(c), Box::new(move |db: &str| u.replace("DBNAME", db)))
+            }
+        };
     let name = format!("bench_{}", std::process::id());
     PgConnection::establish(&url_for("postgres"))
         .unwrap()
