@@ -187,6 +187,7 @@ pub async fn accept(
                 && p.kind == "professional"
                 && p.user_id.as_deref() == Some(handover.to_user_id.as_str())
         });
+        let joined = !matches!(current, Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()));
         let new_holder = match current {
             Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()) => p.id,
             other => {
@@ -221,6 +222,14 @@ pub async fn accept(
             Action::Accept,
             "case.handovers",
         )?;
+        let mut changes = vec![ChangeType::HandoverAccepted];
+        if joined {
+            changes.insert(0, ChangeType::ParticipantAdded);
+        }
+        if handover.previous_holder_leaves {
+            changes.push(ChangeType::ParticipantDeactivated);
+        }
+        crate::changes::emit(conn, &caller.tenant, id, &changes)?;
         Ok(row.view(today()))
     })
     .await?;
@@ -271,6 +280,7 @@ pub async fn decline(
             Action::Decline,
             "case.handovers",
         )?;
+        crate::changes::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
         Ok(row.view(today()))
     })
     .await?;

@@ -144,6 +144,27 @@ async fn rule_6_kindergarten_to_school_transition_at_level_2() {
         "{actions:?}"
     );
     assert_history_sound(&f.app, &f.case_id);
+    // And in the change feed of a school system.
+    let school_system = f
+        .app
+        .token("3805", "skolesystem", &[Role::Integration], &[SKOLE]);
+    let feed: Value = f
+        .app
+        .get("/api/v1/changes?after=0&limit=1000", &school_system)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.ends_with(&["participant.added", "handover.accepted"]),
+        "{types:?}"
+    );
     // The inbox is empty now.
     let inbox: Value = f
         .app
