@@ -34,6 +34,7 @@ pub mod pagination;
 pub mod participants;
 pub mod request_id;
 pub mod services;
+pub mod text_enum;
 pub mod timeline;
 
 use std::net::TcpListener;

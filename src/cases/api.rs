@@ -8,69 +8,33 @@ use validator::{Validate, ValidationError};
 
 use crate::national_id::NationalId;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum SubjectKind {
-    Child,
-    Youth,
-    Pregnant,
-    Family,
+crate::text_enum! {
+    pub enum SubjectKind {
+        Child,
+        Youth,
+        Pregnant,
+        Family,
+    }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CaseStatus {
-    Open,
-    Closed,
+crate::text_enum! {
+    pub enum CaseStatus {
+        Open,
+        Closed,
+    }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CloseReason {
-    GoalReached,
-    NoNeed,
-    GuardiansEnded,
-    ConsentWithdrawn,
-    ConsentExpired,
-    MovedToIndividualPlan,
-    MovedAway,
-    Other,
+crate::text_enum! {
+    pub enum CloseReason {
+        GoalReached,
+        NoNeed,
+        GuardiansEnded,
+        ConsentWithdrawn,
+        ConsentExpired,
+        MovedToIndividualPlan,
+        MovedAway,
+        Other,
+    }
 }
 
 pub(crate) fn validate_national_id(value: &str) -> Result<(), ValidationError> {

@@ -6,24 +6,12 @@ use validator::Validate;
 
 use super::rules::{ConsentState, NotEffectiveReason};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ConsentForm {
-    Written,
-    Oral,
-    Digital,
+crate::text_enum! {
+    pub enum ConsentForm {
+        Written,
+        Oral,
+        Digital,
+    }
 }
 
 /// A consent to share the case with services (never with named people).

@@ -7,30 +7,18 @@ use validator::Validate;
 
 use crate::db::schema::log_entries;
 
-/// `barnevern_report` is listed only to be refused (rule 11): a report to child welfare needs no consent,
-/// goes through the child welfare service's own channel, and is never written into this log, which the
-/// family reads.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
+crate::text_enum! {
+    /// `barnevern_report` is listed only to be refused (rule 11): a report to child welfare needs no consent,
+    /// goes through the child welfare service's own channel, and is never written into this log, which the
+    /// family reads.
 pub enum EntryKind {
-    Note,
-    Meeting,
-    Conversation,
-    Lysglimt,
-    Decision,
-    BarnevernReport,
+        Note,
+        Meeting,
+        Conversation,
+        Lysglimt,
+        Decision,
+        BarnevernReport,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -7,48 +7,24 @@ use validator::Validate;
 
 use crate::db::schema::handovers;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum HandoverReason {
-    /// A transition, e.g. kindergarten -> school.
-    Transition,
-    ChangeOfService,
-    Absence,
-    Other,
+crate::text_enum! {
+    pub enum HandoverReason {
+        /// A transition, e.g. kindergarten -> school.
+        Transition,
+        ChangeOfService,
+        Absence,
+        Other,
+    }
 }
 
-/// FHIR Task's vocabulary, narrowed to what a relay needs.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
+crate::text_enum! {
+    /// FHIR Task's vocabulary, narrowed to what a relay needs.
 pub enum HandoverState {
-    Pending,
-    Accepted,
-    Declined,
-    Cancelled,
+        Pending,
+        Accepted,
+        Declined,
+        Cancelled,
+    }
 }
 
 /// The professional who is to take over; they need not be in the case yet.
@@ -155,6 +131,18 @@ pub struct HandoverRow {
 }
 
 impl HandoverRow {
+    /// Answers (accept, decline, cancel) need a pending handover; one already answered is a conflict.
+    pub fn require_pending(&self) -> Result<(), crate::error::AppError> {
+        if self.state == "pending" {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::conflict(format!(
+                "the handover is already {}",
+                self.state
+            )))
+        }
+    }
+
     pub fn view(&self, today: NaiveDate) -> HandoverView {
         HandoverView {
             id: self.id,

@@ -161,12 +161,7 @@ pub async fn accept(
     let (id, hid) = path.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
-        if handover.state != "pending" {
-            return Err(AppError::conflict(format!(
-                "the handover is already {}",
-                handover.state
-            )));
-        }
+        handover.require_pending()?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
         let facts = access::load_facts(conn, &settings, vec![case])?
             .pop()
@@ -259,12 +254,7 @@ pub async fn decline(
     let reason = body.0.reason;
     let view = db::transaction(&pool, move |conn| {
         let (_case, handover) = for_recipient(conn, &caller, id, hid)?;
-        if handover.state != "pending" {
-            return Err(AppError::conflict(format!(
-                "the handover is already {}",
-                handover.state
-            )));
-        }
+        handover.require_pending()?;
         let row = store::answer(
             conn,
             hid,
@@ -313,12 +303,7 @@ pub async fn cancel(
         let handover = store::find_locked(conn, id, hid)?;
         // Answered already (perhaps by a racing accept, which may also have made someone else holder):
         // that is the conflict to report, not the caller's role.
-        if handover.state != "pending" {
-            return Err(AppError::conflict(format!(
-                "the handover is already {}",
-                handover.state
-            )));
-        }
+        handover.require_pending()?;
         access.require_holder()?;
         let row = store::answer(
             conn,

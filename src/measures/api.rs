@@ -4,25 +4,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum MeasureState {
-    Planned,
-    Active,
-    Completed,
-    Stopped,
+crate::text_enum! {
+    pub enum MeasureState {
+        Planned,
+        Active,
+        Completed,
+        Stopped,
+    }
 }
 
 /// Exactly one responsible party (rule 7): a service, a participant (professional or guardian), or the
@@ -94,25 +82,13 @@ pub struct MeasureList {
     pub items: Vec<MeasureView>,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Outcome {
-    Continue,
-    Adjust,
-    Stop,
-    Completed,
+crate::text_enum! {
+    pub enum Outcome {
+        Continue,
+        Adjust,
+        Stop,
+        Completed,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -6,46 +6,22 @@ use validator::{Validate, ValidationErrors};
 
 use crate::cases::api::{validate_national_id, ExternalRef};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ParticipantKind {
-    Professional,
-    Guardian,
-    Youth,
-    Other,
+crate::text_enum! {
+    pub enum ParticipantKind {
+        Professional,
+        Guardian,
+        Youth,
+        Other,
+    }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Relation {
-    Mother,
-    Father,
-    FosterParent,
-    Other,
+crate::text_enum! {
+    pub enum Relation {
+        Mother,
+        Father,
+        FosterParent,
+        Other,
+    }
 }
 
 /// A professional: consent is to their service, so a service other than the holder's needs coverage.

@@ -6,34 +6,22 @@ use validator::Validate;
 
 use super::store::ServiceRow;
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum ServiceKind {
-    Helsestasjon,
-    Barnehage,
-    Skole,
-    Skolehelsetjeneste,
-    Ppt,
-    Barnevern,
-    Bup,
-    Fastlege,
-    Nav,
-    Familiesenter,
-    PsykiskHelseRus,
-    KoordinerendeEnhet,
-    Other,
+crate::text_enum! {
+    pub enum ServiceKind {
+        Helsestasjon,
+        Barnehage,
+        Skole,
+        Skolehelsetjeneste,
+        Ppt,
+        Barnevern,
+        Bup,
+        Fastlege,
+        Nav,
+        Familiesenter,
+        PsykiskHelseRus,
+        KoordinerendeEnhet,
+        Other,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
