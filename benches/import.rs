@@ -157,7 +157,7 @@ fn main() {
             "flytt",
             "Flytting",
             vec![Role::Integration],
-            vec![],
+            vec!["barnehage-a".into()],
             None,
             3600,
         ))

@@ -319,6 +319,9 @@ fn close_on_expiry(conn: &mut PgConnection, facts: &mut CaseFacts) -> Result<(),
         .filter(cases::status.eq("open"))
         .select(CaseRow::as_select())
         .for_update()
+        // A writer holds it: let them go first (waiting here while holding the feed counter could
+        // deadlock); the next touch closes it, and access is denied meanwhile all the same.
+        .skip_locked()
         .first(conn)
         .optional()?;
     match locked {
@@ -331,7 +334,7 @@ fn close_on_expiry(conn: &mut PgConnection, facts: &mut CaseFacts) -> Result<(),
             )?;
             access_log::record_system(conn, &facts.case, Action::Close, "case")
         }
-        // Someone closed it meanwhile; read what they wrote.
+        // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
         None => {
             facts.case = cases::table
                 .find(facts.case.id)

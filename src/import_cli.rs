@@ -195,9 +195,20 @@ pub fn run(file: &Path, url: &str, token: &str, opts: &Options) -> Result<Summar
                             sum.failed.len()
                         ));
                     }
-                    Err(e) => {
+                    // One batch refused as a whole (e.g. too large for the server): its lines fail, the rest
+                    // go on. Only a service that cannot be reached stops the run.
+                    Err(e) if e.starts_with("cannot reach") => {
                         *fatal.lock().expect("not poisoned") = Some(e);
                         return;
+                    }
+                    Err(e) => {
+                        let mut sum = summary.lock().expect("not poisoned");
+                        for (k, line) in batch.body.lines().enumerate() {
+                            if !line.trim().is_empty() {
+                                sum.failed.push((batch.first_line + k, e.clone()));
+                                bar.inc(1);
+                            }
+                        }
                     }
                 }
             });

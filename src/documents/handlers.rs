@@ -151,25 +151,23 @@ pub async fn import_cases(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let key = key.into_inner();
-    let text = String::from_utf8(body.0.to_vec())
-        .map_err(|_| AppError::malformed("the body is not UTF-8"))?;
+    // Line by line, so one badly encoded line (Latin-1 from an old system) is that line's error only.
+    let lines: Vec<(usize, Result<CaseDocument, AppError>)> = body
+        .0
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, l)| {
+            let parsed = std::str::from_utf8(l)
+                .map_err(|_| AppError::malformed("the line is not UTF-8"))
+                .and_then(|text| crate::extract::parse_json::<CaseDocument>(text.as_bytes()));
+            (i + 1, parsed)
+        })
+        .collect();
     let mut report = ImportReport {
         summary: ImportSummary::default(),
         lines: Vec::new(),
     };
-    // Parse first (no database needed), then run every line on one connection, each in its own
-    // transaction: one checkout and one thread hop per request instead of per line.
-    let lines: Vec<(usize, Result<CaseDocument, AppError>)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            (
-                i + 1,
-                crate::extract::parse_json::<CaseDocument>(l.as_bytes()),
-            )
-        })
-        .collect();
     let pool = pool.into_inner();
     let results = web::block(move || -> Result<LineOutcomes, AppError> {
         use diesel::Connection;

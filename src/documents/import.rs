@@ -24,6 +24,9 @@ use crate::db::schema::{
 use crate::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
 
+/// Rows per insert statement: the widest row has 17 columns, 17 x 2,000 stays below 65,535 parameters.
+const INSERT_CHUNK: usize = 2000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Created(Uuid),
@@ -33,6 +36,26 @@ pub enum Outcome {
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> AppError {
     AppError::invalid(field, message)
+}
+
+/// The document as it will be stored: implied holder periods filled in, and a replaced consent's
+/// `superseded_at` defaulting to when its successor was recorded.
+fn normalized(doc: &CaseDocument) -> CaseDocument {
+    let mut doc = doc.clone();
+    doc.holder_periods = periods_of(&doc);
+    let successors: HashMap<String, chrono::DateTime<Utc>> = doc
+        .consents
+        .iter()
+        .filter_map(|k| k.supersedes.clone().map(|old| (old, k.recorded_at)))
+        .collect();
+    for k in &mut doc.consents {
+        match successors.get(&k.id) {
+            Some(at) if k.superseded_at.is_none() => k.superseded_at = Some(*at),
+            None => k.superseded_at = None,
+            _ => {}
+        }
+    }
+    doc
 }
 
 /// The document's holder periods, or the one implied when it gives none: the holder from opening.
@@ -79,6 +102,64 @@ pub fn check(
         ));
     }
 
+    crate::cases::rules::refs_are_distinct(&c.external_refs)
+        .map_err(|_| err("case.external_refs", "a reference is listed twice"))?;
+    // Every record's id is unique in the document: they link records to each other.
+    let mut all_ids = HashSet::new();
+    let ids = doc
+        .participants
+        .iter()
+        .map(|p| ("participants", &p.id))
+        .chain(doc.consents.iter().map(|k| ("consents", &k.id)))
+        .chain(doc.measures.iter().map(|m| ("measures", &m.id)))
+        .chain(
+            doc.measures
+                .iter()
+                .flat_map(|m| m.evaluations.iter().map(|e| ("evaluations", &e.id))),
+        )
+        .chain(doc.level_changes.iter().map(|l| ("level_changes", &l.id)))
+        .chain(doc.handovers.iter().map(|h| ("handovers", &h.id)))
+        .chain(doc.entries.iter().map(|e| ("entries", &e.id)));
+    for (section, id) in ids {
+        if !all_ids.insert(id.as_str()) {
+            return Err(err(
+                section,
+                format!("the id `{id}` is used twice in the document"),
+            ));
+        }
+    }
+    for (i, a) in doc.access_log.iter().enumerate() {
+        let actions = [
+            "read",
+            "list",
+            "create",
+            "update",
+            "close",
+            "export",
+            "withdraw",
+            "deactivate",
+            "propose",
+            "accept",
+            "decline",
+            "cancel",
+            "import",
+        ];
+        let bases = [
+            "participant",
+            "holder_service",
+            "consent",
+            "guardian",
+            "subject_youth",
+            "integration",
+        ];
+        if !actions.contains(&a.action.as_str()) || !bases.contains(&a.basis.as_str()) {
+            return Err(err(
+                format!("access_log[{i}]"),
+                "has an action or basis this service does not know",
+            ));
+        }
+    }
+
     // Participants.
     let mut people: HashMap<&str, &ParticipantRecord> = HashMap::new();
     for (i, p) in doc.participants.iter().enumerate() {
@@ -116,6 +197,27 @@ pub fn check(
                 "an active participant has no left_at; one who left has it",
             ));
         }
+    }
+    let mut active_users = HashSet::new();
+    for (i, p) in doc.participants.iter().enumerate() {
+        if p.active
+            && p.kind == ParticipantKind::Professional
+            && !active_users.insert(p.user_id.as_deref())
+        {
+            return Err(err(
+                format!("participants[{i}].user_id"),
+                "is an active professional of the case twice",
+            ));
+        }
+    }
+    if doc
+        .participants
+        .iter()
+        .filter(|p| p.active && p.kind == ParticipantKind::Youth)
+        .count()
+        > 1
+    {
+        return Err(err("participants", "a case has one subject youth"));
     }
     let person = |field: String, id: &str| -> Result<&ParticipantRecord, AppError> {
         people.get(id).copied().ok_or_else(|| {
@@ -187,6 +289,28 @@ pub fn check(
         }
         for (j, s) in k.services.iter().enumerate() {
             service_known(format!("consents[{i}].services[{j}]"), s)?;
+            if k.services[..j].contains(s) {
+                return Err(err(
+                    format!("consents[{i}].services[{j}]"),
+                    "is listed twice",
+                ));
+            }
+        }
+        for (j, g) in k.given_by.iter().enumerate() {
+            if k.given_by[..j].contains(g) {
+                return Err(err(
+                    format!("consents[{i}].given_by[{j}]"),
+                    "is listed twice",
+                ));
+            }
+        }
+        if let Some(old) = &k.supersedes {
+            if doc.consents[..i]
+                .iter()
+                .any(|o| o.supersedes.as_ref() == Some(old))
+            {
+                return Err(err(at("supersedes"), "that consent is replaced twice"));
+            }
         }
         if k.valid_until < k.valid_from {
             return Err(err(at("valid_until"), "ends before valid_from"));
@@ -401,8 +525,7 @@ fn doc_uuid(id: &str) -> Uuid {
 /// The document with ids replaced by their order of appearance, sets sorted, and the access log left
 /// out: two documents of the same case compare equal whichever system gave the ids.
 pub fn canonical(doc: &CaseDocument) -> serde_json::Value {
-    let mut doc = doc.clone();
-    doc.holder_periods = periods_of(&doc);
+    let mut doc = normalized(doc);
     doc.access_log.clear();
     let mut order: HashMap<String, String> = HashMap::new();
     let mut name = |id: &str| {
@@ -434,10 +557,25 @@ pub fn canonical(doc: &CaseDocument) -> serde_json::Value {
     for e in &doc.entries {
         name(&e.id);
     }
-    fn walk(v: &mut serde_json::Value, order: &HashMap<String, String>) {
+    /// The fields that hold document ids; other strings (a user id that looks like an id) stay as they are.
+    const ID_FIELDS: [&str; 12] = [
+        "id",
+        "holder",
+        "participant_id",
+        "given_by",
+        "supersedes",
+        "withdrawn_by",
+        "evaluated_by",
+        "recorded_by",
+        "from",
+        "author",
+        "attendees",
+        "corrects",
+    ];
+    fn walk(v: &mut serde_json::Value, order: &HashMap<String, String>, is_id: bool) {
         match v {
             serde_json::Value::String(s) => {
-                if let Some(n) = order.get(s.as_str()) {
+                if let Some(n) = order.get(s.as_str()).filter(|_| is_id) {
                     *s = n.clone();
                 } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
                     // Times are stored to the microsecond (diesel truncates): compare them as stored.
@@ -448,10 +586,10 @@ pub fn canonical(doc: &CaseDocument) -> serde_json::Value {
                     *s = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
                 }
             }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, order)),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, order, is_id)),
             serde_json::Value::Object(map) => {
                 for (k, val) in map.iter_mut() {
-                    walk(val, order);
+                    walk(val, order, ID_FIELDS.contains(&k.as_str()));
                     if matches!(k.as_str(), "given_by" | "services" | "external_refs") {
                         if let serde_json::Value::Array(items) = val {
                             items.sort_by_key(|i| i.to_string());
@@ -463,7 +601,7 @@ pub fn canonical(doc: &CaseDocument) -> serde_json::Value {
         }
     }
     let mut value = serde_json::to_value(&doc).expect("documents serialize");
-    walk(&mut value, &order);
+    walk(&mut value, &order, false);
     value
 }
 
@@ -532,23 +670,70 @@ pub fn import(
     doc: &CaseDocument,
 ) -> Result<Outcome, AppError> {
     check(doc, &ctx.services, ctx.self_consent_age)?;
+    // Two requests importing the same references queue here instead of both creating the case.
+    for r in sorted_refs(&doc.case.external_refs) {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7215002))")
+            .bind::<diesel::sql_types::Text, _>(format!(
+                "{}\u{1f}{}\u{1f}{}",
+                caller.tenant, r.system, r.id
+            ))
+            .execute(conn)?;
+    }
     match existing_case(conn, &caller.tenant, &doc.case.external_refs)? {
-        None => create(conn, caller, key, doc).map(Outcome::Created),
+        None => {
+            // An integration acts for its services: it brings in cases held in one of them.
+            let holder_service = doc
+                .participants
+                .iter()
+                .find(|p| p.id == doc.holder)
+                .and_then(|p| p.service.clone());
+            if !holder_service
+                .as_deref()
+                .is_some_and(|s| caller.works_in(s))
+            {
+                return Err(err(
+                    "holder",
+                    "the token does not act for the stafettholder's service (claim `services`)",
+                ));
+            }
+            create(conn, caller, key, doc).map(Outcome::Created)
+        }
         Some(id) => {
             let case: CaseRow = cases::table
                 .find(id)
                 .select(CaseRow::as_select())
                 .for_update()
                 .first(conn)?;
+            let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+            let facts = crate::access::load_facts(conn, &settings, vec![case.clone()])?
+                .pop()
+                .ok_or_else(AppError::internal)?;
+            if crate::access::decide(caller, &facts, settings.self_consent_age as u32).is_none() {
+                // Say no more than that the reference is taken: the case itself is not this token's to see.
+                return Err(err(
+                    "case.external_refs",
+                    "already name a case this token may not read",
+                ));
+            }
             let stored = super::export::build(conn, key, &case, true)?;
-            let incoming = canonical(doc);
+            // References the stored case has beyond the document's are kept, not a difference.
+            let adds_refs = doc
+                .case
+                .external_refs
+                .iter()
+                .any(|r| !stored.case.external_refs.contains(r));
+            let mut incoming_doc = doc.clone();
+            if !adds_refs {
+                incoming_doc.case.external_refs = stored.case.external_refs.clone();
+            }
+            let incoming = canonical(&incoming_doc);
             if canonical(&stored) == incoming {
                 return Ok(Outcome::Unchanged(id));
             }
             let mut candidate = stored.clone();
             candidate.case.concern = doc.case.concern.clone();
             candidate.case.subject = doc.case.subject.clone();
-            candidate.case.external_refs = doc.case.external_refs.clone();
+            candidate.case.external_refs = incoming_doc.case.external_refs.clone();
             if canonical(&candidate) != incoming {
                 let section = first_difference(&canonical(&stored), &incoming);
                 return Err(err(
@@ -556,10 +741,21 @@ pub fn import(
                     "differs from the stored case; an import updates only the concern, the subject and references of an existing case",
                 ));
             }
+            if case.status != "open" {
+                return Err(AppError::conflict(
+                    "the case is closed and can no longer be changed",
+                ));
+            }
             update(conn, caller, key, &case, doc)?;
             Ok(Outcome::Updated(id))
         }
     }
+}
+
+fn sorted_refs(refs: &[crate::cases::api::ExternalRef]) -> Vec<&crate::cases::api::ExternalRef> {
+    let mut v: Vec<_> = refs.iter().collect();
+    v.sort_by(|a, b| (&a.system, &a.id).cmp(&(&b.system, &b.id)));
+    v
 }
 
 fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
@@ -735,9 +931,11 @@ fn create(
             case_participants::left_at.eq(p.left_at),
         ));
     }
-    diesel::insert_into(case_participants::table)
-        .values(&participant_rows)
-        .execute(conn)?;
+    for chunk in participant_rows.chunks(INSERT_CHUNK) {
+        diesel::insert_into(case_participants::table)
+            .values(chunk)
+            .execute(conn)?;
+    }
     for p in &doc.participants {
         if !p.external_refs.is_empty() {
             crate::participants::store::insert_refs(
@@ -785,9 +983,10 @@ fn create(
             )
         })
         .collect();
-    if !consent_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in consent_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(consents::table)
-            .values(&consent_rows)
+            .values(chunk)
             .execute(conn)?;
     }
     for k in &doc.consents {
@@ -818,9 +1017,10 @@ fn create(
             )
         })
         .collect();
-    if !givers.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in givers.chunks(INSERT_CHUNK) {
         diesel::insert_into(consent_givers::table)
-            .values(&givers)
+            .values(chunk)
             .execute(conn)?;
     }
     let consent_service_rows: Vec<_> = doc
@@ -835,9 +1035,10 @@ fn create(
             })
         })
         .collect();
-    if !consent_service_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in consent_service_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(consent_services::table)
-            .values(&consent_service_rows)
+            .values(chunk)
             .execute(conn)?;
     }
 
@@ -869,9 +1070,10 @@ fn create(
             )
         })
         .collect();
-    if !measure_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in measure_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(measures::table)
-            .values(&measure_rows)
+            .values(chunk)
             .execute(conn)?;
     }
     let evaluation_rows: Vec<_> = doc
@@ -894,9 +1096,10 @@ fn create(
             )
         })
         .collect();
-    if !evaluation_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in evaluation_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(evaluations::table)
-            .values(&evaluation_rows)
+            .values(chunk)
             .execute(conn)?;
     }
 
@@ -917,9 +1120,10 @@ fn create(
             )
         })
         .collect();
-    if !level_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in level_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(level_changes::table)
-            .values(&level_rows)
+            .values(chunk)
             .execute(conn)?;
     }
 
@@ -947,9 +1151,10 @@ fn create(
             )
         })
         .collect();
-    if !handover_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in handover_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(handovers::table)
-            .values(&handover_rows)
+            .values(chunk)
             .execute(conn)?;
     }
 
@@ -974,9 +1179,10 @@ fn create(
             )
         })
         .collect();
-    if !entry_rows.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in entry_rows.chunks(INSERT_CHUNK) {
         diesel::insert_into(log_entries::table)
-            .values(&entry_rows)
+            .values(chunk)
             .execute(conn)?;
     }
 
@@ -999,9 +1205,10 @@ fn create(
             )
         })
         .collect();
-    if !history.is_empty() {
+    // Chunks keep each statement under PostgreSQL's 65,535 parameters, however long the case's history.
+    for chunk in history.chunks(INSERT_CHUNK) {
         diesel::insert_into(access_events::table)
-            .values(&history)
+            .values(chunk)
             .execute(conn)?;
     }
     crate::access_log::record(

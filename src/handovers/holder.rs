@@ -1,9 +1,10 @@
 //! The history of who held the relay. Periods are half-open ranges `[from, to)`; the open one is the
-//! current holder's. Every change uses the transaction's own `now()`, so the old period ends exactly
+//! current holder's. A change reads one instant and uses it for both ends, so the old period ends exactly
 //! where the new one begins: no gap, no overlap (both also enforced by the database).
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Uuid as SqlUuid;
+use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -17,18 +18,36 @@ pub fn start(conn: &mut PgConnection, case_id: Uuid, participant_id: Uuid) -> Re
     Ok(())
 }
 
-/// Ends the open period now; the case closes, or the relay passes on.
-pub fn end(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
+/// The moment of a change, read after the case row is locked: `now()` is when the transaction began,
+/// which may be before a concurrent change that got the lock first.
+fn instant(conn: &mut PgConnection) -> Result<DateTime<Utc>, AppError> {
+    Ok(diesel::select(diesel::dsl::sql::<Timestamptz>("clock_timestamp()")).get_result(conn)?)
+}
+
+fn end_at(conn: &mut PgConnection, case_id: Uuid, at: DateTime<Utc>) -> Result<(), AppError> {
     diesel::sql_query(
-        "UPDATE holder_periods SET period = tstzrange(lower(period), now(), '[)') WHERE case_id = $1 AND upper_inf(period)",
+        "UPDATE holder_periods SET period = tstzrange(lower(period), $2, '[)') WHERE case_id = $1 AND upper_inf(period)",
     )
     .bind::<SqlUuid, _>(case_id)
+    .bind::<Timestamptz, _>(at)
     .execute(conn)?;
     Ok(())
 }
 
+/// Ends the open period now; the case closes.
+pub fn end(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
+    let at = instant(conn)?;
+    end_at(conn, case_id, at)
+}
+
 /// The relay passes to `participant_id`, starting exactly when the previous period ends.
 pub fn pass(conn: &mut PgConnection, case_id: Uuid, participant_id: Uuid) -> Result<(), AppError> {
-    end(conn, case_id)?;
-    start(conn, case_id, participant_id)
+    let at = instant(conn)?;
+    end_at(conn, case_id, at)?;
+    diesel::sql_query("INSERT INTO holder_periods (case_id, participant_id, period) VALUES ($1, $2, tstzrange($3, NULL, '[)'))")
+        .bind::<SqlUuid, _>(case_id)
+        .bind::<SqlUuid, _>(participant_id)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)?;
+    Ok(())
 }

@@ -205,7 +205,7 @@ async fn importing_500_cases_twice_creates_500_then_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("cases.ndjson");
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let token = f.app.token("5401", "flytt", &[Role::Integration], &[]);
+    let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
     let run = |file: std::path::PathBuf, url: String, token: String| {
         actix_web::rt::task::spawn_blocking(move || {
             let opts = stafettlogg::import_cli::Options {
@@ -254,7 +254,7 @@ async fn broken_lines_are_reported_by_number_and_field_and_the_rest_imported() {
     let (f, sara) = rich_case().await;
     let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();
     services_in(&f.app, "5401").await;
-    let token = f.app.token("5401", "flytt", &[Role::Integration], &[]);
+    let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
     let mutate = |n: usize, change: &dyn Fn(&mut CaseDocument)| {
         let mut doc: CaseDocument = serde_json::from_str(&numbered(&template, n)).unwrap();
         change(&mut doc);
@@ -320,6 +320,48 @@ async fn broken_lines_are_reported_by_number_and_field_and_the_rest_imported() {
     let cases_before = before.iter().find(|(t, _)| t == "cases").unwrap().1;
     let cases_after = after.iter().find(|(t, _)| t == "cases").unwrap().1;
     assert_eq!(cases_after - cases_before, 2, "no half cases");
+    // An integration brings in cases of its own services only, and learns nothing of cases it may not read.
+    let outsider = f.app.token(
+        "5401",
+        "helse-system",
+        &[Role::Integration],
+        &["helsestasjon-nord"],
+    );
+    let report = import(
+        &f.app,
+        &outsider,
+        &[numbered(&template, 100), lines[0].clone()],
+    )
+    .await;
+    assert_eq!(report["lines"][0]["errors"][0]["field"], "holder");
+    assert_eq!(
+        report["lines"][1]["errors"][0]["field"],
+        "case.external_refs"
+    );
+    assert!(!report["lines"][1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("differs"));
+    // A line that is not UTF-8 is that line's error only.
+    let mut body = lines[0].clone().into_bytes();
+    body.extend_from_slice(b"\n\xe6\xf8\xe5\n");
+    body.extend_from_slice(numbered(&template, 8).as_bytes());
+    let res = f
+        .app
+        .request(Method::POST, "/api/v1/imports", Some(&token))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = res.json().await.unwrap();
+    let statuses: Vec<&str> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unchanged", "error", "created"]);
     // Only the integration role imports.
     let prof = f.app.token("5401", "x", &[Role::Professional], &[SKOLE]);
     let res = f
