@@ -268,8 +268,9 @@ pub fn close(
     note: Option<&str>,
 ) -> Result<CaseRow, AppError> {
     crate::handovers::holder::end(conn, id)?;
-    crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
-    diesel::update(cases::table.find(id))
+    let cancelled =
+        crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
+    let row = diesel::update(cases::table.find(id))
         .filter(cases::status.eq("open"))
         .set((
             cases::status.eq("closed"),
@@ -281,5 +282,14 @@ pub fn close(
         .returning(CaseRow::as_returning())
         .get_result(conn)
         .optional()?
-        .ok_or_else(|| AppError::conflict("the case is closed already"))
+        .ok_or_else(|| AppError::conflict("the case is closed already"))?;
+    if cancelled > 0 {
+        crate::changes::emit(
+            conn,
+            &row.municipality,
+            id,
+            &[crate::changes::ChangeType::HandoverCancelled],
+        )?;
+    }
+    Ok(row)
 }

@@ -550,3 +550,49 @@ async fn rule_6_race_of_50_accepts_and_cancels_always_has_exactly_one_winner() {
         assert_history_sound(&app, &id);
     }
 }
+
+#[actix_web::test]
+async fn closing_a_case_cancels_its_pending_handover_and_says_so_in_the_feed() {
+    let f = family().await;
+    let res = f.post("/handovers", &f.ola, &json!({"to": {"user_id": "kari", "name": "Kari", "service": BARNEHAGE}, "reason": "absence"})).await;
+    assert_eq!(res.status(), 201);
+    let v = f.version().await;
+    let res = f
+        .app
+        .request(Method::POST, &f.path("/close"), Some(&f.ola))
+        .header("if-match", v)
+        .json(&json!({"reason": "no_need"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list = f.json("/handovers", &f.ola).await;
+    assert_eq!(list["items"][0]["state"], "cancelled");
+    let integration = f
+        .app
+        .token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]);
+    let feed: Value = f
+        .app
+        .get("/api/v1/changes?after=0&limit=1000", &integration)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.ends_with(&["handover.cancelled", "case.closed"]),
+        "{types:?}"
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "holder_periods WHERE case_id = '{}' AND upper_inf(period)",
+            f.case_id
+        )),
+        0
+    );
+}
