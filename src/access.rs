@@ -27,7 +27,6 @@ use crate::consents::model::Consent;
 use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
 use crate::db::schema::{case_participants, cases};
 use crate::error::AppError;
-use crate::municipality::store::MunicipalityRow;
 use crate::participants::model::ParticipantRow;
 
 /// On which basis a caller reads a case; recorded with every access event.
@@ -274,7 +273,7 @@ pub fn decide(
 /// consent running out closes as "consent expired" the first time anyone touches it. No job is needed.
 pub fn load_facts(
     conn: &mut PgConnection,
-    settings: &MunicipalityRow,
+    self_consent_age: u32,
     rows: Vec<CaseRow>,
 ) -> Result<Vec<CaseFacts>, AppError> {
     let today = crate::clock::today();
@@ -291,7 +290,7 @@ pub fn load_facts(
     for case in rows {
         let mine = participants.remove(&case.id).unwrap_or_default();
         let theirs = consents.remove(&case.id).unwrap_or_default();
-        let mut facts = facts_for(case, mine, theirs, settings.self_consent_age as u32, today);
+        let mut facts = facts_for(case, mine, theirs, self_consent_age, today);
         if facts.case.status == "open" && holder_coverage_expired(&facts) {
             close_on_expiry(conn, &mut facts)?;
         }
@@ -397,7 +396,7 @@ fn load_one(
     .optional()?
     .ok_or_else(|| AppError::not_found("case"))?;
     let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-    let facts = load_facts(conn, &settings, vec![case])?
+    let facts = load_facts(conn, settings.self_consent_age as u32, vec![case])?
         .pop()
         .expect("one in, one out");
     match decide(caller, &facts, settings.self_consent_age as u32) {
@@ -436,7 +435,7 @@ pub fn readable(
         return Ok(vec![]);
     }
     let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-    Ok(load_facts(conn, &settings, rows)?
+    Ok(load_facts(conn, settings.self_consent_age as u32, rows)?
         .into_iter()
         .filter_map(|facts| {
             decide(caller, &facts, settings.self_consent_age as u32).map(|(me, basis)| CaseAccess {

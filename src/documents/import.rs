@@ -704,11 +704,10 @@ pub fn import(
                 .select(CaseRow::as_select())
                 .for_update()
                 .first(conn)?;
-            let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-            let facts = crate::access::load_facts(conn, &settings, vec![case.clone()])?
+            let facts = crate::access::load_facts(conn, ctx.self_consent_age, vec![case.clone()])?
                 .pop()
                 .ok_or_else(AppError::internal)?;
-            if crate::access::decide(caller, &facts, settings.self_consent_age as u32).is_none() {
+            if crate::access::decide(caller, &facts, ctx.self_consent_age).is_none() {
                 // Say no more than that the reference is taken: the case itself is not this token's to see.
                 return Err(err(
                     "case.external_refs",

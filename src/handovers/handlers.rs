@@ -163,7 +163,7 @@ pub async fn accept(
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
         handover.require_pending()?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-        let facts = access::load_facts(conn, &settings, vec![case])?
+        let facts = access::load_facts(conn, settings.self_consent_age as u32, vec![case])?
             .pop()
             .ok_or_else(AppError::internal)?;
         if facts.case.status != "open" {

@@ -86,6 +86,11 @@ pub fn update(
 }
 
 /// The settings a rule needs, for a municipality known to exist.
+/// The settings of a municipality that is known to exist (a case of it does): one plain read, no
+/// first-use insert on the hot path of every case access.
 pub fn get(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, AppError> {
-    ensure(conn, number)
+    Ok(municipalities::table
+        .find(number)
+        .select(MunicipalityRow::as_select())
+        .first(conn)?)
 }

@@ -206,12 +206,8 @@ async fn get_returns_an_etag_and_patch_needs_a_fresh_if_match() {
     problem(missing, 428).await;
 
     let ok = app
-        .request(Method::PATCH, &path, Some(&ola))
-        .header("if-match", "\"1\"")
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::PATCH, &path, &ola, "\"1\"", &patch)
+        .await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["etag"], "\"2\"");
     let changed: Value = ok.json().await.unwrap();
@@ -220,28 +216,16 @@ async fn get_returns_an_etag_and_patch_needs_a_fresh_if_match() {
     assert_eq!(changed["subject"]["family_name"], "Testesen");
 
     let stale = app
-        .request(Method::PATCH, &path, Some(&ola))
-        .header("if-match", "\"1\"")
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::PATCH, &path, &ola, "\"1\"", &patch)
+        .await;
     problem(stale, 412).await;
     let weak = app
-        .request(Method::PATCH, &path, Some(&ola))
-        .header("if-match", "W/\"2\"")
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::PATCH, &path, &ola, "W/\"2\"", &patch)
+        .await;
     problem(weak, 412).await;
     let star = app
-        .request(Method::PATCH, &path, Some(&ola))
-        .header("if-match", "*")
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+        .send_if_match(Method::PATCH, &path, &ola, "*", &patch)
+        .await;
     problem(star, 428).await;
 }
 

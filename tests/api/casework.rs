@@ -117,12 +117,8 @@ async fn rule_2_level_changes_go_both_ways_with_reason_back_dated_decision_and_h
     ] {
         let res = f
             .app
-            .request(Method::POST, &f.path("/level-changes"), Some(&f.ola))
-            .header("if-match", &v)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .send_if_match(Method::POST, &f.path("/level-changes"), &f.ola, &v, &body)
+            .await;
         let p = problem(res, status).await;
         if let Some(field) = field {
             assert_eq!(fields(&p), vec![field]);

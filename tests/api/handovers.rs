@@ -148,21 +148,9 @@ async fn rule_6_kindergarten_to_school_transition_at_level_2() {
     let school_system = f
         .app
         .token("3805", "skolesystem", &[Role::Integration], &[SKOLE]);
-    let feed: Value = f
-        .app
-        .get("/api/v1/changes?after=0&limit=1000", &school_system)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let types: Vec<&str> = feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let types = f.app.feed_types(&school_system).await;
     assert!(
-        types.ends_with(&["participant.added", "handover.accepted"]),
+        types.ends_with(&["participant.added", "handover.accepted"].map(String::from)),
         "{types:?}"
     );
     // The inbox is empty now.
@@ -571,21 +559,9 @@ async fn closing_a_case_cancels_its_pending_handover_and_says_so_in_the_feed() {
     let integration = f
         .app
         .token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]);
-    let feed: Value = f
-        .app
-        .get("/api/v1/changes?after=0&limit=1000", &integration)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let types: Vec<&str> = feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let types = f.app.feed_types(&integration).await;
     assert!(
-        types.ends_with(&["handover.cancelled", "case.closed"]),
+        types.ends_with(&["handover.cancelled", "case.closed"].map(String::from)),
         "{types:?}"
     );
     assert_eq!(

@@ -253,6 +253,39 @@ impl TestApp {
             .collect()
     }
 
+    /// The types of every change-feed event `token` may see, in order.
+    pub async fn feed_types(&self, token: &str) -> Vec<String> {
+        let feed: Value = self
+            .get("/api/v1/changes?after=0&limit=1000", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// A request carrying `If-Match`, for the changes that need it.
+    pub async fn send_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        etag: &str,
+        body: &Value,
+    ) -> Response {
+        self.request(method, path, Some(token))
+            .header("if-match", etag)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// An admin registers a service, as a municipality does before its staff open cases.
     pub async fn service(&self, tenant: &str, code: &str, kind: &str) {
         let admin = self.token(tenant, "admin", &[Role::Admin], &[]);
