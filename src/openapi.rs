@@ -61,7 +61,7 @@ Every response carries `X-Request-Id`.",
         license(name = "MIT OR Apache-2.0")
     ),
     components(
-        schemas(Problem, ProblemType, FieldError),
+        schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
             PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal, Unavailable)
     ),
@@ -187,4 +187,63 @@ impl RouteTable {
             .find(|(def, _)| def.is_match(path))
             .map(|(_, m)| m.as_slice())
     }
+}
+
+/// utoipa writes a `#[serde(tag = "kind")]` enum as `oneOf: [{allOf: [$ref Variant, {kind}]}]`. With
+/// `deny_unknown_fields` the variant's own schema says `additionalProperties: false` without knowing `kind`,
+/// so no body could satisfy it. Each such branch becomes one closed object: the tag first, then the variant.
+pub fn close_tagged_unions(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    let schemas = spec["components"]["schemas"].clone();
+    let merged = |branch: &Value| -> Option<Value> {
+        let [Value::Object(reference), Value::Object(tag)] =
+            branch.get("allOf")?.as_array()?.as_slice()
+        else {
+            return None;
+        };
+        let name = reference
+            .get("$ref")?
+            .as_str()?
+            .strip_prefix("#/components/schemas/")?;
+        let target = schemas.get(name)?.as_object()?;
+        if target.get("additionalProperties") != Some(&Value::Bool(false)) {
+            return None;
+        }
+        let mut properties = tag.get("properties")?.as_object()?.clone();
+        properties.extend(target.get("properties")?.as_object()?.clone());
+        let mut required: Vec<Value> = tag
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        required.extend(
+            target
+                .get("required")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let mut object = target.clone();
+        object.insert("title".into(), Value::String(name.to_string()));
+        object.insert("properties".into(), Value::Object(properties));
+        object.insert("required".into(), Value::Array(required));
+        Some(Value::Object(object))
+    };
+    fn visit(node: &mut Value, merged: &dyn Fn(&Value) -> Option<Value>) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Array(branches)) = map.get_mut("oneOf") {
+                    for branch in branches.iter_mut() {
+                        if let Some(m) = merged(branch) {
+                            *branch = m;
+                        }
+                    }
+                }
+                map.values_mut().for_each(|v| visit(v, merged));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| visit(v, merged)),
+            _ => {}
+        }
+    }
+    visit(spec, &merged);
 }

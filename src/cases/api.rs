@@ -68,7 +68,7 @@ pub struct SubjectInput {
     pub birth_date: Option<NaiveDate>,
     /// 11 digits: fødselsnummer, D-number, H-number or a synthetic test number. Stored encrypted.
     #[validate(custom(function = "validate_national_id"))]
-    #[schema(pattern = "^[0-9]{11}$", example = "24917512345")]
+    #[schema(pattern = "^[0-9]{11}$", example = "14832010082")]
     pub national_id: Option<String>,
 }
 

@@ -94,3 +94,75 @@ async fn the_server_serves_the_spec_and_the_docs_offline() {
     assert_eq!(res.status(), 308);
     assert_eq!(res.headers()["location"], "/docs/");
 }
+
+fn check_spec(spec: &std::path::Path) -> std::process::Output {
+    let python = crate::tools::python();
+    std::process::Command::new(python)
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/contract/check_spec.py"))
+        .arg(spec)
+        .output()
+        .expect("run tests/contract/check_spec.py")
+}
+
+#[test]
+fn the_committed_spec_is_valid_openapi_3_1_by_an_independent_validator() {
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+    let out = check_spec(&spec);
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator and the $ref/example checks refuse the spec:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The checker must be able to fail: a dangling `$ref` and a closed variant under `allOf` (the two
+/// defects clients met) are both reported.
+#[test]
+fn the_spec_check_refuses_a_dangling_ref_and_an_unsatisfiable_schema() {
+    let mut spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    let schemas = spec["components"]["schemas"].as_object_mut().unwrap();
+    schemas.remove("HolderFilter");
+    schemas.insert(
+        "Broken".into(),
+        serde_json::json!({"oneOf": [{"allOf": [
+            {"$ref": "#/components/schemas/NewOther"},
+            {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}}
+        ]}]}),
+    );
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("broken-openapi.json");
+    std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let out = check_spec(&path);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a broken spec passed: {report}");
+    assert!(report.contains("HolderFilter resolves to nothing"), "{report}");
+    assert!(report.contains("NewOther is closed"), "{report}");
+}
+
+/// Examples in the spec pass the server's own validation, not only their pattern.
+#[test]
+fn national_id_examples_pass_the_check_digits() {
+    let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    let mut seen = 0;
+    let mut stack = vec![&spec];
+    while let Some(node) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    if let Some(example) = props.get("national_id").and_then(|p| p.get("example")) {
+                        let id = example.as_str().unwrap();
+                        assert!(
+                            stafettlogg::national_id::NationalId::parse(id).is_ok(),
+                            "example national id {id} fails the check digits"
+                        );
+                        seen += 1;
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    assert!(seen > 0, "the spec shows an example national id");
+}

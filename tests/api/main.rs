@@ -12,3 +12,4 @@ mod handovers;
 mod health;
 mod integration;
 mod support;
+mod tools;
