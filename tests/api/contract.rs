@@ -135,7 +135,10 @@ fn the_spec_check_refuses_a_dangling_ref_and_an_unsatisfiable_schema() {
     let out = check_spec(&path);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a broken spec passed: {report}");
-    assert!(report.contains("HolderFilter resolves to nothing"), "{report}");
+    assert!(
+        report.contains("HolderFilter resolves to nothing"),
+        "{report}"
+    );
     assert!(report.contains("NewOther is closed"), "{report}");
 }
 

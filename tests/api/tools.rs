@@ -27,7 +27,8 @@ fn installed(name: &str, inputs: &[&Path], result: &Path, install: impl FnOnce()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect();
     let marker = dir.join(format!("{name}.installed"));
-    if !result.exists() || std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str()) {
+    if !result.exists() || std::fs::read_to_string(&marker).ok().as_deref() != Some(wanted.as_str())
+    {
         install();
         std::fs::write(&marker, wanted).unwrap();
     }
@@ -46,7 +47,9 @@ pub fn python() -> PathBuf {
     let requirements = root().join("tests/tools/requirements.txt");
     installed("python", &[&requirements], &venv.join("bin/python"), || {
         run(
-            Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
+            Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
             "create a Python virtualenv (needs python3 with venv)",
         );
         run(
@@ -60,6 +63,7 @@ pub fn python() -> PathBuf {
 }
 
 /// A Node.js package of the repository (e.g. `tests/frontend`) with its locked dependencies installed.
+#[allow(dead_code)] // the front-end tests use it
 pub fn node_package(dir: &str) -> PathBuf {
     let package = root().join(dir);
     let lockfile = package.join("package-lock.json");
