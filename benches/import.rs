@@ -112,6 +112,7 @@ fn main() {
         body_limit: 1024 * 1024,
         import_limit: 8 * 1024 * 1024,
         workers: 2,
+        cors_origins: vec![],
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new()

@@ -31,6 +31,7 @@ pub struct Config {
     pub jwt: JwtSettings,
     pub national_id_key: NationalIdKey,
     pub log_level: String,
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -173,6 +174,10 @@ impl Config {
             jwt,
             national_id_key,
             log_level: var("RUST_LOG").unwrap_or_else(|| "info".into()),
+            cors_origins: crate::cors::parse_origins(
+                &var("CORS_ALLOWED_ORIGINS").unwrap_or_default(),
+            )
+            .map_err(ConfigError)?,
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod consents;
+pub mod cors;
 pub mod db;
 pub mod documents;
 pub mod entries;
@@ -63,6 +64,8 @@ pub struct AppContext {
     pub import_limit: usize,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Origins of browser front ends allowed to call the API (CORS); empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -154,6 +157,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             )))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
+            .wrap(cors::layer(&ctx.cors_origins))
             .wrap(from_fn(request_id::middleware))
             .wrap(
                 Logger::new("%a \"%r\" %s %b %{x-request-id}o %Dms").custom_request_replace(

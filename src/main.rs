@@ -216,6 +216,7 @@ fn run_server(config: &Config, url: &str) -> Result<(), String> {
         body_limit: config.body_limit,
         import_limit: config.import_limit,
         workers: 0,
+        cors_origins: config.cors_origins.clone(),
     };
     eprintln!("Stafettlogg listens on http://{addr}");
     eprintln!("  API docs:  http://{addr}/docs/");

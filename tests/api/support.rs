@@ -75,6 +75,7 @@ pub struct Options {
     pub database_url: Option<String>,
     pub workers: usize,
     pub pool_size: u32,
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Options {
@@ -84,6 +85,7 @@ impl Default for Options {
             database_url: None,
             workers: 1,
             pool_size: 4,
+            cors_origins: vec![],
         }
     }
 }
@@ -145,6 +147,7 @@ impl TestApp {
             body_limit: options.body_limit,
             import_limit: 16 * 1024 * 1024,
             workers: options.workers,
+            cors_origins: options.cors_origins,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
         actix_web::rt::spawn(server);
