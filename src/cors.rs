@@ -23,8 +23,8 @@ pub const EXPOSED_HEADERS: [&str; 5] = ["etag", "location", "link", "x-request-i
 pub fn layer(origins: &[String]) -> Condition<Cors> {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers(ALLOWED_HEADERS.map(|h| header::HeaderName::from_static(h)))
-        .expose_headers(EXPOSED_HEADERS.map(|h| header::HeaderName::from_static(h)))
+        .allowed_headers(ALLOWED_HEADERS.map(header::HeaderName::from_static))
+        .expose_headers(EXPOSED_HEADERS.map(header::HeaderName::from_static))
         // A request from another origin is still answered (same-origin pages such as /docs send an
         // `Origin` too); without the CORS headers the browser keeps the answer from the page.
         .block_on_origin_mismatch(false)
