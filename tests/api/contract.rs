@@ -77,6 +77,21 @@ async fn the_server_serves_the_spec_and_the_docs_offline() {
     assert!(html.contains("swagger-ui"));
     // The page's script and styles come from this server, not a CDN.
     assert!(!html.contains("https://"), "no external assets");
+    let init = app
+        .request(reqwest::Method::GET, "/docs/swagger-initializer.js", None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        init.contains(r#""validatorUrl": "none""#),
+        "the online validator is off: {init}"
+    );
+    for page in [&html, &init] {
+        assert_eq!(external_hosts(page), Vec::<String>::new(), "{page}");
+    }
     let res = app
         .request(reqwest::Method::GET, "/docs/swagger-ui-bundle.js", None)
         .send()
@@ -168,4 +183,22 @@ fn national_id_examples_pass_the_check_digits() {
         }
     }
     assert!(seen > 0, "the spec shows an example national id");
+}
+
+/// Hosts other than this machine named in a page (`http(s)://host`).
+fn external_hosts(text: &str) -> Vec<String> {
+    let re = regex_lite::Regex::new(r"(?i)\b(?:https?:)?//([a-z0-9.-]+\.[a-z]{2,})").unwrap();
+    re.captures_iter(text)
+        .map(|c| c[1].to_string())
+        .filter(|h| h != "localhost")
+        .collect()
+}
+
+#[test]
+fn the_external_host_check_sees_the_swagger_validator() {
+    assert_eq!(
+        external_hosts(r#"validatorUrl: "https://validator.swagger.io/validator""#),
+        vec!["validator.swagger.io"]
+    );
+    assert!(external_hosts("url: \"/openapi.json\", http://127.0.0.1:8080").is_empty());
 }
