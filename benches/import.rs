@@ -113,6 +113,7 @@ fn main() {
         import_limit: 8 * 1024 * 1024,
         workers: 2,
         cors_origins: vec![],
+        metrics_listener: None,
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new()

@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::jwt::JwtSettings;
 use crate::national_id::NationalIdKey;
+use crate::telemetry::LogFormat;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -31,7 +33,9 @@ pub struct Config {
     pub jwt: JwtSettings,
     pub national_id_key: NationalIdKey,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub cors_origins: Vec<String>,
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,101 +57,123 @@ impl std::fmt::Debug for Config {
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEV_ISSUER: &str = "stafettlogg-dev";
 pub const DEV_AUDIENCE: &str = "stafettlogg";
+/// The development signing secret's file in `DATA_DIR`, written by the server in the managed mode.
+pub const DEV_SECRET_FILE: &str = "jwt-dev-secret";
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// Every setting of the server, from the environment (or the same-named flag). `stafettlogg serve --help`
+/// lists them with their defaults; secrets are wrapped so no `Debug` or log line can print them.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Settings {
+    /// PostgreSQL URL. Unset: a managed PostgreSQL cluster in DATA_DIR/postgres, created on first start,
+    /// listening only on a Unix socket, and stopped with the server.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+    /// The managed cluster and the generated development secrets (JWT, national-id key) live here.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Where the API listens.
+    #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND)]
+    pub bind_addr: SocketAddr,
+    /// Database connections (a few per core is best).
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub database_pool_size: u32,
+    /// Larger request bodies get 413.
+    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    pub body_limit_bytes: u64,
+    /// The limit for one import request (NDJSON).
+    #[arg(long, env = "IMPORT_BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    pub import_body_limit_bytes: u64,
+    /// PEM files of the identity provider's public keys (RSA for RS256, P-256 for ES256), comma-separated.
+    #[arg(long, env = "JWT_PUBLIC_KEYS", value_delimiter = ',')]
+    pub jwt_public_keys: Vec<PathBuf>,
+    /// The `iss` tokens must carry (required with JWT_PUBLIC_KEYS) [default: stafettlogg-dev].
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// The `aud` tokens must carry (required with JWT_PUBLIC_KEYS) [default: stafettlogg].
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Development tokens (HS256), at least 32 characters. Unset in the managed mode: generated into
+    /// DATA_DIR/jwt-dev-secret, which the `token` command reads.
+    #[arg(long, env = "JWT_HS256_SECRET", hide_env_values = true, value_parser = secret)]
+    pub jwt_hs256_secret: Option<SecretString>,
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`); encrypts national identity numbers. Required
+    /// with DATABASE_URL; generated into DATA_DIR/national-id.key in the managed mode.
+    #[arg(long, env = "NATIONAL_ID_KEY", hide_env_values = true, value_parser = secret)]
+    pub national_id_key: Option<SecretString>,
+    /// Log filter, e.g. `info` or `stafettlogg=debug,info`.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub rust_log: String,
+    /// `text`, or `json` for one JSON object per line.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+    /// Origins of browser front ends that may call the API (comma-separated, e.g.
+    /// https://app.kommune.no); none by default.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", default_value = "")]
+    pub cors_allowed_origins: String,
+    /// Where Prometheus metrics are served (`GET /metrics`), e.g. 127.0.0.1:9090; unset: no metrics.
+    /// Never the API's own address.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
-fn parse_var<T: std::str::FromStr>(name: &str, default: T, what: &str) -> Result<T, ConfigError> {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ConfigError(format!("{name}={v:?} is not {what}"))),
+fn secret(s: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(s.trim().to_string()))
+}
+
+/// Parses only the environment (no command line), for callers that are not the binary's `serve`.
+#[derive(clap::Parser)]
+struct EnvOnly {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        use clap::Parser;
+        EnvOnly::try_parse_from(["stafettlogg"])
+            .map(|e| e.settings)
+            .map_err(|e| ConfigError(e.to_string().trim().to_string()))
     }
+
+    fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+}
+
+fn present(s: &Option<SecretString>) -> Option<&str> {
+    s.as_ref()
+        .map(|v| v.expose_secret())
+        .filter(|v| !v.is_empty())
 }
 
 impl Config {
     /// Reads the environment. Development secrets are generated into `DATA_DIR` only in the embedded mode.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let database = match var("DATABASE_URL") {
-            Some(url) => DatabaseSource::Url(url),
+        Self::from_settings(Settings::from_env()?)
+    }
+
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let database = match present(&s.database_url) {
+            Some(url) => DatabaseSource::Url(url.to_string()),
             None => DatabaseSource::Embedded,
         };
-        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let data_dir = absolute(&data_dir)?;
-        let bind_addr = parse_var(
-            "BIND_ADDR",
-            DEFAULT_BIND.parse().expect("valid"),
-            "a socket address like 127.0.0.1:8080",
-        )?;
-        let pool_size: u32 = parse_var("DATABASE_POOL_SIZE", 8, "a number of connections")?;
-        if !(1..=100).contains(&pool_size) {
-            return Err(ConfigError(
-                "DATABASE_POOL_SIZE must be between 1 and 100".into(),
-            ));
-        }
-        let body_limit: usize = parse_var("BODY_LIMIT_BYTES", 1024 * 1024, "a number of bytes")?;
-        if !(1024..=1024 * 1024 * 1024).contains(&body_limit) {
-            return Err(ConfigError(
-                "BODY_LIMIT_BYTES must be between 1024 and 1073741824".into(),
-            ));
-        }
-        let import_limit: usize = parse_var(
-            "IMPORT_BODY_LIMIT_BYTES",
-            8 * 1024 * 1024,
-            "a number of bytes",
-        )?;
-        if !(1024..=1024 * 1024 * 1024).contains(&import_limit) {
-            return Err(ConfigError(
-                "IMPORT_BODY_LIMIT_BYTES must be between 1024 and 1073741824".into(),
-            ));
-        }
-        let embedded = matches!(database, DatabaseSource::Embedded);
-
-        let hs256_secret = match var("JWT_HS256_SECRET") {
-            Some(s) if s.len() < 32 => {
+        let data_dir = absolute(&s.data_dir)?;
+        let embedded = s.is_embedded();
+        let hs256_secret = match present(&s.jwt_hs256_secret) {
+            Some(v) if v.len() < 32 => {
                 return Err(ConfigError(
                     "JWT_HS256_SECRET must be at least 32 characters".into(),
                 ))
             }
-            Some(s) => Some(s.into_bytes()),
-            None if embedded => Some(generated_secret(&data_dir, "jwt-dev-secret", 48)?),
+            Some(v) => Some(v.as_bytes().to_vec()),
+            None if embedded => Some(generated_secret(&data_dir, DEV_SECRET_FILE, 48)?),
             None => None,
         };
-        let public_key_files: Vec<PathBuf> = var("JWT_PUBLIC_KEYS")
-            .map(|v| {
-                v.split(',')
-                    .map(|p| PathBuf::from(p.trim()))
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if hs256_secret.is_none() && public_key_files.is_empty() {
-            return Err(ConfigError(
-                "no way to verify tokens: set JWT_PUBLIC_KEYS (PEM files, RS256/ES256) or, for development, JWT_HS256_SECRET"
-                    .into(),
-            ));
-        }
-        let (issuer, audience) = match (var("JWT_ISSUER"), var("JWT_AUDIENCE")) {
-            (Some(i), Some(a)) => (i, a),
-            (i, a) if public_key_files.is_empty() => (
-                i.unwrap_or_else(|| DEV_ISSUER.into()),
-                a.unwrap_or_else(|| DEV_AUDIENCE.into()),
-            ),
-            _ => {
-                return Err(ConfigError(
-                    "JWT_ISSUER and JWT_AUDIENCE are required when JWT_PUBLIC_KEYS is set".into(),
-                ))
-            }
-        };
-        let jwt = JwtSettings::new(hs256_secret, &public_key_files, issuer, audience)
-            .map_err(ConfigError)?;
-
-        let national_id_key = match var("NATIONAL_ID_KEY") {
+        let jwt = jwt_settings(&s, hs256_secret)?;
+        let national_id_key = match present(&s.national_id_key) {
             Some(b64) => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(b64)
@@ -163,23 +189,115 @@ impl Config {
                 ))
             }
         };
-
+        let cors_origins =
+            crate::cors::parse_origins(&s.cors_allowed_origins).map_err(ConfigError)?;
+        if s.metrics_addr == Some(s.bind_addr) {
+            return Err(ConfigError(
+                "METRICS_ADDR must differ from BIND_ADDR: metrics are never served on the public port".into(),
+            ));
+        }
         Ok(Config {
             database,
             data_dir,
-            bind_addr,
-            pool_size,
-            body_limit,
-            import_limit,
+            bind_addr: s.bind_addr,
+            pool_size: s.database_pool_size,
+            body_limit: s.body_limit_bytes as usize,
+            import_limit: s.import_body_limit_bytes as usize,
             jwt,
             national_id_key,
-            log_level: var("RUST_LOG").unwrap_or_else(|| "info".into()),
-            cors_origins: crate::cors::parse_origins(
-                &var("CORS_ALLOWED_ORIGINS").unwrap_or_default(),
-            )
-            .map_err(ConfigError)?,
+            log_level: s.rust_log,
+            log_format: s.log_format,
+            cors_origins,
+            metrics_addr: s.metrics_addr,
         })
     }
+}
+
+fn jwt_settings(s: &Settings, hs256_secret: Option<Vec<u8>>) -> Result<JwtSettings, ConfigError> {
+    let public_key_files: Vec<PathBuf> = s
+        .jwt_public_keys
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .cloned()
+        .collect();
+    if hs256_secret.is_none() && public_key_files.is_empty() {
+        return Err(ConfigError(
+            "no way to verify tokens: set JWT_PUBLIC_KEYS (PEM files, RS256/ES256) or, for development, JWT_HS256_SECRET"
+                .into(),
+        ));
+    }
+    let (issuer, audience) = match (s.jwt_issuer.clone(), s.jwt_audience.clone()) {
+        (Some(i), Some(a)) => (i, a),
+        (i, a) if public_key_files.is_empty() => (
+            i.unwrap_or_else(|| DEV_ISSUER.into()),
+            a.unwrap_or_else(|| DEV_AUDIENCE.into()),
+        ),
+        _ => {
+            return Err(ConfigError(
+                "JWT_ISSUER and JWT_AUDIENCE are required when JWT_PUBLIC_KEYS is set".into(),
+            ))
+        }
+    };
+    JwtSettings::new(hs256_secret, &public_key_files, issuer, audience).map_err(ConfigError)
+}
+
+/// The signing settings for the `token` command: the server's own secret, never a new one. It is
+/// `JWT_HS256_SECRET`, or the file the server generated in `DATA_DIR` (searched from the working directory
+/// upwards when `DATA_DIR` is not set, so `cargo run -- token` works from any folder of the checkout).
+pub fn token_signer(s: &Settings) -> Result<JwtSettings, ConfigError> {
+    let secret = match present(&s.jwt_hs256_secret) {
+        Some(v) if v.len() < 32 => {
+            return Err(ConfigError(
+                "JWT_HS256_SECRET must be at least 32 characters".into(),
+            ))
+        }
+        Some(v) => v.as_bytes().to_vec(),
+        None => {
+            let explicit = std::env::var_os("DATA_DIR").is_some();
+            let looked = secret_candidates(&s.data_dir, explicit)?;
+            let found = looked.iter().find(|p| p.is_file());
+            let Some(path) = found else {
+                let list: Vec<String> = looked.iter().map(|p| p.display().to_string()).collect();
+                return Err(ConfigError(format!(
+                    "no development signing secret: JWT_HS256_SECRET is not set and none of {} exists. \
+                     Start the server once (`cargo run`) in the repository root so it generates one, \
+                     or set DATA_DIR to the server's data directory, or JWT_HS256_SECRET to the server's secret",
+                    list.join(", ")
+                )));
+            };
+            read_secret(path)?
+        }
+    };
+    let mut with_secret = s.clone();
+    with_secret.jwt_public_keys.clear();
+    jwt_settings(&with_secret, Some(secret))
+}
+
+fn secret_candidates(data_dir: &Path, explicit: bool) -> Result<Vec<PathBuf>, ConfigError> {
+    let data_dir = absolute(data_dir)?;
+    let mut out = vec![data_dir.join(DEV_SECRET_FILE)];
+    if !explicit {
+        let cwd = std::env::current_dir().map_err(|e| ConfigError(e.to_string()))?;
+        out.extend(
+            cwd.ancestors()
+                .skip(1)
+                .map(|dir| dir.join("data").join(DEV_SECRET_FILE)),
+        );
+    }
+    Ok(out)
+}
+
+fn read_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| {
+            ConfigError(format!(
+                "{} is not base64; delete it to generate a new one",
+                path.display()
+            ))
+        })
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, ConfigError> {
@@ -193,13 +311,8 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> Result<Vec<u8>, 
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(file);
     let engine = base64::engine::general_purpose::STANDARD;
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return engine.decode(text.trim()).map_err(|_| {
-            ConfigError(format!(
-                "{} is not base64; delete it to generate a new one",
-                path.display()
-            ))
-        });
+    if path.exists() {
+        return read_secret(&path);
     }
     std::fs::create_dir_all(data_dir).map_err(|e| {
         ConfigError(format!(

@@ -28,6 +28,7 @@ pub mod level_changes;
 pub mod levels;
 pub mod me;
 pub mod measures;
+pub mod metrics;
 pub mod municipality;
 pub mod national_id;
 pub mod openapi;
@@ -35,14 +36,16 @@ pub mod pagination;
 pub mod participants;
 pub mod request_id;
 pub mod services;
+pub mod telemetry;
 pub mod text_enum;
 pub mod timeline;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::middleware::{from_fn, Logger};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpServer};
+use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -66,6 +69,8 @@ pub struct AppContext {
     pub workers: usize,
     /// Origins of browser front ends allowed to call the API (CORS); empty: none.
     pub cors_origins: Vec<String>,
+    /// Where `GET /metrics` listens (`METRICS_ADDR`); never the public listener.
+    pub metrics_listener: Option<Arc<TcpListener>>,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -146,6 +151,11 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let spec = Arc::new(api_doc());
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let workers = ctx.workers;
+    let metrics = web::Data::new(metrics::Metrics::new());
+    if let Some(listener) = &ctx.metrics_listener {
+        let server = metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
+        actix_web::rt::spawn(server);
+    }
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .app_data(web::Data::new(ctx.pool.clone()))
@@ -157,17 +167,10 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             )))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
+            .app_data(metrics.clone())
             .wrap(cors::layer(&ctx.cors_origins))
+            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))
-            .wrap(
-                Logger::new("%a \"%r\" %s %b %{x-request-id}o %Dms").custom_request_replace(
-                    "r",
-                    |req| {
-                        // The path only: query strings may carry references from other systems.
-                        format!("{} {}", req.method(), req.path())
-                    },
-                ),
-            )
             .into_utoipa_app()
             .configure(routes)
             .split_for_parts();

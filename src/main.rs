@@ -1,11 +1,12 @@
 //! The command line: parse, then hand over to the library.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use stafettlogg::auth::Role;
-use stafettlogg::config::{Config, DatabaseSource};
+use stafettlogg::config::{Config, DatabaseSource, Settings};
 use stafettlogg::db::{self, embedded::Cluster};
 
 #[derive(Parser)]
@@ -15,15 +16,38 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// Exit codes of `import`.
+const IMPORT_EXIT_CODES: &str =
+    "Exit codes:\n  0  every line was created, updated or unchanged\n  \
+1  one or more lines failed (each is printed with its line number and what was wrong)\n  \
+2  bad command line\n  \
+3  the file could not be read, or the service could not be reached or refused the token";
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (the default).
-    Serve,
+    /// Serve the API (the default). Without DATABASE_URL a managed PostgreSQL lives in DATA_DIR (./data).
+    Serve {
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Print the OpenAPI document.
     Openapi,
+    /// Ask a running service whether it is ready (GET /health/ready); exit 0 when it is. For container
+    /// health checks.
+    Health {
+        /// The service's base URL [default: http://BIND_ADDR, with 0.0.0.0 read as 127.0.0.1].
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "BIND_ADDR", default_value = stafettlogg::config::DEFAULT_BIND)]
+        bind_addr: SocketAddr,
+    },
     /// Import an NDJSON file of case documents into a running service, in batches.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Import {
         /// One case document per line (the shape of GET /api/v1/cases/{id}/export).
         file: std::path::PathBuf,
@@ -40,26 +64,32 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
     },
-    /// Mint a development token (needs the development secret; prints the token alone).
+    /// Mint a development token, signed with the server's development secret (JWT_HS256_SECRET, or the
+    /// one the server generated in DATA_DIR/jwt-dev-secret; never a new one). Prints the token alone.
     Token {
-        #[arg(long)]
+        /// The municipality: its 4-digit kommunenummer, e.g. 3805.
+        #[arg(long, value_parser = parse_tenant)]
         tenant: String,
+        /// The stable user id.
         #[arg(long)]
         sub: String,
+        /// The display name.
         #[arg(long, default_value = "")]
         name: String,
         /// professional, guardian, youth, admin or integration; repeat for several.
         #[arg(long = "role", value_parser = parse_role, required = true)]
         roles: Vec<Role>,
-        /// A service code; repeat for several.
+        /// A service code (professionals and integrations act for their services); repeat for several.
         #[arg(long = "service")]
         services: Vec<String>,
-        /// National identity number, for guardians and youth.
+        /// National identity number, for guardians and youth (the national login's `pid`).
         #[arg(long)]
         pid: Option<String>,
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
+        #[command(flatten)]
+        settings: Box<Settings>,
     },
 }
 
@@ -67,6 +97,150 @@ fn parse_role(s: &str) -> Result<Role, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
         format!("unknown role `{s}`: use professional, guardian, youth, admin or integration")
     })
+}
+
+fn parse_tenant(s: &str) -> Result<String, String> {
+    if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a kommunenummer: use the municipality's 4 digits, e.g. 3805 (Larvik) or 0301 (Oslo)"
+        ))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(c) => c,
+        None => match Settings::from_env() {
+            Ok(settings) => Command::Serve {
+                settings: Box::new(settings),
+            },
+            Err(e) => return fail(&e.to_string(), 2),
+        },
+    };
+    match command {
+        Command::Openapi => {
+            print!("{}", stafettlogg::api_doc_json());
+            ExitCode::SUCCESS
+        }
+        Command::Health { url, bind_addr } => health(url, bind_addr),
+        Command::Import {
+            file,
+            url,
+            token,
+            batch_size,
+            concurrency,
+        } => import(&file, &url, &token, batch_size, concurrency),
+        Command::Token {
+            tenant,
+            sub,
+            name,
+            roles,
+            services,
+            pid,
+            ttl,
+            settings,
+        } => {
+            let jwt = match stafettlogg::config::token_signer(&settings) {
+                Ok(j) => j,
+                Err(e) => return fail(&e.to_string(), 2),
+            };
+            let claims = jwt.dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
+            match jwt.mint(&claims) {
+                Ok(t) => {
+                    println!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, 1),
+            }
+        }
+        Command::Migrate { settings } => with_config(*settings, |c| migrate(&c)),
+        Command::Serve { settings } => with_config(*settings, serve),
+    }
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+fn with_config(settings: Settings, run: impl FnOnce(Config) -> Result<(), String>) -> ExitCode {
+    let config = match Config::from_settings(settings) {
+        Ok(c) => c,
+        Err(e) => return fail(&e.to_string(), 2),
+    };
+    let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr);
+    if let Err(e) = stafettlogg::telemetry::init(config.log_format, &config.log_level, writer) {
+        return fail(&e, 2);
+    }
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, 1),
+    }
+}
+
+fn health(url: Option<String>, bind_addr: SocketAddr) -> ExitCode {
+    let base = url.unwrap_or_else(|| {
+        let mut addr = bind_addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    });
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(3)))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    match agent
+        .get(format!("{}/health/ready", base.trim_end_matches('/')))
+        .call()
+    {
+        Ok(res) if res.status() == 200 => {
+            println!("ready");
+            ExitCode::SUCCESS
+        }
+        Ok(res) => fail(&format!("not ready: {}", res.status()), 1),
+        Err(e) => fail(&format!("cannot reach {base}: {e}"), 1),
+    }
+}
+
+/// See [`IMPORT_EXIT_CODES`].
+fn import(
+    file: &std::path::Path,
+    url: &str,
+    token: &str,
+    batch_size: usize,
+    concurrency: usize,
+) -> ExitCode {
+    let opts = stafettlogg::import_cli::Options {
+        batch_lines: batch_size.max(1),
+        concurrency: concurrency.max(1),
+        ..Default::default()
+    };
+    match stafettlogg::import_cli::run(file, url, token, &opts) {
+        Err(e) => fail(&e, 3),
+        Ok(s) => {
+            println!(
+                "{} lines: {} created, {} updated, {} unchanged, {} failed",
+                s.lines(),
+                s.created,
+                s.updated,
+                s.unchanged,
+                s.failed.len()
+            );
+            for (line, what) in &s.failed {
+                println!("line {line}: {what}");
+            }
+            if s.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
 }
 
 /// The database URL to use, starting the managed cluster when none is configured.
@@ -93,99 +267,6 @@ fn stop(cluster: Option<Cluster>) {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        print!("{}", stafettlogg::api_doc_json());
-        return ExitCode::SUCCESS;
-    }
-    if let Some(Command::Import {
-        file,
-        url,
-        token,
-        batch_size,
-        concurrency,
-    }) = &cli.command
-    {
-        return import(file, url, token, *batch_size, *concurrency);
-    }
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    env_logger::Builder::new()
-        .parse_filters(&config.log_level)
-        .init();
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Openapi | Command::Import { .. } => unreachable!("handled above"),
-        Command::Token {
-            tenant,
-            sub,
-            name,
-            roles,
-            services,
-            pid,
-            ttl,
-        } => {
-            let claims = config
-                .jwt
-                .dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
-            config.jwt.mint(&claims).map(|t| println!("{t}"))
-        }
-        Command::Migrate => migrate(&config),
-        Command::Serve => serve(config),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Exit code 0 only when every line was created, updated or unchanged.
-fn import(
-    file: &std::path::Path,
-    url: &str,
-    token: &str,
-    batch_size: usize,
-    concurrency: usize,
-) -> ExitCode {
-    let opts = stafettlogg::import_cli::Options {
-        batch_lines: batch_size.max(1),
-        concurrency: concurrency.max(1),
-        ..Default::default()
-    };
-    match stafettlogg::import_cli::run(file, url, token, &opts) {
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-        Ok(s) => {
-            println!(
-                "{} lines: {} created, {} updated, {} unchanged, {} failed",
-                s.lines(),
-                s.created,
-                s.updated,
-                s.unchanged,
-                s.failed.len()
-            );
-            for (line, what) in &s.failed {
-                println!("line {line}: {what}");
-            }
-            if s.failed.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
-    }
-}
-
 fn migrate(config: &Config) -> Result<(), String> {
     let (url, cluster) = database(config)?;
     let result = db::run_migrations(&url)
@@ -194,20 +275,39 @@ fn migrate(config: &Config) -> Result<(), String> {
     result
 }
 
+/// The addresses are taken before anything else starts, so a port in use fails at once instead of after
+/// a whole database cluster was created and started.
 fn serve(config: Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.bind_addr).map_err(|e| {
+        format!(
+            "cannot listen on {} (BIND_ADDR): {e}; is another server running there?",
+            config.bind_addr
+        )
+    })?;
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            Some(Arc::new(TcpListener::bind(addr).map_err(|e| {
+                format!("cannot listen on {addr} (METRICS_ADDR): {e}")
+            })?))
+        }
+        None => None,
+    };
     let (url, cluster) = database(&config)?;
-    let result = run_server(&config, &url);
+    let result = run_server(&config, &url, listener, metrics);
     stop(cluster);
     result
 }
 
-fn run_server(config: &Config, url: &str) -> Result<(), String> {
+fn run_server(
+    config: &Config,
+    url: &str,
+    listener: TcpListener,
+    metrics_listener: Option<Arc<TcpListener>>,
+) -> Result<(), String> {
     let applied = db::run_migrations(url)?;
     if !applied.is_empty() {
-        log::info!("applied {} migration(s)", applied.len());
+        tracing::info!(count = applied.len(), "applied migrations");
     }
-    let listener = TcpListener::bind(config.bind_addr)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let ctx = stafettlogg::AppContext {
         pool: db::build_pool(url, config.pool_size),
@@ -217,9 +317,13 @@ fn run_server(config: &Config, url: &str) -> Result<(), String> {
         import_limit: config.import_limit,
         workers: 0,
         cors_origins: config.cors_origins.clone(),
+        metrics_listener,
     };
     eprintln!("Stafettlogg listens on http://{addr}");
     eprintln!("  API docs:  http://{addr}/docs/");
+    if let Some(m) = config.metrics_addr {
+        eprintln!("  Metrics:   http://{m}/metrics");
+    }
     eprintln!("  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
     eprintln!("  Stop with Ctrl-C.");
     actix_web::rt::System::new()

@@ -4,6 +4,7 @@
 pub mod embedded;
 pub mod schema;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use actix_web::web;
@@ -58,6 +59,20 @@ fn with_connect_timeout(url: &str) -> String {
     }
 }
 
+/// Requests of this process waiting for a pooled connection right now (a metric: a pool too small for the
+/// load shows here before it shows as 503s).
+pub static WAITING_FOR_CONNECTION: AtomicI64 = AtomicI64::new(0);
+
+/// Checks a connection out of the pool, counted in [`WAITING_FOR_CONNECTION`] while it waits.
+pub fn checkout(
+    pool: &Pool,
+) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, AppError> {
+    WAITING_FOR_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let conn = pool.get();
+    WAITING_FOR_CONNECTION.fetch_sub(1, Ordering::Relaxed);
+    Ok(conn?)
+}
+
 /// Runs `f` in one transaction on a pooled connection, on the blocking thread pool. Every database call
 /// of a handler goes through here, so a handler cannot block the executor or half-write.
 pub async fn transaction<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
@@ -66,8 +81,11 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    // The blocking thread logs inside the request's span, so a database error carries its request id.
+    let span = tracing::Span::current();
     web::block(move || {
-        let mut pooled = pool.get()?;
+        let _entered = span.enter();
+        let mut pooled = checkout(&pool)?;
         let conn: &mut PgConnection = &mut pooled;
         conn.transaction(f)
     })

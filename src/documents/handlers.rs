@@ -171,7 +171,7 @@ pub async fn import_cases(
     let pool = pool.into_inner();
     let results = web::block(move || -> Result<LineOutcomes, AppError> {
         use diesel::Connection;
-        let mut pooled = pool.get()?;
+        let mut pooled = crate::db::checkout(&pool)?;
         let conn: &mut diesel::PgConnection = &mut pooled;
         let ctx = conn.transaction(|c| import::Context::load(c, &caller.tenant))?;
         Ok(lines

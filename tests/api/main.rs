@@ -4,6 +4,7 @@
 mod auth;
 mod cases;
 mod casework;
+mod cli;
 mod configuration;
 mod contract;
 mod errors;
@@ -11,5 +12,6 @@ mod family;
 mod handovers;
 mod health;
 mod integration;
+mod operations;
 mod support;
 mod tools;

@@ -76,6 +76,7 @@ pub struct Options {
     pub workers: usize,
     pub pool_size: u32,
     pub cors_origins: Vec<String>,
+    pub metrics_listener: Option<TcpListener>,
 }
 
 impl Default for Options {
@@ -86,6 +87,7 @@ impl Default for Options {
             workers: 1,
             pool_size: 4,
             cors_origins: vec![],
+            metrics_listener: None,
         }
     }
 }
@@ -118,6 +120,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        logs();
         let db_url = match options.database_url {
             Some(url) => url,
             None => {
@@ -148,6 +151,7 @@ impl TestApp {
             import_limit: 16 * 1024 * 1024,
             workers: options.workers,
             cors_origins: options.cors_origins,
+            metrics_listener: options.metrics_listener.map(std::sync::Arc::new),
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
         actix_web::rt::spawn(server);
@@ -377,4 +381,52 @@ pub fn synthetic_id(n: u32) -> String {
             )
         })
         .unwrap()
+}
+
+/// Every log line of this test process, as the JSON lines `LOG_FORMAT=json` writes, kept in memory for
+/// the tests that read them and appended to `target/tmp/test-logs/` so CI can check the whole run.
+pub struct Logs {
+    lines: std::sync::Mutex<Vec<u8>>,
+    file: std::sync::Mutex<std::fs::File>,
+}
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.lines.lock().unwrap()).into_owned()
+    }
+}
+
+struct LogWriter(&'static Logs);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lines.lock().unwrap().extend_from_slice(buf);
+        self.0.file.lock().unwrap().write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn logs() -> &'static Logs {
+    static LOGS: OnceLock<&'static Logs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file =
+            std::fs::File::create(dir.join(format!("api-{}.jsonl", std::process::id()))).unwrap();
+        let logs: &'static Logs = Box::leak(Box::new(Logs {
+            lines: std::sync::Mutex::new(Vec::new()),
+            file: std::sync::Mutex::new(file),
+        }));
+        let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || LogWriter(logs));
+        stafettlogg::telemetry::init(
+            stafettlogg::telemetry::LogFormat::Json,
+            "stafettlogg=debug,info",
+            writer,
+        )
+        .expect("install the test log subscriber");
+        logs
+    })
 }

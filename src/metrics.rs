@@ -1,0 +1,158 @@
+//! Prometheus metrics on a listener of their own (`METRICS_ADDR`), never on the public port: request
+//! counts and latency per route template and status, the connection pool, the change feed's sequence and
+//! the build. Pool and feed figures are read when scraped, so requests pay nothing for them.
+
+use std::net::TcpListener;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use diesel::prelude::*;
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::db::{self, Pool};
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGaugeVec,
+    feed_sequence: IntGauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("stafettlogg".into()), None).expect("registry");
+        let labels = ["method", "route", "status"];
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered"),
+            &labels,
+        )
+        .expect("metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from the request's arrival to its response",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            &labels,
+        )
+        .expect("metric");
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database connections by state: in_use, idle, and requests waiting for one",
+            ),
+            &["state"],
+        )
+        .expect("metric");
+        let feed_sequence = IntGauge::new(
+            "feed_sequence",
+            "The highest sequence number of the change feed",
+        )
+        .expect("metric");
+        let build = IntGaugeVec::new(
+            Opts::new("build_info", "The running build (always 1)"),
+            &["version"],
+        )
+        .expect("metric");
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for c in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(feed_sequence.clone()),
+            Box::new(build),
+        ] {
+            registry.register(c).expect("unique metric names");
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            feed_sequence,
+        }
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The text exposition, with the pool and feed read now.
+    fn render(&self, pool: &Pool, feed_sequence: Option<i64>) -> String {
+        let state = pool.state();
+        let gauge = |s: &str| self.pool_connections.with_label_values(&[s]);
+        gauge("in_use").set(i64::from(state.connections - state.idle_connections));
+        gauge("idle").set(i64::from(state.idle_connections));
+        gauge("waiting").set(db::WAITING_FOR_CONNECTION.load(Ordering::Relaxed));
+        if let Some(seq) = feed_sequence {
+            self.feed_sequence.set(seq);
+        }
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .expect("metrics encode")
+    }
+}
+
+fn feed_sequence(pool: &Pool) -> Option<i64> {
+    #[derive(QueryableByName)]
+    struct Seq {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+    }
+    let mut conn = pool.get().ok()?;
+    diesel::sql_query("SELECT coalesce(max(seq), 0) AS seq FROM change_events")
+        .get_result::<Seq>(&mut conn)
+        .ok()
+        .map(|s| s.seq)
+}
+
+async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<Pool>) -> HttpResponse {
+    let pool = pool.get_ref().clone();
+    let metrics = metrics.into_inner();
+    // An unreachable database must not make the scrape fail: the feed gauge keeps its last value.
+    let body = web::block(move || {
+        let seq = feed_sequence(&pool);
+        metrics.render(&pool, seq)
+    })
+    .await
+    .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}
+
+/// The metrics listener: `GET /metrics` only.
+pub fn serve(
+    listener: TcpListener,
+    metrics: web::Data<Metrics>,
+    pool: Pool,
+) -> std::io::Result<actix_web::dev::Server> {
+    let pool = web::Data::new(pool);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .app_data(pool.clone())
+            .route("/metrics", web::get().to(scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}

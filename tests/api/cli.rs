@@ -1,0 +1,205 @@
+//! The command line tells a newcomer what they need, and refuses clearly instead of doing the wrong thing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::TestApp;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
+    for var in [
+        "DATABASE_URL",
+        "DATA_DIR",
+        "JWT_HS256_SECRET",
+        "JWT_PUBLIC_KEYS",
+        "BIND_ADDR",
+        "METRICS_ADDR",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cli")
+        .join(format!("{name}-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const TOKEN_ARGS: [&str; 7] = [
+    "token",
+    "--sub",
+    "ola",
+    "--role",
+    "professional",
+    "--tenant",
+    "3805",
+];
+
+#[test]
+fn serve_help_lists_every_variable_with_its_default_and_the_managed_database() {
+    let out = bin().args(["serve", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for var in [
+        "DATABASE_URL",
+        "DATA_DIR",
+        "BIND_ADDR",
+        "DATABASE_POOL_SIZE",
+        "BODY_LIMIT_BYTES",
+        "IMPORT_BODY_LIMIT_BYTES",
+        "JWT_PUBLIC_KEYS",
+        "JWT_ISSUER",
+        "JWT_AUDIENCE",
+        "JWT_HS256_SECRET",
+        "NATIONAL_ID_KEY",
+        "RUST_LOG",
+        "LOG_FORMAT",
+        "CORS_ALLOWED_ORIGINS",
+        "METRICS_ADDR",
+    ] {
+        assert!(
+            help.contains(&format!("[env: {var}")),
+            "{var} missing:\n{help}"
+        );
+    }
+    assert!(help.contains("[default: 127.0.0.1:8080]"));
+    assert!(help.contains("managed PostgreSQL") && help.contains("./data"));
+}
+
+#[test]
+fn secrets_given_in_the_environment_are_not_printed_by_help() {
+    let out = bin()
+        .args(["serve", "--help"])
+        .env(
+            "JWT_HS256_SECRET",
+            "a-secret-that-must-never-be-printed-anywhere",
+        )
+        .env("DATABASE_URL", "postgres://user:pw-never-printed@db/x")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("never-printed"), "{help}");
+}
+
+#[test]
+fn import_help_states_its_exit_codes() {
+    let out = bin().args(["import", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("Exit codes"), "{help}");
+    for code in [
+        "0  every line",
+        "1  one or more lines failed",
+        "3  the file",
+    ] {
+        assert!(help.contains(code), "{code}: {help}");
+    }
+}
+
+#[test]
+fn token_with_a_tenant_that_is_not_four_digits_is_refused_with_a_message() {
+    let out = bin()
+        .args([
+            "token",
+            "--sub",
+            "ola",
+            "--role",
+            "professional",
+            "--tenant",
+            "38",
+        ])
+        .env("JWT_HS256_SECRET", "x".repeat(40))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no token printed");
+    assert!(stderr(&out).contains("4 digits"), "{}", stderr(&out));
+}
+
+#[test]
+fn token_without_a_reachable_secret_refuses_and_says_where_it_looked_without_creating_one() {
+    let dir = scratch("nosecret");
+    let out = bin().args(TOKEN_ARGS).current_dir(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let message = stderr(&out);
+    assert!(
+        message.contains("no development signing secret"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&dir.join("data/jwt-dev-secret").display().to_string()),
+        "{message}"
+    );
+    assert!(!dir.join("data").exists(), "token created a data directory");
+}
+
+#[test]
+fn token_finds_the_servers_secret_from_a_subdirectory_and_the_server_accepts_it() {
+    let dir = scratch("found");
+    let secret = b"the-servers-own-development-secret-1234567";
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, secret);
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("data/jwt-dev-secret"), format!("{b64}\n")).unwrap();
+    std::fs::create_dir_all(dir.join("src/deeper")).unwrap();
+    let out = bin()
+        .args(TOKEN_ARGS)
+        .current_dir(dir.join("src/deeper"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let verifier = stafettlogg::auth::jwt::JwtSettings::development(secret);
+    assert!(
+        verifier.verify(token.trim()).is_ok(),
+        "signed with the found secret"
+    );
+}
+
+#[test]
+fn serve_checks_the_port_before_starting_a_database() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = scratch("port");
+    let started = std::time::Instant::now();
+    let out = bin()
+        .arg("serve")
+        .env("BIND_ADDR", &addr)
+        .env("DATA_DIR", dir.join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("cannot listen on {addr}")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("data/postgres").exists(),
+        "no cluster was created"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[actix_web::test]
+async fn health_asks_the_service_for_readiness() {
+    let app = TestApp::spawn().await;
+    let url = app.base.clone();
+    let ok = actix_web::rt::task::spawn_blocking(move || {
+        bin().args(["health", "--url", &url]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let down = bin().args(["health", "--url", &url]).output().unwrap();
+    assert_eq!(down.status.code(), Some(1));
+}

@@ -1,0 +1,219 @@
+//! What operators see: metrics on their own listener, JSON log lines that carry the request id, the cause
+//! of a 500 next to that id, and never a national id in a log line.
+
+use std::net::TcpListener;
+
+use diesel::connection::SimpleConnection;
+use reqwest::Method;
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::support::{logs, synthetic_id, Options, TestApp};
+
+/// The JSON log lines whose span carries `request_id`.
+fn lines_of(request_id: &str) -> Vec<Value> {
+    logs()
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every log line is one JSON object"))
+        .filter(|v| v["span"]["request_id"] == request_id)
+        .collect()
+}
+
+#[actix_web::test]
+async fn metrics_are_served_on_the_private_listener_and_not_on_the_public_port() {
+    let metrics = TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
+    let app = TestApp::spawn_with(Options {
+        metrics_listener: Some(metrics),
+        ..Default::default()
+    })
+    .await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let case = app.open_case(&ola, "barnehage-solstua", "Emma").await;
+    let res = app
+        .get(
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+            &ola,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let public = app
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404, "metrics never on the public port");
+
+    let res = reqwest::get(&metrics_url).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    for expected in [
+        r#"stafettlogg_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="200"} 1"#,
+        r#"stafettlogg_http_requests_total{method="POST",route="/api/v1/cases",status="201"} 1"#,
+        r#"stafettlogg_http_request_duration_seconds_count{method="GET",route="/api/v1/cases/{id}",status="200"} 1"#,
+        r#"stafettlogg_db_pool_connections{state="in_use"}"#,
+        r#"stafettlogg_db_pool_connections{state="idle"}"#,
+        r#"stafettlogg_db_pool_connections{state="waiting"}"#,
+        r#"stafettlogg_build_info{version=""#,
+    ] {
+        assert!(text.contains(expected), "missing {expected} in\n{text}");
+    }
+    // The case opening wrote at least one change event; the gauge reads the feed's highest sequence.
+    let seq = text
+        .lines()
+        .find_map(|l| l.strip_prefix("stafettlogg_feed_sequence "))
+        .expect("feed sequence gauge");
+    assert!(seq.parse::<i64>().unwrap() >= 1, "feed sequence {seq}");
+    // Unknown paths share one label instead of one series per URL.
+    assert!(!text.contains("/metrics\""));
+}
+
+#[actix_web::test]
+async fn a_json_log_line_parses_and_carries_the_request_id_the_client_saw() {
+    let app = TestApp::spawn().await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &[]);
+    let id = format!("log-{}", uuid::Uuid::now_v7().simple());
+    let res = app
+        .request(Method::GET, "/api/v1/me", Some(&ola))
+        .header("x-request-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], id.as_str());
+    let lines = lines_of(&id);
+    let access = lines
+        .iter()
+        .find(|l| l["message"] == "request")
+        .unwrap_or_else(|| panic!("no access line for {id}: {lines:?}"));
+    assert_eq!(access["status"], 200);
+    assert_eq!(access["span"]["route"], "/api/v1/me");
+    assert_eq!(access["span"]["method"], "GET");
+    assert!(access["timestamp"].is_string() && access["level"] == "INFO");
+}
+
+#[actix_web::test]
+async fn the_cause_of_a_500_is_logged_with_the_request_id_the_client_saw() {
+    let app = TestApp::spawn().await;
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    let case = app.open_case(&ola, "barnehage-solstua", "Emma").await;
+    // Break this test's own database under the server: reading a case writes an access event.
+    app.db()
+        .batch_execute("ALTER TABLE access_events RENAME TO access_events_gone")
+        .unwrap();
+    let res = app
+        .get(
+            &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+            &ola,
+        )
+        .await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let lines = lines_of(&id);
+    let cause = lines
+        .iter()
+        .find(|l| {
+            l["level"] == "ERROR" && l["message"].as_str().unwrap().contains("database error")
+        })
+        .unwrap_or_else(|| panic!("no logged cause for {id}: {lines:?}"));
+    assert_eq!(cause["span"]["request_id"], id.as_str());
+    assert!(lines
+        .iter()
+        .any(|l| l["level"] == "ERROR" && l["status"] == 500));
+}
+
+/// 11-digit runs in `text` that pass the national-id check digits.
+fn national_ids_in(text: &str) -> Vec<String> {
+    let re = regex_lite::Regex::new(r"\d{11,}").unwrap();
+    re.find_iter(text)
+        .map(|m| m.as_str())
+        .filter(|s| s.len() == 11 && stafettlogg::national_id::NationalId::parse(s).is_ok())
+        .map(str::to_string)
+        .collect()
+}
+
+#[actix_web::test]
+async fn no_national_id_or_name_reaches_a_log_line() {
+    let app = TestApp::spawn().await;
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    let child = synthetic_id(301);
+    let mother = synthetic_id(302);
+    let res = app
+        .post(
+            "/api/v1/cases",
+            &ola,
+            &json!({"service": "barnehage-solstua", "concern": "Hemmelig bekymring Zyxwvu",
+                    "subject": {"kind": "child", "given_name": "Qwertine", "family_name": "Logtestesen",
+                                "national_id": child}}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.unwrap();
+    let cid = case["id"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/cases/{cid}/participants"),
+            &ola,
+            &json!({"kind": "guardian", "name": "Qwertine Mor", "relation": "mother",
+                    "parental_responsibility": true, "national_id": mother}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    // A refused national id (wrong check digits) and a guardian's token carrying one as `pid`.
+    let res = app
+        .post(
+            &format!("/api/v1/cases/{cid}/participants"),
+            &ola,
+            &json!({"kind": "guardian", "name": "X", "relation": "father",
+                    "parental_responsibility": true, "national_id": "14832010083"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let kari = app.citizen_token("kari", Role::Guardian, &mother);
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{cid}"), &kari)
+            .await
+            .status(),
+        200
+    );
+    let res = app
+        .request(
+            Method::GET,
+            "/api/v1/cases?ref=visma:14832010082",
+            Some(&ola),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let text = logs().text();
+    assert!(!text.is_empty());
+    assert_eq!(national_ids_in(&text), Vec::<String>::new());
+    for secret in [
+        &child,
+        &mother,
+        "14832010083",
+        "Qwertine",
+        "Logtestesen",
+        "Zyxwvu",
+    ] {
+        assert!(!text.contains(secret), "{secret} appears in a log line");
+    }
+}
+
+#[test]
+fn the_national_id_scan_finds_one() {
+    assert_eq!(
+        national_ids_in("x 14832010082 y 12345678901"),
+        vec!["14832010082"]
+    );
+}
