@@ -58,7 +58,7 @@ problem_response!(
 measures were agreed and how they went, shared only with the services the family consented to.\n\n\
 Errors are RFC 9457 `application/problem+json`; the `type` URIs are listed in the `ProblemType` schema. \
 Every response carries `X-Request-Id`.",
-        license(name = "MIT OR Apache-2.0")
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
     components(
         schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),

@@ -92,8 +92,8 @@ pub struct NewServiceRequest {
     #[validate(custom(function = "validate_org_number"))]
     #[schema(pattern = "^[0-9]{9}$")]
     pub org_number: Option<String>,
+    /// `true` when left out. (Not a schema `default`: client generators would then make it required.)
     #[serde(default = "yes")]
-    #[schema(default = true)]
     pub active: bool,
 }
 

@@ -9,6 +9,7 @@ mod configuration;
 mod contract;
 mod errors;
 mod family;
+mod frontends;
 mod handovers;
 mod health;
 mod integration;

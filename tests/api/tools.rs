@@ -63,7 +63,6 @@ pub fn python() -> PathBuf {
 }
 
 /// A Node.js package of the repository (e.g. `tests/frontend`) with its locked dependencies installed.
-#[allow(dead_code)] // the front-end tests use it
 pub fn node_package(dir: &str) -> PathBuf {
     let package = root().join(dir);
     let lockfile = package.join("package-lock.json");
