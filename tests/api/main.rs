@@ -6,6 +6,7 @@ mod cases;
 mod casework;
 mod cli;
 mod configuration;
+mod container;
 mod contract;
 mod errors;
 mod family;
