@@ -152,8 +152,7 @@ fn the_healthcheck_asks_readiness_through_the_binary_as_a_non_root_user() {
     assert!(!dockerfile.contains("/dev/tcp"));
     let user = dockerfile
         .lines()
-        .filter(|l| l.starts_with("USER "))
-        .next_back()
+        .rfind(|l| l.starts_with("USER "))
         .expect("a USER");
     assert!(!user.contains("root") && user.trim() != "USER 0", "{user}");
     let compose = read("docker-compose.yml");
