@@ -15,5 +15,6 @@ mod handovers;
 mod health;
 mod integration;
 mod operations;
+mod request_examples;
 mod support;
 mod tools;

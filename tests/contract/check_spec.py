@@ -7,17 +7,25 @@
 4. No object schema is closed (`additionalProperties: false`) while an `allOf` beside it adds properties,
    which would make the schema impossible to satisfy.
 
+With `--bodies FILE` (a JSON list of `{"schema": "<$ref>", "label": ..., "body": ...}`), each body must
+also validate against its schema: the proof that every request schema can be satisfied.
+
 Exit code 0 when all hold; otherwise each failure is printed on its own line and the exit code is 1.
-Usage: check_spec.py [openapi.json]
+Usage: check_spec.py [openapi.json] [--bodies FILE]
 """
 import json
 import sys
 
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
 
-path = sys.argv[1] if len(sys.argv) > 1 else "openapi/openapi.json"
+args = sys.argv[1:]
+bodies_file = None
+if "--bodies" in args:
+    i = args.index("--bodies")
+    bodies_file = args[i + 1]
+    del args[i:i + 2]
+path = args[0] if args else "openapi/openapi.json"
 doc = json.load(open(path, encoding="utf-8"))
 failures = []
 
@@ -53,18 +61,17 @@ if not failures:
     except Exception as e:  # the validator's own error names the place
         failures.append(f"openapi-spec-validator: {str(e).splitlines()[0][:500]}")
 
-registry = Registry().with_resource("urn:spec", Resource.from_contents(doc, default_specification=None)
-                                    if False else Resource.opaque(doc))
+def errors_against(schema, instance):
+    # Local `#/components/...` references resolve against the whole document.
+    full = dict(doc)
+    full.update({"$schema": "https://json-schema.org/draft/2020-12/schema", "allOf": [schema]})
+    checker = Draft202012Validator.FORMAT_CHECKER
+    return [e.message[:200] for e in Draft202012Validator(full, format_checker=checker).iter_errors(instance)]
 
 
 def check_example(pointer, schema, example):
-    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-               "$defs": {}, "allOf": [schema]}
-    # Local `#/components/...` references resolve against the whole document.
-    full = dict(doc)
-    full.update(wrapper)
-    for err in Draft202012Validator(full).iter_errors(example):
-        failures.append(f"{pointer}: example {json.dumps(example)[:80]} fails: {err.message[:200]}")
+    for message in errors_against(schema, example):
+        failures.append(f"{pointer}: example {json.dumps(example)[:80]} fails: {message}")
 
 
 for pointer, node in walk(doc):
@@ -91,6 +98,11 @@ for pointer, node in walk(doc):
                     failures.append(
                         f"{pointer}/{branch_list}: {branch['$ref']} is closed but the allOf adds "
                         f"{sorted(added - set(target.get('properties', {})))}: no body can satisfy it")
+
+if bodies_file:
+    for item in json.load(open(bodies_file, encoding="utf-8")):
+        for message in errors_against({"$ref": item["schema"]}, item["body"]):
+            failures.append(f"body {item['label']} does not fit {item['schema']}: {message}")
 
 for f in failures:
     print(f)

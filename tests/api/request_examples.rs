@@ -1,0 +1,358 @@
+//! Every request schema of the contract can be satisfied: for each one a body that an independent JSON
+//! Schema validator accepts against the committed spec, and that the server accepts in a world where the
+//! operation can succeed. A request schema added without an example here fails the test.
+
+use std::collections::BTreeSet;
+
+use chrono::{Days, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::support::{synthetic_id, TestApp};
+
+struct Examples<'a> {
+    app: &'a TestApp,
+    sent: Vec<Value>,
+}
+
+impl Examples<'_> {
+    /// Sends `body` (validated later against `schema`) and expects `status`; returns the answer's JSON
+    /// and its ETag.
+    async fn send(
+        &mut self,
+        schema: &str,
+        (method, path): (Method, String),
+        token: &str,
+        if_match: Option<&str>,
+        body: Value,
+        status: u16,
+    ) -> (Value, String) {
+        let mut rb = self
+            .app
+            .request(method.clone(), &path, Some(token))
+            .json(&body);
+        if let Some(etag) = if_match {
+            rb = rb.header("if-match", etag);
+        }
+        let res = rb.send().await.unwrap();
+        let got = res.status().as_u16();
+        let etag = res
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let answer: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "{method} {path} with {schema}: {answer}");
+        self.sent.push(json!({
+            "schema": format!("#/components/schemas/{schema}"),
+            "label": format!("{method} {path}"),
+            "body": body,
+        }));
+        (answer, etag)
+    }
+
+    async fn etag(&self, path: &str, token: &str) -> String {
+        let res = self.app.get(path, token).await;
+        assert_eq!(res.status(), 200, "{path}");
+        res.headers()["etag"].to_str().unwrap().to_string()
+    }
+}
+
+fn post(path: impl Into<String>) -> (Method, String) {
+    (Method::POST, path.into())
+}
+fn patch(path: impl Into<String>) -> (Method, String) {
+    (Method::PATCH, path.into())
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn every_request_schema_has_an_example_the_validator_and_the_server_accept() {
+    let app = TestApp::spawn().await;
+    let mut ex = Examples {
+        app: &app,
+        sent: vec![],
+    };
+    let today = Utc::now().date_naive();
+    let in_days = |n| today.checked_add_days(Days::new(n)).unwrap().to_string();
+    let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    let pia = app.token("3805", "pia", &[Role::Professional], &["ppt-vest"]);
+    let sara = app.token("3805", "sara", &[Role::Professional], &["skole-bakke"]);
+    let mother_id = synthetic_id(501);
+    let kari = app.citizen_token("kari", Role::Guardian, &mother_id);
+
+    // Configuration, by the municipality's administrator.
+    let mut services = vec![];
+    for (code, kind) in [
+        ("barnehage-solstua", "barnehage"),
+        ("ppt-vest", "ppt"),
+        ("skole-bakke", "skole"),
+    ] {
+        let (s, _) = ex
+            .send("NewServiceRequest", post("/api/v1/services"), &admin, None,
+                  json!({"code": code, "name": format!("Tjeneste {code}"), "kind": kind, "org_number": "974760673"}), 201)
+            .await;
+        services.push(s);
+    }
+    ex.send(
+        "ServicePatch",
+        patch(format!("/api/v1/services/{}", id(&services[0]))),
+        &admin,
+        None,
+        json!({"name": "Solstua barnehage", "active": true}),
+        200,
+    )
+    .await;
+    ex.send(
+        "MunicipalityPatch",
+        patch("/api/v1/municipality"),
+        &admin,
+        None,
+        json!({"level0_deadline_days": 21, "consent_validity_months": 12}),
+        200,
+    )
+    .await;
+    ex.send("LevelDefinitionInput", (Method::PUT, "/api/v1/levels/1".into()), &admin, None,
+            json!({"name": "Nivå 1", "description": "Tiltak i egen tjeneste", "guidance": "Snakk med foreldrene."}), 200).await;
+
+    // A case, its family and its consent.
+    let (case, etag) = ex
+        .send(
+            "OpenCaseRequest",
+            post("/api/v1/cases"),
+            &ola,
+            None,
+            json!({"service": "barnehage-solstua", "concern": "Barnet virker trist.",
+                     "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
+                                 "birth_date": "2020-03-14", "national_id": "14832010082"},
+                     "external_refs": [{"system": "visma-flyt", "id": "B-17"}]}),
+            201,
+        )
+        .await;
+    let c = format!("/api/v1/cases/{}", id(&case));
+    ex.send(
+        "CasePatch",
+        patch(&c),
+        &ola,
+        Some(&etag),
+        json!({"concern": "Oppdatert etter samtale.", "subject": {"given_name": "Emma"}}),
+        200,
+    )
+    .await;
+    let participants = format!("{c}/participants");
+    let (mother, _) = ex
+        .send("NewParticipant", post(&participants), &ola, None,
+              json!({"kind": "guardian", "name": "Kari Testesen", "relation": "mother",
+                     "parental_responsibility": true, "national_id": mother_id, "email": "kari@example.org"}), 201)
+        .await;
+    ex.send(
+        "NewParticipant",
+        post(&participants),
+        &ola,
+        None,
+        json!({"kind": "youth", "name": "Emma Testesen"}),
+        201,
+    )
+    .await;
+    let (other, _) = ex
+        .send(
+            "NewParticipant",
+            post(&participants),
+            &ola,
+            None,
+            json!({"kind": "other", "name": "Mormor", "role": "besteforelder"}),
+            201,
+        )
+        .await;
+    ex.send(
+        "ParticipantPatch",
+        patch(format!("{participants}/{}", id(&other))),
+        &ola,
+        None,
+        json!({"role": "bestemor", "name": "Mormor Testesen"}),
+        200,
+    )
+    .await;
+    let (consent, _) = ex
+        .send("ConsentInput", post(format!("{c}/consents")), &ola, None,
+              json!({"given_by": [id(&mother)], "services": ["barnehage-solstua", "ppt-vest", "skole-bakke"],
+                     "purpose": "Samarbeid om trivsel", "valid_from": today.to_string(), "form": "written",
+                     "document_ref": "arkiv-2026/17"}), 201)
+        .await;
+    ex.send(
+        "NewParticipant",
+        post(&participants),
+        &ola,
+        None,
+        json!({"kind": "professional", "user_id": "pia", "name": "Pia Rådgiver",
+                   "service": "ppt-vest", "title": "PP-rådgiver"}),
+        201,
+    )
+    .await;
+
+    // Case work.
+    let etag = ex.etag(&c, &ola).await;
+    ex.send(
+        "LevelChangeInput",
+        post(format!("{c}/level-changes")),
+        &ola,
+        Some(&etag),
+        json!({"to_level": 1, "reason": "Avklart med foreldrene", "decided_on": today.to_string()}),
+        201,
+    )
+    .await;
+    let (measure, measure_etag) = ex
+        .send("MeasureInput", post(format!("{c}/measures")), &ola, None,
+              json!({"title": "Språkgruppe", "goal": "Flere ord i lek", "responsible": {"kind": "service", "service": "ppt-vest"},
+                     "start_date": today.to_string(), "evaluate_by": in_days(42), "state": "planned"}), 201)
+        .await;
+    let m = format!("{c}/measures/{}", id(&measure));
+    let measure_etag = if measure_etag.is_empty() {
+        ex.etag(&m, &ola).await
+    } else {
+        measure_etag
+    };
+    ex.send(
+        "MeasurePatch",
+        patch(&m),
+        &ola,
+        Some(&measure_etag),
+        json!({"state": "active"}),
+        200,
+    )
+    .await;
+    ex.send("EvaluationInput", post(format!("{m}/evaluations")), &pia, None,
+            json!({"evaluated_on": today.to_string(), "assessment": "Tydelig fremgang", "child_view": "Gøy",
+                   "outcome": "continue", "next_evaluate_by": in_days(90)}), 201).await;
+    ex.send("EntryInput", post(format!("{c}/entries")), &ola, None,
+            json!({"kind": "meeting", "occurred_at": Utc::now().to_rfc3339(), "title": "Stafettmøte",
+                   "body": "Foreldre, barnehage og PPT møttes.", "attendees": [id(&mother)],
+                   "decisions": "Språkgruppe to ganger i uka", "next_meeting": format!("{}T09:00:00+01:00", in_days(14))}), 201).await;
+
+    // The relay: declined, cancelled, then accepted.
+    let handover = json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": "skole-bakke"},
+                          "reason": "transition", "note": "Skolestart", "answer_by": in_days(14)});
+    let handovers = format!("{c}/handovers");
+    let (h1, _) = ex
+        .send(
+            "HandoverInput",
+            post(&handovers),
+            &ola,
+            None,
+            handover.clone(),
+            201,
+        )
+        .await;
+    ex.send(
+        "DeclineInput",
+        post(format!("{handovers}/{}/decline", id(&h1))),
+        &sara,
+        None,
+        json!({"reason": "Ikke min elev ennå"}),
+        200,
+    )
+    .await;
+    let (h2, _) = ex
+        .send(
+            "HandoverInput",
+            post(&handovers),
+            &ola,
+            None,
+            handover.clone(),
+            201,
+        )
+        .await;
+    ex.send(
+        "CancelInput",
+        post(format!("{handovers}/{}/cancel", id(&h2))),
+        &ola,
+        None,
+        json!({"reason": "Venter til august"}),
+        200,
+    )
+    .await;
+    let (h3, _) = ex
+        .send("HandoverInput", post(&handovers), &ola, None, handover, 201)
+        .await;
+    ex.send(
+        "AcceptInput",
+        post(format!("{handovers}/{}/accept", id(&h3))),
+        &sara,
+        None,
+        json!({}),
+        200,
+    )
+    .await;
+
+    // The family ends it: a withdrawal on this case, a closure of another.
+    ex.send(
+        "WithdrawRequest",
+        post(format!("{c}/consents/{}/withdraw", id(&consent))),
+        &kari,
+        None,
+        json!({"reason": "Vi ønsker ikke mer samarbeid"}),
+        200,
+    )
+    .await;
+    let second = app.open_case(&ola, "barnehage-solstua", "Nora").await;
+    let c2 = format!("/api/v1/cases/{}", id(&second));
+    let etag = ex.etag(&c2, &ola).await;
+    ex.send(
+        "CloseCaseRequest",
+        post(format!("{c2}/close")),
+        &ola,
+        Some(&etag),
+        json!({"reason": "no_need", "note": "Avklart"}),
+        200,
+    )
+    .await;
+
+    // Every request schema of the spec (and every kind of participant) has had its example.
+    let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    let mut wanted = BTreeSet::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(r) =
+                op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+            {
+                wanted.insert(r.to_string());
+            }
+        }
+    }
+    let covered: BTreeSet<String> = ex
+        .sent
+        .iter()
+        .map(|s| s["schema"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(wanted, covered, "request schemas without an example here");
+    let kinds: BTreeSet<&str> = ex
+        .sent
+        .iter()
+        .filter_map(|s| s["body"]["kind"].as_str())
+        .collect();
+    for k in ["professional", "guardian", "youth", "other"] {
+        assert!(kinds.contains(k), "no participant example of kind {k}");
+    }
+
+    // And an independent validator agrees that each body fits its schema in the committed spec.
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("request-examples.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&ex.sent).unwrap()).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(crate::tools::python())
+        .arg(root.join("tests/contract/check_spec.py"))
+        .arg(root.join("openapi/openapi.json"))
+        .arg("--bodies")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
