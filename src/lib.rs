@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod handovers;
 pub mod health;
+pub mod idempotency;
 pub mod import_cli;
 pub mod level_changes;
 pub mod levels;
