@@ -158,6 +158,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             )))
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
+            .wrap(from_fn(idempotency::middleware))
             .wrap(cors::layer(&ctx.cors_origins))
             .wrap(from_fn(request_id::middleware))
             .wrap(

@@ -10,6 +10,7 @@ mod errors;
 mod family;
 mod handovers;
 mod health;
+mod idempotency;
 mod integration;
 mod support;
 mod tools;
