@@ -100,6 +100,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     openapi::add_standard_responses(&mut api);
+    openapi::add_idempotency_key_header(&mut api);
     let mut value = serde_json::to_value(&api).expect("spec serializes");
     openapi::close_tagged_unions(&mut value);
     serde_json::from_value(value).expect("the adjusted spec is still an OpenAPI document")
