@@ -464,3 +464,33 @@ async fn a_post_without_the_header_is_untouched() {
     assert_eq!(app.count("cases"), 2);
     assert_eq!(app.count("idempotency_keys"), 0);
 }
+
+#[actix_web::test]
+async fn a_replay_and_a_refused_key_reach_a_browser_front_end() {
+    let origin = "https://app.kommune.no";
+    let app = TestApp::spawn_with(Options {
+        cors_origins: vec![origin.into()],
+        ..Default::default()
+    })
+    .await;
+    app.service("3805", SERVICE, "barnehage").await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &[SERVICE]);
+    let send = |key: &'static str| {
+        app.request(Method::POST, "/api/v1/cases", Some(&ola))
+            .header("origin", origin)
+            .header("idempotency-key", key)
+            .json(&case_body("Emma"))
+            .send()
+    };
+    assert_eq!(send("browser-1").await.unwrap().status(), 201);
+    for (key, status) in [("browser-1", 201), ("with space", 400)] {
+        let res = send(key).await.unwrap();
+        assert_eq!(res.status(), status);
+        assert_eq!(
+            header(&res, "access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        let exposed = header(&res, "access-control-expose-headers").unwrap_or_default();
+        assert!(exposed.contains("idempotent-replayed"), "{exposed}");
+    }
+}
