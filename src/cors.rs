@@ -16,8 +16,16 @@ pub const ALLOWED_HEADERS: [&str; 5] = [
 ];
 
 /// Response headers a front end may read: `ETag` for `If-Match`, `Location` of what it created, `Link`
-/// to the next page, the request id to quote in a support case, `Retry-After` when the service is busy.
-pub const EXPOSED_HEADERS: [&str; 5] = ["etag", "location", "link", "x-request-id", "retry-after"];
+/// to the next page, the request id to quote in a support case, `Retry-After` when the service is busy,
+/// `Idempotent-Replayed` on an answer repeated for an `Idempotency-Key`.
+pub const EXPOSED_HEADERS: [&str; 6] = [
+    "etag",
+    "location",
+    "link",
+    "x-request-id",
+    "retry-after",
+    "idempotent-replayed",
+];
 
 /// The CORS layer for `origins`; with none it is not applied at all.
 pub fn layer(origins: &[String]) -> Condition<Cors> {

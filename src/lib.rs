@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod handovers;
 pub mod health;
+pub mod idempotency;
 pub mod import_cli;
 pub mod level_changes;
 pub mod levels;
@@ -104,6 +105,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     openapi::add_standard_responses(&mut api);
+    openapi::add_idempotency_key_header(&mut api);
     let mut value = serde_json::to_value(&api).expect("spec serializes");
     openapi::close_tagged_unions(&mut value);
     serde_json::from_value(value).expect("the adjusted spec is still an OpenAPI document")
@@ -168,6 +170,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
             .app_data(metrics.clone())
+            .wrap(from_fn(idempotency::middleware))
             .wrap(cors::layer(&ctx.cors_origins))
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))

@@ -21,7 +21,7 @@ macro_rules! problem_response {
 
 problem_response!(
     MalformedRequest,
-    "Malformed request: bad JSON, or a bad path or query parameter (named in `errors`)"
+    "Malformed request: bad JSON, or a bad path or query parameter or header (named in `errors`)"
 );
 problem_response!(Unauthorized, "Missing, invalid or expired bearer token");
 problem_response!(Forbidden, "A known caller acting outside their role");
@@ -154,6 +154,82 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
             if is_api || path == "/health/ready" {
                 add("503", "Unavailable");
             }
+        }
+    }
+}
+
+/// Every POST under `/api/` takes an optional `Idempotency-Key` (see `crate::idempotency`): the header, the
+/// answers it adds (400 for a bad key, 409 while the first request runs, 422 for a key used for another
+/// request), and `Idempotent-Replayed` on the success answers.
+pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+
+    let key_schema = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(crate::idempotency::MAX_KEY_LENGTH))
+            .pattern(Some("^[!-~]+$"))
+            .examples([serde_json::json!("0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77")])
+            .build()
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let Some(op) = item.post.as_mut().filter(|_| path.starts_with("/api/")) else {
+            continue;
+        };
+        let parameter = ParameterBuilder::new()
+            .name(crate::idempotency::FIELD)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Makes a retry safe: 1-255 visible ASCII characters, unique per request (a UUID). The same \
+key with the same method, path and body from the same caller (tenant and token `sub`) within 24 hours \
+replays the first answer (status, `Location`, `ETag`, `Content-Type`, `Link` and body) with \
+`Idempotent-Replayed: true`, without executing again; only 2xx and 4xx answers are kept. The same key \
+with another request is 422 naming `Idempotency-Key`; while the first request still runs it is 409 with \
+`Retry-After: 1`; an empty, too long or non-ASCII key is 400.",
+            ))
+            .schema(Some(key_schema()))
+            .build();
+        op.parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(parameter));
+        for response in op
+            .responses
+            .responses
+            .iter_mut()
+            .filter_map(|(code, r)| match r {
+                RefOr::T(r) if code.starts_with('2') => Some(r),
+                _ => None,
+            })
+        {
+            response.headers.insert(
+                "Idempotent-Replayed".into(),
+                RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["true"])),
+                    ))
+                    .description(Some(
+                        "Present (`true`) when this is the stored answer to an earlier request with the same `Idempotency-Key`",
+                    ))
+                    .build()),
+            );
+        }
+        for (code, name) in [
+            ("400", "MalformedRequest"),
+            ("409", "Conflict"),
+            ("422", "Validation"),
+        ] {
+            op.responses
+                .responses
+                .entry(code.to_string())
+                .or_insert_with(|| reference(name));
         }
     }
 }

@@ -261,6 +261,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (tenant, subject, key) {
+        tenant -> Text,
+        subject -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        state -> Text,
+        claim -> Uuid,
+        created_at -> Timestamptz,
+        locked_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        response_status -> Nullable<Int2>,
+        response_headers -> Nullable<Jsonb>,
+        response_body -> Nullable<Bytea>,
+    }
+}
+
 diesel::joinable!(case_participants -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
@@ -283,4 +300,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     handovers,
     participant_external_refs,
     change_events,
+    idempotency_keys,
 );

@@ -44,6 +44,39 @@ fn every_api_operation_documents_security_and_its_errors() {
 }
 
 #[test]
+fn every_api_post_documents_the_idempotency_key() {
+    let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    let mut posts = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post").filter(|_| path.starts_with("/api/")) else {
+            continue;
+        };
+        posts += 1;
+        let header = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("POST {path}: Idempotency-Key"));
+        assert_eq!(header["in"], "header", "POST {path}");
+        assert_eq!(header["required"], false, "POST {path}");
+        assert_eq!(header["schema"]["minLength"], 1, "POST {path}");
+        assert_eq!(header["schema"]["maxLength"], 255, "POST {path}");
+        let responses = op["responses"].as_object().unwrap();
+        for code in ["400", "409", "422"] {
+            assert!(responses.contains_key(code), "POST {path}: {code}");
+        }
+    }
+    assert!(posts >= 10, "{posts} POST operations");
+    // Only POST takes the key.
+    assert!(spec["paths"]["/api/v1/cases"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["name"] != "Idempotency-Key"));
+}
+
+#[test]
 fn validator_bounds_are_in_the_schema() {
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
     let settings = &spec["components"]["schemas"]["MunicipalityPatch"]["properties"];

@@ -13,6 +13,7 @@ mod family;
 mod frontends;
 mod handovers;
 mod health;
+mod idempotency;
 mod integration;
 mod operations;
 mod request_examples;
