@@ -291,57 +291,66 @@ pub fn load_facts(
         let mine = participants.remove(&case.id).unwrap_or_default();
         let theirs = consents.remove(&case.id).unwrap_or_default();
         let mut facts = facts_for(case, mine, theirs, self_consent_age, today);
-        if facts.case.status == "open" && holder_coverage_expired(&facts) {
-            close_on_expiry(conn, &mut facts)?;
+        if facts.case.status == "open" {
+            let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+            let lost = consent_rules::services_lost_to_expiry(
+                &consent_facts,
+                &facts.givers,
+                &facts.effective,
+                facts.today,
+            );
+            if !lost.is_empty() {
+                settle_expiry(conn, &mut facts, &lost)?;
+            }
         }
         out.push(facts);
     }
     Ok(out)
 }
 
-fn holder_coverage_expired(facts: &CaseFacts) -> bool {
-    let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
-    consent_rules::holder_coverage_expired(
-        &consent_facts,
-        &facts.givers,
-        facts.holder_service(),
-        &facts.effective,
-        facts.today,
-    )
-}
-
-/// Rule 5 for expiry, the first time anyone touches the case after the consent ran out: lock the case
-/// (as every writer does first, so no deadlock), check again under the lock, close, and leave a trace.
-fn close_on_expiry(conn: &mut PgConnection, facts: &mut CaseFacts) -> Result<(), AppError> {
-    let locked: Option<CaseRow> = cases::table
-        .find(facts.case.id)
-        .filter(cases::status.eq("open"))
-        .select(CaseRow::as_select())
-        .for_update()
-        // A writer holds it: let them go first (waiting here while holding the feed counter could
-        // deadlock); the next touch closes it, and access is denied meanwhile all the same.
-        .skip_locked()
-        .first(conn)
-        .optional()?;
-    match locked {
-        Some(case) => {
-            facts.case = case;
-            crate::consents::effects::close_for_lost_coverage(
-                conn,
-                facts,
-                crate::cases::api::CloseReason::ConsentExpired,
-            )?;
-            access_log::record_system(conn, &facts.case, Action::Close, "case")
-        }
-        // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
-        None => {
-            facts.case = cases::table
-                .find(facts.case.id)
-                .select(CaseRow::as_select())
-                .first(conn)?;
-            Ok(())
+/// Rule 5 for expiry, the first time anyone touches the case after a consent ran out. Deactivating or
+/// closing locks the case first (as every writer does, so no deadlock) and skips a case a writer holds:
+/// access is denied meanwhile all the same, and the next touch settles it. Cancelling handovers to the lost
+/// services needs no lock (a conditional update that finds nothing pending the next time).
+fn settle_expiry(
+    conn: &mut PgConnection,
+    facts: &mut CaseFacts,
+    lost: &std::collections::BTreeSet<String>,
+) -> Result<(), AppError> {
+    let holder_service = facts.holder_service().to_string();
+    let someone_leaves = lost.contains(&holder_service)
+        || facts.participants.iter().any(|p| {
+            p.active
+                && p.kind == "professional"
+                && p.service
+                    .as_deref()
+                    .is_some_and(|s| s != holder_service && lost.contains(s))
+        });
+    if someone_leaves {
+        let locked: Option<CaseRow> = cases::table
+            .find(facts.case.id)
+            .filter(cases::status.eq("open"))
+            .select(CaseRow::as_select())
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional()?;
+        match locked {
+            Some(case) => facts.case = case,
+            // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
+            None => {
+                facts.case = cases::table
+                    .find(facts.case.id)
+                    .select(CaseRow::as_select())
+                    .first(conn)?;
+                return Ok(());
+            }
         }
     }
+    if crate::consents::effects::apply_expiry(conn, facts, lost)? {
+        access_log::record_system(conn, &facts.case, Action::Close, "case")?;
+    }
+    Ok(())
 }
 
 pub fn facts_for(

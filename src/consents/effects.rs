@@ -1,6 +1,8 @@
 //! Rule 5: what happens when coverage shrinks (a consent withdrawn, replaced by a narrower one, or expired).
 //! All of it in the transaction of the change, or, for expiry, the first time the case is touched after.
 
+use std::collections::BTreeSet;
+
 use uuid::Uuid;
 
 use crate::access::CaseFacts;
@@ -54,11 +56,52 @@ pub fn apply_coverage_change(
     crate::changes::emit(conn, &facts.case.municipality, facts.case.id, &changes)
 }
 
-/// Expiry found on read: the holder's service was covered by a consent that ran out.
-pub fn close_for_lost_coverage(
+/// Rule 5 for expiry, found on the first touch after a consent ran out: professionals of the `lost`
+/// services leave, handovers to them are cancelled, and the case closes as "consent expired" when the
+/// holder's own service is among them. Professionals of services that are uncovered for another reason (a
+/// giver missing today) keep their participation: their access returns when the consent is completed.
+/// Returns whether the case closed.
+pub fn apply_expiry(
     conn: &mut diesel::PgConnection,
     facts: &mut CaseFacts,
-    reason: CloseReason,
-) -> Result<(), AppError> {
-    apply_coverage_change(conn, facts, true, reason)
+    lost: &BTreeSet<String>,
+) -> Result<bool, AppError> {
+    let holder_service = facts.holder_service().to_string();
+    let leaving: Vec<Uuid> = facts
+        .participants
+        .iter()
+        .filter(|p| p.active && p.kind == "professional")
+        .filter(|p| {
+            let service = p.service.as_deref().unwrap_or_default();
+            service != holder_service && lost.contains(service)
+        })
+        .map(|p| p.id)
+        .collect();
+    let mut changes = Vec::new();
+    if !leaving.is_empty() {
+        changes.extend(leaving.iter().map(|_| ChangeType::ParticipantDeactivated));
+        for row in crate::participants::store::deactivate(conn, &leaving)? {
+            if let Some(p) = facts.participants.iter_mut().find(|p| p.id == row.id) {
+                *p = row;
+            }
+        }
+    }
+    let services: Vec<String> = lost.iter().cloned().collect();
+    let cancelled = crate::handovers::store::cancel_pending_to(
+        conn,
+        facts.case.id,
+        &services,
+        "rule 5: the consent covering the receiving service expired",
+    )?;
+    let closes = lost.contains(&holder_service) && facts.case.status == "open";
+    if closes {
+        facts.case =
+            crate::cases::store::close(conn, facts.case.id, CloseReason::ConsentExpired, None)?;
+        changes.push(ChangeType::CaseClosed);
+    }
+    changes.extend((0..cancelled).map(|_| ChangeType::HandoverCancelled));
+    if !changes.is_empty() {
+        crate::changes::emit(conn, &facts.case.municipality, facts.case.id, &changes)?;
+    }
+    Ok(closes)
 }

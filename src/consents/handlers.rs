@@ -261,6 +261,13 @@ pub async fn record_consent(
         )?;
         let holder_was_covered = access.effective.covers(access.holder_service());
         access.refresh(conn)?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Create,
+            "case.consents",
+            ChangeType::ConsentRecorded,
+        )?;
         if input.supersedes.is_some() {
             effects::apply_coverage_change(
                 conn,
@@ -269,13 +276,6 @@ pub async fn record_consent(
                 CloseReason::ConsentWithdrawn,
             )?;
         }
-        access.changed(
-            conn,
-            &caller,
-            Action::Create,
-            "case.consents",
-            ChangeType::ConsentRecorded,
-        )?;
         let consent = access
             .consents
             .iter()
@@ -327,18 +327,19 @@ pub async fn withdraw_consent(
         let holder_was_covered = access.effective.covers(access.holder_service());
         store::withdraw(conn, consent_id, by, &req.reason)?;
         access.refresh(conn)?;
-        effects::apply_coverage_change(
-            conn,
-            &mut access.facts,
-            holder_was_covered,
-            CloseReason::ConsentWithdrawn,
-        )?;
+        // The feed tells the cause before its effects: the withdrawal, then what it ended.
         access.changed(
             conn,
             &caller,
             Action::Withdraw,
             "case.consents",
             ChangeType::ConsentWithdrawn,
+        )?;
+        effects::apply_coverage_change(
+            conn,
+            &mut access.facts,
+            holder_was_covered,
+            CloseReason::ConsentWithdrawn,
         )?;
         let consent = access
             .consents

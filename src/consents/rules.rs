@@ -145,21 +145,23 @@ pub fn effective(consents: &[ConsentFacts], ctx: &GiverContext, today: NaiveDate
     e
 }
 
-/// Rule 5 for expiry: did the holder's service lose coverage through a consent running out (as opposed to
-/// never having had any)? Then the case closes as "consent expired" when it is next touched.
-pub fn holder_coverage_expired(
+/// Rule 5 for expiry: the services that lost coverage through a consent running out (as opposed to never
+/// having had one, or to a giver missing today): a consent with every required giver expired, and no
+/// effective consent covers the service now. Their professionals leave and handovers to them are cancelled
+/// when the case is next touched; if the holder's service is among them, the case closes.
+pub fn services_lost_to_expiry(
     consents: &[ConsentFacts],
     ctx: &GiverContext,
-    holder_service: &str,
     now_effective: &Effective,
     today: NaiveDate,
-) -> bool {
-    !now_effective.covers(holder_service)
-        && consents.iter().any(|c| {
-            state(c, today) == ConsentState::Expired
-                && has_required_givers(c, ctx)
-                && c.services.iter().any(|s| s == holder_service)
-        })
+) -> BTreeSet<String> {
+    consents
+        .iter()
+        .filter(|c| state(c, today) == ConsentState::Expired && has_required_givers(c, ctx))
+        .flat_map(|c| c.services.iter())
+        .filter(|s| !now_effective.covers(s))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -244,13 +246,7 @@ mod tests {
         let after = effective(std::slice::from_ref(&c), &ctx, d("2027-01-01"));
         assert!(!after.covers("barnehage"));
         assert_eq!(after.not_effective[0].1, vec![NotEffectiveReason::Expired]);
-        assert!(holder_coverage_expired(
-            &[c],
-            &ctx,
-            "barnehage",
-            &after,
-            d("2027-01-01")
-        ));
+        assert!(services_lost_to_expiry(&[c], &ctx, &after, d("2027-01-01")).contains("barnehage"));
     }
 
     #[test]
@@ -284,5 +280,25 @@ mod tests {
     fn age_counts_full_years() {
         assert_eq!(age_on(d("2010-06-15"), d("2025-06-14")), 14);
         assert_eq!(age_on(d("2010-06-15"), d("2025-06-15")), 15);
+    }
+
+    #[test]
+    fn rule_5_expiry_loses_the_services_no_effective_consent_covers_any_more() {
+        let mother = Uuid::now_v7();
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother],
+            ..Default::default()
+        };
+        let mut expired = consent(&[mother], &["barnehage", "ppt", "skole"]);
+        expired.valid_until = d("2026-03-31");
+        let renewed = consent(&[mother], &["barnehage", "skole"]);
+        let mut never_given = consent(&[Uuid::now_v7()], &["bup"]);
+        never_given.valid_until = d("2026-03-31");
+        let today = d("2026-06-01");
+        let all = [expired, renewed, never_given];
+        let now = effective(&all, &ctx, today);
+        let lost = services_lost_to_expiry(&all, &ctx, &now, today);
+        assert_eq!(lost.into_iter().collect::<Vec<_>>(), vec!["ppt"]);
+        assert!(services_lost_to_expiry(&all[1..], &ctx, &now, today).is_empty());
     }
 }

@@ -110,6 +110,28 @@ pub fn cancel_pending_except(
     .execute(conn)?)
 }
 
+/// Cancels the case's pending handovers to any of `services`, returning how many.
+pub fn cancel_pending_to(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    services: &[String],
+    why: &str,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        handovers::table
+            .filter(handovers::case_id.eq(case_id))
+            .filter(handovers::state.eq("pending"))
+            .filter(handovers::to_service.eq_any(services)),
+    )
+    .set((
+        handovers::state.eq("cancelled"),
+        handovers::answered_at.eq(diesel::dsl::now),
+        handovers::answered_by_user.eq("stafettlogg"),
+        handovers::answer_reason.eq(why),
+    ))
+    .execute(conn)?)
+}
+
 /// The recipient's inbox in their municipality.
 pub fn inbox(
     conn: &mut PgConnection,

@@ -352,6 +352,38 @@ async fn rule_5_the_case_closes_when_the_holders_own_service_loses_coverage() {
 }
 
 #[actix_web::test]
+async fn the_feed_tells_a_withdrawal_before_the_closure_and_deactivations_it_causes() {
+    let f = family().await;
+    let c = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, PPT])
+        .await;
+    assert_eq!(f.add_professional("pia", PPT).await.status(), 201);
+    let res = f
+        .post(
+            &format!("/consents/{}/withdraw", c["id"].as_str().unwrap()),
+            &f.mother,
+            &json!({"reason": "Slutt"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let integration = f
+        .app
+        .token("3805", "system", &[Role::Integration], &[BARNEHAGE]);
+    let types = f.app.feed_types(&integration).await;
+    let at = |t: &str| {
+        types
+            .iter()
+            .position(|x| x == t)
+            .unwrap_or_else(|| panic!("{t} in {types:?}"))
+    };
+    assert!(at("consent.withdrawn") < at("case.closed"), "{types:?}");
+    assert!(
+        at("consent.withdrawn") < at("participant.deactivated"),
+        "{types:?}"
+    );
+}
+
+#[actix_web::test]
 async fn rule_5_expiry_by_date_works_without_any_background_job() {
     let f = family().await;
     let c = f
@@ -360,16 +392,7 @@ async fn rule_5_expiry_by_date_works_without_any_background_job() {
     assert_eq!(f.add_professional("pia", PPT).await.status(), 201);
     assert_eq!(f.get("", &f.pia).await.status(), 200);
     // Time passes: the consent's last day was yesterday. No job runs; the next read knows.
-    let yesterday = today() - chrono::Days::new(1);
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query(format!(
-            "UPDATE consents SET valid_from = '{}', valid_until = '{yesterday}' WHERE id = '{}'",
-            yesterday - chrono::Days::new(30),
-            c["id"].as_str().unwrap()
-        )),
-        &mut f.app.db(),
-    )
-    .unwrap();
+    expire(&f, &c);
     problem(f.get("", &f.pia).await, 404).await;
     let consents = f.json("/consents", &f.ola).await;
     assert_eq!(consents["items"][0]["state"], "expired");
@@ -378,6 +401,70 @@ async fn rule_5_expiry_by_date_works_without_any_background_job() {
     let case = f.json("", &f.ola).await;
     assert_eq!(case["status"], "closed");
     assert_eq!(case["close_reason"], "consent_expired");
+}
+
+/// Backdates a consent so that its last day was yesterday.
+fn expire(f: &Family, consent: &Value) {
+    let yesterday = today() - chrono::Days::new(1);
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE consents SET valid_from = '{}', valid_until = '{yesterday}' WHERE id = '{}'",
+            yesterday - chrono::Days::new(30),
+            consent["id"].as_str().unwrap()
+        )),
+        &mut f.app.db(),
+    )
+    .unwrap();
+}
+
+#[actix_web::test]
+async fn rule_5_expiry_for_another_service_removes_its_professionals_and_cancels_handovers_to_it() {
+    let f = family().await;
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    let other = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[PPT, SKOLE])
+        .await;
+    assert_eq!(f.add_professional("pia", PPT).await.status(), 201);
+    let res = f
+        .post(
+            "/handovers",
+            &f.ola,
+            &json!({"to": {"user_id": "sara", "name": "Sara", "service": SKOLE}, "reason": "transition"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let handover: Value = res.json().await.unwrap();
+    expire(&f, &other);
+
+    // The holder's own service is still covered: the case stays open, and the first touch settles rule 5.
+    let case = f.json("", &f.ola).await;
+    assert_eq!(case["status"], "open");
+    let participants = f.json("/participants", &f.ola).await;
+    let pia = participants["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "pia")
+        .unwrap();
+    assert_eq!(
+        pia["active"], false,
+        "PPT's professional left with the coverage"
+    );
+    let handovers = f.json("/handovers", &f.ola).await;
+    let h = handovers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == handover["id"])
+        .unwrap();
+    assert_eq!(h["state"], "cancelled");
+    problem(f.get("", &f.pia).await, 404).await;
+    // Settled once: further reads change nothing more.
+    let events = f.app.count("change_events");
+    f.json("", &f.ola).await;
+    f.json("/participants", &f.ola).await;
+    assert_eq!(f.app.count("change_events"), events);
 }
 
 #[actix_web::test]
