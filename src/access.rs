@@ -41,6 +41,8 @@ pub enum Basis {
     SubjectYouth,
     /// An integration acting for services of which a professional with access is in the case.
     Integration,
+    /// A professional shown a handover of the stafettholder role proposed to them.
+    HandoverRecipient,
 }
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.

@@ -71,6 +71,7 @@ pub fn record(
                 Basis::Guardian => "guardian",
                 Basis::SubjectYouth => "subject_youth",
                 Basis::Integration => "integration",
+                Basis::HandoverRecipient => "handover_recipient",
             },
         })
         .collect();
@@ -145,7 +146,8 @@ pub mod api {
         pub action: String,
         /// What was touched: case, case.participants, case.consents, case.entries, ...
         pub resource: String,
-        /// On which basis: participant, guardian, subject_youth.
+        /// On which basis: participant, holder_service, consent, guardian, subject_youth, integration,
+        /// handover_recipient.
         pub basis: String,
     }
 

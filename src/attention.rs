@@ -55,6 +55,11 @@ pub struct Attention {
     pub consents_expiring: Vec<ExpiringConsent>,
     /// Pending handovers addressed to me; `overdue` once past their answer-by date.
     pub handovers_waiting: Vec<crate::handovers::api::HandoverView>,
+    /// How many of my open cases were looked through.
+    pub cases_checked: usize,
+    /// `false` when I have more open cases than one answer looks through (2,000): the lists above then
+    /// cover the newest cases only, and the case list (`GET /api/v1/cases?holder=me`) shows the rest.
+    pub complete: bool,
 }
 
 /// What needs the calling professional's attention now.
@@ -75,8 +80,10 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .filter(cases::status.eq("open"))
             .select(CaseRow::as_select())
             .order(cases::id.desc())
-            .limit(MAX_CASES)
+            .limit(MAX_CASES + 1)
             .load(conn)?;
+        let complete = rows.len() as i64 <= MAX_CASES;
+        let rows: Vec<CaseRow> = rows.into_iter().take(MAX_CASES as usize).collect();
         let readable = access::readable(conn, &caller, rows)?;
         let ids: Vec<Uuid> = readable.iter().map(|a| a.case.id).collect();
         let today = crate::clock::today();
@@ -91,21 +98,21 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .select(MeasureRow::as_select())
             .load(conn)?;
 
-        let handovers_waiting = crate::handovers::store::inbox(
+        let waiting = crate::handovers::store::inbox(
             conn,
             &caller.tenant,
             &caller.user_id,
             &caller.services,
             crate::handovers::api::HandoverState::Pending,
-        )?
-        .iter()
-        .map(|h| h.view(today))
-        .collect();
+        )?;
+        crate::handovers::handlers::record_shown(conn, &caller, &waiting, "me.attention")?;
         let mut out = Attention {
             overdue_evaluations: vec![],
             overdue_level0_decisions: vec![],
             consents_expiring: vec![],
-            handovers_waiting,
+            handovers_waiting: waiting.iter().map(|h| h.view(today)).collect(),
+            cases_checked: readable.len(),
+            complete,
         };
         let mut touched: Vec<(Uuid, Basis)> = Vec::new();
         for a in &readable {

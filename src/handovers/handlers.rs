@@ -351,10 +351,28 @@ pub async fn inbox(
             &caller.services,
             state,
         )?;
+        // Rule 9: a proposal shows part of a case (its note) to someone not yet in it.
+        record_shown(conn, &caller, &rows, "handovers.inbox")?;
         Ok(HandoverList {
             items: rows.iter().map(|h| h.view(today())).collect(),
         })
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// The access events for the cases whose handovers a list showed to `caller`, one per case.
+pub fn record_shown(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    rows: &[HandoverRow],
+    resource: &str,
+) -> Result<(), AppError> {
+    let mut cases: Vec<(Uuid, Basis)> = rows
+        .iter()
+        .map(|h| (h.case_id, Basis::HandoverRecipient))
+        .collect();
+    cases.sort_by_key(|c| c.0);
+    cases.dedup_by_key(|c| c.0);
+    access_log::record(conn, caller, &cases, Action::List, resource)
 }

@@ -572,3 +572,68 @@ async fn closing_a_case_cancels_its_pending_handover_and_says_so_in_the_feed() {
         0
     );
 }
+
+#[actix_web::test]
+async fn rule_9_the_inbox_and_what_needs_me_leave_access_events_for_the_proposals_they_show() {
+    let f = family().await;
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, SKOLE])
+        .await;
+    assert_eq!(propose(&f, "sara", SKOLE).await.status(), 201);
+    let sara = f.app.token("3805", "sara", &[Role::Professional], &[SKOLE]);
+    let events = |resource: &str| {
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{}' AND actor_user_id = 'sara' \
+             AND basis = 'handover_recipient' AND resource = '{resource}'",
+            f.case_id
+        ))
+    };
+    assert_eq!(events("handovers.inbox"), 0);
+    let inbox: Value = f
+        .app
+        .get("/api/v1/handovers?status=pending", &sara)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 1);
+    assert_eq!(events("handovers.inbox"), 1);
+    let attention: Value = f
+        .app
+        .get("/api/v1/me/attention", &sara)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(attention["handovers_waiting"].as_array().unwrap().len(), 1);
+    assert_eq!(events("me.attention"), 1);
+    // The family sees it in the access log, and an empty inbox leaves nothing.
+    let log: Value = f.json("/access-log", &f.mother).await;
+    assert!(log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["actor"]["user_id"] == "sara" && e["resource"] == "handovers.inbox"));
+    let pia_inbox = f.app.get("/api/v1/handovers?status=pending", &f.pia).await;
+    assert_eq!(pia_inbox.status(), 200);
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE actor_user_id = 'pia' AND case_id = '{}'",
+            f.case_id
+        )),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn what_needs_me_says_how_many_cases_it_looked_through_and_that_it_saw_them_all() {
+    let f = family().await;
+    let attention: Value = f
+        .app
+        .get("/api/v1/me/attention", &f.ola)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(attention["cases_checked"], 1);
+    assert_eq!(attention["complete"], true);
+}
