@@ -334,57 +334,18 @@ pub fn check(
         }
     }
 
-    // Rule 2: at level 1 or above an open case needs consent covering the holder's service, today.
-    if open && c.level >= 1 {
-        let today = crate::clock::today();
-        let ctx = GiverContext {
-            responsible_guardians: doc
-                .participants
-                .iter()
-                .filter(|p| {
-                    p.active
-                        && p.kind == ParticipantKind::Guardian
-                        && p.parental_responsibility == Some(true)
-                })
-                .map(|p| doc_uuid(&p.id))
-                .collect(),
-            subject_youth: doc
-                .participants
-                .iter()
-                .find(|p| p.active && p.kind == ParticipantKind::Youth)
-                .map(|p| doc_uuid(&p.id)),
-            subject_age: c
-                .subject
-                .birth_date
-                .map(|b| consent_rules::age_on(b, today)),
-            self_consent_age,
-        };
-        let superseded: HashSet<&str> = doc
-            .consents
-            .iter()
-            .filter_map(|k| k.supersedes.as_deref())
-            .collect();
-        let facts: Vec<ConsentFacts> = doc
-            .consents
-            .iter()
-            .map(|k| ConsentFacts {
-                id: doc_uuid(&k.id),
-                case_id: Uuid::nil(),
-                givers: k.given_by.iter().map(|g| doc_uuid(g)).collect(),
-                services: k.services.clone(),
-                valid_from: k.valid_from,
-                valid_until: k.valid_until,
-                withdrawn: k.withdrawn_at.is_some(),
-                superseded: superseded.contains(k.id.as_str()),
-            })
-            .collect();
+    // Rule 2: at level 1 or above an open case needs consent covering the holder's service, today; rules 3
+    // and 5: nobody of a service it does not cover is active in an open case or about to receive it.
+    if open {
+        let effective = effective_consent(doc, self_consent_age);
         let holder_service = holder.service.as_deref().unwrap_or_default();
-        if !consent_rules::effective(&facts, &ctx, today).covers(holder_service) {
+        if c.level >= 1 && !effective.covers(holder_service) {
             return Err(err(
                 "case.level",
                 format!("rule 2: level {} needs an effective consent covering the holder's service `{holder_service}`", c.level),
             ));
         }
+        check_coverage(doc, holder_service, &effective)?;
     }
 
     // Rule 7: measures with one responsible party in the case, a deadline, and sound evaluations.
@@ -507,6 +468,85 @@ pub fn check(
         }
         if entry_ids.insert(e.id.as_str(), i).is_some() {
             return Err(err(at("id"), "is used twice"));
+        }
+    }
+    Ok(())
+}
+
+/// The consent the document's consents make effective today, under the rules of the importing municipality.
+fn effective_consent(doc: &CaseDocument, self_consent_age: u32) -> consent_rules::Effective {
+    let today = crate::clock::today();
+    let c = &doc.case;
+    let ctx = GiverContext {
+        responsible_guardians: doc
+            .participants
+            .iter()
+            .filter(|p| {
+                p.active
+                    && p.kind == ParticipantKind::Guardian
+                    && p.parental_responsibility == Some(true)
+            })
+            .map(|p| doc_uuid(&p.id))
+            .collect(),
+        subject_youth: doc
+            .participants
+            .iter()
+            .find(|p| p.active && p.kind == ParticipantKind::Youth)
+            .map(|p| doc_uuid(&p.id)),
+        subject_age: c
+            .subject
+            .birth_date
+            .map(|b| consent_rules::age_on(b, today)),
+        self_consent_age,
+    };
+    let superseded: HashSet<&str> = doc
+        .consents
+        .iter()
+        .filter_map(|k| k.supersedes.as_deref())
+        .collect();
+    let facts: Vec<ConsentFacts> = doc
+        .consents
+        .iter()
+        .map(|k| ConsentFacts {
+            id: doc_uuid(&k.id),
+            case_id: Uuid::nil(),
+            givers: k.given_by.iter().map(|g| doc_uuid(g)).collect(),
+            services: k.services.clone(),
+            valid_from: k.valid_from,
+            valid_until: k.valid_until,
+            withdrawn: k.withdrawn_at.is_some(),
+            superseded: superseded.contains(k.id.as_str()),
+        })
+        .collect();
+    consent_rules::effective(&facts, &ctx, today)
+}
+
+/// Rules 3 and 5 for an open case: every active professional works in the holder's service or one the
+/// effective consent covers, and a pending handover goes to such a service.
+fn check_coverage(
+    doc: &CaseDocument,
+    holder_service: &str,
+    effective: &consent_rules::Effective,
+) -> Result<(), AppError> {
+    let in_case = |s: &str| s == holder_service || effective.covers(s);
+    for (i, p) in doc.participants.iter().enumerate() {
+        let service = p.service.as_deref().unwrap_or_default();
+        if p.active && p.kind == ParticipantKind::Professional && !in_case(service) {
+            return Err(err(
+                format!("participants[{i}].service"),
+                format!("rule 3: an active professional of `{service}`, which no effective consent covers"),
+            ));
+        }
+    }
+    for (i, h) in doc.handovers.iter().enumerate() {
+        if h.state == HandoverState::Pending && !in_case(&h.to.service) {
+            return Err(err(
+                format!("handovers[{i}].to.service"),
+                format!(
+                    "rule 5: a pending handover to `{}`, which no effective consent covers",
+                    h.to.service
+                ),
+            ));
         }
     }
     Ok(())

@@ -385,6 +385,59 @@ async fn broken_lines_are_reported_by_number_and_field_and_the_rest_imported() {
 }
 
 #[actix_web::test]
+async fn import_refuses_professionals_and_pending_handovers_outside_the_effective_consent() {
+    let (f, sara) = rich_case().await;
+    let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();
+    services_in(&f.app, "5401").await;
+    f.app
+        .service("5401", "helsestasjon-nord", "helsestasjon")
+        .await;
+    let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
+    let mutate = |n: usize, change: &dyn Fn(&mut CaseDocument)| {
+        let mut doc: CaseDocument = serde_json::from_str(&numbered(&template, n)).unwrap();
+        change(&mut doc);
+        serde_json::to_string(&doc).unwrap()
+    };
+    let pia = template
+        .participants
+        .iter()
+        .position(|p| p.user_id.as_deref() == Some("pia"))
+        .unwrap();
+    let pending = template
+        .handovers
+        .iter()
+        .position(|h| h.answered_at.is_none())
+        .unwrap();
+    let lines = vec![
+        // PPT's adviser is active, but no consent covers PPT any more.
+        mutate(1, &|d| {
+            for k in d.consents.iter_mut().filter(|k| k.services.len() > 1) {
+                k.services.retain(|s| s != PPT);
+            }
+        }),
+        // The pending handover goes to a service no consent covers.
+        mutate(2, &|d| {
+            d.handovers[pending].to.service = "helsestasjon-nord".into()
+        }),
+        numbered(&template, 3),
+    ];
+    let report = import(&f.app, &token, &lines).await;
+    let first = |i: usize| {
+        report["lines"][i]["errors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(first(0), format!("participants[{pia}].service"), "{report}");
+    assert_eq!(
+        first(1),
+        format!("handovers[{pending}].to.service"),
+        "{report}"
+    );
+    assert_eq!(report["summary"]["created"], 1, "{report}");
+}
+
+#[actix_web::test]
 async fn a_case_is_found_by_its_external_reference() {
     let (f, sara) = rich_case().await;
     let found: Value = f
