@@ -141,7 +141,7 @@ impl CaseAccess {
 
     /// Closed cases are kept for the record and refuse changes.
     pub fn require_open(&self) -> Result<(), AppError> {
-        if self.case.status == "open" {
+        if self.case.status == crate::cases::api::CaseStatus::Open {
             Ok(())
         } else {
             Err(AppError::conflict(
@@ -220,7 +220,7 @@ pub fn decide(
     if caller.has_role(Role::Professional) {
         let mine = f.participants.iter().find(|p| {
             p.active
-                && p.kind == "professional"
+                && p.kind == crate::participants::api::ParticipantKind::Professional
                 && p.user_id.as_deref() == Some(caller.user_id.as_str())
         });
         if let Some(p) = mine {
@@ -240,7 +240,7 @@ pub fn decide(
         let covered_colleague = f.participants.iter().any(|p| {
             let service = p.service.as_deref().unwrap_or_default();
             p.active
-                && p.kind == "professional"
+                && p.kind == crate::participants::api::ParticipantKind::Professional
                 && caller.works_in(service)
                 && f.service_in_case(service)
         });
@@ -251,7 +251,9 @@ pub fn decide(
     let pid_hash = caller.pid_hash.as_deref()?;
     if caller.has_role(Role::Guardian) {
         if let Some(g) = f.participants.iter().find(|p| {
-            p.active && p.kind == "guardian" && p.national_id_hash.as_deref() == Some(pid_hash)
+            p.active
+                && p.kind == crate::participants::api::ParticipantKind::Guardian
+                && p.national_id_hash.as_deref() == Some(pid_hash)
         }) {
             return Some((Some(g.clone()), Basis::Guardian));
         }
@@ -262,7 +264,9 @@ pub fn decide(
             .is_some_and(|age| age >= self_consent_age)
     {
         let listed = f.participants.iter().find(|p| {
-            p.active && p.kind == "youth" && p.national_id_hash.as_deref() == Some(pid_hash)
+            p.active
+                && p.kind == crate::participants::api::ParticipantKind::Youth
+                && p.national_id_hash.as_deref() == Some(pid_hash)
         });
         if listed.is_some() || f.case.subject_national_id_hash.as_deref() == Some(pid_hash) {
             return Some((listed.cloned(), Basis::SubjectYouth));
@@ -293,7 +297,7 @@ pub fn load_facts(
         let mine = participants.remove(&case.id).unwrap_or_default();
         let theirs = consents.remove(&case.id).unwrap_or_default();
         let mut facts = facts_for(case, mine, theirs, self_consent_age, today);
-        if facts.case.status == "open" {
+        if facts.case.status == crate::cases::api::CaseStatus::Open {
             let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
             let lost = consent_rules::services_lost_to_expiry(
                 &consent_facts,
@@ -323,7 +327,7 @@ fn settle_expiry(
     let someone_leaves = lost.contains(&holder_service)
         || facts.participants.iter().any(|p| {
             p.active
-                && p.kind == "professional"
+                && p.kind == crate::participants::api::ParticipantKind::Professional
                 && p.service
                     .as_deref()
                     .is_some_and(|s| s != holder_service && lost.contains(s))
@@ -331,7 +335,7 @@ fn settle_expiry(
     if someone_leaves {
         let locked: Option<CaseRow> = cases::table
             .find(facts.case.id)
-            .filter(cases::status.eq("open"))
+            .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
             .select(CaseRow::as_select())
             .for_update()
             .skip_locked()
@@ -365,12 +369,16 @@ pub fn facts_for(
     let givers = GiverContext {
         responsible_guardians: participants
             .iter()
-            .filter(|p| p.active && p.kind == "guardian" && p.parental_responsibility == Some(true))
+            .filter(|p| {
+                p.active
+                    && p.kind == crate::participants::api::ParticipantKind::Guardian
+                    && p.parental_responsibility == Some(true)
+            })
             .map(|p| p.id)
             .collect(),
         subject_youth: participants
             .iter()
-            .find(|p| p.active && p.kind == "youth")
+            .find(|p| p.active && p.kind == crate::participants::api::ParticipantKind::Youth)
             .map(|p| p.id),
         subject_age: case
             .subject_birth_date
@@ -476,7 +484,10 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
         filter = Box::new(
             filter.or(cases::id.eq_any(
                 case_participants::table
-                    .filter(case_participants::kind.eq("professional"))
+                    .filter(
+                        case_participants::kind
+                            .eq(crate::participants::api::ParticipantKind::Professional),
+                    )
                     .filter(case_participants::user_id.eq(caller.user_id.clone()))
                     .filter(case_participants::active.eq(true))
                     .select(case_participants::case_id),
@@ -487,7 +498,10 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
         filter = Box::new(
             filter.or(cases::id.eq_any(
                 case_participants::table
-                    .filter(case_participants::kind.eq("professional"))
+                    .filter(
+                        case_participants::kind
+                            .eq(crate::participants::api::ParticipantKind::Professional),
+                    )
                     .filter(case_participants::service.eq_any(caller.services.clone()))
                     .filter(case_participants::active.eq(true))
                     .select(case_participants::case_id),

@@ -16,7 +16,7 @@ use crate::cases::model::CaseRow;
 use crate::db::schema::{cases, measures};
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::measures::api::Responsible;
+use crate::measures::api::{MeasureState, Responsible};
 use crate::measures::store::MeasureRow;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -77,7 +77,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
     let result = db::transaction(&pool, move |conn| {
         let rows: Vec<CaseRow> = cases::table
             .filter(access::candidate_filter(&caller))
-            .filter(cases::status.eq("open"))
+            .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
             .select(CaseRow::as_select())
             .order(cases::id.desc())
             .limit(MAX_CASES + 1)
@@ -92,7 +92,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .unwrap_or(today);
         let overdue_measures: Vec<MeasureRow> = measures::table
             .filter(measures::case_id.eq_any(&ids))
-            .filter(measures::state.eq_any(["planned", "active"]))
+            .filter(measures::state.eq_any([MeasureState::Planned, MeasureState::Active]))
             .filter(measures::evaluate_by.lt(today))
             .order(measures::evaluate_by.asc())
             .select(MeasureRow::as_select())

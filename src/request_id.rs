@@ -20,6 +20,15 @@ fn acceptable(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && !has_eleven_digits(id)
+}
+
+/// The request id is logged: one that could be a national identity number (11 digits in a row) is replaced
+/// by one of ours rather than written into the log.
+fn has_eleven_digits(id: &str) -> bool {
+    id.as_bytes()
+        .split(|b| !b.is_ascii_digit())
+        .any(|run| run.len() >= 11)
 }
 
 pub async fn middleware(
@@ -101,4 +110,17 @@ fn problem_response(status: StatusCode, allow: Option<HeaderValue>) -> HttpRespo
         res.headers_mut().insert(header::ALLOW, allow);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptable;
+
+    #[test]
+    fn a_request_id_that_could_carry_a_national_id_is_not_taken() {
+        assert!(acceptable("support-42"));
+        assert!(acceptable("01a2184e-cf53-753f-9560-1bdfd6f40720"));
+        assert!(!acceptable("case-14832010082"));
+        assert!(!acceptable("has space"));
+    }
 }

@@ -67,7 +67,7 @@ pub async fn open_case(
                 case: NewCase {
                     id: Uuid::now_v7(),
                     municipality: &caller.tenant,
-                    subject_kind: req.subject.kind.into(),
+                    subject_kind: req.subject.kind,
                     subject_given_name: &req.subject.given_name,
                     subject_family_name: &req.subject.family_name,
                     subject_birth_date: req.subject.birth_date,
@@ -227,7 +227,7 @@ pub async fn patch_case(
         };
         let changes = CaseChanges {
             concern: patch.concern.as_deref(),
-            subject_kind: subject.kind.map(Into::into),
+            subject_kind: subject.kind,
             subject_given_name: subject.given_name.as_deref(),
             subject_family_name: subject.family_name.as_deref(),
             subject_birth_date: subject.birth_date,

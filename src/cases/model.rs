@@ -2,6 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::cases::api::{CaseStatus, CloseReason, SubjectKind};
 use crate::db::schema::{case_external_refs, cases};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -9,14 +10,14 @@ use crate::db::schema::{case_external_refs, cases};
 pub struct CaseRow {
     pub id: Uuid,
     pub municipality: String,
-    pub subject_kind: String,
+    pub subject_kind: SubjectKind,
     pub subject_given_name: String,
     pub subject_family_name: String,
     pub subject_birth_date: Option<NaiveDate>,
     pub subject_national_id_enc: Option<Vec<u8>>,
     pub subject_national_id_hash: Option<Vec<u8>>,
     pub concern: String,
-    pub status: String,
+    pub status: CaseStatus,
     pub level: i16,
     pub opened_in_service: String,
     pub holder_participant_id: Uuid,
@@ -24,7 +25,7 @@ pub struct CaseRow {
     pub opened_at: DateTime<Utc>,
     pub opened_by: String,
     pub closed_at: Option<DateTime<Utc>>,
-    pub close_reason: Option<String>,
+    pub close_reason: Option<CloseReason>,
     pub close_note: Option<String>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
@@ -35,7 +36,7 @@ pub struct CaseRow {
 pub struct NewCase<'a> {
     pub id: Uuid,
     pub municipality: &'a str,
-    pub subject_kind: &'static str,
+    pub subject_kind: SubjectKind,
     pub subject_given_name: &'a str,
     pub subject_family_name: &'a str,
     pub subject_birth_date: Option<NaiveDate>,
@@ -53,7 +54,7 @@ pub struct NewCase<'a> {
 #[diesel(table_name = cases)]
 pub struct CaseChanges<'a> {
     pub concern: Option<&'a str>,
-    pub subject_kind: Option<&'static str>,
+    pub subject_kind: Option<SubjectKind>,
     pub subject_given_name: Option<&'a str>,
     pub subject_family_name: Option<&'a str>,
     pub subject_birth_date: Option<Option<NaiveDate>>,

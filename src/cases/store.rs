@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{
-    CaseListQuery, CaseStatus, CaseView, CloseReason, ConsentSummary, ExternalRef, HolderFilter,
-    HolderView, SubjectView,
+    CaseListQuery, CaseView, CloseReason, ConsentSummary, ExternalRef, HolderFilter, HolderView,
+    SubjectView,
 };
 use super::model::{CaseChanges, CaseRow, ExternalRefRow, NewCase};
 use crate::access::CaseAccess;
@@ -59,7 +59,7 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
         .values(NewProfessional {
             id: open.case.holder_participant_id,
             case_id: case.id,
-            kind: "professional",
+            kind: crate::participants::api::ParticipantKind::Professional,
             name: open.holder_name,
             user_id: open.case.opened_by,
             service: open.case.opened_in_service,
@@ -100,7 +100,7 @@ pub fn list_candidates(
         .limit(limit)
         .into_boxed();
     if let Some(status) = q.status {
-        query = query.filter(cases::status.eq(<&'static str>::from(status)));
+        query = query.filter(cases::status.eq(status));
     }
     if let Some(level) = q.level {
         query = query.filter(cases::level.eq(level));
@@ -109,7 +109,10 @@ pub fn list_candidates(
         query = query.filter(
             cases::holder_participant_id.eq_any(
                 case_participants::table
-                    .filter(case_participants::kind.eq("professional"))
+                    .filter(
+                        case_participants::kind
+                            .eq(crate::participants::api::ParticipantKind::Professional),
+                    )
                     .filter(case_participants::user_id.eq(caller.user_id.clone()))
                     .filter(case_participants::active.eq(true))
                     .select(case_participants::id),
@@ -210,17 +213,14 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
         id: c.id,
         municipality: c.municipality.clone(),
         subject: SubjectView {
-            kind: c
-                .subject_kind
-                .parse()
-                .unwrap_or(super::api::SubjectKind::Child),
+            kind: c.subject_kind,
             given_name: c.subject_given_name.clone(),
             family_name: c.subject_family_name.clone(),
             birth_date: c.subject_birth_date,
             national_id,
         },
         concern: c.concern.clone(),
-        status: c.status.parse().unwrap_or(CaseStatus::Open),
+        status: c.status,
         level: c.level,
         holder: HolderView {
             participant_id: holder.id,
@@ -237,7 +237,7 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
         decision_due: c.decision_due,
         opened_at: c.opened_at,
         closed_at: c.closed_at,
-        close_reason: c.close_reason.as_deref().and_then(|r| r.parse().ok()),
+        close_reason: c.close_reason,
         close_note: c.close_note.clone(),
         version: c.version,
         external_refs,
@@ -271,11 +271,11 @@ pub fn close(
     let cancelled =
         crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
     let row = diesel::update(cases::table.find(id))
-        .filter(cases::status.eq("open"))
+        .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
         .set((
-            cases::status.eq("closed"),
+            cases::status.eq(crate::cases::api::CaseStatus::Closed),
             cases::closed_at.eq(diesel::dsl::now),
-            cases::close_reason.eq(<&'static str>::from(reason)),
+            cases::close_reason.eq(reason),
             cases::close_note.eq(note),
             cases::version.eq(cases::version + 1),
         ))

@@ -23,7 +23,7 @@ pub fn apply_coverage_change(
     let lost: Vec<Uuid> = facts
         .participants
         .iter()
-        .filter(|p| p.active && p.kind == "professional")
+        .filter(|p| p.active && p.kind == crate::participants::api::ParticipantKind::Professional)
         .filter(|p| {
             let service = p.service.as_deref().unwrap_or_default();
             service != holder_service && !facts.effective.covers(service)
@@ -47,7 +47,9 @@ pub fn apply_coverage_change(
         &keep,
         "rule 5: the consent no longer covers the receiving service",
     )?;
-    if holder_was_covered && !facts.effective.covers(&holder_service) && facts.case.status == "open"
+    if holder_was_covered
+        && !facts.effective.covers(&holder_service)
+        && facts.case.status == crate::cases::api::CaseStatus::Open
     {
         facts.case = crate::cases::store::close(conn, facts.case.id, reason, None)?;
         changes.push(ChangeType::CaseClosed);
@@ -70,7 +72,7 @@ pub fn apply_expiry(
     let leaving: Vec<Uuid> = facts
         .participants
         .iter()
-        .filter(|p| p.active && p.kind == "professional")
+        .filter(|p| p.active && p.kind == crate::participants::api::ParticipantKind::Professional)
         .filter(|p| {
             let service = p.service.as_deref().unwrap_or_default();
             service != holder_service && lost.contains(service)
@@ -93,7 +95,8 @@ pub fn apply_expiry(
         &services,
         "rule 5: the consent covering the receiving service expired",
     )?;
-    let closes = lost.contains(&holder_service) && facts.case.status == "open";
+    let closes =
+        lost.contains(&holder_service) && facts.case.status == crate::cases::api::CaseStatus::Open;
     if closes {
         facts.case =
             crate::cases::store::close(conn, facts.case.id, CloseReason::ConsentExpired, None)?;

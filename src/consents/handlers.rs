@@ -25,7 +25,7 @@ fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
         purpose: c.row.purpose.clone(),
         valid_from: c.row.valid_from,
         valid_until: c.row.valid_until,
-        form: c.row.form.parse().unwrap_or(ConsentForm::Written),
+        form: c.row.form,
         document_ref: c.row.document_ref.clone(),
         supersedes: c.row.supersedes,
         superseded_by: c.row.superseded_by,
@@ -81,12 +81,15 @@ fn check_new_consent(
                 field,
                 message: "is no longer a participant of the case".into(),
             }),
-            Some(p) if p.kind == "guardian" && p.parental_responsibility == Some(true) => {}
-            Some(p) if p.kind == "guardian" => errors.push(FieldError {
-                field,
-                message: "is a guardian without parental responsibility".into(),
-            }),
-            Some(p) if p.kind == "youth" => {}
+            Some(p)
+                if p.kind == crate::participants::api::ParticipantKind::Guardian
+                    && p.parental_responsibility == Some(true) => {}
+            Some(p) if p.kind == crate::participants::api::ParticipantKind::Guardian => errors
+                .push(FieldError {
+                    field,
+                    message: "is a guardian without parental responsibility".into(),
+                }),
+            Some(p) if p.kind == crate::participants::api::ParticipantKind::Youth => {}
             _ => errors.push(FieldError {
                 field,
                 message: "is not a guardian or the subject youth of this case".into(),
@@ -250,7 +253,7 @@ pub async fn record_consent(
                 purpose: &input.purpose,
                 valid_from: input.valid_from,
                 valid_until,
-                form: input.form.into(),
+                form: input.form,
                 document_ref: input.document_ref.as_deref(),
                 supersedes: input.supersedes,
                 recorded_by_user: &caller.user_id,

@@ -12,7 +12,7 @@ pub struct ConsentRow {
     pub purpose: String,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub form: String,
+    pub form: crate::consents::api::ConsentForm,
     pub document_ref: Option<String>,
     pub supersedes: Option<Uuid>,
     pub superseded_by: Option<Uuid>,

@@ -49,7 +49,7 @@ pub struct NewConsent<'a> {
     pub purpose: &'a str,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub form: &'static str,
+    pub form: crate::consents::api::ConsentForm,
     pub document_ref: Option<&'a str>,
     pub supersedes: Option<Uuid>,
     pub recorded_by_user: &'a str,

@@ -780,7 +780,7 @@ pub fn import(
                     "differs from the stored case; an import updates only the concern, the subject and references of an existing case",
                 ));
             }
-            if case.status != "open" {
+            if case.status != crate::cases::api::CaseStatus::Open {
                 return Err(AppError::conflict(
                     "the case is closed and can no longer be changed",
                 ));
@@ -828,7 +828,7 @@ fn update(
     diesel::update(cases::table.find(case.id))
         .set((
             cases::concern.eq(&doc.case.concern),
-            cases::subject_kind.eq(<&'static str>::from(s.kind)),
+            cases::subject_kind.eq(s.kind),
             cases::subject_given_name.eq(&s.given_name),
             cases::subject_family_name.eq(&s.family_name),
             cases::subject_birth_date.eq(s.birth_date),
@@ -923,14 +923,14 @@ fn create(
         .values((
             cases::id.eq(case_id),
             cases::municipality.eq(&caller.tenant),
-            cases::subject_kind.eq(<&'static str>::from(c.subject.kind)),
+            cases::subject_kind.eq(c.subject.kind),
             cases::subject_given_name.eq(&c.subject.given_name),
             cases::subject_family_name.eq(&c.subject.family_name),
             cases::subject_birth_date.eq(c.subject.birth_date),
             cases::subject_national_id_enc.eq(subject.0),
             cases::subject_national_id_hash.eq(subject.1),
             cases::concern.eq(&c.concern),
-            cases::status.eq(<&'static str>::from(c.status)),
+            cases::status.eq(c.status),
             cases::level.eq(c.level),
             cases::opened_in_service.eq(&c.opened_in_service),
             cases::holder_participant_id.eq(m(&doc.holder)),
@@ -953,7 +953,7 @@ fn create(
         participant_rows.push((
             case_participants::id.eq(m(&p.id)),
             case_participants::case_id.eq(case_id),
-            case_participants::kind.eq(<&'static str>::from(p.kind)),
+            case_participants::kind.eq(p.kind),
             case_participants::name.eq(&p.name),
             case_participants::user_id.eq(&p.user_id),
             case_participants::service.eq(&p.service),
@@ -1010,7 +1010,7 @@ fn create(
                 consents::purpose.eq(&k.purpose),
                 consents::valid_from.eq(k.valid_from),
                 consents::valid_until.eq(k.valid_until),
-                consents::form.eq(<&'static str>::from(k.form)),
+                consents::form.eq(k.form),
                 consents::document_ref.eq(&k.document_ref),
                 consents::supersedes.eq(k.supersedes.as_deref().map(m)),
                 consents::recorded_by_user.eq(&k.recorded_by_user),
@@ -1103,7 +1103,7 @@ fn create(
                 measures::responsible_participant_id.eq(participant),
                 measures::start_date.eq(x.start_date),
                 measures::evaluate_by.eq(x.evaluate_by),
-                measures::state.eq(<&'static str>::from(x.state)),
+                measures::state.eq(x.state),
                 measures::created_by_user.eq(&x.created_by_user),
                 measures::created_at.eq(x.created_at),
             )
@@ -1129,7 +1129,7 @@ fn create(
                 evaluations::evaluated_by_name.eq(&e.evaluated_by_name),
                 evaluations::assessment.eq(&e.assessment),
                 evaluations::child_view.eq(&e.child_view),
-                evaluations::outcome.eq(<&'static str>::from(e.outcome)),
+                evaluations::outcome.eq(e.outcome),
                 evaluations::next_evaluate_by.eq(e.next_evaluate_by),
                 evaluations::recorded_at.eq(e.recorded_at),
             )
@@ -1178,11 +1178,11 @@ fn create(
                 handovers::to_user_id.eq(&h.to.user_id),
                 handovers::to_name.eq(&h.to.name),
                 handovers::to_service.eq(&h.to.service),
-                handovers::reason.eq(<&'static str>::from(h.reason)),
+                handovers::reason.eq(h.reason),
                 handovers::note.eq(&h.note),
                 handovers::answer_by.eq(h.answer_by),
                 handovers::previous_holder_leaves.eq(h.previous_holder_leaves),
-                handovers::state.eq(<&'static str>::from(h.state)),
+                handovers::state.eq(h.state),
                 handovers::proposed_at.eq(h.proposed_at),
                 handovers::answered_at.eq(h.answered_at),
                 handovers::answered_by_user.eq(&h.answered_by_user),
@@ -1204,7 +1204,7 @@ fn create(
             (
                 log_entries::id.eq(m(&e.id)),
                 log_entries::case_id.eq(case_id),
-                log_entries::kind.eq(<&'static str>::from(e.kind)),
+                log_entries::kind.eq(e.kind),
                 log_entries::occurred_at.eq(e.occurred_at),
                 log_entries::title.eq(&e.title),
                 log_entries::body.eq(&e.body),

@@ -75,7 +75,7 @@ pub struct EntryView {
 pub struct EntryRow {
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: String,
+    pub kind: EntryKind,
     pub occurred_at: DateTime<Utc>,
     pub title: Option<String>,
     pub body: String,
@@ -92,7 +92,7 @@ impl EntryRow {
     pub fn view(self, corrected_by: Option<Uuid>) -> EntryView {
         EntryView {
             id: self.id,
-            kind: self.kind.parse().unwrap_or(EntryKind::Note),
+            kind: self.kind,
             occurred_at: self.occurred_at,
             title: self.title,
             body: self.body,

@@ -220,7 +220,7 @@ pub async fn add_entry(
             .values((
                 log_entries::id.eq(Uuid::now_v7()),
                 log_entries::case_id.eq(id),
-                log_entries::kind.eq(<&'static str>::from(input.kind)),
+                log_entries::kind.eq(input.kind),
                 log_entries::occurred_at.eq(input.occurred_at),
                 log_entries::title.eq(&input.title),
                 log_entries::body.eq(&input.body),

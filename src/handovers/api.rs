@@ -119,11 +119,11 @@ pub struct HandoverRow {
     pub to_user_id: String,
     pub to_name: String,
     pub to_service: String,
-    pub reason: String,
+    pub reason: HandoverReason,
     pub note: Option<String>,
     pub answer_by: Option<NaiveDate>,
     pub previous_holder_leaves: bool,
-    pub state: String,
+    pub state: HandoverState,
     pub proposed_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by_user: Option<String>,
@@ -133,12 +133,12 @@ pub struct HandoverRow {
 impl HandoverRow {
     /// Answers (accept, decline, cancel) need a pending handover; one already answered is a conflict.
     pub fn require_pending(&self) -> Result<(), crate::error::AppError> {
-        if self.state == "pending" {
+        if self.state == crate::handovers::api::HandoverState::Pending {
             Ok(())
         } else {
             Err(crate::error::AppError::conflict(format!(
                 "the handover is already {}",
-                self.state
+                self.state.as_str()
             )))
         }
     }
@@ -156,12 +156,13 @@ impl HandoverRow {
                 name: self.to_name.clone(),
                 service: self.to_service.clone(),
             },
-            reason: self.reason.parse().unwrap_or(HandoverReason::Other),
+            reason: self.reason,
             note: self.note.clone(),
             answer_by: self.answer_by,
-            overdue: self.state == "pending" && self.answer_by.is_some_and(|d| d < today),
+            overdue: self.state == crate::handovers::api::HandoverState::Pending
+                && self.answer_by.is_some_and(|d| d < today),
             previous_holder_leaves: self.previous_holder_leaves,
-            state: self.state.parse().unwrap_or(HandoverState::Pending),
+            state: self.state,
             proposed_at: self.proposed_at,
             answered_at: self.answered_at,
             answer_reason: self.answer_reason.clone(),

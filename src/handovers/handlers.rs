@@ -166,7 +166,7 @@ pub async fn accept(
         let facts = access::load_facts(conn, settings.self_consent_age as u32, vec![case])?
             .pop()
             .ok_or_else(AppError::internal)?;
-        if facts.case.status != "open" {
+        if facts.case.status != crate::cases::api::CaseStatus::Open {
             return Err(AppError::conflict("the case is closed"));
         }
         if !facts.service_in_case(&handover.to_service) {
@@ -179,7 +179,7 @@ pub async fn accept(
         // The recipient's participation in this service, joining the case if they are not in it yet.
         let current = facts.participants.iter().find(|p| {
             p.active
-                && p.kind == "professional"
+                && p.kind == crate::participants::api::ParticipantKind::Professional
                 && p.user_id.as_deref() == Some(handover.to_user_id.as_str())
         });
         let joined = !matches!(current, Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()));

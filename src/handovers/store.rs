@@ -8,7 +8,7 @@ use crate::error::AppError;
 pub fn pending_of(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<HandoverRow>, AppError> {
     Ok(handovers::table
         .filter(handovers::case_id.eq(case_id))
-        .filter(handovers::state.eq("pending"))
+        .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
         .select(HandoverRow::as_select())
         .first(conn)
         .optional()?)
@@ -52,7 +52,7 @@ pub fn insert(
             handovers::to_user_id.eq(&h.to.user_id),
             handovers::to_name.eq(&h.to.name),
             handovers::to_service.eq(&h.to.service),
-            handovers::reason.eq(<&'static str>::from(h.reason)),
+            handovers::reason.eq(h.reason),
             handovers::note.eq(&h.note),
             handovers::answer_by.eq(h.answer_by),
             handovers::previous_holder_leaves.eq(h.previous_holder_leaves),
@@ -71,9 +71,9 @@ pub fn answer(
     reason: Option<&str>,
 ) -> Result<HandoverRow, AppError> {
     diesel::update(handovers::table.find(id))
-        .filter(handovers::state.eq("pending"))
+        .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
         .set((
-            handovers::state.eq(<&'static str>::from(state)),
+            handovers::state.eq(state),
             handovers::answered_at.eq(diesel::dsl::now),
             handovers::answered_by_user.eq(by_user),
             handovers::answer_reason.eq(reason),
@@ -98,11 +98,11 @@ pub fn cancel_pending_except(
     Ok(diesel::update(
         handovers::table
             .filter(handovers::case_id.eq(case_id))
-            .filter(handovers::state.eq("pending"))
+            .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
             .filter(handovers::to_service.ne_all(keep)),
     )
     .set((
-        handovers::state.eq("cancelled"),
+        handovers::state.eq(crate::handovers::api::HandoverState::Cancelled),
         handovers::answered_at.eq(diesel::dsl::now),
         handovers::answered_by_user.eq("stafettlogg"),
         handovers::answer_reason.eq(why),
@@ -120,11 +120,11 @@ pub fn cancel_pending_to(
     Ok(diesel::update(
         handovers::table
             .filter(handovers::case_id.eq(case_id))
-            .filter(handovers::state.eq("pending"))
+            .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
             .filter(handovers::to_service.eq_any(services)),
     )
     .set((
-        handovers::state.eq("cancelled"),
+        handovers::state.eq(crate::handovers::api::HandoverState::Cancelled),
         handovers::answered_at.eq(diesel::dsl::now),
         handovers::answered_by_user.eq("stafettlogg"),
         handovers::answer_reason.eq(why),
@@ -145,7 +145,7 @@ pub fn inbox(
         .filter(cases::municipality.eq(tenant))
         .filter(handovers::to_user_id.eq(user_id))
         .filter(handovers::to_service.eq_any(services))
-        .filter(handovers::state.eq(<&'static str>::from(state)))
+        .filter(handovers::state.eq(state))
         .order(handovers::id.asc())
         .select(HandoverRow::as_select())
         .load(conn)?)

@@ -202,7 +202,7 @@ pub async fn patch_measure(
             goal: patch.goal,
             description: patch.description,
             evaluate_by: patch.evaluate_by,
-            state: patch.state.map(Into::into),
+            state: patch.state,
             ..Default::default()
         };
         if let Some(r) = &patch.responsible {
@@ -291,7 +291,7 @@ pub async fn add_evaluation(
         let me = access.actor()?;
         let evaluation = store::insert_evaluation(conn, &measure, (me.id, &me.name), &input)?;
         let changes = store::MeasureChanges {
-            state: Some(state.into()),
+            state: Some(state),
             evaluate_by: next,
             ..Default::default()
         };

@@ -17,8 +17,8 @@ pub fn check_responsible(facts: &CaseFacts, r: &Responsible) -> Result<(), AppEr
             format!("`{service}` is neither the stafettholder's service nor covered by the effective consent"),
         )),
         Responsible::Participant { participant_id } => match facts.participant(*participant_id) {
-            Some(p) if p.active && (p.kind == "professional" || p.kind == "guardian") => Ok(()),
-            Some(p) if p.active && p.kind == "youth" => {
+            Some(p) if p.active && (p.kind == crate::participants::api::ParticipantKind::Professional || p.kind == crate::participants::api::ParticipantKind::Guardian) => Ok(()),
+            Some(p) if p.active && p.kind == crate::participants::api::ParticipantKind::Youth => {
                 Err(AppError::invalid("responsible.participant_id", "for the child or youth use {\"kind\": \"subject\"}"))
             }
             _ => Err(AppError::invalid(

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{
-    EvaluationInput, EvaluationView, Evaluator, MeasureInput, MeasureState, MeasureView, Outcome,
+    EvaluationInput, EvaluationView, Evaluator, MeasureInput, MeasureState, MeasureView,
     Responsible,
 };
 use crate::db::schema::{evaluations, measures};
@@ -22,7 +22,7 @@ pub struct MeasureRow {
     pub responsible_participant_id: Option<Uuid>,
     pub start_date: NaiveDate,
     pub evaluate_by: NaiveDate,
-    pub state: String,
+    pub state: MeasureState,
     pub created_by_user: String,
     pub created_at: DateTime<Utc>,
     pub version: i32,
@@ -38,12 +38,16 @@ impl MeasureRow {
         ) {
             ("service", Some(s), _) => Responsible::Service { service: s.clone() },
             ("participant", _, Some(p)) => Responsible::Participant { participant_id: p },
-            _ => Responsible::Subject,
+            ("subject", None, None) => Responsible::Subject,
+            // The table's CHECK allows exactly the three shapes above.
+            (kind, _, _) => {
+                unreachable!("a measure's responsible party `{kind}` the schema forbids")
+            }
         }
     }
 
     pub fn state(&self) -> MeasureState {
-        self.state.parse().unwrap_or(MeasureState::Planned)
+        self.state
     }
 
     pub fn view(&self) -> MeasureView {
@@ -74,7 +78,7 @@ pub struct EvaluationRow {
     pub evaluated_by_name: String,
     pub assessment: String,
     pub child_view: Option<String>,
-    pub outcome: String,
+    pub outcome: crate::measures::api::Outcome,
     pub next_evaluate_by: Option<NaiveDate>,
     pub recorded_at: DateTime<Utc>,
 }
@@ -91,7 +95,7 @@ impl EvaluationRow {
             },
             assessment: self.assessment.clone(),
             child_view: self.child_view.clone(),
-            outcome: self.outcome.parse().unwrap_or(Outcome::Continue),
+            outcome: self.outcome,
             next_evaluate_by: self.next_evaluate_by,
             recorded_at: self.recorded_at,
         }
@@ -171,7 +175,7 @@ pub struct MeasureChanges {
     pub responsible_service: Option<Option<String>>,
     pub responsible_participant_id: Option<Option<Uuid>>,
     pub evaluate_by: Option<NaiveDate>,
-    pub state: Option<&'static str>,
+    pub state: Option<MeasureState>,
 }
 
 impl MeasureChanges {
@@ -222,7 +226,7 @@ pub fn insert_evaluation(
             evaluations::evaluated_by_name.eq(by.1),
             evaluations::assessment.eq(&e.assessment),
             evaluations::child_view.eq(&e.child_view),
-            evaluations::outcome.eq(<&'static str>::from(e.outcome)),
+            evaluations::outcome.eq(e.outcome),
             evaluations::next_evaluate_by.eq(e.next_evaluate_by),
         ))
         .returning(EvaluationRow::as_returning())

@@ -42,7 +42,7 @@ fn check_new(
             }
             let already = access.participants.iter().any(|x| {
                 x.active
-                    && x.kind == "professional"
+                    && x.kind == crate::participants::api::ParticipantKind::Professional
                     && x.user_id.as_deref() == Some(p.user_id.as_str())
             });
             if already {
@@ -56,7 +56,7 @@ fn check_new(
             if access
                 .participants
                 .iter()
-                .any(|x| x.active && x.kind == "youth")
+                .any(|x| x.active && x.kind == crate::participants::api::ParticipantKind::Youth)
             {
                 return Err(AppError::conflict(
                     "the case already has its subject youth as a participant",
@@ -76,7 +76,8 @@ fn protect_consent_givers(
     target: &crate::participants::model::ParticipantRow,
     dropping_responsibility: bool,
 ) -> Result<(), AppError> {
-    let must_consent = target.kind == "guardian" && target.parental_responsibility == Some(true);
+    let must_consent = target.kind == crate::participants::api::ParticipantKind::Guardian
+        && target.parental_responsibility == Some(true);
     let removing = dropping_responsibility || target.active;
     if must_consent && removing && !access.consents.is_empty() {
         return Err(AppError::conflict(

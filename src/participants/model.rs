@@ -3,18 +3,19 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::case_participants;
+use crate::participants::api::{ParticipantKind, Relation};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = case_participants)]
 pub struct ParticipantRow {
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: String,
+    pub kind: ParticipantKind,
     pub name: String,
     pub user_id: Option<String>,
     pub service: Option<String>,
     pub title: Option<String>,
-    pub relation: Option<String>,
+    pub relation: Option<Relation>,
     pub parental_responsibility: Option<bool>,
     pub national_id_enc: Option<Vec<u8>>,
     pub national_id_hash: Option<Vec<u8>>,
@@ -33,7 +34,7 @@ pub struct ParticipantRow {
 pub struct NewProfessional<'a> {
     pub id: Uuid,
     pub case_id: Uuid,
-    pub kind: &'a str,
+    pub kind: ParticipantKind,
     pub name: &'a str,
     pub user_id: &'a str,
     pub service: &'a str,

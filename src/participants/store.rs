@@ -40,7 +40,7 @@ pub fn insert(
         NewParticipant::Professional(p) => q
             .values((
                 base,
-                t::kind.eq("professional"),
+                t::kind.eq(ParticipantKind::Professional),
                 t::name.eq(&p.name),
                 t::user_id.eq(&p.user_id),
                 t::service.eq(&p.service),
@@ -52,9 +52,9 @@ pub fn insert(
             let (enc, hash) = sealed(key, "national_id", g.national_id.as_deref())?;
             q.values((
                 base,
-                t::kind.eq("guardian"),
+                t::kind.eq(ParticipantKind::Guardian),
                 t::name.eq(&g.name),
-                t::relation.eq(<&'static str>::from(g.relation)),
+                t::relation.eq(g.relation),
                 t::parental_responsibility.eq(g.parental_responsibility),
                 t::national_id_enc.eq(enc),
                 t::national_id_hash.eq(hash),
@@ -68,7 +68,7 @@ pub fn insert(
             let (enc, hash) = sealed(key, "national_id", y.national_id.as_deref())?;
             q.values((
                 base,
-                t::kind.eq("youth"),
+                t::kind.eq(ParticipantKind::Youth),
                 t::name.eq(&y.name),
                 t::national_id_enc.eq(enc),
                 t::national_id_hash.eq(hash),
@@ -79,7 +79,7 @@ pub fn insert(
         NewParticipant::Other(o) => q
             .values((
                 base,
-                t::kind.eq("other"),
+                t::kind.eq(ParticipantKind::Other),
                 t::name.eq(&o.name),
                 t::role.eq(&o.role),
             ))
@@ -94,7 +94,7 @@ pub fn insert(
 struct Changes<'a> {
     name: Option<&'a str>,
     title: Option<&'a str>,
-    relation: Option<&'static str>,
+    relation: Option<crate::participants::api::Relation>,
     parental_responsibility: Option<bool>,
     national_id_enc: Option<Option<Vec<u8>>>,
     national_id_hash: Option<Option<Vec<u8>>>,
@@ -110,7 +110,7 @@ pub fn update(
     current: &ParticipantRow,
     p: &ParticipantPatch,
 ) -> Result<ParticipantRow, AppError> {
-    let kind: ParticipantKind = current.kind.parse().map_err(|_| AppError::internal())?;
+    let kind = current.kind;
     let allowed: &[&str] = match kind {
         ParticipantKind::Professional => &["name", "title"],
         ParticipantKind::Guardian => &[
@@ -142,7 +142,10 @@ pub fn update(
         .filter(|(f, set)| *set && !allowed.contains(f))
         .map(|(f, _)| crate::error::FieldError {
             field: f.to_string(),
-            message: format!("does not apply to a participant of kind {}", current.kind),
+            message: format!(
+                "does not apply to a participant of kind {}",
+                current.kind.as_str()
+            ),
         })
         .collect();
     if !wrong.is_empty() {
@@ -155,7 +158,7 @@ pub fn update(
     let changes = Changes {
         name: p.name.as_deref(),
         title: p.title.as_deref(),
-        relation: p.relation.map(Into::into),
+        relation: p.relation,
         parental_responsibility: p.parental_responsibility,
         national_id_enc: nid.as_ref().map(|n| n.0.clone()),
         national_id_hash: nid.map(|n| n.1),
@@ -240,12 +243,12 @@ pub fn view(
 ) -> ParticipantView {
     ParticipantView {
         id: p.id,
-        kind: p.kind.parse().unwrap_or(ParticipantKind::Other),
+        kind: p.kind,
         name: p.name.clone(),
         user_id: p.user_id.clone(),
         service: p.service.clone(),
         title: p.title.clone(),
-        relation: p.relation.as_deref().and_then(|r| r.parse().ok()),
+        relation: p.relation,
         parental_responsibility: p.parental_responsibility,
         national_id: p
             .national_id_enc

@@ -41,7 +41,7 @@ impl From<ServiceRow> for Service {
     fn from(r: ServiceRow) -> Self {
         Service {
             id: r.id,
-            kind: r.kind.parse().unwrap_or(ServiceKind::Other),
+            kind: r.kind,
             code: r.code,
             name: r.name,
             org_number: r.org_number,

@@ -13,7 +13,7 @@ pub struct ServiceRow {
     pub municipality: String,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: crate::services::api::ServiceKind,
     pub org_number: Option<String>,
     pub active: bool,
     pub version: i32,
@@ -25,7 +25,7 @@ pub struct ServiceRow {
 #[diesel(table_name = services)]
 struct ServiceChanges<'a> {
     name: Option<&'a str>,
-    kind: Option<&'static str>,
+    kind: Option<crate::services::api::ServiceKind>,
     org_number: Option<&'a str>,
     active: Option<bool>,
 }
@@ -74,7 +74,7 @@ pub fn insert(
             services::municipality.eq(municipality),
             services::code.eq(&s.code),
             services::name.eq(&s.name),
-            services::kind.eq(<&'static str>::from(s.kind)),
+            services::kind.eq(s.kind),
             services::org_number.eq(&s.org_number),
             services::active.eq(s.active),
         ))
@@ -100,7 +100,7 @@ pub fn find_locked(
 pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<ServiceRow, AppError> {
     let changes = ServiceChanges {
         name: p.name.as_deref(),
-        kind: p.kind.map(<&'static str>::from),
+        kind: p.kind,
         org_number: p.org_number.as_deref(),
         active: p.active,
     };

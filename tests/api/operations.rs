@@ -131,8 +131,14 @@ async fn the_cause_of_a_500_is_logged_with_the_request_id_the_client_saw() {
 
 /// 11-digit runs in `text` that pass the national-id check digits.
 fn national_ids_in(text: &str) -> Vec<String> {
+    // UUIDs (request ids, case ids) are not national ids, even when 11 of their hex digits are decimal.
+    let uuid = regex_lite::Regex::new(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    )
+    .unwrap();
+    let text = uuid.replace_all(text, "-");
     let re = regex_lite::Regex::new(r"\d{11,}").unwrap();
-    re.find_iter(text)
+    re.find_iter(&text)
         .map(|m| m.as_str())
         .filter(|s| s.len() == 11 && stafettlogg::national_id::NationalId::parse(s).is_ok())
         .map(str::to_string)
@@ -213,7 +219,29 @@ async fn no_national_id_or_name_reaches_a_log_line() {
 #[test]
 fn the_national_id_scan_finds_one() {
     assert_eq!(
-        national_ids_in("x 14832010082 y 12345678901"),
+        national_ids_in("x 14832010082 y 12345678901 01a21844-a5f6-7593-8be0-a14832010082"),
         vec!["14832010082"]
     );
+}
+
+/// States are enums end to end: a word the code does not know, read from the database, is an error that is
+/// logged (and a 500), never silently taken for some default.
+#[actix_web::test]
+async fn an_unknown_word_in_the_database_is_an_error_not_a_silent_default() {
+    let app = TestApp::spawn().await;
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+    assert_eq!(app.get("/api/v1/services", &admin).await.status(), 200);
+    app.db()
+        .batch_execute(
+            "ALTER TABLE services DROP CONSTRAINT services_kind_check; \
+             UPDATE services SET kind = 'skolebuss'",
+        )
+        .unwrap();
+    let res = app.get("/api/v1/services", &admin).await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(lines_of(&id).iter().any(
+        |l| l["level"] == "ERROR" && l["message"].as_str().unwrap().contains("database error")
+    ));
 }

@@ -24,6 +24,8 @@ def is_national_id(s):
 
 
 elevens = re.compile(r"(?<!\d)\d{11}(?!\d)")
+# Ids (UUIDs, hex) are not national ids even when 11 of their hex digits happen to be decimal.
+uuids = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 bad = 0
 lines = 0
 for path in sys.argv[1:]:
@@ -35,7 +37,7 @@ for path in sys.argv[1:]:
             except ValueError:
                 print(f"{path}:{n}: not a JSON object")
                 bad += 1
-            if any(is_national_id(m) for m in elevens.findall(line)):
+            if any(is_national_id(m) for m in elevens.findall(uuids.sub("-", line))):
                 print(f"{path}:{n}: holds a national identity number")
                 bad += 1
 if lines == 0:
