@@ -2,6 +2,10 @@
 //! secret, RS256 only with RSA public keys, ES256 only with EC public keys. The header's `alg` picks the
 //! key family, so an HS256 token "signed" with a public RSA key (algorithm confusion) never meets that
 //! key, and `alg: none` is not an algorithm the decoder knows.
+//!
+//! Time: `exp` is required; `nbf` and `iat` are checked when present. Each is allowed
+//! [`LEEWAY_SECONDS`] of clock skew between the identity provider and this server: a token is accepted
+//! until `exp` + 30 s, from `nbf` - 30 s, and refused when its `iat` is more than 30 s ahead.
 
 use std::path::PathBuf;
 
@@ -56,9 +60,14 @@ pub enum TokenError {
     Audience,
     #[error("the token lacks a required claim")]
     Claims,
+    #[error("the token is not valid yet (its `nbf` is in the future)")]
+    NotYetValid,
+    #[error("the token was issued in the future (its `iat` is ahead of this server's clock)")]
+    IssuedInFuture,
 }
 
-const LEEWAY_SECONDS: u64 = 30;
+/// Allowed clock skew, in seconds, for `exp`, `nbf` and `iat`.
+pub const LEEWAY_SECONDS: u64 = 30;
 
 impl JwtSettings {
     pub fn new(
@@ -127,6 +136,7 @@ impl JwtSettings {
         }
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -134,15 +144,24 @@ impl JwtSettings {
         let mut last = TokenError::Signature;
         for key in &keys {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
-                Ok(data) => return Ok(data.claims),
+                Ok(data) => {
+                    let now = jsonwebtoken::get_current_timestamp();
+                    if data.claims.iat > now + LEEWAY_SECONDS {
+                        return Err(TokenError::IssuedInFuture);
+                    }
+                    return Ok(data.claims);
+                }
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind as K;
                     last = match e.kind() {
                         K::InvalidSignature => TokenError::Signature,
                         K::ExpiredSignature => TokenError::Expired,
+                        K::ImmatureSignature => TokenError::NotYetValid,
                         K::InvalidIssuer => TokenError::Issuer,
                         K::InvalidAudience => TokenError::Audience,
-                        K::MissingRequiredClaim(_) | K::Json(_) => TokenError::Claims,
+                        K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) | K::Json(_) => {
+                            TokenError::Claims
+                        }
                         K::InvalidAlgorithm => TokenError::Algorithm,
                         _ => TokenError::Malformed,
                     };
