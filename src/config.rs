@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::jwks::{JwksPolicy, JwksSource};
 use crate::auth::jwt::JwtSettings;
 use crate::national_id::NationalIdKey;
 use crate::telemetry::LogFormat;
@@ -86,17 +87,28 @@ pub struct Settings {
     #[arg(long, env = "IMPORT_BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
     pub import_body_limit_bytes: u64,
+    /// The identity provider's JWKS URL (https), e.g. ID-porten's https://idporten.no/jwks.json or Entra
+    /// ID's https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys. RS256 and ES256 keys by `kid`.
+    /// Fetched at start (the start fails when it cannot be), again hourly, and when a token names an
+    /// unknown `kid` (at most once a minute; 5-s timeout).
+    #[arg(long, env = "JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// The identity provider's keys as a JWKS file, instead of JWT_JWKS_URL; read again like the URL.
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<PathBuf>,
     /// PEM files of the identity provider's public keys (RSA for RS256, P-256 for ES256), comma-separated.
     #[arg(long, env = "JWT_PUBLIC_KEYS", value_delimiter = ',')]
     pub jwt_public_keys: Vec<PathBuf>,
-    /// The `iss` tokens must carry (required with JWT_PUBLIC_KEYS) [default: stafettlogg-dev].
+    /// The `iss` tokens must carry (required with public keys: JWT_JWKS_URL, JWT_JWKS_FILE,
+    /// JWT_PUBLIC_KEYS) [default: stafettlogg-dev].
     #[arg(long, env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
-    /// The `aud` tokens must carry (required with JWT_PUBLIC_KEYS) [default: stafettlogg].
+    /// The `aud` tokens must carry (required with public keys) [default: stafettlogg].
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
-    /// Development tokens (HS256), at least 32 characters. Unset in the managed mode: generated into
-    /// DATA_DIR/jwt-dev-secret, which the `token` command reads.
+    /// Development tokens (HS256), at least 32 characters; refused together with public keys. Unset in
+    /// the managed mode without public keys: generated into DATA_DIR/jwt-dev-secret, which the `token`
+    /// command reads.
     #[arg(long, env = "JWT_HS256_SECRET", hide_env_values = true, value_parser = secret)]
     pub jwt_hs256_secret: Option<SecretString>,
     /// Base64 of 32 random bytes (`openssl rand -base64 32`); encrypts national identity numbers. Required
@@ -141,7 +153,55 @@ impl Settings {
     fn is_embedded(&self) -> bool {
         self.database_url.is_none()
     }
+
+    fn public_key_files(&self) -> Vec<PathBuf> {
+        self.jwt_public_keys
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned()
+            .collect()
+    }
+
+    /// The identity provider's key set, if one is configured.
+    fn jwks_source(&self) -> Result<Option<JwksSource>, ConfigError> {
+        let url = self
+            .jwt_jwks_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        let file = self
+            .jwt_jwks_file
+            .as_ref()
+            .filter(|p| !p.as_os_str().is_empty());
+        match (url, file) {
+            (Some(_), Some(_)) => Err(ConfigError(
+                "set JWT_JWKS_URL or JWT_JWKS_FILE, not both".into(),
+            )),
+            (Some(url), None) => JwksSource::url(url).map(Some).map_err(ConfigError),
+            (None, Some(file)) => Ok(Some(JwksSource::File(file.clone()))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Whether tokens are verified with the identity provider's public keys (then never with the
+    /// development secret).
+    fn has_public_keys(&self) -> bool {
+        !self.public_key_files().is_empty()
+            || self
+                .jwt_jwks_file
+                .as_ref()
+                .is_some_and(|p| !p.as_os_str().is_empty())
+            || self
+                .jwt_jwks_url
+                .as_deref()
+                .is_some_and(|u| !u.trim().is_empty())
+    }
 }
+
+const SECRET_WITH_PUBLIC_KEYS: &str =
+    "JWT_HS256_SECRET cannot be set together with the identity provider's public keys (JWT_JWKS_URL, \
+     JWT_JWKS_FILE or JWT_PUBLIC_KEYS): whoever holds the development secret could mint tokens the \
+     identity provider never issued. Unset JWT_HS256_SECRET";
 
 fn present(s: &Option<SecretString>) -> Option<&str> {
     s.as_ref()
@@ -162,14 +222,19 @@ impl Config {
         };
         let data_dir = absolute(&s.data_dir)?;
         let embedded = s.is_embedded();
+        let public_keys = s.has_public_keys();
         let hs256_secret = match present(&s.jwt_hs256_secret) {
+            Some(_) if public_keys => return Err(ConfigError(SECRET_WITH_PUBLIC_KEYS.into())),
             Some(v) if v.len() < 32 => {
                 return Err(ConfigError(
                     "JWT_HS256_SECRET must be at least 32 characters".into(),
                 ))
             }
             Some(v) => Some(v.as_bytes().to_vec()),
-            None if embedded => Some(generated_secret(&data_dir, DEV_SECRET_FILE, 48)?),
+            // With the identity provider's keys no development secret is generated or read.
+            None if embedded && !public_keys => {
+                Some(generated_secret(&data_dir, DEV_SECRET_FILE, 48)?)
+            }
             None => None,
         };
         let jwt = jwt_settings(&s, hs256_secret)?;
@@ -214,37 +279,54 @@ impl Config {
 }
 
 fn jwt_settings(s: &Settings, hs256_secret: Option<Vec<u8>>) -> Result<JwtSettings, ConfigError> {
-    let public_key_files: Vec<PathBuf> = s
-        .jwt_public_keys
-        .iter()
-        .filter(|p| !p.as_os_str().is_empty())
-        .cloned()
-        .collect();
-    if hs256_secret.is_none() && public_key_files.is_empty() {
+    let public_key_files = s.public_key_files();
+    let jwks = s.jwks_source()?;
+    let public_keys = !public_key_files.is_empty() || jwks.is_some();
+    if public_keys && hs256_secret.is_some() {
+        return Err(ConfigError(SECRET_WITH_PUBLIC_KEYS.into()));
+    }
+    if hs256_secret.is_none() && !public_keys {
         return Err(ConfigError(
-            "no way to verify tokens: set JWT_PUBLIC_KEYS (PEM files, RS256/ES256) or, for development, JWT_HS256_SECRET"
+            "no way to verify tokens: set JWT_JWKS_URL (the identity provider's keys), JWT_JWKS_FILE or \
+             JWT_PUBLIC_KEYS (PEM files, RS256/ES256) or, for development, JWT_HS256_SECRET"
                 .into(),
         ));
     }
     let (issuer, audience) = match (s.jwt_issuer.clone(), s.jwt_audience.clone()) {
         (Some(i), Some(a)) => (i, a),
-        (i, a) if public_key_files.is_empty() => (
+        (i, a) if !public_keys => (
             i.unwrap_or_else(|| DEV_ISSUER.into()),
             a.unwrap_or_else(|| DEV_AUDIENCE.into()),
         ),
         _ => {
             return Err(ConfigError(
-                "JWT_ISSUER and JWT_AUDIENCE are required when JWT_PUBLIC_KEYS is set".into(),
+                "JWT_ISSUER and JWT_AUDIENCE are required with the identity provider's keys \
+                 (JWT_JWKS_URL, JWT_JWKS_FILE, JWT_PUBLIC_KEYS)"
+                    .into(),
             ))
         }
     };
-    JwtSettings::new(hs256_secret, &public_key_files, issuer, audience).map_err(ConfigError)
+    let settings =
+        JwtSettings::new(hs256_secret, &public_key_files, issuer, audience).map_err(ConfigError)?;
+    match jwks {
+        Some(source) => settings
+            .with_jwks(source, JwksPolicy::default())
+            .map_err(ConfigError),
+        None => Ok(settings),
+    }
 }
 
 /// The signing settings for the `token` command: the server's own secret, never a new one. It is
 /// `JWT_HS256_SECRET`, or the file the server generated in `DATA_DIR` (searched from the working directory
 /// upwards when `DATA_DIR` is not set, so `cargo run -- token` works from any folder of the checkout).
 pub fn token_signer(s: &Settings) -> Result<JwtSettings, ConfigError> {
+    if s.has_public_keys() {
+        return Err(ConfigError(
+            "the server verifies tokens with the identity provider's keys (JWT_JWKS_URL, JWT_JWKS_FILE or \
+             JWT_PUBLIC_KEYS) and refuses development tokens: get a token from the identity provider"
+                .into(),
+        ));
+    }
     let secret = match present(&s.jwt_hs256_secret) {
         Some(v) if v.len() < 32 => {
             return Err(ConfigError(
@@ -268,9 +350,7 @@ pub fn token_signer(s: &Settings) -> Result<JwtSettings, ConfigError> {
             read_secret(path)?
         }
     };
-    let mut with_secret = s.clone();
-    with_secret.jwt_public_keys.clear();
-    jwt_settings(&with_secret, Some(secret))
+    jwt_settings(s, Some(secret))
 }
 
 fn secret_candidates(data_dir: &Path, explicit: bool) -> Result<Vec<PathBuf>, ConfigError> {
@@ -331,4 +411,140 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> Result<Vec<u8>, 
     writeln!(f, "{}", engine.encode(&bytes))
         .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "stafettlogg-config-{name}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// The settings of `serve` with nothing in the environment.
+    fn settings(data_dir: &Path) -> Settings {
+        use clap::Parser;
+        let mut s = EnvOnly::parse_from(["stafettlogg"]).settings;
+        s.database_url = None;
+        s.data_dir = data_dir.to_path_buf();
+        s.jwt_public_keys = vec![];
+        s.jwt_jwks_url = None;
+        s.jwt_jwks_file = None;
+        s.jwt_issuer = None;
+        s.jwt_audience = None;
+        s.jwt_hs256_secret = None;
+        s.national_id_key = None;
+        s.metrics_addr = None;
+        s.cors_allowed_origins = String::new();
+        s
+    }
+
+    fn jwks_file(dir: &Path) -> PathBuf {
+        // P-256's generator as the one key: a valid point.
+        let path = dir.join("jwks.json");
+        std::fs::write(
+            &path,
+            r#"{"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig",
+                "x": "axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY",
+                "y": "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"}]}"#,
+        )
+        .unwrap();
+        path
+    }
+
+    fn error(s: Settings) -> String {
+        match Config::from_settings(s) {
+            Ok(_) => panic!("the configuration was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_development_secret_is_refused_together_with_public_keys() {
+        let dir = scratch("secret");
+        let with_keys = [
+            {
+                let mut s = settings(&dir);
+                s.jwt_jwks_file = Some(jwks_file(&dir));
+                s
+            },
+            {
+                let mut s = settings(&dir);
+                s.jwt_jwks_url = Some("https://idporten.no/jwks.json".into());
+                s
+            },
+            {
+                let mut s = settings(&dir);
+                s.jwt_public_keys = vec![PathBuf::from("/nonexistent/key.pem")];
+                s
+            },
+        ];
+        for mut s in with_keys {
+            s.jwt_issuer = Some("https://idporten.no".into());
+            s.jwt_audience = Some("stafettlogg".into());
+            s.jwt_hs256_secret = Some(SecretString::from("x".repeat(40)));
+            let e = error(s);
+            assert!(e.contains("JWT_HS256_SECRET cannot be set together"), "{e}");
+        }
+        assert!(!dir.join(DEV_SECRET_FILE).exists());
+    }
+
+    #[test]
+    fn the_managed_mode_generates_no_development_secret_when_public_keys_are_configured() {
+        let dir = scratch("managed");
+        // A secret from an earlier development run is not picked up either.
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let mut s = settings(&data);
+        s.jwt_jwks_file = Some(jwks_file(&dir));
+        s.jwt_issuer = Some("https://idporten.no".into());
+        s.jwt_audience = Some("stafettlogg".into());
+        let config = Config::from_settings(s.clone()).unwrap();
+        assert!(!config.jwt.has_dev_secret());
+        assert!(config.jwt.has_public_keys());
+        assert!(!data.join(DEV_SECRET_FILE).exists());
+        std::fs::write(data.join(DEV_SECRET_FILE), "c2VjcmV0c2VjcmV0\n").unwrap();
+        let config = Config::from_settings(s.clone()).unwrap();
+        assert!(!config.jwt.has_dev_secret());
+        let e = token_signer(&s).err().unwrap().to_string();
+        assert!(e.contains("refuses development tokens"), "{e}");
+        // Without public keys the managed mode keeps its development secret.
+        let config = Config::from_settings(settings(&scratch("dev"))).unwrap();
+        assert!(config.jwt.has_dev_secret() && !config.jwt.has_public_keys());
+    }
+
+    #[test]
+    fn a_key_set_needs_issuer_and_audience_and_one_source() {
+        let dir = scratch("issuer");
+        let mut s = settings(&dir);
+        s.jwt_jwks_file = Some(jwks_file(&dir));
+        s.jwt_issuer = Some("https://idporten.no".into());
+        assert!(error(s.clone()).contains("JWT_ISSUER and JWT_AUDIENCE are required"));
+        s.jwt_audience = Some("stafettlogg".into());
+        s.jwt_jwks_url = Some("https://idporten.no/jwks.json".into());
+        assert!(error(s.clone()).contains("not both"));
+        s.jwt_jwks_file = None;
+        s.jwt_jwks_url = Some("http://idporten.no/jwks.json".into());
+        assert!(error(s.clone()).contains("must use https"));
+        s.jwt_jwks_url = None;
+        s.jwt_jwks_file = Some(dir.join("missing.json"));
+        let e = error(s.clone());
+        assert!(
+            e.contains("JWT_JWKS_FILE") && e.contains("missing.json"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.join("broken.json"),
+            r#"{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}"#,
+        )
+        .unwrap();
+        s.jwt_jwks_file = Some(dir.join("broken.json"));
+        let e = error(s);
+        assert!(e.contains("broken.json") && e.contains("2048"), "{e}");
+    }
 }

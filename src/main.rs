@@ -324,7 +324,14 @@ fn run_server(
     if let Some(m) = config.metrics_addr {
         eprintln!("  Metrics:   http://{m}/metrics");
     }
-    eprintln!("  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
+    if config.jwt.has_dev_secret() {
+        eprintln!("  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
+    } else {
+        eprintln!(
+            "  Tokens:    from the identity provider (issuer {})",
+            config.jwt.issuer
+        );
+    }
     eprintln!("  Stop with Ctrl-C.");
     actix_web::rt::System::new()
         .block_on(async move {

@@ -1,12 +1,13 @@
 //! The `Caller` extractor: every authenticated handler takes one, so a route cannot forget to check the token.
 
-use std::future::{ready, Ready};
+use std::future::ready;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::jwt::{JwtSettings, TokenError};
+use super::jwt::{Claims, JwtSettings, TokenError};
 use crate::error::AppError;
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::request_id::RequestId;
@@ -86,10 +87,8 @@ impl Caller {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
-    let settings = req
-        .app_data::<web::Data<JwtSettings>>()
-        .expect("JwtSettings is registered in app data");
+/// The bearer token of the request.
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -104,9 +103,17 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer <token>`"))?
         .trim();
-    let claims = settings
-        .verify(token)
-        .map_err(|e: TokenError| AppError::unauthorized(e.to_string()))?;
+    Ok(token.to_string())
+}
+
+fn settings(req: &HttpRequest) -> web::Data<JwtSettings> {
+    req.app_data::<web::Data<JwtSettings>>()
+        .expect("JwtSettings is registered in app data")
+        .clone()
+}
+
+fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Caller, AppError> {
+    let claims = verified.map_err(|e| AppError::unauthorized(e.to_string()))?;
     if claims.tenant.len() != 4 || !claims.tenant.chars().all(|c| c.is_ascii_digit()) {
         return Err(AppError::unauthorized(
             "the `tenant` claim must be a 4-digit municipality number",
@@ -140,9 +147,28 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, AppError> {
 
 impl FromRequest for Caller {
     type Error = AppError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
+    /// Verifies on the spot. Only a token naming a `kid` the identity provider's key set lacks waits: for
+    /// one fetch of the keys on a blocking thread (bounded by its timeout, at most once a cooldown), after
+    /// which it is verified again. Everything else is answered without touching a file or the network.
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(authenticate(req))
+        let token = match bearer(req) {
+            Ok(t) => t,
+            Err(e) => return Box::pin(ready(Err(e))),
+        };
+        let settings = settings(req);
+        match settings.verify(&token) {
+            Err(TokenError::UnknownKey) if settings.claim_fetch_for_unknown_kid() => {
+                let req = req.clone();
+                Box::pin(async move {
+                    let fetching = settings.clone();
+                    // A failed fetch keeps the keys at hand; the token is then refused as unknown.
+                    let _ = web::block(move || fetching.refresh_keys()).await;
+                    caller(&req, settings.verify(&token))
+                })
+            }
+            verified => Box::pin(ready(caller(req, verified))),
+        }
     }
 }

@@ -61,6 +61,64 @@ async fn expired_token_is_401() {
     assert!(p["detail"].as_str().unwrap().contains("expired"));
 }
 
+/// The development claims of `app` with `change` applied, signed with the development secret.
+fn hs256_with(app: &TestApp, change: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut c = serde_json::to_value(app.claims("3805", "ola", &[Role::Professional])).unwrap();
+    change(&mut c);
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &c,
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn a_token_not_yet_valid_by_nbf_is_401() {
+    let app = TestApp::spawn().await;
+    let now = jsonwebtoken::get_current_timestamp();
+    // The probe's case: valid only in an hour.
+    let t = hs256_with(&app, |c| c["nbf"] = serde_json::json!(now + 3600));
+    let p = problem(app.get("/api/v1/me", &t).await, 401).await;
+    assert!(p["detail"].as_str().unwrap().contains("nbf"), "{p}");
+    // Just past the 30-s leeway: refused; within it (clock skew): accepted.
+    let t = hs256_with(&app, |c| c["nbf"] = serde_json::json!(now + 90));
+    assert_eq!(status_of(&app, Some(&t)).await, 401);
+    let t = hs256_with(&app, |c| c["nbf"] = serde_json::json!(now + 10));
+    assert_eq!(status_of(&app, Some(&t)).await, 200);
+    let t = hs256_with(&app, |c| c["nbf"] = serde_json::json!(now - 60));
+    assert_eq!(status_of(&app, Some(&t)).await, 200);
+    // An `nbf` that is not a number is not ignored.
+    let t = hs256_with(&app, |c| c["nbf"] = serde_json::json!("tomorrow"));
+    assert_eq!(status_of(&app, Some(&t)).await, 401);
+}
+
+#[actix_web::test]
+async fn a_token_issued_in_the_future_is_401() {
+    let app = TestApp::spawn().await;
+    let now = jsonwebtoken::get_current_timestamp();
+    // The probe's case: issued a year from now.
+    let t = hs256_with(&app, |c| {
+        c["iat"] = serde_json::json!(now + 365 * 24 * 3600)
+    });
+    let p = problem(app.get("/api/v1/me", &t).await, 401).await;
+    assert!(p["detail"].as_str().unwrap().contains("iat"), "{p}");
+    let t = hs256_with(&app, |c| c["iat"] = serde_json::json!(now + 90));
+    assert_eq!(status_of(&app, Some(&t)).await, 401);
+    let t = hs256_with(&app, |c| c["iat"] = serde_json::json!(now + 10));
+    assert_eq!(status_of(&app, Some(&t)).await, 200);
+}
+
+#[actix_web::test]
+async fn a_token_without_exp_is_401() {
+    let app = TestApp::spawn().await;
+    let t = hs256_with(&app, |c| {
+        c.as_object_mut().unwrap().remove("exp");
+    });
+    let p = problem(app.get("/api/v1/me", &t).await, 401).await;
+    assert!(p["detail"].as_str().unwrap().contains("claim"), "{p}");
+}
+
 #[actix_web::test]
 async fn wrong_audience_is_401() {
     let app = TestApp::spawn().await;

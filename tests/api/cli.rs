@@ -12,6 +12,8 @@ fn bin() -> Command {
         "DATA_DIR",
         "JWT_HS256_SECRET",
         "JWT_PUBLIC_KEYS",
+        "JWT_JWKS_URL",
+        "JWT_JWKS_FILE",
         "BIND_ADDR",
         "METRICS_ADDR",
     ] {
@@ -54,6 +56,8 @@ fn serve_help_lists_every_variable_with_its_default_and_the_managed_database() {
         "DATABASE_POOL_SIZE",
         "BODY_LIMIT_BYTES",
         "IMPORT_BODY_LIMIT_BYTES",
+        "JWT_JWKS_URL",
+        "JWT_JWKS_FILE",
         "JWT_PUBLIC_KEYS",
         "JWT_ISSUER",
         "JWT_AUDIENCE",
@@ -86,6 +90,49 @@ fn secrets_given_in_the_environment_are_not_printed_by_help() {
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(!help.contains("never-printed"), "{help}");
+}
+
+#[test]
+fn serve_refuses_the_development_secret_together_with_the_identity_providers_keys() {
+    let dir = scratch("secret-and-keys");
+    let out = bin()
+        .arg("serve")
+        .env("JWT_JWKS_URL", "https://idporten.no/jwks.json")
+        .env("JWT_ISSUER", "https://idporten.no")
+        .env("JWT_AUDIENCE", "stafettlogg")
+        .env(
+            "JWT_HS256_SECRET",
+            "a-development-secret-never-for-production",
+        )
+        .env("DATA_DIR", dir.join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("JWT_HS256_SECRET cannot be set together"),
+        "{message}"
+    );
+    assert!(!message.contains("never-for-production"), "{message}");
+    assert!(!dir.join("data").exists(), "nothing started");
+}
+
+#[test]
+fn token_refuses_when_the_server_uses_the_identity_providers_keys() {
+    let dir = scratch("token-jwks");
+    let out = bin()
+        .args(TOKEN_ARGS)
+        .env("JWT_JWKS_FILE", dir.join("jwks.json"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("get a token from the identity provider"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod handovers;
 mod health;
 mod idempotency;
 mod integration;
+mod jwks;
 mod operations;
 mod request_examples;
 mod support;

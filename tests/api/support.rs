@@ -120,6 +120,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        Self::start(options, jwt_settings()).await
+    }
+
+    /// A server that verifies tokens with `jwt` (e.g. an identity provider's key set) instead of the test
+    /// keys. Without a development secret in `jwt`, [`TestApp::token`] cannot mint.
+    pub async fn spawn_with_jwt(jwt: JwtSettings) -> TestApp {
+        Self::start(Options::default(), jwt).await
+    }
+
+    async fn start(options: Options, jwt: JwtSettings) -> TestApp {
         logs();
         let db_url = match options.database_url {
             Some(url) => url,
@@ -142,7 +152,6 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
-        let jwt = jwt_settings();
         let ctx = stafettlogg::AppContext {
             pool: stafettlogg::db::build_pool(&db_url, options.pool_size),
             jwt: jwt.clone(),
