@@ -30,7 +30,9 @@ use crate::error::AppError;
 use crate::participants::model::ParticipantRow;
 
 /// On which basis a caller reads a case; recorded with every access event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum Basis {
     /// A professional of the stafettholder's own service.

@@ -144,15 +144,7 @@ pub fn check(
             "cancel",
             "import",
         ];
-        let bases = [
-            "participant",
-            "holder_service",
-            "consent",
-            "guardian",
-            "subject_youth",
-            "integration",
-        ];
-        if !actions.contains(&a.action.as_str()) || !bases.contains(&a.basis.as_str()) {
+        if !actions.contains(&a.action.as_str()) || !crate::access_log::known_basis(&a.basis) {
             return Err(err(
                 format!("access_log[{i}]"),
                 "has an action or basis this service does not know",

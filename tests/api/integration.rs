@@ -74,6 +74,8 @@ async fn rich_case() -> (Family, String) {
     .await;
     let h: Value = f.post("/handovers", &f.ola, &json!({"to": {"user_id": "sara", "name": "Sara", "service": SKOLE}, "reason": "transition"})).await.json().await.unwrap();
     let sara = f.app.token("3805", "sara", &[Role::Professional], &[SKOLE]);
+    // Sara looks at her inbox first: the access log gets a handover_recipient event, which must travel too.
+    assert_eq!(f.app.get("/api/v1/handovers", &sara).await.status(), 200);
     assert_eq!(
         f.post(
             &format!("/handovers/{}/accept", h["id"].as_str().unwrap()),
