@@ -268,8 +268,12 @@ pub fn close(
     note: Option<&str>,
 ) -> Result<CaseRow, AppError> {
     crate::handovers::holder::end(conn, id)?;
-    let cancelled =
-        crate::handovers::store::cancel_pending_except(conn, id, &[], "the case was closed")?;
+    let cancelled = crate::handovers::store::cancel_pending(
+        conn,
+        id,
+        crate::handovers::store::Receiving::NotIn(&[]),
+        "the case was closed",
+    )?;
     let row = diesel::update(cases::table.find(id))
         .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
         .set((

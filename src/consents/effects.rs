@@ -41,10 +41,10 @@ pub fn apply_coverage_change(
     }
     let mut keep: Vec<String> = facts.effective.services.iter().cloned().collect();
     keep.push(holder_service.clone());
-    let cancelled = crate::handovers::store::cancel_pending_except(
+    let cancelled = crate::handovers::store::cancel_pending(
         conn,
         facts.case.id,
-        &keep,
+        crate::handovers::store::Receiving::NotIn(&keep),
         "rule 5: the consent no longer covers the receiving service",
     )?;
     if holder_was_covered
@@ -89,10 +89,10 @@ pub fn apply_expiry(
         }
     }
     let services: Vec<String> = lost.iter().cloned().collect();
-    let cancelled = crate::handovers::store::cancel_pending_to(
+    let cancelled = crate::handovers::store::cancel_pending(
         conn,
         facts.case.id,
-        &services,
+        crate::handovers::store::Receiving::In(&services),
         "rule 5: the consent covering the receiving service expired",
     )?;
     let closes =

@@ -88,48 +88,36 @@ pub fn answer(
         })
 }
 
-/// Rule 5 and closing: pending handovers to services outside `keep` are cancelled with `why`.
-pub fn cancel_pending_except(
-    conn: &mut PgConnection,
-    case_id: Uuid,
-    keep: &[String],
-    why: &str,
-) -> Result<usize, AppError> {
-    Ok(diesel::update(
-        handovers::table
-            .filter(handovers::case_id.eq(case_id))
-            .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
-            .filter(handovers::to_service.ne_all(keep)),
-    )
-    .set((
-        handovers::state.eq(crate::handovers::api::HandoverState::Cancelled),
-        handovers::answered_at.eq(diesel::dsl::now),
-        handovers::answered_by_user.eq("stafettlogg"),
-        handovers::answer_reason.eq(why),
-    ))
-    .execute(conn)?)
+/// Which of a case's pending handovers to cancel, by their receiving service.
+pub enum Receiving<'a> {
+    /// Every one except those to these services.
+    NotIn(&'a [String]),
+    /// Those to these services.
+    In(&'a [String]),
 }
 
-/// Cancels the case's pending handovers to any of `services`, returning how many.
-pub fn cancel_pending_to(
+/// Cancels the case's pending handovers that `receiving` selects, returning how many.
+pub fn cancel_pending(
     conn: &mut PgConnection,
     case_id: Uuid,
-    services: &[String],
+    receiving: Receiving,
     why: &str,
 ) -> Result<usize, AppError> {
-    Ok(diesel::update(
-        handovers::table
-            .filter(handovers::case_id.eq(case_id))
-            .filter(handovers::state.eq(crate::handovers::api::HandoverState::Pending))
-            .filter(handovers::to_service.eq_any(services)),
-    )
-    .set((
-        handovers::state.eq(crate::handovers::api::HandoverState::Cancelled),
-        handovers::answered_at.eq(diesel::dsl::now),
-        handovers::answered_by_user.eq("stafettlogg"),
-        handovers::answer_reason.eq(why),
-    ))
-    .execute(conn)?)
+    let update = diesel::update(handovers::table)
+        .filter(handovers::case_id.eq(case_id))
+        .filter(handovers::state.eq(HandoverState::Pending))
+        .set((
+            handovers::state.eq(HandoverState::Cancelled),
+            handovers::answered_at.eq(diesel::dsl::now),
+            handovers::answered_by_user.eq("stafettlogg"),
+            handovers::answer_reason.eq(why),
+        ))
+        .into_boxed();
+    let update = match receiving {
+        Receiving::NotIn(services) => update.filter(handovers::to_service.ne_all(services)),
+        Receiving::In(services) => update.filter(handovers::to_service.eq_any(services)),
+    };
+    Ok(update.execute(conn)?)
 }
 
 /// The recipient's inbox in their municipality.
