@@ -11,6 +11,7 @@ mod contract;
 mod errors;
 mod family;
 mod frontends;
+mod fuzz;
 mod handovers;
 mod health;
 mod idempotency;

@@ -69,6 +69,8 @@ pub struct Town {
 pub struct World {
     pub case: String,
     pub mother: String,
+    pub father: String,
+    pub youth: String,
     /// A participant of kind `other` (the grandmother), for patching.
     pub grandmother: String,
     /// Another participant of kind `other` (a neighbour), for deactivating.
@@ -272,7 +274,9 @@ impl Town {
             "parental_responsibility": true, "national_id": self.father_pid}),
         )
         .await;
-        add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": self.youth_pid})).await;
+        let youth =
+            add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": self.youth_pid}))
+                .await;
         let grandmother =
             add(json!({"kind": "other", "name": "Mormor", "role": "besteforelder"})).await;
         let neighbour = add(json!({"kind": "other", "name": "Nabo", "role": "nabo"})).await;
@@ -339,6 +343,8 @@ impl Town {
         World {
             case: case_id,
             mother,
+            father,
+            youth,
             grandmother,
             neighbour,
             consent,
