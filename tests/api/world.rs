@@ -40,6 +40,9 @@ pub struct Cast {
     pub other_guardian: Option<String>,
     /// The subject herself (a listed youth participant, matched by `pid`), under the self-consent age.
     pub young: Option<String>,
+    /// The subject of the case of an older world (`Town::older_world`), 16, at the self-consent age: a
+    /// listed youth participant, matched by `pid`.
+    pub youth_of_age: Option<String>,
     /// The municipality's administrator.
     pub admin: Option<String>,
     /// An integration acting for the holder's kindergarten.
@@ -56,6 +59,7 @@ pub struct Town {
     pub mother_pid: String,
     pub father_pid: String,
     pub youth_pid: String,
+    pub older_youth_pid: String,
     /// Another family's case, whose guardian is `cast.other_guardian`.
     pub other_case: String,
     /// The id of the BUP service (for `PATCH /services/{id}`).
@@ -135,6 +139,7 @@ impl Town {
         let (mother_pid, father_pid, youth_pid) =
             (synthetic_id(2), synthetic_id(3), synthetic_id(4));
         let other_pid = synthetic_id(5);
+        let older_youth_pid = synthetic_id(6);
         let cast = Cast {
             anonymous: None,
             holder: Some(prof("ola", BARNEHAGE)),
@@ -146,6 +151,7 @@ impl Town {
             guardian: Some(app.citizen_token("mor", Role::Guardian, &mother_pid)),
             other_guardian: Some(app.citizen_token("annen", Role::Guardian, &other_pid)),
             young: Some(app.citizen_token("emma", Role::Youth, &youth_pid)),
+            youth_of_age: Some(app.citizen_token("jonas", Role::Youth, &older_youth_pid)),
             admin: Some(admin),
             integration_own: Some(app.token(
                 "3805",
@@ -181,6 +187,7 @@ impl Town {
             mother_pid,
             father_pid,
             youth_pid,
+            older_youth_pid,
             other_case,
             bup_service,
             built: std::cell::Cell::new(0),
@@ -236,6 +243,19 @@ impl Town {
 
     /// Opens one more case with everything in it.
     pub async fn world(&self) -> World {
+        self.world_of("2015-06-01", &self.youth_pid).await
+    }
+
+    /// The same world around a subject of 16, old enough to see the case herself (rule 8).
+    pub async fn older_world(&self) -> World {
+        let born = today()
+            .checked_sub_months(chrono::Months::new(16 * 12))
+            .unwrap();
+        self.world_of(&born.to_string(), &self.older_youth_pid)
+            .await
+    }
+
+    async fn world_of(&self, birth_date: &str, youth_pid: &str) -> World {
         let n = self.built.get() + 1;
         self.built.set(n);
         let feed_after = self.feed_position();
@@ -248,7 +268,7 @@ impl Town {
                 Some(
                     json!({"service": BARNEHAGE, "concern": "Emma trekker seg unna leken.",
                     "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
-                                "birth_date": "2015-06-01", "national_id": self.youth_pid},
+                                "birth_date": birth_date, "national_id": youth_pid},
                     "external_refs": [{"system": "matrix", "id": reference}]}),
                 ),
                 201,
@@ -275,8 +295,7 @@ impl Town {
         )
         .await;
         let youth =
-            add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": self.youth_pid}))
-                .await;
+            add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": youth_pid})).await;
         let grandmother =
             add(json!({"kind": "other", "name": "Mormor", "role": "besteforelder"})).await;
         let neighbour = add(json!({"kind": "other", "name": "Nabo", "role": "nabo"})).await;
