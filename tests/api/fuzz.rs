@@ -1,0 +1,593 @@
+//! Schemathesis (PyPI, pinned in tests/tools/requirements.txt) over the committed spec against a real
+//! server seeded with a world in which every operation can succeed. Each operation is sent by a caller
+//! who may use it (the holder, a guardian, the handover's recipient, the administrator, an integration),
+//! with its path parameters fixed to real ids and the ids in its body drawn mostly from the world, so
+//! the generated requests get past 401/404/412 into the handlers and the database; the hooks in
+//! tests/tools/schemathesis_hooks.py give each request a fresh Idempotency-Key and, when asked, the
+//! current ETag, and send real case documents to the import.
+//!
+//! The checks: no server error, and every response conforms to the spec (status code, content type, body
+//! schema). Three passes: every operation by a caller who may use it, then the case's reads as a guardian
+//! and as an integration (they see national ids masked, which must still fit the schema). Bounded and
+//! reproducible: a fixed seed, a fixed number of examples per operation, one worker; about a minute.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::world::{in_days, today, Town, World, BARNEHAGE, BUP, PPT, SKOLE};
+
+const SEED: u64 = 12;
+
+/// `FUZZ_SEED` and `FUZZ_EXAMPLES` (examples per operation of the first pass) explore further than CI
+/// (`FUZZ_PYTHON`: another Python with schemathesis, instead of the pinned tools' virtualenv);
+/// `FUZZ_WITHOUT_EXCLUSIONS=1` lifts the exclusions of known defects, to see whether they are fixed.
+fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn exclusions() -> bool {
+    std::env::var("FUZZ_WITHOUT_EXCLUSIONS").as_deref() != Ok("1")
+}
+
+/// The checks; `all` would add checks about what the server should refuse, which the spec does not yet
+/// state precisely enough (issue 12, item 7).
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance";
+
+/// Operations that may end this run without one 2xx answer, and why. Every other operation must have
+/// succeeded at least once, proof that the run reached its handler.
+const NEVER_SUCCEEDS: &[(&str, &str)] = &[];
+
+fn bearer(token: &Option<String>) -> Value {
+    json!({"Authorization": format!("Bearer {}", token.as_deref().unwrap())})
+}
+
+/// One `[[operations]]` entry of the schemathesis config: who sends it and its fixed parameters.
+fn operation(id: &str, token: Option<&Option<String>>, parameters: Value) -> Value {
+    let mut op = json!({"include-operation-id": id, "parameters": parameters});
+    if let Some(t) = token {
+        op["headers"] = bearer(t);
+    }
+    op
+}
+
+/// Mostly the version the resource has right now (the hooks put it in for "current"), else a stale one,
+/// else whatever the generator makes of the header.
+fn with_etag(mut parameters: Value) -> Value {
+    parameters["header.If-Match"] = json!({"dictionary": "etags", "probability": 0.8});
+    parameters
+}
+
+/// A fresh case for each operation that ends something (closing, withdrawing, answering a handover,
+/// replacing the consent), so that one operation's success does not turn the others into conflicts.
+struct Worlds {
+    main: World,
+    close: World,
+    withdraw: World,
+    consent: World,
+    accept: World,
+    decline: World,
+    cancel: World,
+    /// The case whose export the imports send (and update).
+    import: World,
+    /// A case with a guardian without parental responsibility (who gave no consent), to patch.
+    patch: World,
+    patched_guardian: String,
+    /// Measures of the main case the mother is responsible for, to evaluate (an evaluation may complete
+    /// or stop one).
+    evaluated: Vec<String>,
+    /// A measure of the main case for `PATCH` (which may complete or stop it).
+    patched_measure: String,
+    /// pia's participant id in the main case.
+    pia: String,
+}
+
+async fn worlds(town: &Town) -> Worlds {
+    let main = town.world().await;
+    let c = format!("/api/v1/cases/{}", main.case);
+    // Proposing needs a case without a pending handover.
+    let cancel = format!("{c}/handovers/{}/cancel", main.handover);
+    town.ok(Method::POST, &cancel, None, Some(json!({})), 200)
+        .await;
+    let mut measures = vec![];
+    for responsible in [
+        json!({"kind": "service", "service": PPT}),
+        json!({"kind": "participant", "participant_id": main.mother}),
+        json!({"kind": "participant", "participant_id": main.mother}),
+        json!({"kind": "subject"}),
+    ] {
+        let m = town
+            .ok(
+                Method::POST,
+                &format!("{c}/measures"),
+                None,
+                Some(
+                    json!({"title": "Samtaler", "goal": "Trygghet", "responsible": responsible,
+                    "start_date": today(), "evaluate_by": in_days(40)}),
+                ),
+                201,
+            )
+            .await;
+        measures.push(m["id"].as_str().unwrap().to_string());
+    }
+    let participants = town
+        .ok(Method::GET, &format!("{c}/participants"), None, None, 200)
+        .await;
+    let pia = participants["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "pia")
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let patch = town.world().await;
+    let stepmother = town
+        .ok(
+            Method::POST,
+            &format!("/api/v1/cases/{}/participants", patch.case),
+            None,
+            Some(
+                json!({"kind": "guardian", "name": "Stemor Testesen", "relation": "other",
+                "parental_responsibility": false}),
+            ),
+            201,
+        )
+        .await;
+    let patched_measure = measures.remove(0);
+    let mut evaluated = vec![main.measure.clone()];
+    evaluated.extend(measures);
+    Worlds {
+        main,
+        close: town.world().await,
+        withdraw: town.world().await,
+        consent: town.world().await,
+        accept: town.world().await,
+        decline: town.world().await,
+        cancel: town.world().await,
+        import: town.world().await,
+        patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
+        patch,
+        evaluated,
+        patched_measure,
+        pia,
+    }
+}
+
+/// The reads of a case, by operation id.
+const CASE_READS: &[&str] = &[
+    "get_case",
+    "list_consents",
+    "effective_consent",
+    "list_entries",
+    "get_entry",
+    "list_handovers",
+    "list_level_changes",
+    "list_measures",
+    "get_measure",
+    "list_evaluations",
+    "list_participants",
+    "timeline",
+];
+
+/// Path parameters of the main case for an operation on it.
+fn main_case(id: &str, w: &Worlds) -> Value {
+    let m = &w.main;
+    let measure = json!({"dictionary": "measures", "probability": 1.0});
+    match id {
+        "get_entry" => json!({"path.id": m.case, "path.eid": m.entry}),
+        "get_measure" | "list_evaluations" | "add_evaluation" => {
+            json!({"path.id": m.case, "path.mid": measure})
+        }
+        "patch_measure" => with_etag(json!({"path.id": m.case, "path.mid": w.patched_measure})),
+        "patch_participant" => {
+            with_etag(json!({"path.id": w.patch.case, "path.pid": w.patched_guardian}))
+        }
+        "deactivate_participant" => json!({"path.id": m.case, "path.pid": m.neighbour}),
+        "patch_case" | "change_level" => with_etag(json!({"path.id": m.case})),
+        _ => json!({"path.id": m.case}),
+    }
+}
+
+/// Every operation, each by a caller who may use it.
+fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
+    let c = &town.cast;
+    let mut operations = vec![];
+    for id in CASE_READS.iter().chain(&[
+        "access_log",
+        "export",
+        "patch_case",
+        "add_entry",
+        "propose",
+        "change_level",
+        "create_measure",
+        "patch_measure",
+        "add_evaluation",
+        "add_participant",
+        "patch_participant",
+        "deactivate_participant",
+    ]) {
+        operations.push(operation(id, Some(&c.holder), main_case(id, w)));
+    }
+    let case = |w: &World| json!({"path.id": w.case});
+    let handover = |w: &World| json!({"path.id": w.case, "path.hid": w.handover});
+    operations.extend([
+        // A guardian ends the log (the holder could too); and withdraws the consent she gave.
+        operation("close_case", Some(&c.guardian), with_etag(case(&w.close))),
+        operation(
+            "withdraw_consent",
+            Some(&c.guardian),
+            json!({"path.id": w.withdraw.case, "path.cid": w.withdraw.consent}),
+        ),
+        operation("record_consent", Some(&c.holder), case(&w.consent)),
+        operation("accept", Some(&c.recipient), handover(&w.accept)),
+        operation("decline", Some(&c.recipient), handover(&w.decline)),
+        operation("cancel", Some(&c.holder), handover(&w.cancel)),
+        operation("list_cases", Some(&c.holder), json!({})),
+        operation("open_case", Some(&c.holder), json!({})),
+        operation("attention", Some(&c.holder), json!({})),
+        operation("inbox", Some(&c.recipient), json!({})),
+        operation("me", Some(&c.guardian), json!({})),
+        // The long poll waits up to `wait` seconds when nothing is new: 0 or 1 here, to keep the run
+        // short (integration.rs proves the waiting itself).
+        operation(
+            "changes",
+            Some(&c.integration_own),
+            json!({"query.wait": {"dictionary": "wait", "probability": 1.0}}),
+        ),
+        operation("import_cases", Some(&c.integration_own), json!({})),
+        operation("list_levels", Some(&c.admin), json!({})),
+        operation("put_level", Some(&c.admin), with_etag(json!({}))),
+        operation("get_municipality", Some(&c.admin), json!({})),
+        operation("patch_municipality", Some(&c.admin), with_etag(json!({}))),
+        operation("list_services", Some(&c.admin), json!({})),
+        operation("create_service", Some(&c.admin), json!({})),
+        operation(
+            "patch_service",
+            Some(&c.admin),
+            with_etag(json!({"path.id": town.bup_service})),
+        ),
+        operation("live", None, json!({})),
+        operation("ready", None, json!({})),
+    ]);
+    operations
+}
+
+/// The reads of the main case (and the log entry a guardian may write) by another kind of reader.
+fn readers(token: &Option<String>, w: &Worlds, writes: &[&str]) -> Vec<Value> {
+    CASE_READS
+        .iter()
+        .chain(writes)
+        .map(|id| operation(id, Some(token), main_case(id, w)))
+        .collect()
+}
+
+fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
+    let m = &w.main;
+    // Real values for the fields that name something of the world, drawn most of the time, so bodies get
+    // past "no such participant" into the rules.
+    let mut dictionaries = BTreeMap::new();
+    dictionaries.insert("etags", json!({"values": ["\"current\"", "\"1\""]}));
+    dictionaries.insert("wait", json!({"values": [0, 1]}));
+    dictionaries.insert("services", json!({"values": [BARNEHAGE, PPT, SKOLE, BUP]}));
+    dictionaries.insert("users", json!({"values": ["sara", "pia", "nils"]}));
+    dictionaries.insert(
+        "participants",
+        json!({"values": [m.mother, m.father, m.youth, m.grandmother, w.pia]}),
+    );
+    dictionaries.insert("measures", json!({"values": w.evaluated}));
+    dictionaries.insert(
+        "givers",
+        json!({"values": [w.consent.mother, w.consent.father, w.consent.youth]}),
+    );
+    dictionaries.insert("consents", json!({"values": [w.consent.consent]}));
+    dictionaries.insert("entries", json!({"values": [m.entry]}));
+    dictionaries.insert(
+        "withdrawers",
+        json!({"values": [w.withdraw.mother, w.withdraw.father]}),
+    );
+    let pick = |name: &str| json!({"dictionary": name, "probability": 0.8});
+    json!({
+        "seed": knob("FUZZ_SEED", SEED),
+        "workers": 1,
+        "continue-on-failure": true,
+        "generation": {
+            "max-examples": max_examples,
+            // No examples remembered from earlier runs: the same seed sends the same requests.
+            "database": "none",
+            // TODO(issue 12, defect 2 "A NUL character is a 500"): PostgreSQL refuses \0 in text and the
+            // server answers 500 (found here: POST /cases and POST /cases/{id}/participants with a NUL in
+            // `external_refs[].system` / `.id`). Remove this line with the fix.
+            "allow-x00": !exclusions(),
+        },
+        "dictionaries": dictionaries,
+        "parameters": {
+            "body.service": pick("services"),
+            "body.services[*]": pick("services"),
+            "body.to.service": pick("services"),
+            "body.to.user_id": pick("users"),
+            "body.attendees[*]": pick("participants"),
+            "body.corrects": pick("entries"),
+            "body.responsible.participant_id": pick("participants"),
+            "body.responsible.service": pick("services"),
+            "body.given_by[*]": pick("givers"),
+            "body.supersedes": pick("consents"),
+            "body.on_behalf_of": pick("withdrawers"),
+        },
+        "operations": operations,
+    })
+}
+
+/// What one schemathesis run found.
+struct Run {
+    report: Value,
+    /// Per operation: how many answers of each status.
+    statuses: BTreeMap<String, BTreeMap<u16, u32>>,
+    output: String,
+}
+
+/// Runs schemathesis with `config` over the operations in `config`, off the test's runtime thread (the
+/// server runs on that thread).
+async fn schemathesis(
+    town: &Town,
+    name: &str,
+    config: Value,
+    env: Vec<(&'static str, String)>,
+) -> Run {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("schemathesis")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ids: Vec<String> = config["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["include-operation-id"].as_str().unwrap().to_string())
+        .collect();
+    let file = dir.join("schemathesis.toml");
+    std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+    // A Python with schemathesis of another origin, for exploring; CI uses the pinned tools.
+    let python = match std::env::var("FUZZ_PYTHON") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => crate::tools::python(),
+    };
+    let base = town.app.base.clone();
+    let run_dir: PathBuf = dir.clone();
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .args(["-m", "schemathesis.cli", "--config-file"])
+            .arg(&file)
+            .arg("run")
+            .arg(&spec)
+            .args(["--url", &base, "--checks", CHECKS, "--no-color"])
+            .arg("--include-operation-id-regex")
+            .arg(format!("^({})$", ids.join("|")))
+            .args(["--report", "json,ndjson", "--report-dir"])
+            .arg(&run_dir)
+            .arg("--report-json-path")
+            .arg(run_dir.join("report.json"))
+            .arg("--report-ndjson-path")
+            .arg(run_dir.join("events.ndjson"))
+            .current_dir(&run_dir)
+            .envs(env)
+            .env("PYTHONHASHSEED", "0")
+            .output()
+            .expect("run schemathesis")
+    })
+    .await
+    .unwrap();
+    let output = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(dir.join("output.txt"), &output).unwrap();
+    let report: Value = match std::fs::read(dir.join("report.json")) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
+        Err(e) => panic!("no report from schemathesis ({e}):\n{output}"),
+    };
+    Run {
+        report,
+        statuses: statuses(&dir.join("events.ndjson")),
+        output,
+    }
+}
+
+/// The status of every answer, per operation, from schemathesis' event log.
+fn statuses(events: &Path) -> BTreeMap<String, BTreeMap<u16, u32>> {
+    let mut out: BTreeMap<String, BTreeMap<u16, u32>> = BTreeMap::new();
+    for line in std::fs::read_to_string(events).unwrap().lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let recorder = &event["ScenarioFinished"]["recorder"];
+        let Some(label) = recorder["label"].as_str() else {
+            continue;
+        };
+        for interaction in recorder["interactions"].as_object().into_iter().flatten() {
+            if let Some(status) = interaction.1["response"]["status_code"].as_u64() {
+                *out.entry(label.to_string())
+                    .or_default()
+                    .entry(status as u16)
+                    .or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+#[actix_web::test]
+async fn schemathesis_finds_no_server_error_and_no_response_outside_the_spec() {
+    let started = std::time::Instant::now();
+    let town = Town::setup().await;
+    let w = worlds(&town).await;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = town
+        .ok(
+            Method::GET,
+            &format!("/api/v1/cases/{}/export", w.import.case),
+            None,
+            None,
+            200,
+        )
+        .await;
+    let doc_file = dir.join("import-doc.json");
+    std::fs::write(&doc_file, doc.to_string()).unwrap();
+    let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/schemathesis_hooks.py");
+    let env = || {
+        vec![
+            ("SCHEMATHESIS_HOOKS", hooks.display().to_string()),
+            ("FUZZ_URL", town.app.base.clone()),
+            ("FUZZ_READER", town.cast.holder.clone().unwrap()),
+            ("FUZZ_ADMIN", town.cast.admin.clone().unwrap()),
+            ("FUZZ_IMPORT_DOC", doc_file.display().to_string()),
+            (
+                "FUZZ_EXCLUSIONS",
+                if exclusions() { "1" } else { "0" }.to_string(),
+            ),
+            ("FUZZ_TODAY", today().to_string()),
+        ]
+    };
+    let c = &town.cast;
+    let runs = [
+        (
+            "everyone",
+            config(&w, everyone(&town, &w), knob("FUZZ_EXAMPLES", 40)),
+        ),
+        (
+            "guardian",
+            config(&w, readers(&c.guardian, &w, &["add_entry"]), 10),
+        ),
+        (
+            "integration",
+            config(&w, readers(&c.integration_own, &w, &[]), 10),
+        ),
+    ];
+    let mut problems = vec![];
+    let mut total = 0;
+    let mut succeeded: BTreeSet<String> = BTreeSet::new();
+    for (name, config) in runs {
+        let run = schemathesis(&town, name, config, env()).await;
+        let r = &run.report;
+        total += r["test_cases"]["generated"].as_u64().unwrap_or(0);
+        println!(
+            "schemathesis {name}: {} operations, {} test cases, {} with failures ({} unique), errors {}, {:.0} s",
+            r["operations"]["tested"],
+            r["test_cases"]["generated"],
+            r["test_cases"]["with_failures"],
+            r["test_cases"]["unique_failures"],
+            r["errors"],
+            r["running_time"].as_f64().unwrap_or_default(),
+        );
+        for (op, counts) in &run.statuses {
+            println!("  {op:<55} {counts:?}");
+            if counts.keys().any(|s| (200..300).contains(s)) {
+                succeeded.insert(op.clone());
+            }
+        }
+        if r["exit_code"] != 0 || !r["failures"].as_array().is_some_and(Vec::is_empty) {
+            problems.push(format!(
+                "{name}: failures {} errors {}\n{}",
+                r["failures"], r["errors"], run.output
+            ));
+        }
+    }
+    println!(
+        "schemathesis: {total} test cases in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    // Proof that the run got into the handlers: every operation answered 2xx at least once.
+    let spec: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    let mut never = vec![];
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let op = format!("{} {path}", method.to_uppercase());
+            if !succeeded.contains(&op) && !NEVER_SUCCEEDS.iter().any(|(o, _)| *o == op) {
+                never.push(op);
+            }
+        }
+    }
+    assert!(
+        never.is_empty(),
+        "operations that never answered 2xx (the generated requests did not reach the handler): {never:?}"
+    );
+}
+
+/// Server defects the schemathesis run leaves out, each with the request that shows it: (what, the
+/// exclusion that hides it, method, path below the case, body). The test below fails as soon as one of
+/// them no longer answers 500: then remove its exclusion and its row.
+const KNOWN_DEFECTS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "issue 12, defect 2: a NUL in an external reference of a new case",
+        "`allow-x00` in fuzz.rs",
+        "POST",
+        "/api/v1/cases",
+        r#"{"service": "barnehage-solstua", "concern": "Bekymring", "subject": {"kind": "child", "given_name": "Ida", "family_name": "Testesen"}, "external_refs": [{"system": "a\u0000", "id": "1"}]}"#,
+    ),
+    (
+        "issue 12, defect 2: a NUL in an external reference of a new participant",
+        "`allow-x00` in fuzz.rs",
+        "POST",
+        "{case}/participants",
+        r#"{"kind": "other", "name": "Nabo", "role": "nabo", "external_refs": [{"system": "b", "id": "\u0000"}]}"#,
+    ),
+    (
+        "issue 12, defect 2: a NUL in a participant's new name",
+        "`allow-x00` in fuzz.rs",
+        "PATCH",
+        "{case}/participants/{grandmother}",
+        r#"{"name": "\u0000"}"#,
+    ),
+    (
+        "an evaluation that continues with next_evaluate_by before the measure's start_date (CHECK evaluate_by >= start_date)",
+        "`filter_body` in tests/tools/schemathesis_hooks.py",
+        "POST",
+        "{case}/measures/{measure}/evaluations",
+        r#"{"evaluated_on": "{ten_days_ago}", "assessment": "Bra", "outcome": "continue", "next_evaluate_by": "{five_days_ago}"}"#,
+    ),
+];
+
+#[actix_web::test]
+async fn known_defects_left_out_of_the_schemathesis_run_still_fail() {
+    let town = Town::setup().await;
+    let w = town.world().await;
+    let ago = |n| (today() - chrono::Days::new(n)).to_string();
+    let mut fixed = vec![];
+    for (what, exclusion, method, path, body) in KNOWN_DEFECTS {
+        let fill = |s: &str| {
+            s.replace("{case}", &format!("/api/v1/cases/{}", w.case))
+                .replace("{grandmother}", &w.grandmother)
+                .replace("{measure}", &w.measure)
+                .replace("{ten_days_ago}", &ago(10))
+                .replace("{five_days_ago}", &ago(5))
+        };
+        let res = town
+            .app
+            .request(
+                method.parse().unwrap(),
+                &fill(path),
+                town.cast.holder.as_deref(),
+            )
+            .header("content-type", "application/json")
+            .body(fill(body))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        if status != 500 {
+            fixed.push(format!(
+                "{what}: now {status} (remove {exclusion} and this row of KNOWN_DEFECTS)"
+            ));
+        }
+    }
+    assert!(fixed.is_empty(), "fixed: {fixed:?}");
+}

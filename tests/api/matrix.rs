@@ -1,0 +1,518 @@
+//! The authorization matrix: every operation of the committed `openapi/openapi.json` × every kind of
+//! caller, with the expected outcome written down as a table a reviewer can read against rule 8 of
+//! domain.md ("who may read a case") and the "who" column of api.md. An operation added to the spec
+//! without a row here fails the test; so does a row for an operation the spec no longer has.
+//!
+//! Each request is a valid one (path parameters from the world, a body that succeeds for someone), so a
+//! refusal is about who asks, not about what they sent. A case the caller may not see answers 404, never
+//! 403 (its existence is itself sensitive); 403 is for a caller who may see the case (or is known to the
+//! municipality) acting outside their role. After a change succeeds, the next caller gets a fresh world.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::world::{in_days, today, Cast, Town, World, BARNEHAGE, PPT, SKOLE};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// 2xx.
+    Ok,
+    /// 2xx, and the world's case is in the answer (for lists, feeds and inboxes).
+    Sees,
+    /// 2xx, and the world's case is not in the answer.
+    Blind,
+    /// 401: no token.
+    Unauthenticated,
+    /// 403: a known caller acting outside their role.
+    Forbidden,
+    /// 404: the caller may not see the case, so it "does not exist".
+    NotFound,
+}
+
+const OK: Outcome = Outcome::Ok;
+const SEE: Outcome = Outcome::Sees;
+const BLIND: Outcome = Outcome::Blind;
+const E401: Outcome = Outcome::Unauthenticated;
+const E403: Outcome = Outcome::Forbidden;
+const E404: Outcome = Outcome::NotFound;
+
+/// The callers, in the order of the table's columns (see `world::Cast` for who each one is).
+const CALLERS: [&str; 15] = [
+    "anonymous",
+    "holder",
+    "covered",
+    "uncovered",
+    "colleague",
+    "former",
+    "recipient",
+    "guardian",
+    "other_guardian",
+    "young",
+    "youth",
+    "admin",
+    "integration_own",
+    "integration_other",
+    "other_municipality",
+];
+
+fn tokens(cast: &Cast) -> [Option<&str>; 15] {
+    [
+        cast.anonymous.as_deref(),
+        cast.holder.as_deref(),
+        cast.covered.as_deref(),
+        cast.uncovered.as_deref(),
+        cast.colleague.as_deref(),
+        cast.former.as_deref(),
+        cast.recipient.as_deref(),
+        cast.guardian.as_deref(),
+        cast.other_guardian.as_deref(),
+        cast.young.as_deref(),
+        cast.youth_of_age.as_deref(),
+        cast.admin.as_deref(),
+        cast.integration_own.as_deref(),
+        cast.integration_other.as_deref(),
+        cast.other_municipality.as_deref(),
+    ]
+}
+
+/// The services claim of each caller, for bodies that name "my service" (`POST /cases`).
+const MY_SERVICE: [&str; 15] = [
+    BARNEHAGE, BARNEHAGE, PPT, "bup-nord", BARNEHAGE, PPT, SKOLE, BARNEHAGE, BARNEHAGE, BARNEHAGE,
+    BARNEHAGE, BARNEHAGE, BARNEHAGE, "bup-nord", BARNEHAGE,
+];
+
+// Who reads a case (rule 8): the holder, a covered participant, the guardians, the subject youth at the
+// self-consent age (`youth`, in a world of her own), and an integration of a service with a professional
+// in the case. Everyone else: 404. Patterns used by many rows:
+//   readers:       anyone who may read the case gets 2xx
+//   holder only:   readers who are not the holder get 403 (PATCH, participants, level, propose, cancel)
+//   holder+guard.: the holder and the guardians (close, withdraw, export, access log); recording a
+//                  consent also the youth of age (her own, digital)
+//   participants:  participants with access: professionals, guardians, the youth of age (entries);
+//                  evaluations: professionals, and the guardian the measure names as responsible
+//   professionals: professional participants with access (measures)
+//   recipient:     only the professional the handover is addressed to (accept, decline)
+#[rustfmt::skip]
+const EXPECTED: &[(&str, [Outcome; 15])] = &[
+    //                                                           anon   holdr  covrd  uncov  colle  forme  recip  guard  othgu  young  youth  admin  intow  intot  othmu
+    ("GET /api/v1/cases",                                       [E401,  SEE,   SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   BLIND, BLIND, SEE,   BLIND, SEE,   BLIND, BLIND]),
+    ("POST /api/v1/cases",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK]),
+    ("GET /api/v1/cases/{id}",                                  [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("PATCH /api/v1/cases/{id}",                                [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/access-log",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/close",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/consents",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/consents",                        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/consents/effective",               [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/consents/{cid}/withdraw",         [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/entries",                          [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/entries",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/entries/{eid}",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("GET /api/v1/cases/{id}/export",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/handovers",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/accept",          [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/cancel",          [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/decline",         [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/level-changes",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/level-changes",                   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/measures",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures/{mid}",                   [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/measures/{mid}",                 [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures/{mid}/evaluations",       [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/measures/{mid}/evaluations",      [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/participants",                     [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    ("POST /api/v1/cases/{id}/participants",                    [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/participants/{pid}",             [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/participants/{pid}/deactivate",   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/timeline",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+    // Not about one case: the feed is for integrations, the inbox and attention for professionals,
+    // configuration is read by anyone of the municipality and written by its administrator.
+    ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403]),
+    ("GET /api/v1/handovers",                                   [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
+    ("POST /api/v1/imports",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403]),
+    ("GET /api/v1/levels",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PUT /api/v1/levels/{level}",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/me",                                          [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /api/v1/me/attention",                                [E401,  SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
+    ("GET /api/v1/municipality",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PATCH /api/v1/municipality",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/services",                                    [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("POST /api/v1/services",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("PATCH /api/v1/services/{id}",                             [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+];
+
+/// Cells where the server is known to answer otherwise than the table says: (operation, caller, status
+/// it answers today). Each is a defect to fix in the server, not in the table; the test fails when one of
+/// them starts answering as the table says, so the entry is removed together with the fix.
+const KNOWN_BUGS: &[(&str, &str, u16)] = &[];
+
+/// A request that the caller in column `col` sends for `op` in world `w`.
+struct Request {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    ndjson: Option<String>,
+    /// The resource whose current ETag goes into `If-Match` (read by the holder just before).
+    if_match: Option<String>,
+}
+
+/// The valid request of each operation: path parameters from the world, a body that succeeds for
+/// whoever the table allows.
+async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Request {
+    let (method, template) = op.split_once(' ').unwrap();
+    let method: Method = method.parse().unwrap();
+    let case = format!("/api/v1/cases/{}", w.case);
+    let path = template
+        .replace("/api/v1/cases/{id}", &case)
+        .replace(
+            "/api/v1/services/{id}",
+            &format!("/api/v1/services/{}", town.bup_service),
+        )
+        .replace("{cid}", &w.consent)
+        .replace("{eid}", &w.entry)
+        .replace("{hid}", &w.handover)
+        .replace("{mid}", &w.measure)
+        .replace(
+            "{pid}",
+            if op.ends_with("/deactivate") {
+                &w.neighbour
+            } else {
+                &w.grandmother
+            },
+        )
+        .replace("{level}", "1");
+    assert!(
+        !path.contains('{'),
+        "{op}: a path parameter the matrix does not fill: {path}"
+    );
+    let mut req = Request {
+        method,
+        path,
+        body: None,
+        ndjson: None,
+        if_match: None,
+    };
+    let body = |v: Value| Some(v);
+    match op {
+        "GET /api/v1/cases" => req.path.push_str("?limit=200"),
+        "GET /api/v1/changes" => req
+            .path
+            .push_str(&format!("?after={}&limit=1000", w.feed_after)),
+        "POST /api/v1/cases" => {
+            req.body = body(
+                json!({"service": MY_SERVICE[col], "concern": "Gutten virker sliten.",
+                "subject": {"kind": "child", "given_name": "Oskar", "family_name": "Testesen", "birth_date": "2019-02-03"}}),
+            )
+        }
+        "PATCH /api/v1/cases/{id}" => {
+            req.body = body(json!({"concern": "Oppdatert etter samtale."}));
+            req.if_match = Some(case.clone());
+        }
+        "POST /api/v1/cases/{id}/close" => {
+            req.body = body(json!({"reason": "no_need", "note": "Avklart"}));
+            req.if_match = Some(case.clone());
+        }
+        // Digital and given by the mother alone: what she may record herself; for the holder a consent
+        // that is recorded but not effective (the father has not given it). The youth of age gives her own.
+        "POST /api/v1/cases/{id}/consents" => {
+            let giver = if CALLERS[col] == "youth" {
+                &w.youth
+            } else {
+                &w.mother
+            };
+            req.body = body(json!({"given_by": [giver], "services": [BARNEHAGE, PPT],
+                "purpose": "Samarbeid", "valid_from": today(), "form": "digital"}))
+        }
+        "POST /api/v1/cases/{id}/consents/{cid}/withdraw" => {
+            req.body =
+                body(json!({"reason": "Vi ønsker ikke mer samarbeid", "on_behalf_of": w.mother}))
+        }
+        "POST /api/v1/cases/{id}/entries" => {
+            req.body = body(
+                json!({"kind": "lysglimt", "occurred_at": chrono::Utc::now(), "body": "Emma lo høyt i dag."}),
+            )
+        }
+        "POST /api/v1/cases/{id}/handovers" => {
+            req.body = body(
+                json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": SKOLE},
+                "reason": "transition", "answer_by": in_days(14)}),
+            )
+        }
+        "POST /api/v1/cases/{id}/handovers/{hid}/accept" => req.body = body(json!({})),
+        "POST /api/v1/cases/{id}/handovers/{hid}/decline" => {
+            req.body = body(json!({"reason": "Ikke min elev ennå"}))
+        }
+        "POST /api/v1/cases/{id}/handovers/{hid}/cancel" => {
+            req.body = body(json!({"reason": "Venter til august"}))
+        }
+        "POST /api/v1/cases/{id}/level-changes" => {
+            req.body = body(json!({"to_level": 2, "reason": "Trenger PPT", "decided_on": today()}));
+            req.if_match = Some(case.clone());
+        }
+        "POST /api/v1/cases/{id}/measures" => {
+            req.body = body(json!({"title": "Samtaler", "goal": "Trygghet",
+                "responsible": {"kind": "service", "service": PPT},
+                "start_date": today(), "evaluate_by": in_days(40)}))
+        }
+        "PATCH /api/v1/cases/{id}/measures/{mid}" => {
+            req.body = body(json!({"title": "Språkgruppe to ganger i uka"}));
+            req.if_match = Some(format!("{case}/measures/{}", w.measure));
+        }
+        "POST /api/v1/cases/{id}/measures/{mid}/evaluations" => {
+            req.body = body(
+                json!({"evaluated_on": today(), "assessment": "Tydelig fremgang",
+                "outcome": "continue", "next_evaluate_by": in_days(60)}),
+            )
+        }
+        "POST /api/v1/cases/{id}/participants" => {
+            req.body = body(json!({"kind": "other", "name": "Morfar", "role": "besteforelder"}))
+        }
+        "PATCH /api/v1/cases/{id}/participants/{pid}" => {
+            req.body = body(json!({"role": "bestemor"}))
+        }
+        "POST /api/v1/imports" => {
+            // The world's own case, as its holder exported it: the import finds it by its reference.
+            let export = town
+                .ok(Method::GET, &format!("{case}/export"), None, None, 200)
+                .await;
+            req.ndjson = Some(export.to_string());
+        }
+        "PUT /api/v1/levels/{level}" => {
+            req.body = body(
+                json!({"name": "Nivå 1", "description": "Tiltak i egen tjeneste", "guidance": "Snakk med foreldrene."}),
+            )
+        }
+        "PATCH /api/v1/municipality" => req.body = body(json!({"level0_deadline_days": 14})),
+        "POST /api/v1/services" => {
+            req.body = body(
+                json!({"code": format!("tjeneste-{n}"), "name": "Ny tjeneste", "kind": "other"}),
+            )
+        }
+        "PATCH /api/v1/services/{id}" => req.body = body(json!({"name": "BUP Nord"})),
+        _ if req.method == Method::GET => {}
+        "POST /api/v1/cases/{id}/participants/{pid}/deactivate" => {}
+        _ => panic!("{op}: the matrix has no request for this operation; add one to `request`"),
+    }
+    req
+}
+
+/// What a request did, for the report.
+struct Cell {
+    status: u16,
+    outcome: Outcome,
+}
+
+fn matches(expected: Outcome, status: u16, body: &str, case: &str) -> bool {
+    let ok = (200..300).contains(&status);
+    match expected {
+        Outcome::Ok => ok,
+        Outcome::Sees => ok && body.contains(case),
+        Outcome::Blind => ok && !body.contains(case),
+        Outcome::Unauthenticated => status == 401,
+        Outcome::Forbidden => status == 403,
+        Outcome::NotFound => status == 404,
+    }
+}
+
+/// The spec's operations, as "METHOD /path".
+fn spec_operations() -> BTreeSet<String> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+    let spec: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let mut ops = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(&method.as_str())
+            {
+                ops.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_operation_of_the_spec_has_a_row_in_the_matrix() {
+    let table: BTreeSet<String> = EXPECTED.iter().map(|(op, _)| op.to_string()).collect();
+    assert_eq!(table.len(), EXPECTED.len(), "an operation has two rows");
+    let spec = spec_operations();
+    let missing: Vec<_> = spec.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&spec).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "operations of openapi/openapi.json without a row in matrix.rs EXPECTED: {missing:?}; \
+         rows for operations the spec does not have: {stale:?}"
+    );
+}
+
+#[actix_web::test]
+async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
+    let started = std::time::Instant::now();
+    let town = Town::setup().await;
+    let tokens = tokens(&town.cast);
+    // The other family's guardian is a real guardian: she reads her own case, so her 404s below are
+    // about the world's case, not about her.
+    let other = format!("/api/v1/cases/{}", town.other_case);
+    let res = town
+        .app
+        .get(&other, town.cast.other_guardian.as_deref().unwrap())
+        .await;
+    assert_eq!(res.status(), 200, "the other guardian reads her own case");
+    // The standard world, and for the youth at the self-consent age the same world around her.
+    let mut worlds = [town.world().await, town.older_world().await];
+    let mut built = 2;
+    let mut dirty = [false, false];
+    let mut mismatches: Vec<(String, &str, Outcome, u16, String)> = vec![];
+    let mut report: Vec<(&str, Vec<Cell>)> = vec![];
+    let mut imports = vec![];
+    let mut n = 0;
+    for (op, expected) in EXPECTED {
+        let mut cells = vec![];
+        // Proposing needs a case without a pending handover: the world's is cancelled first.
+        let needs_no_pending = *op == "POST /api/v1/cases/{id}/handovers";
+        let mut prepared = [false, false];
+        for (col, caller) in CALLERS.iter().enumerate() {
+            let k = usize::from(*caller == "youth");
+            if dirty[k] {
+                worlds[k] = if k == 0 {
+                    town.world().await
+                } else {
+                    town.older_world().await
+                };
+                built += 1;
+                dirty[k] = false;
+                prepared[k] = false;
+            }
+            let world = &worlds[k];
+            if needs_no_pending && !prepared[k] {
+                let path = format!(
+                    "/api/v1/cases/{}/handovers/{}/cancel",
+                    world.case, world.handover
+                );
+                town.ok(Method::POST, &path, None, Some(json!({})), 200)
+                    .await;
+                prepared[k] = true;
+            }
+            n += 1;
+            let req = request(&town, world, op, col, n).await;
+            let mut rb = town.app.request(req.method.clone(), &req.path, tokens[col]);
+            if let Some(resource) = &req.if_match {
+                rb = rb.header("if-match", town.etag(resource).await);
+            }
+            if let Some(body) = &req.body {
+                rb = rb.json(body);
+            }
+            if let Some(lines) = &req.ndjson {
+                rb = rb
+                    .header("content-type", "application/x-ndjson")
+                    .body(lines.clone());
+            }
+            let res = rb.send().await.unwrap();
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            let want = expected[col];
+            if !matches(want, status, &text, &world.case) {
+                mismatches.push((
+                    op.to_string(),
+                    caller,
+                    want,
+                    status,
+                    text.chars().take(300).collect(),
+                ));
+            }
+            if *op == "POST /api/v1/imports" && status == 200 {
+                let r: Value = serde_json::from_str(&text).unwrap();
+                imports.push(format!("{caller}: {}", r["summary"]));
+            }
+            let outcome = if (200..300).contains(&status) {
+                if text.contains(&world.case) {
+                    Outcome::Sees
+                } else {
+                    Outcome::Ok
+                }
+            } else {
+                want
+            };
+            let changed = req.method != Method::GET
+                && (200..300).contains(&status)
+                && (req.path.starts_with("/api/v1/cases/") || *op == "POST /api/v1/imports");
+            dirty[k] |= changed;
+            cells.push(Cell { status, outcome });
+        }
+        // The world was changed for this operation; the next one starts from a standard world.
+        dirty[0] |= prepared[0];
+        dirty[1] |= prepared[1];
+        report.push((op, cells));
+    }
+
+    // The matrix as observed, for the reviewer (cargo test -- --nocapture).
+    println!(
+        "authorization matrix: {} operations x {} callers = {} requests, {} worlds, {:.1} s",
+        EXPECTED.len(),
+        CALLERS.len(),
+        EXPECTED.len() * CALLERS.len(),
+        built,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<55} {}",
+        "",
+        CALLERS
+            .map(|c| format!("{:>6}", &c[..c.len().min(5)]))
+            .join("")
+    );
+    for (op, cells) in &report {
+        let row: String = cells
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:>6}",
+                    if c.outcome == Outcome::Sees {
+                        format!("{}*", c.status)
+                    } else {
+                        c.status.to_string()
+                    }
+                )
+            })
+            .collect();
+        println!("{op:<55} {row}");
+    }
+    println!("(* = the answer names the world's case) imports: {imports:?}");
+
+    let known: BTreeSet<(String, String, u16)> = KNOWN_BUGS
+        .iter()
+        .map(|(op, caller, status)| (op.to_string(), caller.to_string(), *status))
+        .collect();
+    let seen: BTreeSet<(String, String, u16)> = mismatches
+        .iter()
+        .map(|(op, caller, _, status, _)| (op.clone(), caller.to_string(), *status))
+        .collect();
+    let unexpected: Vec<_> = mismatches
+        .iter()
+        .filter(|(op, caller, _, status, _)| {
+            !known.contains(&(op.clone(), caller.to_string(), *status))
+        })
+        .map(|(op, caller, want, status, body)| {
+            format!("{op} as {caller}: expected {want:?}, got {status}: {body}")
+        })
+        .collect();
+    let fixed: Vec<_> = known.difference(&seen).collect();
+    assert!(
+        unexpected.is_empty(),
+        "{} cells differ from the table:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "KNOWN_BUGS that no longer happen (remove them from the list): {fixed:?}"
+    );
+}

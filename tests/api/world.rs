@@ -1,0 +1,376 @@
+//! A municipality with a case in which every operation of the API can succeed for someone, and the people
+//! around it: the world the authorization matrix (`matrix.rs`) and the schemathesis run (`fuzz.rs`) send
+//! their requests into. One `Town` per server; `Town::world` opens one more case, as often as a test
+//! needs a fresh one.
+
+use chrono::{Days, Utc};
+use diesel::connection::SimpleConnection;
+use reqwest::Method;
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::support::{synthetic_id, TestApp};
+
+pub const BARNEHAGE: &str = "barnehage-solstua";
+pub const PPT: &str = "ppt-vest";
+pub const SKOLE: &str = "skole-bakke";
+/// A service of the municipality that no consent of the world covers.
+pub const BUP: &str = "bup-nord";
+pub const OTHER_TENANT: &str = "5401";
+
+/// The callers, one token each (`None`: no token at all).
+pub struct Cast {
+    pub anonymous: Option<String>,
+    /// ola, the stafettholder, in the kindergarten.
+    pub holder: Option<String>,
+    /// pia, an active participant from PPT, which the family's consent covers.
+    pub covered: Option<String>,
+    /// ulf, an active participant from BUP, which no consent covers (a state the API refuses to make:
+    /// written straight into the database, so the matrix proves `decide` checks coverage, not only `active`).
+    pub uncovered: Option<String>,
+    /// nils, a professional of the holder's own kindergarten who is not a participant.
+    pub colleague: Option<String>,
+    /// per, from PPT, a participant who was deactivated.
+    pub former: Option<String>,
+    /// sara, a teacher of the covered school, to whom a handover is pending (not a participant yet).
+    pub recipient: Option<String>,
+    /// The mother, with parental responsibility, by national login.
+    pub guardian: Option<String>,
+    /// The guardian of another family's case in the same municipality.
+    pub other_guardian: Option<String>,
+    /// The subject herself (a listed youth participant, matched by `pid`), under the self-consent age.
+    pub young: Option<String>,
+    /// The subject of the case of an older world (`Town::older_world`), 16, at the self-consent age: a
+    /// listed youth participant, matched by `pid`.
+    pub youth_of_age: Option<String>,
+    /// The municipality's administrator.
+    pub admin: Option<String>,
+    /// An integration acting for the holder's kindergarten.
+    pub integration_own: Option<String>,
+    /// An integration acting for BUP, a service that is not in the case.
+    pub integration_other: Option<String>,
+    /// "ola" of the kindergarten with the same code, in another municipality.
+    pub other_municipality: Option<String>,
+}
+
+pub struct Town {
+    pub app: TestApp,
+    pub cast: Cast,
+    pub mother_pid: String,
+    pub father_pid: String,
+    pub youth_pid: String,
+    pub older_youth_pid: String,
+    /// Another family's case, whose guardian is `cast.other_guardian`.
+    pub other_case: String,
+    /// The id of the BUP service (for `PATCH /services/{id}`).
+    pub bup_service: String,
+    /// How many worlds were built, for distinct external references.
+    built: std::cell::Cell<u32>,
+}
+
+/// One case with everything in it, and the ids a request needs.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub case: String,
+    pub mother: String,
+    pub father: String,
+    pub youth: String,
+    /// A participant of kind `other` (the grandmother), for patching.
+    pub grandmother: String,
+    /// Another participant of kind `other` (a neighbour), for deactivating.
+    pub neighbour: String,
+    /// The family's consent: both guardians, kindergarten, PPT and school, expiring within 30 days.
+    pub consent: String,
+    /// A measure the mother is responsible for (so she may evaluate it).
+    pub measure: String,
+    pub entry: String,
+    /// Pending, from the holder to sara at the school.
+    pub handover: String,
+    /// The last change-feed sequence number before this world was built.
+    pub feed_after: i64,
+}
+
+pub fn today() -> chrono::NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn in_days(n: u64) -> String {
+    today().checked_add_days(Days::new(n)).unwrap().to_string()
+}
+
+fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
+}
+
+impl Town {
+    pub async fn setup() -> Town {
+        Self::with_app(TestApp::spawn().await).await
+    }
+
+    pub async fn with_app(app: TestApp) -> Town {
+        for (code, kind) in [
+            (BARNEHAGE, "barnehage"),
+            (PPT, "ppt"),
+            (SKOLE, "skole"),
+            (BUP, "bup"),
+        ] {
+            app.service("3805", code, kind).await;
+        }
+        app.service(OTHER_TENANT, BARNEHAGE, "barnehage").await;
+        let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+        let services: Value = app
+            .get("/api/v1/services?limit=200", &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let bup_service = services["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == BUP)
+            .map(id)
+            .unwrap();
+        let prof =
+            |sub: &str, service: &str| app.token("3805", sub, &[Role::Professional], &[service]);
+        let (mother_pid, father_pid, youth_pid) =
+            (synthetic_id(2), synthetic_id(3), synthetic_id(4));
+        let other_pid = synthetic_id(5);
+        let older_youth_pid = synthetic_id(6);
+        let cast = Cast {
+            anonymous: None,
+            holder: Some(prof("ola", BARNEHAGE)),
+            covered: Some(prof("pia", PPT)),
+            uncovered: Some(prof("ulf", BUP)),
+            colleague: Some(prof("nils", BARNEHAGE)),
+            former: Some(prof("per", PPT)),
+            recipient: Some(prof("sara", SKOLE)),
+            guardian: Some(app.citizen_token("mor", Role::Guardian, &mother_pid)),
+            other_guardian: Some(app.citizen_token("annen", Role::Guardian, &other_pid)),
+            young: Some(app.citizen_token("emma", Role::Youth, &youth_pid)),
+            youth_of_age: Some(app.citizen_token("jonas", Role::Youth, &older_youth_pid)),
+            admin: Some(admin),
+            integration_own: Some(app.token(
+                "3805",
+                "barnehagesystem",
+                &[Role::Integration],
+                &[BARNEHAGE],
+            )),
+            integration_other: Some(app.token("3805", "bupsystem", &[Role::Integration], &[BUP])),
+            other_municipality: Some(app.token(
+                OTHER_TENANT,
+                "ola",
+                &[Role::Professional],
+                &[BARNEHAGE],
+            )),
+        };
+        // Another family, opened by ola too: its guardian is a guardian, but not of the world's cases.
+        let other = app
+            .open_case(cast.holder.as_deref().unwrap(), BARNEHAGE, "Noah")
+            .await;
+        let other_case = id(&other);
+        let res = app
+            .post(
+                &format!("/api/v1/cases/{other_case}/participants"),
+                cast.holder.as_deref().unwrap(),
+                &json!({"kind": "guardian", "name": "Annen Forelder", "relation": "mother",
+                        "parental_responsibility": true, "national_id": other_pid}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        Town {
+            app,
+            cast,
+            mother_pid,
+            father_pid,
+            youth_pid,
+            older_youth_pid,
+            other_case,
+            bup_service,
+            built: std::cell::Cell::new(0),
+        }
+    }
+
+    fn holder(&self) -> &str {
+        self.cast.holder.as_deref().unwrap()
+    }
+
+    /// A request as the holder that must succeed with `status`; returns its JSON.
+    pub async fn ok(
+        &self,
+        method: Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let mut rb = self.app.request(method.clone(), path, Some(self.holder()));
+        if let Some(etag) = if_match {
+            rb = rb.header("if-match", etag);
+        }
+        if let Some(body) = body {
+            rb = rb.json(&body);
+        }
+        let res = rb.send().await.unwrap();
+        let got = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(got, status, "building the world: {method} {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// The current ETag of a resource, read by the holder.
+    pub async fn etag(&self, path: &str) -> String {
+        let res = self.app.get(path, self.holder()).await;
+        assert_eq!(res.status(), 200, "ETag of {path}");
+        res.headers()["etag"].to_str().unwrap().to_string()
+    }
+
+    pub fn feed_position(&self) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Seq {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            seq: i64,
+        }
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT coalesce(max(seq), 0)::bigint AS seq FROM change_events")
+            .get_result::<Seq>(&mut self.app.db())
+            .unwrap()
+            .seq
+    }
+
+    /// Opens one more case with everything in it.
+    pub async fn world(&self) -> World {
+        self.world_of("2015-06-01", &self.youth_pid).await
+    }
+
+    /// The same world around a subject of 16, old enough to see the case herself (rule 8).
+    pub async fn older_world(&self) -> World {
+        let born = today()
+            .checked_sub_months(chrono::Months::new(16 * 12))
+            .unwrap();
+        self.world_of(&born.to_string(), &self.older_youth_pid)
+            .await
+    }
+
+    async fn world_of(&self, birth_date: &str, youth_pid: &str) -> World {
+        let n = self.built.get() + 1;
+        self.built.set(n);
+        let feed_after = self.feed_position();
+        let reference = format!("W-{n}");
+        let case = self
+            .ok(
+                Method::POST,
+                "/api/v1/cases",
+                None,
+                Some(
+                    json!({"service": BARNEHAGE, "concern": "Emma trekker seg unna leken.",
+                    "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
+                                "birth_date": birth_date, "national_id": youth_pid},
+                    "external_refs": [{"system": "matrix", "id": reference}]}),
+                ),
+                201,
+            )
+            .await;
+        let c = format!("/api/v1/cases/{}", id(&case));
+        let participants = format!("{c}/participants");
+        let add = |body: Value| {
+            let participants = participants.clone();
+            async move {
+                id(&self
+                    .ok(Method::POST, &participants, None, Some(body), 201)
+                    .await)
+            }
+        };
+        let mother = add(
+            json!({"kind": "guardian", "name": "Mor Testesen", "relation": "mother",
+            "parental_responsibility": true, "national_id": self.mother_pid}),
+        )
+        .await;
+        let father = add(
+            json!({"kind": "guardian", "name": "Far Testesen", "relation": "father",
+            "parental_responsibility": true, "national_id": self.father_pid}),
+        )
+        .await;
+        let youth =
+            add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": youth_pid})).await;
+        let grandmother =
+            add(json!({"kind": "other", "name": "Mormor", "role": "besteforelder"})).await;
+        let neighbour = add(json!({"kind": "other", "name": "Nabo", "role": "nabo"})).await;
+        let consent = id(&self
+            .ok(Method::POST, &format!("{c}/consents"), None,
+                Some(json!({"given_by": [mother, father], "services": [BARNEHAGE, PPT, SKOLE],
+                    "purpose": "Samarbeid om Emma", "valid_from": today(), "valid_until": in_days(20),
+                    "form": "written"})), 201)
+            .await);
+        add(json!({"kind": "professional", "user_id": "pia", "name": "Pia Rådgiver", "service": PPT})).await;
+        let per = add(json!({"kind": "professional", "user_id": "per", "name": "Per Tidligere", "service": PPT})).await;
+        self.ok(
+            Method::POST,
+            &format!("{participants}/{per}/deactivate"),
+            None,
+            None,
+            200,
+        )
+        .await;
+        // Rule 3 keeps an uncovered professional out of a case and rule 5 deactivates one when coverage
+        // shrinks; this row is what a forgotten check would leave behind.
+        let case_id = id(&case);
+        let sql = format!(
+            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, active, joined_at, version, updated_at) \
+             VALUES (gen_random_uuid(), '{case_id}', 'professional', 'Ulf Udekket', 'ulf', '{BUP}', true, now(), 1, now())"
+        );
+        self.app.db().batch_execute(&sql).unwrap();
+        let etag = self.etag(&c).await;
+        self.ok(
+            Method::POST,
+            &format!("{c}/level-changes"),
+            Some(&etag),
+            Some(json!({"to_level": 1, "reason": "Avklart med foreldrene", "decided_on": today()})),
+            201,
+        )
+        .await;
+        let measure = id(&self
+            .ok(
+                Method::POST,
+                &format!("{c}/measures"),
+                None,
+                Some(json!({"title": "Språkgruppe", "goal": "Flere ord i lek",
+                    "responsible": {"kind": "participant", "participant_id": mother},
+                    "start_date": today(), "evaluate_by": in_days(30), "state": "active"})),
+                201,
+            )
+            .await);
+        let entry = id(&self
+            .ok(Method::POST, &format!("{c}/entries"), None,
+                Some(json!({"kind": "note", "occurred_at": Utc::now(), "body": "Emma lekte med to andre i dag."})), 201)
+            .await);
+        let handover = id(&self
+            .ok(
+                Method::POST,
+                &format!("{c}/handovers"),
+                None,
+                Some(
+                    json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": SKOLE},
+                    "reason": "transition", "answer_by": in_days(14)}),
+                ),
+                201,
+            )
+            .await);
+        World {
+            case: case_id,
+            mother,
+            father,
+            youth,
+            grandmother,
+            neighbour,
+            consent,
+            measure,
+            entry,
+            handover,
+            feed_after,
+        }
+    }
+}
