@@ -286,8 +286,12 @@ pub async fn add_evaluation(
         if input.evaluated_on > access.today {
             return Err(AppError::invalid("evaluated_on", "cannot be in the future"));
         }
-        let (state, next) =
-            rules::apply_outcome(input.outcome, input.next_evaluate_by, input.evaluated_on)?;
+        let (state, next) = rules::apply_outcome(
+            input.outcome,
+            input.next_evaluate_by,
+            input.evaluated_on,
+            measure.start_date,
+        )?;
         let me = access.actor()?;
         let evaluation = store::insert_evaluation(conn, &measure, (me.id, &me.name), &input)?;
         let changes = store::MeasureChanges {

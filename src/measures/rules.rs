@@ -57,11 +57,12 @@ pub fn is_finished(state: MeasureState) -> bool {
 }
 
 /// What an evaluation does to its measure: continue or adjust keep it running with the next deadline
-/// (required), stop and completed end it.
+/// (required, not before the evaluation nor before the measure started), stop and completed end it.
 pub fn apply_outcome(
     outcome: Outcome,
     next_evaluate_by: Option<NaiveDate>,
     evaluated_on: NaiveDate,
+    start_date: NaiveDate,
 ) -> Result<(MeasureState, Option<NaiveDate>), AppError> {
     match (outcome, next_evaluate_by) {
         (Outcome::Continue | Outcome::Adjust, None) => Err(AppError::invalid(
@@ -70,6 +71,9 @@ pub fn apply_outcome(
         )),
         (Outcome::Continue | Outcome::Adjust, Some(next)) if next < evaluated_on => Err(
             AppError::invalid("next_evaluate_by", "is before evaluated_on"),
+        ),
+        (Outcome::Continue | Outcome::Adjust, Some(next)) if next < start_date => Err(
+            AppError::invalid("next_evaluate_by", "is before the measure's start_date"),
         ),
         (Outcome::Continue | Outcome::Adjust, Some(next)) => Ok((MeasureState::Active, Some(next))),
         (Outcome::Stop | Outcome::Completed, Some(_)) => Err(AppError::invalid(
@@ -100,16 +104,16 @@ mod tests {
     fn rule_7_continuing_needs_a_next_deadline() {
         let d: NaiveDate = "2026-05-01".parse().unwrap();
         let next: NaiveDate = "2026-08-01".parse().unwrap();
-        assert!(apply_outcome(Outcome::Continue, None, d).is_err());
+        assert!(apply_outcome(Outcome::Continue, None, d, d).is_err());
         assert_eq!(
-            apply_outcome(Outcome::Adjust, Some(next), d).unwrap(),
+            apply_outcome(Outcome::Adjust, Some(next), d, d).unwrap(),
             (MeasureState::Active, Some(next))
         );
         assert_eq!(
-            apply_outcome(Outcome::Completed, None, d).unwrap(),
+            apply_outcome(Outcome::Completed, None, d, d).unwrap(),
             (MeasureState::Completed, None)
         );
-        assert!(apply_outcome(Outcome::Stop, Some(next), d).is_err());
+        assert!(apply_outcome(Outcome::Stop, Some(next), d, d).is_err());
     }
 
     #[test]
@@ -117,5 +121,15 @@ mod tests {
         let a: NaiveDate = "2026-05-01".parse().unwrap();
         assert!(check_dates(a, a).is_ok());
         assert!(check_dates(a, a.pred_opt().unwrap()).is_err());
+    }
+
+    #[test]
+    fn rule_7_the_next_evaluation_is_not_before_the_measure_started() {
+        let evaluated = NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+        let started = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let next = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let e = apply_outcome(Outcome::Continue, Some(next), evaluated, started).unwrap_err();
+        assert_eq!(e.errors[0].field, "next_evaluate_by");
+        assert!(apply_outcome(Outcome::Continue, Some(started), evaluated, started).is_ok());
     }
 }

@@ -7,7 +7,6 @@ FUZZ_ADMIN (the administrator's token), FUZZ_IMPORT_DOC (a file holding one expo
 """
 
 import itertools
-from datetime import date
 import json
 import os
 
@@ -94,37 +93,3 @@ def before_call(context, case, kwargs):
         if etag is not None:
             headers["If-Match"] = etag
     case.headers = headers
-
-
-# Known defects of the server, left out of the run until they are fixed; `fuzz.rs` proves each one still
-# fails (`known_defects_left_out_of_the_schemathesis_run_still_fail`), so a fix shows up as a failing test
-# that asks for its exclusion to be removed. FUZZ_EXCLUSIONS=0 runs without them.
-EXCLUSIONS = os.environ.get("FUZZ_EXCLUSIONS", "1") == "1"
-# The day every measure of the world starts.
-MEASURES_START = date.fromisoformat(os.environ["FUZZ_TODAY"])
-
-
-@schemathesis.hook
-def filter_body(context, body):
-    if not EXCLUSIONS or context.operation is None:
-        return True
-    if context.operation.label == "POST /api/v1/cases/{id}/measures/{mid}/evaluations":
-        # TODO(defect found by this run, not yet in an issue): an evaluation that continues or adjusts
-        # with `next_evaluate_by` before the measure's `start_date` moves the measure's `evaluate_by`
-        # there, the measures CHECK (evaluate_by >= start_date) refuses it, and the answer is 500
-        # instead of 422. Remove this filter with the fix.
-        if (
-            isinstance(body, dict)
-            and body.get("outcome") in ("continue", "adjust")
-            and _date(body.get("next_evaluate_by")) is not None
-            and _date(body["next_evaluate_by"]) < MEASURES_START
-        ):
-            return False
-    return True
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        return None
