@@ -1,15 +1,17 @@
 """Schemathesis hooks for tests/api/fuzz.rs: what lets generated requests get past the preconditions a
 generator cannot guess (a fresh Idempotency-Key, the current ETag, an NDJSON import), so that they reach
-the handlers. Nothing here hides a failure.
+the handlers. Nothing here hides a failure, except the one known defect `filter_body` at the end leaves
+out (listed, with a reproducer that must still fail, in KNOWN_DEFECTS of fuzz.rs).
 
 Environment (set by fuzz.rs): FUZZ_URL (the server), FUZZ_READER (a token that reads the world's cases),
-FUZZ_ADMIN (the administrator's token), FUZZ_IMPORT_DOC (a file holding one exported case document).
+FUZZ_ADMIN (the administrator's token), FUZZ_IMPORT_DOC (a file holding one exported case document),
+FUZZ_TODAY (the start date of the world's measures), FUZZ_EXCLUSIONS (0: no known defect left out).
 """
 
 import itertools
-from datetime import date
 import json
 import os
+from datetime import date
 
 import requests
 import schemathesis
