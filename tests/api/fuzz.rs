@@ -542,6 +542,20 @@ const KNOWN_DEFECTS: &[(&str, &str, &str, &str, &str)] = &[
         "{case}/participants/{grandmother}",
         r#"{"name": "\u0000"}"#,
     ),
+    (
+        "issue 12, defect 2: a NUL in a new measure's title",
+        "`allow-x00` in fuzz.rs",
+        "POST",
+        "{case}/measures",
+        r#"{"title": "a\u0000", "goal": "Trygghet", "responsible": {"kind": "subject"}, "start_date": "{today}", "evaluate_by": "{today}"}"#,
+    ),
+    (
+        "issue 12, defect 2: a NUL in a log entry's body",
+        "`allow-x00` in fuzz.rs",
+        "POST",
+        "{case}/entries",
+        r#"{"kind": "note", "occurred_at": "2026-01-01T10:00:00Z", "body": "a\u0000"}"#,
+    ),
 ];
 
 #[actix_web::test]
@@ -557,6 +571,7 @@ async fn known_defects_left_out_of_the_schemathesis_run_still_fail() {
                 .replace("{measure}", &w.measure)
                 .replace("{ten_days_ago}", &ago(10))
                 .replace("{five_days_ago}", &ago(5))
+                .replace("{today}", &ago(0))
         };
         let res = town
             .app

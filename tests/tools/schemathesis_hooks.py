@@ -9,6 +9,7 @@ FUZZ_ADMIN (the administrator's token), FUZZ_IMPORT_DOC (a file holding one expo
 import itertools
 import json
 import os
+from datetime import date
 
 import requests
 import schemathesis
