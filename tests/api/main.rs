@@ -12,6 +12,7 @@ mod errors;
 mod family;
 mod frontends;
 mod handovers;
+mod hardening;
 mod health;
 mod idempotency;
 mod integration;
