@@ -193,9 +193,11 @@ pub mod api {
         let id = path.into_inner();
         let limit = pagination::effective_limit(query.0.limit);
         let after: Option<i64> = match query.0.cursor.as_deref() {
-            Some(c) => Some(pagination::decode_cursor(c)?.parse().map_err(|_| {
-                AppError::malformed("query parameter cursor: not a cursor this service issued")
-            })?),
+            Some(c) => Some(
+                pagination::decode_cursor(c)?
+                    .parse()
+                    .map_err(|_| pagination::not_issued())?,
+            ),
             None => None,
         };
         let items = db::transaction(&pool, move |conn| {

@@ -23,6 +23,8 @@ pub enum ProblemType {
     Conflict,
     #[serde(rename = "urn:stafettlogg:problem:precondition-failed")]
     PreconditionFailed,
+    #[serde(rename = "urn:stafettlogg:problem:request-timeout")]
+    RequestTimeout,
     #[serde(rename = "urn:stafettlogg:problem:payload-too-large")]
     PayloadTooLarge,
     #[serde(rename = "urn:stafettlogg:problem:unsupported-media-type")]
@@ -48,6 +50,7 @@ impl ProblemType {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Conflict => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Validation => StatusCode::UNPROCESSABLE_ENTITY,
@@ -67,6 +70,7 @@ impl ProblemType {
             MethodNotAllowed => "Method not allowed",
             Conflict => "Conflict with the current state",
             PreconditionFailed => "The resource has changed",
+            RequestTimeout => "The request body did not arrive in time",
             PayloadTooLarge => "Request body too large",
             UnsupportedMediaType => "Unsupported media type",
             Validation => "Validation failed",
@@ -112,6 +116,9 @@ pub struct AppError {
     pub conflicting_id: Option<uuid::Uuid>,
     /// Methods for a 405 answer's `Allow` header.
     pub allow: Option<String>,
+    /// Seconds for a `Retry-After` header: the request may well succeed if sent again (503s, a
+    /// concurrent change that aborted the transaction).
+    pub retry_after: Option<u32>,
 }
 
 impl AppError {
@@ -122,6 +129,7 @@ impl AppError {
             errors: vec![],
             conflicting_id: None,
             allow: None,
+            retry_after: None,
         }
     }
     pub fn malformed(detail: impl Into<String>) -> Self {
@@ -153,6 +161,25 @@ impl AppError {
             ProblemType::Unavailable,
             "the database is not reachable right now; try again shortly",
         )
+        .retry_after(RETRY_UNAVAILABLE_SECS)
+    }
+    /// The database is up but did not get to this request in time (a lock held too long, a statement
+    /// over its time limit, no free connection): nothing was written; the same request may succeed later.
+    pub fn busy(detail: impl Into<String>) -> Self {
+        Self::new(ProblemType::Unavailable, detail).retry_after(RETRY_BUSY_SECS)
+    }
+    /// A concurrent transaction got in the way (a deadlock, a serialization failure): PostgreSQL rolled
+    /// this one back, so nothing was written; sending it again normally succeeds.
+    pub fn concurrent_change(detail: impl Into<String>) -> Self {
+        Self::new(ProblemType::Conflict, detail).retry_after(RETRY_BUSY_SECS)
+    }
+    /// The body did not arrive within the time limits (see `crate::request_body`).
+    pub fn request_timeout(detail: impl Into<String>) -> Self {
+        Self::new(ProblemType::RequestTimeout, detail)
+    }
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
     /// A 422 naming one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -190,6 +217,11 @@ impl AppError {
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// `Retry-After` when the database cannot be reached (a restart or failover takes seconds).
+pub const RETRY_UNAVAILABLE_SECS: u32 = 2;
+/// `Retry-After` when the database is busy or a concurrent change aborted the transaction.
+pub const RETRY_BUSY_SECS: u32 = 1;
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         self.kind.status()
@@ -204,6 +236,13 @@ impl ResponseError for AppError {
         if self.kind == ProblemType::Unauthorized {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.kind == ProblemType::RequestTimeout {
+            // The rest of the body may still come; the connection cannot carry another request.
+            res.force_close();
+        }
         res.body(serde_json::to_string(&self.to_problem()).expect("problem serializes"))
     }
 }
@@ -213,9 +252,6 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
             E::NotFound => AppError::not_found("resource"),
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
-                AppError::unavailable()
-            }
             // A uniqueness rule of the schema (one pending handover, one active participation, an external
             // reference naming one case, ...) that a concurrent request got to first.
             E::DatabaseError(K::UniqueViolation, info) => {
@@ -224,22 +260,129 @@ impl From<diesel::result::Error> for AppError {
                     "this conflicts with an existing record; read the resource again",
                 )
             }
-            E::DatabaseError(K::SerializationFailure, _) => AppError::conflict(
-                "a concurrent change got there first; read the resource again and retry",
-            ),
-            E::DatabaseError(kind, info) => {
-                // Constraint names are ours and carry no personal data; the message text may, so it stays out.
-                log::error!(
-                    "database error {kind:?} on constraint {:?}",
-                    info.constraint_name()
-                );
-                AppError::internal()
-            }
+            E::DatabaseError(kind, info) => match classify(kind, info.message()) {
+                DbFailure::Unreachable => {
+                    log::warn!("database connection lost ({kind:?})");
+                    AppError::unavailable()
+                }
+                DbFailure::Busy(what) => {
+                    log::warn!("database busy: {what}");
+                    AppError::busy(format!(
+                        "the database could not finish this in time ({what}); nothing was written, try again shortly"
+                    ))
+                }
+                DbFailure::Concurrent(what) => {
+                    log::info!("transaction aborted: {what}");
+                    AppError::concurrent_change(format!(
+                        "a concurrent change to the same records got in the way ({what}); nothing was written: \
+                         read the resource again and retry"
+                    ))
+                }
+                DbFailure::Input(what) => {
+                    // Validation at the edge should have refused this; say which kind of value it was.
+                    log::warn!("database refused a value: {what}");
+                    AppError::new(
+                        ProblemType::Validation,
+                        format!("a value cannot be stored: {what}; nothing was written"),
+                    )
+                }
+                DbFailure::Other => {
+                    // Constraint names are ours and carry no personal data; the message text may, so it
+                    // stays out.
+                    log::error!(
+                        "database error {kind:?} on constraint {:?}",
+                        info.constraint_name()
+                    );
+                    AppError::internal()
+                }
+            },
             other => {
                 log::error!("database error: {}", redact_diesel(&other));
                 AppError::internal()
             }
         }
+    }
+}
+
+/// What a database error means for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// The connection or the server is gone (or went read-only in a failover): 503.
+    Unreachable,
+    /// A time limit ran out (lock timeout 55P03, statement timeout or cancel 57014) or the server lacks a
+    /// resource (class 53): 503 with `Retry-After`.
+    Busy(&'static str),
+    /// PostgreSQL aborted the transaction for a concurrent one (deadlock 40P01, serialization failure
+    /// 40001): 409 with `Retry-After`.
+    Concurrent(&'static str),
+    /// A value PostgreSQL cannot store (NUL in text 22021/22P05, a date out of range 22008, a number out
+    /// of range 22003, a text too long 22001): 422.
+    Input(&'static str),
+    Other,
+}
+
+/// Classifies a database error. diesel exposes no SQLSTATE (`DatabaseErrorInformation` has no `code()`), and
+/// maps only a few states to kinds; the rest are `Unknown`, told apart here by PostgreSQL's primary message.
+/// Those are stable English texts as long as the server's `lc_messages` is `C` or English: the managed
+/// cluster is initialised without a locale, and each connection asks for `C` (see `crate::db`).
+pub fn classify(kind: diesel::result::DatabaseErrorKind, message: &str) -> DbFailure {
+    use diesel::result::DatabaseErrorKind as K;
+    match kind {
+        K::ClosedConnection | K::UnableToSendCommand | K::ReadOnlyTransaction => {
+            return DbFailure::Unreachable
+        }
+        K::SerializationFailure => return DbFailure::Concurrent("serialization failure"),
+        _ => {}
+    }
+    let m = message.trim_start();
+    let starts = |prefix: &str| m.starts_with(prefix);
+    if starts("canceling statement due to lock timeout") || starts("could not obtain lock") {
+        DbFailure::Busy("lock timeout")
+    } else if starts("canceling statement due to statement timeout") {
+        DbFailure::Busy("statement timeout")
+    } else if starts("canceling statement due to user request") {
+        DbFailure::Busy("statement cancelled")
+    } else if starts("deadlock detected") {
+        DbFailure::Concurrent("deadlock")
+    } else if starts("could not serialize access")
+        || starts("canceling statement due to conflict with recovery")
+    {
+        DbFailure::Concurrent("serialization failure")
+    } else if starts("terminating connection")
+        || starts("the database system is")
+        || starts("sorry, too many clients")
+        || starts("remaining connection slots are reserved")
+        || (starts("cannot execute") && m.contains("read-only transaction"))
+    {
+        DbFailure::Unreachable
+    } else if starts("out of shared memory")
+        || starts("could not extend file")
+        || starts("out of memory")
+        || starts("could not resize shared memory")
+    {
+        DbFailure::Busy("the database server is short of resources")
+    } else if starts("invalid byte sequence for encoding")
+        || starts("unsupported Unicode escape sequence")
+    {
+        DbFailure::Input(
+            "a text contains the NUL character (U+0000), which PostgreSQL cannot store",
+        )
+    } else if starts("date out of range")
+        || starts("timestamp out of range")
+        || starts("date/time field value out of range")
+        || starts("interval out of range")
+    {
+        DbFailure::Input("a date or time is out of range")
+    } else if starts("value too long for type") {
+        DbFailure::Input("a text is too long")
+    } else if starts("integer out of range")
+        || starts("smallint out of range")
+        || starts("bigint out of range")
+        || starts("numeric field overflow")
+    {
+        DbFailure::Input("a number is out of range")
+    } else {
+        DbFailure::Other
     }
 }
 
@@ -260,7 +403,10 @@ fn redact_diesel(e: &diesel::result::Error) -> &'static str {
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(_: diesel::r2d2::PoolError) -> Self {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        // r2d2's text is "timed out waiting for connection" plus the last connection error, if any: what
+        // an operator needs to tell a database that is down from a pool that is too small.
+        log::warn!("no database connection: {e}");
         AppError::unavailable()
     }
 }
@@ -334,5 +480,104 @@ fn describe_validation(err: &validator::ValidationError) -> String {
         "email" => "must be an email address".into(),
         "regex" => "has an invalid format".into(),
         code => format!("is invalid ({code})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+
+    fn db_error(kind: K, message: &str) -> AppError {
+        AppError::from(E::DatabaseError(kind, Box::new(message.to_string())))
+    }
+
+    #[test]
+    fn timeouts_and_lost_connections_are_503_with_retry_after() {
+        for (kind, message) in [
+            (K::Unknown, "canceling statement due to lock timeout"),
+            (
+                K::Unknown,
+                "could not obtain lock on row in relation \"cases\"",
+            ),
+            (K::Unknown, "canceling statement due to statement timeout"),
+            (
+                K::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            (K::Unknown, "sorry, too many clients already"),
+            (K::Unknown, "the database system is shutting down"),
+            (
+                K::Unknown,
+                "could not extend file \"base/1/2\": No space left on device",
+            ),
+            (
+                K::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            (K::UnableToSendCommand, "no connection to the server"),
+            (
+                K::ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+            ),
+        ] {
+            let e = db_error(kind, message);
+            assert_eq!(e.kind, ProblemType::Unavailable, "{message}");
+            assert!(e.retry_after.is_some(), "{message}");
+            let res = e.error_response();
+            assert_eq!(res.status(), 503);
+            assert!(res.headers().contains_key(header::RETRY_AFTER), "{message}");
+        }
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_409_with_retry_after() {
+        for (kind, message) in [
+            (K::Unknown, "deadlock detected"),
+            (
+                K::SerializationFailure,
+                "could not serialize access due to concurrent update",
+            ),
+            (
+                K::Unknown,
+                "could not serialize access due to read/write dependencies among transactions",
+            ),
+        ] {
+            let e = db_error(kind, message);
+            assert_eq!(e.kind, ProblemType::Conflict, "{message}");
+            assert_eq!(e.retry_after, Some(RETRY_BUSY_SECS), "{message}");
+        }
+    }
+
+    #[test]
+    fn values_postgresql_cannot_store_are_422_not_500() {
+        for message in [
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "unsupported Unicode escape sequence",
+            "timestamp out of range",
+            "date out of range: \"-262143-01-01\"",
+            "value too long for type character varying(200)",
+            "integer out of range",
+        ] {
+            assert_eq!(
+                db_error(K::Unknown, message).kind,
+                ProblemType::Validation,
+                "{message}"
+            );
+        }
+        assert_eq!(
+            db_error(K::Unknown, "something else entirely").kind,
+            ProblemType::Internal
+        );
+    }
+
+    #[test]
+    fn a_request_timeout_closes_the_connection() {
+        let res = AppError::request_timeout("slow").error_response();
+        assert_eq!(res.status(), 408);
+        assert_eq!(
+            res.head().connection_type(),
+            actix_web::http::ConnectionType::Close
+        );
     }
 }

@@ -48,7 +48,60 @@ fn field_error(path: String, message: String) -> FieldError {
     FieldError { field, message }
 }
 
+/// What a text that PostgreSQL cannot store is told.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// The JSON path (`subject.given_name`, `external_refs[0].id`) of the first string or key holding a NUL
+/// character. PostgreSQL refuses `\0` in `text` and `jsonb`, so such a value would fail deep inside a
+/// transaction; refused here it is a 422 that names the field, whatever the request type.
+fn nul_path(value: &serde_json::Value, path: &mut String) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = nul_path(item, path);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        Value::Object(map) => map.iter().any(|(key, item)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&key.replace('\0', "\\u0000"));
+            let found = key.contains('\0') || nul_path(item, path);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        _ => false,
+    }
+}
+
+/// A NUL can only arrive in JSON as the escape `\u0000`; bodies without those six bytes skip the walk.
+fn refuse_nul(body: &[u8]) -> Result<(), AppError> {
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    // Not JSON at all: the normal parse below explains that.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    let mut path = String::new();
+    if nul_path(&value, &mut path) {
+        let field = if path.is_empty() { "body".into() } else { path };
+        return Err(AppError::invalid(field, NUL_MESSAGE));
+    }
+    Ok(())
+}
+
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    refuse_nul(body)?;
     // The fast path; tracking the path costs time, so it is only done to explain a failure.
     if let Ok(value) = serde_json::from_slice(body) {
         return Ok(value);
@@ -113,9 +166,20 @@ pub async fn read_body_limited(
         }
     }
     let mut body = web::BytesMut::new();
+    // `crate::request_body` bounds how long each chunk may take to arrive.
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::request_body::is_timeout(&e) {
+                AppError::request_timeout(format!(
+                    "the body stopped arriving after {} bytes: send it whole within {} s, with no pause over {} s",
+                    body.len(),
+                    crate::request_body::BODY_TOTAL_TIMEOUT.as_secs(),
+                    crate::request_body::BODY_IDLE_TIMEOUT.as_secs()
+                ))
+            } else {
+                AppError::malformed(format!("the body could not be read: {e}"))
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -161,6 +225,19 @@ impl<T: DeserializeOwned + Validate> FromRequest for ValidQuery<T> {
 }
 
 fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<ValidQuery<T>, AppError> {
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        let field = name.replace('\0', "%00");
+        return Err(AppError {
+            detail: format!("query parameter {field}: {NUL_MESSAGE}"),
+            errors: vec![FieldError {
+                field,
+                message: NUL_MESSAGE.into(),
+            }],
+            ..AppError::malformed("")
+        });
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -227,32 +304,72 @@ pub fn etag(version: i32) -> header::EntityTag {
     header::EntityTag::new_strong(version.to_string())
 }
 
+/// `If-Match` is unusable: a 400 naming the header.
+fn if_match_malformed(message: &str) -> AppError {
+    AppError {
+        errors: vec![FieldError {
+            field: "If-Match".into(),
+            message: message.into(),
+        }],
+        ..AppError::malformed(format!("If-Match: {message}"))
+    }
+}
+
 impl FromRequest for IfMatch {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        const SHAPE: &str =
+            "must be the ETag of your last read, a version in double quotes like \"3\"";
         let result = match req.headers().get(header::IF_MATCH).map(|v| v.to_str()) {
             None => Ok(IfMatch(None)),
-            Some(Err(_)) => Err(AppError::malformed("If-Match is not readable")),
+            Some(Err(_)) => Err(if_match_malformed(SHAPE)),
             Some(Ok(v)) => {
                 let v = v.trim();
                 if v == "*" {
-                    // "*" would defeat the lost-update protection, so it counts as no version at all.
+                    // "*" (any version) would defeat the lost-update protection, so it counts as no version
+                    // at all: 428 where If-Match is required, no check where it is optional.
                     Ok(IfMatch(None))
                 } else if v.starts_with("W/") {
-                    // Strong comparison: a weak tag never matches.
+                    // Strong comparison (RFC 9110 13.1.1): a weak tag never matches, so 412.
                     Ok(IfMatch(Some(-1)))
                 } else {
                     v.strip_prefix('"')
                         .and_then(|s| s.strip_suffix('"'))
+                        // Another entity tag than ours never matches: 412, as RFC 9110 has it.
                         .map(|s| IfMatch(Some(s.parse::<i32>().unwrap_or(-1))))
-                        .ok_or_else(|| {
-                            AppError::malformed("If-Match must be an entity tag like \"3\"")
-                        })
+                        .ok_or_else(|| if_match_malformed(SHAPE))
                 }
             }
         };
         ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_anywhere_in_a_json_body_is_named_by_its_path() {
+        let field = |body: &str| {
+            refuse_nul(body.as_bytes())
+                .err()
+                .map(|e| e.errors[0].field.clone())
+        };
+        assert_eq!(field(r#"{"a": "x\u0000"}"#).as_deref(), Some("a"));
+        assert_eq!(
+            field(r#"{"a": {"b": [1, {"c": "\u0000"}]}}"#).as_deref(),
+            Some("a.b[1].c")
+        );
+        assert_eq!(field(r#"["ok", "\u0000"]"#).as_deref(), Some("[1]"));
+        assert_eq!(field(r#""\u0000""#).as_deref(), Some("body"));
+        assert_eq!(field(r#"{"k\u0000": 1}"#).as_deref(), Some("k\\u0000"));
+        // An escaped backslash followed by `u0000` is text, not a NUL.
+        assert_eq!(field(r#"{"a": "\\u0000"}"#), None);
+        assert_eq!(field(r#"{"a": "plain"}"#), None);
+        // Not JSON: left to the parser, which says so.
+        assert_eq!(field(r#"{"a": "\u0000"#), None);
     }
 }

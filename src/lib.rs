@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod consents;
 pub mod cors;
+pub mod dates;
 pub mod db;
 pub mod documents;
 pub mod entries;
@@ -35,6 +36,7 @@ pub mod national_id;
 pub mod openapi;
 pub mod pagination;
 pub mod participants;
+pub mod request_body;
 pub mod request_id;
 pub mod services;
 pub mod telemetry;
@@ -108,6 +110,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     openapi::add_idempotency_key_header(&mut api);
     let mut value = serde_json::to_value(&api).expect("spec serializes");
     openapi::close_tagged_unions(&mut value);
+    openapi::document_limits(&mut value);
     serde_json::from_value(value).expect("the adjusted spec is still an OpenAPI document")
 }
 
@@ -171,6 +174,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(table.clone())
             .app_data(metrics.clone())
             .wrap(from_fn(idempotency::middleware))
+            .wrap(from_fn(request_body::middleware))
             .wrap(cors::layer(&ctx.cors_origins))
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))

@@ -28,7 +28,9 @@ problem_response!(Forbidden, "A known caller acting outside their role");
 problem_response!(NotFound, "No such resource, or one the caller may not see");
 problem_response!(
     Conflict,
-    "The request conflicts with the current state (the detail names the rule)"
+    "The request conflicts with the current state (the detail names the rule), or a concurrent change (a \
+deadlock, a serialization failure) made PostgreSQL roll it back: then nothing was written, `Retry-After` is set \
+and sending the same request again is safe"
 );
 problem_response!(
     PreconditionFailed,
@@ -44,10 +46,15 @@ problem_response!(
     "Validation failed; `errors` names each field and what is wrong"
 );
 problem_response!(PreconditionRequired, "If-Match is required for this change");
+problem_response!(
+    RequestTimeout,
+    "The body stopped arriving: no bytes for 5 s, or not complete within 60 s; the connection is closed"
+);
 problem_response!(Internal, "An unexpected error; logged with the request id");
 problem_response!(
     Unavailable,
-    "The database is unreachable; answered fast, never a hang"
+    "The database is unreachable, or did not get to the request in time (a lock held too long, a statement over \
+its time limit, no free connection within 3 s); nothing was written. `Retry-After` says when to try again"
 );
 
 #[derive(OpenApi)]
@@ -63,7 +70,8 @@ Every response carries `X-Request-Id`.",
     components(
         schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-            PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal, Unavailable)
+            RequestTimeout, PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal,
+            Unavailable)
     ),
     modifiers(&Security),
     tags(
@@ -114,15 +122,15 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let is_api = path.starts_with("/api/");
         let has_path_params = path.contains('{');
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
+        for (op, writes) in [
+            (item.get.as_mut(), false),
+            (item.post.as_mut(), true),
+            (item.put.as_mut(), true),
+            (item.patch.as_mut(), true),
+            (item.delete.as_mut(), true),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(op, writes)| op.map(|op| (op, writes)))
         {
             let has_body = op.request_body.is_some();
             let has_query = op
@@ -145,7 +153,12 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
             if has_path_params {
                 add("404", "NotFound");
             }
+            if is_api && writes {
+                // Any write can meet a deadlock or a serialization failure.
+                add("409", "Conflict");
+            }
             if has_body {
+                add("408", "RequestTimeout");
                 add("413", "PayloadTooLarge");
                 add("415", "UnsupportedMediaType");
                 add("422", "Validation");
@@ -322,4 +335,186 @@ pub fn close_tagged_unions(spec: &mut serde_json::Value) {
         }
     }
     visit(spec, &merged);
+}
+
+/// States in the spec what the server enforces beyond the types, so that a request the schema allows is
+/// not refused for a reason the schema could have said: `If-Match` values, the opaque `cursor`, and the
+/// range of every date and time a client sends ([`crate::dates`]).
+pub fn document_limits(spec: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let if_match_required =
+        json!({"type": "string", "pattern": "^\"[0-9]+\"$", "examples": ["\"3\""]});
+    let if_match_optional =
+        json!({"type": "string", "pattern": "^(\"[0-9]+\"|\\*)$", "examples": ["\"3\""]});
+    let cursor = json!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": crate::pagination::MAX_CURSOR_LENGTH,
+        "pattern": crate::pagination::CURSOR_PATTERN,
+    });
+    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
+        for op in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params.iter_mut() {
+                let required = p["required"] == Value::Bool(true);
+                match (p["in"].as_str(), p["name"].as_str()) {
+                    (Some("header"), Some("If-Match")) if required => {
+                        p["schema"] = if_match_required.clone();
+                        p["description"] = Value::String(
+                            "The `ETag` of your last read: the version in double quotes, e.g. `\"3\"`. Required: \
+without it, or with `*` (which names no version and would allow a blind overwrite), the answer is 428. Another \
+version, a weak tag (`W/\"3\"`) or another entity tag is 412 (read again); an empty, unquoted or otherwise \
+malformed value is 400 naming `If-Match`."
+                                .into(),
+                        );
+                    }
+                    (Some("header"), Some("If-Match")) => {
+                        p["schema"] = if_match_optional.clone();
+                        p["description"] = Value::String(
+                            "The `ETag` of your last read (`\"3\"`); checked when sent: another version, a weak tag \
+or another entity tag is 412. `*` is the same as not sending it. An empty, unquoted or otherwise malformed value \
+is 400 naming `If-Match`."
+                                .into(),
+                        );
+                    }
+                    (Some("query"), Some("cursor")) => {
+                        p["schema"] = cursor.clone();
+                        p["description"] = Value::String(
+                            "Opaque: the `next_cursor` of the previous page, passed unchanged. The pattern only says \
+which characters a cursor has; a value this service did not issue is 400 naming `cursor`."
+                                .into(),
+                        );
+                    }
+                    _ => {
+                        if let Some(schema) = p.get_mut("schema") {
+                            if is_date(schema) {
+                                let text = with_range(p.get("description"));
+                                p["description"] = text;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let retry_after = |when: &str| {
+        json!({"Retry-After": {
+            "description": format!("Seconds to wait before sending the request again; {when}"),
+            "schema": {"type": "integer", "minimum": 0}
+        }})
+    };
+    if let Some(responses) = spec["components"]["responses"].as_object_mut() {
+        for (name, when) in [
+            ("Unavailable", "always sent"),
+            (
+                "Conflict",
+                "sent when a concurrent change rolled the request back",
+            ),
+        ] {
+            if let Some(response) = responses.get_mut(name) {
+                response["headers"] = retry_after(when);
+            }
+        }
+    }
+
+    // The schemas a client sends: those request bodies refer to, and the case document an import takes
+    // (one per NDJSON line, so the body itself is a string).
+    let mut pending: Vec<String> = vec!["CaseDocument".into()];
+    if let Some(paths) = spec.get("paths") {
+        collect_refs(paths, &mut pending, true);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = spec["components"]["schemas"].get(&name) {
+            collect_refs(schema, &mut pending, false);
+        }
+    }
+    for name in seen {
+        if let Some(schema) = spec["components"]["schemas"].get_mut(&name) {
+            document_date_properties(schema);
+        }
+    }
+}
+
+fn is_date(schema: &serde_json::Value) -> bool {
+    matches!(
+        schema.get("format").and_then(|f| f.as_str()),
+        Some("date" | "date-time")
+    )
+}
+
+fn with_range(description: Option<&serde_json::Value>) -> serde_json::Value {
+    let sentence = format!(
+        "Accepted {} (UTC); other dates are 422.",
+        crate::dates::RANGE
+    );
+    let text = match description.and_then(|d| d.as_str()) {
+        Some(d) if d.contains(&sentence) => d.to_string(),
+        Some(d) if !d.trim().is_empty() => format!("{} {sentence}", d.trim_end()),
+        _ => sentence,
+    };
+    serde_json::Value::String(text)
+}
+
+/// Names of the component schemas `node` refers to; under `paths`, only those of request bodies.
+fn collect_refs(node: &serde_json::Value, out: &mut Vec<String>, only_request_bodies: bool) {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.push(name.to_string());
+            }
+            for (key, value) in map {
+                if only_request_bodies && key == "responses" {
+                    continue;
+                }
+                let only = only_request_bodies && key != "requestBody";
+                collect_refs(value, out, only);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_refs(v, out, only_request_bodies)),
+        _ => {}
+    }
+}
+
+fn document_date_properties(schema: &mut serde_json::Value) {
+    use serde_json::Value;
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                for property in properties.values_mut() {
+                    if is_date(property) {
+                        let text = with_range(property.get("description"));
+                        property["description"] = text;
+                    }
+                }
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "properties" {
+                    document_date_properties(value);
+                }
+            }
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                properties.values_mut().for_each(document_date_properties);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(document_date_properties),
+        _ => {}
+    }
 }

@@ -25,26 +25,36 @@ pub fn encode_cursor(key: &str) -> String {
     ENGINE.encode(key)
 }
 
+/// The longest cursor the server issues is far shorter; longer ones are refused before decoding.
+pub const MAX_CURSOR_LENGTH: usize = 512;
+/// What the spec states about every `cursor` parameter (see `crate::openapi::document_parameters`).
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
+pub fn not_issued() -> AppError {
+    let mut e = AppError::malformed("query parameter cursor: not a cursor this service issued");
+    e.errors = vec![crate::error::FieldError {
+        field: "cursor".into(),
+        message: "not a cursor this service issued".into(),
+    }];
+    e
+}
+
 pub fn decode_cursor(cursor: &str) -> Result<String, AppError> {
+    if cursor.len() > MAX_CURSOR_LENGTH {
+        return Err(not_issued());
+    }
     ENGINE
         .decode(cursor)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| {
-            let mut e =
-                AppError::malformed("query parameter cursor: not a cursor this service issued");
-            e.errors = vec![crate::error::FieldError {
-                field: "cursor".into(),
-                message: "not a cursor this service issued".into(),
-            }];
-            e
-        })
+        // Keys the server issues are printable; anything else (a NUL above all, which PostgreSQL
+        // cannot take as text) is not one of ours.
+        .filter(|key| !key.chars().any(char::is_control))
+        .ok_or_else(not_issued)
 }
 
 pub fn decode_uuid_cursor(cursor: &str) -> Result<uuid::Uuid, AppError> {
-    decode_cursor(cursor)?.parse().map_err(|_| {
-        AppError::malformed("query parameter cursor: not a cursor this service issued")
-    })
+    decode_cursor(cursor)?.parse().map_err(|_| not_issued())
 }
 
 /// Fetch `limit + 1` rows; the extra row only tells whether there is a next page.

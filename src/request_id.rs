@@ -89,6 +89,7 @@ fn problem_response(status: StatusCode, allow: Option<HeaderValue>) -> HttpRespo
         403 => (Forbidden, "this is outside your role"),
         404 => (NotFound, "there is nothing at this address"),
         405 => (MethodNotAllowed, "this address does not take that method"),
+        408 => (RequestTimeout, "the request did not arrive in time"),
         409 => (Conflict, "the request conflicts with the current state"),
         412 => (
             PreconditionFailed,

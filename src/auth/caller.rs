@@ -124,6 +124,16 @@ fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Cal
             "the `sub` claim must be 1-200 characters",
         ));
     }
+    // These end up in the access log; PostgreSQL cannot store a NUL character.
+    if std::iter::once(&claims.sub)
+        .chain([&claims.name])
+        .chain(&claims.services)
+        .any(|c| c.contains('\0'))
+    {
+        return Err(AppError::unauthorized(
+            "the `sub`, `name` and `services` claims must not contain the NUL character",
+        ));
+    }
     let request_id = req
         .extensions()
         .get::<RequestId>()

@@ -64,9 +64,12 @@ pub struct SubjectInput {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub family_name: String,
+    /// Not in the future.
     #[validate(custom(function = "validate_birth_date"))]
     pub birth_date: Option<NaiveDate>,
-    /// 11 digits: fødselsnummer, D-number, H-number or a synthetic test number. Stored encrypted.
+    /// 11 digits: fødselsnummer, D-number, H-number or a synthetic test number. Stored encrypted. The first six digits are a date (DDMMYY; D-numbers add 4 to the first digit, H-numbers 4 and synthetic
+    /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
+    /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
     #[schema(pattern = "^[0-9]{11}$", example = "14832010082")]
     pub national_id: Option<String>,
@@ -181,12 +184,14 @@ pub struct SubjectPatch {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub family_name: Option<String>,
-    /// `null` removes it.
+    /// Not in the future; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate_optional_birth_date"))]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub birth_date: Option<Option<NaiveDate>>,
-    /// `null` removes it.
+    /// `null` removes it. The first six digits are a date (DDMMYY; D-numbers add 4 to the first digit, H-numbers 4 and synthetic
+    /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
+    /// naming the field), which the pattern cannot express.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate_optional_national_id"))]
     #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$")]

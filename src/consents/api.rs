@@ -29,8 +29,10 @@ pub struct ConsentInput {
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
     pub purpose: String,
+    #[validate(custom(function = "crate::dates::date"))]
     pub valid_from: NaiveDate,
     /// Defaults to `valid_from` plus the municipality's consent validity.
+    #[validate(custom(function = "crate::dates::date"))]
     pub valid_until: Option<NaiveDate>,
     pub form: ConsentForm,
     /// Where the signed paper or the digital signature is kept.

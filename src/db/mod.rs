@@ -24,15 +24,38 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// short enough that a database that is down never makes a client hang.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The time limits every pooled connection runs with. A lock held by another transaction for longer than
+/// `lock_timeout`, or a statement running longer than `statement_timeout`, ends the request with 503 and
+/// `Retry-After` instead of holding a connection (and a client) indefinitely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 #[derive(Debug)]
-struct SessionSettings;
+struct SessionSettings(SessionLimits);
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        // A runaway statement must not hold a connection (and a client) forever.
-        conn.batch_execute(
-            "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET TIME ZONE 'UTC'",
-        )
+        // English error messages where the role may choose them: `crate::error::classify` tells a lock
+        // timeout from a deadlock by the message, as diesel exposes no SQLSTATE. A role that may not set
+        // it (not a superuser, no GRANT SET) keeps the server's default, which is English on most servers.
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}; SET TIME ZONE 'UTC'; \
+             DO $$ BEGIN SET lc_messages = 'C'; EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+            self.0.statement_timeout.as_millis(),
+            self.0.lock_timeout.as_millis(),
+        ))
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -40,11 +63,16 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
 /// Builds the pool without connecting, so the server can start (and answer 503 on readiness) while the
 /// database is still coming up.
 pub fn build_pool(url: &str, size: u32) -> Pool {
+    build_pool_with(url, size, SessionLimits::default())
+}
+
+/// [`build_pool`] with other time limits (tests provoke lock timeouts with short ones).
+pub fn build_pool_with(url: &str, size: u32, limits: SessionLimits) -> Pool {
     diesel::r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(CHECKOUT_TIMEOUT)
-        .connection_customizer(Box::new(SessionSettings))
+        .connection_customizer(Box::new(SessionSettings(limits)))
         .build_unchecked(ConnectionManager::new(with_connect_timeout(url)))
 }
 

@@ -47,7 +47,7 @@ pub struct CaseDocument {
     pub holder: DocId,
     /// Who held the relay when; empty means the holder held it from opening.
     #[serde(default)]
-    #[validate(length(max = 1000))]
+    #[validate(nested, length(max = 1000))]
     pub holder_periods: Vec<HolderPeriodRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 500))]
@@ -66,7 +66,7 @@ pub struct CaseDocument {
     pub entries: Vec<EntryRecord>,
     /// Who read or changed the case, oldest first. Kept on import, so the family's history moves along.
     #[serde(default)]
-    #[validate(length(max = 1000000))]
+    #[validate(nested, length(max = 1000000))]
     pub access_log: Vec<AccessRecord>,
 }
 
@@ -78,7 +78,10 @@ pub struct SubjectRecord {
     pub given_name: String,
     #[validate(length(min = 1, max = 200))]
     pub family_name: String,
+    #[validate(custom(function = "crate::dates::date"))]
     pub birth_date: Option<NaiveDate>,
+    /// In full in the stafettholder's export, which is what an import needs: 11 digits whose date and
+    /// mod-11 check digits are verified. Masked (the first six digits and `*****`) in a guardian's export.
     #[validate(custom(function = "crate::cases::api::validate_national_id"))]
     pub national_id: Option<String>,
 }
@@ -101,10 +104,13 @@ pub struct CaseRecord {
     #[validate(range(min = 0, max = 3))]
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
+    #[validate(custom(function = "crate::dates::date"))]
     pub decision_due: Option<NaiveDate>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub opened_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
     pub opened_by: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<CloseReason>,
     #[validate(length(max = 5000))]
@@ -127,6 +133,8 @@ pub struct ParticipantRecord {
     pub title: Option<String>,
     pub relation: Option<Relation>,
     pub parental_responsibility: Option<bool>,
+    /// In full in the stafettholder's export, which is what an import needs: 11 digits whose date and
+    /// mod-11 check digits are verified. Masked (the first six digits and `*****`) in a guardian's export.
     #[validate(custom(function = "crate::cases::api::validate_national_id"))]
     pub national_id: Option<String>,
     #[validate(length(max = 200))]
@@ -136,19 +144,23 @@ pub struct ParticipantRecord {
     #[validate(length(max = 200))]
     pub role: Option<String>,
     pub active: bool,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub joined_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub left_at: Option<DateTime<Utc>>,
     #[serde(default)]
     #[validate(nested, length(max = 20))]
     pub external_refs: Vec<ExternalRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HolderPeriodRecord {
     pub participant_id: DocId,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub from: DateTime<Utc>,
     /// Absent for the current holder of an open case.
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -163,18 +175,23 @@ pub struct ConsentRecord {
     pub services: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
     pub purpose: String,
+    #[validate(custom(function = "crate::dates::date"))]
     pub valid_from: NaiveDate,
+    #[validate(custom(function = "crate::dates::date"))]
     pub valid_until: NaiveDate,
     pub form: ConsentForm,
     #[validate(length(min = 1, max = 500))]
     pub document_ref: Option<String>,
     pub supersedes: Option<DocId>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub superseded_at: Option<DateTime<Utc>>,
     #[validate(length(min = 1, max = 200))]
     pub recorded_by_user: String,
     #[validate(length(min = 1, max = 200))]
     pub recorded_by_name: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_by: Option<DocId>,
     #[validate(length(min = 1, max = 2000))]
@@ -202,11 +219,14 @@ pub struct MeasureRecord {
     #[validate(length(max = 20000))]
     pub description: Option<String>,
     pub responsible: ResponsibleRecord,
+    #[validate(custom(function = "crate::dates::date"))]
     pub start_date: NaiveDate,
+    #[validate(custom(function = "crate::dates::date"))]
     pub evaluate_by: NaiveDate,
     pub state: MeasureState,
     #[validate(length(min = 1, max = 200))]
     pub created_by_user: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
@@ -218,6 +238,7 @@ pub struct MeasureRecord {
 pub struct EvaluationRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
+    #[validate(custom(function = "crate::dates::date"))]
     pub evaluated_on: NaiveDate,
     pub evaluated_by: DocId,
     #[validate(length(min = 1, max = 200))]
@@ -227,7 +248,9 @@ pub struct EvaluationRecord {
     #[validate(length(max = 20000))]
     pub child_view: Option<String>,
     pub outcome: Outcome,
+    #[validate(custom(function = "crate::dates::date"))]
     pub next_evaluate_by: Option<NaiveDate>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -244,7 +267,9 @@ pub struct LevelChangeRecord {
     pub to_level: i16,
     #[validate(length(min = 1, max = 5000))]
     pub reason: String,
+    #[validate(custom(function = "crate::dates::date"))]
     pub decided_on: NaiveDate,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: DocId,
     #[validate(length(min = 1, max = 200))]
@@ -264,10 +289,13 @@ pub struct HandoverRecord {
     pub reason: HandoverReason,
     #[validate(length(max = 5000))]
     pub note: Option<String>,
+    #[validate(custom(function = "crate::dates::date"))]
     pub answer_by: Option<NaiveDate>,
     pub previous_holder_leaves: bool,
     pub state: HandoverState,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub proposed_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub answered_at: Option<DateTime<Utc>>,
     #[validate(length(max = 200))]
     pub answered_by_user: Option<String>,
@@ -281,6 +309,7 @@ pub struct EntryRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
     pub kind: EntryKind,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub occurred_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
     pub title: Option<String>,
@@ -291,17 +320,20 @@ pub struct EntryRecord {
     pub attendees: Vec<DocId>,
     #[validate(length(min = 1, max = 20000))]
     pub decisions: Option<String>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub next_meeting: Option<DateTime<Utc>>,
     pub corrects: Option<DocId>,
     pub author: DocId,
     #[validate(length(min = 1, max = 200))]
     pub author_name: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessRecord {
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub at: DateTime<Utc>,
     pub actor_user_id: String,
     pub actor_name: String,

@@ -25,7 +25,8 @@ pub enum EntryKind {
 #[serde(deny_unknown_fields)]
 pub struct EntryInput {
     pub kind: EntryKind,
-    /// When it happened (not in the future).
+    /// When it happened: not in the future (5 minutes of clock difference are tolerated).
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub occurred_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -42,6 +43,7 @@ pub struct EntryInput {
     #[schema(min_length = 1, max_length = 20000)]
     pub decisions: Option<String>,
     /// Meetings: when the next one is.
+    #[validate(custom(function = "crate::dates::timestamp"))]
     pub next_meeting: Option<DateTime<Utc>>,
     /// The entry of this case that this one corrects.
     pub corrects: Option<Uuid>,

@@ -54,6 +54,7 @@ pub struct HandoverInput {
     pub note: Option<String>,
     /// The date by which the recipient should answer. Past it the handover shows as overdue; it never
     /// expires by itself, and the current holder keeps the role until someone accepts.
+    #[validate(custom(function = "crate::dates::date"))]
     pub answer_by: Option<NaiveDate>,
     /// Whether the current holder leaves the case when the handover is accepted (default: stays).
     #[serde(default)]

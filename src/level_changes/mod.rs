@@ -34,6 +34,7 @@ pub struct LevelChangeInput {
     #[schema(min_length = 1, max_length = 5000)]
     pub reason: String,
     /// When the decision was made; may be earlier than today (it is kept apart from `recorded_at`).
+    #[validate(custom(function = "crate::dates::date"))]
     pub decided_on: NaiveDate,
 }
 

@@ -36,8 +36,10 @@ pub struct MeasureInput {
     #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub responsible: Responsible,
+    #[validate(custom(function = "crate::dates::date"))]
     pub start_date: NaiveDate,
     /// When the measure is to be evaluated.
+    #[validate(custom(function = "crate::dates::date"))]
     pub evaluate_by: NaiveDate,
     /// `planned` (default) or `active`.
     pub state: Option<MeasureState>,
@@ -58,6 +60,7 @@ pub struct MeasurePatch {
     #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub responsible: Option<Responsible>,
+    #[validate(custom(function = "crate::dates::date"))]
     pub evaluate_by: Option<NaiveDate>,
     pub state: Option<MeasureState>,
 }
@@ -94,6 +97,7 @@ crate::text_enum! {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationInput {
+    #[validate(custom(function = "crate::dates::date"))]
     pub evaluated_on: NaiveDate,
     #[validate(length(min = 1, max = 20000))]
     #[schema(min_length = 1, max_length = 20000)]
@@ -104,6 +108,7 @@ pub struct EvaluationInput {
     pub child_view: Option<String>,
     pub outcome: Outcome,
     /// Required when the outcome is `continue` or `adjust`.
+    #[validate(custom(function = "crate::dates::date"))]
     pub next_evaluate_by: Option<NaiveDate>,
 }
 

@@ -58,7 +58,9 @@ pub struct NewGuardian {
     pub relation: Relation,
     /// Guardians with parental responsibility must all give consent (rule 4).
     pub parental_responsibility: bool,
-    /// Matched against the `pid` claim of a national login. Stored encrypted.
+    /// Matched against the `pid` claim of a national login. Stored encrypted. The first six digits are a date (DDMMYY; D-numbers add 4 to the first digit, H-numbers 4 and synthetic
+    /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
+    /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
     #[schema(pattern = "^[0-9]{11}$")]
     pub national_id: Option<String>,
@@ -82,6 +84,9 @@ pub struct NewYouth {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// 11 digits, stored encrypted. The first six digits are a date (DDMMYY; D-numbers add 4 to the first digit, H-numbers 4 and synthetic
+    /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
+    /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
     #[schema(pattern = "^[0-9]{11}$")]
     pub national_id: Option<String>,
@@ -152,7 +157,9 @@ pub struct ParticipantPatch {
     pub title: Option<String>,
     pub relation: Option<Relation>,
     pub parental_responsibility: Option<bool>,
-    /// `null` removes it.
+    /// `null` removes it. The first six digits are a date (DDMMYY; D-numbers add 4 to the first digit, H-numbers 4 and synthetic
+    /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
+    /// naming the field), which the pattern cannot express.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate_nid_patch"))]
     #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$")]

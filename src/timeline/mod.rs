@@ -118,7 +118,7 @@ fn parse_cursor(cursor: Option<&str>) -> Result<Keyset, AppError> {
     };
     let raw = pagination::decode_cursor(c)?;
     let mut parts = raw.splitn(3, '|');
-    let bad = || AppError::malformed("query parameter cursor: not a cursor this service issued");
+    let bad = pagination::not_issued;
     let at = parts
         .next()
         .and_then(|p| DateTime::parse_from_rfc3339(p).ok())

@@ -13,6 +13,7 @@ mod family;
 mod frontends;
 mod fuzz;
 mod handovers;
+mod hardening;
 mod health;
 mod idempotency;
 mod integration;

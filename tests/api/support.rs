@@ -77,6 +77,8 @@ pub struct Options {
     pub pool_size: u32,
     pub cors_origins: Vec<String>,
     pub metrics_listener: Option<TcpListener>,
+    /// Time limits of the pooled connections (short ones provoke lock and statement timeouts).
+    pub session_limits: stafettlogg::db::SessionLimits,
 }
 
 impl Default for Options {
@@ -88,6 +90,7 @@ impl Default for Options {
             pool_size: 4,
             cors_origins: vec![],
             metrics_listener: None,
+            session_limits: Default::default(),
         }
     }
 }
@@ -153,7 +156,11 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
         let ctx = stafettlogg::AppContext {
-            pool: stafettlogg::db::build_pool(&db_url, options.pool_size),
+            pool: stafettlogg::db::build_pool_with(
+                &db_url,
+                options.pool_size,
+                options.session_limits,
+            ),
             jwt: jwt.clone(),
             national_id_key: key,
             body_limit: options.body_limit,
