@@ -5,7 +5,7 @@ pub mod embedded;
 pub mod schema;
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use diesel::connection::SimpleConnection;
@@ -95,25 +95,49 @@ pub static WAITING_FOR_CONNECTION: AtomicI64 = AtomicI64::new(0);
 pub fn checkout(
     pool: &Pool,
 ) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, AppError> {
+    checkout_by(pool, Instant::now() + CHECKOUT_TIMEOUT)
+}
+
+/// [`checkout`] that gives up at `deadline`: the time a request may wait for a connection counts from
+/// when it asked, not from when a blocking thread got round to it.
+fn checkout_by(
+    pool: &Pool,
+    deadline: Instant,
+) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, AppError> {
+    let Some(left) = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+    else {
+        log::warn!("no database connection: the request waited {CHECKOUT_TIMEOUT:?} for a thread");
+        return Err(AppError::busy(format!(
+            "no database connection became free within {} s; nothing was written, try again shortly",
+            CHECKOUT_TIMEOUT.as_secs()
+        )));
+    };
     WAITING_FOR_CONNECTION.fetch_add(1, Ordering::Relaxed);
-    let conn = pool.get();
+    let conn = pool.get_timeout(left);
     WAITING_FOR_CONNECTION.fetch_sub(1, Ordering::Relaxed);
     Ok(conn?)
 }
 
 /// Runs `f` in one transaction on a pooled connection, on the blocking thread pool. Every database call
 /// of a handler goes through here, so a handler cannot block the executor or half-write.
+///
+/// The wait for a connection is bounded by [`CHECKOUT_TIMEOUT`] from this call, including the time the
+/// work waited for a blocking thread, so an overloaded instance answers 503 within that bound instead of
+/// after an ever longer queue.
 pub async fn transaction<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
+    let deadline = Instant::now() + CHECKOUT_TIMEOUT;
     // The blocking thread logs inside the request's span, so a database error carries its request id.
     let span = tracing::Span::current();
     web::block(move || {
         let _entered = span.enter();
-        let mut pooled = checkout(&pool)?;
+        let mut pooled = checkout_by(&pool, deadline)?;
         let conn: &mut PgConnection = &mut pooled;
         conn.transaction(f)
     })
@@ -133,4 +157,32 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
         .map_err(|e| format!("migration failed: {e}"));
     let _ = conn.batch_execute("SELECT pg_advisory_unlock(7215001)");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_for_a_connection_counts_from_when_the_request_asked() {
+        // Nothing listens there: every checkout waits until its deadline.
+        let pool = build_pool(
+            "postgres://postgres@/nowhere?host=/nonexistent-stafettlogg-socket-dir&port=5432",
+            1,
+        );
+        let started = Instant::now();
+        let e = checkout_by(&pool, started).err().expect("no connection");
+        assert_eq!(e.kind, crate::error::ProblemType::Unavailable);
+        assert!(e.retry_after.is_some());
+        let e = checkout_by(&pool, started + Duration::from_millis(300))
+            .err()
+            .expect("no connection");
+        assert_eq!(e.kind, crate::error::ProblemType::Unavailable);
+        // Not CHECKOUT_TIMEOUT from the start of the wait: what was left of it.
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
