@@ -18,4 +18,5 @@ mod integration;
 mod operations;
 mod request_examples;
 mod support;
+mod tenancy;
 mod tools;
