@@ -200,7 +200,7 @@ pub mod api {
             ),
             None => None,
         };
-        let items = db::transaction(&pool, move |conn| {
+        let items = db::transaction(&pool, caller.municipality, move |conn| {
             let access = access::case_for_read(conn, &caller, id)?;
             if !(access.is_holder() || access.is_guardian()) {
                 return Err(AppError::forbidden(

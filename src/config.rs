@@ -26,6 +26,9 @@ pub enum DatabaseSource {
 #[derive(Clone)]
 pub struct Config {
     pub database: DatabaseSource,
+    /// The service's own login (`DATABASE_APP_URL`); `None`: `DATABASE_URL` with `SET ROLE`, or the
+    /// managed cluster's.
+    pub database_app_url: Option<String>,
     pub data_dir: PathBuf,
     pub bind_addr: SocketAddr,
     pub pool_size: u32,
@@ -65,10 +68,17 @@ pub const DEV_SECRET_FILE: &str = "jwt-dev-secret";
 /// lists them with their defaults; secrets are wrapped so no `Debug` or log line can print them.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Settings {
-    /// PostgreSQL URL. Unset: a managed PostgreSQL cluster in DATA_DIR/postgres, created on first start,
-    /// listening only on a Unix socket, and stopped with the server.
+    /// PostgreSQL URL of the schema's owner, for the migrations (and the service, without
+    /// DATABASE_APP_URL). Unset: a managed PostgreSQL cluster in DATA_DIR/postgres, created on first
+    /// start, listening only on a Unix socket, and stopped with the server.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
     pub database_url: Option<SecretString>,
+    /// The service's own PostgreSQL login (with DATABASE_URL, which then serves the migrations): a role
+    /// that may act as `stafettlogg_app` and is no superuser, has no BYPASSRLS and owns no table, so
+    /// row-level security keeps each request to its municipality. Unset: the service uses DATABASE_URL and
+    /// acts as `stafettlogg_app` through SET ROLE (with a warning at start when that login is privileged).
+    #[arg(long, env = "DATABASE_APP_URL", hide_env_values = true, value_parser = secret)]
+    pub database_app_url: Option<SecretString>,
     /// The managed cluster and the generated development secrets (JWT, national-id key) live here.
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -220,6 +230,14 @@ impl Config {
             Some(url) => DatabaseSource::Url(url.to_string()),
             None => DatabaseSource::Embedded,
         };
+        let database_app_url = present(&s.database_app_url).map(str::to_string);
+        if database_app_url.is_some() && matches!(database, DatabaseSource::Embedded) {
+            return Err(ConfigError(
+                "DATABASE_APP_URL needs DATABASE_URL (the owner's URL, for the migrations); the managed \
+                 cluster sets up its own service login"
+                    .into(),
+            ));
+        }
         let data_dir = absolute(&s.data_dir)?;
         let embedded = s.is_embedded();
         let public_keys = s.has_public_keys();
@@ -263,6 +281,7 @@ impl Config {
         }
         Ok(Config {
             database,
+            database_app_url,
             data_dir,
             bind_addr: s.bind_addr,
             pool_size: s.database_pool_size,

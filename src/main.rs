@@ -293,14 +293,38 @@ fn serve(config: Config) -> Result<(), String> {
         None => None,
     };
     let (url, cluster) = database(&config)?;
-    let result = run_server(&config, &url, listener, metrics);
+    let result = run_server(&config, &url, cluster.as_ref(), listener, metrics);
     stop(cluster);
     result
+}
+
+/// The URL the service's pool connects with, after the migrations (which create its role) ran as the
+/// owner: `DATABASE_APP_URL`; the managed cluster's login of the service role; or `DATABASE_URL` itself,
+/// dropping to the service role with `SET ROLE`. Refused when row-level security would not hold for it.
+fn service_url(
+    config: &Config,
+    owner_url: &str,
+    cluster: Option<&Cluster>,
+) -> Result<String, String> {
+    let (url, name, dedicated) = match (&config.database_app_url, cluster) {
+        (Some(app), _) => (app.clone(), "DATABASE_APP_URL", true),
+        (None, Some(c)) => (
+            c.service_url("stafettlogg")?,
+            "the managed cluster's service login",
+            true,
+        ),
+        (None, None) => (owner_url.to_string(), "DATABASE_URL", false),
+    };
+    if let Some(warning) = db::check_service_role(&url, name, dedicated)? {
+        tracing::warn!("{warning}");
+    }
+    Ok(url)
 }
 
 fn run_server(
     config: &Config,
     url: &str,
+    cluster: Option<&Cluster>,
     listener: TcpListener,
     metrics_listener: Option<Arc<TcpListener>>,
 ) -> Result<(), String> {
@@ -308,9 +332,10 @@ fn run_server(
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
     }
+    let service_url = service_url(config, url, cluster)?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let ctx = stafettlogg::AppContext {
-        pool: db::build_pool(url, config.pool_size),
+        pool: db::build_pool(&service_url, config.pool_size),
         jwt: config.jwt.clone(),
         national_id_key: config.national_id_key.clone(),
         body_limit: config.body_limit,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jwt::{Claims, JwtSettings, TokenError};
+use crate::db::Municipality;
 use crate::error::AppError;
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::request_id::RequestId;
@@ -29,6 +30,8 @@ pub enum Role {
 #[derive(Clone)]
 pub struct Caller {
     pub tenant: String,
+    /// `tenant`, checked: what each of the caller's transactions names (row-level security).
+    pub municipality: Municipality,
     pub user_id: String,
     pub name: String,
     pub roles: Vec<Role>,
@@ -114,11 +117,9 @@ fn settings(req: &HttpRequest) -> web::Data<JwtSettings> {
 
 fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Caller, AppError> {
     let claims = verified.map_err(|e| AppError::unauthorized(e.to_string()))?;
-    if claims.tenant.len() != 4 || !claims.tenant.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AppError::unauthorized(
-            "the `tenant` claim must be a 4-digit municipality number",
-        ));
-    }
+    let municipality = Municipality::parse(&claims.tenant).ok_or_else(|| {
+        AppError::unauthorized("the `tenant` claim must be a 4-digit municipality number")
+    })?;
     if claims.sub.is_empty() || claims.sub.len() > 200 {
         return Err(AppError::unauthorized(
             "the `sub` claim must be 1-200 characters",
@@ -145,6 +146,7 @@ fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Cal
     };
     Ok(Caller {
         tenant: claims.tenant,
+        municipality,
         user_id: claims.sub,
         name: claims.name,
         roles: claims.roles,

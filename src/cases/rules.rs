@@ -49,6 +49,7 @@ mod tests {
     fn caller(roles: Vec<Role>, services: &[&str]) -> Caller {
         Caller {
             tenant: "3805".into(),
+            municipality: crate::db::Municipality::parse("3805").unwrap(),
             user_id: "u".into(),
             name: "U".into(),
             roles,

@@ -223,7 +223,10 @@ pub async fn changes(
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0));
     loop {
         let c = caller.clone();
-        let page = db::transaction(&pool, move |conn| read_batch(conn, &c, after, limit)).await?;
+        let page = db::transaction(&pool, caller.municipality, move |conn| {
+            read_batch(conn, &c, after, limit)
+        })
+        .await?;
         if !page.items.is_empty() || page.next_after != after || Instant::now() >= deadline {
             return Ok(HttpResponse::Ok().json(page));
         }

@@ -1,5 +1,10 @@
 //! The database: the connection pool, migrations, the managed local cluster, and the one helper through
-//! which every handler reaches PostgreSQL (off the async executor, in a transaction).
+//! which every handler reaches PostgreSQL (off the async executor, in a transaction of one municipality).
+//!
+//! Row-level security is the second wall between municipalities, behind the access checks in the code:
+//! the service acts as [`APP_ROLE`], which owns no table and may not bypass row-level security, and every
+//! transaction names its municipality in `app.municipality`. A query that forgets its `municipality`
+//! filter then still sees only that municipality's rows (migration `2026-11-26-000008`).
 
 pub mod embedded;
 pub mod schema;
@@ -8,7 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::web;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection};
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -42,21 +47,70 @@ impl Default for SessionLimits {
     }
 }
 
+/// The role the service acts as: no superuser, no `BYPASSRLS`, owns no table, granted only the rows and
+/// statements it needs. Created by the migrations; [`check_service_role`] refuses to serve as anything else.
+pub const APP_ROLE: &str = "stafettlogg_app";
+
+/// Who every pooled connection acts as, and its clock; sent with its time limits ([`SessionLimits`]) as one
+/// batch when the connection is opened, so one round trip.
+pub const SESSION_SETTINGS: &str = "SET ROLE stafettlogg_app; SET TIME ZONE 'UTC'";
+
 #[derive(Debug)]
 struct SessionSettings(SessionLimits);
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        // English error messages where the role may choose them: `crate::error::classify` tells a lock
-        // timeout from a deadlock by the message, as diesel exposes no SQLSTATE. A role that may not set
-        // it (not a superuser, no GRANT SET) keeps the server's default, which is English on most servers.
+        // English error messages where the login may choose them, before it becomes the service role:
+        // `crate::error::classify` tells a lock timeout from a deadlock by the message, as diesel exposes no
+        // SQLSTATE. A login that may not set it keeps the server's default, which is English on most servers.
+        // Then the role: a login that may not act as the service role gets no connection at all (when the
+        // login is the service role itself, `SET ROLE` to it changes nothing). Then the time limits: a
+        // runaway statement must not hold a connection (and a client) forever.
         conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET lock_timeout = {}; SET TIME ZONE 'UTC'; \
-             DO $$ BEGIN SET lc_messages = 'C'; EXCEPTION WHEN insufficient_privilege THEN NULL; END $$",
+            "DO $$ BEGIN SET lc_messages = 'C'; EXCEPTION WHEN insufficient_privilege THEN NULL; END $$; \
+             {SESSION_SETTINGS}; SET statement_timeout = {}; SET lock_timeout = {}",
             self.0.statement_timeout.as_millis(),
             self.0.lock_timeout.as_millis(),
         ))
         .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A municipality as a transaction names it: exactly four ASCII digits, checked once when the token is
+/// read, so it can be written into the SQL text of the `BEGIN` batch without any escaping.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Municipality([u8; 4]);
+
+impl Municipality {
+    pub fn parse(s: &str) -> Option<Municipality> {
+        let bytes: [u8; 4] = s.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then_some(Municipality(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("four ASCII digits")
+    }
+
+    /// `BEGIN` and the setting the row-level security policies read, sent as one batch: naming the
+    /// municipality costs no round trip of its own. `SET LOCAL` ends with the transaction, so a pooled
+    /// connection never carries one request's municipality into the next.
+    pub fn begin_sql(&self) -> String {
+        format!("BEGIN; SET LOCAL app.municipality = '{}'", self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Municipality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Municipality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -120,13 +174,14 @@ fn checkout_by(
     Ok(conn?)
 }
 
-/// Runs `f` in one transaction on a pooled connection, on the blocking thread pool. Every database call
-/// of a handler goes through here, so a handler cannot block the executor or half-write.
+/// Runs `f` in one transaction of `municipality` on a pooled connection, on the blocking thread pool. Every
+/// database call of a handler goes through here, so a handler cannot block the executor, half-write, or
+/// see another municipality's rows.
 ///
 /// The wait for a connection is bounded by [`CHECKOUT_TIMEOUT`] from this call, including the time the
 /// work waited for a blocking thread, so an overloaded instance answers 503 within that bound instead of
 /// after an ever longer queue.
-pub async fn transaction<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+pub async fn transaction<T, F>(pool: &Pool, municipality: Municipality, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
@@ -138,8 +193,55 @@ where
     web::block(move || {
         let _entered = span.enter();
         let mut pooled = checkout_by(&pool, deadline)?;
-        let conn: &mut PgConnection = &mut pooled;
-        conn.transaction(f)
+        in_municipality(&mut pooled, municipality, f)
+    })
+    .await?
+}
+
+/// [`transaction`] on a connection the caller holds already (the import runs one per line): `BEGIN` and
+/// `app.municipality` in one batch, then `f`, then `COMMIT`, or `ROLLBACK` when `f` fails. Diesel's
+/// transaction manager is told about the transaction (`begin_transaction_sql`), so a nested
+/// `conn.transaction` inside `f` becomes a savepoint as usual.
+pub fn in_municipality<T, F>(
+    conn: &mut PgConnection,
+    municipality: Municipality,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
+{
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &municipality.begin_sql()) {
+        // `BEGIN` may have run before the batch failed: never leave a transaction open on the connection.
+        let _ = conn.batch_execute("ROLLBACK");
+        return Err(e.into());
+    }
+    match f(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(user_error) => match AnsiTransactionManager::rollback_transaction(conn) {
+            // A broken transaction manager: the original error says more.
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
+
+/// Runs `f` on a pooled connection outside any municipality, on the blocking thread pool: for statements
+/// that touch no municipality's rows (readiness). Row-level security hides every municipality's rows here,
+/// so a mistake reads nothing rather than everything.
+pub async fn without_municipality<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _entered = span.enter();
+        let mut pooled = checkout(&pool)?;
+        f(&mut pooled)
     })
     .await?
 }
@@ -157,6 +259,134 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
         .map_err(|e| format!("migration failed: {e}"));
     let _ = conn.batch_execute("SELECT pg_advisory_unlock(7215001)");
     result
+}
+
+/// Tables the service role may use that have no row-level security, on purpose: they hold no
+/// municipality's case data a forgotten filter could leak. `change_counter` is one number shared by all;
+/// `idempotency_keys` is only ever addressed by its whole primary key, whose first part is the token's
+/// municipality, in statements of their own outside any request transaction (a policy there would cost
+/// each of them a transaction of its own), and its cleanup spans municipalities on purpose.
+pub const TABLES_WITHOUT_ROW_SECURITY: [&str; 2] = ["change_counter", "idempotency_keys"];
+
+#[derive(diesel::QueryableByName)]
+struct RoleFacts {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    session_role: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    acting_role: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    session_super: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    session_bypass: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    session_owns: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    acting_super: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    acting_bypass: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    acting_owns: bool,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    unprotected: Vec<String>,
+}
+
+const ROLE_FACTS_SQL: &str = "\
+SELECT session_user::text AS session_role, current_user::text AS acting_role,
+       s.rolsuper AS session_super, s.rolbypassrls AS session_bypass,
+       pg_has_role(session_user, c.relowner, 'USAGE') AS session_owns,
+       a.rolsuper AS acting_super, a.rolbypassrls AS acting_bypass,
+       pg_has_role(current_user, c.relowner, 'USAGE') AS acting_owns,
+       ARRAY(SELECT t.relname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT t.relrowsecurity
+               AND has_table_privilege(current_user, t.oid, 'SELECT, INSERT, UPDATE, DELETE')
+               AND t.relname <> ALL($1) ORDER BY 1) AS unprotected
+FROM pg_roles s, pg_roles a, pg_class c
+WHERE s.rolname = session_user AND a.rolname = current_user AND c.oid = 'public.cases'::regclass";
+
+fn role_traits(is_super: bool, bypass: bool, owns: bool) -> Vec<&'static str> {
+    let mut traits = Vec::new();
+    if is_super {
+        traits.push("is a superuser");
+    }
+    if bypass {
+        traits.push("has BYPASSRLS");
+    }
+    if owns && !is_super {
+        traits.push("owns the tables");
+    }
+    traits
+}
+
+/// Checks at start, on a connection opened as the pool opens its own, that row-level security holds for
+/// what the service will send. Refuses (the error says what to change) when the role the service acts
+/// as is a superuser, has `BYPASSRLS` or owns the tables; when `dedicated` (the URL is meant to be the
+/// service's own login: `DATABASE_APP_URL`, the managed cluster) and that login is such a role; or when a
+/// table the service may use has no row-level security and is not one of
+/// [`TABLES_WITHOUT_ROW_SECURITY`]. Returns a warning when one URL serves both the migrations and the
+/// service and its login is privileged: the service still acts as [`APP_ROLE`] (`SET ROLE`), but SQL that
+/// managed to run `RESET ROLE` would be privileged again. `name` says where the URL came from.
+pub fn check_service_role(
+    url: &str,
+    name: &str,
+    dedicated: bool,
+) -> Result<Option<String>, String> {
+    use diesel::RunQueryDsl;
+    let mut conn = PgConnection::establish(&with_connect_timeout(url))
+        .map_err(|e| format!("cannot connect with {name}: {e}"))?;
+    conn.batch_execute(SESSION_SETTINGS).map_err(|e| {
+        format!(
+            "the login of {name} may not act as `{APP_ROLE}` ({e}). Grant it \
+             (`GRANT {APP_ROLE} TO <that login>`), or use a login of `{APP_ROLE}` itself"
+        )
+    })?;
+    let facts: RoleFacts = diesel::sql_query(ROLE_FACTS_SQL)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+            TABLES_WITHOUT_ROW_SECURITY.to_vec(),
+        )
+        .get_result(&mut conn)
+        .map_err(|e| format!("cannot check the database role of {name}: {e}"))?;
+    let acting = role_traits(facts.acting_super, facts.acting_bypass, facts.acting_owns);
+    if !acting.is_empty() {
+        return Err(format!(
+            "the service would act as `{}`, which {}: row-level security would not restrict it to one \
+             municipality. `{APP_ROLE}` must be NOSUPERUSER NOBYPASSRLS and own no table; the migrations \
+             create it so",
+            facts.acting_role,
+            acting.join(" and ")
+        ));
+    }
+    if !facts.unprotected.is_empty() {
+        return Err(format!(
+            "the service role may use {} without row-level security; give each a policy per municipality \
+             in a migration (or, for a table that holds no municipality's data, list it in \
+             TABLES_WITHOUT_ROW_SECURITY)",
+            facts.unprotected.join(", ")
+        ));
+    }
+    let session = role_traits(
+        facts.session_super,
+        facts.session_bypass,
+        facts.session_owns,
+    );
+    if session.is_empty() {
+        return Ok(None);
+    }
+    if dedicated {
+        return Err(format!(
+            "{name} logs in as `{}`, which {}: the service's own login must be restricted. Use a login of \
+             `{APP_ROLE}` (`ALTER ROLE {APP_ROLE} LOGIN PASSWORD '...'`) or of a role that is a member of it",
+            facts.session_role,
+            session.join(" and ")
+        ));
+    }
+    Ok(Some(format!(
+        "{name} logs in as `{}`, which {}. The service acts as `{APP_ROLE}` (SET ROLE on each connection), \
+         so row-level security restricts every query it sends to one municipality; but SQL that managed to \
+         run RESET ROLE would not be restricted. Set DATABASE_APP_URL to a login of `{APP_ROLE}` for the \
+         service, and keep {name} for the migrations",
+        facts.session_role,
+        session.join(" and ")
+    )))
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let doc = db::transaction(&pool, move |conn| {
+    let doc = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         if !(access.is_holder() || access.is_guardian()) {
             return Err(AppError::forbidden(
@@ -170,15 +170,18 @@ pub async fn import_cases(
     };
     let pool = pool.into_inner();
     let results = web::block(move || -> Result<LineOutcomes, AppError> {
-        use diesel::Connection;
         let mut pooled = crate::db::checkout(&pool)?;
         let conn: &mut diesel::PgConnection = &mut pooled;
-        let ctx = conn.transaction(|c| import::Context::load(c, &caller.tenant))?;
+        let here = caller.municipality;
+        let ctx =
+            crate::db::in_municipality(conn, here, |c| import::Context::load(c, &caller.tenant))?;
         Ok(lines
             .into_iter()
             .map(|(number, parsed)| {
                 let result = parsed.and_then(|doc| {
-                    conn.transaction(|c| import::import(c, &caller, &key, &ctx, &doc))
+                    crate::db::in_municipality(conn, here, |c| {
+                        import::import(c, &caller, &key, &ctx, &doc)
+                    })
                 });
                 (number, result)
             })

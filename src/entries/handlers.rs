@@ -112,7 +112,7 @@ pub async fn list_entries(
         .as_deref()
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
-    let items = db::transaction(&pool, move |conn| {
+    let items = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.entries")?;
         let mut q = log_entries::table
@@ -156,7 +156,7 @@ pub async fn get_entry(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, eid) = path.into_inner();
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         let row: EntryRow = log_entries::table
             .filter(log_entries::id.eq(eid))
@@ -195,7 +195,7 @@ pub async fn add_entry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let me = access.actor()?.clone();

@@ -33,7 +33,7 @@ pub async fn list_handovers(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, move |conn| {
+    let list = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.handovers")?;
         Ok(HandoverList {
@@ -69,7 +69,7 @@ pub async fn propose(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -159,7 +159,7 @@ pub async fn accept(
     _body: ValidJson<AcceptInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
         handover.require_pending()?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
@@ -252,7 +252,7 @@ pub async fn decline(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let (_case, handover) = for_recipient(conn, &caller, id, hid)?;
         handover.require_pending()?;
         let row = store::answer(
@@ -298,7 +298,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         let handover = store::find_locked(conn, id, hid)?;
         // Answered already (perhaps by a racing accept, which may also have made someone else holder):
@@ -343,7 +343,7 @@ pub async fn inbox(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Professional)?;
     let state = query.0.status.unwrap_or(HandoverState::Pending);
-    let list = db::transaction(&pool, move |conn| {
+    let list = db::transaction(&pool, caller.municipality, move |conn| {
         let rows = store::inbox(
             conn,
             &caller.tenant,

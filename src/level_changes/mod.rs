@@ -101,7 +101,7 @@ pub async fn list_level_changes(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, move |conn| {
+    let list = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.level_changes")?;
         let items = level_changes::table
@@ -144,7 +144,7 @@ pub async fn change_level(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let (change, version) = db::transaction(&pool, move |conn| {
+    let (change, version) = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

@@ -73,7 +73,7 @@ pub struct LevelList {
 )]
 #[get("/levels")]
 pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
-    let rows = db::transaction(&pool, move |conn| {
+    let rows = db::transaction(&pool, caller.municipality, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::list(conn, &caller.tenant)
     })
@@ -111,7 +111,7 @@ pub async fn put_level(
         return Err(AppError::not_found("level (levels are 0-3)"));
     }
     let input = body.0;
-    let row = db::transaction(&pool, move |conn| {
+    let row = db::transaction(&pool, caller.municipality, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         let current = store::find_locked(conn, &caller.tenant, level)?;
         if_match.check_if_present(current.version)?;

@@ -103,7 +103,7 @@ pub async fn list_participants(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, move |conn| {
+    let list = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.participants")?;
         let full = access.shows_full_ids();
@@ -143,7 +143,7 @@ pub async fn add_participant(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -198,7 +198,7 @@ pub async fn patch_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -253,7 +253,7 @@ pub async fn deactivate_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
-    let view = db::transaction(&pool, move |conn| {
+    let view = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

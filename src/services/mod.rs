@@ -41,7 +41,7 @@ pub async fn list_services(
         .as_deref()
         .map(pagination::decode_cursor)
         .transpose()?;
-    let rows = db::transaction(&pool, move |conn| {
+    let rows = db::transaction(&pool, caller.municipality, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::list(conn, &caller.tenant, q.active, after.as_deref(), limit + 1)
     })
@@ -73,7 +73,7 @@ pub async fn create_service(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
     let body = body.0;
-    let row = db::transaction(&pool, move |conn| {
+    let row = db::transaction(&pool, caller.municipality, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::insert(conn, &caller.tenant, &body)
     })
@@ -109,7 +109,7 @@ pub async fn patch_service(
     caller.require_role(Role::Admin)?;
     let id = path.into_inner();
     let patch = body.0;
-    let row = db::transaction(&pool, move |conn| {
+    let row = db::transaction(&pool, caller.municipality, move |conn| {
         let current = store::find_locked(conn, &caller.tenant, id)?;
         if_match.check_if_present(current.version)?;
         store::update(conn, id, &patch)

@@ -146,7 +146,7 @@ pub async fn timeline(
     let id = path.into_inner();
     let limit = pagination::effective_limit(query.0.limit);
     let (at, kind, ref_id) = parse_cursor(query.0.cursor.as_deref())?;
-    let items = db::transaction(&pool, move |conn| {
+    let items = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.timeline")?;
         let rows: Vec<Row> = diesel::sql_query(TIMELINE_SQL)

@@ -9,6 +9,7 @@ fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
     for var in [
         "DATABASE_URL",
+        "DATABASE_APP_URL",
         "DATA_DIR",
         "JWT_HS256_SECRET",
         "JWT_PUBLIC_KEYS",
@@ -51,6 +52,7 @@ fn serve_help_lists_every_variable_with_its_default_and_the_managed_database() {
     let help = String::from_utf8_lossy(&out.stdout);
     for var in [
         "DATABASE_URL",
+        "DATABASE_APP_URL",
         "DATA_DIR",
         "BIND_ADDR",
         "DATABASE_POOL_SIZE",

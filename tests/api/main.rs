@@ -22,5 +22,6 @@ mod matrix;
 mod operations;
 mod request_examples;
 mod support;
+mod tenancy;
 mod tools;
 mod world;

@@ -21,6 +21,9 @@ type UrlFor = Box<dyn Fn(&str) -> String + Send + Sync>;
 
 struct Server {
     url_for: UrlFor,
+    /// The URL the test servers connect with: the service role's own login on the throwaway cluster; with
+    /// `TEST_DATABASE_URL`, that URL, from which the pool drops to the service role with `SET ROLE`.
+    service_url_for: UrlFor,
     template: String,
     _cluster: Option<Cluster>,
 }
@@ -55,8 +58,22 @@ fn server() -> &'static Server {
             .batch_execute(&format!("CREATE DATABASE {template}"))
             .expect("create template");
         stafettlogg::db::run_migrations(&url_for(&template)).expect("migrate the template");
+        let service_url_for: UrlFor = match &cluster {
+            Some(c) => {
+                let u = c
+                    .service_url("DBNAME")
+                    .expect("a login for the service role");
+                Box::new(move |db: &str| u.replace("DBNAME", db))
+            }
+            None => {
+                let base = std::env::var("TEST_DATABASE_URL").unwrap();
+                let base = base.trim_end_matches('/').to_string();
+                Box::new(move |db: &str| format!("{base}/{db}"))
+            }
+        };
         Server {
             url_for,
+            service_url_for,
             template,
             _cluster: cluster,
         }
@@ -66,7 +83,11 @@ fn server() -> &'static Server {
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// A superuser's URL of the test's database, for checking what the API wrote (row-level security
+    /// does not apply to it).
     pub db_url: String,
+    /// The URL the server's pool connects with (as the service role).
+    pub service_db_url: String,
     pub jwt: JwtSettings,
 }
 
@@ -134,8 +155,8 @@ impl TestApp {
 
     async fn start(options: Options, jwt: JwtSettings) -> TestApp {
         logs();
-        let db_url = match options.database_url {
-            Some(url) => url,
+        let (db_url, service_db_url) = match options.database_url {
+            Some(url) => (url.clone(), url),
             None => {
                 let s = server();
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
@@ -149,7 +170,7 @@ impl TestApp {
                 })
                 .await
                 .unwrap();
-                (s.url_for)(&name)
+                ((s.url_for)(&name), (s.service_url_for)(&name))
             }
         };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -157,7 +178,7 @@ impl TestApp {
         let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
         let ctx = stafettlogg::AppContext {
             pool: stafettlogg::db::build_pool_with(
-                &db_url,
+                &service_db_url,
                 options.pool_size,
                 options.session_limits,
             ),
@@ -175,6 +196,7 @@ impl TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: Client::new(),
             db_url,
+            service_db_url,
             jwt,
         }
     }
