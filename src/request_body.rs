@@ -20,7 +20,7 @@ use std::time::Duration;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
-use actix_web::http::{header, ConnectionType};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::rt::time::{sleep_until, Instant, Sleep};
 use actix_web::web::Bytes;
@@ -148,12 +148,11 @@ pub async fn middleware(
         idle: None,
     });
     req.set_payload(Payload::from(bounded));
-    let mut res = next.call(req).await?;
+    let res = next.call(req).await?;
     if body.borrow().finished {
         return Ok(hold(res, None));
     }
-    res.response_mut()
-        .head_mut()
-        .set_connection_type(ConnectionType::Close);
+    // Whether the rest has arrived by the time the response is written is actix's to see: an unfinished
+    // body it still sees a reader for closes the connection after the response.
     Ok(hold(res, Some(body)))
 }

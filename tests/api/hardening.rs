@@ -674,3 +674,38 @@ async fn national_id_check_digits_are_verified_and_the_spec_says_so() {
         assert!(d.contains("check digits"), "{schema}: {d}");
     }
 }
+
+#[actix_web::test]
+async fn a_body_that_was_read_keeps_the_connection_open_for_the_next_request() {
+    let app = TestApp::spawn().await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &[BARNEHAGE]);
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let answers = blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let body = r#"{"service": "x"}"#;
+        let request = format!(
+            "POST /api/v1/cases HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {ola}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut answers = vec![];
+        for _ in 0..2 {
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap();
+            answers.push(String::from_utf8_lossy(&buf[..n]).to_string());
+        }
+        answers
+    })
+    .await;
+    for answer in &answers {
+        assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+    }
+}
