@@ -194,7 +194,12 @@ impl TestApp {
         actix_web::rt::spawn(server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            client: Client::new(),
+            // Never reuse a connection the server (keep-alive 5 s) may be closing: a test that blocks its
+            // runtime with a direct database query would not see the close before sending on it.
+            client: Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .unwrap(),
             db_url,
             service_db_url,
             jwt,
