@@ -22,6 +22,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 use connections::Manager;
+use uuid::Uuid;
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
 pub type Pooled = diesel::r2d2::PooledConnection<Manager>;
@@ -196,24 +197,105 @@ where
     web::block(move || {
         let _entered = span.enter();
         connections::counted(counter.as_ref(), || {
-            let mut pooled = checkout_begun(&pool, deadline, municipality)?;
+            let begin = Begin {
+                municipality,
+                lock_case: None,
+            };
+            let mut pooled = checkout_begun(&pool, deadline, begin)?;
             run_begun(&mut pooled, f)
         })
     })
     .await?
 }
 
+/// [`transaction`] for work on one case that changes it: the case's row is locked (`FOR UPDATE`) in the
+/// same batch as `BEGIN`, so the lock costs no round trip of its own, and everything `f` reads afterwards
+/// is read after the lock was granted, i.e. after any concurrent writer of the case committed.
+/// `crate::access::case_for_write` knows the lock is held and does not take it again.
+pub async fn transaction_for_case<T, F>(
+    pool: &Pool,
+    municipality: Municipality,
+    case_id: Uuid,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+    let span = tracing::Span::current();
+    let counter = connections::request_counter();
+    let begin = Begin {
+        municipality,
+        lock_case: Some(case_id),
+    };
+    web::block(move || {
+        let _entered = span.enter();
+        connections::counted(counter.as_ref(), || {
+            let mut pooled = checkout_begun(&pool, deadline, begin)?;
+            let _held = CaseLockHeld::set(case_id);
+            run_begun(&mut pooled, f)
+        })
+    })
+    .await?
+}
+
+/// What the first batch of a transaction does.
+#[derive(Debug, Clone, Copy)]
+struct Begin {
+    municipality: Municipality,
+    /// Lock this case's row.
+    lock_case: Option<Uuid>,
+}
+
+impl Begin {
+    fn sql(&self) -> String {
+        let mut sql = self.municipality.begin_sql();
+        if let Some(id) = self.lock_case {
+            // A `Uuid` prints as hex digits and dashes only: nothing to escape.
+            sql.push_str(&format!(
+                "; SELECT FROM cases WHERE id = '{id}' AND municipality = '{}' FOR UPDATE",
+                self.municipality.as_str()
+            ));
+        }
+        sql
+    }
+}
+
+thread_local! {
+    /// The case whose row lock the running transaction took in its `BEGIN` batch.
+    static CASE_LOCK_HELD: std::cell::Cell<Option<Uuid>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the case as locked for as long as the transaction's work runs on this thread.
+struct CaseLockHeld;
+
+impl CaseLockHeld {
+    fn set(case_id: Uuid) -> CaseLockHeld {
+        CASE_LOCK_HELD.with(|c| c.set(Some(case_id)));
+        CaseLockHeld
+    }
+}
+
+impl Drop for CaseLockHeld {
+    fn drop(&mut self) {
+        CASE_LOCK_HELD.with(|c| c.set(None));
+    }
+}
+
+/// Whether the running transaction locked this case's row when it began ([`transaction_for_case`]).
+pub fn holds_case_lock(case_id: Uuid) -> bool {
+    CASE_LOCK_HELD.with(|c| c.get() == Some(case_id))
+}
+
 /// A pooled connection on which `BEGIN` (with the municipality) went through. A connection that turns
 /// out lost at `BEGIN` (it died while idle: the database restarted, an administrator ended it) is dropped
 /// and another taken, until the deadline: nothing was done on it, so nothing is done twice.
-fn checkout_begun(
-    pool: &Pool,
-    deadline: Instant,
-    municipality: Municipality,
-) -> Result<Pooled, AppError> {
+fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled, AppError> {
     loop {
         let mut pooled = checkout_by(pool, deadline)?;
-        match begin(&mut pooled, municipality) {
+        match begin_with(&mut pooled, begin) {
             Ok(()) => return Ok(pooled),
             Err(_) if connections::is_lost(&mut pooled) => {
                 log::info!("a pooled connection was lost while idle; taking another");
@@ -235,13 +317,17 @@ pub fn in_municipality<T, F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
 {
-    begin(conn, municipality)?;
+    let begin = Begin {
+        municipality,
+        lock_case: None,
+    };
+    begin_with(conn, begin)?;
     run_begun(conn, f)
 }
 
-/// `BEGIN` and `app.municipality`, one batch.
-fn begin(conn: &mut PgConnection, municipality: Municipality) -> Result<(), AppError> {
-    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &municipality.begin_sql()) {
+/// `BEGIN`, `app.municipality` and the case lock if any, one batch.
+fn begin_with(conn: &mut PgConnection, begin: Begin) -> Result<(), AppError> {
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &begin.sql()) {
         // `BEGIN` may have run before the batch failed: never leave a transaction open on the connection.
         let _ = conn.batch_execute("ROLLBACK");
         return Err(e.into());

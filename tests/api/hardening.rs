@@ -16,7 +16,7 @@ use crate::family::{family, BARNEHAGE};
 use crate::support::{fields, problem, Options, TestApp};
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 fn entry(body: &str) -> Value {
