@@ -88,6 +88,53 @@ crate::prepared_statement! {
        SELECT counter.last_seq, $1, $2, $10 FROM counter";
 }
 
+/// The columns of one access event, for statements that write it together with what was read
+/// (`access_event_cte!`).
+pub struct EventValues<'a> {
+    pub municipality: &'a str,
+    pub case_id: Uuid,
+    pub actor_user_id: &'a str,
+    pub actor_name: &'a str,
+    pub actor_role: &'static str,
+    pub action: &'static str,
+    pub resource: &'a str,
+    pub request_id: &'a str,
+    pub basis: &'static str,
+}
+
+impl<'a> EventValues<'a> {
+    pub fn new(
+        caller: &'a Caller,
+        (case_id, basis): (Uuid, Basis),
+        action: Action,
+        resource: &'a str,
+    ) -> EventValues<'a> {
+        EventValues {
+            municipality: &caller.tenant,
+            case_id,
+            actor_user_id: &caller.user_id,
+            actor_name: &caller.name,
+            actor_role: caller.primary_role().into(),
+            action: action.into(),
+            resource,
+            request_id: &caller.request_id,
+            basis: basis.into(),
+        }
+    }
+}
+
+/// `event AS (INSERT ...)`: a read's access event as a common table expression of the read itself, so
+/// the read and its trace cost one round trip. The event's values are the binds `$101`-`$109`, in the
+/// order of [`EventValues`]; see `crate::entries::handlers` for a statement that uses it.
+#[macro_export]
+macro_rules! access_event_cte {
+    () => {
+        "event AS (INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, \
+            actor_role, action, resource, request_id, basis) \
+            VALUES ($101, $102, $103, $104, $105, $106, $107, $108, $109))"
+    };
+}
+
 /// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
 /// the given basis: one prepared statement, however many cases a list showed.
 pub fn record(

@@ -18,6 +18,23 @@
 /// ```
 #[macro_export]
 macro_rules! prepared_statement {
+    // Fields and binds apart: a bind may be a field of a field (`event.case_id`).
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident<$lt:lifetime> {
+            $($fname:ident : $fty:ty),* $(,)?
+        }
+        binds {
+            $($index:literal => $($path:ident).+ as $st:ty),* $(,)?
+        }
+        = $sql:expr;
+    ) => {
+        $(#[$meta])*
+        $vis struct $name<$lt> {
+            $(pub $fname: $fty,)*
+        }
+        $crate::prepared_statement!(@impls $name, $sql, $($index => ($($path).+) as $st),*);
+    };
     (
         $(#[$meta:meta])*
         $vis:vis struct $name:ident<$lt:lifetime> {
@@ -29,7 +46,9 @@ macro_rules! prepared_statement {
         $vis struct $name<$lt> {
             $(pub $field: $ty,)*
         }
-
+        $crate::prepared_statement!(@impls $name, $sql, $($index => ($field) as $st),*);
+    };
+    (@impls $name:ident, $sql:expr, $($index:literal => ($($path:ident).+) as $st:ty),*) => {
         impl diesel::query_builder::QueryId for $name<'_> {
             type QueryId = $name<'static>;
             const HAS_STATIC_QUERY_ID: bool = true;
@@ -51,7 +70,7 @@ macro_rules! prepared_statement {
                         $crate::db::prepared::Part::Sql(text) => out.push_sql(text),
                         $(
                             $crate::db::prepared::Part::Bind($index) => {
-                                out.push_bind_param::<$st, _>(&self.$field)?
+                                out.push_bind_param::<$st, _>(&self.$($path).+)?
                             }
                         )*
                         $crate::db::prepared::Part::Bind(n) => {
