@@ -83,7 +83,12 @@ pub fn seed(settings: &Settings, cluster: &BenchCluster, server: &Server, dir: &
         .bench_db()
         .batch_execute("VACUUM ANALYZE")
         .expect("VACUUM ANALYZE");
-    println!("VACUUM ANALYZE {:.1} s", started.elapsed().as_secs_f64());
+    let bytes = cluster.count("SELECT pg_database_size(current_database()) AS n");
+    println!(
+        "VACUUM ANALYZE {:.1} s; the database holds {} MB",
+        started.elapsed().as_secs_f64(),
+        bytes / (1 << 20)
+    );
     let sample = write_sample(cluster, dir);
     let tokens_file = dir.join("tokens.txt");
     let tokens: Vec<String> = (0..professionals(settings.cases))
