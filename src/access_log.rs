@@ -3,6 +3,7 @@
 //! are stored: never the content that was read.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use crate::access::Basis;
@@ -42,6 +43,153 @@ struct NewAccessEvent<'a> {
     basis: &'static str,
 }
 
+crate::prepared_statement! {
+    /// Access events of one caller, one action and one resource, for any number of cases (a list).
+    struct RecordEvents<'a> {
+        1 => municipality: &'a str as Text,
+        2 => case_ids: &'a [Uuid] as Array<SqlUuid>,
+        3 => actor_user_id: &'a str as Text,
+        4 => actor_name: &'a str as Text,
+        5 => actor_role: &'a str as Text,
+        6 => action: &'a str as Text,
+        7 => resource: &'a str as Text,
+        8 => request_id: &'a str as Text,
+        9 => bases: &'a [&'a str] as Array<Text>,
+    }
+    = "INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, actor_role, action, \
+           resource, request_id, basis) \
+       SELECT $1, e.case_id, $3, $4, $5, $6, $7, $8, e.basis \
+       FROM unnest($2::uuid[], $9::text[]) AS e(case_id, basis)";
+}
+
+crate::prepared_statement! {
+    /// The access event of a change and the change's event in the feed, in one statement: a change costs
+    /// one round trip for both (the feed numbering as in `crate::changes::emit_many`).
+    struct RecordChange<'a> {
+        1 => municipality: &'a str as Text,
+        2 => case_id: &'a Uuid as SqlUuid,
+        3 => actor_user_id: &'a str as Text,
+        4 => actor_name: &'a str as Text,
+        5 => actor_role: &'a str as Text,
+        6 => action: &'a str as Text,
+        7 => resource: &'a str as Text,
+        8 => request_id: &'a str as Text,
+        9 => basis: &'a str as Text,
+        10 => change: &'a str as Text,
+    }
+    = "WITH event AS ( \
+         INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, actor_role, action, \
+             resource, request_id, basis) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)), \
+       counter AS ( \
+         INSERT INTO feed_counters AS f (municipality, last_seq) VALUES ($1, 1) \
+         ON CONFLICT (municipality) DO UPDATE SET last_seq = f.last_seq + 1 RETURNING last_seq) \
+       INSERT INTO change_events (seq, municipality, case_id, type) \
+       SELECT counter.last_seq, $1, $2, $10 FROM counter";
+}
+
+/// The columns of one access event, for statements that write it together with what was read
+/// (`access_event_cte!`).
+pub struct EventValues<'a> {
+    pub municipality: &'a str,
+    pub case_id: Uuid,
+    pub actor_user_id: &'a str,
+    pub actor_name: &'a str,
+    pub actor_role: &'static str,
+    pub action: &'static str,
+    pub resource: &'a str,
+    pub request_id: &'a str,
+    pub basis: &'static str,
+}
+
+impl<'a> EventValues<'a> {
+    pub fn new(
+        caller: &'a Caller,
+        (case_id, basis): (Uuid, Basis),
+        action: Action,
+        resource: &'a str,
+    ) -> EventValues<'a> {
+        EventValues {
+            municipality: &caller.tenant,
+            case_id,
+            actor_user_id: &caller.user_id,
+            actor_name: &caller.name,
+            actor_role: caller.primary_role().into(),
+            action: action.into(),
+            resource,
+            request_id: &caller.request_id,
+            basis: basis.into(),
+        }
+    }
+}
+
+/// `event AS (INSERT ...)`: a read's access event as a common table expression of the read itself, so
+/// the read and its trace cost one round trip. The event's values are the binds `$101`-`$109`, in the
+/// order of [`EventValues`]; see `crate::entries::handlers` for a statement that uses it.
+#[macro_export]
+macro_rules! access_event_cte {
+    () => {
+        "event AS (INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, \
+            actor_role, action, resource, request_id, basis) \
+            VALUES ($101, $102, $103, $104, $105, $106, $107, $108, $109))"
+    };
+}
+
+/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
+/// the given basis: one prepared statement, however many cases a list showed.
+pub fn record(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_ids: &[(Uuid, Basis)],
+    action: Action,
+    resource: &str,
+) -> Result<(), AppError> {
+    if case_ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = case_ids.iter().map(|(id, _)| *id).collect();
+    let bases: Vec<&str> = case_ids.iter().map(|(_, b)| <&str>::from(*b)).collect();
+    RecordEvents {
+        municipality: &caller.tenant,
+        case_ids: &ids,
+        actor_user_id: &caller.user_id,
+        actor_name: &caller.name,
+        actor_role: caller.primary_role().into(),
+        action: action.into(),
+        resource,
+        request_id: &caller.request_id,
+        bases: &bases,
+    }
+    .execute(conn)?;
+    Ok(())
+}
+
+/// [`record`] for one case, together with the change's event in the feed. Call it last in the
+/// transaction: it takes the municipality's feed counter lock, held until commit.
+pub fn record_change(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    (case_id, basis): (Uuid, Basis),
+    action: Action,
+    resource: &str,
+    change: crate::changes::ChangeType,
+) -> Result<(), AppError> {
+    RecordChange {
+        municipality: &caller.tenant,
+        case_id: &case_id,
+        actor_user_id: &caller.user_id,
+        actor_name: &caller.name,
+        actor_role: caller.primary_role().into(),
+        action: action.into(),
+        resource,
+        request_id: &caller.request_id,
+        basis: basis.into(),
+        change: change.into(),
+    }
+    .execute(conn)?;
+    Ok(())
+}
+
 /// An access event as another system recorded it: an imported case brings the family's history along.
 #[derive(Insertable)]
 #[diesel(table_name = access_events)]
@@ -76,38 +224,6 @@ pub fn known_action(word: &str) -> bool {
 /// written before the bases were told apart carry.
 pub fn known_basis(word: &str) -> bool {
     word == "participant" || word.parse::<Basis>().is_ok()
-}
-
-/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
-/// the given basis. One multi-row insert, however many cases a list showed.
-pub fn record(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    case_ids: &[(Uuid, Basis)],
-    action: Action,
-    resource: &str,
-) -> Result<(), AppError> {
-    if case_ids.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<NewAccessEvent> = case_ids
-        .iter()
-        .map(|&(case_id, basis)| NewAccessEvent {
-            municipality: &caller.tenant,
-            case_id,
-            actor_user_id: &caller.user_id,
-            actor_name: &caller.name,
-            actor_role: caller.primary_role().into(),
-            action: action.into(),
-            resource,
-            request_id: &caller.request_id,
-            basis: basis.into(),
-        })
-        .collect();
-    diesel::insert_into(access_events::table)
-        .values(&rows)
-        .execute(conn)?;
-    Ok(())
 }
 
 /// What the service itself did to a case (closing it when its consent expired), in the same log, so

@@ -176,6 +176,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(metrics.clone())
             .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(request_body::middleware))
+            .wrap(from_fn(metrics::Metrics::count_round_trips))
             .wrap(cors::layer(&ctx.cors_origins))
             .wrap(TracingLogger::<telemetry::RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))

@@ -3,9 +3,13 @@
 //! the build. Pool and feed figures are read when scraped, so requests pay nothing for them.
 
 use std::net::TcpListener;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use diesel::prelude::*;
 use prometheus::{
@@ -19,6 +23,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool_connections: IntGaugeVec,
+    round_trips: IntCounterVec,
     feed_sequence: IntGauge,
 }
 
@@ -56,9 +61,18 @@ impl Metrics {
             &["state"],
         )
         .expect("metric");
+        let round_trips = IntCounterVec::new(
+            Opts::new(
+                "db_round_trips_total",
+                "Round trips to PostgreSQL sent for requests (a batch is one); divided by \
+                 http_requests_total of the same route, the statements a request costs",
+            ),
+            &["method", "route"],
+        )
+        .expect("metric");
         let feed_sequence = IntGauge::new(
-            "feed_sequence",
-            "The highest sequence number of the change feed",
+            "feed_events",
+            "Change-feed events handed out, all municipalities (the sum of their highest sequence numbers)",
         )
         .expect("metric");
         let build = IntGaugeVec::new(
@@ -71,6 +85,7 @@ impl Metrics {
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
+            Box::new(round_trips.clone()),
             Box::new(feed_sequence.clone()),
             Box::new(build),
         ] {
@@ -81,6 +96,7 @@ impl Metrics {
             requests,
             latency,
             pool_connections,
+            round_trips,
             feed_sequence,
         }
     }
@@ -92,6 +108,26 @@ impl Metrics {
         self.latency
             .with_label_values(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts the round trips to PostgreSQL a request's database work sends, per route: the statement
+    /// budget of a request is visible in production, and a test holds it (tests/api/statements.rs).
+    pub async fn count_round_trips(
+        req: ServiceRequest,
+        next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+        let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+        let method = req.method().as_str().to_string();
+        let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+        let counter = Arc::new(AtomicU32::new(0));
+        let res = db::connections::counting_round_trips(counter.clone(), next.call(req)).await;
+        if let Some(metrics) = metrics {
+            metrics
+                .round_trips
+                .with_label_values(&[method.as_str(), route.as_str()])
+                .inc_by(u64::from(counter.load(Ordering::Relaxed)));
+        }
+        res
     }
 
     /// The text exposition, with the pool and feed read now.
@@ -117,9 +153,10 @@ fn feed_sequence(pool: &Pool) -> Option<i64> {
         seq: i64,
     }
     let mut conn = pool.get().ok()?;
-    // The counter, not max(seq) of the events: the scrape belongs to no municipality, so row-level security
-    // hides every event from it. The counter holds the last number handed out, committed with its events.
-    diesel::sql_query("SELECT last_seq AS seq FROM change_counter")
+    // The counters, not the events: the scrape belongs to no municipality, so row-level security hides
+    // every event from it. Each counter holds the last number its municipality handed out, committed with
+    // its events, so the sum counts the events of all municipalities.
+    diesel::sql_query("SELECT coalesce(sum(last_seq), 0)::bigint AS seq FROM feed_counters")
         .get_result::<Seq>(&mut conn)
         .ok()
         .map(|s| s.seq)

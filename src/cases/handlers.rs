@@ -215,7 +215,7 @@ pub async fn patch_case(
     let id = path.into_inner();
     let patch = body.0;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -279,7 +279,7 @@ pub async fn close_case(
     let id = path.into_inner();
     let req = body.0;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         let responsible_guardian = access.is_guardian()
             && access

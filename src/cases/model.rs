@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::cases::api::{CaseStatus, CloseReason, SubjectKind};
 use crate::db::schema::{case_external_refs, cases};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: Uuid,

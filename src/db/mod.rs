@@ -6,7 +6,9 @@
 //! transaction names its municipality in `app.municipality`. A query that forgets its `municipality`
 //! filter then still sees only that municipality's rows (migration `2026-11-26-000008`).
 
+pub mod connections;
 pub mod embedded;
+pub mod prepared;
 pub mod schema;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,13 +16,16 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
-use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use diesel::r2d2::CustomizeConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
+use connections::Manager;
+use uuid::Uuid;
 
-pub type Pool = diesel::r2d2::Pool<ConnectionManager<PgConnection>>;
+pub type Pool = diesel::r2d2::Pool<Manager>;
+pub type Pooled = diesel::r2d2::PooledConnection<Manager>;
 pub type Conn = PgConnection;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -126,8 +131,11 @@ pub fn build_pool_with(url: &str, size: u32, limits: SessionLimits) -> Pool {
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(CHECKOUT_TIMEOUT)
+        // No `SELECT 1` before every request: a lost connection is noticed when it fails (see
+        // `connections`), and a request whose first statement finds it lost takes another.
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings(limits)))
-        .build_unchecked(ConnectionManager::new(with_connect_timeout(url)))
+        .build_unchecked(Manager::new(with_connect_timeout(url)))
 }
 
 /// libpq waits for an unreachable host for a long time by default; bound it.
@@ -146,18 +154,13 @@ fn with_connect_timeout(url: &str) -> String {
 pub static WAITING_FOR_CONNECTION: AtomicI64 = AtomicI64::new(0);
 
 /// Checks a connection out of the pool, counted in [`WAITING_FOR_CONNECTION`] while it waits.
-pub fn checkout(
-    pool: &Pool,
-) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, AppError> {
+pub fn checkout(pool: &Pool) -> Result<Pooled, AppError> {
     checkout_by(pool, Instant::now() + CHECKOUT_TIMEOUT)
 }
 
 /// [`checkout`] that gives up at `deadline`: the time a request may wait for a connection counts from
 /// when it asked, not from when a blocking thread got round to it.
-fn checkout_by(
-    pool: &Pool,
-    deadline: Instant,
-) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, AppError> {
+fn checkout_by(pool: &Pool, deadline: Instant) -> Result<Pooled, AppError> {
     let Some(left) = deadline
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
@@ -190,12 +193,116 @@ where
     let deadline = Instant::now() + CHECKOUT_TIMEOUT;
     // The blocking thread logs inside the request's span, so a database error carries its request id.
     let span = tracing::Span::current();
+    let counter = connections::request_counter();
     web::block(move || {
         let _entered = span.enter();
-        let mut pooled = checkout_by(&pool, deadline)?;
-        in_municipality(&mut pooled, municipality, f)
+        connections::counted(counter.as_ref(), || {
+            let begin = Begin {
+                municipality,
+                lock_case: None,
+            };
+            let mut pooled = checkout_begun(&pool, deadline, begin)?;
+            run_begun(&mut pooled, f)
+        })
     })
     .await?
+}
+
+/// [`transaction`] for work on one case that changes it: the case's row is locked (`FOR UPDATE`) in the
+/// same batch as `BEGIN`, so the lock costs no round trip of its own, and everything `f` reads afterwards
+/// is read after the lock was granted, i.e. after any concurrent writer of the case committed.
+/// `crate::access::case_for_write` knows the lock is held and does not take it again.
+pub async fn transaction_for_case<T, F>(
+    pool: &Pool,
+    municipality: Municipality,
+    case_id: Uuid,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+    let span = tracing::Span::current();
+    let counter = connections::request_counter();
+    let begin = Begin {
+        municipality,
+        lock_case: Some(case_id),
+    };
+    web::block(move || {
+        let _entered = span.enter();
+        connections::counted(counter.as_ref(), || {
+            let mut pooled = checkout_begun(&pool, deadline, begin)?;
+            let _held = CaseLockHeld::set(case_id);
+            run_begun(&mut pooled, f)
+        })
+    })
+    .await?
+}
+
+/// What the first batch of a transaction does.
+#[derive(Debug, Clone, Copy)]
+struct Begin {
+    municipality: Municipality,
+    /// Lock this case's row.
+    lock_case: Option<Uuid>,
+}
+
+impl Begin {
+    fn sql(&self) -> String {
+        let mut sql = self.municipality.begin_sql();
+        if let Some(id) = self.lock_case {
+            // A `Uuid` prints as hex digits and dashes only: nothing to escape.
+            sql.push_str(&format!(
+                "; SELECT FROM cases WHERE id = '{id}' AND municipality = '{}' FOR UPDATE",
+                self.municipality.as_str()
+            ));
+        }
+        sql
+    }
+}
+
+thread_local! {
+    /// The case whose row lock the running transaction took in its `BEGIN` batch.
+    static CASE_LOCK_HELD: std::cell::Cell<Option<Uuid>> = const { std::cell::Cell::new(None) };
+}
+
+/// Marks the case as locked for as long as the transaction's work runs on this thread.
+struct CaseLockHeld;
+
+impl CaseLockHeld {
+    fn set(case_id: Uuid) -> CaseLockHeld {
+        CASE_LOCK_HELD.with(|c| c.set(Some(case_id)));
+        CaseLockHeld
+    }
+}
+
+impl Drop for CaseLockHeld {
+    fn drop(&mut self) {
+        CASE_LOCK_HELD.with(|c| c.set(None));
+    }
+}
+
+/// Whether the running transaction locked this case's row when it began ([`transaction_for_case`]).
+pub fn holds_case_lock(case_id: Uuid) -> bool {
+    CASE_LOCK_HELD.with(|c| c.get() == Some(case_id))
+}
+
+/// A pooled connection on which `BEGIN` (with the municipality) went through. A connection that turns
+/// out lost at `BEGIN` (it died while idle: the database restarted, an administrator ended it) is dropped
+/// and another taken, until the deadline: nothing was done on it, so nothing is done twice.
+fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled, AppError> {
+    loop {
+        let mut pooled = checkout_by(pool, deadline)?;
+        match begin_with(&mut pooled, begin) {
+            Ok(()) => return Ok(pooled),
+            Err(_) if connections::is_lost(&mut pooled) => {
+                log::info!("a pooled connection was lost while idle; taking another");
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// [`transaction`] on a connection the caller holds already (the import runs one per line): `BEGIN` and
@@ -210,11 +317,29 @@ pub fn in_municipality<T, F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
 {
-    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &municipality.begin_sql()) {
+    let begin = Begin {
+        municipality,
+        lock_case: None,
+    };
+    begin_with(conn, begin)?;
+    run_begun(conn, f)
+}
+
+/// `BEGIN`, `app.municipality` and the case lock if any, one batch.
+fn begin_with(conn: &mut PgConnection, begin: Begin) -> Result<(), AppError> {
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &begin.sql()) {
         // `BEGIN` may have run before the batch failed: never leave a transaction open on the connection.
         let _ = conn.batch_execute("ROLLBACK");
         return Err(e.into());
     }
+    Ok(())
+}
+
+/// `f` in the transaction [`begin`] opened, then `COMMIT`, or `ROLLBACK` when `f` fails.
+fn run_begun<T, F>(conn: &mut PgConnection, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
+{
     match f(conn) {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn)?;
@@ -262,11 +387,13 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
 }
 
 /// Tables the service role may use that have no row-level security, on purpose: they hold no
-/// municipality's case data a forgotten filter could leak. `change_counter` is one number shared by all;
+/// municipality's case data a forgotten filter could leak. `feed_counters` holds one number per
+/// municipality, which the metrics scrape (belonging to no municipality) sums, and every statement of the
+/// service names its row;
 /// `idempotency_keys` is only ever addressed by its whole primary key, whose first part is the token's
 /// municipality, in statements of their own outside any request transaction (a policy there would cost
 /// each of them a transaction of its own), and its cleanup spans municipalities on purpose.
-pub const TABLES_WITHOUT_ROW_SECURITY: [&str; 2] = ["change_counter", "idempotency_keys"];
+pub const TABLES_WITHOUT_ROW_SECURITY: [&str; 2] = ["feed_counters", "idempotency_keys"];
 
 #[derive(diesel::QueryableByName)]
 struct RoleFacts {

@@ -251,7 +251,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    change_events (seq) {
+    change_events (municipality, seq) {
         seq -> Int8,
         municipality -> Text,
         case_id -> Uuid,

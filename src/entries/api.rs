@@ -72,7 +72,7 @@ pub struct EntryView {
     pub recorded_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = log_entries)]
 pub struct EntryRow {
     pub id: Uuid,

@@ -2,11 +2,12 @@ use std::collections::HashMap;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
 use crate::access::{self, CaseFacts};
-use crate::access_log::Action;
+use crate::access_log::{Action, EventValues};
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::log_entries;
@@ -89,6 +90,68 @@ fn corrections_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid,
         .collect())
 }
 
+/// A page of the log with the correction of each entry, and the read's access event, in one statement.
+macro_rules! entries_page_sql {
+    ($after:literal) => {
+        concat!(
+            "WITH ",
+            crate::access_event_cte!(),
+            " SELECT e.id, e.case_id, e.kind, e.occurred_at, e.title, e.body, e.attendees, e.decisions, \
+                e.next_meeting, e.corrects, e.author_participant_id, e.author_name, e.recorded_at, \
+                (SELECT x.id FROM log_entries x WHERE x.corrects = e.id) AS corrected_by \
+             FROM log_entries e WHERE e.case_id = $1 ",
+            $after,
+            " ORDER BY e.id DESC LIMIT $2"
+        )
+    };
+}
+
+crate::prepared_statement! {
+    struct EntriesPage<'a> { event: EventValues<'a>, case_id: Uuid, limit: i64 }
+    binds {
+        1 => case_id as SqlUuid,
+        2 => limit as BigInt,
+        101 => event.municipality as Text,
+        102 => event.case_id as SqlUuid,
+        103 => event.actor_user_id as Text,
+        104 => event.actor_name as Text,
+        105 => event.actor_role as Text,
+        106 => event.action as Text,
+        107 => event.resource as Text,
+        108 => event.request_id as Text,
+        109 => event.basis as Text,
+    }
+    = entries_page_sql!("");
+}
+
+crate::prepared_statement! {
+    /// A later page: a plan of its own, so the first page's plan never carries an "or no cursor" branch.
+    struct EntriesPageAfter<'a> { event: EventValues<'a>, case_id: Uuid, after: Uuid, limit: i64 }
+    binds {
+        1 => case_id as SqlUuid,
+        2 => limit as BigInt,
+        3 => after as SqlUuid,
+        101 => event.municipality as Text,
+        102 => event.case_id as SqlUuid,
+        103 => event.actor_user_id as Text,
+        104 => event.actor_name as Text,
+        105 => event.actor_role as Text,
+        106 => event.action as Text,
+        107 => event.resource as Text,
+        108 => event.request_id as Text,
+        109 => event.basis as Text,
+    }
+    = entries_page_sql!("AND e.id < $3");
+}
+
+#[derive(QueryableByName)]
+struct EntryPageRow {
+    #[diesel(embed)]
+    entry: EntryRow,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    corrected_by: Option<Uuid>,
+}
+
 /// The log, newest first.
 #[utoipa::path(
     tag = "entries",
@@ -114,25 +177,25 @@ pub async fn list_entries(
         .transpose()?;
     let items = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.entries")?;
-        let mut q = log_entries::table
-            .filter(log_entries::case_id.eq(id))
-            .order(log_entries::id.desc())
-            .limit(limit + 1)
-            .select(EntryRow::as_select())
-            .into_boxed();
-        if let Some(after) = after {
-            q = q.filter(log_entries::id.lt(after));
-        }
-        let rows: Vec<EntryRow> = q.load(conn)?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let corrected = corrections_of(conn, &ids)?;
+        let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.entries");
+        let rows: Vec<EntryPageRow> = match after {
+            None => EntriesPage {
+                event,
+                case_id: id,
+                limit: limit + 1,
+            }
+            .load(conn)?,
+            Some(after) => EntriesPageAfter {
+                event,
+                case_id: id,
+                after,
+                limit: limit + 1,
+            }
+            .load(conn)?,
+        };
         Ok(rows
             .into_iter()
-            .map(|r| {
-                let by = corrected.get(&r.id).copied();
-                r.view(by)
-            })
+            .map(|r| r.entry.view(r.corrected_by))
             .collect::<Vec<_>>())
     })
     .await?;
@@ -195,7 +258,7 @@ pub async fn add_entry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let me = access.actor()?.clone();

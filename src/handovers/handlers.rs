@@ -69,7 +69,7 @@ pub async fn propose(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -298,7 +298,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         let handover = store::find_locked(conn, id, hid)?;
         // Answered already (perhaps by a racing accept, which may also have made someone else holder):

@@ -168,7 +168,7 @@ pub async fn change_level(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let (change, version) = db::transaction(&pool, caller.municipality, move |conn| {
+    let (change, version) = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

@@ -90,7 +90,7 @@ pub async fn create_measure(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
@@ -176,7 +176,7 @@ pub async fn patch_measure(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
@@ -273,7 +273,7 @@ pub async fn add_evaluation(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let measure = store::find(conn, id, mid, true)?;

@@ -143,7 +143,7 @@ pub async fn add_participant(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -198,7 +198,7 @@ pub async fn patch_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -253,7 +253,7 @@ pub async fn deactivate_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

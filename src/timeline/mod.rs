@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access;
-use crate::access_log::Action;
+use crate::access_log::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::error::AppError;
@@ -67,7 +67,9 @@ struct Row {
 }
 
 /// Each source contributes `(at, item_type, summary, ref_kind, ref_id)`.
-const TIMELINE_SQL: &str = "
+macro_rules! timeline_sql {
+    () => {
+"
 SELECT at, item_type, summary, ref_kind, ref_id FROM (
     SELECT opened_at AS at, 'case.opened' AS item_type, 'Case opened at level 0 in ' || opened_in_service AS summary,
            'case' AS ref_kind, id AS ref_id FROM cases WHERE id = $1
@@ -99,7 +101,39 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
 ) t
 WHERE $2::timestamptz IS NULL OR (at, item_type, ref_id) < ($2, $3, $4)
 ORDER BY at DESC, item_type DESC, ref_id DESC
-LIMIT $5";
+LIMIT $5"
+    };
+}
+
+crate::prepared_statement! {
+    /// The timeline page and the read's access event, one prepared statement (the 13-branch union is
+    /// parsed and planned once per connection).
+    struct TimelinePage<'a> {
+        event: EventValues<'a>,
+        case_id: Uuid,
+        at: Option<DateTime<Utc>>,
+        kind: Option<String>,
+        ref_id: Option<Uuid>,
+        limit: i64,
+    }
+    binds {
+        1 => case_id as SqlUuid,
+        2 => at as Nullable<Timestamptz>,
+        3 => kind as Nullable<Text>,
+        4 => ref_id as Nullable<SqlUuid>,
+        5 => limit as BigInt,
+        101 => event.municipality as Text,
+        102 => event.case_id as SqlUuid,
+        103 => event.actor_user_id as Text,
+        104 => event.actor_name as Text,
+        105 => event.actor_role as Text,
+        106 => event.action as Text,
+        107 => event.resource as Text,
+        108 => event.request_id as Text,
+        109 => event.basis as Text,
+    }
+    = concat!("WITH ", crate::access_event_cte!(), timeline_sql!());
+}
 
 fn cursor_of(item: &TimelineItem) -> String {
     format!(
@@ -148,14 +182,15 @@ pub async fn timeline(
     let (at, kind, ref_id) = parse_cursor(query.0.cursor.as_deref())?;
     let items = db::transaction(&pool, caller.municipality, move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.timeline")?;
-        let rows: Vec<Row> = diesel::sql_query(TIMELINE_SQL)
-            .bind::<SqlUuid, _>(id)
-            .bind::<Nullable<Timestamptz>, _>(at)
-            .bind::<Nullable<Text>, _>(kind)
-            .bind::<Nullable<SqlUuid>, _>(ref_id)
-            .bind::<BigInt, _>(limit + 1)
-            .load(conn)?;
+        let rows: Vec<Row> = TimelinePage {
+            event: EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline"),
+            case_id: id,
+            at,
+            kind,
+            ref_id,
+            limit: limit + 1,
+        }
+        .load(conn)?;
         Ok(rows
             .into_iter()
             .map(|r| TimelineItem {

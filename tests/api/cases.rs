@@ -49,7 +49,7 @@ async fn rule_1_opening_a_case_starts_at_level_0_with_the_creator_as_holder() {
     // The level-0 deadline comes from the municipality's default of 14 days.
     let due = chrono::NaiveDate::parse_from_str(case["decision_due"].as_str().unwrap(), "%Y-%m-%d")
         .unwrap();
-    assert_eq!((due - chrono::Utc::now().date_naive()).num_days(), 14);
+    assert_eq!((due - stafettlogg::clock::today()).num_days(), 14);
     assert_eq!(
         app.count("case_participants WHERE kind = 'professional' AND user_id = 'ola' AND active"),
         1
@@ -70,7 +70,7 @@ async fn the_level0_deadline_follows_the_municipality_setting() {
     let case = app.open_case(&ola, SERVICE, "Emma").await;
     let due = chrono::NaiveDate::parse_from_str(case["decision_due"].as_str().unwrap(), "%Y-%m-%d")
         .unwrap();
-    assert_eq!((due - chrono::Utc::now().date_naive()).num_days(), 7);
+    assert_eq!((due - stafettlogg::clock::today()).num_days(), 7);
 }
 
 #[actix_web::test]

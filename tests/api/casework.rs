@@ -8,7 +8,7 @@ use crate::family::{family, family_with_subject, Family, BARNEHAGE, PPT, SKOLE};
 use crate::support::{fields, problem, synthetic_id};
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 async fn with_pia_in_case(f: &Family) {
@@ -62,6 +62,7 @@ async fn rule_2_level_changes_go_both_ways_with_reason_back_dated_decision_and_h
     assert_eq!(
         chrono::DateTime::parse_from_rfc3339(change["recorded_at"].as_str().unwrap())
             .unwrap()
+            .with_timezone(&chrono_tz::Europe::Oslo)
             .date_naive(),
         today()
     );

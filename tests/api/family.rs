@@ -53,7 +53,7 @@ impl Family {
             "/consents",
             &self.ola,
             &json!({"given_by": givers, "services": services, "purpose": "Samarbeid om Emma",
-                "valid_from": chrono::Utc::now().date_naive(), "form": "written"}),
+                "valid_from": stafettlogg::clock::today(), "form": "written"}),
         )
         .await
     }
@@ -78,7 +78,7 @@ impl Family {
         self.app
             .request(Method::POST, &self.path("/level-changes"), Some(&self.ola))
             .header("if-match", v)
-            .json(&json!({"to_level": to, "reason": "Drøftet med foreldrene", "decided_on": chrono::Utc::now().date_naive()}))
+            .json(&json!({"to_level": to, "reason": "Drøftet med foreldrene", "decided_on": stafettlogg::clock::today()}))
             .send()
             .await
             .unwrap()

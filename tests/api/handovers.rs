@@ -8,7 +8,7 @@ use crate::family::{family, Family, BARNEHAGE, PPT, SKOLE};
 use crate::support::{fields, problem, Options, TestApp};
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 async fn propose(f: &Family, to_user: &str, service: &str) -> reqwest::Response {

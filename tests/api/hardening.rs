@@ -16,7 +16,7 @@ use crate::family::{family, BARNEHAGE};
 use crate::support::{fields, problem, Options, TestApp};
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 fn entry(body: &str) -> Value {
@@ -466,7 +466,7 @@ async fn a_deadlock_is_409_with_retry_after_and_writes_nothing() {
     let mut other = app.db();
     other
         .batch_execute(
-            "BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT * FROM change_counter FOR UPDATE",
+            "BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT * FROM feed_counters FOR UPDATE",
         )
         .unwrap();
     let request = {
@@ -542,6 +542,35 @@ async fn a_connection_terminated_by_an_administrator_is_503_with_retry_after() {
         )
         .await;
     assert_eq!(res.status(), 201);
+}
+
+#[actix_web::test]
+async fn connections_lost_while_idle_are_replaced_without_a_503() {
+    let (app, ola, case_id) = app_with_case(SessionLimits::default()).await;
+    // Several requests at once, so the pool holds several idle connections afterwards.
+    let path = format!("/api/v1/cases/{case_id}");
+    let reads = (0..4).map(|_| app.get(&path, &ola));
+    for res in futures_util::future::join_all(reads).await {
+        assert_eq!(res.status(), 200);
+    }
+    // The database ends every connection of the service, as a restart would. The pool does not test a
+    // connection before handing it out; the request finds it lost at `BEGIN` and takes another.
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let ended = diesel::sql_query(
+        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .get_result::<N>(&mut app.db())
+    .unwrap();
+    assert!(ended.n >= 1, "the pool had connections");
+    for _ in 0..6 {
+        let res = app.get(&format!("/api/v1/cases/{case_id}"), &ola).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
 }
 
 #[actix_web::test]

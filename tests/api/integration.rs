@@ -10,7 +10,7 @@ use crate::family::{family, Family, BARNEHAGE, PPT, SKOLE};
 use crate::support::{problem, synthetic_id, TestApp};
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 async fn import(app: &TestApp, token: &str, lines: &[String]) -> Value {

@@ -21,6 +21,7 @@ mod jwks;
 mod matrix;
 mod operations;
 mod request_examples;
+mod statements;
 mod support;
 mod tenancy;
 mod tools;

@@ -65,10 +65,10 @@ async fn metrics_are_served_on_the_private_listener_and_not_on_the_public_port()
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
-    // The case opening wrote at least one change event; the gauge reads the feed's highest sequence.
+    // The case opening wrote at least one change event; the gauge sums the municipalities' sequences.
     let seq = text
         .lines()
-        .find_map(|l| l.strip_prefix("stafettlogg_feed_sequence "))
+        .find_map(|l| l.strip_prefix("stafettlogg_feed_events "))
         .expect("feed sequence gauge");
     assert!(seq.parse::<i64>().unwrap() >= 1, "feed sequence {seq}");
     // Unknown paths share one label instead of one series per URL.

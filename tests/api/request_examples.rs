@@ -77,7 +77,7 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         app: &app,
         sent: vec![],
     };
-    let today = Utc::now().date_naive();
+    let today = stafettlogg::clock::today();
     let in_days = |n| today.checked_add_days(Days::new(n)).unwrap().to_string();
     let admin = app.token("3805", "anne", &[Role::Admin], &[]);
     let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);

@@ -657,3 +657,62 @@ async fn the_managed_cluster_migrates_as_its_superuser_and_serves_as_the_service
     assert_eq!(logins, vec![db::APP_ROLE.to_string()]);
     drop(managed);
 }
+
+#[actix_web::test]
+async fn writes_of_one_municipality_never_wait_on_the_feed_of_another() {
+    let (app, ids) = two_municipalities().await;
+    let kari = app.token(TROMSO, "kari", &[Role::Professional], &["skole-tromsdalen"]);
+    // Larvik's feed counter held, as a long Larvik write would hold it until its commit.
+    let url = app.db_url.clone();
+    let (hold, held) = std::sync::mpsc::channel::<()>();
+    let (locked_tx, locked) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut conn = PgConnection::establish(&url).unwrap();
+        conn.batch_execute(&format!(
+            "BEGIN; SELECT * FROM feed_counters WHERE municipality = '{LARVIK}' FOR UPDATE"
+        ))
+        .unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = held.recv();
+        conn.batch_execute("ROLLBACK").unwrap();
+    });
+    locked.recv().unwrap();
+    // A Tromsø write goes through while Larvik's counter is held (it would time out on a shared row).
+    let started = std::time::Instant::now();
+    let res = app
+        .post(
+            &format!("/api/v1/cases/{}/entries", ids[2]),
+            &kari,
+            &json!({"kind": "note", "occurred_at": chrono::Utc::now(), "body": "Ny samtale."}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    hold.send(()).unwrap();
+    holder.join().unwrap();
+    // Each municipality numbers its own feed from 1, without gaps.
+    for (number, services) in [
+        (LARVIK, ["barnehage-solstua"]),
+        (TROMSO, ["skole-tromsdalen"]),
+    ] {
+        let integration = app.token(number, "arkiv", &[Role::Integration], &services);
+        let page: serde_json::Value = app
+            .get("/api/v1/changes?after=0", &integration)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["seq"].as_i64().unwrap())
+            .collect();
+        assert!(!seqs.is_empty(), "{number}");
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "{number}"
+        );
+    }
+}

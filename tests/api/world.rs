@@ -91,7 +91,7 @@ pub struct World {
 }
 
 pub fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
+    stafettlogg::clock::today()
 }
 
 pub fn in_days(n: u64) -> String {

@@ -11,8 +11,6 @@
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
@@ -28,6 +26,8 @@ use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
 use crate::db::schema::{case_participants, cases};
 use crate::error::AppError;
 use crate::participants::model::ParticipantRow;
+
+pub mod load;
 
 /// On which basis a caller reads a case; recorded with every access event.
 #[derive(
@@ -56,6 +56,8 @@ pub struct CaseFacts {
     pub givers: GiverContext,
     pub effective: Effective,
     pub today: NaiveDate,
+    /// The case's references in other systems (loaded with the facts, as the case view shows them).
+    pub external_refs: Vec<crate::cases::api::ExternalRef>,
 }
 
 impl CaseFacts {
@@ -157,22 +159,11 @@ impl CaseAccess {
         self.is_holder()
     }
 
-    /// Re-reads participants and consents after a change in this transaction, and recomputes coverage.
+    /// Re-reads the facts after a change in this transaction, and recomputes coverage.
     pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<(), AppError> {
-        let ids = [self.case.id];
-        let participants = crate::participants::store::for_cases(conn, &ids)?;
-        let consents = crate::consents::store::for_cases(conn, &ids)?;
-        let case = cases::table
-            .find(self.case.id)
-            .select(CaseRow::as_select())
-            .first(conn)?;
-        self.facts = facts_for(
-            case,
-            participants,
-            consents,
-            self.givers.self_consent_age,
-            self.today,
-        );
+        let loaded = load::one(conn, &self.case.municipality, self.case.id, false)?
+            .ok_or_else(|| AppError::not_found("case"))?;
+        self.facts = facts_of(loaded, self.today);
         if let Some(me) = &self.me {
             self.me = self.facts.participant(me.id).cloned();
         }
@@ -188,8 +179,14 @@ impl CaseAccess {
         resource: &str,
         change: crate::changes::ChangeType,
     ) -> Result<(), AppError> {
-        self.record(conn, caller, action, resource)?;
-        crate::changes::emit(conn, &self.case.municipality, self.case.id, &[change])
+        access_log::record_change(
+            conn,
+            caller,
+            (self.case.id, self.basis),
+            action,
+            resource,
+            change,
+        )
     }
 
     /// Rule 9: the access event for what the caller just did, in the caller's transaction.
@@ -277,43 +274,53 @@ pub fn decide(
     None
 }
 
-/// The consent facts of each case, and rule 5 for expiry: a case whose holder's service lost coverage by a
-/// consent running out closes as "consent expired" the first time anyone touches it. No job is needed.
+/// The facts of the cases of `rows` (read again, with everything the rules need, in one statement), and
+/// rule 5 for expiry: a case whose holder's service lost coverage by a consent running out closes as
+/// "consent expired" the first time anyone touches it. No job is needed.
 pub fn load_facts(
     conn: &mut PgConnection,
-    self_consent_age: u32,
+    _self_consent_age: u32,
     rows: Vec<CaseRow>,
 ) -> Result<Vec<CaseFacts>, AppError> {
-    let today = crate::clock::today();
+    let Some(municipality) = rows.first().map(|c| c.municipality.clone()) else {
+        return Ok(vec![]);
+    };
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-    let mut participants: HashMap<Uuid, Vec<ParticipantRow>> = HashMap::new();
-    for p in crate::participants::store::for_cases(conn, &ids)? {
-        participants.entry(p.case_id).or_default().push(p);
-    }
-    let mut consents: HashMap<Uuid, Vec<Consent>> = HashMap::new();
-    for c in crate::consents::store::for_cases(conn, &ids)? {
-        consents.entry(c.row.case_id).or_default().push(c);
-    }
-    let mut out = Vec::with_capacity(rows.len());
-    for case in rows {
-        let mine = participants.remove(&case.id).unwrap_or_default();
-        let theirs = consents.remove(&case.id).unwrap_or_default();
-        let mut facts = facts_for(case, mine, theirs, self_consent_age, today);
-        if facts.case.status == crate::cases::api::CaseStatus::Open {
-            let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
-            let lost = consent_rules::services_lost_to_expiry(
-                &consent_facts,
-                &facts.givers,
-                &facts.effective,
-                facts.today,
-            );
-            if !lost.is_empty() {
-                settle_expiry(conn, &mut facts, &lost)?;
-            }
+    let today = crate::clock::today();
+    load::many(conn, &municipality, &ids)?
+        .into_iter()
+        .map(|loaded| settled(conn, facts_of(loaded, today)))
+        .collect()
+}
+
+/// The facts of loaded rows, with the self-consent age their municipality has.
+fn facts_of(loaded: load::Loaded, today: NaiveDate) -> CaseFacts {
+    let mut facts = facts_for(
+        loaded.case,
+        loaded.participants,
+        loaded.consents,
+        loaded.self_consent_age,
+        today,
+    );
+    facts.external_refs = loaded.external_refs;
+    facts
+}
+
+/// Rule 5 for expiry applied to freshly loaded facts of an open case.
+fn settled(conn: &mut PgConnection, mut facts: CaseFacts) -> Result<CaseFacts, AppError> {
+    if facts.case.status == crate::cases::api::CaseStatus::Open {
+        let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+        let lost = consent_rules::services_lost_to_expiry(
+            &consent_facts,
+            &facts.givers,
+            &facts.effective,
+            facts.today,
+        );
+        if !lost.is_empty() {
+            settle_expiry(conn, &mut facts, &lost)?;
         }
-        out.push(facts);
     }
-    Ok(out)
+    Ok(facts)
 }
 
 /// Rule 5 for expiry, the first time anyone touches the case after a consent ran out. Deactivating or
@@ -396,6 +403,7 @@ pub fn facts_for(
         givers,
         effective,
         today,
+        external_refs: Vec::new(),
     }
 }
 
@@ -405,22 +413,11 @@ fn load_one(
     case_id: Uuid,
     lock: bool,
 ) -> Result<CaseAccess, AppError> {
-    let query = cases::table
-        .filter(cases::id.eq(case_id))
-        .filter(cases::municipality.eq(&caller.tenant))
-        .select(CaseRow::as_select());
-    let case = if lock {
-        query.for_update().first(conn)
-    } else {
-        query.first(conn)
-    }
-    .optional()?
-    .ok_or_else(|| AppError::not_found("case"))?;
-    let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-    let facts = load_facts(conn, settings.self_consent_age as u32, vec![case])?
-        .pop()
-        .expect("one in, one out");
-    match decide(caller, &facts, settings.self_consent_age as u32) {
+    let loaded = load::one(conn, &caller.tenant, case_id, lock)?
+        .ok_or_else(|| AppError::not_found("case"))?;
+    let self_consent_age = loaded.self_consent_age;
+    let facts = settled(conn, facts_of(loaded, crate::clock::today()))?;
+    match decide(caller, &facts, self_consent_age) {
         Some((me, basis)) => Ok(CaseAccess { facts, me, basis }),
         None => Err(AppError::not_found("case")),
     }
@@ -443,7 +440,24 @@ pub fn case_for_write(
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<CaseAccess, AppError> {
+    // The facts must be read after the lock is granted: a statement that waits for a row lock returns
+    // the newest case row but reads participants and consents as of when it started.
+    if !crate::db::holds_case_lock(case_id) {
+        LockCase {
+            id: &case_id,
+            municipality: &caller.tenant,
+        }
+        .execute(conn)?;
+    }
     load_one(conn, caller, case_id, true)
+}
+
+crate::prepared_statement! {
+    struct LockCase<'a> {
+        1 => id: &'a Uuid as diesel::sql_types::Uuid,
+        2 => municipality: &'a str as diesel::sql_types::Text,
+    }
+    = "SELECT FROM cases WHERE id = $1 AND municipality = $2 FOR UPDATE";
 }
 
 /// The readable ones among candidate rows, for lists (the same `decide` as for one case).
@@ -452,20 +466,20 @@ pub fn readable(
     caller: &Caller,
     rows: Vec<CaseRow>,
 ) -> Result<Vec<CaseAccess>, AppError> {
-    if rows.is_empty() {
+    let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+    if ids.is_empty() {
         return Ok(vec![]);
     }
-    let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-    Ok(load_facts(conn, settings.self_consent_age as u32, rows)?
-        .into_iter()
-        .filter_map(|facts| {
-            decide(caller, &facts, settings.self_consent_age as u32).map(|(me, basis)| CaseAccess {
-                facts,
-                me,
-                basis,
-            })
-        })
-        .collect())
+    let today = crate::clock::today();
+    let mut out = Vec::with_capacity(ids.len());
+    for loaded in load::many(conn, &caller.tenant, &ids)? {
+        let self_consent_age = loaded.self_consent_age;
+        let facts = settled(conn, facts_of(loaded, today))?;
+        if let Some((me, basis)) = decide(caller, &facts, self_consent_age) {
+            out.push(CaseAccess { facts, me, basis });
+        }
+    }
+    Ok(out)
 }
 
 /// Rule 6's recipient: a professional may answer a handover addressed to them, in a service they work
