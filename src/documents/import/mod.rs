@@ -381,10 +381,7 @@ fn record(conn: &mut PgConnection, caller: &Caller, steps: &[Step]) -> Result<()
         .map(|(id, _)| (*id, Basis::Integration))
         .collect();
     crate::access_log::record(conn, caller, &events, Action::Import, "case")?;
-    for (id, change) in &changed {
-        crate::changes::emit(conn, &caller.tenant, *id, &[*change])?;
-    }
-    Ok(())
+    crate::changes::emit_many(conn, &caller.tenant, &changed)
 }
 
 #[cfg(test)]
