@@ -292,6 +292,7 @@ fn together(
     for update in &updates {
         update.write(conn, &caller.tenant)?;
     }
+    check_constraints_now(conn)?;
     record(conn, caller, &steps)?;
     Ok(steps)
 }
@@ -364,6 +365,15 @@ fn new_case<'d>(
         ));
     }
     Rows::of(doc, &caller.tenant, key)
+}
+
+/// Runs the checks PostgreSQL would run at commit (the holder of every new case, its holder periods)
+/// now, before the change feed's counter is taken: that counter row stays locked until commit, and
+/// every other import into the municipality waits for it meanwhile.
+fn check_constraints_now(conn: &mut PgConnection) -> Result<(), AppError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")?;
+    Ok(())
 }
 
 /// Rule 9 and the change feed for every case the batch created or updated, in line order.
