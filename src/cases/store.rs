@@ -99,27 +99,36 @@ pub fn insert_refs(conn: &mut PgConnection, refs: &[ExternalRefRow]) -> Result<(
     })
 }
 
-/// The cases these references name in the municipality, by `(system, id)`: one query for any number.
+/// The cases these references name in the municipality, by `(system, id)`: one query for any number,
+/// each reference an index probe.
 pub fn cases_by_refs(
     conn: &mut PgConnection,
     municipality: &str,
     refs: &[&ExternalRef],
 ) -> Result<HashMap<(String, String), Uuid>, AppError> {
+    use diesel::sql_types::{Array, Text};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        system: String,
+        #[diesel(sql_type = Text)]
+        ref_id: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        case_id: Uuid,
+    }
     let systems: Vec<&str> = refs.iter().map(|r| r.system.as_str()).collect();
     let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
-    // Systems and ids match separately in SQL (a static, prepared statement); pairs no document named
-    // are dropped here.
-    let named: std::collections::HashSet<(&str, &str)> =
-        systems.iter().copied().zip(ids.iter().copied()).collect();
-    Ok(case_external_refs::table
-        .filter(case_external_refs::municipality.eq(municipality))
-        .filter(case_external_refs::system.eq_any(&systems))
-        .filter(case_external_refs::ref_id.eq_any(&ids))
-        .select(ExternalRefRow::as_select())
-        .load(conn)?
+    let found: Vec<Found> = diesel::sql_query(
+        "SELECT r.system, r.ref_id, r.case_id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
+         JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id",
+    )
+    .bind::<Text, _>(municipality)
+    .bind::<Array<Text>, _>(systems)
+    .bind::<Array<Text>, _>(ids)
+    .load(conn)?;
+    Ok(found
         .into_iter()
-        .filter(|r| named.contains(&(r.system.as_str(), r.ref_id.as_str())))
-        .map(|r| ((r.system, r.ref_id), r.case_id))
+        .map(|f| ((f.system, f.ref_id), f.case_id))
         .collect())
 }
 

@@ -58,12 +58,9 @@ pub fn judge<'d>(
         .filter(|f| crate::access::decide(caller, f, ctx.self_consent_age).is_some())
         .map(|f| f.case)
         .collect();
+    let docs = crate::documents::export::build_many(conn, key, &readable, COMPARED)?;
     let stored: HashMap<Uuid, CaseDocument> =
-        crate::documents::export::build_many(conn, key, &readable, COMPARED)?
-            .into_iter()
-            .zip(&readable)
-            .map(|(doc, case)| (case.id, doc))
-            .collect();
+        readable.iter().map(|case| case.id).zip(docs).collect();
     Ok(lines
         .iter()
         .map(|(id, doc)| match stored.get(id) {
