@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::db::schema::access_events;
 use crate::error::AppError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum Action {
     Read,
@@ -188,6 +188,36 @@ pub fn record_change(
     }
     .execute(conn)?;
     Ok(())
+}
+
+/// An access event as another system recorded it: an imported case brings the family's history along.
+#[derive(Insertable)]
+#[diesel(table_name = access_events)]
+pub struct PastAccessEvent<'a> {
+    pub municipality: &'a str,
+    pub case_id: Uuid,
+    pub actor_user_id: &'a str,
+    pub actor_name: &'a str,
+    pub actor_role: &'a str,
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub request_id: &'a str,
+    pub basis: &'a str,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes past access events, any number, oldest first (their ids keep that order).
+pub fn record_past(conn: &mut PgConnection, events: &[PastAccessEvent]) -> Result<(), AppError> {
+    crate::bulk::insert(events, |chunk| {
+        diesel::insert_into(access_events::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// Whether `word` is an [`Action`] this service records.
+pub fn known_action(word: &str) -> bool {
+    word.parse::<Action>().is_ok()
 }
 
 /// Whether `word` is a basis an access event can have: one of [`Basis`], or `participant`, which events

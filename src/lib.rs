@@ -10,6 +10,7 @@ pub mod access;
 pub mod access_log;
 pub mod attention;
 pub mod auth;
+pub mod bulk;
 pub mod cases;
 pub mod changes;
 pub mod clock;

@@ -49,6 +49,31 @@ pub struct NewCase<'a> {
     pub opened_by: &'a str,
 }
 
+/// A case with every column given: an imported case keeps the state and the dates its history gave it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseInsert<'a> {
+    pub id: Uuid,
+    pub municipality: &'a str,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: &'a str,
+    pub subject_family_name: &'a str,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: &'a str,
+    pub status: CaseStatus,
+    pub level: i16,
+    pub opened_in_service: &'a str,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: &'a str,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<&'a str>,
+}
+
 /// Only the columns a PATCH may touch; `None` leaves a column as it is.
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = cases)]

@@ -9,7 +9,7 @@ use super::api::{
     CaseListQuery, CaseView, CloseReason, ConsentSummary, ExternalRef, HolderFilter, HolderView,
     SubjectView,
 };
-use super::model::{CaseChanges, CaseRow, ExternalRefRow, NewCase};
+use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
 use crate::access::CaseAccess;
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
@@ -76,11 +76,71 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
             case_id: case.id,
         })
         .collect();
-    diesel::insert_into(case_external_refs::table)
-        .values(&refs)
-        .execute(conn)?;
+    insert_refs(conn, &refs)?;
     crate::handovers::holder::start(conn, case.id, open.case.holder_participant_id)?;
     Ok(case)
+}
+
+/// Cases with every column given, any number; the holder of each is checked at commit, so its
+/// participants may follow in the same transaction.
+pub fn insert_all(conn: &mut PgConnection, rows: &[CaseInsert]) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(cases::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+pub fn insert_refs(conn: &mut PgConnection, refs: &[ExternalRefRow]) -> Result<(), AppError> {
+    crate::bulk::insert(refs, |chunk| {
+        diesel::insert_into(case_external_refs::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// The cases these references name in the municipality, by `(system, id)`: one query for any number,
+/// each reference an index probe.
+pub fn cases_by_refs(
+    conn: &mut PgConnection,
+    municipality: &str,
+    refs: &[&ExternalRef],
+) -> Result<HashMap<(String, String), Uuid>, AppError> {
+    use diesel::sql_types::{Array, Text};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        system: String,
+        #[diesel(sql_type = Text)]
+        ref_id: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        case_id: Uuid,
+    }
+    let systems: Vec<&str> = refs.iter().map(|r| r.system.as_str()).collect();
+    let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
+    let found: Vec<Found> = diesel::sql_query(
+        "SELECT r.system, r.ref_id, r.case_id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
+         JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id",
+    )
+    .bind::<Text, _>(municipality)
+    .bind::<Array<Text>, _>(systems)
+    .bind::<Array<Text>, _>(ids)
+    .load(conn)?;
+    Ok(found
+        .into_iter()
+        .map(|f| ((f.system, f.ref_id), f.case_id))
+        .collect())
+}
+
+/// These cases, locked for the rest of the transaction, in the order of their ids (as every writer that
+/// locks several takes them, so two never wait on each other in a circle).
+pub fn locked(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, AppError> {
+    Ok(cases::table
+        .filter(cases::id.eq_any(ids))
+        .order(cases::id.asc())
+        .select(CaseRow::as_select())
+        .for_update()
+        .load(conn)?)
 }
 
 /// Candidate cases for a list (the caller takes part in them), matching the filters, newest first,

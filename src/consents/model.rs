@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::schema::consents;
+use crate::db::schema::{consent_givers, consent_services, consents};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = consents)]
@@ -23,6 +23,49 @@ pub struct ConsentRow {
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_by_participant: Option<Uuid>,
     pub withdrawal_reason: Option<String>,
+}
+
+/// A consent with every column given but its successor, which [`Supersession`] sets once that exists.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consents)]
+pub struct ConsentInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub purpose: &'a str,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: crate::consents::api::ConsentForm,
+    pub document_ref: Option<&'a str>,
+    pub supersedes: Option<Uuid>,
+    pub recorded_by_user: &'a str,
+    pub recorded_by_name: &'a str,
+    pub recorded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_participant: Option<Uuid>,
+    pub withdrawal_reason: Option<&'a str>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consent_givers)]
+pub struct ConsentGiverRow {
+    pub consent_id: Uuid,
+    pub participant_id: Uuid,
+    pub case_id: Uuid,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consent_services)]
+pub struct ConsentServiceRow<'a> {
+    pub consent_id: Uuid,
+    pub service: &'a str,
+}
+
+/// `consent_id` was replaced by `by` at `at`.
+#[derive(Debug, Clone, Copy)]
+pub struct Supersession {
+    pub consent_id: Uuid,
+    pub by: Uuid,
+    pub at: DateTime<Utc>,
 }
 
 /// A consent with its givers and services.

@@ -4,7 +4,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::model::{Consent, ConsentRow};
+use super::model::{
+    Consent, ConsentGiverRow, ConsentInsert, ConsentRow, ConsentServiceRow, Supersession,
+};
 use crate::db::schema::{consent_givers, consent_services, consents};
 use crate::error::AppError;
 
@@ -118,6 +120,52 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
         }
     }
     Ok(id)
+}
+
+/// Consents with every column given, their givers and their services, any number of each.
+pub fn insert_all(
+    conn: &mut PgConnection,
+    rows: &[ConsentInsert],
+    givers: &[ConsentGiverRow],
+    services: &[ConsentServiceRow],
+) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(consents::table)
+            .values(chunk)
+            .execute(conn)
+    })?;
+    crate::bulk::insert(givers, |chunk| {
+        diesel::insert_into(consent_givers::table)
+            .values(chunk)
+            .execute(conn)
+    })?;
+    crate::bulk::insert(services, |chunk| {
+        diesel::insert_into(consent_services::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// Tells replaced consents their successors, in one statement: a consent is inserted before the one that
+/// replaces it, so this comes after both.
+pub fn mark_superseded(conn: &mut PgConnection, changes: &[Supersession]) -> Result<(), AppError> {
+    use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = changes.iter().map(|s| s.consent_id).collect();
+    let by: Vec<Uuid> = changes.iter().map(|s| s.by).collect();
+    let at: Vec<chrono::DateTime<chrono::Utc>> = changes.iter().map(|s| s.at).collect();
+    diesel::sql_query(
+        "UPDATE consents SET superseded_by = s.successor, superseded_at = s.replaced_at \
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS s(id, successor, replaced_at) \
+         WHERE consents.id = s.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<SqlUuid>, _>(by)
+    .bind::<Array<Timestamptz>, _>(at)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Marks a consent withdrawn, once: a second withdrawal finds no standing consent and is a 409.

@@ -1,27 +1,76 @@
-//! Builds the complete case document from the database: a handful of queries, one per kind of record.
+//! Builds complete case documents from the database: one query per kind of record, however many cases
+//! (the import compares hundreds of stored cases with their lines at once).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::*;
 use crate::cases::model::CaseRow;
-use crate::db::schema::{access_events, evaluations, level_changes, log_entries, measures};
+use crate::consents::model::Consent;
+use crate::db::schema::{
+    access_events, evaluations, handovers, level_changes, log_entries, measures,
+};
 use crate::entries::api::EntryRow;
 use crate::error::AppError;
 use crate::handovers::api::HandoverRow;
+use crate::level_changes::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};
 use crate::national_id::NationalIdKey;
+use crate::participants::model::ParticipantRow;
+
+/// What a document shows besides the case's records.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    /// National ids in full (the stafettholder's export, which is also what an import needs); masked
+    /// otherwise.
+    pub full_ids: bool,
+    /// Who accessed the case; a comparison of documents leaves it out, so it need not be read.
+    pub access_log: bool,
+}
 
 #[derive(QueryableByName)]
 struct PeriodRow {
+    #[diesel(sql_type = SqlUuid)]
+    case_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     participant_id: Uuid,
     #[diesel(sql_type = Timestamptz)]
     lo: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     hi: Option<DateTime<Utc>>,
+}
+
+/// Every record of some cases, by the case (evaluations by their measure).
+#[derive(Default)]
+struct Records {
+    refs: HashMap<Uuid, Vec<crate::cases::api::ExternalRef>>,
+    participants: HashMap<Uuid, Vec<ParticipantRow>>,
+    participant_refs: HashMap<Uuid, Vec<crate::cases::api::ExternalRef>>,
+    periods: HashMap<Uuid, Vec<PeriodRow>>,
+    consents: HashMap<Uuid, Vec<Consent>>,
+    measures: HashMap<Uuid, Vec<MeasureRow>>,
+    evaluations: HashMap<Uuid, Vec<EvaluationRow>>,
+    level_changes: HashMap<Uuid, Vec<LevelChange>>,
+    handovers: HashMap<Uuid, Vec<HandoverRow>>,
+    entries: HashMap<Uuid, Vec<EntryRow>>,
+    access: HashMap<Uuid, Vec<AccessRecord>>,
+}
+
+/// Rows grouped by a key, each group in the order the rows came.
+fn by<T>(rows: Vec<T>, key: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
+fn take<T>(map: &mut HashMap<Uuid, Vec<T>>, key: Uuid) -> Vec<T> {
+    map.remove(&key).unwrap_or_default()
 }
 
 fn id(u: Uuid) -> String {
@@ -36,49 +85,104 @@ fn reveal(key: &NationalIdKey, enc: Option<&[u8]>, full: bool) -> Option<String>
     })
 }
 
-/// The whole case. National ids in full only when `full_ids` (the stafettholder's export, which is also
-/// what an import needs); masked otherwise.
+/// The whole case, with its access log.
 pub fn build(
     conn: &mut PgConnection,
     key: &NationalIdKey,
     case: &CaseRow,
     full_ids: bool,
 ) -> Result<CaseDocument, AppError> {
-    let case_id = case.id;
-    let refs = crate::cases::store::refs_for(conn, &[case_id])?
-        .remove(&case_id)
-        .unwrap_or_default();
-    let participants = crate::participants::store::for_cases(conn, &[case_id])?;
-    let ids: Vec<Uuid> = participants.iter().map(|p| p.id).collect();
-    let mut participant_refs = crate::participants::store::refs_for(conn, &ids)?;
+    let shown = Shown {
+        full_ids,
+        access_log: true,
+    };
+    let mut docs = build_many(conn, key, std::slice::from_ref(case), shown)?;
+    docs.pop().ok_or_else(AppError::internal)
+}
+
+/// The documents of these cases, in their order.
+pub fn build_many(
+    conn: &mut PgConnection,
+    key: &NationalIdKey,
+    cases: &[CaseRow],
+    shown: Shown,
+) -> Result<Vec<CaseDocument>, AppError> {
+    if cases.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+    let mut records = load(conn, &ids, shown.access_log)?;
+    Ok(cases
+        .iter()
+        .map(|case| document(key, case, &mut records, shown.full_ids))
+        .collect())
+}
+
+fn load(conn: &mut PgConnection, ids: &[Uuid], access_log: bool) -> Result<Records, AppError> {
+    let participants = crate::participants::store::for_cases(conn, ids)?;
+    let participant_ids: Vec<Uuid> = participants.iter().map(|p| p.id).collect();
     let periods: Vec<PeriodRow> = diesel::sql_query(
-        "SELECT participant_id, lower(period) AS lo, upper(period) AS hi FROM holder_periods WHERE case_id = $1 ORDER BY lower(period)",
+        "SELECT case_id, participant_id, lower(period) AS lo, upper(period) AS hi FROM holder_periods \
+         WHERE case_id = ANY($1) ORDER BY case_id, lower(period)",
     )
-    .bind::<SqlUuid, _>(case_id)
+    .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)?;
-    let consents = crate::consents::store::for_cases(conn, &[case_id])?;
     let measure_rows: Vec<MeasureRow> = measures::table
-        .filter(measures::case_id.eq(case_id))
+        .filter(measures::case_id.eq_any(ids))
         .order(measures::id.asc())
         .select(MeasureRow::as_select())
         .load(conn)?;
     let evaluation_rows: Vec<EvaluationRow> = evaluations::table
-        .filter(evaluations::case_id.eq(case_id))
+        .filter(evaluations::case_id.eq_any(ids))
         .order(evaluations::id.asc())
         .select(EvaluationRow::as_select())
         .load(conn)?;
-    let level_rows: Vec<crate::level_changes::LevelChange> = level_changes::table
-        .filter(level_changes::case_id.eq(case_id))
+    let level_rows: Vec<(Uuid, LevelChange)> = level_changes::table
+        .filter(level_changes::case_id.eq_any(ids))
         .order(level_changes::id.asc())
-        .select(crate::level_changes::LevelChange::as_select())
+        .select((level_changes::case_id, LevelChange::as_select()))
         .load(conn)?;
-    let handover_rows: Vec<HandoverRow> = crate::handovers::store::of_case(conn, case_id)?;
+    let handover_rows: Vec<HandoverRow> = handovers::table
+        .filter(handovers::case_id.eq_any(ids))
+        .order(handovers::id.asc())
+        .select(HandoverRow::as_select())
+        .load(conn)?;
     let entry_rows: Vec<EntryRow> = log_entries::table
-        .filter(log_entries::case_id.eq(case_id))
+        .filter(log_entries::case_id.eq_any(ids))
         .order(log_entries::id.asc())
         .select(EntryRow::as_select())
         .load(conn)?;
+    Ok(Records {
+        refs: crate::cases::store::refs_for(conn, ids)?,
+        participant_refs: crate::participants::store::refs_for(conn, &participant_ids)?,
+        participants: by(participants, |p| p.case_id),
+        periods: by(periods, |p| p.case_id),
+        consents: by(crate::consents::store::for_cases(conn, ids)?, |c| {
+            c.row.case_id
+        }),
+        measures: by(measure_rows, |m| m.case_id),
+        evaluations: by(evaluation_rows, |e| e.measure_id),
+        level_changes: by(level_rows, |(case, _)| *case)
+            .into_iter()
+            .map(|(case, rows)| (case, rows.into_iter().map(|(_, l)| l).collect()))
+            .collect(),
+        handovers: by(handover_rows, |h| h.case_id),
+        entries: by(entry_rows, |e| e.case_id),
+        access: if access_log {
+            access_records(conn, ids)?
+        } else {
+            HashMap::new()
+        },
+    })
+}
+
+/// Who read or changed the cases, oldest first.
+fn access_records(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<AccessRecord>>, AppError> {
     type AccessRow = (
+        Uuid,
         DateTime<Utc>,
         String,
         String,
@@ -87,10 +191,11 @@ pub fn build(
         String,
         String,
     );
-    let access_rows: Vec<AccessRow> = access_events::table
-        .filter(access_events::case_id.eq(case_id))
+    let rows: Vec<AccessRow> = access_events::table
+        .filter(access_events::case_id.eq_any(ids))
         .order(access_events::id.asc())
         .select((
+            access_events::case_id,
             access_events::at,
             access_events::actor_user_id,
             access_events::actor_name,
@@ -100,53 +205,46 @@ pub fn build(
             access_events::basis,
         ))
         .load(conn)?;
+    let mut out: HashMap<Uuid, Vec<AccessRecord>> = HashMap::new();
+    for (case, at, actor_user_id, actor_name, actor_role, action, resource, basis) in rows {
+        out.entry(case).or_default().push(AccessRecord {
+            at,
+            actor_user_id,
+            actor_name,
+            actor_role,
+            action,
+            resource,
+            basis,
+        });
+    }
+    Ok(out)
+}
 
-    Ok(CaseDocument {
+/// One case's document, taking its records out of `records`.
+fn document(
+    key: &NationalIdKey,
+    case: &CaseRow,
+    records: &mut Records,
+    full_ids: bool,
+) -> CaseDocument {
+    let participants = take(&mut records.participants, case.id);
+    let participants = participants
+        .into_iter()
+        .map(|p| {
+            let refs = records.participant_refs.remove(&p.id).unwrap_or_default();
+            participant_record(key, p, refs, full_ids)
+        })
+        .collect();
+    let measures = take(&mut records.measures, case.id)
+        .iter()
+        .map(|m| measure_record(m, take(&mut records.evaluations, m.id)))
+        .collect();
+    CaseDocument {
         format: FORMAT.into(),
-        case: CaseRecord {
-            id: id(case.id),
-            external_refs: refs,
-            opened_in_service: case.opened_in_service.clone(),
-            subject: SubjectRecord {
-                kind: case.subject_kind,
-                given_name: case.subject_given_name.clone(),
-                family_name: case.subject_family_name.clone(),
-                birth_date: case.subject_birth_date,
-                national_id: reveal(key, case.subject_national_id_enc.as_deref(), full_ids),
-            },
-            concern: case.concern.clone(),
-            status: case.status,
-            level: case.level,
-            decision_due: case.decision_due,
-            opened_at: case.opened_at,
-            opened_by: case.opened_by.clone(),
-            closed_at: case.closed_at,
-            close_reason: case.close_reason,
-            close_note: case.close_note.clone(),
-        },
+        case: case_record(key, case, take(&mut records.refs, case.id), full_ids),
         holder: id(case.holder_participant_id),
-        participants: participants
-            .iter()
-            .map(|p| ParticipantRecord {
-                id: id(p.id),
-                kind: p.kind,
-                name: p.name.clone(),
-                user_id: p.user_id.clone(),
-                service: p.service.clone(),
-                title: p.title.clone(),
-                relation: p.relation,
-                parental_responsibility: p.parental_responsibility,
-                national_id: reveal(key, p.national_id_enc.as_deref(), full_ids),
-                email: p.email.clone(),
-                phone: p.phone.clone(),
-                role: p.role.clone(),
-                active: p.active,
-                joined_at: p.joined_at,
-                left_at: p.left_at,
-                external_refs: participant_refs.remove(&p.id).unwrap_or_default(),
-            })
-            .collect(),
-        holder_periods: periods
+        participants,
+        holder_periods: take(&mut records.periods, case.id)
             .into_iter()
             .map(|p| HolderPeriodRecord {
                 participant_id: id(p.participant_id),
@@ -154,134 +252,187 @@ pub fn build(
                 to: p.hi,
             })
             .collect(),
-        consents: consents
+        consents: take(&mut records.consents, case.id)
             .iter()
-            .map(|c| ConsentRecord {
-                id: id(c.row.id),
-                given_by: c.givers.iter().map(|g| id(*g)).collect(),
-                services: c.services.clone(),
-                purpose: c.row.purpose.clone(),
-                valid_from: c.row.valid_from,
-                valid_until: c.row.valid_until,
-                form: c.row.form,
-                document_ref: c.row.document_ref.clone(),
-                supersedes: c.row.supersedes.map(id),
-                superseded_at: c.row.superseded_at,
-                recorded_by_user: c.row.recorded_by_user.clone(),
-                recorded_by_name: c.row.recorded_by_name.clone(),
-                recorded_at: c.row.recorded_at,
-                withdrawn_at: c.row.withdrawn_at,
-                withdrawn_by: c.row.withdrawn_by_participant.map(id),
-                withdrawal_reason: c.row.withdrawal_reason.clone(),
-            })
+            .map(consent_record)
             .collect(),
-        measures: measure_rows
-            .iter()
-            .map(|m| MeasureRecord {
-                id: id(m.id),
-                title: m.title.clone(),
-                goal: m.goal.clone(),
-                description: m.description.clone(),
-                responsible: match m.responsible() {
-                    crate::measures::api::Responsible::Service { service } => {
-                        ResponsibleRecord::Service { service }
-                    }
-                    crate::measures::api::Responsible::Participant { participant_id } => {
-                        ResponsibleRecord::Participant {
-                            participant_id: id(participant_id),
-                        }
-                    }
-                    crate::measures::api::Responsible::Subject => ResponsibleRecord::Subject,
-                },
-                start_date: m.start_date,
-                evaluate_by: m.evaluate_by,
-                state: m.state(),
-                created_by_user: m.created_by_user.clone(),
-                created_at: m.created_at,
-                evaluations: evaluation_rows
-                    .iter()
-                    .filter(|e| e.measure_id == m.id)
-                    .map(|e| EvaluationRecord {
-                        id: id(e.id),
-                        evaluated_on: e.evaluated_on,
-                        evaluated_by: id(e.evaluated_by_participant),
-                        evaluated_by_name: e.evaluated_by_name.clone(),
-                        assessment: e.assessment.clone(),
-                        child_view: e.child_view.clone(),
-                        outcome: e.outcome,
-                        next_evaluate_by: e.next_evaluate_by,
-                        recorded_at: e.recorded_at,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        level_changes: level_rows
+        measures,
+        level_changes: take(&mut records.level_changes, case.id)
             .into_iter()
-            .map(|l| LevelChangeRecord {
-                id: id(l.id),
-                from_level: l.from_level,
-                to_level: l.to_level,
-                reason: l.reason,
-                decided_on: l.decided_on,
-                recorded_at: l.recorded_at,
-                recorded_by: id(l.recorded_by_participant),
-                recorded_by_name: l.recorded_by_name,
-            })
+            .map(level_change_record)
             .collect(),
-        handovers: handover_rows
+        handovers: take(&mut records.handovers, case.id)
             .into_iter()
-            .map(|h| HandoverRecord {
-                id: id(h.id),
-                from: id(h.from_participant_id),
-                from_user_id: h.from_user_id,
-                to: HandoverTo {
-                    user_id: h.to_user_id,
-                    name: h.to_name,
-                    service: h.to_service,
-                },
-                reason: h.reason,
-                note: h.note,
-                answer_by: h.answer_by,
-                previous_holder_leaves: h.previous_holder_leaves,
-                state: h.state,
-                proposed_at: h.proposed_at,
-                answered_at: h.answered_at,
-                answered_by_user: h.answered_by_user,
-                answer_reason: h.answer_reason,
-            })
+            .map(handover_record)
             .collect(),
-        entries: entry_rows
+        entries: take(&mut records.entries, case.id)
             .into_iter()
-            .map(|e| EntryRecord {
+            .map(entry_record)
+            .collect(),
+        access_log: take(&mut records.access, case.id),
+    }
+}
+
+fn case_record(
+    key: &NationalIdKey,
+    case: &CaseRow,
+    external_refs: Vec<crate::cases::api::ExternalRef>,
+    full_ids: bool,
+) -> CaseRecord {
+    CaseRecord {
+        id: id(case.id),
+        external_refs,
+        opened_in_service: case.opened_in_service.clone(),
+        subject: SubjectRecord {
+            kind: case.subject_kind,
+            given_name: case.subject_given_name.clone(),
+            family_name: case.subject_family_name.clone(),
+            birth_date: case.subject_birth_date,
+            national_id: reveal(key, case.subject_national_id_enc.as_deref(), full_ids),
+        },
+        concern: case.concern.clone(),
+        status: case.status,
+        level: case.level,
+        decision_due: case.decision_due,
+        opened_at: case.opened_at,
+        opened_by: case.opened_by.clone(),
+        closed_at: case.closed_at,
+        close_reason: case.close_reason,
+        close_note: case.close_note.clone(),
+    }
+}
+
+fn participant_record(
+    key: &NationalIdKey,
+    p: ParticipantRow,
+    external_refs: Vec<crate::cases::api::ExternalRef>,
+    full_ids: bool,
+) -> ParticipantRecord {
+    ParticipantRecord {
+        id: id(p.id),
+        kind: p.kind,
+        national_id: reveal(key, p.national_id_enc.as_deref(), full_ids),
+        name: p.name,
+        user_id: p.user_id,
+        service: p.service,
+        title: p.title,
+        relation: p.relation,
+        parental_responsibility: p.parental_responsibility,
+        email: p.email,
+        phone: p.phone,
+        role: p.role,
+        active: p.active,
+        joined_at: p.joined_at,
+        left_at: p.left_at,
+        external_refs,
+    }
+}
+
+fn consent_record(c: &Consent) -> ConsentRecord {
+    ConsentRecord {
+        id: id(c.row.id),
+        given_by: c.givers.iter().map(|g| id(*g)).collect(),
+        services: c.services.clone(),
+        purpose: c.row.purpose.clone(),
+        valid_from: c.row.valid_from,
+        valid_until: c.row.valid_until,
+        form: c.row.form,
+        document_ref: c.row.document_ref.clone(),
+        supersedes: c.row.supersedes.map(id),
+        superseded_at: c.row.superseded_at,
+        recorded_by_user: c.row.recorded_by_user.clone(),
+        recorded_by_name: c.row.recorded_by_name.clone(),
+        recorded_at: c.row.recorded_at,
+        withdrawn_at: c.row.withdrawn_at,
+        withdrawn_by: c.row.withdrawn_by_participant.map(id),
+        withdrawal_reason: c.row.withdrawal_reason.clone(),
+    }
+}
+
+fn measure_record(m: &MeasureRow, evaluations: Vec<EvaluationRow>) -> MeasureRecord {
+    use crate::measures::api::Responsible;
+    MeasureRecord {
+        id: id(m.id),
+        title: m.title.clone(),
+        goal: m.goal.clone(),
+        description: m.description.clone(),
+        responsible: match m.responsible() {
+            Responsible::Service { service } => ResponsibleRecord::Service { service },
+            Responsible::Participant { participant_id } => ResponsibleRecord::Participant {
+                participant_id: id(participant_id),
+            },
+            Responsible::Subject => ResponsibleRecord::Subject,
+        },
+        start_date: m.start_date,
+        evaluate_by: m.evaluate_by,
+        state: m.state(),
+        created_by_user: m.created_by_user.clone(),
+        created_at: m.created_at,
+        evaluations: evaluations
+            .into_iter()
+            .map(|e| EvaluationRecord {
                 id: id(e.id),
-                kind: e.kind,
-                occurred_at: e.occurred_at,
-                title: e.title,
-                body: e.body,
-                attendees: e.attendees.into_iter().map(id).collect(),
-                decisions: e.decisions,
-                next_meeting: e.next_meeting,
-                corrects: e.corrects.map(id),
-                author: id(e.author_participant_id),
-                author_name: e.author_name,
+                evaluated_on: e.evaluated_on,
+                evaluated_by: id(e.evaluated_by_participant),
+                evaluated_by_name: e.evaluated_by_name,
+                assessment: e.assessment,
+                child_view: e.child_view,
+                outcome: e.outcome,
+                next_evaluate_by: e.next_evaluate_by,
                 recorded_at: e.recorded_at,
             })
             .collect(),
-        access_log: access_rows
-            .into_iter()
-            .map(
-                |(at, actor_user_id, actor_name, actor_role, action, resource, basis)| {
-                    AccessRecord {
-                        at,
-                        actor_user_id,
-                        actor_name,
-                        actor_role,
-                        action,
-                        resource,
-                        basis,
-                    }
-                },
-            )
-            .collect(),
-    })
+    }
+}
+
+fn level_change_record(l: LevelChange) -> LevelChangeRecord {
+    LevelChangeRecord {
+        id: id(l.id),
+        from_level: l.from_level,
+        to_level: l.to_level,
+        reason: l.reason,
+        decided_on: l.decided_on,
+        recorded_at: l.recorded_at,
+        recorded_by: id(l.recorded_by_participant),
+        recorded_by_name: l.recorded_by_name,
+    }
+}
+
+fn handover_record(h: HandoverRow) -> HandoverRecord {
+    HandoverRecord {
+        id: id(h.id),
+        from: id(h.from_participant_id),
+        from_user_id: h.from_user_id,
+        to: HandoverTo {
+            user_id: h.to_user_id,
+            name: h.to_name,
+            service: h.to_service,
+        },
+        reason: h.reason,
+        note: h.note,
+        answer_by: h.answer_by,
+        previous_holder_leaves: h.previous_holder_leaves,
+        state: h.state,
+        proposed_at: h.proposed_at,
+        answered_at: h.answered_at,
+        answered_by_user: h.answered_by_user,
+        answer_reason: h.answer_reason,
+    }
+}
+
+fn entry_record(e: EntryRow) -> EntryRecord {
+    EntryRecord {
+        id: id(e.id),
+        kind: e.kind,
+        occurred_at: e.occurred_at,
+        title: e.title,
+        body: e.body,
+        attendees: e.attendees.into_iter().map(id).collect(),
+        decisions: e.decisions,
+        next_meeting: e.next_meeting,
+        corrects: e.corrects.map(id),
+        author: id(e.author_participant_id),
+        author_name: e.author_name,
+        recorded_at: e.recorded_at,
+    }
 }

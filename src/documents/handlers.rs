@@ -91,9 +91,6 @@ impl FromRequest for Ndjson {
     }
 }
 
-/// Each line's number in the body and what became of it.
-type LineOutcomes = Vec<(usize, Result<Outcome, AppError>)>;
-
 #[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
@@ -128,6 +125,41 @@ pub struct ImportReport {
     pub lines: Vec<LineResult>,
 }
 
+impl ImportReport {
+    fn of(outcomes: import::Outcomes) -> ImportReport {
+        let mut summary = ImportSummary::default();
+        let lines = outcomes
+            .into_iter()
+            .map(|(line, outcome)| {
+                let (status, case_id) = match &outcome {
+                    Ok(Outcome::Created(id)) => (LineStatus::Created, Some(*id)),
+                    Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(*id)),
+                    Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(*id)),
+                    Err(_) => (LineStatus::Error, None),
+                };
+                match status {
+                    LineStatus::Created => summary.created += 1,
+                    LineStatus::Updated => summary.updated += 1,
+                    LineStatus::Unchanged => summary.unchanged += 1,
+                    LineStatus::Error => summary.failed += 1,
+                }
+                let (errors, detail) = match outcome {
+                    Ok(_) => (vec![], None),
+                    Err(e) => (e.errors, Some(e.detail)),
+                };
+                LineResult {
+                    line,
+                    status,
+                    case_id,
+                    errors,
+                    detail,
+                }
+            })
+            .collect();
+        ImportReport { summary, lines }
+    }
+}
+
 /// Import case documents (the `integration` role): `application/x-ndjson`, one document per line in the
 /// shape of the export, keyed by the case's external references. Each line is its own transaction: a
 /// bad line is reported with its number and field and never stops the others or leaves half a case.
@@ -151,70 +183,15 @@ pub async fn import_cases(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let key = key.into_inner();
-    // Line by line, so one badly encoded line (Latin-1 from an old system) is that line's error only.
-    let lines: Vec<(usize, Result<CaseDocument, AppError>)> = body
-        .0
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .map(|(i, l)| {
-            let parsed = std::str::from_utf8(l)
-                .map_err(|_| AppError::malformed("the line is not UTF-8"))
-                .and_then(|text| crate::extract::parse_json::<CaseDocument>(text.as_bytes()));
-            (i + 1, parsed)
-        })
-        .collect();
-    let mut report = ImportReport {
-        summary: ImportSummary::default(),
-        lines: Vec::new(),
-    };
     let pool = pool.into_inner();
-    let results = web::block(move || -> Result<LineOutcomes, AppError> {
-        let mut pooled = crate::db::checkout(&pool)?;
-        let conn: &mut diesel::PgConnection = &mut pooled;
-        let here = caller.municipality;
-        let ctx =
-            crate::db::in_municipality(conn, here, |c| import::Context::load(c, &caller.tenant))?;
-        Ok(lines
-            .into_iter()
-            .map(|(number, parsed)| {
-                let result = parsed.and_then(|doc| {
-                    crate::db::in_municipality(conn, here, |c| {
-                        import::import(c, &caller, &key, &ctx, &doc)
-                    })
-                });
-                (number, result)
-            })
-            .collect())
+    // The blocking thread logs inside the request's span, so a database error carries its request id.
+    let span = tracing::Span::current();
+    let outcomes = web::block(move || {
+        let _entered = span.enter();
+        let lines = import::parse(&body.0);
+        let mut conn = db::checkout(&pool)?;
+        import::run(&mut conn, &caller, &key, lines)
     })
     .await??;
-    for (number, result) in results {
-        let (status, case_id, errors, detail) = match result {
-            Ok(Outcome::Created(id)) => (LineStatus::Created, Some(id), vec![], None),
-            Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(id), vec![], None),
-            Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(id), vec![], None),
-            // The database being down is not the line's fault: say so for the whole request.
-            Err(e) if e.kind == ProblemType::Unavailable => return Err(e),
-            Err(e) => (
-                LineStatus::Error,
-                None,
-                e.errors.clone(),
-                Some(e.detail.clone()),
-            ),
-        };
-        match status {
-            LineStatus::Created => report.summary.created += 1,
-            LineStatus::Updated => report.summary.updated += 1,
-            LineStatus::Unchanged => report.summary.unchanged += 1,
-            LineStatus::Error => report.summary.failed += 1,
-        }
-        report.lines.push(LineResult {
-            line: number,
-            status,
-            case_id,
-            errors,
-            detail,
-        });
-    }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(ImportReport::of(outcomes)))
 }

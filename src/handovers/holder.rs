@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -49,5 +49,36 @@ pub fn pass(conn: &mut PgConnection, case_id: Uuid, participant_id: Uuid) -> Res
         .bind::<SqlUuid, _>(participant_id)
         .bind::<Timestamptz, _>(at)
         .execute(conn)?;
+    Ok(())
+}
+
+/// A period of some case's history, `[from, to)`; no `to` for the current holder's.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub case_id: Uuid,
+    pub participant_id: Uuid,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Whole histories at once (an import), in one statement; checked at commit like any other change.
+pub fn insert_periods(conn: &mut PgConnection, periods: &[Period]) -> Result<(), AppError> {
+    if periods.is_empty() {
+        return Ok(());
+    }
+    let cases: Vec<Uuid> = periods.iter().map(|p| p.case_id).collect();
+    let holders: Vec<Uuid> = periods.iter().map(|p| p.participant_id).collect();
+    let from: Vec<DateTime<Utc>> = periods.iter().map(|p| p.from).collect();
+    let to: Vec<Option<DateTime<Utc>>> = periods.iter().map(|p| p.to).collect();
+    diesel::sql_query(
+        "INSERT INTO holder_periods (case_id, participant_id, period) \
+         SELECT c, p, tstzrange(f, t, '[)') \
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS u(c, p, f, t)",
+    )
+    .bind::<Array<SqlUuid>, _>(cases)
+    .bind::<Array<SqlUuid>, _>(holders)
+    .bind::<Array<Timestamptz>, _>(from)
+    .bind::<Array<Nullable<Timestamptz>>, _>(to)
+    .execute(conn)?;
     Ok(())
 }

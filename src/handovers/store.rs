@@ -37,6 +37,37 @@ pub fn find_locked(
         .ok_or_else(|| AppError::not_found("handover"))
 }
 
+/// A handover with every column given: an imported one keeps its state and its answer.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = handovers)]
+pub struct HandoverInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from_participant_id: Uuid,
+    pub from_user_id: &'a str,
+    pub to_user_id: &'a str,
+    pub to_name: &'a str,
+    pub to_service: &'a str,
+    pub reason: super::api::HandoverReason,
+    pub note: Option<&'a str>,
+    pub answer_by: Option<chrono::NaiveDate>,
+    pub previous_holder_leaves: bool,
+    pub state: HandoverState,
+    pub proposed_at: chrono::DateTime<chrono::Utc>,
+    pub answered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub answered_by_user: Option<&'a str>,
+    pub answer_reason: Option<&'a str>,
+}
+
+/// Handovers with every column given, any number (an import brings whole histories).
+pub fn insert_all(conn: &mut PgConnection, rows: &[HandoverInsert]) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(handovers::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
 pub fn insert(
     conn: &mut PgConnection,
     case_id: Uuid,

@@ -54,6 +54,30 @@ pub struct LevelChange {
     pub recorded_by_name: String,
 }
 
+/// A level change with every column given: an imported one keeps when it was recorded and by whom.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = level_changes)]
+pub struct LevelChangeInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from_level: i16,
+    pub to_level: i16,
+    pub reason: &'a str,
+    pub decided_on: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by_participant: Uuid,
+    pub recorded_by_name: &'a str,
+}
+
+/// Level changes with every column given, any number (an import brings whole histories).
+pub fn insert_all(conn: &mut PgConnection, rows: &[LevelChangeInsert]) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(level_changes::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LevelChangeList {
     /// The current level.

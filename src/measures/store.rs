@@ -137,6 +137,62 @@ pub fn find(
     .ok_or_else(|| AppError::not_found("measure"))
 }
 
+/// A measure with every column given: an imported one keeps its state and when it was created.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = measures)]
+pub struct MeasureInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub title: &'a str,
+    pub goal: &'a str,
+    pub description: Option<&'a str>,
+    pub responsible_kind: &'static str,
+    pub responsible_service: Option<&'a str>,
+    pub responsible_participant_id: Option<Uuid>,
+    pub start_date: NaiveDate,
+    pub evaluate_by: NaiveDate,
+    pub state: MeasureState,
+    pub created_by_user: &'a str,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = evaluations)]
+pub struct EvaluationInsert<'a> {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub case_id: Uuid,
+    pub evaluated_on: NaiveDate,
+    pub evaluated_by_participant: Uuid,
+    pub evaluated_by_name: &'a str,
+    pub assessment: &'a str,
+    pub child_view: Option<&'a str>,
+    pub outcome: crate::measures::api::Outcome,
+    pub next_evaluate_by: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Measures with every column given, any number (an import brings whole cases).
+pub fn insert_all(conn: &mut PgConnection, rows: &[MeasureInsert]) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(measures::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// Evaluations with every column given, any number, after their measures.
+pub fn insert_evaluations(
+    conn: &mut PgConnection,
+    rows: &[EvaluationInsert],
+) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(evaluations::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
 pub fn insert(
     conn: &mut PgConnection,
     case_id: Uuid,

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantView};
-use super::model::ParticipantRow;
+use super::model::{ParticipantInsert, ParticipantRefInsert, ParticipantRow};
 use crate::cases::api::ExternalRef;
 use crate::db::schema::{case_participants, participant_external_refs};
 use crate::error::AppError;
@@ -218,21 +218,37 @@ pub fn insert_refs(
     participant_id: Uuid,
     refs: &[ExternalRef],
 ) -> Result<(), AppError> {
-    let rows: Vec<_> = refs
+    let rows: Vec<ParticipantRefInsert> = refs
         .iter()
-        .map(|r| {
-            (
-                participant_external_refs::municipality.eq(municipality),
-                participant_external_refs::system.eq(&r.system),
-                participant_external_refs::ref_id.eq(&r.id),
-                participant_external_refs::participant_id.eq(participant_id),
-            )
+        .map(|r| ParticipantRefInsert {
+            municipality,
+            system: &r.system,
+            ref_id: &r.id,
+            participant_id,
         })
         .collect();
-    diesel::insert_into(participant_external_refs::table)
-        .values(&rows)
-        .execute(conn)?;
-    Ok(())
+    insert_ref_rows(conn, &rows)
+}
+
+/// References of any number of participants.
+pub fn insert_ref_rows(
+    conn: &mut PgConnection,
+    rows: &[ParticipantRefInsert],
+) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(participant_external_refs::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// Participants with every column given, any number (an import brings whole cases).
+pub fn insert_all(conn: &mut PgConnection, rows: &[ParticipantInsert]) -> Result<(), AppError> {
+    crate::bulk::insert(rows, |chunk| {
+        diesel::insert_into(case_participants::table)
+            .values(chunk)
+            .execute(conn)
+    })
 }
 
 pub fn view(

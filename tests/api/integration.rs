@@ -387,6 +387,88 @@ async fn broken_lines_are_reported_by_number_and_field_and_the_rest_imported() {
 }
 
 #[actix_web::test]
+async fn lines_of_one_request_naming_the_same_references_are_imported_one_after_the_other() {
+    let (f, sara) = rich_case().await;
+    let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();
+    services_in(&f.app, "5401").await;
+    let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
+    let grandma = template
+        .participants
+        .iter()
+        .position(|p| p.role.is_some())
+        .unwrap();
+    let with_grandma_ref = |n: usize, change: &dyn Fn(&mut CaseDocument)| {
+        let mut doc: CaseDocument = serde_json::from_str(&numbered(&template, n)).unwrap();
+        doc.participants[grandma].external_refs = vec![stafettlogg::cases::api::ExternalRef {
+            system: "gammel".into(),
+            id: "p-bestemor".into(),
+        }];
+        change(&mut doc);
+        serde_json::to_string(&doc).unwrap()
+    };
+    let lines = vec![
+        with_grandma_ref(1, &|_| {}),
+        // The same case again: it finds what the line above created.
+        with_grandma_ref(1, &|_| {}),
+        with_grandma_ref(1, &|d| d.case.concern = "Ny beskrivelse".into()),
+        // Another case whose participant claims the reference of the first case's: the database refuses
+        // it, and the lines around it are imported all the same.
+        with_grandma_ref(2, &|_| {}),
+        numbered(&template, 3),
+        // Two references naming two different stored cases.
+        with_grandma_ref(1, &|d| {
+            d.case
+                .external_refs
+                .push(stafettlogg::cases::api::ExternalRef {
+                    system: "gammelt-system".into(),
+                    id: "sak-3".into(),
+                })
+        }),
+    ];
+    let before = f.app.count("cases WHERE municipality = '5401'");
+    let report = import(&f.app, &token, &lines).await;
+    let statuses: Vec<&str> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "created",
+            "unchanged",
+            "updated",
+            "error",
+            "created",
+            "error"
+        ],
+        "{report}"
+    );
+    assert_eq!(report["lines"][0]["case_id"], report["lines"][2]["case_id"]);
+    assert_eq!(report["lines"][3]["line"], 4);
+    assert_eq!(
+        report["lines"][5]["errors"][0]["field"], "case.external_refs",
+        "{report}"
+    );
+    assert_eq!(f.app.count("cases WHERE municipality = '5401'") - before, 2);
+    let first = report["lines"][0]["case_id"].as_str().unwrap();
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{first}' AND action = 'import'"
+        )),
+        2,
+        "created and updated leave an access event; unchanged leaves none"
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "cases WHERE id = '{first}' AND concern = 'Ny beskrivelse'"
+        )),
+        1
+    );
+}
+
+#[actix_web::test]
 async fn import_refuses_professionals_and_pending_handovers_outside_the_effective_consent() {
     let (f, sara) = rich_case().await;
     let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();

@@ -1,0 +1,1 @@
+ALTER FUNCTION check_holder_periods() SECURITY INVOKER RESET search_path;
