@@ -7,11 +7,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
-    Array, Bool, Bytea, Date, Int2, Int4, Nullable, Record, Text, Timestamptz, Uuid as SqlUuid,
+    Array, BigInt, Bool, Bytea, Date, Int2, Int4, Nullable, Record, Text, Timestamptz,
+    Uuid as SqlUuid,
 };
 use uuid::Uuid;
 
-use crate::cases::api::ExternalRef;
+use crate::cases::api::{CaseStatus, ExternalRef};
 use crate::cases::model::CaseRow;
 use crate::consents::api::ConsentForm;
 use crate::consents::model::{Consent, ConsentRow};
@@ -57,6 +58,43 @@ crate::prepared_statement! {
         2 => municipality: &'a str as Text,
     }
     = facts_sql!("WHERE c.id = ANY($1) AND c.municipality = $2");
+}
+
+crate::prepared_statement! {
+    /// A page of the cases a person takes part in, newest first, with their facts: a list's candidates
+    /// and the facts the rule needs in one statement. A professional is found by user id, a guardian or
+    /// youth by the hash of their national id. The candidate ids are collected first (`ARRAY(...)`: the
+    /// person's participant rows by index), then fetched by primary key and sorted, so a page costs what
+    /// the person's own cases cost, not what the municipality's do.
+    pub struct FactsOfMyCases<'a> {
+        1 => municipality: &'a str as Text,
+        2 => user_id: Option<&'a str> as Nullable<Text>,
+        3 => kinds: &'a [&'static str] as Array<Text>,
+        4 => pid_hash: Option<&'a [u8]> as Nullable<Bytea>,
+        5 => youth: bool as Bool,
+        6 => status: Option<CaseStatus> as Nullable<Text>,
+        7 => level: Option<i16> as Nullable<Int2>,
+        8 => holder_me: bool as Bool,
+        9 => after: Option<Uuid> as Nullable<SqlUuid>,
+        10 => limit: i64 as BigInt,
+    }
+    = facts_sql!(
+        "WHERE c.municipality = $1 \
+           AND c.id = ANY(ARRAY( \
+                 SELECT p.case_id FROM case_participants p \
+                  WHERE p.active AND ((p.kind = 'professional' AND p.user_id = $2) \
+                                      OR (p.kind = ANY($3) AND p.national_id_hash = $4)) \
+                 UNION ALL \
+                 SELECT s.id FROM cases s \
+                  WHERE $5 AND s.municipality = $1 AND s.subject_national_id_hash = $4)) \
+           AND ($6::text IS NULL OR c.status = $6) \
+           AND ($7::int2 IS NULL OR c.level = $7) \
+           AND (NOT $8 OR c.holder_participant_id IN ( \
+                 SELECT h.id FROM case_participants h \
+                  WHERE h.kind = 'professional' AND h.user_id = $2 AND h.active)) \
+           AND ($9::uuid IS NULL OR c.id < $9) \
+         ORDER BY c.id DESC LIMIT $10"
+    );
 }
 
 crate::prepared_statement! {
@@ -289,4 +327,47 @@ pub fn many(
         .map(|row| (row.case.id, Loaded::from(row)))
         .collect();
     Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
+}
+
+/// What `FactsOfMyCases` selects besides the person: the list's filters and where the page starts.
+pub struct MinePage {
+    pub status: Option<CaseStatus>,
+    pub level: Option<i16>,
+    pub holder_me: bool,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// The person a list of "my cases" is about; `None` for callers whose cases are not found through their
+/// own participant rows (an integration sees its services' cases, an admin none).
+pub struct Person<'a> {
+    pub user_id: Option<&'a str>,
+    pub kinds: Vec<&'static str>,
+    pub pid_hash: Option<&'a [u8]>,
+    pub youth: bool,
+}
+
+/// A page of a person's cases with their facts, newest first.
+pub fn mine(
+    conn: &mut PgConnection,
+    municipality: &str,
+    person: &Person<'_>,
+    page: &MinePage,
+) -> Result<Vec<Loaded>, AppError> {
+    Ok(FactsOfMyCases {
+        municipality,
+        user_id: person.user_id,
+        kinds: &person.kinds,
+        pid_hash: person.pid_hash,
+        youth: person.youth,
+        status: page.status,
+        level: page.level,
+        holder_me: page.holder_me,
+        after: page.after,
+        limit: page.limit,
+    }
+    .load::<FactsRow>(conn)?
+    .into_iter()
+    .map(Loaded::from)
+    .collect())
 }

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Array, Bool, Bytea, Text};
 use uuid::Uuid;
 
 use crate::access_log::{self, Action};
@@ -470,9 +470,19 @@ pub fn readable(
     if ids.is_empty() {
         return Ok(vec![]);
     }
+    let loaded = load::many(conn, &caller.tenant, &ids)?;
+    judge(conn, caller, loaded)
+}
+
+/// The readable ones among loaded cases (the same `decide` as for one case), in their order.
+pub fn judge(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    loaded: Vec<load::Loaded>,
+) -> Result<Vec<CaseAccess>, AppError> {
     let today = crate::clock::today();
-    let mut out = Vec::with_capacity(ids.len());
-    for loaded in load::many(conn, &caller.tenant, &ids)? {
+    let mut out = Vec::with_capacity(loaded.len());
+    for loaded in loaded {
         let self_consent_age = loaded.self_consent_age;
         let facts = settled(conn, facts_of(loaded, today))?;
         if let Some((me, basis)) = decide(caller, &facts, self_consent_age) {
@@ -490,6 +500,33 @@ pub fn is_handover_recipient(caller: &Caller, to_user_id: &str, to_service: &str
         && caller.works_in(to_service)
 }
 
+/// The person whose own participant rows (or, for a youth, the case's subject) find the caller's
+/// candidate cases (`load::FactsOfMyCases`); `None` for an integration, whose candidates are its
+/// services' cases (`candidate_filter`).
+pub fn person(caller: &Caller) -> Option<load::Person<'_>> {
+    if caller.has_role(Role::Integration) {
+        return None;
+    }
+    let pid_hash = caller.pid_hash.as_deref();
+    let mut kinds = Vec::new();
+    if pid_hash.is_some() {
+        if caller.has_role(Role::Guardian) {
+            kinds.push("guardian");
+        }
+        if caller.has_role(Role::Youth) {
+            kinds.push("youth");
+        }
+    }
+    Some(load::Person {
+        user_id: caller
+            .has_role(Role::Professional)
+            .then_some(caller.user_id.as_str()),
+        youth: kinds.contains(&"youth"),
+        kinds,
+        pid_hash,
+    })
+}
+
 type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
 
 /// The cases the caller takes part in at all, as SQL: the index-friendly first cut for lists. `readable`
@@ -497,17 +534,15 @@ type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
 pub fn candidate_filter(caller: &Caller) -> CaseFilter {
     let mut filter: CaseFilter = Box::new(sql::<Bool>("FALSE"));
     if caller.has_role(Role::Professional) {
+        // `= ANY(ARRAY(...))`, not `IN (...)`: the person's few cases are collected first and fetched by
+        // key; `IN` lets the planner walk the municipality's cases newest first, testing each.
         filter = Box::new(
-            filter.or(cases::id.eq_any(
-                case_participants::table
-                    .filter(
-                        case_participants::kind
-                            .eq(crate::participants::api::ParticipantKind::Professional),
-                    )
-                    .filter(case_participants::user_id.eq(caller.user_id.clone()))
-                    .filter(case_participants::active.eq(true))
-                    .select(case_participants::case_id),
-            )),
+            filter.or(sql::<Bool>(
+                "cases.id = ANY(ARRAY(SELECT p.case_id FROM case_participants p \
+                 WHERE p.kind = 'professional' AND p.active AND p.user_id = ",
+            )
+            .bind::<Text, _>(caller.user_id.clone())
+            .sql("))")),
         );
     }
     if caller.has_role(Role::Integration) {
@@ -539,13 +574,14 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
         }
         if !kinds.is_empty() {
             filter = Box::new(
-                filter.or(cases::id.eq_any(
-                    case_participants::table
-                        .filter(case_participants::kind.eq_any(kinds))
-                        .filter(case_participants::national_id_hash.eq(hash))
-                        .filter(case_participants::active.eq(true))
-                        .select(case_participants::case_id),
-                )),
+                filter.or(sql::<Bool>(
+                    "cases.id = ANY(ARRAY(SELECT p.case_id FROM case_participants p \
+                     WHERE p.active AND p.kind = ANY(",
+                )
+                .bind::<Array<Text>, _>(kinds)
+                .sql(") AND p.national_id_hash = ")
+                .bind::<Bytea, _>(hash)
+                .sql("))")),
             );
         }
     }

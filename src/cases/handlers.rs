@@ -135,10 +135,10 @@ pub async fn list_cases(
         // page is full or the candidates run out.
         let mut readable = Vec::new();
         loop {
-            let batch = store::list_candidates(conn, &caller, &q, after, limit + 1)?;
-            let exhausted = (batch.len() as i64) <= limit;
-            after = batch.last().map(|c| c.id);
-            readable.extend(access::readable(conn, &caller, batch)?);
+            let batch = store::list_batch(conn, &caller, &q, after, limit + 1)?;
+            let exhausted = (batch.candidates as i64) <= limit;
+            after = batch.last;
+            readable.extend(batch.readable);
             if exhausted || readable.len() as i64 > limit {
                 break;
             }

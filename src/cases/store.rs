@@ -143,10 +143,60 @@ pub fn locked(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, App
         .load(conn)?)
 }
 
+/// One batch of a list: the readable cases among a page of candidates, how many candidates there were,
+/// and the last of them (where the next batch starts).
+pub struct ListBatch {
+    pub readable: Vec<CaseAccess>,
+    pub candidates: usize,
+    pub last: Option<Uuid>,
+}
+
+/// The next batch of the caller's list after `after`. A person's own cases come with their access facts
+/// in one statement; an integration's, or a search by reference, take a candidate query and then the
+/// facts.
+pub fn list_batch(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    q: &CaseListQuery,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<ListBatch, AppError> {
+    let person = crate::access::person(caller).filter(|_| q.external_ref.is_none());
+    let (readable, candidates, last) = if let Some(person) = person {
+        let page = crate::access::load::MinePage {
+            status: q.status,
+            level: q.level,
+            holder_me: matches!(q.holder, Some(HolderFilter::Me)),
+            after,
+            limit,
+        };
+        let loaded = crate::access::load::mine(conn, &caller.tenant, &person, &page)?;
+        let (candidates, last) = (loaded.len(), loaded.last().map(|l| l.case.id));
+        (
+            crate::access::judge(conn, caller, loaded)?,
+            candidates,
+            last,
+        )
+    } else {
+        let rows = list_candidates(conn, caller, q, after, limit)?;
+        let (candidates, last) = (rows.len(), rows.last().map(|c| c.id));
+        (
+            crate::access::readable(conn, caller, rows)?,
+            candidates,
+            last,
+        )
+    };
+    Ok(ListBatch {
+        readable,
+        candidates,
+        last,
+    })
+}
+
 /// Candidate cases for a list (the caller takes part in them), matching the filters, newest first,
 /// after the cursor. UUIDv7 ids sort by creation time, so the primary key is the keyset. The access rule
 /// proper is applied afterwards by `access::readable`.
-pub fn list_candidates(
+fn list_candidates(
     conn: &mut PgConnection,
     caller: &Caller,
     q: &CaseListQuery,

@@ -11,13 +11,30 @@ use stafettlogg::auth::Role;
 use crate::support::{logs, synthetic_id, Options, TestApp};
 
 /// The JSON log lines whose span carries `request_id`.
-fn lines_of(request_id: &str) -> Vec<Value> {
-    logs()
-        .text()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("every log line is one JSON object"))
-        .filter(|v| v["span"]["request_id"] == request_id)
-        .collect()
+/// The log lines of one request, once one of them is `wanted`, or whatever there is after 5 s: the
+/// access line is written as the response finishes, which may be after the client has read it.
+async fn lines_of(request_id: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let lines: Vec<Value> = logs()
+            .text()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("every log line is one JSON object"))
+            .filter(|v| v["span"]["request_id"] == request_id)
+            .collect();
+        if lines.iter().any(&wanted) || std::time::Instant::now() > deadline {
+            return lines;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn is_database_error(l: &Value) -> bool {
+    l["level"] == "ERROR"
+        && l["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("database error")
 }
 
 #[actix_web::test]
@@ -87,7 +104,7 @@ async fn a_json_log_line_parses_and_carries_the_request_id_the_client_saw() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], id.as_str());
-    let lines = lines_of(&id);
+    let lines = lines_of(&id, |l| l["message"] == "request").await;
     let access = lines
         .iter()
         .find(|l| l["message"] == "request")
@@ -116,12 +133,10 @@ async fn the_cause_of_a_500_is_logged_with_the_request_id_the_client_saw() {
         .await;
     assert_eq!(res.status(), 500);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
-    let lines = lines_of(&id);
+    let lines = lines_of(&id, is_database_error).await;
     let cause = lines
         .iter()
-        .find(|l| {
-            l["level"] == "ERROR" && l["message"].as_str().unwrap().contains("database error")
-        })
+        .find(|l| is_database_error(l))
         .unwrap_or_else(|| panic!("no logged cause for {id}: {lines:?}"));
     assert_eq!(cause["span"]["request_id"], id.as_str());
     assert!(lines
@@ -241,7 +256,8 @@ async fn an_unknown_word_in_the_database_is_an_error_not_a_silent_default() {
     let res = app.get("/api/v1/services", &admin).await;
     assert_eq!(res.status(), 500);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
-    assert!(lines_of(&id).iter().any(
-        |l| l["level"] == "ERROR" && l["message"].as_str().unwrap().contains("database error")
-    ));
+    assert!(lines_of(&id, is_database_error)
+        .await
+        .iter()
+        .any(is_database_error));
 }
