@@ -126,6 +126,14 @@ impl BenchCluster {
         .n
     }
 
+    /// The cluster's postmaster (the first line of `postmaster.pid`): its backends are its children.
+    pub fn postmaster_pid(&self) -> u32 {
+        std::fs::read_to_string(self.pgdata.join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next()?.trim().parse().ok())
+            .expect("postmaster.pid")
+    }
+
     pub fn count(&self, sql: &str) -> i64 {
         diesel::sql_query(sql)
             .get_result::<Count>(&mut self.bench_db())

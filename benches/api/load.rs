@@ -427,9 +427,17 @@ pub fn compare(
         wrk(&lua, &server.base, clients, settings.warmup);
     }
     let (before, stmts_before) = (server.counters(), cluster.statements_of_service_role());
-    let mut svc = while_sampling_rss(server, || {
-        wrk(&lua, &server.base, clients, settings.seconds)
-    });
+    let mut svc = crate::profile::while_profiling(
+        "service",
+        cluster,
+        server,
+        |m: &Measured| m.requests,
+        || {
+            while_sampling_rss(server, || {
+                wrk(&lua, &server.base, clients, settings.seconds)
+            })
+        },
+    );
     let (stmts_after, after) = (cluster.statements_of_service_role(), server.counters());
     let requests = match after.requests - before.requests {
         r if r > 0.0 => r,
@@ -445,13 +453,21 @@ pub fn compare(
         pgbench(&sql, cluster, data, clients, settings.warmup, None);
     }
     let prefix = dir.join(format!("pgbench-{}-{clients}", scenario.name()));
-    let mut pgb = pgbench(
-        &sql,
+    let mut pgb = crate::profile::while_profiling(
+        "pgbench",
         cluster,
-        data,
-        clients,
-        settings.seconds,
-        Some(&prefix),
+        server,
+        |m: &Measured| m.requests,
+        || {
+            pgbench(
+                &sql,
+                cluster,
+                data,
+                clients,
+                settings.seconds,
+                Some(&prefix),
+            )
+        },
     );
     pgb.round_trips_per_request = Some(round_trips(&sql));
     println!(

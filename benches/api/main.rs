@@ -13,6 +13,7 @@
 
 mod cluster;
 mod load;
+mod profile;
 mod seed;
 mod server;
 

@@ -118,6 +118,10 @@ impl Server {
         text
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn agent(&self) -> &ureq::Agent {
         &self.agent
     }
