@@ -14,6 +14,7 @@ RUN mkdir -p src benches \
     && echo 'fn main() {}' > benches/import.rs \
     && cargo build --release --locked \
     && rm -rf src benches
+COPY build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY benches ./benches

@@ -142,7 +142,7 @@ async fn national_id_is_validated_stored_encrypted_and_masked_for_non_holders() 
     let id = case["id"].as_str().unwrap();
     diesel::RunQueryDsl::execute(
         diesel::sql_query(format!(
-            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service) VALUES ('{}', '{id}', 'professional', 'Kari', 'kari', '{SERVICE}')",
+            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, municipality) VALUES ('{}', '{id}', 'professional', 'Kari', 'kari', '{SERVICE}', (SELECT municipality FROM cases WHERE id = '{id}'))",
             uuid::Uuid::now_v7()
         )),
         &mut app.db(),
@@ -252,7 +252,7 @@ async fn only_the_holder_may_patch() {
     let id = case["id"].as_str().unwrap();
     diesel::RunQueryDsl::execute(
         diesel::sql_query(format!(
-            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service) VALUES ('{}', '{id}', 'professional', 'Kari', 'kari', '{SERVICE}')",
+            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, municipality) VALUES ('{}', '{id}', 'professional', 'Kari', 'kari', '{SERVICE}', (SELECT municipality FROM cases WHERE id = '{id}'))",
             uuid::Uuid::now_v7()
         )),
         &mut app.db(),

@@ -828,7 +828,7 @@ async fn rule_8_a_professional_outside_the_consent_gets_404_on_the_case_and_all_
     );
     // Pia works in PPT, which no consent covers; even listed as a participant she sees nothing.
     diesel::RunQueryDsl::execute(diesel::sql_query(format!(
-        "INSERT INTO case_participants (id, case_id, kind, name, user_id, service) VALUES ('{}', '{}', 'professional', 'Pia', 'pia', '{PPT}')",
+        "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, municipality) VALUES ('{}', '{1}', 'professional', 'Pia', 'pia', '{PPT}', (SELECT municipality FROM cases WHERE id = '{1}'))",
         uuid::Uuid::now_v7(), f.case_id)), &mut f.app.db()).unwrap();
     for rest in [
         "",

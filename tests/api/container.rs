@@ -17,6 +17,15 @@ fn read(name: &str) -> String {
 fn needed_paths() -> Vec<String> {
     let manifest: toml::Table = read("Cargo.toml").parse().unwrap();
     let mut needed = vec!["Cargo.toml".to_string(), "Cargo.lock".to_string()];
+    // Cargo runs a build script it finds at the root (or wherever `package.build` says).
+    let build_script = manifest
+        .get("package")
+        .and_then(|p| p.get("build"))
+        .and_then(|b| b.as_str())
+        .unwrap_or("build.rs");
+    if root().join(build_script).exists() {
+        needed.push(build_script.to_string());
+    }
     if let Some(lib) = manifest.get("lib").and_then(|l| l.get("path")) {
         needed.push(lib.as_str().unwrap().to_string());
     }

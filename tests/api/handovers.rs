@@ -309,8 +309,8 @@ async fn rule_6_a_second_proposal_while_one_is_pending_is_refused() {
     assert_eq!(f.app.table_counts(), before);
     // The database refuses a second pending one too, whatever the code path.
     let dup = diesel::RunQueryDsl::execute(diesel::sql_query(format!(
-        "INSERT INTO handovers (id, case_id, from_participant_id, from_user_id, to_user_id, to_name, to_service, reason) \
-         SELECT '{}', case_id, from_participant_id, from_user_id, 'x', 'x', to_service, 'other' FROM handovers WHERE id = '{}'",
+        "INSERT INTO handovers (id, case_id, from_participant_id, from_user_id, to_user_id, to_name, to_service, reason, municipality) \
+         SELECT '{}', case_id, from_participant_id, from_user_id, 'x', 'x', to_service, 'other', municipality FROM handovers WHERE id = '{}'",
         uuid::Uuid::now_v7(), first["id"].as_str().unwrap())), &mut f.app.db());
     assert!(dup.is_err());
 }
@@ -482,7 +482,7 @@ async fn rule_6_five_handovers_leave_a_history_without_overlap_or_gap() {
     // The database refuses a period that overlaps another, and one that leaves a gap.
     let mut db = f.app.db();
     let overlap = diesel::RunQueryDsl::execute(diesel::sql_query(format!(
-        "INSERT INTO holder_periods SELECT case_id, participant_id, tstzrange(lower(period) + interval '1 microsecond', upper(period)) \
+        "INSERT INTO holder_periods (case_id, participant_id, period, municipality) SELECT case_id, participant_id, tstzrange(lower(period) + interval '1 microsecond', upper(period)), municipality \
          FROM holder_periods WHERE case_id = '{}' ORDER BY lower(period) LIMIT 1", f.case_id)), &mut db);
     assert!(overlap.is_err());
 }

@@ -164,14 +164,25 @@ async fn writing_a_row_of_another_municipality_is_refused_and_changing_one_finds
         said.contains("violates row-level security policy"),
         "{said}"
     );
-    // A participant on Tromsø's case (the policy through the owning case).
-    let said = write_in_larvik(&format!(
-        "INSERT INTO case_participants (id, case_id, kind, name, user_id, service) \
-         VALUES ('{}', '{tromso_case}', 'professional', 'Inntrenger', 'x', 'barnehage-solstua')",
-        uuid::Uuid::now_v7()
-    ));
+    // A participant on Tromsø's case: naming Tromsø, the policy refuses it; naming no municipality (the
+    // row takes the transaction's), the foreign key to its case's municipality does.
+    let participant = |municipality: &str| {
+        format!(
+            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service{}) \
+             VALUES ('{}', '{tromso_case}', 'professional', 'Inntrenger', 'x', 'barnehage-solstua'{})",
+            if municipality.is_empty() { "" } else { ", municipality" },
+            uuid::Uuid::now_v7(),
+            if municipality.is_empty() { String::new() } else { format!(", '{municipality}'") },
+        )
+    };
+    let said = write_in_larvik(&participant(TROMSO));
     assert!(
         said.contains("violates row-level security policy"),
+        "{said}"
+    );
+    let said = write_in_larvik(&participant(""));
+    assert!(
+        said.contains("violates foreign key constraint \"case_participants_case_municipality\""),
         "{said}"
     );
     // Moving a Larvik case to Tromsø is a write of a Tromsø row.

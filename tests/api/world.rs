@@ -319,8 +319,9 @@ impl Town {
         // shrinks; this row is what a forgotten check would leave behind.
         let case_id = id(&case);
         let sql = format!(
-            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, active, joined_at, version, updated_at) \
-             VALUES (gen_random_uuid(), '{case_id}', 'professional', 'Ulf Udekket', 'ulf', '{BUP}', true, now(), 1, now())"
+            "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, active, joined_at, version, updated_at, municipality) \
+             VALUES (gen_random_uuid(), '{case_id}', 'professional', 'Ulf Udekket', 'ulf', '{BUP}', true, now(), 1, now(), \
+             (SELECT municipality FROM cases WHERE id = '{case_id}'))"
         );
         self.app.db().batch_execute(&sql).unwrap();
         let etag = self.etag(&c).await;
