@@ -113,17 +113,28 @@ impl BenchCluster {
         &self.service_url
     }
 
-    /// Statements the service role has sent to the bench database so far, by pg_stat_statements (each
-    /// statement of a batch counts; the difference across a run is what the run sent).
-    pub fn statements_of_service_role(&self) -> i64 {
-        diesel::sql_query(
-            "SELECT coalesce(sum(s.calls), 0)::bigint AS n FROM pgss.pg_stat_statements s
+    /// Statements the service role has sent to the bench database so far, and the shared buffers they
+    /// touched (hit or read), by pg_stat_statements (each statement of a batch counts; the difference
+    /// across a run is what the run sent). Pages touched per request do not depend on the machine's
+    /// cache: equal at 100k and 1M cases is what "flat" means for the plan.
+    pub fn statements_of_service_role(&self) -> (i64, i64) {
+        #[derive(QueryableByName)]
+        struct Totals {
+            #[diesel(sql_type = BigInt)]
+            calls: i64,
+            #[diesel(sql_type = BigInt)]
+            blocks: i64,
+        }
+        let t = diesel::sql_query(
+            "SELECT coalesce(sum(s.calls), 0)::bigint AS calls,
+                    coalesce(sum(s.shared_blks_hit + s.shared_blks_read), 0)::bigint AS blocks
+             FROM pgss.pg_stat_statements s
              JOIN pg_roles r ON r.oid = s.userid
              WHERE r.rolname = 'stafettlogg_app' AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
         )
-        .get_result::<Count>(&mut self.bench_db())
-        .expect("pg_stat_statements")
-        .n
+        .get_result::<Totals>(&mut self.bench_db())
+        .expect("pg_stat_statements");
+        (t.calls, t.blocks)
     }
 
     /// The cluster's postmaster (the first line of `postmaster.pid`): its backends are its children.

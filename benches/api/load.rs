@@ -32,6 +32,8 @@ pub struct Measured {
     pub round_trips_per_request: Option<f64>,
     /// Service: from pg_stat_statements.
     pub statements_per_request: Option<f64>,
+    /// Shared buffers touched (hit or read) per request, from pg_stat_statements.
+    pub blocks_per_request: Option<f64>,
     /// The server's largest VmRSS seen during the run (service side only).
     pub rss_kb: u64,
 }
@@ -448,11 +450,13 @@ pub fn compare(
         (None, Some(a)) => per(a, requests),
         _ => None,
     };
-    svc.statements_per_request = per((stmts_after - stmts_before) as f64, requests);
+    svc.statements_per_request = per((stmts_after.0 - stmts_before.0) as f64, requests);
+    svc.blocks_per_request = per((stmts_after.1 - stmts_before.1) as f64, requests);
     if settings.warmup > 0 {
         pgbench(&sql, cluster, data, clients, settings.warmup, None);
     }
     let prefix = dir.join(format!("pgbench-{}-{clients}", scenario.name()));
+    let pgb_before = cluster.statements_of_service_role();
     let mut pgb = crate::profile::while_profiling(
         "pgbench",
         cluster,
@@ -470,6 +474,8 @@ pub fn compare(
         },
     );
     pgb.round_trips_per_request = Some(round_trips(&sql));
+    let pgb_after = cluster.statements_of_service_role();
+    pgb.blocks_per_request = per((pgb_after.1 - pgb_before.1) as f64, pgb.requests);
     println!(
         "  {:<9} c={clients:<3} service {:>6.0} rps, pgbench {:>6.0} tps",
         scenario.name(),

@@ -129,6 +129,9 @@ fn main() {
         server.rss().hwm_kb / 1024
     );
     println!("total time {:.0} s", started.elapsed().as_secs_f64());
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        keep_until_released(&cluster, &tmp.0);
+    }
     drop(server);
     drop(cluster);
     drop(tmp);
@@ -149,17 +152,19 @@ fn print_table(settings: &Settings, rows: &[(Scenario, u32, Measured, Measured)]
         "{} cases, {} s per run. rt/req: the service's round trips to PostgreSQL per request, from its \
          metric stafettlogg_db_round_trips_total (a batch is one; n/a: the build has no such metric); \
          stmts/req: its statements per request from pg_stat_statements (each statement of a batch counts); \
-         pgb rt/tx: the round trips of one pgbench transaction (its script's statements).",
+         pgb rt/tx: the round trips of one pgbench transaction (its script's statements); \
+         blk/req: shared buffers touched per request or transaction (pg_stat_statements), which do not \
+         depend on the machine's cache.",
         settings.cases, settings.seconds
     );
     println!(
-        "{:<10} {:>3} | {:>8} {:>7} {:>7} {:>5} | {:>8} {:>7} {:>7} {:>5} | {:>5} | {:>6} {:>9} {:>8}",
+        "{:<10} {:>3} | {:>8} {:>7} {:>7} {:>5} | {:>8} {:>7} {:>7} {:>5} | {:>5} | {:>6} {:>9} {:>8} | {:>7} {:>7}",
         "scenario", "c", "svc rps", "p50 ms", "p99 ms", "errs", "pgb rps", "p50 ms", "p99 ms", "errs",
-        "ratio", "rt/req", "stmts/req", "pgb rt/tx"
+        "ratio", "rt/req", "stmts/req", "pgb rt/tx", "blk/req", "pgb blk"
     );
     for (scenario, c, svc, pgb) in rows {
         println!(
-            "{:<10} {:>3} | {:>8.0} {:>7} {:>7} {:>5} | {:>8.0} {:>7} {:>7} {:>5} | {:>5.2} | {:>6} {:>9} {:>8}",
+            "{:<10} {:>3} | {:>8.0} {:>7} {:>7} {:>5} | {:>8.0} {:>7} {:>7} {:>5} | {:>5.2} | {:>6} {:>9} {:>8} | {:>7} {:>7}",
             scenario.name(),
             c,
             svc.rps,
@@ -174,6 +179,8 @@ fn print_table(settings: &Settings, rows: &[(Scenario, u32, Measured, Measured)]
             opt(svc.round_trips_per_request, 1),
             opt(svc.statements_per_request, 1),
             opt(pgb.round_trips_per_request, 0),
+            opt(svc.blocks_per_request, 0),
+            opt(pgb.blocks_per_request, 0),
         );
     }
     print_scaling(settings, rows);
@@ -204,4 +211,21 @@ fn print_scaling(settings: &Settings, rows: &[(Scenario, u32, Measured, Measured
         })
         .collect();
     println!("throughput c={high} / c={low}: {}", parts.join(", "));
+}
+
+/// `BENCH_KEEP=1`: the seeded cluster stays up after the runs, to look at plans with psql, until the
+/// file this prints is removed.
+fn keep_until_released(cluster: &cluster::BenchCluster, dir: &std::path::Path) {
+    let hold = dir.join("keep");
+    std::fs::write(&hold, "remove this file to stop the bench\n").expect("the hold file");
+    println!(
+        "BENCH_KEEP: psql '{}' (as the service: SET ROLE stafettlogg_app; SET app.municipality = '{}'); \
+         rm {} to stop and clean up",
+        cluster.owner_url(),
+        seed::MUNICIPALITY,
+        hold.display()
+    );
+    while hold.exists() {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
 }
