@@ -429,7 +429,7 @@ pub fn compare(
         wrk(&lua, &server.base, clients, settings.warmup);
     }
     let (before, stmts_before) = (server.counters(), cluster.statements_of_service_role());
-    let mut svc = crate::profile::while_profiling(
+    let (mut svc, svc_profile) = crate::profile::while_profiling(
         "service",
         cluster,
         server,
@@ -457,7 +457,7 @@ pub fn compare(
     }
     let prefix = dir.join(format!("pgbench-{}-{clients}", scenario.name()));
     let pgb_before = cluster.statements_of_service_role();
-    let mut pgb = crate::profile::while_profiling(
+    let (mut pgb, pgb_profile) = crate::profile::while_profiling(
         "pgbench",
         cluster,
         server,
@@ -482,5 +482,6 @@ pub fn compare(
         svc.rps,
         pgb.rps
     );
+    println!("{svc_profile}\n{pgb_profile}");
     (scenario, clients, svc, pgb)
 }

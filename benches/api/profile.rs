@@ -113,14 +113,14 @@ fn sample_activity(conn: &mut diesel::PgConnection, into: &Mutex<BTreeMap<String
     }
 }
 
-/// Runs `f` (one measured wrk run of `requests` the closure reports) and prints where the time went.
+/// Runs `f` (one measured run of `requests` the closure reports) and says where the time went.
 pub fn while_profiling<T>(
     label: &str,
     cluster: &BenchCluster,
     server: &Server,
     requests: impl FnOnce(&T) -> f64,
     f: impl FnOnce() -> T,
-) -> T {
+) -> (T, String) {
     let postmaster = cluster.postmaster_pid();
     let (svc0, db0) = (cpu_seconds(server.pid(), true), cluster_cpu(postmaster));
     let running = AtomicBool::new(true);
@@ -149,11 +149,11 @@ pub fn while_profiling<T>(
         .take(4)
         .map(|(what, k)| format!("{what} {:.0}%", 100.0 * *k as f64 / total as f64))
         .collect();
-    println!(
+    let line = format!(
         "    {label:<8} CPU per request: service {:.2} ms, database {:.2} ms; active database sessions: {}",
         1000.0 * (svc1 - svc0) / n,
         1000.0 * cluster_cpu_between(&db0, &db1) / n,
         waits.join(", ")
     );
-    out
+    (out, line)
 }
