@@ -4,9 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
-use crate::cases::api::{validate_national_id, ExternalRef, SubjectInput};
+use crate::cases::api::{validate_birth_date, validate_national_id, ExternalRef, SubjectInput};
 
 crate::text_enum! {
     /// Whom the inquiry is about.
@@ -40,14 +40,6 @@ crate::text_enum! {
     }
 }
 
-fn validate_birth_date(value: &NaiveDate) -> Result<(), ValidationError> {
-    if *value > crate::clock::today() {
-        Err(ValidationError::new("birth_date").with_message("cannot be in the future".into()))
-    } else {
-        Ok(())
-    }
-}
-
 /// The child the inquiry is about (own or another family's).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +47,7 @@ pub struct InquiryChild {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub given_name: String,
-    /// Not in the future.
+    /// Not in the future, not before 1900.
     #[validate(custom(function = "validate_birth_date"))]
     pub birth_date: Option<NaiveDate>,
     /// Only for `own_child`: another family's child is never identified by number (422). Stored encrypted.

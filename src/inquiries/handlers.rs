@@ -160,12 +160,7 @@ pub async fn inquiry_inbox(
         }
         services = vec![one.clone()];
     }
-    let limit = pagination::effective_limit(q.limit);
-    let after = q
-        .cursor
-        .as_deref()
-        .map(pagination::decode_uuid_cursor)
-        .transpose()?;
+    let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
     let views = db::transaction(&pool, caller.municipality, move |conn| {
         let rows = store::inbox(conn, &caller.tenant, &services, q.status, after, limit + 1)?;
@@ -214,12 +209,7 @@ pub async fn my_inquiries(
         return Err(no_national_login());
     }
     let q = query.0;
-    let limit = pagination::effective_limit(q.limit);
-    let after = q
-        .cursor
-        .as_deref()
-        .map(pagination::decode_uuid_cursor)
-        .transpose()?;
+    let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
     let views = db::transaction(&pool, caller.municipality, move |conn| {
         let pid_hash = caller.pid_hash.clone().unwrap_or_default();

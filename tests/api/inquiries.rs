@@ -88,6 +88,13 @@ impl Family {
         json_of(res, 200).await
     }
 
+    /// A case opened from the inquiry by the nurse.
+    async fn open_case(&self, id: &str, subject: Value, concern: &str) -> Value {
+        let path = format!("/api/v1/inquiries/{id}/case");
+        let body = json!({"subject": subject, "concern": concern});
+        json_of(self.app.post(&path, &self.nurse, &body).await, 201).await
+    }
+
     async fn read(&self, id: &str, token: &str) -> reqwest::Response {
         self.app
             .get(&format!("/api/v1/inquiries/{id}"), token)
@@ -149,19 +156,14 @@ async fn a_guardians_inquiry_goes_through_the_inbox_to_an_answer_and_a_case_she_
     assert_eq!(answer["by_name"], "Testperson hanne");
 
     // A case from it, in the inquiry's service: the nurse holds it, the mother is in it.
-    let case = json_of(
-        f.app
-            .post(
-                &format!("/api/v1/inquiries/{id}/case"),
-                &f.nurse,
-                &json!({"subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
-                                    "birth_date": "2021-04-02", "national_id": synthetic_id(702)},
-                        "concern": "Mor forteller om søvnvansker over lang tid."}),
-            )
-            .await,
-        201,
-    )
-    .await;
+    let case = f
+        .open_case(
+            &id,
+            json!({"kind": "child", "given_name": "Emma", "family_name": "Testesen",
+                   "birth_date": "2021-04-02", "national_id": synthetic_id(702)}),
+            "Mor forteller om søvnvansker over lang tid.",
+        )
+        .await;
     let case_id = case["id"].as_str().unwrap().to_string();
     assert_eq!(case["level"], 0);
     assert_eq!(case["opened_in_service"], HELSESTASJON);
@@ -251,18 +253,13 @@ async fn an_unconfirmed_guardian_keeps_another_guardians_consent_from_being_effe
         .as_str()
         .unwrap()
         .to_string();
-    let case = json_of(
-        f.app
-            .post(
-                &format!("/api/v1/inquiries/{id}/case"),
-                &f.nurse,
-                &json!({"subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen"},
-                        "concern": "Søvnvansker."}),
-            )
-            .await,
-        201,
-    )
-    .await;
+    let case = f
+        .open_case(
+            &id,
+            json!({"kind": "child", "given_name": "Emma", "family_name": "Testesen"}),
+            "Søvnvansker.",
+        )
+        .await;
     let c = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
     let father = json_of(
         f.app
@@ -583,4 +580,53 @@ async fn every_read_of_an_inquiry_leaves_an_access_event() {
     // A refused read leaves none; a page past the last leaves none either.
     problem(f.read(&id, &f.teacher).await, 404).await;
     assert_eq!(f.events(&id, "read"), 2);
+}
+
+#[actix_web::test]
+async fn the_erase_inquiries_command_erases_as_of_the_instant_it_is_given() {
+    let f = family().await;
+    let id = f.about_other_child().await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.close(&id).await;
+    let run = |now: chrono::DateTime<Utc>| {
+        let url = f.app.db_url.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
+                .args(["erase-inquiries", "--now", &now.to_rfc3339()])
+                .env_remove("DATABASE_APP_URL")
+                .env_remove("DATA_DIR")
+                .env_remove("JWT_PUBLIC_KEYS")
+                .env_remove("JWT_JWKS_URL")
+                .env_remove("JWT_JWKS_FILE")
+                .env("DATABASE_URL", url)
+                .env(
+                    "JWT_HS256_SECRET",
+                    "a-secret-for-the-erasure-command-test!!",
+                )
+                .env(
+                    "NATIONAL_ID_KEY",
+                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                )
+                .output()
+                .unwrap()
+        })
+    };
+    let early = run(Utc::now() + Duration::days(89)).await.unwrap();
+    assert!(
+        early.status.success(),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    assert!(json_of(f.read(&id, &f.nurse).await, 200).await["message"].is_string());
+    let late = run(Utc::now() + Duration::days(91)).await.unwrap();
+    let said = String::from_utf8_lossy(&late.stderr).into_owned();
+    assert!(late.status.success(), "{said}");
+    assert!(said.contains("Erased the text of 1 "), "{said}");
+    let gone = json_of(f.read(&id, &f.nurse).await, 200).await;
+    assert!(
+        gone["message"].is_null() && gone["erased_at"].is_string(),
+        "{gone}"
+    );
 }
