@@ -296,7 +296,7 @@ pub async fn get_inquiry(
         (status = 409, response = crate::openapi::Conflict),
     )
 )]
-#[post("/inquiries/{id}/answers")]
+#[post("/inquiries/{id}/answer")]
 pub async fn answer_inquiry(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -379,7 +379,7 @@ pub async fn close_inquiry(
         (status = 409, response = crate::openapi::Conflict),
     )
 )]
-#[post("/inquiries/{id}/case")]
+#[post("/inquiries/{id}/open-case")]
 pub async fn open_case_from_inquiry(
     caller: Caller,
     pool: web::Data<Pool>,

@@ -72,7 +72,7 @@ impl Family {
     }
 
     async fn answer(&self, id: &str, message: &str) -> Value {
-        let path = format!("/api/v1/inquiries/{id}/answers");
+        let path = format!("/api/v1/inquiries/{id}/answer");
         let body = json!({ "message": message });
         json_of(self.app.post(&path, &self.nurse, &body).await, 201).await
     }
@@ -90,7 +90,7 @@ impl Family {
 
     /// A case opened from the inquiry by the nurse.
     async fn open_case(&self, id: &str, subject: Value, concern: &str) -> Value {
-        let path = format!("/api/v1/inquiries/{id}/case");
+        let path = format!("/api/v1/inquiries/{id}/open-case");
         let body = json!({"subject": subject, "concern": concern});
         json_of(self.app.post(&path, &self.nurse, &body).await, 201).await
     }
@@ -195,7 +195,7 @@ async fn a_guardians_inquiry_goes_through_the_inbox_to_an_answer_and_a_case_she_
     let again = f
         .app
         .post(
-            &format!("/api/v1/inquiries/{id}/answers"),
+            &format!("/api/v1/inquiries/{id}/answer"),
             &f.nurse,
             &json!({"message": "En til?"}),
         )
@@ -313,9 +313,9 @@ async fn another_service_sees_nothing_of_an_inquiry() {
     for token in [&f.teacher, &other_town, &neighbour, &admin, &integration] {
         problem(f.read(&id, token).await, 404).await;
         for (action, body) in [
-            ("answers", json!({"message": "Hei"})),
+            ("answer", json!({"message": "Hei"})),
             (
-                "case",
+                "open-case",
                 json!({"subject": {"kind": "child", "given_name": "Noah", "family_name": "X"}, "concern": "Bekymring"}),
             ),
         ] {
@@ -351,7 +351,7 @@ async fn another_service_sees_nothing_of_an_inquiry() {
     let res = f
         .app
         .post(
-            &format!("/api/v1/inquiries/{id}/answers"),
+            &format!("/api/v1/inquiries/{id}/answer"),
             &f.mother,
             &json!({"message": "Hei"}),
         )

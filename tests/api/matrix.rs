@@ -137,8 +137,8 @@ const EXPECTED: &[(&str, [Outcome; 15])] = &[
     ("GET /api/v1/inquiries",                                   [E401,  SEE,   BLIND, BLIND, SEE,   BLIND, BLIND, E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
     ("POST /api/v1/inquiries",                                  [E401,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403]),
     ("GET /api/v1/inquiries/{id}",                              [E401,  OK,    E404,  E404,  OK,    E404,  E404,  OK,    E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("POST /api/v1/inquiries/{id}/answers",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("POST /api/v1/inquiries/{id}/case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("POST /api/v1/inquiries/{id}/answer",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
     ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
     ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403]),
     ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403]),
@@ -307,10 +307,10 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             req.body = body(json!({"service": BARNEHAGE, "about": "myself",
                 "message": "Jeg trenger noen å snakke med.", "wants": "advice"}))
         }
-        "POST /api/v1/inquiries/{id}/answers" => {
+        "POST /api/v1/inquiries/{id}/answer" => {
             req.body = body(json!({"message": "Velkommen til en samtale."}))
         }
-        "POST /api/v1/inquiries/{id}/case" => {
+        "POST /api/v1/inquiries/{id}/open-case" => {
             req.body = body(json!({"concern": "Mor forteller om uro.",
                 "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen"}}))
         }

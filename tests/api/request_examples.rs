@@ -330,7 +330,7 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     let q = format!("/api/v1/inquiries/{}", id(&inquiry));
     ex.send(
         "AnswerRequest",
-        post(format!("{q}/answers")),
+        post(format!("{q}/answer")),
         &ola,
         None,
         json!({"message": "Velkommen til en samtale tirsdag kl. 10."}),
@@ -339,7 +339,7 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     .await;
     ex.send(
         "CaseFromInquiryRequest",
-        post(format!("{q}/case")),
+        post(format!("{q}/open-case")),
         &ola,
         None,
         json!({"subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
