@@ -1,6 +1,7 @@
 //! What needs me (rule 7): for a professional, the evaluations past their deadline on measures they or
 //! their cases are responsible for, level-0 decisions past their deadline on cases they hold, consents
-//! expiring within 30 days on cases they hold, and handovers waiting for them.
+//! expiring within 30 days on cases they hold, handovers waiting for them, and inquiries to their
+//! services that wait longer than the municipality allows.
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{Days, NaiveDate};
@@ -55,6 +56,9 @@ pub struct Attention {
     pub consents_expiring: Vec<ExpiringConsent>,
     /// Pending handovers addressed to me; `overdue` once past their answer-by date.
     pub handovers_waiting: Vec<crate::handovers::api::HandoverView>,
+    /// Inquiries to my services that no one has answered for longer than the municipality's
+    /// `inquiry_attention_days` (default 5), oldest first.
+    pub inquiries_waiting: Vec<crate::inquiries::api::WaitingInquiry>,
     /// How many of my open cases were looked through.
     pub cases_checked: usize,
     /// `false` when I have more open cases than one answer looks through (2,000): the lists above then
@@ -106,11 +110,13 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             crate::handovers::api::HandoverState::Pending,
         )?;
         crate::handovers::handlers::record_shown(conn, &caller, &waiting, "me.attention")?;
+        let inquiries_waiting = crate::inquiries::store::waiting_for(conn, &caller)?;
         let mut out = Attention {
             overdue_evaluations: vec![],
             overdue_level0_decisions: vec![],
             consents_expiring: vec![],
             handovers_waiting: waiting.iter().map(|h| h.view(today)).collect(),
+            inquiries_waiting,
             cases_checked: readable.len(),
             complete,
         };

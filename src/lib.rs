@@ -27,6 +27,7 @@ pub mod handovers;
 pub mod health;
 pub mod idempotency;
 pub mod import_cli;
+pub mod inquiries;
 pub mod level_changes;
 pub mod levels;
 pub mod me;
@@ -96,7 +97,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(handovers::configure)
             .configure(changes::configure)
             .configure(documents::handlers::configure)
-            .configure(access_log::api::configure),
+            .configure(access_log::api::configure)
+            .configure(inquiries::configure),
     );
 }
 

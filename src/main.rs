@@ -35,6 +35,16 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// Erase the text of inquiries about another family's child closed more than 90 days ago (data
+    /// minimisation), in every municipality, as the schema's owner (DATABASE_URL). Run it daily (cron);
+    /// it is idempotent and safe to run from several hosts at once.
+    EraseInquiries {
+        /// Erase as if it were this instant (RFC 3339) [default: now].
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Ask a running service whether it is ready (GET /health/ready); exit 0 when it is. For container
@@ -157,6 +167,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Migrate { settings } => with_config(*settings, |c| migrate(&c)),
+        Command::EraseInquiries { now, settings } => with_config(*settings, |c| {
+            erase_inquiries(&c, now.unwrap_or_else(chrono::Utc::now))
+        }),
         Command::Serve { settings } => with_config(*settings, serve),
     }
 }
@@ -271,6 +284,20 @@ fn migrate(config: &Config) -> Result<(), String> {
     let (url, cluster) = database(config)?;
     let result = db::run_migrations(&url)
         .map(|applied| eprintln!("Applied {} migration(s).", applied.len()));
+    stop(cluster);
+    result
+}
+
+fn erase_inquiries(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    use diesel::Connection;
+    let (url, cluster) = database(config)?;
+    let result = diesel::PgConnection::establish(&url)
+        .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
+        .and_then(|mut conn| {
+            stafettlogg::inquiries::erasure::erase_expired(&mut conn, now)
+                .map_err(|e| format!("erasing inquiries failed: {}", e.detail))
+        })
+        .map(|n| eprintln!("Erased the text of {n} inquiry(ies) closed before 90 days ago."));
     stop(cluster);
     result
 }

@@ -97,6 +97,15 @@ pub fn respond<T: ToSchema + Serialize>(req: &HttpRequest, page: Page<T>) -> Htt
     res.json(page)
 }
 
+/// A list's page size and the id it continues after, from `?limit=&cursor=` of a list keyed by UUIDv7 ids.
+pub fn uuid_keyset(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<(i64, Option<uuid::Uuid>), AppError> {
+    let after = cursor.map(decode_uuid_cursor).transpose()?;
+    Ok((effective_limit(limit), after))
+}
+
 pub fn effective_limit(limit: Option<i64>) -> i64 {
     limit.unwrap_or(DEFAULT_LIMIT)
 }

@@ -27,6 +27,7 @@ use crate::db::schema::{case_participants, cases};
 use crate::error::AppError;
 use crate::participants::model::ParticipantRow;
 
+pub mod inquiries;
 pub mod load;
 
 /// On which basis a caller reads a case; recorded with every access event.
@@ -368,6 +369,14 @@ fn settle_expiry(
     Ok(())
 }
 
+/// Rule 4 for a guardian whose parental responsibility is not confirmed yet (`None`: one who joined from
+/// their own inquiry): they count as a required giver until the stafettholder confirms it either way, and
+/// since only a confirmed guardian may give consent, no consent is effective meanwhile. Counting them out
+/// instead would let the other parent's consent alone share the child's case before anyone checked.
+pub fn must_give_consent(parental_responsibility: Option<bool>) -> bool {
+    parental_responsibility != Some(false)
+}
+
 pub fn facts_for(
     case: CaseRow,
     participants: Vec<ParticipantRow>,
@@ -381,7 +390,7 @@ pub fn facts_for(
             .filter(|p| {
                 p.active
                     && p.kind == crate::participants::api::ParticipantKind::Guardian
-                    && p.parental_responsibility == Some(true)
+                    && must_give_consent(p.parental_responsibility)
             })
             .map(|p| p.id)
             .collect(),
@@ -586,4 +595,16 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
         }
     }
     Box::new(cases::municipality.eq(caller.tenant.clone()).and(filter))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::must_give_consent;
+
+    #[test]
+    fn rule_4_a_guardian_whose_parental_responsibility_is_unconfirmed_must_still_give_consent() {
+        assert!(must_give_consent(None));
+        assert!(must_give_consent(Some(true)));
+        assert!(!must_give_consent(Some(false)));
+    }
 }

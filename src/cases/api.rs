@@ -43,7 +43,7 @@ pub(crate) fn validate_national_id(value: &str) -> Result<(), ValidationError> {
         .map_err(|e| ValidationError::new("national_id").with_message(e.to_string().into()))
 }
 
-fn validate_birth_date(value: &NaiveDate) -> Result<(), ValidationError> {
+pub(crate) fn validate_birth_date(value: &NaiveDate) -> Result<(), ValidationError> {
     if *value > crate::clock::today() {
         Err(ValidationError::new("birth_date").with_message("cannot be in the future".into()))
     } else if *value < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid") {

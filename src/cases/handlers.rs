@@ -4,7 +4,10 @@ use actix_web::http::header::ETag;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
-use super::api::{CaseListQuery, CasePatch, CaseView, CloseCaseRequest, OpenCaseRequest};
+use super::api::{
+    CaseListQuery, CasePatch, CaseView, CloseCaseRequest, ExternalRef, OpenCaseRequest,
+    SubjectInput,
+};
 use super::model::{CaseChanges, NewCase};
 use super::{rules, store};
 use crate::access;
@@ -46,54 +49,16 @@ pub async fn open_case(
     rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.municipality, move |conn| {
-        let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
-        if crate::services::store::find_active_by_code(conn, &caller.tenant, &req.service)?
-            .is_none()
-        {
-            return Err(AppError::invalid(
-                "service",
-                format!(
-                    "`{}` is not an active service of municipality {}",
-                    req.service, caller.tenant
-                ),
-            ));
-        }
-        store::ensure_refs_free(conn, &caller.tenant, &req.external_refs)?;
-        let sealed = store::seal(&key, req.subject.national_id.as_deref())?;
-        let today = crate::clock::today();
-        let case = store::insert(
+        let access = open_in(
             conn,
-            store::OpenCase {
-                case: NewCase {
-                    id: Uuid::now_v7(),
-                    municipality: &caller.tenant,
-                    subject_kind: req.subject.kind,
-                    subject_given_name: &req.subject.given_name,
-                    subject_family_name: &req.subject.family_name,
-                    subject_birth_date: req.subject.birth_date,
-                    subject_national_id_enc: sealed.as_ref().map(|s| s.ciphertext.clone()),
-                    subject_national_id_hash: sealed.map(|s| s.lookup_hash),
-                    concern: &req.concern,
-                    opened_in_service: &req.service,
-                    holder_participant_id: Uuid::now_v7(),
-                    decision_due: Some(rules::level0_decision_due(
-                        today,
-                        settings.level0_deadline_days,
-                    )),
-                    opened_by: &caller.user_id,
-                },
-                holder_name: &caller.name,
-                holder_title: None,
-                refs: &req.external_refs,
-            },
-        )?;
-        let access = access::case_for_read(conn, &caller, case.id)?;
-        access.changed(
-            conn,
+            &key,
             &caller,
-            Action::Create,
-            "case",
-            ChangeType::CaseOpened,
+            NewCaseSpec {
+                service: &req.service,
+                subject: &req.subject,
+                concern: &req.concern,
+                external_refs: &req.external_refs,
+            },
         )?;
         store::view_one(conn, &key, &access)
     })
@@ -104,6 +69,67 @@ pub async fn open_case(
             .take(),
         view,
     ))
+}
+
+/// What a new case starts from: `POST /cases`, or an inquiry the case is opened from.
+pub struct NewCaseSpec<'a> {
+    pub service: &'a str,
+    pub subject: &'a SubjectInput,
+    pub concern: &'a str,
+    pub external_refs: &'a [ExternalRef],
+}
+
+/// Opens a case at level 0 in `spec.service` (an active service of the caller's municipality) with the
+/// caller as its first participant and stafettholder, and records it (access event and change feed).
+/// The caller's right to open a case in that service is checked before.
+pub fn open_in(
+    conn: &mut diesel::PgConnection,
+    key: &NationalIdKey,
+    caller: &Caller,
+    spec: NewCaseSpec,
+) -> Result<access::CaseAccess, AppError> {
+    let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
+    if crate::services::store::find_active_by_code(conn, &caller.tenant, spec.service)?.is_none() {
+        return Err(AppError::invalid(
+            "service",
+            format!(
+                "`{}` is not an active service of municipality {}",
+                spec.service, caller.tenant
+            ),
+        ));
+    }
+    store::ensure_refs_free(conn, &caller.tenant, spec.external_refs)?;
+    let sealed = store::seal(key, spec.subject.national_id.as_deref())?;
+    let today = crate::clock::today();
+    let case = store::insert(
+        conn,
+        store::OpenCase {
+            case: NewCase {
+                id: Uuid::now_v7(),
+                municipality: &caller.tenant,
+                subject_kind: spec.subject.kind,
+                subject_given_name: &spec.subject.given_name,
+                subject_family_name: &spec.subject.family_name,
+                subject_birth_date: spec.subject.birth_date,
+                subject_national_id_enc: sealed.as_ref().map(|s| s.ciphertext.clone()),
+                subject_national_id_hash: sealed.map(|s| s.lookup_hash),
+                concern: spec.concern,
+                opened_in_service: spec.service,
+                holder_participant_id: Uuid::now_v7(),
+                decision_due: Some(rules::level0_decision_due(
+                    today,
+                    settings.level0_deadline_days,
+                )),
+                opened_by: &caller.user_id,
+            },
+            holder_name: &caller.name,
+            holder_title: None,
+            refs: spec.external_refs,
+        },
+    )?;
+    let access = access::case_for_read(conn, caller, case.id)?;
+    access.changed(conn, caller, Action::Create, "case", ChangeType::CaseOpened)?;
+    Ok(access)
 }
 
 /// The cases the caller may read, newest first. Every listed case leaves an access event.

@@ -11,6 +11,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        inquiry_attention_days -> Int4,
     }
 }
 
@@ -278,6 +279,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inquiries (id) {
+        id -> Uuid,
+        municipality -> Text,
+        service -> Text,
+        about -> Text,
+        wants -> Text,
+        status -> Text,
+        inquirer_user_id -> Text,
+        inquirer_name -> Text,
+        inquirer_role -> Text,
+        inquirer_pid_enc -> Bytea,
+        inquirer_pid_hash -> Bytea,
+        child_given_name -> Nullable<Text>,
+        child_birth_date -> Nullable<Date>,
+        child_national_id_enc -> Nullable<Bytea>,
+        child_national_id_hash -> Nullable<Bytea>,
+        message -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        case_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+        erased_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inquiry_answers (id) {
+        id -> Uuid,
+        inquiry_id -> Uuid,
+        municipality -> Text,
+        at -> Timestamptz,
+        by_user_id -> Text,
+        by_name -> Text,
+        message -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    inquiry_access_events (id) {
+        id -> Int8,
+        municipality -> Text,
+        inquiry_id -> Uuid,
+        actor_user_id -> Text,
+        actor_name -> Text,
+        actor_role -> Text,
+        action -> Text,
+        request_id -> Text,
+        at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(case_participants -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
@@ -301,4 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     participant_external_refs,
     change_events,
     idempotency_keys,
+    inquiries,
+    inquiry_answers,
+    inquiry_access_events,
 );

@@ -20,6 +20,9 @@ pub struct Municipality {
     /// How long a consent is valid when it names no end date.
     #[schema(minimum = 1, maximum = 120)]
     pub consent_validity_months: i32,
+    /// Days an inquiry may wait for an answer before it shows in the attention of its service.
+    #[schema(minimum = 1, maximum = 90)]
+    pub inquiry_attention_days: i32,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -32,6 +35,7 @@ impl From<MunicipalityRow> for Municipality {
             self_consent_age: r.self_consent_age,
             level0_deadline_days: r.level0_deadline_days,
             consent_validity_months: r.consent_validity_months,
+            inquiry_attention_days: r.inquiry_attention_days,
             version: r.version,
             updated_at: r.updated_at,
         }
@@ -53,4 +57,7 @@ pub struct MunicipalityPatch {
     #[validate(range(min = 1, max = 120))]
     #[schema(minimum = 1, maximum = 120)]
     pub consent_validity_months: Option<i32>,
+    #[validate(range(min = 1, max = 90))]
+    #[schema(minimum = 1, maximum = 90)]
+    pub inquiry_attention_days: Option<i32>,
 }

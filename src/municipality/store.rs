@@ -13,6 +13,7 @@ pub struct MunicipalityRow {
     pub self_consent_age: i16,
     pub level0_deadline_days: i32,
     pub consent_validity_months: i32,
+    pub inquiry_attention_days: i32,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -25,6 +26,7 @@ struct MunicipalityChanges<'a> {
     self_consent_age: Option<i16>,
     level0_deadline_days: Option<i32>,
     consent_validity_months: Option<i32>,
+    inquiry_attention_days: Option<i32>,
 }
 
 /// Creates the municipality with default settings and the standard levels the first time it is seen.
@@ -65,11 +67,13 @@ pub fn update(
         self_consent_age: patch.self_consent_age,
         level0_deadline_days: patch.level0_deadline_days,
         consent_validity_months: patch.consent_validity_months,
+        inquiry_attention_days: patch.inquiry_attention_days,
     };
     let has_changes = changes.name.is_some()
         || changes.self_consent_age.is_some()
         || changes.level0_deadline_days.is_some()
-        || changes.consent_validity_months.is_some();
+        || changes.consent_validity_months.is_some()
+        || changes.inquiry_attention_days.is_some();
     if !has_changes {
         return Ok(municipalities::table
             .find(number)

@@ -227,6 +227,30 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("attention", Some(&c.holder), json!({})),
         operation("inbox", Some(&c.recipient), json!({})),
         operation("me", Some(&c.guardian), json!({})),
+        operation("send_inquiry", Some(&c.guardian), json!({})),
+        operation("my_inquiries", Some(&c.guardian), json!({})),
+        operation("inquiry_inbox", Some(&c.holder), json!({})),
+        operation(
+            "get_inquiry",
+            Some(&c.holder),
+            json!({"path.id": w.main.inquiry}),
+        ),
+        operation(
+            "answer_inquiry",
+            Some(&c.holder),
+            json!({"path.id": w.main.inquiry}),
+        ),
+        // Closing and opening a case end an inquiry: each has one of its own.
+        operation(
+            "close_inquiry",
+            Some(&c.holder),
+            json!({"path.id": w.close.inquiry}),
+        ),
+        operation(
+            "open_case_from_inquiry",
+            Some(&c.holder),
+            json!({"path.id": w.withdraw.inquiry}),
+        ),
         // The long poll waits up to `wait` seconds when nothing is new: 0 or 1 here, to keep the run
         // short (integration.rs proves the waiting itself).
         operation(

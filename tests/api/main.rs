@@ -16,6 +16,7 @@ mod handovers;
 mod hardening;
 mod health;
 mod idempotency;
+mod inquiries;
 mod integration;
 mod jwks;
 mod matrix;

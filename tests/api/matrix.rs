@@ -131,6 +131,16 @@ const EXPECTED: &[(&str, [Outcome; 15])] = &[
     ("GET /api/v1/cases/{id}/timeline",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
     // Not about one case: the feed is for integrations, the inbox and attention for professionals,
     // configuration is read by anyone of the municipality and written by its administrator.
+    // Inquiries (the mother's, to the kindergarten): its inbox's professionals (holder, colleague) and
+    // the mother herself see it; everyone else gets 404, never 403, so its existence does not leak. Only
+    // families with a national login send them and list their own.
+    ("GET /api/v1/inquiries",                                   [E401,  SEE,   BLIND, BLIND, SEE,   BLIND, BLIND, E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
+    ("POST /api/v1/inquiries",                                  [E401,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/inquiries/{id}",                              [E401,  OK,    E404,  E404,  OK,    E404,  E404,  OK,    E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("POST /api/v1/inquiries/{id}/answer",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
+    ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403]),
     ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403]),
     ("GET /api/v1/handovers",                                   [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
     ("POST /api/v1/imports",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403]),
@@ -170,6 +180,10 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
     let case = format!("/api/v1/cases/{}", w.case);
     let path = template
         .replace("/api/v1/cases/{id}", &case)
+        .replace(
+            "/api/v1/inquiries/{id}",
+            &format!("/api/v1/inquiries/{}", w.inquiry),
+        )
         .replace(
             "/api/v1/services/{id}",
             &format!("/api/v1/services/{}", town.bup_service),
@@ -289,6 +303,18 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             )
         }
         "PATCH /api/v1/municipality" => req.body = body(json!({"level0_deadline_days": 14})),
+        "POST /api/v1/inquiries" => {
+            req.body = body(json!({"service": BARNEHAGE, "about": "myself",
+                "message": "Jeg trenger noen å snakke med.", "wants": "advice"}))
+        }
+        "POST /api/v1/inquiries/{id}/answer" => {
+            req.body = body(json!({"message": "Velkommen til en samtale."}))
+        }
+        "POST /api/v1/inquiries/{id}/open-case" => {
+            req.body = body(json!({"concern": "Mor forteller om uro.",
+                "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen"}}))
+        }
+        "POST /api/v1/inquiries/{id}/close" => {}
         "POST /api/v1/services" => {
             req.body = body(
                 json!({"code": format!("tjeneste-{n}"), "name": "Ny tjeneste", "kind": "other"}),
@@ -419,7 +445,13 @@ async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
             let status = res.status().as_u16();
             let text = res.text().await.unwrap();
             let want = expected[col];
-            if !matches(want, status, &text, &world.case) {
+            // Lists of inquiries are about the world's inquiry; everything else about its case.
+            let marker = if op.contains("inquiries") {
+                &world.inquiry
+            } else {
+                &world.case
+            };
+            if !matches(want, status, &text, marker) {
                 mismatches.push((
                     op.to_string(),
                     caller,
@@ -433,7 +465,7 @@ async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
                 imports.push(format!("{caller}: {}", r["summary"]));
             }
             let outcome = if (200..300).contains(&status) {
-                if text.contains(&world.case) {
+                if text.contains(marker.as_str()) {
                     Outcome::Sees
                 } else {
                     Outcome::Ok
@@ -443,7 +475,9 @@ async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
             };
             let changed = req.method != Method::GET
                 && (200..300).contains(&status)
-                && (req.path.starts_with("/api/v1/cases/") || *op == "POST /api/v1/imports");
+                && (req.path.starts_with("/api/v1/cases/")
+                    || req.path.starts_with("/api/v1/inquiries/")
+                    || *op == "POST /api/v1/imports");
             dirty[k] |= changed;
             cells.push(Cell { status, outcome });
         }

@@ -312,6 +312,44 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     )
     .await;
 
+    // A family's inquiry, answered, and a case opened from it.
+    let (inquiry, _) = ex
+        .send(
+            "NewInquiry",
+            post("/api/v1/inquiries"),
+            &kari,
+            None,
+            json!({"service": "barnehage-solstua", "about": "own_child",
+                   "child": {"given_name": "Emma", "birth_date": "2020-03-14", "national_id": "14832010082"},
+                   "message": "Emma gruer seg til barnehagen. Kan vi snakke med noen?",
+                   "contact": {"phone": "+47 400 00 000", "email": "kari@example.org"},
+                   "wants": "conversation"}),
+            201,
+        )
+        .await;
+    let q = format!("/api/v1/inquiries/{}", id(&inquiry));
+    ex.send(
+        "AnswerRequest",
+        post(format!("{q}/answer")),
+        &ola,
+        None,
+        json!({"message": "Velkommen til en samtale tirsdag kl. 10."}),
+        201,
+    )
+    .await;
+    ex.send(
+        "CaseFromInquiryRequest",
+        post(format!("{q}/open-case")),
+        &ola,
+        None,
+        json!({"subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
+                           "birth_date": "2020-03-14"},
+               "concern": "Mor forteller at Emma gruer seg til barnehagen.",
+               "external_refs": [{"system": "visma-flyt", "id": "B-18"}]}),
+        201,
+    )
+    .await;
+
     // Every request schema of the spec (and every kind of participant) has had its example.
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
     let mut wanted = BTreeSet::new();

@@ -86,6 +86,8 @@ pub struct World {
     pub entry: String,
     /// Pending, from the holder to sara at the school.
     pub handover: String,
+    /// An inquiry the mother sent to the kindergarten about her own child, open.
+    pub inquiry: String,
     /// The last change-feed sequence number before this world was built.
     pub feed_after: i64,
 }
@@ -360,8 +362,21 @@ impl Town {
                 201,
             )
             .await);
+        let res = self
+            .app
+            .post(
+                "/api/v1/inquiries",
+                self.cast.guardian.as_deref().unwrap(),
+                &json!({"service": BARNEHAGE, "about": "own_child", "child": {"given_name": "Emma"},
+                        "message": "Emma gruer seg til barnehagen.", "wants": "conversation"}),
+            )
+            .await;
+        let text = res.text().await.unwrap();
+        let inquiry =
+            id(&serde_json::from_str(&text).unwrap_or_else(|_| panic!("inquiry: {text}")));
         World {
             case: case_id,
+            inquiry,
             mother,
             father,
             youth,

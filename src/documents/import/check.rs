@@ -179,13 +179,10 @@ fn check_participant(
             }
             service_known(services, at("service"), service)?;
         }
-        ParticipantKind::Guardian
-            if p.relation.is_none() || p.parental_responsibility.is_none() =>
-        {
-            return Err(err(
-                at("parental_responsibility"),
-                "a guardian has a relation and says whether they have parental responsibility",
-            ));
+        // No parental responsibility (`None`) is a guardian who joined from their own inquiry and whom
+        // the stafettholder has not confirmed yet: exported so, imported so.
+        ParticipantKind::Guardian if p.relation.is_none() => {
+            return Err(err(at("relation"), "a guardian has a relation"));
         }
         ParticipantKind::Other if p.role.is_none() => {
             return Err(err(at("role"), "another person has a role"))
@@ -396,7 +393,7 @@ fn effective_consent(doc: &CaseDocument, self_consent_age: u32) -> consent_rules
     };
     let ctx = GiverContext {
         responsible_guardians: active(ParticipantKind::Guardian)
-            .filter(|p| p.parental_responsibility == Some(true))
+            .filter(|p| crate::access::must_give_consent(p.parental_responsibility))
             .map(|p| doc_uuid(&p.id))
             .collect(),
         subject_youth: active(ParticipantKind::Youth)
@@ -675,10 +672,10 @@ mod tests {
     }
 
     #[test]
-    fn a_guardian_who_does_not_say_whether_they_have_parental_responsibility_is_refused() {
+    fn a_guardian_without_a_relation_is_refused() {
         assert_eq!(
-            refused(|d| d.participants[2].parental_responsibility = None),
-            "participants[2].parental_responsibility"
+            refused(|d| d.participants[2].relation = None),
+            "participants[2].relation"
         );
     }
 

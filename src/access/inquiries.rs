@@ -1,0 +1,144 @@
+//! THE place that decides who may see and work an inquiry (issue 9, item 5). Handlers ask `decide` (one
+//! inquiry) or `inbox_services` (which inboxes a caller may open); nothing else decides.
+//!
+//! Who sees an inquiry:
+//! - the inquirer, recognised by the national login it was sent with (`pid`), reads it and its answers;
+//! - the professionals of the receiving service (their token's `services` names it) read and work it;
+//! - nobody else: another service, an administrator or an integration gets 404, as for a case, since
+//!   that a family asked for help is itself sensitive.
+//!
+//! A `leader` role (a later issue) joins by adding it to [`works_inbox`], the one rule for the service's
+//! side.
+
+use crate::auth::{Caller, Role};
+
+/// On which basis a caller sees an inquiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryBasis {
+    /// The guardian or youth who sent it.
+    Inquirer,
+    /// A professional of the service it was sent to.
+    ReceivingService,
+}
+
+/// What the rule needs to know about one inquiry.
+#[derive(Debug, Clone, Copy)]
+pub struct InquiryFacts<'a> {
+    pub municipality: &'a str,
+    pub service: &'a str,
+    pub inquirer_pid_hash: &'a [u8],
+}
+
+/// The service's side: who works the inbox of `service` (reads, answers, closes, opens a case). Today a
+/// professional of that service; a leader of it joins here.
+pub fn works_inbox(caller: &Caller, service: &str) -> bool {
+    caller.has_role(Role::Professional) && caller.works_in(service)
+}
+
+/// The services whose inbox the caller may open (none for families, administrators and integrations).
+pub fn inbox_services(caller: &Caller) -> Vec<String> {
+    caller
+        .services
+        .iter()
+        .filter(|s| works_inbox(caller, s))
+        .cloned()
+        .collect()
+}
+
+/// The family's side: a guardian or youth signed in through a national login (a `pid` the service
+/// could read). Only they may send an inquiry, and only they can be recognised as its sender.
+pub fn has_national_login(caller: &Caller) -> bool {
+    (caller.has_role(Role::Guardian) || caller.has_role(Role::Youth)) && caller.pid_hash.is_some()
+}
+
+/// Who sees this inquiry, and on which basis; `None` answers 404.
+pub fn decide(caller: &Caller, inquiry: &InquiryFacts) -> Option<InquiryBasis> {
+    if caller.tenant != inquiry.municipality {
+        return None;
+    }
+    if works_inbox(caller, inquiry.service) {
+        return Some(InquiryBasis::ReceivingService);
+    }
+    let is_sender =
+        has_national_login(caller) && caller.pid_hash.as_deref() == Some(inquiry.inquirer_pid_hash);
+    is_sender.then_some(InquiryBasis::Inquirer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[Role], services: &[&str], pid_hash: Option<&[u8]>) -> Caller {
+        Caller {
+            tenant: "3805".into(),
+            municipality: crate::db::Municipality::parse("3805").unwrap(),
+            user_id: "someone".into(),
+            name: "Someone".into(),
+            roles: roles.to_vec(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            pid: pid_hash.map(|_| "x".into()),
+            pid_hash: pid_hash.map(<[u8]>::to_vec),
+            request_id: String::new(),
+        }
+    }
+
+    const FACTS: InquiryFacts = InquiryFacts {
+        municipality: "3805",
+        service: "helsestasjon-sentrum",
+        inquirer_pid_hash: b"mother",
+    };
+
+    #[test]
+    fn the_receiving_services_professionals_see_the_inquiry() {
+        let nurse = caller(&[Role::Professional], &["helsestasjon-sentrum"], None);
+        assert_eq!(decide(&nurse, &FACTS), Some(InquiryBasis::ReceivingService));
+    }
+
+    #[test]
+    fn another_service_sees_nothing_of_an_inquiry() {
+        let teacher = caller(&[Role::Professional], &["skole-bakke"], None);
+        assert_eq!(decide(&teacher, &FACTS), None);
+        let integration = caller(&[Role::Integration], &["helsestasjon-sentrum"], None);
+        assert_eq!(decide(&integration, &FACTS), None);
+        let admin = caller(&[Role::Admin], &[], None);
+        assert_eq!(decide(&admin, &FACTS), None);
+    }
+
+    #[test]
+    fn the_inquirer_sees_their_own_inquiry_by_national_login_and_no_one_elses() {
+        let mother = caller(&[Role::Guardian], &[], Some(b"mother"));
+        assert_eq!(decide(&mother, &FACTS), Some(InquiryBasis::Inquirer));
+        let neighbour = caller(&[Role::Guardian], &[], Some(b"neighbour"));
+        assert_eq!(decide(&neighbour, &FACTS), None);
+    }
+
+    #[test]
+    fn another_municipality_sees_nothing_even_in_a_service_of_the_same_code() {
+        let mut nurse = caller(&[Role::Professional], &["helsestasjon-sentrum"], None);
+        nurse.tenant = "5401".into();
+        assert_eq!(decide(&nurse, &FACTS), None);
+    }
+
+    #[test]
+    fn only_a_guardian_or_youth_with_a_national_login_may_send_an_inquiry() {
+        assert!(has_national_login(&caller(&[Role::Youth], &[], Some(b"y"))));
+        assert!(!has_national_login(&caller(&[Role::Guardian], &[], None)));
+        assert!(!has_national_login(&caller(
+            &[Role::Professional],
+            &[],
+            Some(b"p")
+        )));
+    }
+
+    #[test]
+    fn a_professional_works_the_inboxes_of_their_own_services_only() {
+        let nurse = caller(
+            &[Role::Professional],
+            &["helsestasjon-sentrum", "ppt"],
+            None,
+        );
+        assert_eq!(inbox_services(&nurse), vec!["helsestasjon-sentrum", "ppt"]);
+        let integration = caller(&[Role::Integration], &["ppt"], None);
+        assert!(inbox_services(&integration).is_empty());
+    }
+}
