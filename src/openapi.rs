@@ -87,6 +87,7 @@ Every response carries `X-Request-Id`.",
         (name = "access log", description = "Who read or changed what in a case"),
         (name = "configuration", description = "The municipality's settings, services and level definitions"),
         (name = "me", description = "The caller"),
+        (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
