@@ -75,6 +75,16 @@ pub struct GuideQuery {
     pub lang: Option<Lang>,
 }
 
+crate::text_enum! {
+    /// Where a draft's document comes from: the stored draft, or before the first PUT the newest
+    /// published version or the project's default guide.
+    pub enum DraftSource {
+        Draft,
+        Published,
+        Default,
+    }
+}
+
 /// The draft: what `PUT /api/v1/guide/draft` last stored, or, before the first PUT, where an edit starts
 /// (the newest published version, else the project's default guide).
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,9 +92,7 @@ pub struct GuideDraft {
     /// The draft's version (its `ETag`); `null` until the first PUT.
     pub version: Option<i32>,
     pub updated_at: Option<DateTime<Utc>>,
-    /// `draft`, `published` (the newest version) or `default` (the project's guide).
-    #[schema(example = "draft")]
-    pub source: String,
+    pub source: DraftSource,
     pub document: GuideDocument,
 }
 

@@ -87,7 +87,11 @@ pub struct DocTool {
     pub title: Text,
     /// `https://` or `http://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000, example = "https://lovdata.no/lov/2021-06-18-97")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://\\S+$",
+        example = "https://lovdata.no/lov/2021-06-18-97"
+    )]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Text>,

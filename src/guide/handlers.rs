@@ -3,7 +3,7 @@
 use actix_web::http::header::ETag;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 
-use super::api::{GuideDraft, GuideVersion, GuideVersionSummary, VersionListQuery};
+use super::api::{DraftSource, GuideDraft, GuideVersion, GuideVersionSummary, VersionListQuery};
 use super::cache::GuideCache;
 use super::document::{default_document, GuideDocument};
 use super::{rules, store};
@@ -31,18 +31,18 @@ pub async fn get_draft(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             return Ok(GuideDraft {
                 version: Some(row.version),
                 updated_at: Some(row.updated_at),
-                source: "draft".into(),
+                source: DraftSource::Draft,
                 document: store::parse(row.document)?,
             });
         }
         let (source, document) = match store::newest(conn, &caller.tenant)? {
-            Some(row) => ("published", store::parse(row.document)?),
-            None => ("default", default_document().clone()),
+            Some(row) => (DraftSource::Published, store::parse(row.document)?),
+            None => (DraftSource::Default, default_document().clone()),
         };
         Ok(GuideDraft {
             version: None,
             updated_at: None,
-            source: source.into(),
+            source,
             document,
         })
     })
@@ -94,7 +94,7 @@ pub async fn put_draft(
     let draft = GuideDraft {
         version: Some(version),
         updated_at: Some(row.updated_at),
-        source: "draft".into(),
+        source: DraftSource::Draft,
         document: store::parse(row.document)?,
     };
     Ok(HttpResponse::Ok()
@@ -112,6 +112,7 @@ pub async fn put_draft(
     responses(
         (status = 201, description = "Published", body = GuideVersion,
             headers(("Location" = String, description = "The version"))),
+        (status = 400, response = crate::openapi::MalformedRequest),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 409, response = crate::openapi::Conflict),
         (status = 412, response = crate::openapi::PreconditionFailed),

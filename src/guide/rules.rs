@@ -102,9 +102,12 @@ impl Findings {
     }
 }
 
+/// An address a browser can open: `http(s)://` and something after it (the spec's pattern says as much).
 pub fn url_ok(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "https://".len()
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty())
         && url.len() <= 2000
         && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }

@@ -63,7 +63,11 @@ pub struct ServiceContact {
     /// `https://` or `http://`.
     #[validate(custom(function = "validate_web"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000, example = "https://www.kommune.no/helsestasjon")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://\\S+$",
+        example = "https://www.kommune.no/helsestasjon"
+    )]
     pub web: Option<String>,
 }
 
