@@ -23,6 +23,7 @@ pub mod documents;
 pub mod entries;
 pub mod error;
 pub mod extract;
+pub mod guide;
 pub mod handovers;
 pub mod health;
 pub mod idempotency;
@@ -80,26 +81,29 @@ pub struct AppContext {
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(health::configure).service(
-        utoipa_actix_web::scope("/api/v1")
-            .configure(me::configure)
-            .configure(attention::configure)
-            .configure(municipality::configure)
-            .configure(services::configure)
-            .configure(levels::configure)
-            .configure(cases::configure)
-            .configure(participants::configure)
-            .configure(consents::configure)
-            .configure(measures::configure)
-            .configure(level_changes::configure)
-            .configure(entries::configure)
-            .configure(timeline::configure)
-            .configure(handovers::configure)
-            .configure(changes::configure)
-            .configure(documents::handlers::configure)
-            .configure(access_log::api::configure)
-            .configure(inquiries::configure),
-    );
+    cfg.configure(health::configure)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(me::configure)
+                .configure(attention::configure)
+                .configure(municipality::configure)
+                .configure(services::configure)
+                .configure(levels::configure)
+                .configure(cases::configure)
+                .configure(participants::configure)
+                .configure(consents::configure)
+                .configure(measures::configure)
+                .configure(level_changes::configure)
+                .configure(entries::configure)
+                .configure(timeline::configure)
+                .configure(handovers::configure)
+                .configure(changes::configure)
+                .configure(documents::handlers::configure)
+                .configure(access_log::api::configure)
+                .configure(guide::configure)
+                .configure(inquiries::configure),
+        )
+        .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
 }
 
 /// The OpenAPI document, generated from the routes and types.
@@ -160,6 +164,8 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let workers = ctx.workers;
     let metrics = web::Data::new(metrics::Metrics::new());
+    // One for all workers: a publish on this instance must be seen by every worker at once.
+    let guide_cache = web::Data::new(guide::GuideCache::default());
     if let Some(listener) = &ctx.metrics_listener {
         let server = metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
         actix_web::rt::spawn(server);
@@ -176,6 +182,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::PathConfig::default().error_handler(extract::path_error))
             .app_data(table.clone())
             .app_data(metrics.clone())
+            .app_data(guide_cache.clone())
             .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(request_body::middleware))
             .wrap(from_fn(metrics::Metrics::count_round_trips))

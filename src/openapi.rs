@@ -88,6 +88,7 @@ Every response carries `X-Request-Id`.",
         (name = "inquiries", description = "A family asks a service for help: the inquiry, the service's inbox, answers, a case from it"),
         (name = "configuration", description = "The municipality's settings, services and level definitions"),
         (name = "me", description = "The caller"),
+        (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -16,6 +16,8 @@ pub enum Scenario {
     Entries,
     Timeline,
     List,
+    /// The public guide of the seeded municipality (no token): the in-process cache's case.
+    Guide,
     Append,
 }
 
@@ -40,11 +42,12 @@ pub struct Measured {
 
 impl Scenario {
     /// Appends last: the reads then see the data as seeded.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Read,
         Scenario::Entries,
         Scenario::Timeline,
         Scenario::List,
+        Scenario::Guide,
         Scenario::Append,
     ];
 
@@ -54,6 +57,7 @@ impl Scenario {
             Scenario::Entries => "entries",
             Scenario::Timeline => "timeline",
             Scenario::List => "list",
+            Scenario::Guide => "guide",
             Scenario::Append => "append",
         }
     }
@@ -72,6 +76,9 @@ impl Scenario {
             }
             Scenario::List => {
                 r#"return wrk.format("GET", "/api/v1/cases?holder=me&status=open&limit=50", { Authorization = auth })"#
+            }
+            Scenario::Guide => {
+                r#"return wrk.format("GET", "/public/v1/municipalities/MUNI/guide?audience=adult")"#
             }
             Scenario::Append => {
                 r#"return wrk.format("POST", "/api/v1/cases/" .. id .. "/entries",
@@ -109,6 +116,7 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
             event("read", "case.timeline")
         ),
         Scenario::List => LIST_SQL.to_string(),
+        Scenario::Guide => GUIDE_SQL.to_string(),
         Scenario::Append => format!(
             "{APPEND_SQL}\n{}\n{}",
             event("create", "case.entries"),
@@ -148,12 +156,20 @@ UNION ALL SELECT recorded_at, 'consent.recorded', 'Consent recorded for ' || (SE
 UNION ALL SELECT withdrawn_at, 'consent.withdrawn', 'Consent withdrawn', 'consent', id FROM consents WHERE case_id = CASE AND withdrawn_at IS NOT NULL \
 UNION ALL SELECT superseded_at, 'consent.superseded', 'Consent replaced by a new one', 'consent', id FROM consents WHERE case_id = CASE AND superseded_at IS NOT NULL \
 UNION ALL SELECT recorded_at, 'level.changed', 'Level ' || from_level || ' -> ' || to_level, 'level_change', id FROM level_changes WHERE case_id = CASE \
+UNION ALL SELECT recorded_at, 'step.moved', 'Step ' || step_key || ': ' || step_title, 'step_move', id FROM case_step_moves WHERE case_id = CASE \
 UNION ALL SELECT created_at, 'measure.created', 'Measure: ' || title, 'measure', id FROM measures WHERE case_id = CASE \
 UNION ALL SELECT recorded_at, 'evaluation.added', 'Evaluation: ' || outcome, 'evaluation', id FROM evaluations WHERE case_id = CASE \
 UNION ALL SELECT proposed_at, 'handover.proposed', 'Handover proposed to ' || to_name || ' (' || to_service || ')', 'handover', id FROM handovers WHERE case_id = CASE \
 UNION ALL SELECT answered_at, 'handover.' || state, 'Handover to ' || to_name || ' ' || state, 'handover', id FROM handovers WHERE case_id = CASE AND answered_at IS NOT NULL \
 UNION ALL SELECT recorded_at, 'entry.added', 'Log entry (' || kind || ')' || coalesce(': ' || title, ''), 'entry', id FROM log_entries WHERE case_id = CASE \
 ) t WHERE ACCESS ORDER BY at DESC, item_type DESC, ref_id DESC LIMIT 51;";
+
+/// What the service reads for the public guide when its cached copy is stale (src/guide/public.rs): the
+/// newest version, the level names and the services with their contact details. The service sends these
+/// once per municipality and half minute; every other request is served from memory.
+const GUIDE_SQL: &str = "SELECT number, document, published_at FROM guide_versions WHERE municipality = 'MUNI' ORDER BY number DESC LIMIT 1;
+SELECT level, name FROM level_definitions WHERE municipality = 'MUNI';
+SELECT code, name, kind, contact_phone, contact_email, contact_address, contact_web FROM services WHERE municipality = 'MUNI' AND active ORDER BY code;";
 
 /// The holder's open cases, newest first, with the holder's name, and one access event per case shown.
 const LIST_SQL: &str = "WITH page AS (SELECT c.*, p.name AS holder_name \
@@ -243,6 +259,7 @@ fn write_wrk_script(scenario: Scenario, data: &SeedData, dir: &Path) -> PathBuf 
         + "  "
         + scenario.wrk_request()
         + "\nend\n";
+    let script = script.replace("MUNI", MUNICIPALITY);
     let path = dir.join(format!("{}.lua", scenario.name()));
     std::fs::write(&path, script).expect("wrk script");
     path

@@ -60,6 +60,7 @@ fn service_of(u: usize) -> &'static str {
 pub fn seed(settings: &Settings, cluster: &BenchCluster, server: &Server, dir: &Path) -> SeedData {
     let jwt = JwtSettings::development(JWT_SECRET.as_bytes());
     create_services(server, &jwt);
+    publish_guide(server, &jwt);
     let started = Instant::now();
     import_all(settings, server, &jwt);
     let secs = started.elapsed().as_secs_f64();
@@ -128,13 +129,49 @@ fn create_services(server: &Server, jwt: &JwtSettings) {
             .header("Authorization", &format!("Bearer {admin}"))
             .content_type("application/json")
             .send(
-                json!({"code": code, "name": code, "kind": kind})
+                json!({"code": code, "name": code, "kind": kind,
+                    "contact": {"phone": "+47 77 00 00 00", "web": format!("https://kommune.no/{code}")}})
                     .to_string()
                     .as_bytes(),
             )
             .expect("POST /api/v1/services");
         assert_eq!(res.status().as_u16(), 201, "creating service {code}");
     }
+}
+
+/// The municipality's own guide, published: the default guide exported and imported as its draft, so the
+/// `guide` scenario reads a real published version (number 1) with the services' contact details.
+fn publish_guide(server: &Server, jwt: &JwtSettings) {
+    let admin = format!(
+        "Bearer {}",
+        mint(jwt, "admin", "Admin", Role::Admin, vec![])
+    );
+    let doc = server
+        .agent()
+        .get(&format!(
+            "{}/public/v1/municipalities/9999/guide/document",
+            server.base
+        ))
+        .call()
+        .expect("GET the default guide")
+        .body_mut()
+        .read_to_string()
+        .expect("the default guide");
+    let res = server
+        .agent()
+        .put(&format!("{}/api/v1/guide/draft", server.base))
+        .header("Authorization", &admin)
+        .content_type("application/json")
+        .send(doc.as_bytes())
+        .expect("PUT /api/v1/guide/draft");
+    assert_eq!(res.status().as_u16(), 200, "writing the guide's draft");
+    let res = server
+        .agent()
+        .post(&format!("{}/api/v1/guide/publish", server.base))
+        .header("Authorization", &admin)
+        .send_empty()
+        .expect("POST /api/v1/guide/publish");
+    assert_eq!(res.status().as_u16(), 201, "publishing the guide");
 }
 
 /// Batches generated on the fly (a 1M-case NDJSON file would be about 10 GB), posted by a few threads.

@@ -14,7 +14,7 @@ DECLARE
     t TEXT;
 BEGIN
     FOREACH t IN ARRAY ARRAY['case_participants', 'consents', 'consent_givers', 'measures', 'evaluations',
-                             'level_changes', 'log_entries', 'handovers', 'holder_periods']
+                             'level_changes', 'log_entries', 'handovers', 'holder_periods', 'case_step_moves']
     LOOP
         EXECUTE format('ALTER TABLE %I ADD COLUMN municipality TEXT', t);
         EXECUTE format('ALTER TABLE %I DISABLE TRIGGER USER', t);

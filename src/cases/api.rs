@@ -156,6 +156,11 @@ pub struct CaseView {
     pub close_note: Option<String>,
     pub version: i32,
     pub external_refs: Vec<ExternalRef>,
+    /// The step of the municipality's action guide the case stands on, as it was in the guide version it
+    /// was taken from; `null` for a case imported without one.
+    pub guide_step: Option<crate::guide::api::CaseGuideStep>,
+    /// What comes next in the level, so a front end can show "what now"; `null` on a level's last step.
+    pub next_step: Option<crate::guide::api::NextStep>,
 }
 
 /// `null` clears a field, a missing key leaves it as it is.

@@ -101,6 +101,8 @@ pub fn open_in(
     store::ensure_refs_free(conn, &caller.tenant, spec.external_refs)?;
     let sealed = store::seal(key, spec.subject.national_id.as_deref())?;
     let today = crate::clock::today();
+    // The case starts on the first step of level 0 of the guide in force now.
+    let step = crate::guide::steps::first_step(conn, &caller.tenant, 0)?;
     let case = store::insert(
         conn,
         store::OpenCase {
@@ -121,6 +123,11 @@ pub fn open_in(
                     settings.level0_deadline_days,
                 )),
                 opened_by: &caller.user_id,
+                guide_version: Some(step.version),
+                guide_step_key: Some(&step.step.key),
+                guide_step_title: Some(&step.step.title),
+                guide_next_key: step.next.as_ref().map(|n| n.key.as_str()),
+                guide_next_title: step.next.as_ref().map(|n| n.title.as_str()),
             },
             holder_name: &caller.name,
             holder_title: None,

@@ -29,6 +29,11 @@ pub struct CaseRow {
     pub close_note: Option<String>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<String>,
+    pub guide_step_title: Option<String>,
+    pub guide_next_key: Option<String>,
+    pub guide_next_title: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -47,6 +52,11 @@ pub struct NewCase<'a> {
     pub holder_participant_id: Uuid,
     pub decision_due: Option<NaiveDate>,
     pub opened_by: &'a str,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<&'a str>,
+    pub guide_step_title: Option<&'a str>,
+    pub guide_next_key: Option<&'a str>,
+    pub guide_next_title: Option<&'a str>,
 }
 
 /// A case with every column given: an imported case keeps the state and the dates its history gave it.

@@ -317,6 +317,7 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
             // Written with another key: say so rather than fail the whole read.
             None => "unreadable".to_string(),
         });
+    let (guide_step, next_step) = crate::guide::steps::view(c);
     CaseView {
         id: c.id,
         municipality: c.municipality.clone(),
@@ -349,6 +350,8 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
         close_note: c.close_note.clone(),
         version: c.version,
         external_refs,
+        guide_step,
+        next_step,
     }
 }
 

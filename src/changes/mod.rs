@@ -60,6 +60,9 @@ pub enum ChangeType {
     #[serde(rename = "level.changed")]
     #[strum(serialize = "level.changed")]
     LevelChanged,
+    #[serde(rename = "step.moved")]
+    #[strum(serialize = "step.moved")]
+    StepMoved,
     #[serde(rename = "handover.proposed")]
     #[strum(serialize = "handover.proposed")]
     HandoverProposed,
@@ -132,7 +135,7 @@ pub struct Change {
     pub seq: i64,
     /// case.opened, case.updated, case.closed, case.imported, participant.added, participant.updated,
     /// participant.deactivated, consent.recorded, consent.withdrawn, measure.created, measure.updated,
-    /// evaluation.added, level.changed, handover.proposed|accepted|declined|cancelled, entry.added
+    /// evaluation.added, level.changed, step.moved, handover.proposed|accepted|declined|cancelled, entry.added
     #[serde(rename = "type")]
     pub change_type: String,
     pub case_id: Uuid,

@@ -27,6 +27,10 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_address -> Nullable<Text>,
+        contact_web -> Nullable<Text>,
     }
 }
 
@@ -65,6 +69,11 @@ diesel::table! {
         close_note -> Nullable<Text>,
         version -> Int4,
         updated_at -> Timestamptz,
+        guide_version -> Nullable<Int4>,
+        guide_step_key -> Nullable<Text>,
+        guide_step_title -> Nullable<Text>,
+        guide_next_key -> Nullable<Text>,
+        guide_next_title -> Nullable<Text>,
     }
 }
 
@@ -338,6 +347,43 @@ diesel::joinable!(case_participants -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
 
+diesel::table! {
+    guide_drafts (municipality) {
+        municipality -> Text,
+        document -> Jsonb,
+        version -> Int4,
+        updated_at -> Timestamptz,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    guide_versions (municipality, number) {
+        municipality -> Text,
+        number -> Int4,
+        document -> Jsonb,
+        published_at -> Timestamptz,
+        published_by -> Text,
+    }
+}
+
+diesel::table! {
+    case_step_moves (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        guide_version -> Int4,
+        level -> Int2,
+        step_key -> Text,
+        step_title -> Text,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        recorded_by_participant -> Uuid,
+        recorded_by_name -> Text,
+    }
+}
+
+diesel::joinable!(case_step_moves -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     services,
@@ -360,4 +406,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     inquiries,
     inquiry_answers,
     inquiry_access_events,
+    guide_drafts,
+    guide_versions,
+    case_step_moves,
 );

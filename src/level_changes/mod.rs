@@ -198,10 +198,13 @@ pub async fn change_level(
         } else {
             None
         };
+        // A new level starts at its first step, in the guide in force now.
+        let step = crate::guide::steps::first_step(conn, &caller.tenant, input.to_level)?;
         let version: i32 = diesel::update(cases::table.find(id))
             .set((
                 cases::level.eq(input.to_level),
                 cases::decision_due.eq(decision_due),
+                crate::guide::steps::columns(&step),
                 cases::version.eq(cases::version + 1),
             ))
             .returning(cases::version)

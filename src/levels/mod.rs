@@ -101,6 +101,7 @@ pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRe
 pub async fn put_level(
     caller: Caller,
     pool: web::Data<Pool>,
+    guide: web::Data<crate::guide::GuideCache>,
     path: web::Path<i16>,
     if_match: IfMatch,
     body: ValidJson<LevelDefinitionInput>,
@@ -111,13 +112,16 @@ pub async fn put_level(
         return Err(AppError::not_found("level (levels are 0-3)"));
     }
     let input = body.0;
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let m = caller.municipality;
+    let row = db::transaction(&pool, m, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         let current = store::find_locked(conn, &caller.tenant, level)?;
         if_match.check_if_present(current.version)?;
         store::update(conn, &caller.tenant, level, &input)
     })
     .await?;
+    // The public guide names the levels by their definitions.
+    guide.invalidate(m);
     Ok(HttpResponse::Ok()
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
         .json(LevelDefinition::from(row)))

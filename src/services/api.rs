@@ -33,8 +33,81 @@ pub struct Service {
     pub kind: ServiceKind,
     pub org_number: Option<String>,
     pub active: bool,
+    /// Public contact details, shown on the municipality's guide (`null` when none are given).
+    pub contact: Option<ServiceContact>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// How the public reaches a service: shown in the action guide's "whom to contact". Every field is
+/// optional; an empty object removes them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceContact {
+    #[validate(custom(function = "validate_phone"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9+ ()-]{3,40}$", example = "+47 77 00 00 00")]
+    pub phone: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        format = "email",
+        max_length = 254,
+        example = "helsestasjon@kommune.no"
+    )]
+    pub email: Option<String>,
+    #[validate(length(min = 1, max = 500))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 500)]
+    pub address: Option<String>,
+    /// `https://` or `http://`.
+    #[validate(custom(function = "validate_web"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 2000,
+        pattern = "^https?://\\S+$",
+        example = "https://www.kommune.no/helsestasjon"
+    )]
+    pub web: Option<String>,
+}
+
+impl ServiceContact {
+    pub fn from_columns(
+        phone: Option<String>,
+        email: Option<String>,
+        address: Option<String>,
+        web: Option<String>,
+    ) -> Option<ServiceContact> {
+        let c = ServiceContact {
+            phone,
+            email,
+            address,
+            web,
+        };
+        (c != ServiceContact::default()).then_some(c)
+    }
+}
+
+fn validate_phone(phone: &str) -> Result<(), validator::ValidationError> {
+    let ok = (3..=40).contains(&phone.len())
+        && phone
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b" +()-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("phone")
+            .with_message("3-40 digits, spaces, '+', '(', ')' or '-'".into()))
+    }
+}
+
+fn validate_web(web: &str) -> Result<(), validator::ValidationError> {
+    if crate::guide::rules::url_ok(web) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("url")
+            .with_message("an http:// or https:// address of at most 2000 characters".into()))
+    }
 }
 
 impl From<ServiceRow> for Service {
@@ -46,6 +119,12 @@ impl From<ServiceRow> for Service {
             name: r.name,
             org_number: r.org_number,
             active: r.active,
+            contact: ServiceContact::from_columns(
+                r.contact_phone,
+                r.contact_email,
+                r.contact_address,
+                r.contact_web,
+            ),
             version: r.version,
             created_at: r.created_at,
         }
@@ -95,6 +174,8 @@ pub struct NewServiceRequest {
     /// `true` when left out. (Not a schema `default`: client generators would then make it required.)
     #[serde(default = "yes")]
     pub active: bool,
+    #[validate(nested)]
+    pub contact: Option<ServiceContact>,
 }
 
 fn yes() -> bool {
@@ -112,6 +193,9 @@ pub struct ServicePatch {
     #[schema(pattern = "^[0-9]{9}$")]
     pub org_number: Option<String>,
     pub active: Option<bool>,
+    /// Replaces all contact details; `{}` removes them.
+    #[validate(nested)]
+    pub contact: Option<ServiceContact>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

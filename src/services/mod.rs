@@ -69,15 +69,19 @@ pub async fn list_services(
 pub async fn create_service(
     caller: Caller,
     pool: web::Data<Pool>,
+    guide: web::Data<crate::guide::GuideCache>,
     body: ValidJson<NewServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
     let body = body.0;
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let m = caller.municipality;
+    let row = db::transaction(&pool, m, move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::insert(conn, &caller.tenant, &body)
     })
     .await?;
+    // The public guide lists the services with their contact details.
+    guide.invalidate(m);
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/services/{}", row.id)))
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
@@ -102,6 +106,7 @@ pub async fn create_service(
 pub async fn patch_service(
     caller: Caller,
     pool: web::Data<Pool>,
+    guide: web::Data<crate::guide::GuideCache>,
     path: web::Path<Uuid>,
     if_match: IfMatch,
     body: ValidJson<ServicePatch>,
@@ -109,12 +114,14 @@ pub async fn patch_service(
     caller.require_role(Role::Admin)?;
     let id = path.into_inner();
     let patch = body.0;
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let m = caller.municipality;
+    let row = db::transaction(&pool, m, move |conn| {
         let current = store::find_locked(conn, &caller.tenant, id)?;
         if_match.check_if_present(current.version)?;
         store::update(conn, id, &patch)
     })
     .await?;
+    guide.invalidate(m);
     Ok(HttpResponse::Ok()
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
         .json(Service::from(row)))

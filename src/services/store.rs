@@ -19,6 +19,10 @@ pub struct ServiceRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_address: Option<String>,
+    pub contact_web: Option<String>,
 }
 
 #[derive(AsChangeset)]
@@ -28,6 +32,11 @@ struct ServiceChanges<'a> {
     kind: Option<crate::services::api::ServiceKind>,
     org_number: Option<&'a str>,
     active: Option<bool>,
+    // `Some(None)` clears a column: a contact in a patch replaces all four.
+    contact_phone: Option<Option<&'a str>>,
+    contact_email: Option<Option<&'a str>>,
+    contact_address: Option<Option<&'a str>>,
+    contact_web: Option<Option<&'a str>>,
 }
 
 pub fn list(
@@ -77,6 +86,10 @@ pub fn insert(
             services::kind.eq(s.kind),
             services::org_number.eq(&s.org_number),
             services::active.eq(s.active),
+            services::contact_phone.eq(s.contact.as_ref().and_then(|c| c.phone.as_deref())),
+            services::contact_email.eq(s.contact.as_ref().and_then(|c| c.email.as_deref())),
+            services::contact_address.eq(s.contact.as_ref().and_then(|c| c.address.as_deref())),
+            services::contact_web.eq(s.contact.as_ref().and_then(|c| c.web.as_deref())),
         ))
         .returning(ServiceRow::as_returning())
         .get_result(conn)?)
@@ -103,11 +116,16 @@ pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<Ser
         kind: p.kind,
         org_number: p.org_number.as_deref(),
         active: p.active,
+        contact_phone: p.contact.as_ref().map(|c| c.phone.as_deref()),
+        contact_email: p.contact.as_ref().map(|c| c.email.as_deref()),
+        contact_address: p.contact.as_ref().map(|c| c.address.as_deref()),
+        contact_web: p.contact.as_ref().map(|c| c.web.as_deref()),
     };
     if changes.name.is_none()
         && changes.kind.is_none()
         && changes.org_number.is_none()
         && changes.active.is_none()
+        && p.contact.is_none()
     {
         return Ok(services::table
             .find(id)

@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineRef {
-    /// case, participant, consent, level_change, measure, evaluation, entry, handover
+    /// case, participant, consent, level_change, step_move, measure, evaluation, entry, handover
     pub kind: String,
     pub id: Uuid,
 }
@@ -88,6 +88,8 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
            FROM consents WHERE case_id = $1 AND superseded_at IS NOT NULL
     UNION ALL SELECT recorded_at, 'level.changed', 'Level ' || from_level || ' -> ' || to_level, 'level_change', id
            FROM level_changes WHERE case_id = $1
+    UNION ALL SELECT recorded_at, 'step.moved', 'Step ' || step_key || ': ' || step_title, 'step_move', id
+           FROM case_step_moves WHERE case_id = $1
     UNION ALL SELECT created_at, 'measure.created', 'Measure: ' || title, 'measure', id
            FROM measures WHERE case_id = $1
     UNION ALL SELECT recorded_at, 'evaluation.added', 'Evaluation: ' || outcome, 'evaluation', id
@@ -106,7 +108,7 @@ LIMIT $5"
 }
 
 crate::prepared_statement! {
-    /// The timeline page and the read's access event, one prepared statement (the 13-branch union is
+    /// The timeline page and the read's access event, one prepared statement (the 14-branch union is
     /// parsed and planned once per connection).
     struct TimelinePage<'a> {
         event: EventValues<'a>,

@@ -12,6 +12,7 @@ mod errors;
 mod family;
 mod frontends;
 mod fuzz;
+mod guide;
 mod handovers;
 mod hardening;
 mod health;

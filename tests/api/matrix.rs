@@ -153,6 +153,17 @@ const EXPECTED: &[(&str, [Outcome; 15])] = &[
     ("GET /api/v1/services",                                    [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("POST /api/v1/services",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
     ("PATCH /api/v1/services/{id}",                             [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    // The guide: drafts and versions are the admin's (rows in this order: a draft is written, then
+    // published, then read back as version 1); the public guide is anyone's, token or not; a step move is
+    // the holder's, like a level change.
+    ("PUT /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("POST /api/v1/guide/publish",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/guide/versions",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/guide/versions/{n}",                          [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /public/v1/municipalities/{number}/guide",            [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /public/v1/municipalities/{number}/guide/document",   [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("POST /api/v1/cases/{id}/steps",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
     ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
 ];
@@ -200,7 +211,9 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
                 &w.grandmother
             },
         )
-        .replace("{level}", "1");
+        .replace("{level}", "1")
+        .replace("{number}", "3805")
+        .replace("{n}", "1");
     assert!(
         !path.contains('{'),
         "{op}: a path parameter the matrix does not fill: {path}"
@@ -301,6 +314,25 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             req.body = body(
                 json!({"name": "Nivå 1", "description": "Tiltak i egen tjeneste", "guidance": "Snakk med foreldrene."}),
             )
+        }
+        // The default guide as the draft (the first PUT needs no If-Match); publishing it makes version 1.
+        "PUT /api/v1/guide/draft" => {
+            let doc = town
+                .ok(
+                    Method::GET,
+                    "/public/v1/municipalities/3805/guide/document",
+                    None,
+                    None,
+                    200,
+                )
+                .await;
+            req.body = body(doc)
+        }
+        "POST /api/v1/guide/publish" => {}
+        // The world's case is at level 1.
+        "POST /api/v1/cases/{id}/steps" => {
+            req.body = body(json!({"key": "1.2", "note": "Tiltakene er i gang"}));
+            req.if_match = Some(case.clone());
         }
         "PATCH /api/v1/municipality" => req.body = body(json!({"level0_deadline_days": 14})),
         "POST /api/v1/inquiries" => {

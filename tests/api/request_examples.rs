@@ -104,7 +104,31 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         patch(format!("/api/v1/services/{}", id(&services[0]))),
         &admin,
         None,
-        json!({"name": "Solstua barnehage", "active": true}),
+        json!({"name": "Solstua barnehage", "active": true,
+               "contact": {"phone": "+47 77 00 00 00", "email": "solstua@kommune.no",
+                           "address": "Solstuveien 1, 9000 Tromsø", "web": "https://kommune.no/solstua"}}),
+        200,
+    )
+    .await;
+    // The guide: the default guide (exported as any municipality's) as this one's draft.
+    let guide: Value = app
+        .request(
+            Method::GET,
+            "/public/v1/municipalities/9999/guide/document",
+            None,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ex.send(
+        "GuideDocument",
+        (Method::PUT, "/api/v1/guide/draft".into()),
+        &admin,
+        None,
+        guide,
         200,
     )
     .await;
@@ -203,6 +227,16 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         &ola,
         Some(&etag),
         json!({"to_level": 1, "reason": "Avklart med foreldrene", "decided_on": today.to_string()}),
+        201,
+    )
+    .await;
+    let etag = ex.etag(&c, &ola).await;
+    ex.send(
+        "StepMoveInput",
+        post(format!("{c}/steps")),
+        &ola,
+        Some(&etag),
+        json!({"key": "1.2", "note": "Planen er laget sammen med foreldrene"}),
         201,
     )
     .await;

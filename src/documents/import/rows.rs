@@ -81,6 +81,10 @@ impl<'d> Rows<'d> {
     /// to another comes after it (the holder and the consents' successors are checked at commit).
     pub fn insert(&self, conn: &mut diesel::PgConnection) -> Result<(), AppError> {
         crate::cases::store::insert_all(conn, &self.cases)?;
+        if let Some(first) = self.cases.first() {
+            let placed: Vec<_> = self.cases.iter().map(|c| (c.id, c.level)).collect();
+            crate::guide::steps::place_imported(conn, first.municipality, &placed)?;
+        }
         crate::cases::store::insert_refs(conn, &self.refs)?;
         crate::participants::store::insert_all(conn, &self.participants)?;
         crate::participants::store::insert_ref_rows(conn, &self.participant_refs)?;

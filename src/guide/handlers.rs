@@ -1,0 +1,227 @@
+//! Editing and publishing the guide (admin). Thin: role -> check -> store -> respond.
+
+use actix_web::http::header::ETag;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+
+use super::api::{DraftSource, GuideDraft, GuideVersion, GuideVersionSummary, VersionListQuery};
+use super::cache::GuideCache;
+use super::document::{default_document, GuideDocument};
+use super::{rules, store};
+use crate::auth::{Caller, Role};
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::pagination::{self, Page};
+
+/// The draft, or where an edit starts before there is one.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The draft", body = GuideDraft,
+            headers(("ETag" = String, description = "The draft's version, once it exists"))),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/guide/draft")]
+pub async fn get_draft(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let draft = db::transaction(&pool, caller.municipality, move |conn| {
+        if let Some(row) = store::draft(conn, &caller.tenant)? {
+            return Ok(GuideDraft {
+                version: Some(row.version),
+                updated_at: Some(row.updated_at),
+                source: DraftSource::Draft,
+                document: store::parse(row.document)?,
+            });
+        }
+        let (source, document) = match store::newest(conn, &caller.tenant)? {
+            Some(row) => (DraftSource::Published, store::parse(row.document)?),
+            None => (DraftSource::Default, default_document().clone()),
+        };
+        Ok(GuideDraft {
+            version: None,
+            updated_at: None,
+            source,
+            document,
+        })
+    })
+    .await?;
+    let mut res = HttpResponse::Ok();
+    if let Some(v) = draft.version {
+        res.insert_header(ETag(etag(v)));
+    }
+    Ok(res.json(draft))
+}
+
+/// Write the draft: the whole document, every audience and language at once (also another
+/// municipality's exported guide, to start from it). `If-Match` is required once a draft exists.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header,
+        description = "The draft's ETag; required once a draft exists (428 without, 412 when stale)")),
+    request_body = GuideDocument,
+    responses(
+        (status = 200, description = "The stored draft", body = GuideDraft,
+            headers(("ETag" = String, description = "The draft's new version"))),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+    )
+)]
+#[put("/guide/draft")]
+pub async fn put_draft(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    if_match: IfMatch,
+    body: ValidJson<GuideDocument>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let document = body.0;
+    rules::check_document(&document)?;
+    let row = db::transaction(&pool, caller.municipality, move |conn| {
+        crate::municipality::store::ensure(conn, &caller.tenant)?;
+        match store::draft_locked(conn, &caller.tenant)? {
+            Some(current) => if_match.check(current.version)?,
+            // Nothing to match yet: a tag sent anyway names a draft that is not there.
+            None => if_match.check_if_present(0)?,
+        }
+        store::save_draft(conn, &caller.tenant, &document, &caller.user_id)
+    })
+    .await?;
+    let version = row.version;
+    let draft = GuideDraft {
+        version: Some(version),
+        updated_at: Some(row.updated_at),
+        source: DraftSource::Draft,
+        document: store::parse(row.document)?,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(ETag(etag(version)))
+        .json(draft))
+}
+
+/// Publish the draft as the next numbered version. It is immutable from then on; the public guide and
+/// new cases use it at once on this instance (other instances within a minute). With `If-Match`, only
+/// the draft version you read is published.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    params(("If-Match" = Option<String>, Header, description = "The draft's ETag; checked when sent")),
+    responses(
+        (status = 201, description = "Published", body = GuideVersion,
+            headers(("Location" = String, description = "The version"))),
+        (status = 400, response = crate::openapi::MalformedRequest),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+    )
+)]
+#[post("/guide/publish")]
+pub async fn publish(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    cache: web::Data<GuideCache>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let m = caller.municipality;
+    let row = db::transaction(&pool, m, move |conn| {
+        let draft = store::draft_locked(conn, &caller.tenant)?.ok_or_else(|| {
+            AppError::conflict("there is no draft to publish: PUT /api/v1/guide/draft first")
+        })?;
+        if_match.check_if_present(draft.version)?;
+        store::publish(conn, &caller.tenant, &draft.document, &caller.user_id)
+    })
+    .await?;
+    cache.invalidate(m);
+    let number = row.number;
+    let version = GuideVersion {
+        version: number,
+        published_at: row.published_at,
+        published_by: row.published_by,
+        document: store::parse(row.document)?,
+    };
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/guide/versions/{number}")))
+        .json(version))
+}
+
+/// The published versions, newest first.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    params(VersionListQuery),
+    responses(
+        (status = 200, description = "A page of versions", body = Page<GuideVersionSummary>),
+        (status = 403, response = crate::openapi::Forbidden),
+    )
+)]
+#[get("/guide/versions")]
+pub async fn list_versions(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    query: ValidQuery<VersionListQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let q = query.0;
+    let limit = pagination::effective_limit(q.limit);
+    let before = q
+        .cursor
+        .as_deref()
+        .map(pagination::decode_cursor)
+        .transpose()?
+        .map(|c| c.parse::<i32>().map_err(|_| pagination::not_issued()))
+        .transpose()?;
+    let rows = db::transaction(&pool, caller.municipality, move |conn| {
+        store::versions(conn, &caller.tenant, before, limit + 1)
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(
+            |(version, published_at, published_by)| GuideVersionSummary {
+                version,
+                published_at,
+                published_by,
+            },
+        )
+        .collect();
+    Ok(pagination::respond(
+        &req,
+        pagination::page(items, limit, |v| v.version.to_string()),
+    ))
+}
+
+/// One published version, as it was published.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    params(("n" = i32, Path, minimum = 1, description = "The version number")),
+    responses(
+        (status = 200, description = "The version", body = GuideVersion),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+    )
+)]
+#[get("/guide/versions/{n}")]
+pub async fn get_version(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let n = path.into_inner();
+    let row = db::transaction(&pool, caller.municipality, move |conn| {
+        store::version(conn, &caller.tenant, n)?.ok_or_else(|| AppError::not_found("guide version"))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(GuideVersion {
+        version: row.number,
+        published_at: row.published_at,
+        published_by: row.published_by,
+        document: store::parse(row.document)?,
+    }))
+}
