@@ -214,7 +214,11 @@ pub async fn my_inquiries(
     let views = db::transaction(&pool, caller.municipality, move |conn| {
         let pid_hash = caller.pid_hash.clone().unwrap_or_default();
         let rows = store::mine(conn, &caller.tenant, &pid_hash, after, limit + 1)?;
-        listed(conn, &caller, &key, rows, limit)
+        let views = listed(conn, &caller, &key, rows, limit)?;
+        Ok(views
+            .into_iter()
+            .map(rules::as_the_inquirer_sees_it)
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(pagination::respond(
@@ -273,9 +277,13 @@ pub async fn get_inquiry(
     let id = path.into_inner();
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.municipality, move |conn| {
-        let (row, _) = visible(conn, &caller, id, false)?;
+        let (row, basis) = visible(conn, &caller, id, false)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Read)?;
-        store::view_one(conn, &key, row)
+        let view = store::view_one(conn, &key, row)?;
+        Ok(match basis {
+            InquiryBasis::Inquirer => rules::as_the_inquirer_sees_it(view),
+            InquiryBasis::ReceivingService => view,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::api::{InquiryAbout, InquiryChild, InquiryStatus};
+use super::api::{InquiryAbout, InquiryChild, InquiryStatus, InquiryView};
 use crate::error::AppError;
 
 /// Data minimisation: the text of a closed inquiry about another family's child is kept this long.
@@ -76,9 +76,48 @@ pub fn due_for_erasure(
         && closed_at.is_some_and(|c| c < erasure_cutoff(now))
 }
 
+/// Whether a case was opened about another family's child is not the inquirer's to know: a case's
+/// existence is shown only to those in it (rule 8). To its inquirer such an inquiry reads as closed,
+/// without the case. About one's own child, oneself or a pregnancy the inquirer is in the case anyway.
+pub fn as_the_inquirer_sees_it(mut view: InquiryView) -> InquiryView {
+    if view.about == InquiryAbout::OtherChild && view.status == InquiryStatus::CaseOpened {
+        view.status = InquiryStatus::Closed;
+        view.case_id = None;
+    }
+    view
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn opened(about: InquiryAbout) -> InquiryView {
+        InquiryView {
+            id: uuid::Uuid::now_v7(),
+            service: "helsestasjon".into(),
+            about,
+            child: None,
+            message: Some("Hei".into()),
+            contact: None,
+            wants: super::super::api::InquiryWants::Advice,
+            status: InquiryStatus::CaseOpened,
+            created_at: Utc::now(),
+            answers: vec![],
+            case_id: Some(uuid::Uuid::now_v7()),
+            closed_at: None,
+            erased_at: None,
+        }
+    }
+
+    #[test]
+    fn the_inquirer_about_another_familys_child_does_not_learn_that_a_case_was_opened() {
+        let seen = as_the_inquirer_sees_it(opened(InquiryAbout::OtherChild));
+        assert_eq!(seen.status, InquiryStatus::Closed);
+        assert_eq!(seen.case_id, None);
+        let own = as_the_inquirer_sees_it(opened(InquiryAbout::OwnChild));
+        assert_eq!(own.status, InquiryStatus::CaseOpened);
+        assert!(own.case_id.is_some());
+    }
 
     fn child(national_id: Option<&str>) -> InquiryChild {
         InquiryChild {

@@ -69,23 +69,39 @@ fn check_new(
 }
 
 /// Rule 4 cannot be sidestepped: once the case has consents, the stafettholder cannot remove a guardian
-/// with parental responsibility, or take that responsibility away, to make another guardian's consent
-/// effective without them. (A registration mistake before any consent can still be corrected.)
+/// who must give them, or take parental responsibility away, to make another guardian's consent
+/// effective without them. A guardian whose responsibility is not yet confirmed (joined from an inquiry)
+/// counts as one who must (`access::must_give_consent`): removing her would decide that question without
+/// anyone deciding it; the holder settles it with `parental_responsibility`. (A registration mistake
+/// before any consent can still be corrected.)
 fn protect_consent_givers(
     access: &CaseAccess,
     target: &crate::participants::model::ParticipantRow,
-    dropping_responsibility: bool,
+    change: GiverChange,
 ) -> Result<(), AppError> {
-    let must_consent = target.kind == crate::participants::api::ParticipantKind::Guardian
-        && target.parental_responsibility == Some(true);
-    let removing = dropping_responsibility || target.active;
-    if must_consent && removing && !access.consents.is_empty() {
+    let guardian = target.kind == crate::participants::api::ParticipantKind::Guardian;
+    let refused = match change {
+        GiverChange::Deactivate => {
+            target.active && crate::access::must_give_consent(target.parental_responsibility)
+        }
+        GiverChange::Patch {
+            dropping_responsibility,
+        } => dropping_responsibility && target.parental_responsibility == Some(true),
+    };
+    if guardian && refused && !access.consents.is_empty() {
         return Err(AppError::conflict(
-            "rule 4: a guardian with parental responsibility must give every consent of this case; \
-             they cannot be removed, or lose that responsibility, once consents exist",
+            "rule 4: a guardian with parental responsibility (or not yet confirmed without it) must give \
+             every consent of this case; they cannot be removed, or lose that responsibility, once \
+             consents exist",
         ));
     }
     Ok(())
+}
+
+/// What the holder does to a participant, as far as rule 4 cares.
+enum GiverChange {
+    Deactivate,
+    Patch { dropping_responsibility: bool },
 }
 
 /// Everyone in the case, active and former.
@@ -212,7 +228,9 @@ pub async fn patch_participant(
         protect_consent_givers(
             &access,
             current,
-            patch.parental_responsibility == Some(false),
+            GiverChange::Patch {
+                dropping_responsibility: patch.parental_responsibility == Some(false),
+            },
         )?;
         let row = store::update(conn, &key, current, &patch)?;
         access.changed(
@@ -260,7 +278,7 @@ pub async fn deactivate_participant(
         let current = access
             .participant(pid)
             .ok_or_else(|| AppError::not_found("participant"))?;
-        protect_consent_givers(&access, current, false)?;
+        protect_consent_givers(&access, current, GiverChange::Deactivate)?;
         if pid == access.case.holder_participant_id {
             return Err(AppError::conflict(
                 "the stafettholder cannot leave; hand the role over first",

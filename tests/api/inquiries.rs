@@ -291,6 +291,36 @@ async fn an_unconfirmed_guardian_keeps_another_guardians_consent_from_being_effe
     .await;
     assert_eq!(effective["effective"], false, "{effective}");
     assert_eq!(effective["services"], json!([]));
+
+    // Removing her, instead of settling her responsibility, would make the father's consent effective
+    // without anyone deciding that she has none (rule 4).
+    let people = json_of(f.app.get(&format!("{c}/participants"), &f.nurse).await, 200).await;
+    let mother = people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "guardian" && p["parental_responsibility"].is_null())
+        .expect("the unconfirmed guardian")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = f
+        .app
+        .post(
+            &format!("{c}/participants/{mother}/deactivate"),
+            &f.nurse,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let effective = json_of(
+        f.app
+            .get(&format!("{c}/consents/effective"), &f.nurse)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(effective["effective"], false, "{effective}");
 }
 
 #[actix_web::test]
