@@ -86,7 +86,7 @@ enum Command {
         /// The display name.
         #[arg(long, default_value = "")]
         name: String,
-        /// professional, guardian, youth, admin or integration; repeat for several.
+        /// professional, guardian, youth, admin, integration or leader; repeat for several.
         #[arg(long = "role", value_parser = parse_role, required = true)]
         roles: Vec<Role>,
         /// A service code (professionals and integrations act for their services); repeat for several.
@@ -105,7 +105,9 @@ enum Command {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-        format!("unknown role `{s}`: use professional, guardian, youth, admin or integration")
+        format!(
+            "unknown role `{s}`: use professional, guardian, youth, admin, integration or leader"
+        )
     })
 }
 

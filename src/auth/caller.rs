@@ -24,6 +24,10 @@ pub enum Role {
     Youth,
     Admin,
     Integration,
+    /// A unit leader (*enhetsleder*): the token's `services` are the services they lead. Sees the case
+    /// metadata of those services and moves the relay when a holder is away; never content, unless also
+    /// a participant (see `crate::access`).
+    Leader,
 }
 
 /// The verified identity behind a request. `Debug` leaves out the national identity number.
@@ -75,6 +79,11 @@ impl Caller {
         self.services.iter().any(|s| s == service)
     }
 
+    /// Whether the caller leads `service` (a `leader` token names the services led in `services`).
+    pub fn leads(&self, service: &str) -> bool {
+        self.has_role(Role::Leader) && self.works_in(service)
+    }
+
     /// The role recorded in the access log: the most specific one the caller acts in.
     pub fn primary_role(&self) -> Role {
         [
@@ -82,6 +91,7 @@ impl Caller {
             Role::Guardian,
             Role::Youth,
             Role::Integration,
+            Role::Leader,
             Role::Admin,
         ]
         .into_iter()
