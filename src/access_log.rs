@@ -27,6 +27,8 @@ pub enum Action {
     Decline,
     Cancel,
     Import,
+    /// A leader moved the stafettholder role at once.
+    Reassign,
 }
 
 #[derive(Insertable)]
@@ -346,7 +348,7 @@ pub mod api {
             ),
             None => None,
         };
-        let items = db::transaction(&pool, caller.municipality, move |conn| {
+        let items = db::transaction(&pool, caller.session(), move |conn| {
             let access = access::case_for_read(conn, &caller, id)?;
             if !(access.is_holder() || access.is_guardian()) {
                 return Err(AppError::forbidden(

@@ -78,7 +78,7 @@ pub struct Attention {
 #[get("/me/attention")]
 pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Professional)?;
-    let result = db::transaction(&pool, caller.municipality, move |conn| {
+    let result = db::transaction(&pool, caller.session(), move |conn| {
         let rows: Vec<CaseRow> = cases::table
             .filter(access::candidate_filter(&caller))
             .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))

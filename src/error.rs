@@ -260,6 +260,10 @@ impl From<diesel::result::Error> for AppError {
                     "this conflicts with an existing record; read the resource again",
                 )
             }
+            // Raised by the BEGIN batch of a staff caller the municipality registered as departed.
+            E::DatabaseError(_, info) if info.message() == DEPARTED => AppError::forbidden(
+                "the municipality has registered you as departed: your access has ended",
+            ),
             E::DatabaseError(kind, info) => match classify(kind, info.message()) {
                 DbFailure::Unreachable => {
                     log::warn!("database connection lost ({kind:?})");
@@ -320,6 +324,9 @@ pub enum DbFailure {
     Input(&'static str),
     Other,
 }
+
+/// The message of `stafettlogg_staff_present` (migration `..._leaders`).
+const DEPARTED: &str = "stafettlogg: the caller has departed";
 
 /// Classifies a database error. diesel exposes no SQLSTATE (`DatabaseErrorInformation` has no `code()`), and
 /// maps only a few states to kinds; the rest are `Unknown`, told apart here by PostgreSQL's primary message.

@@ -29,6 +29,7 @@ pub mod health;
 pub mod idempotency;
 pub mod import_cli;
 pub mod inquiries;
+pub mod leaders;
 pub mod level_changes;
 pub mod levels;
 pub mod me;
@@ -101,7 +102,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(documents::handlers::configure)
                 .configure(access_log::api::configure)
                 .configure(guide::configure)
-                .configure(inquiries::configure),
+                .configure(inquiries::configure)
+                .configure(leaders::configure),
         )
         .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
 }

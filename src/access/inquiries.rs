@@ -3,12 +3,12 @@
 //!
 //! Who sees an inquiry:
 //! - the inquirer, recognised by the national login it was sent with (`pid`), reads it and its answers;
-//! - the professionals of the receiving service (their token's `services` names it) read and work it;
+//! - the professionals and leaders of the receiving service (their token's `services` names it) read and
+//!   work it;
 //! - nobody else: another service, an administrator or an integration gets 404, as for a case, since
 //!   that a family asked for help is itself sensitive.
 //!
-//! A `leader` role (a later issue) joins by adding it to [`works_inbox`], the one rule for the service's
-//! side.
+//! The service's side ([`works_inbox`]) is its professionals and its leaders (issue 10).
 
 use crate::auth::{Caller, Role};
 
@@ -29,10 +29,11 @@ pub struct InquiryFacts<'a> {
     pub inquirer_pid_hash: &'a [u8],
 }
 
-/// The service's side: who works the inbox of `service` (reads, answers, closes, opens a case). Today a
-/// professional of that service; a leader of it joins here.
+/// The service's side: who works the inbox of `service` (reads, answers, closes, opens a case): its
+/// professionals and its leaders.
 pub fn works_inbox(caller: &Caller, service: &str) -> bool {
-    caller.has_role(Role::Professional) && caller.works_in(service)
+    (caller.has_role(Role::Professional) || caller.has_role(Role::Leader))
+        && caller.works_in(service)
 }
 
 /// The services whose inbox the caller may open (none for families, administrators and integrations).
@@ -69,17 +70,10 @@ mod tests {
     use super::*;
 
     fn caller(roles: &[Role], services: &[&str], pid_hash: Option<&[u8]>) -> Caller {
-        Caller {
-            tenant: "3805".into(),
-            municipality: crate::db::Municipality::parse("3805").unwrap(),
-            user_id: "someone".into(),
-            name: "Someone".into(),
-            roles: roles.to_vec(),
-            services: services.iter().map(|s| s.to_string()).collect(),
-            pid: pid_hash.map(|_| "x".into()),
-            pid_hash: pid_hash.map(<[u8]>::to_vec),
-            request_id: String::new(),
-        }
+        let mut caller = Caller::for_tests("3805", "someone", roles, services);
+        caller.pid = pid_hash.map(|_| "x".into());
+        caller.pid_hash = pid_hash.map(<[u8]>::to_vec);
+        caller
     }
 
     const FACTS: InquiryFacts = InquiryFacts {

@@ -7,7 +7,10 @@
 //!   consent (and who still work in that service according to their token);
 //! - its active guardians, matched by the `pid` claim of a national login (they see everything);
 //! - the subject youth at or above the municipality's self-consent age, matched by `pid`;
-//! - nobody else: administrators see configuration and counts, never content.
+//! - nobody else: administrators see configuration and counts, never content; a unit leader sees the
+//!   metadata of the cases held in the services they lead, never content (`leaders`);
+//! - and no staff member the municipality registered as departed, from that date: their transactions
+//!   are refused before they read anything (`crate::db::Session`, `crate::leaders::staff`).
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 
@@ -28,6 +31,7 @@ use crate::error::AppError;
 use crate::participants::model::ParticipantRow;
 
 pub mod inquiries;
+pub mod leaders;
 pub mod load;
 
 /// On which basis a caller reads a case; recorded with every access event.
@@ -46,6 +50,10 @@ pub enum Basis {
     Integration,
     /// A professional shown a handover of the stafettholder role proposed to them.
     HandoverRecipient,
+    /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
+    Leader,
+    /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
+    Administration,
 }
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.

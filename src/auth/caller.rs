@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jwt::{Claims, JwtSettings, TokenError};
-use crate::db::Municipality;
+use crate::db::{Municipality, Session};
 use crate::error::AppError;
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::request_id::RequestId;
@@ -35,7 +35,7 @@ pub enum Role {
 pub struct Caller {
     pub tenant: String,
     /// `tenant`, checked: what each of the caller's transactions names (row-level security).
-    pub municipality: Municipality,
+    municipality: Municipality,
     pub user_id: String,
     pub name: String,
     pub roles: Vec<Role>,
@@ -75,6 +75,22 @@ impl Caller {
         }
     }
 
+    /// What each of the caller's transactions begins with: the municipality (row-level security) and, for
+    /// staff, the check that the municipality has not registered them as departed.
+    pub fn session(&self) -> Session {
+        let staff = [
+            Role::Professional,
+            Role::Leader,
+            Role::Admin,
+            Role::Integration,
+        ];
+        if staff.iter().any(|r| self.has_role(*r)) {
+            Session::staff(self.municipality, &self.user_id)
+        } else {
+            Session::from(self.municipality)
+        }
+    }
+
     pub fn works_in(&self, service: &str) -> bool {
         self.services.iter().any(|s| s == service)
     }
@@ -82,6 +98,22 @@ impl Caller {
     /// Whether the caller leads `service` (a `leader` token names the services led in `services`).
     pub fn leads(&self, service: &str) -> bool {
         self.has_role(Role::Leader) && self.works_in(service)
+    }
+
+    /// A caller for unit tests of the rules (no token, no national id).
+    #[cfg(test)]
+    pub fn for_tests(tenant: &str, user_id: &str, roles: &[Role], services: &[&str]) -> Caller {
+        Caller {
+            tenant: tenant.into(),
+            municipality: Municipality::parse(tenant).expect("a 4-digit municipality"),
+            user_id: user_id.into(),
+            name: user_id.into(),
+            roles: roles.to_vec(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            pid: None,
+            pid_hash: None,
+            request_id: String::new(),
+        }
     }
 
     /// The role recorded in the access log: the most specific one the caller acts in.

@@ -48,7 +48,7 @@ pub async fn open_case(
     rules::may_open_in(&caller, &req.service)?;
     rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = open_in(
             conn,
             &key,
@@ -163,7 +163,7 @@ pub async fn list_cases(
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
     let key = key.into_inner();
-    let views = db::transaction(&pool, caller.municipality, move |conn| {
+    let views = db::transaction(&pool, caller.session(), move |conn| {
         // Candidates come from SQL; the full rule (consent coverage) may drop some, so read on until the
         // page is full or the candidates run out.
         let mut readable = Vec::new();
@@ -211,7 +211,7 @@ pub async fn get_case(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case")?;
         store::view_one(conn, &key, &access)
@@ -248,7 +248,7 @@ pub async fn patch_case(
     let id = path.into_inner();
     let patch = body.0;
     let key = key.into_inner();
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -312,7 +312,7 @@ pub async fn close_case(
     let id = path.into_inner();
     let req = body.0;
     let key = key.into_inner();
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         let responsible_guardian = access.is_guardian()
             && access

@@ -47,17 +47,7 @@ mod tests {
     use super::*;
 
     fn caller(roles: Vec<Role>, services: &[&str]) -> Caller {
-        Caller {
-            tenant: "3805".into(),
-            municipality: crate::db::Municipality::parse("3805").unwrap(),
-            user_id: "u".into(),
-            name: "U".into(),
-            roles,
-            services: services.iter().map(|s| s.to_string()).collect(),
-            pid: None,
-            pid_hash: None,
-            request_id: String::new(),
-        }
+        Caller::for_tests("3805", "u", &roles, services)
     }
 
     #[test]

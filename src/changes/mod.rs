@@ -75,6 +75,10 @@ pub enum ChangeType {
     #[serde(rename = "handover.cancelled")]
     #[strum(serialize = "handover.cancelled")]
     HandoverCancelled,
+    /// A leader moved the stafettholder role at once (the holder was away or has left).
+    #[serde(rename = "holder.reassigned")]
+    #[strum(serialize = "holder.reassigned")]
+    HolderReassigned,
     #[serde(rename = "entry.added")]
     #[strum(serialize = "entry.added")]
     EntryAdded,
@@ -246,7 +250,7 @@ pub async fn changes(
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0));
     loop {
         let c = caller.clone();
-        let page = db::transaction(&pool, caller.municipality, move |conn| {
+        let page = db::transaction(&pool, caller.session(), move |conn| {
             read_batch(conn, &c, after, limit)
         })
         .await?;

@@ -169,7 +169,7 @@ pub async fn list_consents(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
         Ok(ConsentList {
@@ -198,7 +198,7 @@ pub async fn effective_consent(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
         Ok(EffectiveConsentView::from(&access.effective))
@@ -229,7 +229,7 @@ pub async fn record_consent(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         check_new_consent(conn, &caller, &access, &input)?;
@@ -318,7 +318,7 @@ pub async fn withdraw_consent(
 ) -> Result<HttpResponse, AppError> {
     let (id, consent_id) = path.into_inner();
     let req = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let mut access = access::case_for_write(conn, &caller, id)?;
         let consent = access
             .consents

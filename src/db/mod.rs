@@ -123,6 +123,60 @@ impl std::fmt::Display for Municipality {
     }
 }
 
+/// Who a transaction is for: its municipality, and for a staff caller (professional, leader,
+/// administrator, integration) their user id, so the `BEGIN` batch also refuses someone the municipality
+/// registered as departed (issue 10; `stafettlogg_staff_present` in the leaders migration). Folding the
+/// check into that batch costs no round trip, and no handler can forget it: `Caller::session` is the only
+/// way a request names its municipality.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    municipality: Municipality,
+    /// The user id in hex: it is written into SQL text, and hex needs no escaping.
+    staff_hex: Option<String>,
+}
+
+impl Session {
+    pub fn staff(municipality: Municipality, user_id: &str) -> Session {
+        Session {
+            municipality,
+            staff_hex: Some(user_id.bytes().map(|b| format!("{b:02x}")).collect()),
+        }
+    }
+
+    pub fn municipality(&self) -> Municipality {
+        self.municipality
+    }
+
+    fn begin_sql(&self) -> String {
+        let mut sql = self.municipality.begin_sql();
+        if let Some(hex) = &self.staff_hex {
+            sql.push_str(&format!("; SELECT stafettlogg_staff_present('{hex}')"));
+        }
+        sql
+    }
+}
+
+impl From<Municipality> for Session {
+    fn from(municipality: Municipality) -> Session {
+        Session {
+            municipality,
+            staff_hex: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Session {
+    // The user id stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Session({}, staff: {})",
+            self.municipality,
+            self.staff_hex.is_some()
+        )
+    }
+}
+
 /// Builds the pool without connecting, so the server can start (and answer 503 on readiness) while the
 /// database is still coming up.
 pub fn build_pool(url: &str, size: u32) -> Pool {
@@ -188,7 +242,11 @@ fn checkout_by(pool: &Pool, deadline: Instant) -> Result<Pooled, AppError> {
 /// The wait for a connection is bounded by [`CHECKOUT_TIMEOUT`] from this call, including the time the
 /// work waited for a blocking thread, so an overloaded instance answers 503 within that bound instead of
 /// after an ever longer queue.
-pub async fn transaction<T, F>(pool: &Pool, municipality: Municipality, f: F) -> Result<T, AppError>
+pub async fn transaction<T, F>(
+    pool: &Pool,
+    session: impl Into<Session>,
+    f: F,
+) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
@@ -198,11 +256,12 @@ where
     // The blocking thread logs inside the request's span, so a database error carries its request id.
     let span = tracing::Span::current();
     let counter = connections::request_counter();
+    let session = session.into();
     web::block(move || {
         let _entered = span.enter();
         connections::counted(counter.as_ref(), || {
             let begin = Begin {
-                municipality,
+                session,
                 lock_case: None,
             };
             let mut pooled = checkout_begun(&pool, deadline, begin)?;
@@ -218,7 +277,7 @@ where
 /// `crate::access::case_for_write` knows the lock is held and does not take it again.
 pub async fn transaction_for_case<T, F>(
     pool: &Pool,
-    municipality: Municipality,
+    session: impl Into<Session>,
     case_id: Uuid,
     f: F,
 ) -> Result<T, AppError>
@@ -231,7 +290,7 @@ where
     let span = tracing::Span::current();
     let counter = connections::request_counter();
     let begin = Begin {
-        municipality,
+        session: session.into(),
         lock_case: Some(case_id),
     };
     web::block(move || {
@@ -246,21 +305,21 @@ where
 }
 
 /// What the first batch of a transaction does.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Begin {
-    municipality: Municipality,
+    session: Session,
     /// Lock this case's row.
     lock_case: Option<Uuid>,
 }
 
 impl Begin {
     fn sql(&self) -> String {
-        let mut sql = self.municipality.begin_sql();
+        let mut sql = self.session.begin_sql();
         if let Some(id) = self.lock_case {
             // A `Uuid` prints as hex digits and dashes only: nothing to escape.
             sql.push_str(&format!(
                 "; SELECT FROM cases WHERE id = '{id}' AND municipality = '{}' FOR UPDATE",
-                self.municipality.as_str()
+                self.session.municipality.as_str()
             ));
         }
         sql
@@ -299,7 +358,7 @@ pub fn holds_case_lock(case_id: Uuid) -> bool {
 fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled, AppError> {
     loop {
         let mut pooled = checkout_by(pool, deadline)?;
-        match begin_with(&mut pooled, begin) {
+        match begin_with(&mut pooled, &begin) {
             Ok(()) => return Ok(pooled),
             Err(_) if connections::is_lost(&mut pooled) => {
                 log::info!("a pooled connection was lost while idle; taking another");
@@ -315,22 +374,22 @@ fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled
 /// `conn.transaction` inside `f` becomes a savepoint as usual.
 pub fn in_municipality<T, F>(
     conn: &mut PgConnection,
-    municipality: Municipality,
+    session: impl Into<Session>,
     f: F,
 ) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
 {
     let begin = Begin {
-        municipality,
+        session: session.into(),
         lock_case: None,
     };
-    begin_with(conn, begin)?;
+    begin_with(conn, &begin)?;
     run_begun(conn, f)
 }
 
 /// `BEGIN`, `app.municipality` and the case lock if any, one batch.
-fn begin_with(conn: &mut PgConnection, begin: Begin) -> Result<(), AppError> {
+fn begin_with(conn: &mut PgConnection, begin: &Begin) -> Result<(), AppError> {
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &begin.sql()) {
         // `BEGIN` may have run before the batch failed: never leave a transaction open on the connection.
         let _ = conn.batch_execute("ROLLBACK");

@@ -384,6 +384,23 @@ diesel::table! {
 
 diesel::joinable!(case_step_moves -> cases (case_id));
 
+diesel::table! {
+    holder_reassignments (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        municipality -> Text,
+        from_participant_id -> Uuid,
+        to_participant_id -> Uuid,
+        to_name -> Text,
+        to_service -> Text,
+        reason -> Text,
+        note -> Nullable<Text>,
+        by_user_id -> Text,
+        by_name -> Text,
+        at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     services,

@@ -39,7 +39,7 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let doc = db::transaction(&pool, caller.municipality, move |conn| {
+    let doc = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         if !(access.is_holder() || access.is_guardian()) {
             return Err(AppError::forbidden(

@@ -175,7 +175,7 @@ pub async fn list_entries(
         .as_deref()
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
-    let items = db::transaction(&pool, caller.municipality, move |conn| {
+    let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.entries");
         let rows: Vec<EntryPageRow> = match after {
@@ -219,7 +219,7 @@ pub async fn get_entry(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, eid) = path.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         let row: EntryRow = log_entries::table
             .filter(log_entries::id.eq(eid))
@@ -258,7 +258,7 @@ pub async fn add_entry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let me = access.actor()?.clone();

@@ -26,7 +26,7 @@ use crate::pagination::{self, Page};
 #[get("/guide/draft")]
 pub async fn get_draft(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
-    let draft = db::transaction(&pool, caller.municipality, move |conn| {
+    let draft = db::transaction(&pool, caller.session(), move |conn| {
         if let Some(row) = store::draft(conn, &caller.tenant)? {
             return Ok(GuideDraft {
                 version: Some(row.version),
@@ -80,7 +80,7 @@ pub async fn put_draft(
     caller.require_role(Role::Admin)?;
     let document = body.0;
     rules::check_document(&document)?;
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let row = db::transaction(&pool, caller.session(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         match store::draft_locked(conn, &caller.tenant)? {
             Some(current) => if_match.check(current.version)?,
@@ -126,8 +126,8 @@ pub async fn publish(
     if_match: IfMatch,
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
-    let m = caller.municipality;
-    let row = db::transaction(&pool, m, move |conn| {
+    let m = caller.session();
+    let row = db::transaction(&pool, m.clone(), move |conn| {
         let draft = store::draft_locked(conn, &caller.tenant)?.ok_or_else(|| {
             AppError::conflict("there is no draft to publish: PUT /api/v1/guide/draft first")
         })?;
@@ -135,7 +135,7 @@ pub async fn publish(
         store::publish(conn, &caller.tenant, &draft.document, &caller.user_id)
     })
     .await?;
-    cache.invalidate(m);
+    cache.invalidate(m.municipality());
     let number = row.number;
     let version = GuideVersion {
         version: number,
@@ -175,7 +175,7 @@ pub async fn list_versions(
         .transpose()?
         .map(|c| c.parse::<i32>().map_err(|_| pagination::not_issued()))
         .transpose()?;
-    let rows = db::transaction(&pool, caller.municipality, move |conn| {
+    let rows = db::transaction(&pool, caller.session(), move |conn| {
         store::versions(conn, &caller.tenant, before, limit + 1)
     })
     .await?;
@@ -214,7 +214,7 @@ pub async fn get_version(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
     let n = path.into_inner();
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let row = db::transaction(&pool, caller.session(), move |conn| {
         store::version(conn, &caller.tenant, n)?.ok_or_else(|| AppError::not_found("guide version"))
     })
     .await?;

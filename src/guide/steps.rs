@@ -148,7 +148,7 @@ pub async fn move_step(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let (moved, version) = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let (moved, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

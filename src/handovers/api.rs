@@ -24,7 +24,15 @@ pub enum HandoverState {
         Accepted,
         Declined,
         Cancelled,
+        /// Pending past its answer-by date: it can no longer be accepted. Computed when read (no job);
+        /// stored only once a new proposal needs the case's one pending slot.
+        Expired,
     }
+}
+
+/// A pending handover expires when its answer-by date has passed (issue 10; domain.md's handover states).
+pub fn expired(answer_by: Option<NaiveDate>, today: NaiveDate) -> bool {
+    answer_by.is_some_and(|d| d < today)
 }
 
 /// The professional who is to take over; they need not be in the case yet.
@@ -52,8 +60,8 @@ pub struct HandoverInput {
     #[validate(length(min = 1, max = 5000))]
     #[schema(min_length = 1, max_length = 5000)]
     pub note: Option<String>,
-    /// The date by which the recipient should answer. Past it the handover shows as overdue; it never
-    /// expires by itself, and the current holder keeps the role until someone accepts.
+    /// The date by which the recipient should answer. Past it the handover is `expired`: it can no longer
+    /// be accepted, and the current holder keeps the role (propose again, or a leader reassigns).
     #[validate(custom(function = "crate::dates::date"))]
     pub answer_by: Option<NaiveDate>,
     /// Whether the current holder leaves the case when the handover is accepted (default: stays).
@@ -96,7 +104,8 @@ pub struct HandoverView {
     pub reason: HandoverReason,
     pub note: Option<String>,
     pub answer_by: Option<NaiveDate>,
-    /// Pending past its answer-by date.
+    /// Pending past its answer-by date: the same as `state` = `expired`.
+    #[schema(deprecated)]
     pub overdue: bool,
     pub previous_holder_leaves: bool,
     pub state: HandoverState,
@@ -132,15 +141,27 @@ pub struct HandoverRow {
 }
 
 impl HandoverRow {
-    /// Answers (accept, decline, cancel) need a pending handover; one already answered is a conflict.
-    pub fn require_pending(&self) -> Result<(), crate::error::AppError> {
-        if self.state == crate::handovers::api::HandoverState::Pending {
-            Ok(())
+    /// The state as of `today`: a pending handover past its answer-by date is expired.
+    pub fn state_on(&self, today: NaiveDate) -> HandoverState {
+        if self.state == HandoverState::Pending && expired(self.answer_by, today) {
+            HandoverState::Expired
         } else {
-            Err(crate::error::AppError::conflict(format!(
+            self.state
+        }
+    }
+
+    /// Answers (accept, decline, cancel) need a pending handover; one already answered, or expired, is a
+    /// conflict.
+    pub fn require_pending(&self, today: NaiveDate) -> Result<(), crate::error::AppError> {
+        match self.state_on(today) {
+            HandoverState::Pending => Ok(()),
+            HandoverState::Expired => Err(crate::error::AppError::conflict(
+                "the handover expired: its answer-by date has passed; the holder may propose again",
+            )),
+            state => Err(crate::error::AppError::conflict(format!(
                 "the handover is already {}",
-                self.state.as_str()
-            )))
+                state.as_str()
+            ))),
         }
     }
 
@@ -160,10 +181,9 @@ impl HandoverRow {
             reason: self.reason,
             note: self.note.clone(),
             answer_by: self.answer_by,
-            overdue: self.state == crate::handovers::api::HandoverState::Pending
-                && self.answer_by.is_some_and(|d| d < today),
+            overdue: self.state_on(today) == HandoverState::Expired,
             previous_holder_leaves: self.previous_holder_leaves,
-            state: self.state,
+            state: self.state_on(today),
             proposed_at: self.proposed_at,
             answered_at: self.answered_at,
             answer_reason: self.answer_reason.clone(),

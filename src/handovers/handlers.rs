@@ -17,7 +17,6 @@ use crate::db::schema::cases;
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::{ValidJson, ValidQuery};
-use crate::participants::api::{NewParticipant, NewProfessional};
 
 /// The handovers of a case, oldest first.
 #[utoipa::path(
@@ -33,7 +32,7 @@ pub async fn list_handovers(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.handovers")?;
         Ok(HandoverList {
@@ -69,7 +68,7 @@ pub async fn propose(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -89,8 +88,12 @@ pub async fn propose(
             )));
         }
         if let Some(pending) = store::pending_of(conn, id)? {
-            return Err(AppError::conflict("a handover is already pending for this case; cancel it first")
-                .with_conflicting_id(pending.id));
+            if pending.state_on(access.today) != HandoverState::Expired {
+                return Err(AppError::conflict("a handover is already pending for this case; cancel it first")
+                    .with_conflicting_id(pending.id));
+            }
+            // An expired proposal gives the case's one pending slot back: its state is stored now.
+            store::answer(conn, pending.id, HandoverState::Expired, &caller.user_id, None)?;
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
@@ -159,9 +162,9 @@ pub async fn accept(
     _body: ValidJson<AcceptInput>,
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
-        handover.require_pending()?;
+        handover.require_pending(today())?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
         let facts = access::load_facts(conn, settings.self_consent_age as u32, vec![case])?
             .pop()
@@ -176,35 +179,12 @@ pub async fn accept(
             )));
         }
         let row = store::answer(conn, hid, HandoverState::Accepted, &caller.user_id, None)?;
-        // The recipient's participation in this service, joining the case if they are not in it yet.
-        let current = facts.participants.iter().find(|p| {
-            p.active
-                && p.kind == crate::participants::api::ParticipantKind::Professional
-                && p.user_id.as_deref() == Some(handover.to_user_id.as_str())
-        });
-        let joined = !matches!(current, Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()));
-        let new_holder = match current {
-            Some(p) if p.service.as_deref() == Some(handover.to_service.as_str()) => p.id,
-            other => {
-                if let Some(p) = other {
-                    // Same person, another service: the old participation ends, a new one begins.
-                    crate::participants::store::deactivate(conn, &[p.id])?;
-                }
-                let joined = crate::participants::store::insert(
-                    conn,
-                    &key,
-                    id,
-                    &NewParticipant::Professional(NewProfessional {
-                        user_id: handover.to_user_id.clone(),
-                        name: handover.to_name.clone(),
-                        service: handover.to_service.clone(),
-                        title: None,
-                        external_refs: vec![],
-                    }),
-                )?;
-                joined.id
-            }
+        let to = super::api::HandoverTo {
+            user_id: handover.to_user_id.clone(),
+            name: handover.to_name.clone(),
+            service: handover.to_service.clone(),
         };
+        let (new_holder, joined) = holder::participation_of(conn, &key, &facts, &to)?;
         holder::pass(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
         if handover.previous_holder_leaves && handover.from_participant_id != new_holder {
@@ -252,9 +232,9 @@ pub async fn decline(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let (_case, handover) = for_recipient(conn, &caller, id, hid)?;
-        handover.require_pending()?;
+        handover.require_pending(today())?;
         let row = store::answer(
             conn,
             hid,
@@ -298,12 +278,15 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         let handover = store::find_locked(conn, id, hid)?;
         // Answered already (perhaps by a racing accept, which may also have made someone else holder):
-        // that is the conflict to report, not the caller's role.
-        handover.require_pending()?;
+        // that is the conflict to report, not the caller's role. An expired proposal may still be
+        // withdrawn, to tidy up.
+        if handover.state != HandoverState::Pending {
+            handover.require_pending(access.today)?;
+        }
         access.require_holder()?;
         let row = store::answer(
             conn,
@@ -343,7 +326,7 @@ pub async fn inbox(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Professional)?;
     let state = query.0.status.unwrap_or(HandoverState::Pending);
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let rows = store::inbox(
             conn,
             &caller.tenant,

@@ -7,7 +7,47 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use crate::access::CaseFacts;
 use crate::error::AppError;
+use crate::participants::api::{NewParticipant, NewProfessional, ParticipantKind};
+
+/// The new holder's participation in their service: theirs if they are in the case in that service
+/// already, otherwise they join (ending a participation of theirs in another service). Returns it and
+/// whether they joined.
+pub fn participation_of(
+    conn: &mut PgConnection,
+    key: &crate::national_id::NationalIdKey,
+    facts: &CaseFacts,
+    to: &super::api::HandoverTo,
+) -> Result<(Uuid, bool), AppError> {
+    let current = facts.participants.iter().find(|p| {
+        p.active
+            && p.kind == ParticipantKind::Professional
+            && p.user_id.as_deref() == Some(to.user_id.as_str())
+    });
+    match current {
+        Some(p) if p.service.as_deref() == Some(to.service.as_str()) => Ok((p.id, false)),
+        other => {
+            if let Some(p) = other {
+                // Same person, another service: the old participation ends, a new one begins.
+                crate::participants::store::deactivate(conn, &[p.id])?;
+            }
+            let joined = crate::participants::store::insert(
+                conn,
+                key,
+                facts.case.id,
+                &NewParticipant::Professional(NewProfessional {
+                    user_id: to.user_id.clone(),
+                    name: to.name.clone(),
+                    service: to.service.clone(),
+                    title: None,
+                    external_refs: vec![],
+                }),
+            )?;
+            Ok((joined.id, true))
+        }
+    }
+}
 
 /// The first period, when a case opens (its `opened_at` is the same `now()`).
 pub fn start(conn: &mut PgConnection, case_id: Uuid, participant_id: Uuid) -> Result<(), AppError> {

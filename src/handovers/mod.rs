@@ -3,18 +3,22 @@
 //! 1. The stafettholder proposes (`POST /cases/{id}/handovers`) to a professional of their own service or
 //!    of a service the effective consent covers; at most one proposal is pending per case.
 //! 2. The recipient accepts or declines; the holder may cancel. Until an accept, the old holder keeps the
-//!    role: a pending handover past its answer-by date is overdue, never silently expired.
+//!    role. A pending handover past its answer-by date is `expired` (computed when read): it can no
+//!    longer be accepted, and the holder may propose again.
 //! 3. Accept, in one transaction with the case row locked: the recipient becomes an active professional
 //!    participant if not already, the holder changes, the holder period passes on (`holder.rs`), and the
 //!    previous holder leaves only if the proposal said so.
 //! 4. Accept, decline and cancel race safely: each locks the case and changes the handover only while it
 //!    is still pending, so exactly one wins and the others get 409.
-//! 5. The database guarantees the rest: one holder per open case, one pending handover per case, holder
+//! 5. When the holder is away or has left, a leader of the holder's service reassigns the role at once
+//!    (`reassign.rs`): no proposal, no accept, rule 3 and the holder periods as for an accept.
+//! 6. The database guarantees the rest: one holder per open case, one pending handover per case, holder
 //!    periods without overlap or gap (migrations/..._handovers).
 
 pub mod api;
 pub mod handlers;
 pub mod holder;
+pub mod reassign;
 pub mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -23,5 +27,6 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::accept)
         .service(handlers::decline)
         .service(handlers::cancel)
-        .service(handlers::inbox);
+        .service(handlers::inbox)
+        .service(reassign::reassign);
 }

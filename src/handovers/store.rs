@@ -159,15 +159,25 @@ pub fn inbox(
     services: &[String],
     state: HandoverState,
 ) -> Result<Vec<HandoverRow>, AppError> {
-    Ok(handovers::table
+    // Expiry is computed when read: the stored state of an expired handover is usually still pending.
+    let stored = match state {
+        HandoverState::Expired => vec![HandoverState::Pending, HandoverState::Expired],
+        other => vec![other],
+    };
+    let today = crate::clock::today();
+    let rows: Vec<HandoverRow> = handovers::table
         .inner_join(cases::table.on(cases::id.eq(handovers::case_id)))
         .filter(cases::municipality.eq(tenant))
         .filter(handovers::to_user_id.eq(user_id))
         .filter(handovers::to_service.eq_any(services))
-        .filter(handovers::state.eq(state))
+        .filter(handovers::state.eq_any(stored))
         .order(handovers::id.asc())
         .select(HandoverRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|h| h.state_on(today) == state)
+        .collect())
 }
 
 /// Sets the new holder and bumps the case version.

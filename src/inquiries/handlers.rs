@@ -59,7 +59,7 @@ pub async fn send_inquiry(
     }
     rules::child_fits_about(req.about, req.child.as_ref())?;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         if crate::services::store::find_active_by_code(conn, &caller.tenant, &req.service)?
             .is_none()
@@ -162,7 +162,7 @@ pub async fn inquiry_inbox(
     }
     let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
-    let views = db::transaction(&pool, caller.municipality, move |conn| {
+    let views = db::transaction(&pool, caller.session(), move |conn| {
         let rows = store::inbox(conn, &caller.tenant, &services, q.status, after, limit + 1)?;
         listed(conn, &caller, &key, rows, limit)
     })
@@ -211,7 +211,7 @@ pub async fn my_inquiries(
     let q = query.0;
     let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
-    let views = db::transaction(&pool, caller.municipality, move |conn| {
+    let views = db::transaction(&pool, caller.session(), move |conn| {
         let pid_hash = caller.pid_hash.clone().unwrap_or_default();
         let rows = store::mine(conn, &caller.tenant, &pid_hash, after, limit + 1)?;
         let views = listed(conn, &caller, &key, rows, limit)?;
@@ -276,7 +276,7 @@ pub async fn get_inquiry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let (row, basis) = visible(conn, &caller, id, false)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Read)?;
         let view = store::view_one(conn, &key, row)?;
@@ -315,7 +315,7 @@ pub async fn answer_inquiry(
     let id = path.into_inner();
     let req = body.0;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let row = for_service_action(conn, &caller, id)?;
         store::add_answer(
             conn,
@@ -360,7 +360,7 @@ pub async fn close_inquiry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let row = for_service_action(conn, &caller, id)?;
         let row = store::set_status(conn, row.id, InquiryStatus::Closed, None)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Close)?;
@@ -399,8 +399,11 @@ pub async fn open_case_from_inquiry(
     let req = body.0;
     crate::cases::rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let row = for_service_action(conn, &caller, id)?;
+        // The opener becomes the stafettholder: a professional of the service (a leader who is only a
+        // leader answers and closes inquiries, and reassigns, but holds no relay).
+        crate::cases::rules::may_open_in(&caller, &row.service)?;
         let spec = crate::cases::handlers::NewCaseSpec {
             service: &row.service,
             subject: &req.subject,

@@ -312,6 +312,19 @@ pub fn waiting_for(
     caller: &Caller,
 ) -> Result<Vec<WaitingInquiry>, AppError> {
     let services = crate::access::inquiries::inbox_services(caller);
+    waiting_in(conn, caller, services)
+}
+
+/// [`waiting_for`] in some of the caller's inboxes (a leader's view of one service).
+pub fn waiting_in(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    services: Vec<String>,
+) -> Result<Vec<WaitingInquiry>, AppError> {
+    let services: Vec<String> = services
+        .into_iter()
+        .filter(|s| crate::access::inquiries::works_inbox(caller, s))
+        .collect();
     if services.is_empty() {
         return Ok(vec![]);
     }

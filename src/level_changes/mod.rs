@@ -125,7 +125,7 @@ pub async fn list_level_changes(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.level_changes")?;
         let items = level_changes::table
@@ -168,7 +168,7 @@ pub async fn change_level(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let (change, version) = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let (change, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

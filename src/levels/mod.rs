@@ -73,7 +73,7 @@ pub struct LevelList {
 )]
 #[get("/levels")]
 pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, AppError> {
-    let rows = db::transaction(&pool, caller.municipality, move |conn| {
+    let rows = db::transaction(&pool, caller.session(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::list(conn, &caller.tenant)
     })
@@ -112,8 +112,8 @@ pub async fn put_level(
         return Err(AppError::not_found("level (levels are 0-3)"));
     }
     let input = body.0;
-    let m = caller.municipality;
-    let row = db::transaction(&pool, m, move |conn| {
+    let m = caller.session();
+    let row = db::transaction(&pool, m.clone(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         let current = store::find_locked(conn, &caller.tenant, level)?;
         if_match.check_if_present(current.version)?;
@@ -121,7 +121,7 @@ pub async fn put_level(
     })
     .await?;
     // The public guide names the levels by their definitions.
-    guide.invalidate(m);
+    guide.invalidate(m.municipality());
     Ok(HttpResponse::Ok()
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
         .json(LevelDefinition::from(row)))

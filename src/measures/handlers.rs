@@ -54,7 +54,7 @@ pub async fn list_measures(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
         Ok(MeasureList {
@@ -90,7 +90,7 @@ pub async fn create_measure(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
@@ -141,7 +141,7 @@ pub async fn get_measure(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
-    let view = db::transaction(&pool, caller.municipality, move |conn| {
+    let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         let row = store::find(conn, id, mid, false)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
@@ -176,7 +176,7 @@ pub async fn patch_measure(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
@@ -236,7 +236,7 @@ pub async fn list_evaluations(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         store::find(conn, id, mid, false)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
@@ -273,7 +273,7 @@ pub async fn add_evaluation(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let measure = store::find(conn, id, mid, true)?;

@@ -28,7 +28,7 @@ pub async fn get_municipality(
     caller: Caller,
     pool: web::Data<Pool>,
 ) -> Result<HttpResponse, AppError> {
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let row = db::transaction(&pool, caller.session(), move |conn| {
         store::ensure(conn, &caller.tenant)
     })
     .await?;
@@ -58,7 +58,7 @@ pub async fn patch_municipality(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
     let patch = body.0;
-    let row = db::transaction(&pool, caller.municipality, move |conn| {
+    let row = db::transaction(&pool, caller.session(), move |conn| {
         let current = store::ensure_locked(conn, &caller.tenant)?;
         if_match.check_if_present(current.version)?;
         store::update(conn, &caller.tenant, &patch)

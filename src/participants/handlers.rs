@@ -119,7 +119,7 @@ pub async fn list_participants(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.municipality, move |conn| {
+    let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.participants")?;
         let full = access.shows_full_ids();
@@ -159,7 +159,7 @@ pub async fn add_participant(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -214,7 +214,7 @@ pub async fn patch_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
@@ -271,7 +271,7 @@ pub async fn deactivate_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
-    let view = db::transaction_for_case(&pool, caller.municipality, id, move |conn| {
+    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let access = access::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;

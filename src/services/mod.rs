@@ -41,7 +41,7 @@ pub async fn list_services(
         .as_deref()
         .map(pagination::decode_cursor)
         .transpose()?;
-    let rows = db::transaction(&pool, caller.municipality, move |conn| {
+    let rows = db::transaction(&pool, caller.session(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::list(conn, &caller.tenant, q.active, after.as_deref(), limit + 1)
     })
@@ -74,14 +74,14 @@ pub async fn create_service(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Admin)?;
     let body = body.0;
-    let m = caller.municipality;
-    let row = db::transaction(&pool, m, move |conn| {
+    let m = caller.session();
+    let row = db::transaction(&pool, m.clone(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         store::insert(conn, &caller.tenant, &body)
     })
     .await?;
     // The public guide lists the services with their contact details.
-    guide.invalidate(m);
+    guide.invalidate(m.municipality());
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/services/{}", row.id)))
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
@@ -114,14 +114,14 @@ pub async fn patch_service(
     caller.require_role(Role::Admin)?;
     let id = path.into_inner();
     let patch = body.0;
-    let m = caller.municipality;
-    let row = db::transaction(&pool, m, move |conn| {
+    let m = caller.session();
+    let row = db::transaction(&pool, m.clone(), move |conn| {
         let current = store::find_locked(conn, &caller.tenant, id)?;
         if_match.check_if_present(current.version)?;
         store::update(conn, id, &patch)
     })
     .await?;
-    guide.invalidate(m);
+    guide.invalidate(m.municipality());
     Ok(HttpResponse::Ok()
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
         .json(Service::from(row)))

@@ -25,7 +25,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineRef {
-    /// case, participant, consent, level_change, step_move, measure, evaluation, entry, handover
+    /// case, participant, consent, level_change, step_move, measure, evaluation, entry, handover,
+    /// reassignment
     pub kind: String,
     pub id: Uuid,
 }
@@ -98,6 +99,9 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
            'handover', id FROM handovers WHERE case_id = $1
     UNION ALL SELECT answered_at, 'handover.' || state, 'Handover to ' || to_name || ' ' || state, 'handover', id
            FROM handovers WHERE case_id = $1 AND answered_at IS NOT NULL
+    UNION ALL SELECT at, 'holder.reassigned', 'Stafettholder role reassigned by ' || by_name || ' to ' || to_name
+           || ' (' || to_service || '), reason: ' || reason, 'reassignment', id
+           FROM holder_reassignments WHERE case_id = $1
     UNION ALL SELECT recorded_at, 'entry.added', 'Log entry (' || kind || ')' || coalesce(': ' || title, ''), 'entry', id
            FROM log_entries WHERE case_id = $1
 ) t
@@ -182,7 +186,7 @@ pub async fn timeline(
     let id = path.into_inner();
     let limit = pagination::effective_limit(query.0.limit);
     let (at, kind, ref_id) = parse_cursor(query.0.cursor.as_deref())?;
-    let items = db::transaction(&pool, caller.municipality, move |conn| {
+    let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         let rows: Vec<Row> = TimelinePage {
             event: EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline"),

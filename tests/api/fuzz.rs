@@ -75,6 +75,8 @@ struct Worlds {
     cancel: World,
     /// The case whose export the imports send (and update).
     import: World,
+    /// A case whose relay the leader moves.
+    reassign: World,
     /// A case with a guardian without parental responsibility (who gave no consent), to patch.
     patch: World,
     patched_guardian: String,
@@ -150,6 +152,7 @@ async fn worlds(town: &Town) -> Worlds {
         decline: town.world().await,
         cancel: town.world().await,
         import: town.world().await,
+        reassign: town.world().await,
         patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
         patch,
         evaluated,
@@ -284,6 +287,26 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("get_version", Some(&c.admin), json!({"path.n": 1})),
         operation("public_guide", None, json!({})),
         operation("public_guide_document", None, json!({})),
+        // The leader of the kindergarten: its cases and attention, and the relay of a world of its own.
+        operation(
+            "service_cases",
+            Some(&c.leader),
+            json!({"path.code": BARNEHAGE}),
+        ),
+        operation(
+            "service_attention",
+            Some(&c.leader),
+            json!({"path.code": BARNEHAGE}),
+        ),
+        operation("reassign", Some(&c.leader), case(&w.reassign)),
+        // Per (a former participant, no caller of this run) leaves, and the mistake is undone; a
+        // departure of his exists from the start, so the undo can succeed whatever the order.
+        operation("departed", Some(&c.admin), json!({"path.user_id": "per"})),
+        operation(
+            "undo_departed",
+            Some(&c.admin),
+            json!({"path.user_id": "per"}),
+        ),
         operation("live", None, json!({})),
         operation("ready", None, json!({})),
     ]);
@@ -506,6 +529,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_spec() {
     let doc_file = dir.join("import-doc.json");
     std::fs::write(&doc_file, doc.to_string()).unwrap();
     publish_the_default_guide(&town).await;
+    town.depart("per");
     let hooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/schemathesis_hooks.py");
     let env = || {
         vec![

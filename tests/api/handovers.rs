@@ -382,7 +382,7 @@ async fn rule_5_withdrawal_cancels_a_pending_handover_to_the_uncovered_service()
 }
 
 #[actix_web::test]
-async fn rule_6_an_overdue_handover_shows_as_overdue_and_the_holder_stays() {
+async fn a_handover_past_its_answer_by_date_expires_cannot_be_accepted_and_frees_the_slot() {
     let f = family().await;
     let h: Value = f
         .post(
@@ -395,17 +395,27 @@ async fn rule_6_an_overdue_handover_shows_as_overdue_and_the_holder_stays() {
         .json()
         .await
         .unwrap();
+    let hid = h["id"].as_str().unwrap().to_string();
+    let kari = f
+        .app
+        .token("3805", "kari", &[Role::Professional], &[BARNEHAGE]);
+    // On its answer-by date it is still pending.
+    let inbox = f
+        .app
+        .get("/api/v1/handovers", &kari)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(inbox["items"][0]["state"], "pending");
     diesel::RunQueryDsl::execute(
         diesel::sql_query(format!(
-            "UPDATE handovers SET answer_by = current_date - 3 WHERE id = '{}'",
-            h["id"].as_str().unwrap()
+            "UPDATE handovers SET answer_by = current_date - 3 WHERE id = '{hid}'"
         )),
         &mut f.app.db(),
     )
     .unwrap();
-    let kari = f
-        .app
-        .token("3805", "kari", &[Role::Professional], &[BARNEHAGE]);
+    // Computed when read: expired in every view, no longer waiting for the recipient.
     let attention: Value = f
         .app
         .get("/api/v1/me/attention", &kari)
@@ -413,8 +423,51 @@ async fn rule_6_an_overdue_handover_shows_as_overdue_and_the_holder_stays() {
         .json()
         .await
         .unwrap();
-    assert_eq!(attention["handovers_waiting"][0]["overdue"], true);
+    assert_eq!(attention["handovers_waiting"], json!([]));
+    let pending = f
+        .app
+        .get("/api/v1/handovers", &kari)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(pending["items"], json!([]));
+    let expired = f
+        .app
+        .get("/api/v1/handovers?status=expired", &kari)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(expired["items"][0]["id"], hid.as_str());
+    assert_eq!(expired["items"][0]["state"], "expired");
+    assert_eq!(expired["items"][0]["overdue"], true);
+    let of_case = f.json("/handovers", &f.ola).await;
+    assert_eq!(of_case["items"][0]["state"], "expired");
+    let p = problem(
+        f.post(&format!("/handovers/{hid}/accept"), &kari, &json!({}))
+            .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("expired"), "{p}");
     assert_eq!(holder_of(&f.json("", &f.ola).await).0, "ola");
+    // The case's one pending slot is free again: a new proposal stores the old one as expired.
+    let res = f
+        .post(
+            "/handovers",
+            &f.ola,
+            &json!({"to": {"user_id": "knut", "name": "Knut", "service": BARNEHAGE}, "reason": "absence"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let stored: Vec<(String,)> = diesel::RunQueryDsl::load(
+        diesel::sql_query(format!("SELECT state FROM handovers WHERE id = '{hid}'")),
+        &mut f.app.db(),
+    )
+    .map(|rows: Vec<StateRow>| rows.into_iter().map(|r| (r.state,)).collect())
+    .unwrap();
+    assert_eq!(stored, vec![("expired".to_string(),)]);
     let p = problem(
         f.post(
             "/handovers",
@@ -427,6 +480,12 @@ async fn rule_6_an_overdue_handover_shows_as_overdue_and_the_holder_stays() {
     )
     .await;
     assert_eq!(fields(&p), vec!["answer_by"]);
+}
+
+#[derive(diesel::QueryableByName)]
+struct StateRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    state: String,
 }
 
 #[actix_web::test]

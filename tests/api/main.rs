@@ -20,6 +20,7 @@ mod idempotency;
 mod inquiries;
 mod integration;
 mod jwks;
+mod leaders;
 mod matrix;
 mod operations;
 mod request_examples;

@@ -39,7 +39,7 @@ const E403: Outcome = Outcome::Forbidden;
 const E404: Outcome = Outcome::NotFound;
 
 /// The callers, in the order of the table's columns (see `world::Cast` for who each one is).
-const CALLERS: [&str; 15] = [
+const CALLERS: [&str; 16] = [
     "anonymous",
     "holder",
     "covered",
@@ -55,9 +55,10 @@ const CALLERS: [&str; 15] = [
     "integration_own",
     "integration_other",
     "other_municipality",
+    "leader",
 ];
 
-fn tokens(cast: &Cast) -> [Option<&str>; 15] {
+fn tokens(cast: &Cast) -> [Option<&str>; 16] {
     [
         cast.anonymous.as_deref(),
         cast.holder.as_deref(),
@@ -74,13 +75,14 @@ fn tokens(cast: &Cast) -> [Option<&str>; 15] {
         cast.integration_own.as_deref(),
         cast.integration_other.as_deref(),
         cast.other_municipality.as_deref(),
+        cast.leader.as_deref(),
     ]
 }
 
 /// The services claim of each caller, for bodies that name "my service" (`POST /cases`).
-const MY_SERVICE: [&str; 15] = [
+const MY_SERVICE: [&str; 16] = [
     BARNEHAGE, BARNEHAGE, PPT, "bup-nord", BARNEHAGE, PPT, SKOLE, BARNEHAGE, BARNEHAGE, BARNEHAGE,
-    BARNEHAGE, BARNEHAGE, BARNEHAGE, "bup-nord", BARNEHAGE,
+    BARNEHAGE, BARNEHAGE, BARNEHAGE, "bup-nord", BARNEHAGE, BARNEHAGE,
 ];
 
 // Who reads a case (rule 8): the holder, a covered participant, the guardians, the subject youth at the
@@ -95,77 +97,84 @@ const MY_SERVICE: [&str; 15] = [
 //   professionals: professional participants with access (measures)
 //   recipient:     only the professional the handover is addressed to (accept, decline)
 #[rustfmt::skip]
-const EXPECTED: &[(&str, [Outcome; 15])] = &[
-    //                                                           anon   holdr  covrd  uncov  colle  forme  recip  guard  othgu  young  youth  admin  intow  intot  othmu
-    ("GET /api/v1/cases",                                       [E401,  SEE,   SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   BLIND, BLIND, SEE,   BLIND, SEE,   BLIND, BLIND]),
-    ("POST /api/v1/cases",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK]),
-    ("GET /api/v1/cases/{id}",                                  [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("PATCH /api/v1/cases/{id}",                                [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/access-log",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("POST /api/v1/cases/{id}/close",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/consents",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/consents",                        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/consents/effective",               [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/consents/{cid}/withdraw",         [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/entries",                          [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/entries",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/entries/{eid}",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("GET /api/v1/cases/{id}/export",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/handovers",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/handovers",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("POST /api/v1/cases/{id}/handovers/{hid}/accept",          [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("POST /api/v1/cases/{id}/handovers/{hid}/cancel",          [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("POST /api/v1/cases/{id}/handovers/{hid}/decline",         [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/level-changes",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/level-changes",                   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/measures",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/measures",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/measures/{mid}",                   [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("PATCH /api/v1/cases/{id}/measures/{mid}",                 [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/measures/{mid}/evaluations",       [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/measures/{mid}/evaluations",      [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/participants",                     [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
-    ("POST /api/v1/cases/{id}/participants",                    [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("PATCH /api/v1/cases/{id}/participants/{pid}",             [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("POST /api/v1/cases/{id}/participants/{pid}/deactivate",   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /api/v1/cases/{id}/timeline",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404]),
+const EXPECTED: &[(&str, [Outcome; 16])] = &[
+    //                                                           anon   holdr  covrd  uncov  colle  forme  recip  guard  othgu  young  youth  admin  intow  intot  othmu  leadr
+    ("GET /api/v1/cases",                                       [E401,  SEE,   SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   BLIND, BLIND, SEE,   BLIND, SEE,   BLIND, BLIND, BLIND]),
+    ("POST /api/v1/cases",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403]),
+    ("GET /api/v1/cases/{id}",                                  [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}",                                [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/access-log",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/close",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/consents",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/consents",                        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/consents/effective",               [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/consents/{cid}/withdraw",         [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/entries",                          [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/entries",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/entries/{eid}",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/export",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/handovers",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers",                       [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/accept",          [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/cancel",          [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/handovers/{hid}/decline",         [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/level-changes",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/level-changes",                   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/measures",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures/{mid}",                   [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/measures/{mid}",                 [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/measures/{mid}/evaluations",       [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/measures/{mid}/evaluations",      [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/participants",                     [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/participants",                    [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/participants/{pid}",             [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/participants/{pid}/deactivate",   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/timeline",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
     // Not about one case: the feed is for integrations, the inbox and attention for professionals,
     // configuration is read by anyone of the municipality and written by its administrator.
     // Inquiries (the mother's, to the kindergarten): its inbox's professionals (holder, colleague) and
     // the mother herself see it; everyone else gets 404, never 403, so its existence does not leak. Only
     // families with a national login send them and list their own.
-    ("GET /api/v1/inquiries",                                   [E401,  SEE,   BLIND, BLIND, SEE,   BLIND, BLIND, E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
-    ("POST /api/v1/inquiries",                                  [E401,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403]),
-    ("GET /api/v1/inquiries/{id}",                              [E401,  OK,    E404,  E404,  OK,    E404,  E404,  OK,    E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("POST /api/v1/inquiries/{id}/answer",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404]),
-    ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403]),
-    ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403]),
-    ("GET /api/v1/handovers",                                   [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
-    ("POST /api/v1/imports",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403]),
-    ("GET /api/v1/levels",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("PUT /api/v1/levels/{level}",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /api/v1/me",                                          [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("GET /api/v1/me/attention",                                [E401,  SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND]),
-    ("GET /api/v1/municipality",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("PATCH /api/v1/municipality",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /api/v1/services",                                    [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("POST /api/v1/services",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("PATCH /api/v1/services/{id}",                             [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
+    ("GET /api/v1/inquiries",                                   [E401,  SEE,   BLIND, BLIND, SEE,   BLIND, BLIND, E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, SEE]),
+    ("POST /api/v1/inquiries",                                  [E401,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403]),
+    ("GET /api/v1/inquiries/{id}",                              [E401,  OK,    E404,  E404,  OK,    E404,  E404,  OK,    E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
+    ("POST /api/v1/inquiries/{id}/answer",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
+    ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  E403]),
+    ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
+    ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403,  E403]),
+    ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403,  E403]),
+    ("GET /api/v1/handovers",                                   [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, E403]),
+    ("POST /api/v1/imports",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403,  E403]),
+    ("GET /api/v1/levels",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PUT /api/v1/levels/{level}",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/me",                                          [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /api/v1/me/attention",                                [E401,  SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, E403]),
+    ("GET /api/v1/municipality",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PATCH /api/v1/municipality",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/services",                                    [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("POST /api/v1/services",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("PATCH /api/v1/services/{id}",                             [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
     // The guide: drafts and versions are the admin's (rows in this order: a draft is written, then
     // published, then read back as version 1); the public guide is anyone's, token or not; a step move is
     // the holder's, like a level change.
-    ("PUT /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("POST /api/v1/guide/publish",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /api/v1/guide/versions",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /api/v1/guide/versions/{n}",                          [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403]),
-    ("GET /public/v1/municipalities/{number}/guide",            [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("GET /public/v1/municipalities/{number}/guide/document",   [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("POST /api/v1/cases/{id}/steps",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404]),
-    ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PUT /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("POST /api/v1/guide/publish",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/guide/draft",                                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/guide/versions",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/guide/versions/{n}",                          [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /public/v1/municipalities/{number}/guide",            [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /public/v1/municipalities/{number}/guide/document",   [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("POST /api/v1/cases/{id}/steps",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    // A unit leader (of the kindergarten, the holder's service) sees the service's cases without content
+    // and moves the relay; nobody else leads. Departures are the administrator's or an integration's.
+    ("GET /api/v1/services/{code}/cases",                       [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE]),
+    ("GET /api/v1/services/{code}/attention",                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK]),
+    ("POST /api/v1/cases/{id}/holder/reassign",                 [E401,  E403,  E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  OK]),
+    ("POST /api/v1/staff/{user_id}/departed",                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    E403,  E403]),
+    ("DELETE /api/v1/staff/{user_id}/departed",                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    E403,  E403]),
+    ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
 ];
 
 /// Cells where the server is known to answer otherwise than the table says: (operation, caller, status
@@ -213,6 +222,8 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         )
         .replace("{level}", "1")
         .replace("{number}", "3805")
+        .replace("{code}", BARNEHAGE)
+        .replace("{user_id}", "sara")
         .replace("{n}", "1");
     assert!(
         !path.contains('{'),
@@ -353,6 +364,15 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             )
         }
         "PATCH /api/v1/services/{id}" => req.body = body(json!({"name": "BUP Nord"})),
+        "POST /api/v1/cases/{id}/holder/reassign" => {
+            req.body = body(
+                json!({"to": {"user_id": "kari", "name": "Kari Vikar", "service": BARNEHAGE},
+                "reason": "absence"}),
+            )
+        }
+        // Sara is known to the municipality as the recipient of the world's handover.
+        "POST /api/v1/staff/{user_id}/departed" => req.body = body(json!({"on": today()})),
+        "DELETE /api/v1/staff/{user_id}/departed" => town.depart("sara"),
         _ if req.method == Method::GET => {}
         "POST /api/v1/cases/{id}/participants/{pid}/deactivate" => {}
         _ => panic!("{op}: the matrix has no request for this operation; add one to `request`"),
@@ -505,12 +525,18 @@ async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
             } else {
                 want
             };
+            let staff = req.path.starts_with("/api/v1/staff/");
             let changed = req.method != Method::GET
                 && (200..300).contains(&status)
                 && (req.path.starts_with("/api/v1/cases/")
                     || req.path.starts_with("/api/v1/inquiries/")
+                    || staff
                     || *op == "POST /api/v1/imports");
             dirty[k] |= changed;
+            if staff {
+                // A departure is the town's, not the world's: the next caller meets nobody departed.
+                town.undepart_everyone();
+            }
             cells.push(Cell { status, outcome });
         }
         // The world was changed for this operation; the next one starts from a standard world.

@@ -335,6 +335,30 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     .await;
     let second = app.open_case(&ola, "barnehage-solstua", "Nora").await;
     let c2 = format!("/api/v1/cases/{}", id(&second));
+    // The unit leader moves Lina's relay while Ola is away; later Tor leaves the municipality.
+    let third = app.open_case(&ola, "barnehage-solstua", "Lina").await;
+    let c3 = format!("/api/v1/cases/{}", id(&third));
+    let lea = app.token("3805", "lea", &[Role::Leader], &["barnehage-solstua"]);
+    ex.send(
+        "ReassignInput",
+        post(format!("{c3}/holder/reassign")),
+        &lea,
+        None,
+        json!({"to": {"user_id": "tor", "name": "Tor Pedagog", "service": "barnehage-solstua"},
+               "reason": "absence", "note": "Ola er sykmeldt i seks uker"}),
+        200,
+    )
+    .await;
+    let admin = app.token("3805", "admin", &[Role::Admin], &[]);
+    ex.send(
+        "DepartedInput",
+        post("/api/v1/staff/tor/departed"),
+        &admin,
+        None,
+        json!({"on": in_days(30)}),
+        200,
+    )
+    .await;
     let etag = ex.etag(&c2, &ola).await;
     ex.send(
         "CloseCaseRequest",

@@ -51,6 +51,8 @@ pub struct Cast {
     pub integration_other: Option<String>,
     /// "ola" of the kindergarten with the same code, in another municipality.
     pub other_municipality: Option<String>,
+    /// lea, the unit leader of the kindergarten (the holder's service); not a participant.
+    pub leader: Option<String>,
 }
 
 pub struct Town {
@@ -108,6 +110,24 @@ fn id(v: &Value) -> String {
 }
 
 impl Town {
+    /// Registers `user_id` as departed from today, as the owner (for requests that need a departure).
+    pub fn depart(&self, user_id: &str) {
+        self.app
+            .db()
+            .batch_execute(&format!(
+                "INSERT INTO staff_departures (municipality, user_id, departed_on, recorded_by) \
+                 VALUES ('3805', '{user_id}', current_date, 'matrix') ON CONFLICT DO NOTHING"
+            ))
+            .unwrap();
+    }
+
+    pub fn undepart_everyone(&self) {
+        self.app
+            .db()
+            .batch_execute("DELETE FROM staff_departures")
+            .unwrap();
+    }
+
     pub async fn setup() -> Town {
         Self::with_app(TestApp::spawn().await).await
     }
@@ -168,6 +188,7 @@ impl Town {
                 &[Role::Professional],
                 &[BARNEHAGE],
             )),
+            leader: Some(app.token("3805", "lea", &[Role::Leader], &[BARNEHAGE])),
         };
         // Another family, opened by ola too: its guardian is a guardian, but not of the world's cases.
         let other = app

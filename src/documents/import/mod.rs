@@ -110,9 +110,7 @@ pub fn run(
     key: &NationalIdKey,
     lines: Vec<Line>,
 ) -> Result<Outcomes, AppError> {
-    let ctx = db::in_municipality(conn, caller.municipality, |c| {
-        Context::load(c, &caller.tenant)
-    })?;
+    let ctx = db::in_municipality(conn, caller.session(), |c| Context::load(c, &caller.tenant))?;
     let (numbers, checked): (Vec<usize>, Vec<_>) = lines
         .into_iter()
         .map(|(n, doc)| {
@@ -185,7 +183,7 @@ fn import_batch(
     batch: &[(usize, &CaseDocument)],
 ) -> Result<Outcomes, AppError> {
     let docs: Vec<&CaseDocument> = batch.iter().map(|(_, d)| *d).collect();
-    let steps = match db::in_municipality(conn, caller.municipality, |c| {
+    let steps = match db::in_municipality(conn, caller.session(), |c| {
         together(c, caller, key, ctx, &docs)
     }) {
         Ok(steps) => steps,
@@ -218,7 +216,7 @@ fn alone(
     ctx: &Context,
     doc: &CaseDocument,
 ) -> Result<Result<Outcome, AppError>, AppError> {
-    match db::in_municipality(conn, caller.municipality, |c| {
+    match db::in_municipality(conn, caller.session(), |c| {
         together(c, caller, key, ctx, &[doc])
     }) {
         Ok(mut steps) => match steps.pop() {

@@ -1,0 +1,82 @@
+//! The leader's side of rule 8 (issue 10). A unit leader (*enhetsleder*, role `leader`; the token's
+//! `services` are the services they lead) is not a participant:
+//! - for the open cases held in a service they lead, they see metadata: the subject's name and birth date,
+//!   level, holder, dates, counts and flags (`crate::leaders`), never content (concern, entries, measures'
+//!   and evaluations' text, consents' text), and every listing leaves an access event on the basis
+//!   `leader`;
+//! - they move the relay of such a case at once (`crate::handovers::reassign`), within rule 3;
+//! - nothing else: `decide` (rule 8 for content) does not know the role, so a leader reads content only
+//!   where they are also a participant, on that basis.
+//!
+//! A case belongs to the service of its stafettholder: when the relay passes to another service, the
+//! case passes to that service's leaders.
+
+use uuid::Uuid;
+
+use super::{facts_of, load, settled, CaseFacts};
+use crate::auth::Caller;
+use crate::error::AppError;
+
+/// Whether the caller leads the service that holds this case.
+pub fn leads_case(caller: &Caller, facts: &CaseFacts) -> bool {
+    caller.tenant == facts.case.municipality && caller.leads(facts.holder_service())
+}
+
+/// A service's overview, attention and statistics are for those who lead it.
+pub fn require_leads(caller: &Caller, service: &str) -> Result<(), AppError> {
+    if caller.leads(service) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "only a leader of the service `{service}` may see its cases (role `leader`, the service in `services`)"
+        )))
+    }
+}
+
+/// The facts of a case a leader acts on, locked for the transaction (the caller's transaction must hold
+/// the case's lock already: `crate::db::transaction_for_case`). A caller who does not lead the holder's
+/// service gets 403 if they may read the case otherwise, and 404 if not: whether it exists is only for
+/// those who may see it.
+pub fn case_for_leader(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+) -> Result<CaseFacts, AppError> {
+    let loaded = load::one(conn, &caller.tenant, case_id, true)?
+        .ok_or_else(|| AppError::not_found("case"))?;
+    let self_consent_age = loaded.self_consent_age;
+    let facts = settled(conn, facts_of(loaded, crate::clock::today()))?;
+    if leads_case(caller, &facts) {
+        return Ok(facts);
+    }
+    if super::decide(caller, &facts, self_consent_age).is_some() {
+        return Err(AppError::forbidden(format!(
+            "only a leader of the stafettholder's service (`{}`) may do this",
+            facts.holder_service()
+        )));
+    }
+    Err(AppError::not_found("case"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    fn caller(roles: &[Role], services: &[&str]) -> Caller {
+        Caller::for_tests("3805", "lea", roles, services)
+    }
+
+    #[test]
+    fn a_leader_leads_only_the_services_in_their_token() {
+        let lea = caller(&[Role::Leader], &["skole-nordby"]);
+        assert!(require_leads(&lea, "skole-nordby").is_ok());
+        assert!(require_leads(&lea, "barnehage-solstua").is_err());
+    }
+
+    #[test]
+    fn a_professional_of_a_service_does_not_lead_it() {
+        let ola = caller(&[Role::Professional], &["skole-nordby"]);
+        assert!(require_leads(&ola, "skole-nordby").is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! Unit leaders and staff who leave (issue 10): the service overview (`overview`), what needs the
+//! leader (`attention`) and departures (`staff`). Who a leader is and what they may see is decided in
+//! `crate::access::leaders`; moving the relay at once is `crate::handovers::reassign`.
+
+pub mod attention;
+pub mod overview;
+pub mod staff;
+
+use crate::auth::Caller;
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(overview::service_cases)
+        .service(attention::service_attention)
+        .service(staff::departed)
+        .service(staff::undo_departed);
+}
+
+/// A service the leader's token names but the municipality does not have (or no longer runs) is 404.
+fn require_service(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    service: &str,
+) -> Result<(), AppError> {
+    crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
+        .map(|_| ())
+        .ok_or_else(|| AppError::not_found("service"))
+}

@@ -1,0 +1,254 @@
+//! Staff who leave (issue 10, item 4). `POST /api/v1/staff/{user_id}/departed` by an administrator, or by
+//! an integration acting for the municipality's HR or identity system: from that date the person's tokens
+//! reach nothing (the check is in every staff transaction's `BEGIN` batch, `crate::db::Session`), pending
+//! handovers to them are cancelled, and every case they hold shows in their service leaders' attention as
+//! `departed` until a leader reassigns it. `DELETE` undoes a mistaken departure.
+
+use actix_web::{delete, post, web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text, Uuid as SqlUuid};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::access::Basis;
+use crate::access_log::{self, Action};
+use crate::auth::{Caller, Role};
+use crate::changes::ChangeType;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::extract::ValidJson;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartedInput {
+    /// The first day the person no longer works in the municipality (today or earlier: at once; a later
+    /// date: from that day).
+    #[validate(custom(function = "crate::dates::date"))]
+    pub on: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Departure {
+    pub user_id: String,
+    pub departed_on: NaiveDate,
+    /// Pending handovers to them that were cancelled now (none when the date is still to come).
+    pub handovers_cancelled: i64,
+    /// Open cases they hold: their services' leaders see them as `departed` and reassign them.
+    pub cases_held: i64,
+}
+
+/// Who may register departures: an administrator, or an integration of the municipality's systems.
+fn require_staff_admin(caller: &Caller) -> Result<(), AppError> {
+    if caller.has_role(Role::Admin) || caller.has_role(Role::Integration) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "this needs the `admin` or `integration` role",
+        ))
+    }
+}
+
+fn check_user_id(user_id: &str) -> Result<(), AppError> {
+    if (1..=200).contains(&user_id.chars().count()) && !user_id.contains('\0') {
+        Ok(())
+    } else {
+        Err(AppError::invalid("user_id", "must be 1-200 characters"))
+    }
+}
+
+crate::prepared_statement! {
+    /// Whether the municipality knows this person as staff: a professional of some case, or the recipient
+    /// of a handover.
+    struct KnownStaff<'a> {
+        1 => municipality: &'a str as Text,
+        2 => user_id: &'a str as Text,
+    }
+    = "SELECT count(*) AS n FROM (SELECT FROM case_participants p \
+         WHERE p.municipality = $1 AND p.kind = 'professional' AND p.user_id = $2 LIMIT 1) k \
+       UNION ALL SELECT count(*) FROM (SELECT FROM handovers o \
+         WHERE o.municipality = $1 AND o.to_user_id = $2 LIMIT 1) h";
+}
+
+crate::prepared_statement! {
+    /// Cancels the pending handovers to a person who has left, returning their cases.
+    struct CancelHandoversTo<'a> {
+        1 => municipality: &'a str as Text,
+        2 => user_id: &'a str as Text,
+        3 => by_user: &'a str as Text,
+    }
+    = "UPDATE handovers SET state = 'cancelled', answered_at = now(), answered_by_user = $3, \
+           answer_reason = 'the recipient has left the municipality' \
+       WHERE municipality = $1 AND to_user_id = $2 AND state = 'pending' RETURNING case_id";
+}
+
+crate::prepared_statement! {
+    struct OpenCasesHeldBy<'a> {
+        1 => municipality: &'a str as Text,
+        2 => user_id: &'a str as Text,
+    }
+    = "SELECT count(*) AS n FROM cases c JOIN case_participants h ON h.id = c.holder_participant_id \
+       WHERE c.municipality = $1 AND c.status = 'open' AND h.kind = 'professional' AND h.user_id = $2";
+}
+
+crate::prepared_statement! {
+    /// Whether a person's departure has taken effect by `$3`.
+    struct HasDeparted<'a> {
+        1 => municipality: &'a str as Text,
+        2 => user_id: &'a str as Text,
+        3 => today: NaiveDate as Date,
+    }
+    = "SELECT count(*) AS n FROM staff_departures \
+       WHERE municipality = $1 AND user_id = $2 AND departed_on <= $3";
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct CaseId {
+    #[diesel(sql_type = SqlUuid)]
+    case_id: Uuid,
+}
+
+/// Whether the municipality registered this person as departed, with effect by today: nobody may pass
+/// them the relay.
+pub fn has_departed(
+    conn: &mut PgConnection,
+    municipality: &str,
+    user_id: &str,
+) -> Result<bool, AppError> {
+    let today = crate::clock::today();
+    let found: Count = HasDeparted {
+        municipality,
+        user_id,
+        today,
+    }
+    .get_result(conn)?;
+    Ok(found.n > 0)
+}
+
+/// Register that a professional has left the municipality. From `on`, their tokens reach no case data;
+/// pending handovers to them are cancelled now if the date has come; the cases they hold show in their
+/// leaders' attention until reassigned. Repeating it with another date moves the date.
+#[utoipa::path(
+    tag = "leaders",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The person's user id (the `sub` of their tokens)")),
+    request_body = DepartedInput,
+    responses(
+        (status = 200, description = "Registered", body = Departure),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::Validation),
+    )
+)]
+#[post("/staff/{user_id}/departed")]
+pub async fn departed(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<String>,
+    body: ValidJson<DepartedInput>,
+) -> Result<HttpResponse, AppError> {
+    require_staff_admin(&caller)?;
+    let user_id = path.into_inner();
+    check_user_id(&user_id)?;
+    let on = body.0.on;
+    let out = db::transaction(&pool, caller.session(), move |conn| {
+        let m = caller.tenant.as_str();
+        let known: Vec<Count> = KnownStaff {
+            municipality: m,
+            user_id: &user_id,
+        }
+        .load(conn)?;
+        if known.iter().all(|k| k.n == 0) {
+            return Err(AppError::not_found("staff member"));
+        }
+        diesel::sql_query(
+            "INSERT INTO staff_departures (municipality, user_id, departed_on, recorded_by) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (municipality, user_id) \
+             DO UPDATE SET departed_on = $3, recorded_by = $4, recorded_at = now()",
+        )
+        .bind::<Text, _>(m)
+        .bind::<Text, _>(&user_id)
+        .bind::<Date, _>(on)
+        .bind::<Text, _>(&caller.user_id)
+        .execute(conn)?;
+        let cancelled: Vec<CaseId> = if on <= crate::clock::today() {
+            CancelHandoversTo {
+                municipality: m,
+                user_id: &user_id,
+                by_user: &caller.user_id,
+            }
+            .load(conn)?
+        } else {
+            vec![]
+        };
+        let cases: Vec<(Uuid, Basis)> = cancelled
+            .iter()
+            .map(|c| (c.case_id, Basis::Administration))
+            .collect();
+        access_log::record(conn, &caller, &cases, Action::Cancel, "case.handovers")?;
+        let events: Vec<(Uuid, ChangeType)> = cancelled
+            .iter()
+            .map(|c| (c.case_id, ChangeType::HandoverCancelled))
+            .collect();
+        crate::changes::emit_many(conn, m, &events)?;
+        let held: Count = OpenCasesHeldBy {
+            municipality: m,
+            user_id: &user_id,
+        }
+        .get_result(conn)?;
+        Ok(Departure {
+            user_id,
+            departed_on: on,
+            handovers_cancelled: cancelled.len() as i64,
+            cases_held: held.n,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Undo a mistaken departure: the person's tokens reach their cases again. Handovers cancelled by the
+/// departure stay cancelled (the holder proposes again).
+#[utoipa::path(
+    tag = "leaders",
+    security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The person's user id")),
+    responses(
+        (status = 204, description = "Undone"),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 422, response = crate::openapi::Validation),
+    )
+)]
+#[delete("/staff/{user_id}/departed")]
+pub async fn undo_departed(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    require_staff_admin(&caller)?;
+    let user_id = path.into_inner();
+    check_user_id(&user_id)?;
+    db::transaction(&pool, caller.session(), move |conn| {
+        let removed = diesel::sql_query(
+            "DELETE FROM staff_departures WHERE municipality = $1 AND user_id = $2",
+        )
+        .bind::<Text, _>(&caller.tenant)
+        .bind::<Text, _>(&user_id)
+        .execute(conn)?;
+        if removed == 0 {
+            return Err(AppError::not_found("departure"));
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
