@@ -29,6 +29,8 @@ pub enum Action {
     Import,
     /// A leader moved the stafettholder role at once.
     Reassign,
+    /// A giver signed a digital consent.
+    Sign,
 }
 
 #[derive(Insertable)]

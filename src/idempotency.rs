@@ -141,9 +141,13 @@ pub fn fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> [u8; 32] 
 }
 
 /// Answers worth replaying: success, and the client's own mistakes (which would recur). A 5xx (or
-/// anything else) is not final, so the key is released and a retry executes.
+/// anything else) is not final, so the key is released and a retry executes. Nor is a refusal of who
+/// the caller is (401, 403): a role granted or a mistaken departure undone makes the retry succeed.
 pub fn worth_keeping(status: StatusCode) -> bool {
-    status.is_success() || status.is_client_error()
+    status.is_success()
+        || (status.is_client_error()
+            && status != StatusCode::UNAUTHORIZED
+            && status != StatusCode::FORBIDDEN)
 }
 
 /// The headers of an answer a replay repeats, in order, as `[name, value]` pairs.
@@ -478,6 +482,7 @@ pub async fn middleware(
         .expect("the pool is registered in app data")
         .get_ref()
         .clone();
+    let session = caller.session();
     let scope = Scope {
         tenant: caller.tenant,
         subject: caller.user_id,
@@ -489,10 +494,17 @@ pub async fn middleware(
     };
     match claim {
         Err(e) => Ok(req.error_response(e)),
-        Ok(Claim::Replay(stored)) => match stored.into_response() {
-            Ok(res) => Ok(req.into_response(res)),
-            Err(e) => Ok(req.error_response(e)),
-        },
+        Ok(Claim::Replay(stored)) => {
+            // A replay shows what the request answered, so it passes the same door as the request: a
+            // staff member registered as departed gets 403, not their stored answer.
+            if let Err(e) = crate::db::transaction(&pool, session, |_| Ok(())).await {
+                return Ok(req.error_response(e));
+            }
+            match stored.into_response() {
+                Ok(res) => Ok(req.into_response(res)),
+                Err(e) => Ok(req.error_response(e)),
+            }
+        }
         Ok(Claim::Mismatch) => Ok(req.error_response(header_problem(
             ProblemType::Validation,
             "this Idempotency-Key was used for another request (method, path or body); use a new key",
@@ -675,11 +687,11 @@ mod tests {
     }
 
     #[test]
-    fn success_and_client_errors_are_kept_server_errors_are_not() {
-        for code in [200, 201, 204, 400, 403, 404, 409, 412, 422] {
+    fn success_and_client_errors_are_kept_server_errors_and_refusals_of_the_caller_are_not() {
+        for code in [200, 201, 204, 400, 404, 409, 412, 422] {
             assert!(worth_keeping(StatusCode::from_u16(code).unwrap()), "{code}");
         }
-        for code in [301, 500, 502, 503, 504] {
+        for code in [301, 401, 403, 500, 502, 503, 504] {
             assert!(
                 !worth_keeping(StatusCode::from_u16(code).unwrap()),
                 "{code}"

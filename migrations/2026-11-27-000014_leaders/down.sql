@@ -1,3 +1,5 @@
+DROP INDEX access_events_actor;
+DROP INDEX cases_open_holder;
 DROP INDEX case_participants_service_professional;
 ALTER TABLE access_events DROP CONSTRAINT access_events_action_check;
 ALTER TABLE access_events ADD CONSTRAINT access_events_action_check

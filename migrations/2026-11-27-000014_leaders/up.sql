@@ -66,6 +66,10 @@ ALTER TABLE access_events ADD CONSTRAINT access_events_action_check
 -- The service overview finds the open cases held in a service through their holders.
 CREATE INDEX case_participants_service_professional ON case_participants (service, id)
     WHERE kind = 'professional';
+CREATE INDEX cases_open_holder ON cases (holder_participant_id) WHERE status = 'open';
+-- Who did what, by person: whether a departing user id is known to the municipality at all (a leader
+-- or an administrator is in no case), and later the right of access and the log's own queries by actor.
+CREATE INDEX access_events_actor ON access_events (actor_user_id, id DESC);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON staff_departures TO stafettlogg_app;
 GRANT SELECT, INSERT ON holder_reassignments TO stafettlogg_app;

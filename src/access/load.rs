@@ -41,6 +41,8 @@ macro_rules! facts_sql {
                     k.withdrawal_reason, \
                     ARRAY(SELECT g.participant_id FROM consent_givers g WHERE g.consent_id = k.id \
                           ORDER BY g.participant_id), \
+                    ARRAY(SELECT g.participant_id FROM consent_givers g WHERE g.consent_id = k.id \
+                          AND g.signed_at IS NOT NULL ORDER BY g.participant_id), \
                     ARRAY(SELECT s.service FROM consent_services s WHERE s.consent_id = k.id \
                           ORDER BY s.service)) \
                   FROM consents k WHERE k.case_id = c.id ORDER BY k.id) AS consents, \
@@ -180,6 +182,7 @@ type ConsentSql = Record<(
     Nullable<SqlUuid>,
     Nullable<Text>,
     Array<SqlUuid>,
+    Array<SqlUuid>,
     Array<Text>,
 )>;
 
@@ -200,6 +203,7 @@ type ConsentTuple = (
     Option<DateTime<Utc>>,
     Option<Uuid>,
     Option<String>,
+    Vec<Uuid>,
     Vec<Uuid>,
     Vec<String>,
 );
@@ -289,7 +293,8 @@ fn consent(t: ConsentTuple) -> Consent {
             withdrawal_reason: t.15,
         },
         givers: t.16,
-        services: t.17,
+        signed: t.17,
+        services: t.18,
     }
 }
 

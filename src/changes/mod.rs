@@ -48,6 +48,10 @@ pub enum ChangeType {
     #[serde(rename = "consent.withdrawn")]
     #[strum(serialize = "consent.withdrawn")]
     ConsentWithdrawn,
+    /// A giver signed a digital consent (it is effective once every named giver has).
+    #[serde(rename = "consent.signed")]
+    #[strum(serialize = "consent.signed")]
+    ConsentSigned,
     #[serde(rename = "measure.created")]
     #[strum(serialize = "measure.created")]
     MeasureCreated,

@@ -53,6 +53,12 @@ pub struct RecordedBy {
 pub struct ConsentView {
     pub id: Uuid,
     pub given_by: Vec<Uuid>,
+    /// The givers who have signed. A consent recorded by the stafettholder (written, oral, or digital
+    /// given elsewhere) counts as signed by all; a guardian's digital consent by the recorder only.
+    pub signed_by: Vec<Uuid>,
+    /// Givers who still have to sign it themselves (`POST .../consents/{cid}/sign`): until then it is
+    /// `pending_signatures` and not effective.
+    pub missing_signatures: Vec<Uuid>,
     pub services: Vec<String>,
     pub purpose: String,
     pub valid_from: NaiveDate,
@@ -89,6 +95,8 @@ pub struct WithdrawRequest {
 pub struct NotEffective {
     pub consent_id: Uuid,
     pub reasons: Vec<NotEffectiveReason>,
+    /// Who has not signed it yet (reason `pending_signatures`).
+    pub missing_signatures: Vec<Uuid>,
 }
 
 /// What the consents of the case cover today.
@@ -104,8 +112,15 @@ pub struct EffectiveConsentView {
     pub not_effective: Vec<NotEffective>,
 }
 
-impl From<&super::rules::Effective> for EffectiveConsentView {
-    fn from(e: &super::rules::Effective) -> Self {
+impl EffectiveConsentView {
+    pub fn new(e: &super::rules::Effective, consents: &[super::model::Consent]) -> Self {
+        let missing = |id: &Uuid| {
+            consents
+                .iter()
+                .find(|c| c.row.id == *id)
+                .map(|c| super::rules::missing_signatures(&c.facts()))
+                .unwrap_or_default()
+        };
         EffectiveConsentView {
             effective: !e.consent_ids.is_empty(),
             services: e.services.iter().cloned().collect(),
@@ -118,6 +133,7 @@ impl From<&super::rules::Effective> for EffectiveConsentView {
                 .map(|(id, reasons)| NotEffective {
                     consent_id: *id,
                     reasons: reasons.clone(),
+                    missing_signatures: missing(id),
                 })
                 .collect(),
         }

@@ -17,10 +17,12 @@ use crate::db::{self, Pool};
 use crate::error::{AppError, FieldError};
 use crate::extract::ValidJson;
 
-fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
+pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
     ConsentView {
         id: c.row.id,
         given_by: c.givers.clone(),
+        signed_by: c.signed.clone(),
+        missing_signatures: rules::missing_signatures(&c.facts()),
         services: c.services.clone(),
         purpose: c.row.purpose.clone(),
         valid_from: c.row.valid_from,
@@ -52,7 +54,8 @@ fn check_new_consent(
     match access.basis {
         _ if access.is_holder() => {}
         Basis::Guardian | Basis::SubjectYouth => {
-            // A national login signs for one person: the guardian (or youth) records their own consent.
+            // A national login signs for one person: the recorder signs by recording, every other giver
+            // named signs themselves (`signatures.rs`).
             let me = access.actor()?;
             if input.form != ConsentForm::Digital {
                 return Err(AppError::invalid(
@@ -60,10 +63,17 @@ fn check_new_consent(
                     "a consent recorded by a guardian or youth is `digital`",
                 ));
             }
-            if input.given_by != [me.id] {
+            if !input.given_by.contains(&me.id) {
                 return Err(AppError::invalid(
                     "given_by",
-                    "you can record only your own consent: given_by must be [your participant id]",
+                    "a digital consent you record names you among its givers; the others sign it themselves",
+                ));
+            }
+            if input.given_by.len() > 1 && input.supersedes.is_some() {
+                return Err(AppError::invalid(
+                    "supersedes",
+                    "a consent that still needs other givers' signatures cannot replace one yet: \
+                     withdraw the old one, or let the stafettholder record the replacement",
                 ));
             }
         }
@@ -201,7 +211,10 @@ pub async fn effective_consent(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
-        Ok(EffectiveConsentView::from(&access.effective))
+        Ok(EffectiveConsentView::new(
+            &access.effective,
+            &access.consents,
+        ))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -246,6 +259,16 @@ pub async fn record_consent(
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_else(|| caller.name.clone());
+        // A guardian's digital consent is signed by the recorder; every other giver signs it themselves.
+        let unsigned: Vec<Uuid> = match access.basis {
+            Basis::Guardian | Basis::SubjectYouth => input
+                .given_by
+                .iter()
+                .filter(|g| Some(**g) != access.me.as_ref().map(|p| p.id))
+                .copied()
+                .collect(),
+            _ => vec![],
+        };
         let consent_id = store::insert(
             conn,
             store::NewConsent {
@@ -259,6 +282,7 @@ pub async fn record_consent(
                 recorded_by_user: &caller.user_id,
                 recorded_by_name: &recorder_name,
                 givers: &input.given_by,
+                unsigned: &unsigned,
                 services: &input.services,
             },
         )?;

@@ -47,10 +47,13 @@ pub struct ConsentInsert<'a> {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = consent_givers)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct ConsentGiverRow {
     pub consent_id: Uuid,
     pub participant_id: Uuid,
     pub case_id: Uuid,
+    /// `None`: the giver has not signed yet.
+    pub signed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -73,6 +76,8 @@ pub struct Supersession {
 pub struct Consent {
     pub row: ConsentRow,
     pub givers: Vec<Uuid>,
+    /// The givers who have signed (all of them, but for a digital consent still collecting signatures).
+    pub signed: Vec<Uuid>,
     pub services: Vec<String>,
 }
 
@@ -82,6 +87,7 @@ impl Consent {
             id: self.row.id,
             case_id: self.row.case_id,
             givers: self.givers.clone(),
+            signed: self.signed.clone(),
             services: self.services.clone(),
             valid_from: self.row.valid_from,
             valid_until: self.row.valid_until,

@@ -14,6 +14,8 @@ pub struct ConsentFacts {
     pub id: Uuid,
     pub case_id: Uuid,
     pub givers: Vec<Uuid>,
+    /// The givers who have signed; the others' signatures are missing.
+    pub signed: Vec<Uuid>,
     pub services: Vec<String>,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
@@ -36,6 +38,8 @@ pub struct GiverContext {
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     Active,
+    /// A digital consent some of whose givers have not signed yet: not effective until they have.
+    PendingSignatures,
     Expired,
     Withdrawn,
     Superseded,
@@ -47,6 +51,8 @@ pub enum NotEffectiveReason {
     /// Not every guardian with parental responsibility gave it, and the subject did not give it alone at or
     /// above the self-consent age.
     MissingGiver,
+    /// A giver named in it has not signed it yet (`missing_signatures` says who).
+    PendingSignatures,
     NotYetValid,
     Expired,
     Withdrawn,
@@ -77,9 +83,20 @@ pub fn state(c: &ConsentFacts, today: NaiveDate) -> ConsentState {
         ConsentState::Superseded
     } else if c.valid_until < today {
         ConsentState::Expired
+    } else if !missing_signatures(c).is_empty() {
+        ConsentState::PendingSignatures
     } else {
         ConsentState::Active
     }
+}
+
+/// The givers named in a consent who have not signed it (issue 13): each signs for themselves.
+pub fn missing_signatures(c: &ConsentFacts) -> Vec<Uuid> {
+    c.givers
+        .iter()
+        .filter(|g| !c.signed.contains(g))
+        .copied()
+        .collect()
 }
 
 /// Full years from `birth` to `today`; never derived from a national id.
@@ -117,6 +134,7 @@ pub fn reasons(c: &ConsentFacts, ctx: &GiverContext, today: NaiveDate) -> Vec<No
     }
     match state(c, today) {
         ConsentState::Active => {}
+        ConsentState::PendingSignatures => out.push(NotEffectiveReason::PendingSignatures),
         ConsentState::Expired => out.push(NotEffectiveReason::Expired),
         ConsentState::Withdrawn => out.push(NotEffectiveReason::Withdrawn),
         ConsentState::Superseded => out.push(NotEffectiveReason::Superseded),
@@ -157,7 +175,12 @@ pub fn services_lost_to_expiry(
 ) -> BTreeSet<String> {
     consents
         .iter()
-        .filter(|c| state(c, today) == ConsentState::Expired && has_required_givers(c, ctx))
+        // Never effective while signatures were missing: nothing was lost when it ran out.
+        .filter(|c| {
+            state(c, today) == ConsentState::Expired
+                && has_required_givers(c, ctx)
+                && missing_signatures(c).is_empty()
+        })
         .flat_map(|c| c.services.iter())
         .filter(|s| !now_effective.covers(s))
         .cloned()
@@ -177,6 +200,7 @@ mod tests {
             id: Uuid::now_v7(),
             case_id: Uuid::nil(),
             givers: givers.to_vec(),
+            signed: givers.to_vec(),
             services: services.iter().map(|s| s.to_string()).collect(),
             valid_from: d("2026-01-01"),
             valid_until: d("2026-12-31"),
@@ -300,5 +324,44 @@ mod tests {
         let lost = services_lost_to_expiry(&all, &ctx, &now, today);
         assert_eq!(lost.into_iter().collect::<Vec<_>>(), vec!["ppt"]);
         assert!(services_lost_to_expiry(&all[1..], &ctx, &now, today).is_empty());
+    }
+
+    #[test]
+    fn a_digital_consent_is_not_effective_until_every_named_giver_has_signed() {
+        let (mother, father) = (Uuid::now_v7(), Uuid::now_v7());
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother, father],
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let mut c = consent(&[mother, father], &["ppt"]);
+        c.signed = vec![mother];
+        let today = d("2026-06-01");
+        assert_eq!(state(&c, today), ConsentState::PendingSignatures);
+        assert_eq!(missing_signatures(&c), vec![father]);
+        let e = effective(std::slice::from_ref(&c), &ctx, today);
+        assert!(e.services.is_empty());
+        assert_eq!(
+            e.not_effective[0].1,
+            vec![NotEffectiveReason::PendingSignatures]
+        );
+        c.signed = vec![mother, father];
+        assert_eq!(state(&c, today), ConsentState::Active);
+        assert!(effective(&[c], &ctx, today).covers("ppt"));
+    }
+
+    #[test]
+    fn rule_5_a_consent_that_ran_out_before_it_was_signed_took_no_coverage_away() {
+        let (mother, father) = (Uuid::now_v7(), Uuid::now_v7());
+        let ctx = GiverContext {
+            responsible_guardians: vec![mother, father],
+            self_consent_age: 15,
+            ..Default::default()
+        };
+        let mut c = consent(&[mother, father], &["ppt"]);
+        c.signed = vec![mother];
+        let later = d("2027-02-01");
+        let now = effective(std::slice::from_ref(&c), &ctx, later);
+        assert!(services_lost_to_expiry(&[c], &ctx, &now, later).is_empty());
     }
 }

@@ -19,13 +19,21 @@ pub fn for_cases(conn: &mut PgConnection, case_ids: &[Uuid]) -> Result<Vec<Conse
         .load(conn)?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut givers: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (c, p) in consent_givers::table
+    let mut signed: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (c, p, at) in consent_givers::table
         .filter(consent_givers::consent_id.eq_any(&ids))
         .order(consent_givers::participant_id)
-        .select((consent_givers::consent_id, consent_givers::participant_id))
-        .load::<(Uuid, Uuid)>(conn)?
+        .select((
+            consent_givers::consent_id,
+            consent_givers::participant_id,
+            consent_givers::signed_at,
+        ))
+        .load::<(Uuid, Uuid, Option<chrono::DateTime<chrono::Utc>>)>(conn)?
     {
         givers.entry(c).or_default().push(p);
+        if at.is_some() {
+            signed.entry(c).or_default().push(p);
+        }
     }
     let mut services: HashMap<Uuid, Vec<String>> = HashMap::new();
     for (c, s) in consent_services::table
@@ -40,6 +48,7 @@ pub fn for_cases(conn: &mut PgConnection, case_ids: &[Uuid]) -> Result<Vec<Conse
         .into_iter()
         .map(|row| Consent {
             givers: givers.remove(&row.id).unwrap_or_default(),
+            signed: signed.remove(&row.id).unwrap_or_default(),
             services: services.remove(&row.id).unwrap_or_default(),
             row,
         })
@@ -57,6 +66,8 @@ pub struct NewConsent<'a> {
     pub recorded_by_user: &'a str,
     pub recorded_by_name: &'a str,
     pub givers: &'a [Uuid],
+    /// Givers who have not signed yet (a digital consent one guardian recorded for several).
+    pub unsigned: &'a [Uuid],
     pub services: &'a [String],
 }
 
@@ -76,20 +87,42 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             consents::recorded_by_name.eq(c.recorded_by_name),
         ))
         .execute(conn)?;
-    let givers: Vec<_> = c
-        .givers
-        .iter()
-        .map(|p| {
-            (
-                consent_givers::consent_id.eq(id),
-                consent_givers::participant_id.eq(*p),
-                consent_givers::case_id.eq(c.case_id),
-            )
-        })
-        .collect();
-    diesel::insert_into(consent_givers::table)
-        .values(&givers)
-        .execute(conn)?;
+    // Signed givers take the column's default (`now()`, the transaction's time, the same as the
+    // consent's `recorded_at`); those still to sign get NULL. A signature is never taken back (trigger).
+    let (signed, unsigned): (Vec<Uuid>, Vec<Uuid>) =
+        c.givers.iter().partition(|p| !c.unsigned.contains(p));
+    let rows = |ids: &[Uuid]| -> Vec<_> {
+        ids.iter()
+            .map(|p| {
+                (
+                    consent_givers::consent_id.eq(id),
+                    consent_givers::participant_id.eq(*p),
+                    consent_givers::case_id.eq(c.case_id),
+                )
+            })
+            .collect()
+    };
+    if !signed.is_empty() {
+        diesel::insert_into(consent_givers::table)
+            .values(&rows(&signed))
+            .execute(conn)?;
+    }
+    if !unsigned.is_empty() {
+        let pending: Vec<_> = rows(&unsigned)
+            .into_iter()
+            .map(|(k, p, cs)| {
+                (
+                    k,
+                    p,
+                    cs,
+                    consent_givers::signed_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                )
+            })
+            .collect();
+        diesel::insert_into(consent_givers::table)
+            .values(&pending)
+            .execute(conn)?;
+    }
     let services: Vec<_> = c
         .services
         .iter()
@@ -186,4 +219,16 @@ pub fn withdraw(conn: &mut PgConnection, id: Uuid, by: Uuid, reason: &str) -> Re
             "the consent is already withdrawn or replaced",
         ))
     }
+}
+
+/// A giver's own signature, once: conditional on it still missing, so two concurrent signatures of one
+/// giver cannot both count. `false` when it was there already.
+pub fn sign(conn: &mut PgConnection, consent_id: Uuid, giver: Uuid) -> Result<bool, AppError> {
+    let n = diesel::update(consent_givers::table)
+        .filter(consent_givers::consent_id.eq(consent_id))
+        .filter(consent_givers::participant_id.eq(giver))
+        .filter(consent_givers::signed_at.is_null())
+        .set(consent_givers::signed_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    Ok(n == 1)
 }

@@ -152,6 +152,7 @@ diesel::table! {
         consent_id -> Uuid,
         participant_id -> Uuid,
         case_id -> Uuid,
+        signed_at -> Nullable<Timestamptz>,
     }
 }
 

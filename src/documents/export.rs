@@ -332,6 +332,12 @@ fn consent_record(c: &Consent) -> ConsentRecord {
     ConsentRecord {
         id: id(c.row.id),
         given_by: c.givers.iter().map(|g| id(*g)).collect(),
+        missing_signatures: c
+            .givers
+            .iter()
+            .filter(|g| !c.signed.contains(g))
+            .map(|g| id(*g))
+            .collect(),
         services: c.services.clone(),
         purpose: c.row.purpose.clone(),
         valid_from: c.row.valid_from,

@@ -196,6 +196,10 @@ pub struct ConsentRecord {
     pub withdrawn_by: Option<DocId>,
     #[validate(length(min = 1, max = 2000))]
     pub withdrawal_reason: Option<String>,
+    /// Givers of a digital consent who have not signed it yet (absent: everyone signed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[validate(length(max = 10))]
+    pub missing_signatures: Vec<DocId>,
 }
 
 /// The responsible party, pointing at a participant of the document by its id.

@@ -78,6 +78,11 @@ pub async fn propose(
         if input.to.user_id == caller.user_id {
             return Err(AppError::invalid("to.user_id", "you already hold the relay"));
         }
+        if crate::leaders::staff::is_leaving(conn, &caller.tenant, &input.to.user_id)? {
+            return Err(AppError::conflict(
+                "the municipality has registered this professional as departed (or leaving): propose to someone else",
+            ));
+        }
         if input.answer_by.is_some_and(|d| d < access.today) {
             return Err(AppError::invalid("answer_by", "is in the past"));
         }

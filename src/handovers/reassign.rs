@@ -67,9 +67,16 @@ struct NewReassignment<'a> {
 /// Rule 3 and the plain conflicts, before anything is written.
 fn check(
     conn: &mut PgConnection,
+    caller: &Caller,
     facts: &CaseFacts,
     input: &ReassignInput,
 ) -> Result<(), AppError> {
+    // The holder must be able to coordinate: a leader who is only a leader cannot hold the relay.
+    if input.to.user_id == caller.user_id && !caller.has_role(crate::auth::Role::Professional) {
+        return Err(AppError::conflict(
+            "the relay passes to a professional: your token leads the service but does not work in it",
+        ));
+    }
     if facts.case.status != crate::cases::api::CaseStatus::Open {
         return Err(AppError::conflict(
             "the case is closed and can no longer be changed",
@@ -101,9 +108,9 @@ fn check(
             to.service
         )));
     }
-    if crate::leaders::staff::has_departed(conn, &facts.case.municipality, &to.user_id)? {
+    if crate::leaders::staff::is_leaving(conn, &facts.case.municipality, &to.user_id)? {
         return Err(AppError::conflict(
-            "the municipality has registered this professional as departed",
+            "the municipality has registered this professional as departed (or leaving)",
         ));
     }
     Ok(())
@@ -138,7 +145,7 @@ pub async fn reassign(
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
         let facts = access::leaders::case_for_leader(conn, &caller, id)?;
-        check(conn, &facts, &input)?;
+        check(conn, &caller, &facts, &input)?;
         let mut changes = Vec::new();
         if let Some(pending) = store::pending_of(conn, id)? {
             let why = "the stafettholder role was reassigned by a leader";
@@ -158,7 +165,9 @@ pub async fn reassign(
         }
         holder::pass(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
-        if input.reason == ReassignReason::Left && old.active && old.id != new_holder {
+        // The same person moving to another service left their old participation in `participation_of`.
+        let same_person = old.user_id.as_deref() == Some(input.to.user_id.as_str());
+        if input.reason == ReassignReason::Left && !same_person && old.id != new_holder {
             crate::participants::store::deactivate(conn, &[old.id])?;
             changes.push(ChangeType::ParticipantDeactivated);
         }

@@ -126,7 +126,7 @@ crate::prepared_statement! {
           ORDER BY c.id DESC) page \
         WHERE (NOT $6 OR holder_departed) \
           AND (NOT $7 OR overdue_evaluations > 0 OR decision_due < $3) \
-        LIMIT $9";
+        ORDER BY id DESC LIMIT $9";
 }
 
 #[derive(QueryableByName)]

@@ -34,7 +34,7 @@ pub struct DepartedInput {
 pub struct Departure {
     pub user_id: String,
     pub departed_on: NaiveDate,
-    /// Pending handovers to them that were cancelled now (none when the date is still to come).
+    /// Pending handovers to them, cancelled now (also when the date is still to come).
     pub handovers_cancelled: i64,
     /// Open cases they hold: their services' leaders see them as `departed` and reassign them.
     pub cases_held: i64,
@@ -60,8 +60,9 @@ fn check_user_id(user_id: &str) -> Result<(), AppError> {
 }
 
 crate::prepared_statement! {
-    /// Whether the municipality knows this person as staff: a professional of some case, or the recipient
-    /// of a handover.
+    /// Whether the municipality knows this person: a professional of some case, the recipient of a
+    /// pending handover, or anyone who ever read or changed a case (a leader or an administrator is in
+    /// no case).
     struct KnownStaff<'a> {
         1 => municipality: &'a str as Text,
         2 => user_id: &'a str as Text,
@@ -69,7 +70,9 @@ crate::prepared_statement! {
     = "SELECT count(*) AS n FROM (SELECT FROM case_participants p \
          WHERE p.municipality = $1 AND p.kind = 'professional' AND p.user_id = $2 LIMIT 1) k \
        UNION ALL SELECT count(*) FROM (SELECT FROM handovers o \
-         WHERE o.municipality = $1 AND o.to_user_id = $2 LIMIT 1) h";
+         WHERE o.to_user_id = $2 AND o.state = 'pending' AND o.municipality = $1 LIMIT 1) h \
+       UNION ALL SELECT count(*) FROM (SELECT FROM access_events e \
+         WHERE e.actor_user_id = $2 AND e.municipality = $1 LIMIT 1) a";
 }
 
 crate::prepared_statement! {
@@ -94,14 +97,12 @@ crate::prepared_statement! {
 }
 
 crate::prepared_statement! {
-    /// Whether a person's departure has taken effect by `$3`.
-    struct HasDeparted<'a> {
+    /// Whether a departure of this person is registered, whatever its date.
+    struct DepartureRegistered<'a> {
         1 => municipality: &'a str as Text,
         2 => user_id: &'a str as Text,
-        3 => today: NaiveDate as Date,
     }
-    = "SELECT count(*) AS n FROM staff_departures \
-       WHERE municipality = $1 AND user_id = $2 AND departed_on <= $3";
+    = "SELECT count(*) AS n FROM staff_departures WHERE municipality = $1 AND user_id = $2";
 }
 
 #[derive(QueryableByName)]
@@ -116,26 +117,26 @@ struct CaseId {
     case_id: Uuid,
 }
 
-/// Whether the municipality registered this person as departed, with effect by today: nobody may pass
-/// them the relay.
-pub fn has_departed(
+/// Whether the municipality registered a departure of this person, today or to come: nobody passes the
+/// relay to someone who is leaving (a proposal or a reassign to them is refused).
+pub fn is_leaving(
     conn: &mut PgConnection,
     municipality: &str,
     user_id: &str,
 ) -> Result<bool, AppError> {
-    let today = crate::clock::today();
-    let found: Count = HasDeparted {
+    let found: Count = DepartureRegistered {
         municipality,
         user_id,
-        today,
     }
     .get_result(conn)?;
     Ok(found.n > 0)
 }
 
-/// Register that a professional has left the municipality. From `on`, their tokens reach no case data;
-/// pending handovers to them are cancelled now if the date has come; the cases they hold show in their
-/// leaders' attention until reassigned. Repeating it with another date moves the date.
+/// Register that a staff member (a professional, a leader, an administrator) leaves the municipality.
+/// From `on`, their tokens reach nothing; pending handovers to them are cancelled now, and none can be
+/// proposed to them any more; the cases they hold show in their leaders' attention from `on` until
+/// reassigned. Repeating it with another date moves the date. An id the municipality has never seen
+/// (in no case, no pending handover, no access event) is 404.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),
@@ -179,16 +180,14 @@ pub async fn departed(
         .bind::<Date, _>(on)
         .bind::<Text, _>(&caller.user_id)
         .execute(conn)?;
-        let cancelled: Vec<CaseId> = if on <= crate::clock::today() {
-            CancelHandoversTo {
-                municipality: m,
-                user_id: &user_id,
-                by_user: &caller.user_id,
-            }
-            .load(conn)?
-        } else {
-            vec![]
-        };
+        // Also for a date to come: the relay should not pass to someone about to leave, and nothing would
+        // cancel the proposal on the day.
+        let cancelled: Vec<CaseId> = CancelHandoversTo {
+            municipality: m,
+            user_id: &user_id,
+            by_user: &caller.user_id,
+        }
+        .load(conn)?;
         let cases: Vec<(Uuid, Basis)> = cancelled
             .iter()
             .map(|c| (c.case_id, Basis::Administration))

@@ -83,6 +83,10 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
     UNION ALL SELECT recorded_at, 'consent.recorded', 'Consent recorded for ' ||
            (SELECT string_agg(service, ', ' ORDER BY service) FROM consent_services s WHERE s.consent_id = c.id), 'consent', id
            FROM consents c WHERE case_id = $1
+    UNION ALL SELECT g.signed_at, 'consent.signed', 'Consent signed by ' || p.name, 'consent', k.id
+           FROM consents k JOIN consent_givers g ON g.consent_id = k.id
+           JOIN case_participants p ON p.id = g.participant_id
+           WHERE k.case_id = $1 AND g.signed_at > k.recorded_at
     UNION ALL SELECT withdrawn_at, 'consent.withdrawn', 'Consent withdrawn', 'consent', id
            FROM consents WHERE case_id = $1 AND withdrawn_at IS NOT NULL
     UNION ALL SELECT superseded_at, 'consent.superseded', 'Consent replaced by a new one', 'consent', id

@@ -77,6 +77,8 @@ struct Worlds {
     import: World,
     /// A case whose relay the leader moves.
     reassign: World,
+    /// A consent on the main case that waits for the mother's signature.
+    unsigned: String,
     /// A case with a guardian without parental responsibility (who gave no consent), to patch.
     patch: World,
     patched_guardian: String,
@@ -140,6 +142,24 @@ async fn worlds(town: &Town) -> Worlds {
             201,
         )
         .await;
+    // A digital consent the father recorded for both guardians: the mother's signature is missing.
+    let father = town
+        .app
+        .citizen_token("far", stafettlogg::auth::Role::Guardian, &town.father_pid);
+    let res = town
+        .app
+        .post(
+            &format!("{c}/consents"),
+            &father,
+            &json!({"given_by": [main.father, main.mother], "services": [BARNEHAGE],
+                "purpose": "Samarbeid", "valid_from": today(), "form": "digital"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "the father's consent");
+    let unsigned = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let patched_measure = measures.remove(0);
     let mut evaluated = vec![main.measure.clone()];
     evaluated.extend(measures);
@@ -154,6 +174,7 @@ async fn worlds(town: &Town) -> Worlds {
         import: town.world().await,
         reassign: town.world().await,
         patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
+        unsigned,
         patch,
         evaluated,
         patched_measure,
@@ -228,6 +249,11 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
             json!({"path.id": w.withdraw.case, "path.cid": w.withdraw.consent}),
         ),
         operation("record_consent", Some(&c.holder), case(&w.consent)),
+        operation(
+            "sign_consent",
+            Some(&c.guardian),
+            json!({"path.id": w.main.case, "path.cid": w.unsigned}),
+        ),
         operation("accept", Some(&c.recipient), handover(&w.accept)),
         operation("decline", Some(&c.recipient), handover(&w.decline)),
         operation("cancel", Some(&c.holder), handover(&w.cancel)),

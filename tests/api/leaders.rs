@@ -372,7 +372,17 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
         404,
     )
     .await;
-    // A date still to come changes nothing yet.
+    // Before he leaves, Ola writes an entry with an Idempotency-Key (a client may retry it later).
+    let entry = json!({"kind": "note", "occurred_at": chrono::Utc::now(), "body": "Kort notat"});
+    let send_entry = || {
+        f.app
+            .request(reqwest::Method::POST, &f.path("/entries"), Some(&f.ola))
+            .header("idempotency-key", "ola-notat-1")
+            .json(&entry)
+            .send()
+    };
+    assert_eq!(send_entry().await.unwrap().status(), 201);
+    // A date still to come: Ola still works, but the relay no longer passes to him.
     let later: Value = f
         .app
         .post(
@@ -384,8 +394,33 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
         .json()
         .await
         .unwrap();
-    assert_eq!(later["handovers_cancelled"], 0);
+    assert_eq!(later["handovers_cancelled"], 1);
+    assert_eq!(later["cases_held"], 1);
     assert_eq!(f.get("", &f.ola).await.status(), 200);
+    let p = problem(
+        f.app
+            .post(
+                &format!("/api/v1/cases/{other_id}/handovers"),
+                &kari,
+                &json!({"to": {"user_id": "ola", "name": "Ola", "service": BARNEHAGE}, "reason": "absence"}),
+            )
+            .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("departed"), "{p}");
+    let attention: Value = f
+        .app
+        .get(&format!("/api/v1/services/{BARNEHAGE}/attention"), &lea)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        attention["departed_holders"],
+        json!([]),
+        "not before the date"
+    );
 
     let gone: Value = f
         .app
@@ -398,8 +433,10 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
         .json()
         .await
         .unwrap();
-    assert_eq!(gone["handovers_cancelled"], 1);
+    assert_eq!(gone["handovers_cancelled"], 0);
     assert_eq!(gone["cases_held"], 1);
+    // A stored answer is no way around it either.
+    problem(send_entry().await.unwrap(), 403).await;
     // The next request: no case data at all.
     let p = problem(f.get("", &f.ola).await, 403).await;
     assert!(p["detail"].as_str().unwrap().contains("departed"), "{p}");
@@ -585,4 +622,48 @@ async fn the_service_list_shows_a_pending_handover_and_whether_it_expired() {
         json!([]),
         "the decision is not due yet and nothing is overdue"
     );
+}
+
+#[actix_web::test]
+async fn a_leader_who_leaves_loses_the_overview_and_a_leader_alone_holds_no_relay() {
+    let f = family().await;
+    let admin = f.app.token("3805", "admin", &[Role::Admin], &[]);
+    let lea = leader(&f, BARNEHAGE);
+    let res = f
+        .app
+        .get(&format!("/api/v1/services/{BARNEHAGE}/cases"), &lea)
+        .await;
+    assert_eq!(res.status(), 200);
+    // A leader-only token cannot make itself the holder: it works in no service.
+    let p = problem(reassign(&f, &lea, "lea", BARNEHAGE, "workload").await, 409).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("professional"),
+        "{p}"
+    );
+    // Known from her listing (an access event), Lea can be registered as departed; then she sees nothing.
+    let res = f
+        .app
+        .post(
+            "/api/v1/staff/lea/departed",
+            &admin,
+            &json!({"on": today()}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    problem(
+        f.app
+            .get(&format!("/api/v1/services/{BARNEHAGE}/cases"), &lea)
+            .await,
+        403,
+    )
+    .await;
+    problem(reassign(&f, &lea, "kari", BARNEHAGE, "absence").await, 403).await;
+    assert_eq!(holder_user(&f).await, "ola");
+}
+
+async fn holder_user(f: &Family) -> String {
+    f.json("", &f.ola).await["holder"]["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

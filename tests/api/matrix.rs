@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
+use stafettlogg::auth::Role;
 
 use crate::world::{in_days, today, Cast, Town, World, BARNEHAGE, PPT, SKOLE};
 
@@ -108,6 +109,7 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("GET /api/v1/cases/{id}/consents",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/consents",                        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/consents/effective",               [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/consents/{cid}/sign",             [E401,  E403,  E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/consents/{cid}/withdraw",         [E401,  OK,    E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/entries",                          [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/entries",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  E403,  E404,  E404,  E404]),
@@ -373,6 +375,27 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         // Sara is known to the municipality as the recipient of the world's handover.
         "POST /api/v1/staff/{user_id}/departed" => req.body = body(json!({"on": today()})),
         "DELETE /api/v1/staff/{user_id}/departed" => town.depart("sara"),
+        // A digital consent the father recorded for both guardians waits for the mother's signature.
+        "POST /api/v1/cases/{id}/consents/{cid}/sign" => {
+            let father = town
+                .app
+                .citizen_token("far", Role::Guardian, &town.father_pid);
+            let res = town
+                .app
+                .post(
+                    &format!("{case}/consents"),
+                    &father,
+                    &json!({"given_by": [w.father, w.mother], "services": [BARNEHAGE],
+                        "purpose": "Samarbeid", "valid_from": today(), "form": "digital"}),
+                )
+                .await;
+            assert_eq!(res.status(), 201, "the father's consent");
+            let cid = res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            req.path = format!("{case}/consents/{cid}/sign");
+        }
         _ if req.method == Method::GET => {}
         "POST /api/v1/cases/{id}/participants/{pid}/deactivate" => {}
         _ => panic!("{op}: the matrix has no request for this operation; add one to `request`"),

@@ -301,6 +301,15 @@ fn check_consent_parties(
             ));
         }
     }
+    for (j, g) in k.missing_signatures.iter().enumerate() {
+        let field = format!("consents[{i}].missing_signatures[{j}]");
+        if !k.given_by.contains(g) || k.missing_signatures[..j].contains(g) {
+            return Err(err(field, "names a giver of this consent, once"));
+        }
+        if k.form != crate::consents::api::ConsentForm::Digital {
+            return Err(err(field, "only a digital consent collects signatures"));
+        }
+    }
     Ok(())
 }
 
@@ -418,6 +427,12 @@ fn effective_consent(doc: &CaseDocument, self_consent_age: u32) -> consent_rules
             id: doc_uuid(&k.id),
             case_id: Uuid::nil(),
             givers: k.given_by.iter().map(|g| doc_uuid(g)).collect(),
+            signed: k
+                .given_by
+                .iter()
+                .filter(|g| !k.missing_signatures.contains(g))
+                .map(|g| doc_uuid(g))
+                .collect(),
             services: k.services.clone(),
             valid_from: k.valid_from,
             valid_until: k.valid_until,

@@ -220,6 +220,7 @@ impl<'d> Rows<'d> {
                     consent_id: id,
                     participant_id: ids.get(g),
                     case_id: ids.case,
+                    signed_at: (!k.missing_signatures.contains(g)).then_some(k.recorded_at),
                 }));
             self.consent_services
                 .extend(k.services.iter().map(|s| ConsentServiceRow {
