@@ -42,6 +42,7 @@ pub mod pagination;
 pub mod participants;
 pub mod request_body;
 pub mod request_id;
+pub mod retention;
 pub mod services;
 pub mod telemetry;
 pub mod text_enum;
@@ -103,7 +104,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(access_log::api::configure)
                 .configure(guide::configure)
                 .configure(inquiries::configure)
-                .configure(leaders::configure),
+                .configure(leaders::configure)
+                .configure(retention::configure),
         )
         .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
 }

@@ -45,6 +45,20 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// Erase the personal data of cases closed longer ago than their municipality's `retention_years`
+    /// (names, national ids, free text; levels, dates and counts stay), in every municipality, as the
+    /// schema's owner (DATABASE_URL). Open cases are never touched. Safe to run from several hosts at
+    /// once (an advisory lock); run it daily or monthly (cron).
+    Purge {
+        /// Only count what would be erased.
+        #[arg(long)]
+        dry_run: bool,
+        /// Purge as if it were this instant (RFC 3339) [default: now].
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Ask a running service whether it is ready (GET /health/ready); exit 0 when it is. For container
@@ -169,6 +183,13 @@ fn main() -> ExitCode {
             }
         }
         Command::Migrate { settings } => with_config(*settings, |c| migrate(&c)),
+        Command::Purge {
+            dry_run,
+            now,
+            settings,
+        } => with_config(*settings, |c| {
+            purge(&c, dry_run, now.unwrap_or_else(chrono::Utc::now))
+        }),
         Command::EraseInquiries { now, settings } => with_config(*settings, |c| {
             erase_inquiries(&c, now.unwrap_or_else(chrono::Utc::now))
         }),
@@ -300,6 +321,33 @@ fn erase_inquiries(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Resul
                 .map_err(|e| format!("erasing inquiries failed: {}", e.detail))
         })
         .map(|n| eprintln!("Erased the text of {n} inquiry(ies) closed before 90 days ago."));
+    stop(cluster);
+    result
+}
+
+fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    use diesel::Connection;
+    let (url, cluster) = database(config)?;
+    let result = diesel::PgConnection::establish(&url)
+        .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
+        .and_then(|mut conn| {
+            stafettlogg::retention::purge(&mut conn, now, dry_run)
+                .map_err(|e| format!("the purge failed: {}", e.detail))
+        })
+        .map(|counts| {
+            let verb = if dry_run { "would erase" } else { "erased" };
+            for c in counts.iter().filter(|c| c.cases > 0) {
+                eprintln!(
+                    "{}: {verb} the personal data of {} case(s) closed before {} ({} years)",
+                    c.municipality,
+                    c.cases,
+                    c.closed_before.date_naive(),
+                    c.retention_years
+                );
+            }
+            let total: i64 = counts.iter().map(|c| c.cases).sum();
+            eprintln!("Purge: {verb} {total} case(s) in all.");
+        });
     stop(cluster);
     result
 }

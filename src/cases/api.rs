@@ -154,6 +154,9 @@ pub struct CaseView {
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<CloseReason>,
     pub close_note: Option<String>,
+    /// Set when the retention period was over and `stafettlogg purge` erased the case's personal data:
+    /// what remains is a tombstone (levels, dates, states; names and free text read `[slettet]`).
+    pub purged_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub external_refs: Vec<ExternalRef>,
     /// The step of the municipality's action guide the case stands on, as it was in the guide version it

@@ -34,6 +34,8 @@ pub struct CaseRow {
     pub guide_step_title: Option<String>,
     pub guide_next_key: Option<String>,
     pub guide_next_title: Option<String>,
+    /// When `stafettlogg purge` erased its personal data, the retention period being over.
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]

@@ -348,6 +348,7 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
         closed_at: c.closed_at,
         close_reason: c.close_reason,
         close_note: c.close_note.clone(),
+        purged_at: c.purged_at,
         version: c.version,
         external_refs,
         guide_step,

@@ -30,6 +30,10 @@ pub enum ChangeType {
     #[serde(rename = "case.closed")]
     #[strum(serialize = "case.closed")]
     CaseClosed,
+    /// The retention period was over: the case's personal data was erased (it remains as a tombstone).
+    #[serde(rename = "case.purged")]
+    #[strum(serialize = "case.purged")]
+    CasePurged,
     #[serde(rename = "case.imported")]
     #[strum(serialize = "case.imported")]
     CaseImported,

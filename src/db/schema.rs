@@ -12,6 +12,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         inquiry_attention_days -> Int4,
+        retention_years -> Int2,
     }
 }
 
@@ -74,6 +75,7 @@ diesel::table! {
         guide_step_title -> Nullable<Text>,
         guide_next_key -> Nullable<Text>,
         guide_next_title -> Nullable<Text>,
+        purged_at -> Nullable<Timestamptz>,
     }
 }
 

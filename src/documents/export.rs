@@ -299,6 +299,7 @@ fn case_record(
         closed_at: case.closed_at,
         close_reason: case.close_reason,
         close_note: case.close_note.clone(),
+        purged_at: case.purged_at,
     }
 }
 

@@ -115,6 +115,11 @@ pub struct CaseRecord {
     pub close_reason: Option<CloseReason>,
     #[validate(length(max = 5000))]
     pub close_note: Option<String>,
+    /// When its personal data was erased at the end of the retention period: the document is a
+    /// tombstone (names and free text read `[slettet]`). Such a document is not imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

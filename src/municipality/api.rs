@@ -23,6 +23,9 @@ pub struct Municipality {
     /// Days an inquiry may wait for an answer before it shows in the attention of its service.
     #[schema(minimum = 1, maximum = 90)]
     pub inquiry_attention_days: i32,
+    /// Years a closed case is kept before `stafettlogg purge` erases its personal data (default 10).
+    #[schema(minimum = 1, maximum = 100)]
+    pub retention_years: i16,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -36,6 +39,7 @@ impl From<MunicipalityRow> for Municipality {
             level0_deadline_days: r.level0_deadline_days,
             consent_validity_months: r.consent_validity_months,
             inquiry_attention_days: r.inquiry_attention_days,
+            retention_years: r.retention_years,
             version: r.version,
             updated_at: r.updated_at,
         }
@@ -60,4 +64,7 @@ pub struct MunicipalityPatch {
     #[validate(range(min = 1, max = 90))]
     #[schema(minimum = 1, maximum = 90)]
     pub inquiry_attention_days: Option<i32>,
+    #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub retention_years: Option<i16>,
 }

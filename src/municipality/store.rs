@@ -14,6 +14,7 @@ pub struct MunicipalityRow {
     pub level0_deadline_days: i32,
     pub consent_validity_months: i32,
     pub inquiry_attention_days: i32,
+    pub retention_years: i16,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -27,6 +28,7 @@ struct MunicipalityChanges<'a> {
     level0_deadline_days: Option<i32>,
     consent_validity_months: Option<i32>,
     inquiry_attention_days: Option<i32>,
+    retention_years: Option<i16>,
 }
 
 /// Creates the municipality with default settings and the standard levels the first time it is seen.
@@ -68,12 +70,14 @@ pub fn update(
         level0_deadline_days: patch.level0_deadline_days,
         consent_validity_months: patch.consent_validity_months,
         inquiry_attention_days: patch.inquiry_attention_days,
+        retention_years: patch.retention_years,
     };
     let has_changes = changes.name.is_some()
         || changes.self_consent_age.is_some()
         || changes.level0_deadline_days.is_some()
         || changes.consent_validity_months.is_some()
-        || changes.inquiry_attention_days.is_some();
+        || changes.inquiry_attention_days.is_some()
+        || changes.retention_years.is_some();
     if !has_changes {
         return Ok(municipalities::table
             .find(number)

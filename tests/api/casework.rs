@@ -174,7 +174,7 @@ async fn rule_4_consent_signed_by_one_of_two_guardians_is_recorded_but_not_effec
     assert_eq!(e["services"], json!([]));
     assert_eq!(
         e["not_effective"],
-        json!([{"consent_id": c["id"], "reasons": ["missing_giver"]}])
+        json!([{"consent_id": c["id"], "reasons": ["missing_giver"], "missing_signatures": []}])
     );
     problem(f.add_professional("pia", PPT).await, 409).await;
     // The second guardian's consent, recorded digitally by herself, is not enough alone either.
@@ -1142,10 +1142,15 @@ async fn bad_consents_are_refused_naming_the_field_and_nothing_is_written() {
         let p = problem(f.post("/consents", &f.ola, &base(patch.clone())).await, 422).await;
         assert_eq!(fields(&p), vec![field], "{patch}");
     }
-    // A guardian records only her own, digital consent; another professional records none.
+    // A guardian records a digital consent she gives herself (the other givers then sign it); another
+    // professional records none.
     let p = problem(
-        f.post("/consents", &f.mother, &base(json!({"form": "digital"})))
-            .await,
+        f.post(
+            "/consents",
+            &f.mother,
+            &base(json!({"form": "digital", "given_by": [f.father_id]})),
+        )
+        .await,
         422,
     )
     .await;

@@ -333,6 +333,7 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
             Some(&c.admin),
             json!({"path.user_id": "per"}),
         ),
+        operation("retention_preview", Some(&c.admin), json!({})),
         operation("live", None, json!({})),
         operation("ready", None, json!({})),
     ]);

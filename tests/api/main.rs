@@ -24,6 +24,7 @@ mod leaders;
 mod matrix;
 mod operations;
 mod request_examples;
+mod retention;
 mod signatures;
 mod statements;
 mod support;

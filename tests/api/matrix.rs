@@ -175,6 +175,7 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("POST /api/v1/cases/{id}/holder/reassign",                 [E401,  E403,  E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  OK]),
     ("POST /api/v1/staff/{user_id}/departed",                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    E403,  E403]),
     ("DELETE /api/v1/staff/{user_id}/departed",                 [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    OK,    E403,  E403]),
+    ("GET /api/v1/retention",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
     ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
 ];

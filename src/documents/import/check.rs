@@ -74,6 +74,12 @@ pub fn check(
 }
 
 fn check_case(c: &CaseRecord, services: &HashSet<String>) -> Result<(), AppError> {
+    if c.purged_at.is_some() {
+        return Err(err(
+            "case.purged_at",
+            "a purged case is a tombstone: its personal data was erased, there is nothing to import",
+        ));
+    }
     service_known(
         services,
         "case.opened_in_service".into(),

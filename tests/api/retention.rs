@@ -1,0 +1,263 @@
+//! Issue 13, item 4: a closed case past its municipality's retention loses its personal data to
+//! `stafettlogg purge`; the structure stays, an open case is never touched, and a second run is a no-op.
+
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::family::{family, Family, BARNEHAGE, PPT};
+use crate::support::{fields, problem, synthetic_id};
+
+const ENTRY: &str = "Emma fortalte om en vanskelig helg hjemme";
+const MEASURE: &str = "Språkgruppe med Emma";
+
+/// Everything a case records: consent, level 1, a measure with its evaluation, an entry.
+async fn with_content(f: &Family) {
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, PPT])
+        .await;
+    assert_eq!(f.level(1).await.status(), 201);
+    let m: Value = f.post("/measures", &f.ola, &json!({"title": MEASURE, "goal": "Flere ord", "responsible": {"kind": "service", "service": BARNEHAGE},
+        "start_date": stafettlogg::clock::today(), "evaluate_by": stafettlogg::clock::today()})).await.json().await.unwrap();
+    let res = f.post(&format!("/measures/{}/evaluations", m["id"].as_str().unwrap()), &f.ola,
+        &json!({"evaluated_on": stafettlogg::clock::today(), "assessment": "Emma bruker flere ord", "child_view": "Gøy",
+            "outcome": "completed"})).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res = f
+        .post(
+            "/entries",
+            &f.ola,
+            &json!({"kind": "conversation", "occurred_at": Utc::now(), "body": ENTRY}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}
+
+async fn close(f: &Family) {
+    let res = f
+        .app
+        .request(Method::POST, &f.path("/close"), Some(&f.ola))
+        .header("if-match", f.version().await)
+        .json(&json!({"reason": "goal_reached", "note": "Emma har det bra nå"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+fn purge(f: &Family, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
+        .arg("purge")
+        .args(args)
+        .env_remove("DATABASE_APP_URL")
+        .env_remove("DATA_DIR")
+        .env_remove("JWT_PUBLIC_KEYS")
+        .env_remove("JWT_JWKS_URL")
+        .env_remove("JWT_JWKS_FILE")
+        .env("DATABASE_URL", &f.app.db_url)
+        .env(
+            "JWT_HS256_SECRET",
+            "a-secret-for-the-purge-command-test!!!!",
+        )
+        .env(
+            "NATIONAL_ID_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Rows of the case that still hold this text, in any of the tables a purge erases.
+fn holding(f: &Family, case: &str, text: &str) -> i64 {
+    f.app.count(&format!(
+        "(SELECT concern AS t FROM cases WHERE id = '{case}' \
+          UNION ALL SELECT body FROM log_entries WHERE case_id = '{case}' \
+          UNION ALL SELECT title FROM measures WHERE case_id = '{case}' \
+          UNION ALL SELECT assessment FROM evaluations WHERE case_id = '{case}' \
+          UNION ALL SELECT purpose FROM consents WHERE case_id = '{case}' \
+          UNION ALL SELECT reason FROM level_changes WHERE case_id = '{case}' \
+          UNION ALL SELECT name FROM case_participants WHERE case_id = '{case}') x WHERE t LIKE '%{text}%'"
+    ))
+}
+
+#[actix_web::test]
+async fn purge_erases_closed_cases_past_retention_keeps_their_structure_and_never_touches_an_open_one(
+) {
+    let f = family().await;
+    with_content(&f).await;
+    close(&f).await;
+    let case = f.case_id.clone();
+    // A second, open case of the same family, with the same kind of content.
+    let open = f.app.open_case(&f.ola, BARNEHAGE, "Emil").await;
+    let open_id = open["id"].as_str().unwrap().to_string();
+    f.app
+        .post(
+            &format!("/api/v1/cases/{open_id}/entries"),
+            &f.ola,
+            &json!({"kind": "note", "occurred_at": Utc::now(), "body": ENTRY}),
+        )
+        .await;
+    // Closed eleven years ago (the default retention is ten).
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!(
+            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{case}'"
+        ),
+    )
+    .unwrap();
+    let before_levels = f
+        .app
+        .count(&format!("level_changes WHERE case_id = '{case}'"));
+
+    // A dry run counts and changes nothing.
+    let (ok, said) = purge(&f, &["--dry-run"]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("would erase the personal data of 1 case(s)"),
+        "{said}"
+    );
+    assert!(holding(&f, &case, ENTRY) > 0);
+
+    let (ok, said) = purge(&f, &[]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("erased the personal data of 1 case(s)"),
+        "{said}"
+    );
+    for text in [
+        ENTRY,
+        MEASURE,
+        "Emma",
+        "Testesen",
+        "Samarbeid",
+        "Drøftet",
+        "bruker flere ord",
+    ] {
+        assert_eq!(holding(&f, &case, text), 0, "{text} is still there");
+    }
+    assert_eq!(f.app.count(&format!("cases WHERE id = '{case}' AND subject_national_id_hash IS NULL AND subject_birth_date IS NULL AND purged_at IS NOT NULL")), 1);
+    assert_eq!(
+        f.app.count(&format!(
+            "case_participants WHERE case_id = '{case}' AND national_id_hash IS NOT NULL"
+        )),
+        0
+    );
+    assert_eq!(
+        f.app
+            .count(&format!("case_external_refs WHERE case_id = '{case}'")),
+        0
+    );
+    // The structure the statistics need stays: the level history, the measures and evaluations as rows.
+    assert_eq!(
+        f.app
+            .count(&format!("level_changes WHERE case_id = '{case}'")),
+        before_levels
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "cases WHERE id = '{case}' AND level = 1 AND status = 'closed'"
+        )),
+        1
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{case}' AND action = 'purge'"
+        )),
+        1
+    );
+    let system = f
+        .app
+        .token("3805", "system", &[Role::Integration], &[BARNEHAGE]);
+    assert!(f
+        .app
+        .feed_types(&system)
+        .await
+        .contains(&"case.purged".to_string()));
+    // The open case keeps everything.
+    assert_eq!(holding(&f, &open_id, ENTRY), 1);
+    assert_eq!(
+        f.app.count(&format!(
+            "cases WHERE id = '{open_id}' AND subject_given_name = 'Emil' AND purged_at IS NULL"
+        )),
+        1
+    );
+    // The export says it was purged.
+    let export: Value = f
+        .app
+        .get(&format!("/api/v1/cases/{case}/export"), &f.ola)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(export["case"]["purged_at"].is_string(), "{export}");
+    assert_eq!(export["case"]["subject"]["given_name"], "[slettet]");
+    assert!(!export.to_string().contains(&synthetic_id(1)));
+    // A second run finds nothing to do.
+    let (ok, said) = purge(&f, &[]);
+    assert!(ok, "{said}");
+    assert!(said.contains("erased 0 case(s) in all"), "{said}");
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{case}' AND action = 'purge'"
+        )),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn the_administrator_sets_the_retention_and_sees_what_a_purge_would_do() {
+    let f = family().await;
+    let admin = f.app.token("3805", "anne", &[Role::Admin], &[]);
+    let patch = |body: Value| {
+        f.app
+            .request(Method::PATCH, "/api/v1/municipality", Some(&admin))
+            .json(&body)
+            .send()
+    };
+    for bad in [0, 101] {
+        let p = problem(patch(json!({"retention_years": bad})).await.unwrap(), 422).await;
+        assert_eq!(fields(&p), vec!["retention_years"]);
+    }
+    let res = patch(json!({"retention_years": 2})).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["retention_years"], 2);
+    close(&f).await;
+    let preview: Value = f
+        .app
+        .get("/api/v1/retention", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["retention_years"], 2);
+    assert_eq!(preview["cases"], 0, "closed today");
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!(
+            "UPDATE cases SET closed_at = closed_at - interval '3 years' WHERE id = '{}'",
+            f.case_id
+        ),
+    )
+    .unwrap();
+    let preview: Value = f
+        .app
+        .get("/api/v1/retention", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["cases"], 1);
+    problem(f.app.get("/api/v1/retention", &f.ola).await, 403).await;
+    // The preview changed nothing.
+    assert_eq!(
+        f.app.count(&format!(
+            "cases WHERE id = '{}' AND purged_at IS NULL",
+            f.case_id
+        )),
+        1
+    );
+}
