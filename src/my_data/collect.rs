@@ -17,9 +17,10 @@ use crate::documents::CaseDocument;
 use crate::error::AppError;
 use crate::national_id::NationalIdKey;
 
-/// The most cases one overview holds. A family is in a handful; the bound keeps one request's work (and
-/// its document) bounded whatever the data, and `complete` says when it was reached.
-pub const MAX_CASES: usize = 500;
+/// The most cases one overview looks at (the person's candidate cases, nearly all of which they may read).
+/// A family is in a handful; the bound keeps one request's work and its document bounded whatever the
+/// data, and `complete` says when it was reached.
+pub const MAX_CASES: i64 = 500;
 const PAGE: i64 = 100;
 
 /// The caller as a citizen: only the roles a national login gives, so a token that is also a
@@ -43,34 +44,34 @@ pub fn citizen(caller: &Caller) -> Result<Caller, AppError> {
     })
 }
 
-/// The caller's readable cases, newest first, at most [`MAX_CASES`]; and whether that was all of them.
+/// The caller's readable cases among their newest [`MAX_CASES`] candidates, newest first; and whether
+/// those were all their candidates.
 fn my_cases(
     conn: &mut PgConnection,
     citizen: &Caller,
 ) -> Result<(Vec<CaseAccess>, bool), AppError> {
     let person = access::person(citizen).ok_or_else(AppError::internal)?;
+    let page = |after: Option<Uuid>, limit: i64| load::MinePage {
+        status: None,
+        level: None,
+        holder_me: false,
+        after,
+        limit,
+    };
     let mut out: Vec<CaseAccess> = Vec::new();
-    let mut after = None;
-    loop {
-        let page = load::MinePage {
-            status: None,
-            level: None,
-            holder_me: false,
-            after,
-            limit: PAGE,
-        };
-        let loaded = load::mine(conn, &citizen.tenant, &person, &page)?;
-        let full = loaded.len() as i64 == PAGE;
+    let (mut after, mut seen) = (None, 0);
+    while seen < MAX_CASES {
+        let loaded = load::mine(conn, &citizen.tenant, &person, &page(after, PAGE))?;
+        let n = loaded.len() as i64;
+        seen += n;
         after = loaded.last().map(|l| l.case.id);
         out.extend(access::judge(conn, citizen, loaded)?);
-        if !full {
+        if n < PAGE {
             return Ok((out, true));
         }
-        if out.len() >= MAX_CASES {
-            out.truncate(MAX_CASES);
-            return Ok((out, false));
-        }
     }
+    let more = load::mine(conn, &citizen.tenant, &person, &page(after, 1))?;
+    Ok((out, more.is_empty()))
 }
 
 /// The overview, leaving one access event per case shown (after reading, so the log it shows ends

@@ -458,3 +458,46 @@ async fn me_data_is_for_citizens_and_speaks_json_or_pdf() {
     assert_eq!(data["cases"], json!([]));
     assert_eq!(data["complete"], true);
 }
+
+#[actix_web::test]
+async fn me_data_covers_every_case_not_one_page() {
+    let f = family().await;
+    // More cases than one page of the list machinery (100) reads at a time.
+    let mut expected = vec![f.case_id.clone()];
+    for i in 0..104 {
+        let res = f
+            .app
+            .post("/api/v1/cases", &f.ola, &json!({"service": BARNEHAGE, "concern": "Bekymring.",
+                "subject": {"kind": "child", "given_name": format!("Barn{i}"), "family_name": "Testesen"}}))
+            .await;
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = f
+            .app
+            .post(
+                &format!("/api/v1/cases/{id}/participants"),
+                &f.ola,
+                &json!({"kind": "guardian", "name": "Mor Testesen", "relation": "mother",
+                    "parental_responsibility": true, "national_id": synthetic_id(2)}),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        expected.push(id);
+    }
+    expected.sort();
+    let data: Value = f
+        .app
+        .get("/api/v1/me/data", &f.mother)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case_ids(&data), expected);
+    assert_eq!(data["complete"], true);
+    assert_eq!(
+        f.app.count("access_events WHERE resource = 'case.my_data'"),
+        105
+    );
+}
