@@ -133,6 +133,19 @@ fn export_events(f: &Family) -> i64 {
 #[actix_web::test]
 async fn the_archive_document_is_a_pdf_with_every_entry_norwegian_letters_and_masked_ids() {
     let f = written_case().await;
+    // On closure the document goes to the pupil's file.
+    let etag = f.version().await;
+    let res = f
+        .app
+        .send_if_match(
+            Method::POST,
+            &f.path("/close"),
+            &f.ola,
+            &etag,
+            &json!({"reason": "goal_reached", "note": "Emma trives i språkgruppa."}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "close: {}", res.text().await.unwrap());
     let before = export_events(&f);
     let bytes = pdf_of(&f.app, &f.path("/export"), &f.ola).await;
     let text = pdf_text(&bytes, "case.pdf");
@@ -147,6 +160,8 @@ async fn the_archive_document_is_a_pdf_with_every_entry_norwegian_letters_and_ma
         "Mor Testesen",
         "Samarbeid om Emma",
         "Side 1 av",
+        "målet er nådd",
+        "Emma trives i språkgruppa.",
     ] {
         assert!(
             text.contains(expected),

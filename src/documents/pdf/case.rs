@@ -352,7 +352,7 @@ fn entry(l: &mut Layout, ix: &Index, n: usize, e: &EntryRecord, corrections: Opt
     if let Some(ms) = corrections {
         let list: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
         l.paragraph(
-            Style::Small,
+            Style::Label,
             &format!(
                 "Denne innførselen er rettet i innførsel {}.",
                 list.join(", ")
