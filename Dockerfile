@@ -16,6 +16,8 @@ RUN mkdir -p src benches \
     && rm -rf src benches
 COPY build.rs ./
 COPY src ./src
+# The fonts the archive PDF embeds (include_bytes! in src/documents/pdf).
+COPY assets ./assets
 COPY migrations ./migrations
 COPY benches ./benches
 # The stand-ins are older than nothing: make sure the real sources are compiled.

@@ -36,7 +36,9 @@ pub mod me;
 pub mod measures;
 pub mod metrics;
 pub mod municipality;
+pub mod my_data;
 pub mod national_id;
+pub mod negotiate;
 pub mod openapi;
 pub mod pagination;
 pub mod participants;
@@ -87,6 +89,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(me::configure)
+                .configure(my_data::configure)
                 .configure(attention::configure)
                 .configure(municipality::configure)
                 .configure(services::configure)

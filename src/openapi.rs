@@ -42,6 +42,10 @@ problem_response!(
 );
 problem_response!(UnsupportedMediaType, "The body is not application/json");
 problem_response!(
+    NotAcceptable,
+    "`Accept` names no media type this operation gives (the detail lists those it does)"
+);
+problem_response!(
     Validation,
     "Validation failed; `errors` names each field and what is wrong"
 );
@@ -70,7 +74,7 @@ Every response carries `X-Request-Id`.",
     components(
         schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-            RequestTimeout, PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal,
+            RequestTimeout, PayloadTooLarge, UnsupportedMediaType, NotAcceptable, Validation, PreconditionRequired, Internal,
             Unavailable)
     ),
     modifiers(&Security),

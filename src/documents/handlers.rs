@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::import::{self, Outcome};
+use super::pdf;
 use super::CaseDocument;
 use crate::access;
 use crate::access_log::Action;
@@ -20,39 +21,88 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The complete case as one document (the stafettholder and the guardians: the family's right of access,
-/// and the archive on closure). The holder's export carries national ids in full and imports again.
+/// and the archive on closure). The holder's JSON export carries national ids in full and imports again.
+///
+/// `Accept: application/pdf` gives the archive document instead: the same records laid out for people
+/// (the subject, services and participants, consents and their periods, the level history, measures
+/// with their evaluations, every log entry with author and time, corrections marked, holder periods, the
+/// closure and a summary of the access log), with every national id masked, page numbers, and fonts
+/// embedded (PDF/A-2u), for the pupil's file when the case closes. JSON stays the default; any other
+/// `Accept` is 406. Either leaves one access event (`export`).
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The case id")),
     responses(
-        (status = 200, description = "The case document", body = CaseDocument),
+        (status = 200, description = "The case document (JSON), or the archive document (PDF)", content(
+            (CaseDocument = "application/json"),
+            (crate::documents::pdf::PdfFile = "application/pdf"),
+        )),
         (status = 403, response = crate::openapi::Forbidden),
+        (status = 406, response = crate::openapi::NotAcceptable),
     )
 )]
 #[get("/cases/{id}/export")]
 pub async fn export(
+    req: HttpRequest,
     caller: Caller,
     pool: web::Data<Pool>,
     key: web::Data<NationalIdKey>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
+    let pdf = crate::negotiate::choose(&req, &[JSON, pdf::CONTENT_TYPE])? == pdf::CONTENT_TYPE;
     let id = path.into_inner();
     let key = key.into_inner();
-    let doc = db::transaction(&pool, caller.session(), move |conn| {
+    let (doc, ctx) = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         if !(access.is_holder() || access.is_guardian()) {
             return Err(AppError::forbidden(
                 "the export is for the stafettholder and the guardians",
             ));
         }
+        // The archive document is for people and archives: national ids masked for everyone.
+        let full_ids = access.shows_full_ids() && !pdf;
         // Read first, then record: the document shows the access log up to this export.
-        let doc = super::export::build(conn, &key, &access.case, access.shows_full_ids())?;
+        let doc = super::export::build(conn, &key, &access.case, full_ids)?;
+        let ctx = if pdf {
+            Some(pdf::Context::load(conn, &caller.tenant, &caller.name)?)
+        } else {
+            None
+        };
         access.record(conn, &caller, Action::Export, "case")?;
-        Ok(doc)
+        Ok((doc, ctx))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(doc))
+    match ctx {
+        Some(ctx) => {
+            let name = format!("stafettlogg-{id}.pdf");
+            pdf_response(&name, move || pdf::case(&doc, &ctx)).await
+        }
+        None => Ok(HttpResponse::Ok().json(doc)),
+    }
+}
+
+const JSON: &str = "application/json";
+
+/// A PDF built on the blocking pool (laying out a long log is CPU work the executor must not wait on).
+pub async fn pdf_response(
+    file_name: &str,
+    build: impl FnOnce() -> Result<Vec<u8>, AppError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
+    let span = tracing::Span::current();
+    let bytes = web::block(move || {
+        let _entered = span.enter();
+        build()
+    })
+    .await??;
+    Ok(HttpResponse::Ok()
+        .content_type(pdf::CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{file_name}\""),
+        ))
+        .body(bytes))
 }
 
 /// The request body of an import: NDJSON, one case document per line.

@@ -5,6 +5,7 @@
 pub mod export;
 pub mod handlers;
 pub mod import;
+pub mod pdf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -66,13 +66,30 @@ fn needed_paths() -> Vec<String> {
                     } else {
                         path.parent().unwrap().join(arg)
                     };
-                    let relative = resolved.strip_prefix(root()).unwrap().to_path_buf();
-                    needed.push(relative.to_string_lossy().replace("/./", "/"));
+                    let relative = lexical(resolved.strip_prefix(root()).unwrap());
+                    needed.push(relative.to_string_lossy().into_owned());
                 }
             }
         }
     }
     needed
+}
+
+/// `src/documents/pdf/../../../assets/x` as `assets/x`: a path a macro names relative to its file, with
+/// `.` and `..` resolved without asking the file system.
+fn lexical(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The sources of the COPY instructions of the first (build) stage.

@@ -262,6 +262,7 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("attention", Some(&c.holder), json!({})),
         operation("inbox", Some(&c.recipient), json!({})),
         operation("me", Some(&c.guardian), json!({})),
+        operation("my_data", Some(&c.guardian), json!({})),
         operation("send_inquiry", Some(&c.guardian), json!({})),
         operation("my_inquiries", Some(&c.guardian), json!({})),
         operation("inquiry_inbox", Some(&c.holder), json!({})),

@@ -151,6 +151,8 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("GET /api/v1/levels",                                      [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("PUT /api/v1/levels/{level}",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
     ("GET /api/v1/me",                                          [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    // The right of access: families with a national login, about the cases they may read themselves.
+    ("GET /api/v1/me/data",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403]),
     ("GET /api/v1/me/attention",                                [E401,  SEE,   BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, E403]),
     ("GET /api/v1/municipality",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("PATCH /api/v1/municipality",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
