@@ -19,6 +19,9 @@ pub enum ProblemType {
     NotFound,
     #[serde(rename = "urn:stafettlogg:problem:method-not-allowed")]
     MethodNotAllowed,
+    /// None of the media types the `Accept` header names can be produced.
+    #[serde(rename = "urn:stafettlogg:problem:not-acceptable")]
+    NotAcceptable,
     #[serde(rename = "urn:stafettlogg:problem:conflict")]
     Conflict,
     #[serde(rename = "urn:stafettlogg:problem:precondition-failed")]
@@ -48,6 +51,7 @@ impl ProblemType {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Conflict => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -68,6 +72,7 @@ impl ProblemType {
             Forbidden => "Not allowed",
             NotFound => "Not found",
             MethodNotAllowed => "Method not allowed",
+            NotAcceptable => "Not acceptable",
             Conflict => "Conflict with the current state",
             PreconditionFailed => "The resource has changed",
             RequestTimeout => "The request body did not arrive in time",

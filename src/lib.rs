@@ -42,6 +42,7 @@ pub mod participants;
 pub mod request_body;
 pub mod request_id;
 pub mod services;
+pub mod statistics;
 pub mod telemetry;
 pub mod text_enum;
 pub mod timeline;
@@ -101,7 +102,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(documents::handlers::configure)
                 .configure(access_log::api::configure)
                 .configure(guide::configure)
-                .configure(inquiries::configure),
+                .configure(inquiries::configure)
+                .configure(statistics::configure),
         )
         .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
 }

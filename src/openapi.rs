@@ -40,6 +40,10 @@ problem_response!(
     PayloadTooLarge,
     "The body is larger than the configured limit (BODY_LIMIT_BYTES, default 1 MiB)"
 );
+problem_response!(
+    NotAcceptable,
+    "None of the media types in `Accept` can be given; the detail lists those that can"
+);
 problem_response!(UnsupportedMediaType, "The body is not application/json");
 problem_response!(
     Validation,
@@ -70,7 +74,7 @@ Every response carries `X-Request-Id`.",
     components(
         schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
-            RequestTimeout, PayloadTooLarge, UnsupportedMediaType, Validation, PreconditionRequired, Internal,
+            RequestTimeout, PayloadTooLarge, NotAcceptable, UnsupportedMediaType, Validation, PreconditionRequired, Internal,
             Unavailable)
     ),
     modifiers(&Security),
@@ -89,6 +93,7 @@ Every response carries `X-Request-Id`.",
         (name = "configuration", description = "The municipality's settings, services and level definitions"),
         (name = "me", description = "The caller"),
         (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
+        (name = "statistics", description = "Figures for the municipality and its leaders, without personal data"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -24,6 +24,7 @@ mod matrix;
 mod operations;
 mod request_examples;
 mod statements;
+mod statistics;
 mod support;
 mod tenancy;
 mod tools;
