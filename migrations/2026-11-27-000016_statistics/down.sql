@@ -3,7 +3,6 @@ DROP INDEX handovers_accepted;
 DROP INDEX measures_pending_due;
 DROP INDEX evaluations_due;
 DROP INDEX level_changes_case_decided;
-DROP INDEX level_changes_from_level0_case;
 DROP INDEX level_changes_from_level0;
 DROP INDEX cases_open;
 DROP INDEX cases_closed;

@@ -32,9 +32,10 @@ ALTER TABLE evaluations ENABLE TRIGGER USER;
 CREATE INDEX cases_opened ON cases (municipality, opened_at);
 CREATE INDEX cases_closed ON cases (municipality, closed_at) WHERE closed_at IS NOT NULL;
 CREATE INDEX cases_open ON cases (municipality) WHERE status = 'open';
--- The level-0 decision: the first change away from level 0 (by the date it was decided).
-CREATE INDEX level_changes_from_level0 ON level_changes (municipality, decided_on) WHERE from_level = 0;
-CREATE INDEX level_changes_from_level0_case ON level_changes (case_id, decided_on) WHERE from_level = 0;
+-- The level-0 decision: each case's first change away from level 0, in one ordered pass (index only).
+CREATE INDEX level_changes_from_level0 ON level_changes (municipality, case_id, decided_on, recorded_at, id)
+    WHERE from_level = 0;
+-- A case's level at a past day: its last change decided by then.
 CREATE INDEX level_changes_case_decided ON level_changes (case_id, decided_on, recorded_at);
 CREATE INDEX evaluations_due ON evaluations (municipality, due_on) WHERE due_on IS NOT NULL;
 CREATE INDEX measures_pending_due ON measures (municipality, evaluate_by) WHERE state IN ('planned', 'active');

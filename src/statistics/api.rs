@@ -69,7 +69,8 @@ pub struct StatisticsRow {
     pub consents_withdrawn: Option<i64>,
 }
 
-/// The figures of a period, without personal data: no ids, names or dates of birth.
+/// The figures of a period, without personal data: no ids, names or dates of birth. The cases counted
+/// are those open at some time in the period (opened before its end, not closed before its start).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Statistics {
     pub from: NaiveDate,
