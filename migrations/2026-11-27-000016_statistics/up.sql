@@ -31,7 +31,6 @@ ALTER TABLE evaluations ENABLE TRIGGER USER;
 -- One period of one municipality, for each kind of event the statistics count.
 CREATE INDEX cases_opened ON cases (municipality, opened_at);
 CREATE INDEX cases_closed ON cases (municipality, closed_at) WHERE closed_at IS NOT NULL;
-CREATE INDEX cases_open ON cases (municipality) WHERE status = 'open';
 -- The level-0 decision: each case's first change away from level 0, in one ordered pass (index only).
 CREATE INDEX level_changes_from_level0 ON level_changes (municipality, case_id, decided_on, recorded_at, id)
     WHERE from_level = 0;
