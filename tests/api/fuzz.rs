@@ -282,6 +282,7 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("publish", Some(&c.admin), json!({})),
         operation("list_versions", Some(&c.admin), json!({})),
         operation("get_version", Some(&c.admin), json!({"path.n": 1})),
+        operation("statistics", Some(&c.admin), json!({})),
         operation("public_guide", None, json!({})),
         operation("public_guide_document", None, json!({})),
         operation("live", None, json!({})),
