@@ -19,6 +19,7 @@ pub enum ProblemType {
     NotFound,
     #[serde(rename = "urn:stafettlogg:problem:method-not-allowed")]
     MethodNotAllowed,
+    /// None of the media types the `Accept` header names can be produced.
     #[serde(rename = "urn:stafettlogg:problem:not-acceptable")]
     NotAcceptable,
     #[serde(rename = "urn:stafettlogg:problem:conflict")]

@@ -46,6 +46,7 @@ pub mod request_body;
 pub mod request_id;
 pub mod retention;
 pub mod services;
+pub mod statistics;
 pub mod telemetry;
 pub mod text_enum;
 pub mod timeline;
@@ -108,7 +109,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(guide::configure)
                 .configure(inquiries::configure)
                 .configure(leaders::configure)
-                .configure(retention::configure),
+                .configure(retention::configure)
+                .configure(statistics::configure),
         )
         .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
 }

@@ -94,6 +94,7 @@ Every response carries `X-Request-Id`.",
         (name = "leaders", description = "Unit leaders: a service's open cases without content, what needs attention, moving the relay at once, staff who leave"),
         (name = "me", description = "The caller"),
         (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
+        (name = "statistics", description = "Figures for the municipality and its leaders, without personal data"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -198,6 +198,7 @@ diesel::table! {
         outcome -> Text,
         next_evaluate_by -> Nullable<Date>,
         recorded_at -> Timestamptz,
+        due_on -> Nullable<Date>,
     }
 }
 

@@ -85,9 +85,57 @@ pub fn apply_outcome(
     }
 }
 
+/// One evaluation of a measure as a history brings it: when it was made, when it was recorded, and the
+/// next deadline it set.
+pub type EvaluationLink = (NaiveDate, chrono::DateTime<chrono::Utc>, Option<NaiveDate>);
+
+/// The deadline each evaluation of a measure answered, for a history that does not say (an import): the
+/// one the previous evaluation set; for the first, the measure's `evaluate_by` only while nothing has
+/// moved it since (it is the only evaluation and set no next deadline). `None`: unknown, so the
+/// statistics do not count it as due. In the order given; the chain is walked by date, then recording.
+pub fn answered_deadlines(
+    evaluate_by: NaiveDate,
+    chain: &[EvaluationLink],
+) -> Vec<Option<NaiveDate>> {
+    let mut order: Vec<usize> = (0..chain.len()).collect();
+    order.sort_by_key(|&i| (chain[i].0, chain[i].1));
+    let mut out = vec![None; chain.len()];
+    for (n, &i) in order.iter().enumerate() {
+        out[i] = match n {
+            0 if chain.len() == 1 && chain[i].2.is_none() => Some(evaluate_by),
+            0 => None,
+            _ => chain[order[n - 1]].2,
+        };
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_evaluation_answers_the_deadline_the_previous_one_set() {
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let at = |m: u32, day: u32| d(m, day).and_hms_opt(12, 0, 0).unwrap().and_utc();
+        // Given out of order: the chain is walked by date.
+        let chain = [
+            (d(4, 2), at(4, 2), None),
+            (d(2, 1), at(2, 1), Some(d(4, 1))),
+        ];
+        assert_eq!(answered_deadlines(d(4, 1), &chain), [Some(d(4, 1)), None]);
+        // The only evaluation, which set no next deadline, answered the measure's own.
+        assert_eq!(
+            answered_deadlines(d(3, 1), &[(d(2, 27), at(2, 27), None)]),
+            [Some(d(3, 1))]
+        );
+        // ... but one that moved it leaves its own deadline unknown.
+        assert_eq!(
+            answered_deadlines(d(5, 1), &[(d(2, 27), at(2, 27), Some(d(5, 1)))]),
+            [None]
+        );
+        assert!(answered_deadlines(d(5, 1), &[]).is_empty());
+    }
 
     #[test]
     fn rule_7_state_machine() {

@@ -170,6 +170,8 @@ pub struct EvaluationInsert<'a> {
     pub outcome: crate::measures::api::Outcome,
     pub next_evaluate_by: Option<NaiveDate>,
     pub recorded_at: DateTime<Utc>,
+    /// The deadline this evaluation answered (`crate::measures::rules::answered_deadlines`).
+    pub due_on: Option<NaiveDate>,
 }
 
 /// Measures with every column given, any number (an import brings whole cases).
@@ -284,6 +286,8 @@ pub fn insert_evaluation(
             evaluations::child_view.eq(&e.child_view),
             evaluations::outcome.eq(e.outcome),
             evaluations::next_evaluate_by.eq(e.next_evaluate_by),
+            // The deadline in force when it is recorded: the statistics count it as met or missed.
+            evaluations::due_on.eq(measure.evaluate_by),
         ))
         .returning(EvaluationRow::as_returning())
         .get_result(conn)?)

@@ -312,6 +312,7 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("publish", Some(&c.admin), json!({})),
         operation("list_versions", Some(&c.admin), json!({})),
         operation("get_version", Some(&c.admin), json!({"path.n": 1})),
+        operation("statistics", Some(&c.admin), json!({})),
         operation("public_guide", None, json!({})),
         operation("public_guide_document", None, json!({})),
         // The leader of the kindergarten: its cases and attention, and the relay of a world of its own.

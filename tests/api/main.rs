@@ -28,6 +28,7 @@ mod request_examples;
 mod retention;
 mod signatures;
 mod statements;
+mod statistics;
 mod support;
 mod tenancy;
 mod tools;

@@ -270,20 +270,32 @@ impl<'d> Rows<'d> {
                 created_by_user: &m.created_by_user,
                 created_at: m.created_at,
             });
+            let chain: Vec<_> = m
+                .evaluations
+                .iter()
+                .map(|e| (e.evaluated_on, e.recorded_at, e.next_evaluate_by))
+                .collect();
+            let deadlines = crate::measures::rules::answered_deadlines(m.evaluate_by, &chain);
             self.evaluations
-                .extend(m.evaluations.iter().map(|e| EvaluationInsert {
-                    id: ids.get(&e.id),
-                    measure_id: id,
-                    case_id: ids.case,
-                    evaluated_on: e.evaluated_on,
-                    evaluated_by_participant: ids.get(&e.evaluated_by),
-                    evaluated_by_name: &e.evaluated_by_name,
-                    assessment: &e.assessment,
-                    child_view: e.child_view.as_deref(),
-                    outcome: e.outcome,
-                    next_evaluate_by: e.next_evaluate_by,
-                    recorded_at: e.recorded_at,
-                }));
+                .extend(
+                    m.evaluations
+                        .iter()
+                        .zip(deadlines)
+                        .map(|(e, due_on)| EvaluationInsert {
+                            id: ids.get(&e.id),
+                            measure_id: id,
+                            case_id: ids.case,
+                            evaluated_on: e.evaluated_on,
+                            evaluated_by_participant: ids.get(&e.evaluated_by),
+                            evaluated_by_name: &e.evaluated_by_name,
+                            assessment: &e.assessment,
+                            child_view: e.child_view.as_deref(),
+                            outcome: e.outcome,
+                            next_evaluate_by: e.next_evaluate_by,
+                            recorded_at: e.recorded_at,
+                            due_on,
+                        }),
+                );
         }
     }
 
