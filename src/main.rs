@@ -294,7 +294,14 @@ fn database(config: &Config) -> Result<(String, Option<Cluster>), String> {
     }
 }
 
+/// After a one-off command: a cluster another process started (the server, running in another
+/// terminal) stays up.
 fn stop(cluster: Option<Cluster>) {
+    stop_cluster(cluster.filter(Cluster::started_here));
+}
+
+/// The server owns the managed cluster: Ctrl-C stops both, however the cluster was started.
+fn stop_cluster(cluster: Option<Cluster>) {
     if let Some(c) = cluster {
         match c.stop() {
             Ok(()) => eprintln!("Stopped the managed PostgreSQL cluster."),
@@ -371,7 +378,7 @@ fn serve(config: Config) -> Result<(), String> {
     };
     let (url, cluster) = database(&config)?;
     let result = run_server(&config, &url, cluster.as_ref(), listener, metrics);
-    stop(cluster);
+    stop_cluster(cluster);
     result
 }
 

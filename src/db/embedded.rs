@@ -20,6 +20,8 @@ pub struct Cluster {
     pgdata: PathBuf,
     socket_dir: PathBuf,
     as_postgres: bool,
+    /// This process started the server (it was not running already): only then does it stop it.
+    started_here: bool,
 }
 
 fn is_root() -> bool {
@@ -227,11 +229,12 @@ impl Cluster {
                 socket_dir.display()
             );
         }
-        let cluster = Cluster {
+        let mut cluster = Cluster {
             bindir,
             pgdata: data_dir.join("postgres"),
             socket_dir,
             as_postgres: is_root(),
+            started_here: false,
         };
         if !cluster.pgdata.join("PG_VERSION").exists() {
             log::info!(
@@ -242,6 +245,7 @@ impl Cluster {
         }
         if !cluster.is_running() {
             cluster.start()?;
+            cluster.started_here = true;
         }
         cluster.ensure_database("stafettlogg")?;
         Ok(cluster)
@@ -265,6 +269,7 @@ impl Cluster {
             pgdata: root.join("pgdata"),
             socket_dir: root.join("run"),
             as_postgres: is_root(),
+            started_here: true,
         };
         cluster.chown_to_postgres(&root)?;
         cluster.init("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n")?;
@@ -309,6 +314,12 @@ impl Cluster {
                 .map_err(|e| format!("cannot create database {name}: {e}"))?;
         }
         Ok(())
+    }
+
+    /// Whether this process started the server; a command that found it running (`cargo run` serving in
+    /// another terminal) leaves it running.
+    pub fn started_here(&self) -> bool {
+        self.started_here
     }
 
     pub fn stop(&self) -> Result<(), String> {
