@@ -24,7 +24,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(attention);
 }
 
-const EXPIRY_HORIZON_DAYS: u64 = 30;
+/// Consents running out within this many days need attention (a professional's and a leader's).
+pub const EXPIRY_HORIZON_DAYS: u64 = 30;
 /// A professional with more open cases than this is asked to narrow down through the case list.
 const MAX_CASES: i64 = 2000;
 

@@ -191,19 +191,13 @@ fn record(conn: &mut PgConnection, due: &[Due]) -> Result<(), AppError> {
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<Text>, _>(&municipalities)
     .execute(conn)?;
-    let mut start = 0;
-    while start < due.len() {
-        let m = &due[start].municipality;
-        let end = due[start..]
-            .iter()
-            .position(|d| &d.municipality != m)
-            .map_or(due.len(), |n| start + n);
-        let events: Vec<(Uuid, ChangeType)> = due[start..end]
+    // `due` is ordered by municipality: each municipality's feed gets its cases in one statement.
+    for group in due.chunk_by(|a, b| a.municipality == b.municipality) {
+        let events: Vec<(Uuid, ChangeType)> = group
             .iter()
             .map(|d| (d.id, ChangeType::CasePurged))
             .collect();
-        crate::changes::emit_many(conn, m, &events)?;
-        start = end;
+        crate::changes::emit_many(conn, &group[0].municipality, &events)?;
     }
     Ok(())
 }

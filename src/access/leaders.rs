@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use super::{facts_of, load, settled, CaseFacts};
+use super::CaseFacts;
 use crate::auth::Caller;
 use crate::error::AppError;
 
@@ -42,10 +42,7 @@ pub fn case_for_leader(
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<CaseFacts, AppError> {
-    let loaded = load::one(conn, &caller.tenant, case_id, true)?
-        .ok_or_else(|| AppError::not_found("case"))?;
-    let self_consent_age = loaded.self_consent_age;
-    let facts = settled(conn, facts_of(loaded, crate::clock::today()))?;
+    let (facts, self_consent_age) = super::settled_case(conn, caller, case_id, true)?;
     if leads_case(caller, &facts) {
         return Ok(facts);
     }

@@ -424,16 +424,30 @@ pub fn facts_for(
     }
 }
 
+/// The facts of one case of the caller's municipality (rule 5's expiry applied), with its municipality's
+/// self-consent age; 404 when there is no such case.
+fn settled_case(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+    lock: bool,
+) -> Result<(CaseFacts, u32), AppError> {
+    let loaded = load::one(conn, &caller.tenant, case_id, lock)?
+        .ok_or_else(|| AppError::not_found("case"))?;
+    let self_consent_age = loaded.self_consent_age;
+    Ok((
+        settled(conn, facts_of(loaded, crate::clock::today()))?,
+        self_consent_age,
+    ))
+}
+
 fn load_one(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
     lock: bool,
 ) -> Result<CaseAccess, AppError> {
-    let loaded = load::one(conn, &caller.tenant, case_id, lock)?
-        .ok_or_else(|| AppError::not_found("case"))?;
-    let self_consent_age = loaded.self_consent_age;
-    let facts = settled(conn, facts_of(loaded, crate::clock::today()))?;
+    let (facts, self_consent_age) = settled_case(conn, caller, case_id, lock)?;
     match decide(caller, &facts, self_consent_age) {
         Some((me, basis)) => Ok(CaseAccess { facts, me, basis }),
         None => Err(AppError::not_found("case")),

@@ -17,7 +17,6 @@ use crate::error::AppError;
 
 /// A handover pending longer than this shows to the leader even before its answer-by date.
 const HANDOVER_WAIT_DAYS: i32 = 7;
-const EXPIRY_HORIZON_DAYS: i32 = 30;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeaderDecisionDue {
@@ -205,7 +204,7 @@ pub async fn service_attention(
             service: &service,
             today,
             wait_days: HANDOVER_WAIT_DAYS,
-            horizon_days: EXPIRY_HORIZON_DAYS,
+            horizon_days: crate::attention::EXPIRY_HORIZON_DAYS as i32,
         }
         .load(conn)?;
         let mut shown: Vec<(Uuid, Basis)> =
