@@ -42,6 +42,7 @@ pub mod negotiate;
 pub mod openapi;
 pub mod pagination;
 pub mod participants;
+pub mod partitions;
 pub mod request_body;
 pub mod request_id;
 pub mod retention;

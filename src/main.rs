@@ -59,6 +59,16 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// List the months of the access log that the retention allows to detach (every case in them
+    /// purged, the month older than the longest retention), as the schema's owner (DATABASE_URL). With
+    /// --detach, detach them: each stays a table of its own (access_events_YYYY_MM) to archive and drop.
+    Partitions {
+        /// Detach them (otherwise only list).
+        #[arg(long)]
+        detach: bool,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Ask a running service whether it is ready (GET /health/ready); exit 0 when it is. For container
@@ -190,6 +200,9 @@ fn main() -> ExitCode {
         } => with_config(*settings, |c| {
             purge(&c, dry_run, now.unwrap_or_else(chrono::Utc::now))
         }),
+        Command::Partitions { detach, settings } => {
+            with_config(*settings, |c| partitions(&c, detach))
+        }
         Command::EraseInquiries { now, settings } => with_config(*settings, |c| {
             erase_inquiries(&c, now.unwrap_or_else(chrono::Utc::now))
         }),
@@ -338,6 +351,10 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
+            if !dry_run {
+                stafettlogg::partitions::ensure_ahead(&mut conn)
+                    .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
+            }
             stafettlogg::retention::purge(&mut conn, now, dry_run)
                 .map_err(|e| format!("the purge failed: {}", e.detail))
         })
@@ -354,6 +371,39 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
             }
             let total: i64 = counts.iter().map(|c| c.cases).sum();
             eprintln!("Purge: {verb} {total} case(s) in all.");
+        });
+    stop(cluster);
+    result
+}
+
+fn partitions(config: &Config, detach: bool) -> Result<(), String> {
+    use diesel::Connection;
+    let (url, cluster) = database(config)?;
+    let result = diesel::PgConnection::establish(&url)
+        .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
+        .and_then(|mut conn| {
+            stafettlogg::partitions::ensure_ahead(&mut conn)
+                .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
+            if detach {
+                stafettlogg::partitions::detach(&mut conn)
+            } else {
+                stafettlogg::partitions::detachable(&mut conn)
+            }
+            .map_err(|e| format!("reading the access log's partitions failed: {e}"))
+        })
+        .map(|months| {
+            let verb = if detach {
+                "detached"
+            } else {
+                "may be detached"
+            };
+            for m in &months {
+                eprintln!(
+                    "{} ({}, {} events): {verb}",
+                    m.partition_name, m.month, m.events
+                );
+            }
+            eprintln!("{} month(s) of the access log {verb}.", months.len());
         });
     stop(cluster);
     result

@@ -444,7 +444,12 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
     let result = conn
         .run_pending_migrations(MIGRATIONS)
         .map(|applied| applied.iter().map(|m| m.to_string()).collect())
-        .map_err(|e| format!("migration failed: {e}"));
+        .map_err(|e| format!("migration failed: {e}"))
+        .and_then(|applied| {
+            crate::partitions::ensure_ahead(&mut conn)
+                .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
+            Ok(applied)
+        });
     let _ = conn.batch_execute("SELECT pg_advisory_unlock(7215001)");
     result
 }

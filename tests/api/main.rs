@@ -24,6 +24,7 @@ mod jwks;
 mod leaders;
 mod matrix;
 mod operations;
+mod partitions;
 mod request_examples;
 mod retention;
 mod signatures;

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use stafettlogg::auth::Role;
 
 use crate::family::{family, Family, BARNEHAGE, PPT};
-use crate::support::{fields, problem, synthetic_id};
+use crate::support::{fields, problem, synthetic_id, TestApp};
 
 const ENTRY: &str = "Emma fortalte om en vanskelig helg hjemme";
 const MEASURE: &str = "Språkgruppe med Emma";
@@ -33,7 +33,7 @@ async fn with_content(f: &Family) {
     assert_eq!(res.status(), 201);
 }
 
-async fn close(f: &Family) {
+pub async fn close(f: &Family) {
     let res = f
         .app
         .request(Method::POST, &f.path("/close"), Some(&f.ola))
@@ -46,15 +46,21 @@ async fn close(f: &Family) {
 }
 
 fn purge(f: &Family, args: &[&str]) -> (bool, String) {
+    owner_command(&f.app, "purge", args)
+}
+
+/// Runs a one-off command of the binary as the schema's owner against the test's database; whether it
+/// succeeded, and what it said.
+pub fn owner_command(app: &TestApp, command: &str, args: &[&str]) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
-        .arg("purge")
+        .arg(command)
         .args(args)
         .env_remove("DATABASE_APP_URL")
         .env_remove("DATA_DIR")
         .env_remove("JWT_PUBLIC_KEYS")
         .env_remove("JWT_JWKS_URL")
         .env_remove("JWT_JWKS_FILE")
-        .env("DATABASE_URL", &f.app.db_url)
+        .env("DATABASE_URL", &app.db_url)
         .env(
             "JWT_HS256_SECRET",
             "a-secret-for-the-purge-command-test!!!!",
