@@ -114,6 +114,7 @@ fn main() {
         workers: 2,
         cors_origins: vec![],
         metrics_listener: None,
+        listen_url: None,
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new()

@@ -32,6 +32,7 @@ pub mod inquiries;
 pub mod leaders;
 pub mod level_changes;
 pub mod levels;
+pub mod listen;
 pub mod me;
 pub mod measures;
 pub mod metrics;
@@ -83,6 +84,9 @@ pub struct AppContext {
     pub cors_origins: Vec<String>,
     /// Where `GET /metrics` listens (`METRICS_ADDR`); never the public listener.
     pub metrics_listener: Option<Arc<TcpListener>>,
+    /// The database URL this instance listens on for other instances' changes (crate::listen); `None`:
+    /// it only polls.
+    pub listen_url: Option<String>,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -176,6 +180,16 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let metrics = web::Data::new(metrics::Metrics::new());
     // One for all workers: a publish on this instance must be seen by every worker at once.
     let guide_cache = web::Data::new(guide::GuideCache::default());
+    let wakeups = Arc::new(listen::Wakeups::default());
+    if let Some(url) = ctx.listen_url.clone() {
+        let cache = guide_cache.clone();
+        listen::spawn(url, &wakeups, move |m| {
+            if let Some(m) = db::Municipality::parse(m) {
+                cache.invalidate(m);
+            }
+        })?;
+    }
+    let wakeups = web::Data::from(wakeups);
     if let Some(listener) = &ctx.metrics_listener {
         let server = metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
         actix_web::rt::spawn(server);
@@ -193,6 +207,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(table.clone())
             .app_data(metrics.clone())
             .app_data(guide_cache.clone())
+            .app_data(wakeups.clone())
             .wrap(from_fn(idempotency::middleware))
             .wrap(from_fn(request_body::middleware))
             .wrap(from_fn(metrics::Metrics::count_round_trips))

@@ -477,6 +477,7 @@ fn run_server(
         workers: 0,
         cors_origins: config.cors_origins.clone(),
         metrics_listener,
+        listen_url: Some(service_url.clone()),
     };
     eprintln!("Stafettlogg listens on http://{addr}");
     eprintln!("  API docs:  http://{addr}/docs/");

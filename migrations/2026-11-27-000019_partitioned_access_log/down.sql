@@ -6,6 +6,7 @@ ALTER SEQUENCE access_events_id_seq OWNED BY access_events.id;
 INSERT INTO access_events SELECT * FROM access_events_partitioned;
 DROP TABLE access_events_partitioned;
 DROP FUNCTION stafettlogg_ensure_access_partitions(INT, DATE);
+DROP FUNCTION stafettlogg_guard_access_partition(TEXT);
 ALTER TABLE access_events ADD PRIMARY KEY (id);
 ALTER TABLE access_events ADD FOREIGN KEY (case_id, municipality) REFERENCES cases (id, municipality);
 CREATE INDEX access_events_case_at ON access_events (case_id, id DESC);

@@ -17,6 +17,17 @@ ALTER SEQUENCE access_events_id_seq OWNED BY access_events.id;
 -- law wants the log complete. Normally empty; `stafettlogg_ensure_access_partitions` keeps months ahead.
 CREATE TABLE access_events_default PARTITION OF access_events DEFAULT;
 
+-- A partition carries the parent's policy too. The service role has no grant on any partition and
+-- reaches them only through the parent (whose policy then applies); this holds should one be granted.
+CREATE FUNCTION stafettlogg_guard_access_partition(name TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', name);
+    EXECUTE format('CREATE POLICY one_municipality ON %I
+                        USING (municipality = current_setting(''app.municipality'', true))
+                        WITH CHECK (municipality = current_setting(''app.municipality'', true))', name);
+END $$;
+SELECT stafettlogg_guard_access_partition('access_events_default');
+
 -- Creates the monthly partitions from `from_month` to `months_ahead` months after the current one (UTC),
 -- those that are missing; returns how many it created. A month whose rows already sit in the default
 -- partition is left there with a warning (moving them would need deleting from an append-only table).
@@ -42,6 +53,7 @@ BEGIN
             ELSE
                 EXECUTE format('CREATE TABLE %I PARTITION OF access_events FOR VALUES FROM (%L) TO (%L)',
                                name, lo, hi);
+                PERFORM stafettlogg_guard_access_partition(name);
                 created := created + 1;
             END IF;
         END IF;

@@ -18,6 +18,7 @@ use crate::db::schema::{cases, change_events};
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::extract::ValidQuery;
+use crate::listen::{Wakeups, MIN_READ_SPACING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr)]
 pub enum ChangeType {
@@ -179,9 +180,11 @@ pub struct ChangeQuery {
     pub wait: Option<u64>,
 }
 
-/// How often a waiting request looks again. Polling the table (not an in-process channel) works across
-/// any number of instances.
+/// How often a waiting request looks again while this instance hears no notifications (crate::listen).
+/// Polling the table works across any number of instances.
 const POLL_EVERY: Duration = Duration::from_millis(100);
+/// How often it looks while notifications arrive: only to catch one that was lost.
+const POLL_EVERY_WHEN_LISTENING: Duration = Duration::from_secs(1);
 /// Rows read per request, at most, before answering with an advanced `next_after`.
 const SCAN_LIMIT: i64 = 5000;
 
@@ -249,6 +252,7 @@ fn read_batch(
 pub async fn changes(
     caller: Caller,
     pool: web::Data<Pool>,
+    wakeups: web::Data<Wakeups>,
     query: ValidQuery<ChangeQuery>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
@@ -256,15 +260,32 @@ pub async fn changes(
     let after = q.after.unwrap_or(0);
     let limit = q.limit.unwrap_or(100);
     let deadline = Instant::now() + Duration::from_secs(q.wait.unwrap_or(0));
+    let written = wakeups.changes_of(&caller.tenant);
     loop {
+        // Registered before reading, so a commit between the read and the wait still wakes this one.
+        let woken = written.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let read_at = Instant::now();
         let c = caller.clone();
         let page = db::transaction(&pool, caller.session(), move |conn| {
             read_batch(conn, &c, after, limit)
         })
         .await?;
-        if !page.items.is_empty() || page.next_after != after || Instant::now() >= deadline {
+        let now = Instant::now();
+        if !page.items.is_empty() || page.next_after != after || now >= deadline {
             return Ok(HttpResponse::Ok().json(page));
         }
-        actix_web::rt::time::sleep(POLL_EVERY).await;
+        let poll = if wakeups.connected() {
+            POLL_EVERY_WHEN_LISTENING
+        } else {
+            POLL_EVERY
+        };
+        tokio::select! {
+            () = &mut woken => {}
+            () = tokio::time::sleep(poll.min(deadline - now)) => {}
+        }
+        // However often it is woken, a waiter reads no more often than it polled before.
+        tokio::time::sleep_until((read_at + MIN_READ_SPACING).min(deadline).into()).await;
     }
 }

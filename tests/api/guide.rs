@@ -44,7 +44,7 @@ fn etag_of(res: &Response) -> String {
 }
 
 /// Writes `doc` as the draft (whatever its version) and publishes it; returns the version number.
-async fn publish(app: &TestApp, tenant: &str, doc: &Value) -> i64 {
+pub async fn publish(app: &TestApp, tenant: &str, doc: &Value) -> i64 {
     let token = admin(app, tenant);
     let res = app.get("/api/v1/guide/draft", &token).await;
     let etag = res

@@ -19,6 +19,7 @@ mod hardening;
 mod health;
 mod idempotency;
 mod inquiries;
+mod instances;
 mod integration;
 mod jwks;
 mod leaders;

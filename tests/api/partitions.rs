@@ -119,11 +119,13 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
     assert!(ok, "{said}");
 
     // Back to the table as it was before the partitioning, and years of history in it.
-    f.app
-        .db()
-        .revert_last_migration(stafettlogg::db::MIGRATIONS)
-        .unwrap();
-    assert_eq!(relkind(&f.app), "r");
+    // Later migrations are reverted too, down to the one that partitioned the table.
+    while relkind(&f.app) == "p" {
+        f.app
+            .db()
+            .revert_last_migration(stafettlogg::db::MIGRATIONS)
+            .unwrap();
+    }
     seed_history(&f.app, &purged, &open);
     let before = fingerprint(&f.app);
     assert!(before.starts_with("60"), "{before}");

@@ -189,6 +189,8 @@ impl TestApp {
             workers: options.workers,
             cors_origins: options.cors_origins,
             metrics_listener: options.metrics_listener.map(std::sync::Arc::new),
+            // The binary listens (tests/api/instances.rs); in-process servers only poll.
+            listen_url: None,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
         actix_web::rt::spawn(server);

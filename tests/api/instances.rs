@@ -1,0 +1,462 @@
+//! Issue 14, item 1: several instances of the service on one database, one truth. The second instance is
+//! the real binary in a process of its own (its own pool, caches and listener), beside the test's
+//! in-process server.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::family::{family, Family, BARNEHAGE};
+use crate::retention::{close, owner_command};
+use crate::support::{TestApp, SECRET};
+
+/// Base64 of the national-id key the test servers use ([42; 32]).
+const NATIONAL_ID_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// `stafettlogg serve` on the test's database, killed when dropped.
+pub struct Instance {
+    child: Child,
+    pub base: String,
+    log: PathBuf,
+    client: reqwest::Client,
+}
+
+impl Instance {
+    pub async fn start(app: &TestApp) -> Instance {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("instances");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Not among the test logs CI scans: this process also prints plain lines (where it listens).
+        let log = dir.join(format!("{}.log", uuid::Uuid::now_v7().simple()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
+        for var in [
+            "DATABASE_APP_URL",
+            "DATA_DIR",
+            "JWT_PUBLIC_KEYS",
+            "JWT_JWKS_URL",
+            "JWT_JWKS_FILE",
+            "METRICS_ADDR",
+        ] {
+            cmd.env_remove(var);
+        }
+        if app.service_db_url != app.db_url {
+            cmd.env("DATABASE_APP_URL", &app.service_db_url);
+        }
+        let child = cmd
+            .arg("serve")
+            .env("DATABASE_URL", &app.db_url)
+            .env("JWT_HS256_SECRET", std::str::from_utf8(SECRET).unwrap())
+            .env("NATIONAL_ID_KEY", NATIONAL_ID_KEY)
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_POOL_SIZE", "4")
+            .env("LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start a second instance");
+        let mut instance = Instance {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+            client: reqwest::Client::new(),
+        };
+        instance.wait_ready().await;
+        instance
+    }
+
+    async fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(res) = self
+                .client
+                .get(format!("{}/health/ready", self.base))
+                .send()
+                .await
+            {
+                if res.status() == 200 {
+                    return;
+                }
+            }
+            let exited = self.child.try_wait().unwrap();
+            assert!(
+                exited.is_none() && started.elapsed() < Duration::from_secs(60),
+                "the second instance did not become ready ({exited:?}):\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let rb = self.client.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token).send().await.unwrap()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A family case on the in-process server, and a second instance (the binary) on its database.
+async fn two_instances() -> (Family, Instance) {
+    let f = family().await;
+    let b = Instance::start(&f.app).await;
+    (f, b)
+}
+
+#[actix_web::test]
+async fn rule_6_accepts_on_one_instance_racing_cancels_on_the_other_leave_exactly_one_holder() {
+    let (f, b) = two_instances().await;
+    let app = &f.app;
+    let kari = app.token("3805", "kari", &[Role::Professional], &[BARNEHAGE]);
+    let mut outcomes = std::collections::BTreeMap::new();
+    for round in 0..6 {
+        let case = app
+            .open_case(&f.ola, BARNEHAGE, &format!("Barn{round}"))
+            .await;
+        let id = case["id"].as_str().unwrap().to_string();
+        let res = app.post(&format!("/api/v1/cases/{id}/handovers"), &f.ola,
+            &json!({"to": {"user_id": "kari", "name": "Kari", "service": BARNEHAGE}, "reason": "other"})).await;
+        assert_eq!(res.status(), 201);
+        let hid = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let accept = format!("/api/v1/cases/{id}/handovers/{hid}/accept");
+        let cancel = format!("/api/v1/cases/{id}/handovers/{hid}/cancel");
+        let requests = (0..10).map(|i| {
+            let (accept, cancel, kari, ola, b) = (&accept, &cancel, &kari, &f.ola, &b);
+            async move {
+                let res = if i % 2 == 0 {
+                    app.post(accept, kari, &json!({})).await
+                } else {
+                    b.post(cancel, ola, &json!({})).await
+                };
+                (i % 2 == 0, res.status().as_u16())
+            }
+        });
+        let answers = futures_util::future::join_all(requests).await;
+        let winners: Vec<_> = answers.iter().filter(|(_, s)| *s == 200).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
+        assert!(
+            answers.iter().all(|(_, s)| matches!(s, 200 | 409)),
+            "{answers:?}"
+        );
+        let accepted = winners[0].0;
+        *outcomes
+            .entry(if accepted { "accepted" } else { "cancelled" })
+            .or_insert(0) += 1;
+        let holder = if accepted { "kari" } else { "ola" };
+        assert_eq!(app.count(&format!(
+            "cases c JOIN case_participants p ON p.id = c.holder_participant_id WHERE c.id = '{id}' AND p.user_id = '{holder}' AND p.active")), 1);
+        assert_eq!(
+            app.count(&format!(
+                "holder_periods WHERE case_id = '{id}' AND upper_inf(period)"
+            )),
+            1
+        );
+        assert_eq!(app.count(&format!(
+            "holder_periods a JOIN holder_periods b ON a.case_id = b.case_id AND a.period <> b.period AND a.period && b.period \
+             WHERE a.case_id = '{id}'")), 0, "overlap");
+    }
+    eprintln!("two instances, 6 rounds of accept (A) against cancel (B): {outcomes:?}");
+}
+
+/// The feed's position right now.
+fn feed_end(app: &TestApp) -> i64 {
+    app.count("change_events")
+}
+
+async fn write_entry(f: &Family, body: &str) {
+    let res = f
+        .post(
+            "/entries",
+            &f.ola,
+            &json!({"kind": "note", "occurred_at": chrono::Utc::now(), "body": body}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}
+
+/// A long poll on `b`, answered: how long it took, and the page.
+async fn long_poll(b: &Instance, token: &str, after: i64, wait: u64) -> (Duration, Value) {
+    let started = Instant::now();
+    let res = b
+        .get(
+            &format!("/api/v1/changes?after={after}&wait={wait}"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    (started.elapsed(), res.json().await.unwrap())
+}
+
+#[actix_web::test]
+async fn a_long_poll_on_one_instance_returns_when_the_other_writes_and_a_lost_notification_costs_only_time(
+) {
+    let (f, b) = two_instances().await;
+    let integration = f
+        .app
+        .token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]);
+    let wait = 20;
+
+    let after = feed_end(&f.app);
+    let poll = long_poll(&b, &integration, after, wait);
+    let write = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        write_entry(&f, "Skrevet på den andre instansen").await;
+    };
+    let ((took, page), ()) = tokio::join!(poll, write);
+    assert!(page["next_after"].as_i64().unwrap() > after, "{page}");
+    assert!(
+        took < Duration::from_secs(wait),
+        "answered by the write, not the deadline: {took:?}"
+    );
+    eprintln!("long poll on B woken by a write on A after {took:?} (the write came at 0.5 s)");
+
+    // Without the notification (its trigger off), the waiter still finds the event by polling.
+    let mut db = f.app.db();
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut db,
+        "ALTER TABLE change_events DISABLE TRIGGER change_events_notify",
+    )
+    .unwrap();
+    let after = feed_end(&f.app);
+    let poll = long_poll(&b, &integration, after, wait);
+    let write = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        write_entry(&f, "Skrevet uten varsel").await;
+    };
+    let ((took, page), ()) = tokio::join!(poll, write);
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut db,
+        "ALTER TABLE change_events ENABLE TRIGGER change_events_notify",
+    )
+    .unwrap();
+    assert!(page["next_after"].as_i64().unwrap() > after, "{page}");
+    assert!(took < Duration::from_secs(wait), "{took:?}");
+    eprintln!("long poll on B without a notification found the write by polling after {took:?}");
+}
+
+#[actix_web::test]
+async fn a_notification_storm_neither_starves_requests_nor_ends_a_long_poll_early() {
+    let (f, b) = two_instances().await;
+    let integration = f
+        .app
+        .token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]);
+    let after = feed_end(&f.app);
+    let db_url = f.app.db_url.clone();
+    // For 2.5 s: bursts of 20,000 distinct notifications in one transaction, and 200 transactions
+    // each waking 3805 itself, the municipality B's long poll waits for.
+    let storm = actix_web::rt::task::spawn_blocking(move || {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(&db_url).unwrap();
+        let started = Instant::now();
+        let mut sent = 0u64;
+        while started.elapsed() < Duration::from_millis(2500) {
+            conn.batch_execute(
+                "SELECT pg_notify('stafettlogg_changes', 'x' || g) FROM generate_series(1, 20000) g",
+            )
+            .unwrap();
+            for _ in 0..200 {
+                conn.batch_execute("SELECT pg_notify('stafettlogg_changes', '3805')")
+                    .unwrap();
+            }
+            sent += 20_200;
+        }
+        sent
+    });
+    let poll = long_poll(&b, &integration, after, 3);
+    let reads = async {
+        let mut slowest = Duration::ZERO;
+        for _ in 0..20 {
+            let started = Instant::now();
+            let res = b
+                .get(&format!("/api/v1/cases/{}", f.case_id), Some(&f.ola))
+                .await;
+            assert_eq!(res.status(), 200);
+            slowest = slowest.max(started.elapsed());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        slowest
+    };
+    let ((took, page), slowest) = tokio::join!(poll, reads);
+    let sent = storm.await.unwrap();
+    // Nothing was written: the long poll waits out its time, however often it was woken.
+    assert_eq!(page["next_after"].as_i64().unwrap(), after, "{page}");
+    assert!(page["items"].as_array().unwrap().is_empty());
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    eprintln!("storm of {sent} notifications in 2.5 s: 20 reads on B all 200, slowest {slowest:?}; long poll answered after {took:?}");
+    // And a real write still wakes it.
+    let (poll, ()) = tokio::join!(
+        long_poll(&b, &integration, after, 10),
+        write_entry(&f, "Etter stormen")
+    );
+    assert!(poll.1["next_after"].as_i64().unwrap() > after);
+}
+
+#[actix_web::test]
+async fn an_idempotency_key_used_on_one_instance_is_replayed_by_the_other() {
+    let (f, b) = two_instances().await;
+    let body =
+        json!({"kind": "note", "occurred_at": "2026-11-27T08:00:00Z", "body": "Bare én gang"});
+    let send = |rb: reqwest::RequestBuilder| {
+        rb.header("idempotency-key", "instanser-1")
+            .json(&body)
+            .send()
+    };
+    let first = send(
+        f.app
+            .request(Method::POST, &f.path("/entries"), Some(&f.ola)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send(b.request(Method::POST, &f.path("/entries"), Some(&f.ola)))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(
+        f.app.count(&format!(
+            "log_entries WHERE case_id = '{}' AND body = 'Bare én gang'",
+            f.case_id
+        )),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_guide_published_on_one_instance_is_served_by_the_other_within_its_max_age() {
+    let (f, b) = two_instances().await;
+    let path = "/public/v1/municipalities/3805/guide";
+    let before: Value = b.get(path, None).await.json().await.unwrap();
+    // B has it cached now; A publishes a new version.
+    let mut doc: Value = f
+        .app
+        .request(
+            Method::GET,
+            "/public/v1/municipalities/3805/guide/document",
+            None,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    doc["levels"][0]["steps"][0]["title"]["nb"] = json!("Legg merke til det som uroer deg");
+    let version = crate::guide::publish(&f.app, "3805", &doc).await;
+    assert_ne!(before["version"].as_i64().unwrap(), version);
+    let published = Instant::now();
+    let max_age = Duration::from_secs(u64::from(stafettlogg::guide::cache::MAX_AGE_SECONDS));
+    loop {
+        let res = b.get(path, None).await;
+        let guide: Value = res.json().await.unwrap();
+        if guide["version"].as_i64() == Some(version) {
+            assert_eq!(
+                guide["levels"][0]["steps"][0]["title"],
+                "Legg merke til det som uroer deg"
+            );
+            break;
+        }
+        assert!(
+            published.elapsed() < max_age,
+            "B still serves version {} after {max_age:?}",
+            guide["version"]
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "B served the guide published on A after {:?}",
+        published.elapsed()
+    );
+}
+
+#[actix_web::test]
+async fn two_purges_at_once_do_the_work_once() {
+    let f = family().await;
+    close(&f).await;
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!(
+            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{}'",
+            f.case_id
+        ),
+    )
+    .unwrap();
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let app_db = f.app.db_url.clone();
+            let service = f.app.service_db_url.clone();
+            let app = TestApp {
+                base: String::new(),
+                client: reqwest::Client::new(),
+                db_url: app_db,
+                service_db_url: service,
+                jwt: f.app.jwt.clone(),
+            };
+            std::thread::spawn(move || owner_command(&app, "purge", &[]))
+        })
+        .collect();
+    let said: Vec<(bool, String)> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(said.iter().all(|(ok, _)| *ok), "{said:?}");
+    let erased: Vec<bool> = said
+        .iter()
+        .map(|(_, s)| s.contains("erased the personal data of 1 case(s)"))
+        .collect();
+    assert_eq!(erased.iter().filter(|e| **e).count(), 1, "{said:?}");
+    assert!(
+        said.iter()
+            .any(|(_, s)| s.contains("erased 0 case(s) in all")),
+        "{said:?}"
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{}' AND action = 'purge'",
+            f.case_id
+        )),
+        1
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "change_events WHERE case_id = '{}' AND type = 'case.purged'",
+            f.case_id
+        )),
+        1
+    );
+}
