@@ -3,8 +3,9 @@
 //!
 //! Several instances share one database, so memory is never trusted for long: an entry is used for at most
 //! [`FRESH_FOR`] after it was loaded (well inside the `max-age` clients are told), and a publish, a
-//! changed service or a renamed level on this instance drops the municipality's entry at once. Another
-//! instance thus serves an old version for at most `FRESH_FOR`.
+//! changed service or a renamed level drops the municipality's entry at once: on this instance directly,
+//! on the others when the database's notification arrives (crate::listen, in milliseconds). A lost
+//! notification leaves an old version served for at most `FRESH_FOR`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
