@@ -521,7 +521,9 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
 /// service names its row;
 /// `idempotency_keys` is only ever addressed by its whole primary key, whose first part is the token's
 /// municipality, in statements of their own outside any request transaction (a policy there would cost
-/// each of them a transaction of its own), and its cleanup spans municipalities on purpose.
+/// each of them a transaction of its own), and its cleanup spans municipalities on purpose. Relations that
+/// belong to an extension (`pg_stat_statements`, which pg_auto_failover creates in each database it
+/// manages) are not the service's tables: [`check_service_role`] leaves them out.
 pub const TABLES_WITHOUT_ROW_SECURITY: [&str; 2] = ["feed_counters", "idempotency_keys"];
 
 #[derive(diesel::QueryableByName)]
@@ -555,6 +557,8 @@ SELECT session_user::text AS session_role, current_user::text AS acting_role,
        ARRAY(SELECT t.relname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
              WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT t.relrowsecurity
                AND has_table_privilege(current_user, t.oid, 'SELECT, INSERT, UPDATE, DELETE')
+               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                               AND d.objid = t.oid AND d.deptype = 'e')
                AND t.relname <> ALL($1) ORDER BY 1) AS unprotected
 FROM pg_roles s, pg_roles a, pg_class c
 WHERE s.rolname = session_user AND a.rolname = current_user AND c.oid = 'public.cases'::regclass";
