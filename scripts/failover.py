@@ -454,6 +454,20 @@ def main():
         log(f"{before_ok} writes acknowledged; kill -9 of the primary (node1) now")
         t_kill = time.monotonic()
         formation.kill_node("node1")
+        promoted = {}
+
+        def watch_promotion():
+            # When the monitor saw node2 take writes: the database's share of the outage.
+            while not load.stop.is_set() and time.monotonic() - t_kill < args.give_up:
+                try:
+                    if formation.states().get("node2", ("",))[0] in ("wait_primary", "primary"):
+                        promoted["t"] = time.monotonic()
+                        return
+                except (SetupError, subprocess.TimeoutExpired):
+                    pass
+                time.sleep(0.1)
+        watcher = threading.Thread(target=watch_promotion, daemon=True)
+        watcher.start()
         first_success = None
         while time.monotonic() - t_kill < args.give_up:
             ok = load.successes_after(t_kill)
@@ -466,6 +480,7 @@ def main():
             time.sleep(args.after)
         else:
             log(f"no write succeeded within {args.give_up} s of the kill")
+        watcher.join(timeout=5)
         load.stop.set()
         for t in threads:
             t.join(timeout=REQUEST_TIMEOUT + 5)
@@ -502,6 +517,7 @@ def main():
             "longest_503_window_s": round(window, 2),
             "still_failing_at_end": still_failing,
             "kill_to_first_success_s": round(first_success - t_kill, 2) if first_success else None,
+            "kill_to_promoted_s": round(promoted["t"] - t_kill, 2) if "t" in promoted else None,
             "readiness_not_ready_window_s": round(ready_window, 2),
             "unacknowledged_but_stored": unacked_stored,
             "service_kept_running": service_alive,
