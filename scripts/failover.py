@@ -202,7 +202,8 @@ class Formation:
             return None
 
     def kill_node(self, name):
-        """SIGKILL to the node's keeper (its whole process group), its postmaster and every backend."""
+        """SIGKILL to the node's keeper (its whole process group), its postmaster and every backend.
+        Returns the time the last signal was sent (the scan of /proc before it takes a while)."""
         pm = self.postmaster_pid(name)
         victims = children_of(pm) if pm else []
         proc = self.procs.get(name)
@@ -216,8 +217,10 @@ class Formation:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        killed = time.monotonic()
         if proc:
             proc.wait(timeout=10)
+        return killed
 
     def stop(self):
         for name in ("node2", "node1", "monitor"):
@@ -334,7 +337,7 @@ class Load:
         self.results = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.readiness = []  # (t, status)
+        self.readiness = []  # (start, end, status)
 
     def worker(self, i, case_id):
         url = f"{self.service.base}/api/v1/cases/{case_id}/entries"
@@ -361,11 +364,12 @@ class Load:
 
     def poll_ready(self):
         while not self.stop.is_set():
+            start = time.monotonic()
             try:
                 status = http("GET", f"{self.service.base}/health/ready", timeout=REQUEST_TIMEOUT)[0]
             except OSError:
                 status = None
-            self.readiness.append((time.monotonic(), status))
+            self.readiness.append((start, time.monotonic(), status))
             self.stop.wait(0.25)
 
     def successes_after(self, t):
@@ -452,8 +456,7 @@ def main():
         if before_ok == 0:
             raise SetupError("no write succeeded before the kill")
         log(f"{before_ok} writes acknowledged; kill -9 of the primary (node1) now")
-        t_kill = time.monotonic()
-        formation.kill_node("node1")
+        t_kill = formation.kill_node("node1")
         promoted = {}
 
         def watch_promotion():
@@ -501,7 +504,7 @@ def main():
                                      if r.status is not None and not (200 <= r.status < 300) and r.status != 503)
         unacked_stored = sum(1 for r in results if r not in ok and r.marker in stored)
         window, still_failing = longest_window([(r.start, r.end, r in ok) for r in results])
-        ready_window, _ = longest_window([(t, t, s == 200) for t, s in load.readiness])
+        ready_window, _ = longest_window([(a, b, s == 200) for a, b, s in load.readiness])
         after_kill_ok = [r for r in ok if r.start >= t_kill]
         figures = {
             "writes": len(results),
