@@ -236,6 +236,27 @@ class Formation:
             except subprocess.TimeoutExpired:
                 pass
             self.kill_node(name)
+        self.remove_stale_sockets()
+
+    def remove_stale_sockets(self):
+        """A node killed with SIGKILL leaves its socket and lock file in the default socket directory
+        (pg_autoctl's postgres does not take another): remove this run's, when no process holds them."""
+        for port in self.ports.values():
+            lock = f"/var/run/postgresql/.s.PGSQL.{port}.lock"
+            try:
+                with open(lock) as f:
+                    pid = int(f.readline())
+                os.kill(pid, 0)
+                continue  # still held (not ours to remove)
+            except ProcessLookupError:
+                pass
+            except (OSError, ValueError):
+                continue
+            for path in (lock, lock[: -len(".lock")]):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
 
 def children_of(pid):
