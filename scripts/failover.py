@@ -349,7 +349,7 @@ def wait_ready(service, timeout=90):
     raise SetupError("the service did not become ready")
 
 
-Result = collections.namedtuple("Result", "worker seq marker start end status retry_after error")
+Result = collections.namedtuple("Result", "worker seq marker start end status retry_after error detail")
 
 
 class Load:
@@ -369,17 +369,19 @@ class Load:
             body = {"kind": "note", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "body": marker}
             start = time.monotonic()
-            status, retry_after, error = None, None, None
+            status, retry_after, error, detail = None, None, None, None
             try:
-                status, headers, _ = http("POST", url, self.token, body)
+                status, headers, payload = http("POST", url, self.token, body)
                 retry_after = headers.get("Retry-After")
+                if status >= 400 and isinstance(payload, dict):
+                    detail = payload.get("detail")
             except (socket.timeout, TimeoutError) as e:
                 error = f"timeout: {e}"
             except (urllib.error.URLError, OSError) as e:
                 error = f"{type(e).__name__}: {e}"
             end = time.monotonic()
             with self.lock:
-                self.results.append(Result(i, seq, marker, start, end, status, retry_after, error))
+                self.results.append(Result(i, seq, marker, start, end, status, retry_after, error, detail))
             # A bounded load: a short pause after a success, a longer one after a failure.
             self.stop.wait(0.05 if status is not None and 200 <= status < 300 else 0.2)
 
@@ -535,6 +537,7 @@ def main():
             "lost_markers": lost[:20],
             "status_503": len(s503),
             "status_503_without_retry_after": len(no_retry_after),
+            "status_503_details": dict(collections.Counter(r.detail for r in s503)),
             "other_statuses": dict(others),
             "hung_or_failed_requests": len(hung),
             "hung_examples": [r.error for r in hung[:5]],
