@@ -36,6 +36,7 @@ import collections
 import glob
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -101,6 +102,8 @@ class Formation:
         self.root = root
         self.bindir = pg_bindir()
         self.as_postgres = os.geteuid() == 0
+        # The nodes' superuser: the operating system user they run as (initdb's default).
+        self.superuser = "postgres" if self.as_postgres else pwd.getpwuid(os.geteuid()).pw_name
         self.ports = {"monitor": free_port(), "node1": free_port(), "node2": free_port()}
         self.procs = {}  # name -> Popen of `pg_autoctl run`
         self.env = {
@@ -110,12 +113,14 @@ class Formation:
             "XDG_RUNTIME_DIR": f"{root}/run",
             "PATH": f"{self.bindir}:/usr/bin:/bin",
             "LANG": "C.UTF-8",
+            # pg_autoctl reaches its own postgres through this socket directory (see `initdb`).
+            "PGHOST": f"{root}/sock",
         }
-        for d in ("config", "share", "run"):
+        for d in ("config", "share", "run", "sock"):
             os.makedirs(f"{root}/{d}", mode=0o700, exist_ok=True)
         if self.as_postgres:
             shutil.chown(root, "postgres")
-            for d in ("config", "share", "run"):
+            for d in ("config", "share", "run", "sock"):
                 shutil.chown(f"{root}/{d}", "postgres")
 
     def cmd(self, *args):
@@ -132,6 +137,16 @@ class Formation:
     def pgdata(self, name):
         return f"{self.root}/{name}"
 
+    def initdb(self, name):
+        """A data directory whose Unix socket lives in the run's directory: pg_autoctl has no option for
+        it, and the default (/var/run/postgresql) is shared, may not be writable, and keeps the socket and
+        lock file of a node killed with SIGKILL. pg_autoctl takes an existing data directory as it is; a
+        secondary's copy of the primary (pg_basebackup) brings the setting along."""
+        self.run(f"{self.bindir}/initdb", "--pgdata", self.pgdata(name), "--auth", "trust",
+                 "--encoding", "UTF8", "--locale", "C", "--no-instructions")
+        with open(f"{self.pgdata(name)}/postgresql.conf", "a") as f:
+            f.write(f"\nunix_socket_directories = '{self.root}/sock'\n")
+
     def start(self, name):
         logf = open(f"{self.root}/{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
@@ -139,7 +154,7 @@ class Formation:
             stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
 
     def sql(self, port, query, dbname="postgres"):
-        return self.run("psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+        return self.run("psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", str(port), "-U", self.superuser,
                         "-d", dbname, "-c", query, timeout=30).strip()
 
     def monitor_uri(self):
@@ -168,6 +183,7 @@ class Formation:
         common = ["--hostname", "127.0.0.1", "--listen", "127.0.0.1", "--auth", "trust", "--no-ssl",
                   "--pgctl", pgctl]
         log(f"monitor on port {self.ports['monitor']}")
+        self.initdb("monitor")
         self.run("pg_autoctl", "create", "monitor", "--pgdata", self.pgdata("monitor"),
                  "--pgport", str(self.ports["monitor"]), *common)
         self.start("monitor")
@@ -178,6 +194,8 @@ class Formation:
             self.sql(self.ports["monitor"], stmt, dbname="pg_auto_failover")
         for name in ("node1", "node2"):
             log(f"{name} on port {self.ports[name]}")
+            if name == "node1":
+                self.initdb(name)
             self.run("pg_autoctl", "create", "postgres", "--pgdata", self.pgdata(name),
                      "--pgport", str(self.ports[name]), "--name", name, "--dbname", "stafettlogg",
                      "--monitor", self.monitor_uri(), *common)
@@ -236,27 +254,6 @@ class Formation:
             except subprocess.TimeoutExpired:
                 pass
             self.kill_node(name)
-        self.remove_stale_sockets()
-
-    def remove_stale_sockets(self):
-        """A node killed with SIGKILL leaves its socket and lock file in the default socket directory
-        (pg_autoctl's postgres does not take another): remove this run's, when no process holds them."""
-        for port in self.ports.values():
-            lock = f"/var/run/postgresql/.s.PGSQL.{port}.lock"
-            try:
-                with open(lock) as f:
-                    pid = int(f.readline())
-                os.kill(pid, 0)
-                continue  # still held (not ours to remove)
-            except ProcessLookupError:
-                pass
-            except (OSError, ValueError):
-                continue
-            for path in (lock, lock[: -len(".lock")]):
-                try:
-                    os.remove(path)
-                except OSError:
-                    pass
 
 
 def children_of(pid):
@@ -444,7 +441,7 @@ def main():
         sync_names = formation.build()
         log(f"formation up; synchronous_standby_names on the primary: {sync_names}")
         p1, p2 = formation.ports["node1"], formation.ports["node2"]
-        database_url = (f"host=127.0.0.1,127.0.0.1 port={p1},{p2} dbname=stafettlogg user=postgres "
+        database_url = (f"host=127.0.0.1,127.0.0.1 port={p1},{p2} dbname=stafettlogg user={formation.superuser} "
                         "target_session_attrs=read-write")
         service = Service(binary, root, database_url)
         service.start()
