@@ -553,6 +553,8 @@ def main():
         print(json.dumps(figures), flush=True)
         good = (not lost and not hung and not no_retry_after and not others and after_kill_ok
                 and service_alive and not still_failing)
+        if not good:
+            log("--- tail of service.log ---\n" + open(service.log_path, errors="replace").read()[-4000:])
         return 0 if good else 1
     except SetupError as e:
         log(f"setup failed: {e}")
