@@ -1,4 +1,4 @@
-//! Liveness (the process answers) and readiness (the database answers too).
+//! Liveness (the process answers) and readiness (a writable database answers too).
 
 use actix_web::{get, web, HttpResponse};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
