@@ -483,6 +483,22 @@ mod tests {
         }
     }
 
+    /// Issue 14: a failover formation's URL lists several hosts in libpq's keyword/value form; it is
+    /// handed to libpq as it is (nothing here parses it as a URI).
+    #[test]
+    fn a_multi_host_keyword_value_database_url_is_taken_as_it_is() {
+        let url = "host=10.0.0.1,10.0.0.2 port=5432,5432 dbname=stafettlogg user=owner \
+                   target_session_attrs=read-write";
+        let mut s = settings(&scratch("multihost"));
+        s.database_url = Some(SecretString::from(url.to_string()));
+        s.national_id_key = Some(SecretString::from(
+            "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".to_string(),
+        ));
+        s.jwt_hs256_secret = Some(SecretString::from("x".repeat(40)));
+        let config = Config::from_settings(s).unwrap();
+        assert!(matches!(&config.database, DatabaseSource::Url(u) if u == url));
+    }
+
     #[test]
     fn the_development_secret_is_refused_together_with_public_keys() {
         let dir = scratch("secret");

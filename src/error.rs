@@ -164,7 +164,16 @@ impl AppError {
     pub fn unavailable() -> Self {
         Self::new(
             ProblemType::Unavailable,
-            "the database is not reachable right now; try again shortly",
+            "no writable database is reachable right now; try again shortly",
+        )
+        .retry_after(RETRY_UNAVAILABLE_SECS)
+    }
+    /// The database answers but refuses writes (a standby, or a primary being demoted in a failover).
+    pub fn unavailable_read_only() -> Self {
+        Self::new(
+            ProblemType::Unavailable,
+            "no writable database: the database reached is read-only (a standby, or a failover in \
+             progress); nothing was written, try again shortly",
         )
         .retry_after(RETRY_UNAVAILABLE_SECS)
     }
@@ -270,6 +279,10 @@ impl From<diesel::result::Error> for AppError {
                 "the municipality has registered you as departed: your access has ended",
             ),
             E::DatabaseError(kind, info) => match classify(kind, info.message()) {
+                DbFailure::Unreachable if is_read_only(kind, info.message()) => {
+                    log::warn!("the database refused a write: it is read-only");
+                    AppError::unavailable_read_only()
+                }
                 DbFailure::Unreachable => {
                     log::warn!("database connection lost ({kind:?})");
                     AppError::unavailable()
@@ -396,6 +409,17 @@ pub fn classify(kind: diesel::result::DatabaseErrorKind, message: &str) -> DbFai
     } else {
         DbFailure::Other
     }
+}
+
+/// Whether PostgreSQL refused a write because the server or the session is read-only.
+pub fn is_read_only_error(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(kind, info) if is_read_only(*kind, info.message()))
+}
+
+/// A write refused because the server or the session is read-only (SQLSTATE 25006).
+fn is_read_only(kind: diesel::result::DatabaseErrorKind, message: &str) -> bool {
+    kind == diesel::result::DatabaseErrorKind::ReadOnlyTransaction
+        || message.contains("read-only transaction")
 }
 
 fn redact_diesel(e: &diesel::result::Error) -> &'static str {
@@ -532,10 +556,22 @@ mod tests {
                 K::ReadOnlyTransaction,
                 "cannot execute INSERT in a read-only transaction",
             ),
+            (
+                K::Unknown,
+                "cannot execute SELECT FOR UPDATE in a read-only transaction",
+            ),
         ] {
             let e = db_error(kind, message);
             assert_eq!(e.kind, ProblemType::Unavailable, "{message}");
             assert!(e.retry_after.is_some(), "{message}");
+            // A standby, or a primary being demoted: the problem says what is missing.
+            assert_eq!(
+                e.detail
+                    .contains("no writable database: the database reached is read-only"),
+                message.contains("read-only"),
+                "{message}: {}",
+                e.detail
+            );
             let res = e.error_response();
             assert_eq!(res.status(), 503);
             assert!(res.headers().contains_key(header::RETRY_AFTER), "{message}");

@@ -55,6 +55,14 @@ pub fn is_lost(conn: &mut PgConnection) -> bool {
         .is_some_and(|w| w.lost)
 }
 
+/// Marks the connection so the pool drops it when it comes back, e.g. one to a server that turned
+/// read-only in a failover: a new one, with `target_session_attrs=read-write`, finds the new primary.
+pub fn mark_lost(conn: &mut PgConnection) {
+    if let Some(watch) = conn.instrumentation().downcast_mut::<Watch>() {
+        watch.lost = true;
+    }
+}
+
 /// The instrumentation of every pooled connection.
 #[derive(Debug, Default)]
 pub struct Watch {

@@ -196,15 +196,74 @@ pub fn build_pool_with(url: &str, size: u32, limits: SessionLimits) -> Pool {
         .build_unchecked(Manager::new(with_connect_timeout(url)))
 }
 
-/// libpq waits for an unreachable host for a long time by default; bound it.
+/// How long libpq tries each host of the URL before the next (its default is to wait indefinitely).
+const CONNECT_TIMEOUT_SECS: u32 = 3;
+
+/// libpq waits for an unreachable host for a long time by default; bound it. The URL is either a URI
+/// (`postgres://...`, a parameter joins its query string) or a keyword/value string (`host=a,b port=1,2
+/// dbname=x target_session_attrs=read-write`, a failover formation's usual form, where a parameter is one
+/// more `keyword=value` pair): appending `?connect_timeout=3` to the latter made libpq refuse it.
 fn with_connect_timeout(url: &str) -> String {
-    if url.contains("connect_timeout") {
+    let url = url.trim();
+    if is_uri(url) {
+        if uri_has_parameter(url, "connect_timeout") {
+            url.to_string()
+        } else if url.contains('?') {
+            format!("{url}&connect_timeout={CONNECT_TIMEOUT_SECS}")
+        } else {
+            format!("{url}?connect_timeout={CONNECT_TIMEOUT_SECS}")
+        }
+    } else if keyword_value_has(url, "connect_timeout") {
         url.to_string()
-    } else if url.contains('?') {
-        format!("{url}&connect_timeout=3")
+    } else if url.is_empty() {
+        format!("connect_timeout={CONNECT_TIMEOUT_SECS}")
     } else {
-        format!("{url}?connect_timeout=3")
+        format!("{url} connect_timeout={CONNECT_TIMEOUT_SECS}")
     }
+}
+
+/// Whether libpq reads `url` as a URI rather than as keyword/value pairs (its rule: the prefix).
+fn is_uri(url: &str) -> bool {
+    ["postgresql://", "postgres://"].iter().any(|p| {
+        url.get(..p.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    })
+}
+
+fn uri_has_parameter(url: &str, name: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name))
+    })
+}
+
+/// Whether a keyword/value string sets `keyword` (a value in quotes that merely contains the word does
+/// not count: only the start of a pair does).
+fn keyword_value_has(conninfo: &str, keyword: &str) -> bool {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    let mut at_pair_start = true;
+    for (i, c) in conninfo.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '\'' => in_quotes = !in_quotes,
+            c if c.is_whitespace() && !in_quotes => at_pair_start = true,
+            _ if at_pair_start && !in_quotes => {
+                at_pair_start = false;
+                let rest = conninfo[i..].strip_prefix(keyword);
+                if rest.is_some_and(|r| r.trim_start().starts_with('=')) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Requests of this process waiting for a pooled connection right now (a metric: a pool too small for the
@@ -358,12 +417,15 @@ pub fn holds_case_lock(case_id: Uuid) -> bool {
 fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled, AppError> {
     loop {
         let mut pooled = checkout_by(pool, deadline)?;
-        match begin_with(&mut pooled, &begin) {
+        match begin_sql(&mut pooled, &begin) {
             Ok(()) => return Ok(pooled),
+            // A read-only server (the case lock's `FOR UPDATE` is a write): another connection to it
+            // would be refused the same way, so answer now. This one is dropped (see `connections`).
+            Err(e) if crate::error::is_read_only_error(&e) => return Err(e.into()),
             Err(_) if connections::is_lost(&mut pooled) => {
                 log::info!("a pooled connection was lost while idle; taking another");
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -390,10 +452,14 @@ where
 
 /// `BEGIN`, `app.municipality` and the case lock if any, one batch.
 fn begin_with(conn: &mut PgConnection, begin: &Begin) -> Result<(), AppError> {
+    Ok(begin_sql(conn, begin)?)
+}
+
+fn begin_sql(conn: &mut PgConnection, begin: &Begin) -> Result<(), diesel::result::Error> {
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &begin.sql()) {
         // `BEGIN` may have run before the batch failed: never leave a transaction open on the connection.
         let _ = conn.batch_execute("ROLLBACK");
-        return Err(e.into());
+        return Err(e);
     }
     Ok(())
 }
@@ -460,7 +526,9 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
 /// service names its row;
 /// `idempotency_keys` is only ever addressed by its whole primary key, whose first part is the token's
 /// municipality, in statements of their own outside any request transaction (a policy there would cost
-/// each of them a transaction of its own), and its cleanup spans municipalities on purpose.
+/// each of them a transaction of its own), and its cleanup spans municipalities on purpose. Relations that
+/// belong to an extension (`pg_stat_statements`, which pg_auto_failover creates in each database it
+/// manages) are not the service's tables: [`check_service_role`] leaves them out.
 pub const TABLES_WITHOUT_ROW_SECURITY: [&str; 2] = ["feed_counters", "idempotency_keys"];
 
 #[derive(diesel::QueryableByName)]
@@ -494,6 +562,8 @@ SELECT session_user::text AS session_role, current_user::text AS acting_role,
        ARRAY(SELECT t.relname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
              WHERE n.nspname = 'public' AND t.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT t.relrowsecurity
                AND has_table_privilege(current_user, t.oid, 'SELECT, INSERT, UPDATE, DELETE')
+               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                               AND d.objid = t.oid AND d.deptype = 'e')
                AND t.relname <> ALL($1) ORDER BY 1) AS unprotected
 FROM pg_roles s, pg_roles a, pg_class c
 WHERE s.rolname = session_user AND a.rolname = current_user AND c.oid = 'public.cases'::regclass";
@@ -587,6 +657,65 @@ pub fn check_service_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connect_timeout_joins_a_uri_or_a_keyword_value_string_in_its_own_syntax() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db"),
+            "postgres://u@h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout(
+                "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write"
+            ),
+            "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write&connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=10"),
+            "postgres://u@h/db?connect_timeout=10"
+        );
+        let multi = "host=127.0.0.1,127.0.0.1 port=5433,5434 dbname=x user=postgres \
+                     target_session_attrs=read-write";
+        assert_eq!(
+            with_connect_timeout(multi),
+            format!("{multi} connect_timeout=3")
+        );
+        assert_eq!(
+            with_connect_timeout("host=h connect_timeout = 7 dbname=x"),
+            "host=h connect_timeout = 7 dbname=x"
+        );
+        // A password that merely contains the word sets nothing.
+        assert_eq!(
+            with_connect_timeout("host=h password='a connect_timeout=1' dbname=x"),
+            "host=h password='a connect_timeout=1' dbname=x connect_timeout=3"
+        );
+        assert_eq!(with_connect_timeout(""), "connect_timeout=3");
+    }
+
+    /// libpq itself accepts what comes out: it parses the keyword/value form (a malformed string fails
+    /// with "invalid connection option" or "missing =" before any host is tried) and then finds nothing
+    /// listening, within the connect timeout.
+    #[test]
+    fn libpq_accepts_a_multi_host_keyword_value_url_with_the_timeout() {
+        let url = with_connect_timeout(
+            "host=/nonexistent-stafettlogg-a,/nonexistent-stafettlogg-b port=5432,5433 \
+             dbname=x user=postgres target_session_attrs=read-write",
+        );
+        let started = Instant::now();
+        let e = PgConnection::establish(&url)
+            .err()
+            .expect("nothing listens");
+        let text = e.to_string();
+        assert!(
+            !text.contains("invalid") && !text.contains("missing"),
+            "libpq refused the string itself: {text}"
+        );
+        assert!(
+            text.contains("nonexistent-stafettlogg-b"),
+            "both hosts tried: {text}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
 
     #[test]
     fn the_wait_for_a_connection_counts_from_when_the_request_asked() {

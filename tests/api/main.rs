@@ -10,6 +10,7 @@ mod configuration;
 mod container;
 mod contract;
 mod errors;
+mod failover;
 mod family;
 mod frontends;
 mod fuzz;

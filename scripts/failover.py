@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+"""Failover that loses nothing acknowledged (issue 14, item 2): a measured kill -9 of the primary.
+
+    scripts/failover.py path/to/stafettlogg [--workers 4] [--before 4] [--after 3] [--give-up 60]
+
+What it does, all on 127.0.0.1, in a fresh directory under /tmp that it removes at the end:
+
+1. Builds a pg_auto_failover formation: a monitor, a primary and a synchronous secondary, each with its
+   own data directory and port (`pg_autoctl create monitor|postgres`, `pg_autoctl run`). The monitor and
+   the keepers are tuned so that a dead primary is noticed and replaced in seconds (see FAILOVER.md).
+   Before any load it checks that the primary names the secondary in `synchronous_standby_names`, so a
+   write is acknowledged only once the secondary has it.
+2. Starts the service binary against the formation with a multi-host keyword/value DATABASE_URL
+   (`host=127.0.0.1,127.0.0.1 port=P1,P2 ... target_session_attrs=read-write`) and waits for readiness.
+3. Drives a bounded write load: `--workers` threads, each appending log entries to its own case, every
+   entry's body a unique marker; each request has a client timeout (a request that times out "hung").
+   Another thread polls /health/ready.
+4. After `--before` seconds kills the primary node whole with SIGKILL: its pg_autoctl keeper (so nothing
+   restarts it), its postmaster and every backend. Writes go on until they succeed again on the promoted
+   node (giving up `--give-up` seconds after the kill), then `--after` seconds more.
+5. Stops the load and reads, as superuser on the promoted node, which markers are in the database: every
+   write acknowledged with 2xx must be there.
+6. Prints one JSON line of figures (last line of stdout) and cleans up every process and directory, also
+   when it fails or is interrupted. Progress goes to stderr. Exit status 0 when nothing acknowledged was
+   lost, no request hung, every failure was a 503 with Retry-After, writes succeeded after the kill and the
+   service kept running (no restart); 1 otherwise; 2 when the formation could not be built.
+
+Needs pg_autoctl (Debian: postgresql-15-auto-failover) and the PostgreSQL 15 server binaries. As root it
+runs PostgreSQL and pg_autoctl as the `postgres` user (they refuse root); otherwise as the current user.
+Standard library only.
+"""
+
+import argparse
+import base64
+import collections
+import glob
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+TENANT = "3805"
+SERVICE = "barnehage-solstua"
+REQUEST_TIMEOUT = 10.0  # a write that takes longer than this "hung" (the service answers 503 within ~3 s)
+
+# Monitor settings (milliseconds): see FAILOVER.md for why these values.
+MONITOR_SETTINGS = {
+    "pgautofailover.health_check_period": 1000,
+    "pgautofailover.health_check_timeout": 1000,
+    "pgautofailover.health_check_max_retries": 1,
+    "pgautofailover.health_check_retry_delay": 500,
+    "pgautofailover.node_considered_unhealthy_timeout": 2000,
+    "pgautofailover.startup_grace_period": 1000,
+    # The monitor waits this long for the old primary to report itself demoted before it lets the
+    # standby take writes. It must stay above the keepers' network partition timeout (below), after which
+    # a primary that lost both the monitor and its standby demotes itself.
+    "pgautofailover.primary_demote_timeout": 3000,
+}
+KEEPER_NETWORK_PARTITION_TIMEOUT_S = 2
+
+
+def log(msg):
+    print(f"[failover {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+class SetupError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir():
+    """The server binaries pg_autoctl is built for (15 on Debian's postgresql-15-auto-failover)."""
+    for v in ("15",):
+        d = f"/usr/lib/postgresql/{v}/bin"
+        if os.path.exists(f"{d}/pg_ctl"):
+            return d
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        raise SetupError("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+    return os.path.dirname(found[-1])
+
+
+class Formation:
+    """Monitor + primary + synchronous secondary, each a process group of its own."""
+
+    def __init__(self, root):
+        self.root = root
+        self.bindir = pg_bindir()
+        self.as_postgres = os.geteuid() == 0
+        # The nodes' superuser: the operating system user they run as (initdb's default).
+        self.superuser = "postgres" if self.as_postgres else pwd.getpwuid(os.geteuid()).pw_name
+        self.ports = {"monitor": free_port(), "node1": free_port(), "node2": free_port()}
+        self.procs = {}  # name -> Popen of `pg_autoctl run`
+        self.env = {
+            "HOME": root,
+            "XDG_CONFIG_HOME": f"{root}/config",
+            "XDG_DATA_HOME": f"{root}/share",
+            "XDG_RUNTIME_DIR": f"{root}/run",
+            "PATH": f"{self.bindir}:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            # pg_autoctl reaches its own postgres through this socket directory (see `initdb`).
+            "PGHOST": f"{root}/sock",
+        }
+        for d in ("config", "share", "run", "sock"):
+            os.makedirs(f"{root}/{d}", mode=0o700, exist_ok=True)
+        if self.as_postgres:
+            shutil.chown(root, "postgres")
+            for d in ("config", "share", "run", "sock"):
+                shutil.chown(f"{root}/{d}", "postgres")
+
+    def cmd(self, *args):
+        env = [f"{k}={v}" for k, v in self.env.items()]
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+        return prefix + ["env", "-i"] + env + list(args)
+
+    def run(self, *args, timeout=120):
+        out = subprocess.run(self.cmd(*args), capture_output=True, text=True, timeout=timeout)
+        if out.returncode != 0:
+            raise SetupError(f"{' '.join(args[:3])} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+        return out.stdout
+
+    def pgdata(self, name):
+        return f"{self.root}/{name}"
+
+    def initdb(self, name):
+        """A data directory whose Unix socket lives in the run's directory: pg_autoctl has no option for
+        it, and the default (/var/run/postgresql) is shared, may not be writable, and keeps the socket and
+        lock file of a node killed with SIGKILL. pg_autoctl takes an existing data directory as it is; a
+        secondary's copy of the primary (pg_basebackup) brings the setting along."""
+        self.run(f"{self.bindir}/initdb", "--pgdata", self.pgdata(name), "--auth", "trust",
+                 "--encoding", "UTF8", "--locale", "C", "--no-instructions")
+        with open(f"{self.pgdata(name)}/postgresql.conf", "a") as f:
+            f.write(f"\nunix_socket_directories = '{self.root}/sock'\n")
+
+    def start(self, name):
+        logf = open(f"{self.root}/{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            self.cmd("pg_autoctl", "run", "--pgdata", self.pgdata(name)),
+            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def sql(self, port, query, dbname="postgres"):
+        return self.run("psql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", str(port), "-U", self.superuser,
+                        "-d", dbname, "-c", query, timeout=30).strip()
+
+    def monitor_uri(self):
+        return f"postgres://autoctl_node@127.0.0.1:{self.ports['monitor']}/pg_auto_failover?sslmode=disable"
+
+    def states(self):
+        rows = self.sql(self.ports["monitor"],
+                        "SELECT nodename, reportedstate, goalstate FROM pgautofailover.node ORDER BY nodeid",
+                        dbname="pg_auto_failover")
+        return {r.split("|")[0]: tuple(r.split("|")[1:]) for r in rows.splitlines() if r}
+
+    def wait(self, what, check, timeout=90):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                if check():
+                    return
+            except (SetupError, subprocess.TimeoutExpired) as e:
+                last = e
+            time.sleep(0.3)
+        raise SetupError(f"timed out waiting for {what} ({last})")
+
+    def build(self):
+        pgctl = f"{self.bindir}/pg_ctl"
+        common = ["--hostname", "127.0.0.1", "--listen", "127.0.0.1", "--auth", "trust", "--no-ssl",
+                  "--pgctl", pgctl]
+        log(f"monitor on port {self.ports['monitor']}")
+        self.initdb("monitor")
+        self.run("pg_autoctl", "create", "monitor", "--pgdata", self.pgdata("monitor"),
+                 "--pgport", str(self.ports["monitor"]), *common)
+        self.start("monitor")
+        self.wait("the monitor", lambda: self.sql(self.ports["monitor"], "SELECT 1",
+                                                  dbname="pg_auto_failover") == "1")
+        sets = "; ".join(f"ALTER SYSTEM SET {k} = {v}" for k, v in MONITOR_SETTINGS.items())
+        for stmt in sets.split("; ") + ["SELECT pg_reload_conf()"]:
+            self.sql(self.ports["monitor"], stmt, dbname="pg_auto_failover")
+        for name in ("node1", "node2"):
+            log(f"{name} on port {self.ports[name]}")
+            if name == "node1":
+                self.initdb(name)
+            self.run("pg_autoctl", "create", "postgres", "--pgdata", self.pgdata(name),
+                     "--pgport", str(self.ports[name]), "--name", name, "--dbname", "stafettlogg",
+                     "--monitor", self.monitor_uri(), *common)
+            self.run("pg_autoctl", "config", "set", "--pgdata", self.pgdata(name),
+                     "timeout.network_partition_timeout", str(KEEPER_NETWORK_PARTITION_TIMEOUT_S))
+            self.start(name)
+            if name == "node1":
+                self.wait("node1 to be a single primary",
+                          lambda: self.states().get("node1") in (("single", "single"), ("primary", "primary")))
+        self.wait("node1 primary and node2 secondary",
+                  lambda: self.states() == {"node1": ("primary", "primary"),
+                                            "node2": ("secondary", "secondary")})
+        self.wait("synchronous_standby_names on the primary",
+                  lambda: self.sql(self.ports["node1"], "SHOW synchronous_standby_names") != "")
+        return self.sql(self.ports["node1"], "SHOW synchronous_standby_names")
+
+    def postmaster_pid(self, name):
+        try:
+            with open(f"{self.pgdata(name)}/postmaster.pid") as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def kill_node(self, name):
+        """SIGKILL to the node's keeper (its whole process group), its postmaster and every backend.
+        Returns the time the last signal was sent (the scan of /proc before it takes a while)."""
+        pm = self.postmaster_pid(name)
+        victims = children_of(pm) if pm else []
+        proc = self.procs.get(name)
+        if proc and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in ([pm] if pm else []) + victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        killed = time.monotonic()
+        if proc:
+            proc.wait(timeout=10)
+        return killed
+
+    def stop(self):
+        for name in ("node2", "node1", "monitor"):
+            proc = self.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                # Its postgres may still run without its keeper.
+                self.kill_node(name)
+                continue
+            try:
+                subprocess.run(self.cmd("pg_autoctl", "stop", "--pgdata", self.pgdata(name), "--immediate"),
+                               capture_output=True, timeout=20)
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+            self.kill_node(name)
+
+
+def children_of(pid):
+    kids = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                kids.append(int(stat.split("/")[2]))
+        except (OSError, IndexError, ValueError):
+            pass
+    return kids
+
+
+class Service:
+    def __init__(self, binary, root, database_url):
+        self.binary = binary
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update({
+            "DATABASE_URL": database_url,
+            "NATIONAL_ID_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "JWT_HS256_SECRET": secrets.token_urlsafe(48),
+            "BIND_ADDR": f"127.0.0.1:{self.port}",
+            "DATA_DIR": f"{root}/service-data",
+            "RUST_LOG": os.environ.get("FAILOVER_RUST_LOG", "warn"),
+        })
+        self.env.pop("DATABASE_APP_URL", None)
+        self.log_path = f"{root}/service.log"
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=logf,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def token(self, sub, role, service=None):
+        args = [self.binary, "token", "--tenant", TENANT, "--sub", sub, "--name", sub.title(),
+                "--role", role, "--ttl", "3600"]
+        if service:
+            args += ["--service", service]
+        return subprocess.run(args, env=self.env, capture_output=True, text=True, check=True,
+                              timeout=30).stdout.strip()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def http(method, url, token=None, body=None, timeout=REQUEST_TIMEOUT):
+    """(status, headers, parsed body or text); status None when the request timed out or failed."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
+            raw = res.read()
+            status, headers = res.status, res.headers
+    except urllib.error.HTTPError as e:
+        raw, status, headers = e.read(), e.code, e.headers
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        payload = raw.decode(errors="replace")
+    return status, headers, payload
+
+
+def wait_ready(service, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.proc.poll() is not None:
+            raise SetupError(f"the service exited ({service.proc.returncode}); see its log:\n"
+                             + open(service.log_path).read()[-3000:])
+        try:
+            if http("GET", f"{service.base}/health/ready", timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SetupError("the service did not become ready")
+
+
+Result = collections.namedtuple("Result", "worker seq marker start end status retry_after error detail")
+
+
+class Load:
+    def __init__(self, service, token, cases, run_id):
+        self.service, self.token, self.cases, self.run_id = service, token, cases, run_id
+        self.results = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.readiness = []  # (start, end, status)
+
+    def worker(self, i, case_id):
+        url = f"{self.service.base}/api/v1/cases/{case_id}/entries"
+        seq = 0
+        while not self.stop.is_set():
+            seq += 1
+            marker = f"failover-{self.run_id}-w{i}-{seq}"
+            body = {"kind": "note", "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "body": marker}
+            start = time.monotonic()
+            status, retry_after, error, detail = None, None, None, None
+            try:
+                status, headers, payload = http("POST", url, self.token, body)
+                retry_after = headers.get("Retry-After")
+                if status >= 400 and isinstance(payload, dict):
+                    detail = payload.get("detail")
+            except (socket.timeout, TimeoutError) as e:
+                error = f"timeout: {e}"
+            except (urllib.error.URLError, OSError) as e:
+                error = f"{type(e).__name__}: {e}"
+            end = time.monotonic()
+            with self.lock:
+                self.results.append(Result(i, seq, marker, start, end, status, retry_after, error, detail))
+            # A bounded load: a short pause after a success, a longer one after a failure.
+            self.stop.wait(0.05 if status is not None and 200 <= status < 300 else 0.2)
+
+    def poll_ready(self):
+        while not self.stop.is_set():
+            start = time.monotonic()
+            try:
+                status = http("GET", f"{self.service.base}/health/ready", timeout=REQUEST_TIMEOUT)[0]
+            except OSError:
+                status = None
+            self.readiness.append((start, time.monotonic(), status))
+            self.stop.wait(0.25)
+
+    def successes_after(self, t):
+        with self.lock:
+            return [r for r in self.results if r.start >= t and r.status is not None and 200 <= r.status < 300]
+
+
+def longest_window(events):
+    """events: (start, end, ok) sorted by end. The longest stretch from the start of a failure to the end
+    of the next success (across all workers), i.e. how long writes kept failing."""
+    longest, first_fail = 0.0, None
+    for start, end, ok in events:
+        if ok:
+            if first_fail is not None:
+                longest = max(longest, end - first_fail)
+                first_fail = None
+        elif first_fail is None:
+            first_fail = start
+    return longest, first_fail is not None
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("binary", help="path to the stafettlogg binary")
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--before", type=float, default=4.0, help="seconds of load before the kill")
+    p.add_argument("--after", type=float, default=3.0, help="seconds of load after the first success")
+    p.add_argument("--give-up", type=float, default=60.0, help="seconds after the kill to stop waiting")
+    p.add_argument("--keep", action="store_true", help="keep the directory (logs) after the run")
+    args = p.parse_args()
+    if shutil.which("pg_autoctl") is None:
+        print("pg_autoctl is not installed (Debian: apt-get install postgresql-15-auto-failover)",
+              file=sys.stderr)
+        return 2
+    binary = os.path.abspath(args.binary)
+
+    # SIGTERM (a test harness timing out) ends as an exception, so the cleanup below runs.
+    def terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, terminate)
+
+    t_begin = time.monotonic()
+    root = tempfile.mkdtemp(prefix="stafettlogg-failover-", dir="/tmp")
+    os.chmod(root, 0o755)
+    formation = service = load = None
+    threads = []
+    try:
+        formation = Formation(root)
+        sync_names = formation.build()
+        log(f"formation up; synchronous_standby_names on the primary: {sync_names}")
+        p1, p2 = formation.ports["node1"], formation.ports["node2"]
+        database_url = (f"host=127.0.0.1,127.0.0.1 port={p1},{p2} dbname=stafettlogg user={formation.superuser} "
+                        "target_session_attrs=read-write")
+        service = Service(binary, root, database_url)
+        service.start()
+        wait_ready(service)
+        service_pid = service.proc.pid
+        log(f"service ready on {service.base} (pid {service_pid})")
+
+        admin = service.token("admin", "admin")
+        status, _, body = http("POST", f"{service.base}/api/v1/services", admin,
+                               {"code": SERVICE, "name": "Solstua barnehage", "kind": "barnehage"})
+        if status != 201:
+            raise SetupError(f"creating the service answered {status}: {body}")
+        ola = service.token("ola", "professional", SERVICE)
+        cases = []
+        for i in range(args.workers):
+            status, _, body = http("POST", f"{service.base}/api/v1/cases", ola, {
+                "service": SERVICE, "concern": "Bekymring under failover-test",
+                "subject": {"kind": "child", "given_name": f"Barn{i}", "family_name": "Testesen",
+                            "birth_date": "2019-05-01"}})
+            if status != 201:
+                raise SetupError(f"opening a case answered {status}: {body}")
+            cases.append(body["id"])
+
+        run_id = secrets.token_hex(4)
+        load = Load(service, ola, cases, run_id)
+        threads = [threading.Thread(target=load.worker, args=(i, c), daemon=True) for i, c in enumerate(cases)]
+        threads.append(threading.Thread(target=load.poll_ready, daemon=True))
+        for t in threads:
+            t.start()
+        time.sleep(args.before)
+        before_ok = len(load.successes_after(0))
+        if before_ok == 0:
+            raise SetupError("no write succeeded before the kill")
+        log(f"{before_ok} writes acknowledged; kill -9 of the primary (node1) now")
+        t_kill = formation.kill_node("node1")
+        promoted = {}
+
+        def watch_promotion():
+            # When the monitor saw node2 take writes: the database's share of the outage.
+            while not load.stop.is_set() and time.monotonic() - t_kill < args.give_up:
+                try:
+                    if formation.states().get("node2", ("",))[0] in ("wait_primary", "primary"):
+                        promoted["t"] = time.monotonic()
+                        return
+                except (SetupError, subprocess.TimeoutExpired):
+                    pass
+                time.sleep(0.1)
+        watcher = threading.Thread(target=watch_promotion, daemon=True)
+        watcher.start()
+        first_success = None
+        while time.monotonic() - t_kill < args.give_up:
+            ok = load.successes_after(t_kill)
+            if ok:
+                first_success = min(r.end for r in ok)
+                break
+            time.sleep(0.1)
+        if first_success is not None:
+            log(f"first write after the kill succeeded {first_success - t_kill:.2f} s after it")
+            time.sleep(args.after)
+        else:
+            log(f"no write succeeded within {args.give_up} s of the kill")
+        watcher.join(timeout=5)
+        load.stop.set()
+        for t in threads:
+            t.join(timeout=REQUEST_TIMEOUT + 5)
+        t_end = time.monotonic()
+        service_alive = service.proc.poll() is None and service.proc.pid == service_pid
+
+        # Which markers are in the database: as superuser, on the promoted node.
+        states = formation.states()
+        stored = set(formation.sql(p2, f"SELECT body FROM log_entries WHERE body LIKE 'failover-{run_id}-%'",
+                                   dbname="stafettlogg").splitlines())
+        results = sorted(load.results, key=lambda r: r.end)
+        ok = [r for r in results if r.status is not None and 200 <= r.status < 300]
+        lost = sorted(r.marker for r in ok if r.marker not in stored)
+        hung = [r for r in results if r.status is None]
+        s503 = [r for r in results if r.status == 503]
+        no_retry_after = [r for r in s503 if not r.retry_after]
+        others = collections.Counter(str(r.status) for r in results
+                                     if r.status is not None and not (200 <= r.status < 300) and r.status != 503)
+        unacked_stored = sum(1 for r in results if r not in ok and r.marker in stored)
+        window, still_failing = longest_window([(r.start, r.end, r in ok) for r in results])
+        ready_window, _ = longest_window([(a, b, s == 200) for a, b, s in load.readiness])
+        after_kill_ok = [r for r in ok if r.start >= t_kill]
+        figures = {
+            "writes": len(results),
+            "acknowledged": len(ok),
+            "acknowledged_after_kill": len(after_kill_ok),
+            "lost": len(lost),
+            "lost_markers": lost[:20],
+            "status_503": len(s503),
+            "status_503_without_retry_after": len(no_retry_after),
+            "status_503_details": dict(collections.Counter(r.detail for r in s503)),
+            "other_statuses": dict(others),
+            "hung_or_failed_requests": len(hung),
+            "hung_examples": [r.error for r in hung[:5]],
+            "longest_503_window_s": round(window, 2),
+            "still_failing_at_end": still_failing,
+            "kill_to_first_success_s": round(first_success - t_kill, 2) if first_success else None,
+            "kill_to_promoted_s": round(promoted["t"] - t_kill, 2) if "t" in promoted else None,
+            "readiness_not_ready_window_s": round(ready_window, 2),
+            "unacknowledged_but_stored": unacked_stored,
+            "service_kept_running": service_alive,
+            "synchronous_standby_names": sync_names,
+            "states_after": {k: list(v) for k, v in states.items()},
+            "workers": args.workers,
+            "total_s": round(t_end - t_begin, 1),
+        }
+        print(json.dumps(figures), flush=True)
+        good = (not lost and not hung and not no_retry_after and not others and after_kill_ok
+                and service_alive and not still_failing)
+        if not good:
+            log("--- tail of service.log ---\n" + open(service.log_path, errors="replace").read()[-4000:])
+        return 0 if good else 1
+    except SetupError as e:
+        log(f"setup failed: {e}")
+        for name in ("monitor", "node1", "node2", "service"):
+            path = f"{root}/{name}.log"
+            if os.path.exists(path):
+                log(f"--- tail of {name}.log ---\n" + open(path, errors="replace").read()[-2000:])
+        return 2
+    finally:
+        if load:
+            load.stop.set()
+        if service:
+            service.stop()
+        if formation:
+            formation.stop()
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
