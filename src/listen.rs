@@ -74,6 +74,8 @@ pub fn spawn(
     on_guide: impl Fn(&str) + Send + 'static,
 ) -> std::io::Result<()> {
     let weak = Arc::downgrade(wakeups);
+    // Bounded like the pool's connections: in a failover an unreachable host must not stall the reconnect.
+    let url = crate::db::with_connect_timeout(&url);
     std::thread::Builder::new()
         .name("stafettlogg-listen".into())
         .spawn(move || run(&url, &weak, &on_guide))

@@ -203,7 +203,7 @@ const CONNECT_TIMEOUT_SECS: u32 = 3;
 /// (`postgres://...`, a parameter joins its query string) or a keyword/value string (`host=a,b port=1,2
 /// dbname=x target_session_attrs=read-write`, a failover formation's usual form, where a parameter is one
 /// more `keyword=value` pair): appending `?connect_timeout=3` to the latter made libpq refuse it.
-fn with_connect_timeout(url: &str) -> String {
+pub fn with_connect_timeout(url: &str) -> String {
     let url = url.trim();
     if is_uri(url) {
         if uri_has_parameter(url, "connect_timeout") {
