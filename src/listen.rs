@@ -75,7 +75,7 @@ pub fn spawn(
 ) -> std::io::Result<()> {
     let weak = Arc::downgrade(wakeups);
     // Bounded like the pool's connections: in a failover an unreachable host must not stall the reconnect.
-    let url = crate::db::with_connect_timeout(&url);
+    let url = crate::db::with_network_limits(&url);
     std::thread::Builder::new()
         .name("stafettlogg-listen".into())
         .spawn(move || run(&url, &weak, &on_guide))

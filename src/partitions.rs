@@ -51,17 +51,24 @@ pub fn detachable(conn: &mut PgConnection) -> QueryResult<Vec<Detachable>> {
 
 /// Detaches every month that may be detached, in one transaction (under the partition lock, so a
 /// concurrent run detaches nothing twice); what it detached.
+///
+/// Detaching locks the whole log exclusively (`CONCURRENTLY` is refused beside a default partition), so
+/// it waits at most 5 s for a long reader and then fails without detaching anything: run it again. A
+/// detached month loses the triggers it had from the log, so it gets its own append-only trigger back.
 pub fn detach(conn: &mut PgConnection) -> QueryResult<Vec<Detachable>> {
     conn.transaction(|conn| {
         conn.batch_execute(
-            "SELECT pg_advisory_xact_lock(hashtext('stafettlogg.access_partitions'))",
+            "SET LOCAL lock_timeout = '5s'; \
+             SELECT pg_advisory_xact_lock(hashtext('stafettlogg.access_partitions'))",
         )?;
         let months = detachable(conn)?;
         for m in &months {
             // The name comes from pg_class and matches ^access_events_\d{4}_\d{2}$ (the function's filter).
+            let name = &m.partition_name;
             conn.batch_execute(&format!(
-                "ALTER TABLE access_events DETACH PARTITION \"{}\"",
-                m.partition_name
+                "ALTER TABLE access_events DETACH PARTITION \"{name}\"; \
+                 CREATE TRIGGER access_events_append_only BEFORE UPDATE OR DELETE ON \"{name}\" \
+                     FOR EACH ROW EXECUTE FUNCTION forbid_change()"
             ))?;
         }
         Ok(months)

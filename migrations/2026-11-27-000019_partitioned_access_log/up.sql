@@ -31,7 +31,10 @@ SELECT stafettlogg_guard_access_partition('access_events_default');
 -- Creates the monthly partitions from `from_month` to `months_ahead` months after the current one (UTC),
 -- those that are missing; returns how many it created. A month whose rows already sit in the default
 -- partition is left there with a warning (moving them would need deleting from an append-only table).
--- Several instances may call it at once: the advisory lock serialises them.
+-- Several instances may call it at once: the advisory lock serialises them. Creating a partition locks
+-- the whole log (and its default partition) exclusively: behind a long reader that would queue every
+-- request's access event, so it waits at most a second and leaves the month for the next run (there are
+-- months to spare), with a warning.
 CREATE FUNCTION stafettlogg_ensure_access_partitions(months_ahead INT, from_month DATE DEFAULT NULL)
 RETURNS INT LANGUAGE plpgsql AS $$
 DECLARE
@@ -51,10 +54,15 @@ BEGIN
             IF EXISTS (SELECT FROM access_events_default WHERE at >= lo AND at < hi) THEN
                 RAISE WARNING 'access events of % are in the default partition; % not created', m, name;
             ELSE
-                EXECUTE format('CREATE TABLE %I PARTITION OF access_events FOR VALUES FROM (%L) TO (%L)',
-                               name, lo, hi);
-                PERFORM stafettlogg_guard_access_partition(name);
-                created := created + 1;
+                BEGIN
+                    PERFORM set_config('lock_timeout', '1s', true);
+                    EXECUTE format('CREATE TABLE %I PARTITION OF access_events FOR VALUES FROM (%L) TO (%L)',
+                                   name, lo, hi);
+                    PERFORM stafettlogg_guard_access_partition(name);
+                    created := created + 1;
+                EXCEPTION WHEN lock_not_available THEN
+                    RAISE WARNING 'the access log is busy; % not created this time', name;
+                END;
             END IF;
         END IF;
         m := m + INTERVAL '1 month';
@@ -102,7 +110,8 @@ BEGIN
     LOOP
         EXIT WHEN ((p.m + INTERVAL '1 month')::TIMESTAMP AT TIME ZONE 'UTC') > horizon;
         EXECUTE format(
-            'SELECT count(*) FROM %I e WHERE NOT EXISTS (SELECT FROM cases c WHERE c.id = e.case_id AND c.purged_at IS NOT NULL)',
+            'SELECT count(*) FROM (SELECT FROM %I e WHERE NOT EXISTS
+                 (SELECT FROM cases c WHERE c.id = e.case_id AND c.purged_at IS NOT NULL) LIMIT 1) x',
             p.rel) INTO n;
         CONTINUE WHEN n > 0;
         EXECUTE format('SELECT count(*) FROM %I', p.rel) INTO n;
@@ -112,3 +121,8 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 END $$;
+
+-- The owner's tools, not the service's (they run with the caller's rights anyway).
+REVOKE EXECUTE ON FUNCTION stafettlogg_ensure_access_partitions(INT, DATE) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION stafettlogg_detachable_access_partitions() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION stafettlogg_guard_access_partition(TEXT) FROM PUBLIC;

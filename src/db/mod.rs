@@ -193,32 +193,55 @@ pub fn build_pool_with(url: &str, size: u32, limits: SessionLimits) -> Pool {
         // `connections`), and a request whose first statement finds it lost takes another.
         .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings(limits)))
-        .build_unchecked(Manager::new(with_connect_timeout(url)))
+        .build_unchecked(Manager::new(with_network_limits(url)))
 }
 
-/// How long libpq tries each host of the URL before the next (its default is to wait indefinitely).
-const CONNECT_TIMEOUT_SECS: u32 = 3;
+/// What every connection asks of the network unless its URL says otherwise. libpq waits for an
+/// unreachable host, and the kernel for a peer that vanished without closing its sockets (a host or a zone
+/// lost, not a killed process), for minutes by default; a failover must not wait that long:
+/// - `connect_timeout`: how long libpq tries each host of the URL before the next;
+/// - `keepalives_*`: an idle connection (the listener's, or one the pool holds) to a vanished server is
+///   given up after about 11 s;
+/// - `tcp_user_timeout`: so is one whose sent bytes stay unacknowledged 10 s (a request's `BEGIN` or
+///   `COMMIT`), instead of the kernel's 15 minutes of retransmissions.
+///
+/// libpq ignores the last two for Unix sockets.
+const NETWORK_LIMITS: [(&str, &str); 5] = [
+    ("connect_timeout", "3"),
+    ("keepalives_idle", "5"),
+    ("keepalives_interval", "2"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "10000"),
+];
 
-/// libpq waits for an unreachable host for a long time by default; bound it. The URL is either a URI
-/// (`postgres://...`, a parameter joins its query string) or a keyword/value string (`host=a,b port=1,2
-/// dbname=x target_session_attrs=read-write`, a failover formation's usual form, where a parameter is one
-/// more `keyword=value` pair): appending `?connect_timeout=3` to the latter made libpq refuse it.
-pub fn with_connect_timeout(url: &str) -> String {
-    let url = url.trim();
+/// `url` with [`NETWORK_LIMITS`] it does not set itself.
+pub fn with_network_limits(url: &str) -> String {
+    NETWORK_LIMITS
+        .iter()
+        .fold(url.trim().to_string(), |url, (name, value)| {
+            with_parameter(&url, name, value)
+        })
+}
+
+/// Adds one parameter unless the URL sets it. The URL is either a URI (`postgres://...`, a parameter joins
+/// its query string) or a keyword/value string (`host=a,b port=1,2 dbname=x
+/// target_session_attrs=read-write`, a failover formation's usual form, where a parameter is one more
+/// `keyword=value` pair): appending `?connect_timeout=3` to the latter made libpq refuse it.
+fn with_parameter(url: &str, name: &str, value: &str) -> String {
     if is_uri(url) {
-        if uri_has_parameter(url, "connect_timeout") {
+        if uri_has_parameter(url, name) {
             url.to_string()
         } else if url.contains('?') {
-            format!("{url}&connect_timeout={CONNECT_TIMEOUT_SECS}")
+            format!("{url}&{name}={value}")
         } else {
-            format!("{url}?connect_timeout={CONNECT_TIMEOUT_SECS}")
+            format!("{url}?{name}={value}")
         }
-    } else if keyword_value_has(url, "connect_timeout") {
+    } else if keyword_value_has(url, name) {
         url.to_string()
     } else if url.is_empty() {
-        format!("connect_timeout={CONNECT_TIMEOUT_SECS}")
+        format!("{name}={value}")
     } else {
-        format!("{url} connect_timeout={CONNECT_TIMEOUT_SECS}")
+        format!("{url} {name}={value}")
     }
 }
 
@@ -503,7 +526,7 @@ where
 /// Applies pending migrations. An advisory lock serialises concurrent migrators (several instances
 /// starting at once, or parallel test processes on one server).
 pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
-    let mut conn = PgConnection::establish(&with_connect_timeout(url))
+    let mut conn = PgConnection::establish(&with_network_limits(url))
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     conn.batch_execute("SELECT pg_advisory_lock(7215001)")
         .map_err(|e| format!("cannot take the migration lock: {e}"))?;
@@ -596,7 +619,7 @@ pub fn check_service_role(
     dedicated: bool,
 ) -> Result<Option<String>, String> {
     use diesel::RunQueryDsl;
-    let mut conn = PgConnection::establish(&with_connect_timeout(url))
+    let mut conn = PgConnection::establish(&with_network_limits(url))
         .map_err(|e| format!("cannot connect with {name}: {e}"))?;
     conn.batch_execute(SESSION_SETTINGS).map_err(|e| {
         format!(
@@ -659,45 +682,68 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_connect_timeout_joins_a_uri_or_a_keyword_value_string_in_its_own_syntax() {
+    fn a_parameter_joins_a_uri_or_a_keyword_value_string_in_its_own_syntax() {
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db"),
+            with_parameter("postgres://u@h/db", "connect_timeout", "3"),
             "postgres://u@h/db?connect_timeout=3"
         );
         assert_eq!(
-            with_connect_timeout(
-                "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write"
+            with_parameter(
+                "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write",
+                "connect_timeout",
+                "3"
             ),
             "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write&connect_timeout=3"
         );
         assert_eq!(
-            with_connect_timeout("postgres://u@h/db?connect_timeout=10"),
+            with_parameter(
+                "postgres://u@h/db?connect_timeout=10",
+                "connect_timeout",
+                "3"
+            ),
             "postgres://u@h/db?connect_timeout=10"
         );
         let multi = "host=127.0.0.1,127.0.0.1 port=5433,5434 dbname=x user=postgres \
                      target_session_attrs=read-write";
         assert_eq!(
-            with_connect_timeout(multi),
+            with_parameter(multi, "connect_timeout", "3"),
             format!("{multi} connect_timeout=3")
         );
         assert_eq!(
-            with_connect_timeout("host=h connect_timeout = 7 dbname=x"),
+            with_parameter(
+                "host=h connect_timeout = 7 dbname=x",
+                "connect_timeout",
+                "3"
+            ),
             "host=h connect_timeout = 7 dbname=x"
         );
         // A password that merely contains the word sets nothing.
         assert_eq!(
-            with_connect_timeout("host=h password='a connect_timeout=1' dbname=x"),
+            with_parameter(
+                "host=h password='a connect_timeout=1' dbname=x",
+                "connect_timeout",
+                "3"
+            ),
             "host=h password='a connect_timeout=1' dbname=x connect_timeout=3"
         );
-        assert_eq!(with_connect_timeout(""), "connect_timeout=3");
+        assert_eq!(
+            with_parameter("", "connect_timeout", "3"),
+            "connect_timeout=3"
+        );
+        // Every limit, each once, and one the URL sets stays its own.
+        let all = with_network_limits("host=h dbname=x keepalives_idle=60");
+        for (name, _) in NETWORK_LIMITS {
+            assert_eq!(all.matches(&format!("{name}=")).count(), 1, "{all}");
+        }
+        assert!(all.contains("keepalives_idle=60") && !all.contains("keepalives_idle=5"));
     }
 
     /// libpq itself accepts what comes out: it parses the keyword/value form (a malformed string fails
     /// with "invalid connection option" or "missing =" before any host is tried) and then finds nothing
     /// listening, within the connect timeout.
     #[test]
-    fn libpq_accepts_a_multi_host_keyword_value_url_with_the_timeout() {
-        let url = with_connect_timeout(
+    fn libpq_accepts_a_multi_host_keyword_value_url_with_the_network_limits() {
+        let url = with_network_limits(
             "host=/nonexistent-stafettlogg-a,/nonexistent-stafettlogg-b port=5432,5433 \
              dbname=x user=postgres target_session_attrs=read-write",
         );

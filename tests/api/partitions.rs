@@ -231,6 +231,14 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
         1
     );
     assert_eq!(f.app.count("access_events_2014_03"), 100);
+    // Still append-only, on its own.
+    let err = f
+        .app
+        .db()
+        .batch_execute("DELETE FROM access_events_2014_03")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("append-only"), "{err}");
     assert_eq!(
         f.app.count(&format!(
             "access_events WHERE case_id = '{purged}' AND at < '2015-01-01'"
@@ -244,5 +252,38 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
     assert!(
         said.contains("0 month(s) of the access log detached"),
         "{said}"
+    );
+}
+
+#[actix_web::test]
+async fn a_missing_month_waits_for_no_long_reader_and_is_created_on_the_next_run() {
+    let app = TestApp::spawn().await;
+    let ahead = (chrono::Utc::now().date_naive() + chrono::Months::new(12))
+        .format("access_events_%Y_%m")
+        .to_string();
+    let mut owner = app.db();
+    owner.batch_execute(&format!("DROP TABLE {ahead}")).unwrap();
+    // A long reader of the log (an export, a dump) holds its lock.
+    let mut reader = app.db();
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM access_events")
+        .unwrap();
+    // Creating the month needs the log exclusively: it gives up at once instead of queueing every
+    // request's access event behind the reader, and says so without failing.
+    assert_eq!(
+        stafettlogg::partitions::ensure_ahead(&mut owner).unwrap(),
+        0
+    );
+    assert_eq!(app.count(&format!("pg_class WHERE relname = '{ahead}'")), 0);
+    reader.batch_execute("COMMIT").unwrap();
+    assert_eq!(
+        stafettlogg::partitions::ensure_ahead(&mut owner).unwrap(),
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "pg_class WHERE relname = '{ahead}' AND relispartition"
+        )),
+        1
     );
 }
