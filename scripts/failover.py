@@ -20,10 +20,13 @@ What it does, all on 127.0.0.1, in a fresh directory under /tmp that it removes 
    node (giving up `--give-up` seconds after the kill), then `--after` seconds more.
 5. Stops the load and reads, as superuser on the promoted node, which markers are in the database: every
    write acknowledged with 2xx must be there.
-6. Prints one JSON line of figures (last line of stdout) and cleans up every process and directory, also
+6. Checks that the change feed still wakes: a long poll, then a write; the service's listener, which lost
+   its connection with the primary, must have found the promoted node, so the poll returns before its own
+   5 s fallback look would have.
+7. Prints one JSON line of figures (last line of stdout) and cleans up every process and directory, also
    when it fails or is interrupted. Progress goes to stderr. Exit status 0 when nothing acknowledged was
-   lost, no request hung, every failure was a 503 with Retry-After, writes succeeded after the kill and the
-   service kept running (no restart); 1 otherwise; 2 when the formation could not be built.
+   lost, no request hung, every failure was a 503 with Retry-After, writes succeeded after the kill, the
+   feed's long poll was woken and the service kept running (no restart); 1 otherwise; 2 when the formation could not be built.
 
 Needs pg_autoctl (Debian: postgresql-15-auto-failover) and the PostgreSQL 15 server binaries. As root it
 runs PostgreSQL and pg_autoctl as the `postgres` user (they refuse root); otherwise as the current user.
@@ -397,6 +400,32 @@ class Load:
             return [r for r in self.results if r.start >= t and r.status is not None and 200 <= r.status < 300]
 
 
+# The long poll's own look while its instance hears notifications (crate::changes).
+POLL_FALLBACK = 5.0
+
+
+def feed_wakes(service, formation, port, case_id, token, integration):
+    """A long poll, then a write 0.5 s later: (seconds the poll took, whether it saw the write)."""
+    after = int(formation.sql(port, f"SELECT coalesce(max(seq), 0) FROM change_events WHERE municipality = '{TENANT}'",
+                              dbname="stafettlogg").strip() or 0)
+    answer = {}
+
+    def poll():
+        started = time.monotonic()
+        status, _, page = http("GET", f"{service.base}/api/v1/changes?after={after}&wait=20", integration,
+                               timeout=30)
+        answer["took"] = time.monotonic() - started
+        answer["seen"] = status == 200 and page["next_after"] > after
+
+    t = threading.Thread(target=poll)
+    t.start()
+    time.sleep(0.5)
+    status, _, _ = http("POST", f"{service.base}/api/v1/cases/{case_id}/entries", token,
+                        {"kind": "note", "occurred_at": "2026-11-27T08:00:00Z", "body": "etter failover"})
+    t.join(timeout=35)
+    return answer.get("took"), status == 201 and answer.get("seen", False)
+
+
 def longest_window(events):
     """events: (start, end, ok) sorted by end. The longest stretch from the start of a failure to the end
     of the next success (across all workers), i.e. how long writes kept failing."""
@@ -508,6 +537,10 @@ def main():
         for t in threads:
             t.join(timeout=REQUEST_TIMEOUT + 5)
         t_end = time.monotonic()
+        feed_took, feed_seen = feed_wakes(service, formation, p2, cases[0], ola,
+                                          service.token("arkiv", "integration", SERVICE))
+        feed_woken = feed_seen and feed_took is not None and feed_took < POLL_FALLBACK
+        log(f"after the failover a long poll answered in {feed_took} s (woken: {feed_woken})")
         service_alive = service.proc.poll() is None and service.proc.pid == service_pid
 
         # Which markers are in the database: as superuser, on the promoted node.
@@ -544,6 +577,8 @@ def main():
             "kill_to_promoted_s": round(promoted["t"] - t_kill, 2) if "t" in promoted else None,
             "readiness_not_ready_window_s": round(ready_window, 2),
             "unacknowledged_but_stored": unacked_stored,
+            "long_poll_after_failover_s": round(feed_took, 2) if feed_took is not None else None,
+            "long_poll_woken_after_failover": feed_woken,
             "service_kept_running": service_alive,
             "synchronous_standby_names": sync_names,
             "states_after": {k: list(v) for k, v in states.items()},
@@ -552,7 +587,7 @@ def main():
         }
         print(json.dumps(figures), flush=True)
         good = (not lost and not hung and not no_retry_after and not others and after_kill_ok
-                and service_alive and not still_failing)
+                and service_alive and not still_failing and feed_woken)
         if not good:
             log("--- tail of service.log ---\n" + open(service.log_path, errors="replace").read()[-4000:])
         return 0 if good else 1

@@ -104,6 +104,12 @@ fn a_killed_primary_loses_no_acknowledged_write_and_the_service_reconnects_witho
     );
     assert_eq!(figures["still_failing_at_end"], false, "{}", context());
     assert_eq!(
+        figures["long_poll_woken_after_failover"],
+        true,
+        "the listener found the promoted node: a write woke the long poll before its own look: {}",
+        context()
+    );
+    assert_eq!(
         figures["service_kept_running"],
         true,
         "the service reconnects without a restart: {}",
