@@ -178,6 +178,7 @@ pub fn record_change(
     resource: &str,
     change: crate::changes::ChangeType,
 ) -> Result<(), AppError> {
+    crate::listen::written(&caller.tenant);
     RecordChange {
         municipality: &caller.tenant,
         case_id: &case_id,

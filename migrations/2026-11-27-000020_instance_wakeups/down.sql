@@ -2,5 +2,3 @@ DROP TRIGGER level_definitions_notify ON level_definitions;
 DROP TRIGGER services_notify ON services;
 DROP TRIGGER guide_versions_notify ON guide_versions;
 DROP FUNCTION stafettlogg_notify_guide();
-DROP TRIGGER change_events_notify ON change_events;
-DROP FUNCTION stafettlogg_notify_changes();

@@ -1,23 +1,10 @@
 -- Issue 14, item 1: several instances of the service share one database and wake each other through it.
--- A committed change event wakes the long polls of its municipality on every instance
--- (`stafettlogg_changes`); a published guide, a changed service or a renamed level drops the cached public
--- guide on every instance (`stafettlogg_guide`). The payload is the municipality number only: no case id
--- or text travels on a channel any session may listen to. A lost notification costs latency, never data:
+-- A published guide, a changed service or a renamed level drops the cached public guide on every instance
+-- (`stafettlogg_guide`, from these triggers: such changes are rare). Committed change events wake the long
+-- polls on every instance (`stafettlogg_changes`), notified by the writing instance after commit rather
+-- than by a trigger (crate::listen says why). The payload is the municipality number only: no case id or
+-- text travels on a channel any session may listen to. A lost notification costs latency, never data:
 -- the waiters still poll (crate::changes), and the guide cache still expires (crate::guide::cache).
-
-CREATE FUNCTION stafettlogg_notify_changes() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    m TEXT;
-BEGIN
-    -- One notification per municipality and statement (an import writes thousands of events at once);
-    -- PostgreSQL folds equal ones within a transaction, and delivers them at commit only.
-    FOR m IN SELECT DISTINCT municipality FROM new_events LOOP
-        PERFORM pg_notify('stafettlogg_changes', m);
-    END LOOP;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER change_events_notify AFTER INSERT ON change_events
-    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION stafettlogg_notify_changes();
 
 CREATE FUNCTION stafettlogg_notify_guide() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -117,6 +117,7 @@ pub fn emit_many(
     if events.is_empty() {
         return Ok(());
     }
+    crate::listen::written(municipality);
     let cases: Vec<Uuid> = events.iter().map(|(case, _)| *case).collect();
     let names: Vec<&'static str> = events
         .iter()

@@ -494,14 +494,21 @@ where
 {
     match f(conn) {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(conn)?;
+            if let Err(e) = AnsiTransactionManager::commit_transaction(conn) {
+                crate::listen::rolled_back();
+                return Err(e.into());
+            }
+            crate::listen::committed();
             Ok(value)
         }
-        Err(user_error) => match AnsiTransactionManager::rollback_transaction(conn) {
-            // A broken transaction manager: the original error says more.
-            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
-            Err(rollback_error) => Err(rollback_error.into()),
-        },
+        Err(user_error) => {
+            crate::listen::rolled_back();
+            match AnsiTransactionManager::rollback_transaction(conn) {
+                // A broken transaction manager: the original error says more.
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+                Err(rollback_error) => Err(rollback_error.into()),
+            }
+        }
     }
 }
 
