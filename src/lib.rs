@@ -183,7 +183,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let wakeups = Arc::new(listen::Wakeups::default());
     if let Some(url) = ctx.listen_url.clone() {
         let cache = guide_cache.clone();
-        listen::spawn(url, &wakeups, move |m| {
+        listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
             if let Some(m) = db::Municipality::parse(m) {
                 cache.invalidate(m);
             }

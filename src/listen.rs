@@ -108,15 +108,15 @@ impl Wakeups {
 }
 
 /// Starts the listener thread of this instance. It stops when `wakeups` is dropped (the server is gone).
-/// `on_guide` is called with a municipality whose public guide changed.
+/// `on_guide` is called with a municipality whose public guide changed. `url` should carry the pool's
+/// network limits (`db::with_network_limits`): in a failover an unreachable host must not stall the
+/// reconnect.
 pub fn spawn(
     url: String,
     wakeups: &Arc<Wakeups>,
     on_guide: impl Fn(&str) + Send + 'static,
 ) -> std::io::Result<()> {
     let weak = Arc::downgrade(wakeups);
-    // Bounded like the pool's connections: in a failover an unreachable host must not stall the reconnect.
-    let url = crate::db::with_network_limits(&url);
     std::thread::Builder::new()
         .name("stafettlogg-listen".into())
         .spawn(move || {
