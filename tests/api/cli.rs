@@ -3,24 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::TestApp;
+use crate::support::{binary, TestApp};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
-    for var in [
-        "DATABASE_URL",
-        "DATABASE_APP_URL",
-        "DATA_DIR",
-        "JWT_HS256_SECRET",
-        "JWT_PUBLIC_KEYS",
-        "JWT_JWKS_URL",
-        "JWT_JWKS_FILE",
-        "BIND_ADDR",
-        "METRICS_ADDR",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    binary()
 }
 
 fn scratch(name: &str) -> PathBuf {

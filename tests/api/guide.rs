@@ -25,7 +25,7 @@ async fn public_json(app: &TestApp, path: &str) -> Value {
 }
 
 /// The project's default guide, as an admin starts from it.
-async fn default_document(app: &TestApp) -> Value {
+pub async fn default_document(app: &TestApp) -> Value {
     public_json(app, "/public/v1/municipalities/9999/guide/document").await
 }
 

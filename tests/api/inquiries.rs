@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
 
-use crate::support::{fields, problem, synthetic_id, TestApp};
+use crate::support::{fields, owner_command, problem, synthetic_id, TestApp};
 
 const HELSESTASJON: &str = "helsestasjon-sentrum";
 const SKOLE: &str = "skole-bakke";
@@ -623,36 +623,14 @@ async fn the_erase_inquiries_command_erases_as_of_the_instant_it_is_given() {
     let run = |now: chrono::DateTime<Utc>| {
         let url = f.app.db_url.clone();
         actix_web::rt::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
-                .args(["erase-inquiries", "--now", &now.to_rfc3339()])
-                .env_remove("DATABASE_APP_URL")
-                .env_remove("DATA_DIR")
-                .env_remove("JWT_PUBLIC_KEYS")
-                .env_remove("JWT_JWKS_URL")
-                .env_remove("JWT_JWKS_FILE")
-                .env("DATABASE_URL", url)
-                .env(
-                    "JWT_HS256_SECRET",
-                    "a-secret-for-the-erasure-command-test!!",
-                )
-                .env(
-                    "NATIONAL_ID_KEY",
-                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                )
-                .output()
-                .unwrap()
+            owner_command(&url, &["erase-inquiries", "--now", &now.to_rfc3339()])
         })
     };
-    let early = run(Utc::now() + Duration::days(89)).await.unwrap();
-    assert!(
-        early.status.success(),
-        "{}",
-        String::from_utf8_lossy(&early.stderr)
-    );
+    let (ok, said) = run(Utc::now() + Duration::days(89)).await.unwrap();
+    assert!(ok, "{said}");
     assert!(json_of(f.read(&id, &f.nurse).await, 200).await["message"].is_string());
-    let late = run(Utc::now() + Duration::days(91)).await.unwrap();
-    let said = String::from_utf8_lossy(&late.stderr).into_owned();
-    assert!(late.status.success(), "{said}");
+    let (ok, said) = run(Utc::now() + Duration::days(91)).await.unwrap();
+    assert!(ok, "{said}");
     assert!(said.contains("Erased the text of 1 "), "{said}");
     let gone = json_of(f.read(&id, &f.nurse).await, 200).await;
     assert!(

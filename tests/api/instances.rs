@@ -3,7 +3,7 @@
 //! in-process server.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, Response};
@@ -13,18 +13,25 @@ use stafettlogg::auth::Role;
 use stafettlogg::changes::POLL_EVERY_WHEN_LISTENING;
 
 use crate::family::{family, Family, BARNEHAGE};
-use crate::retention::{close, owner_command};
-use crate::support::{TestApp, SECRET};
+use crate::retention::close;
+use crate::support::{binary, owner_command, TestApp, SECRET};
 
 /// Base64 of the national-id key the test servers use ([42; 32]).
 const NATIONAL_ID_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 
-/// `stafettlogg serve` on the test's database, killed when dropped.
+/// `stafettlogg serve` on the test's database, killed when dropped. It is a [`TestApp`] whose requests go to
+/// this process.
 pub struct Instance {
     child: Child,
-    pub base: String,
+    app: TestApp,
     log: PathBuf,
-    client: reqwest::Client,
+}
+
+impl std::ops::Deref for Instance {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
 }
 
 impl Instance {
@@ -38,17 +45,7 @@ impl Instance {
         std::fs::create_dir_all(&dir).unwrap();
         // Not among the test logs CI scans: this process also prints plain lines (where it listens).
         let log = dir.join(format!("{}.log", uuid::Uuid::now_v7().simple()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
-        for var in [
-            "DATABASE_APP_URL",
-            "DATA_DIR",
-            "JWT_PUBLIC_KEYS",
-            "JWT_JWKS_URL",
-            "JWT_JWKS_FILE",
-            "METRICS_ADDR",
-        ] {
-            cmd.env_remove(var);
-        }
+        let mut cmd = binary();
         if app.service_db_url != app.db_url {
             cmd.env("DATABASE_APP_URL", &app.service_db_url);
         }
@@ -66,9 +63,14 @@ impl Instance {
             .expect("start a second instance");
         let mut instance = Instance {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            app: TestApp {
+                base: format!("http://127.0.0.1:{port}"),
+                client: reqwest::Client::new(),
+                db_url: app.db_url.clone(),
+                service_db_url: app.service_db_url.clone(),
+                jwt: app.jwt.clone(),
+            },
             log,
-            client: reqwest::Client::new(),
         };
         instance.wait_ready().await;
         instance
@@ -77,15 +79,12 @@ impl Instance {
     async fn wait_ready(&mut self) {
         let started = Instant::now();
         loop {
-            if let Ok(res) = self
-                .client
-                .get(format!("{}/health/ready", self.base))
+            let ready = self
+                .request(Method::GET, "/health/ready", None)
                 .send()
-                .await
-            {
-                if res.status() == 200 {
-                    return;
-                }
+                .await;
+            if ready.is_ok_and(|res| res.status() == 200) {
+                return;
             }
             let exited = self.child.try_wait().unwrap();
             assert!(
@@ -97,29 +96,9 @@ impl Instance {
         }
     }
 
-    pub fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-    ) -> reqwest::RequestBuilder {
-        let rb = self.client.request(method, format!("{}{path}", self.base));
-        match token {
-            Some(t) => rb.bearer_auth(t),
-            None => rb,
-        }
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(Method::GET, path, token).send().await.unwrap()
+    /// A request without a token (the public guide).
+    async fn public(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None).send().await.unwrap()
     }
 }
 
@@ -216,10 +195,7 @@ async fn write_entry_on(on: &Instance, f: &Family, body: &str) {
 async fn long_poll(b: &Instance, token: &str, after: i64, wait: u64) -> (Duration, Value) {
     let started = Instant::now();
     let res = b
-        .get(
-            &format!("/api/v1/changes?after={after}&wait={wait}"),
-            Some(token),
-        )
+        .get(&format!("/api/v1/changes?after={after}&wait={wait}"), token)
         .await;
     assert_eq!(res.status(), 200);
     (started.elapsed(), res.json().await.unwrap())
@@ -314,9 +290,7 @@ async fn a_notification_storm_neither_starves_requests_nor_ends_a_long_poll_earl
         let mut slowest = Duration::ZERO;
         for _ in 0..20 {
             let started = Instant::now();
-            let res = b
-                .get(&format!("/api/v1/cases/{}", f.case_id), Some(&f.ola))
-                .await;
+            let res = b.get(&format!("/api/v1/cases/{}", f.case_id), &f.ola).await;
             assert_eq!(res.status(), 200);
             // Not a speed target: a starved request would wait for the storm to end (seconds).
             assert!(
@@ -381,29 +355,17 @@ async fn an_idempotency_key_used_on_one_instance_is_replayed_by_the_other() {
 async fn a_guide_published_on_one_instance_is_served_by_the_other_within_its_max_age() {
     let (f, b) = two_instances().await;
     let path = "/public/v1/municipalities/3805/guide";
-    let before: Value = b.get(path, None).await.json().await.unwrap();
+    let before: Value = b.public(path).await.json().await.unwrap();
     let cached = Instant::now();
     // B has it cached now, for FRESH_FOR; A publishes a new version.
-    let mut doc: Value = f
-        .app
-        .request(
-            Method::GET,
-            "/public/v1/municipalities/3805/guide/document",
-            None,
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut doc = crate::guide::default_document(&f.app).await;
     doc["levels"][0]["steps"][0]["title"]["nb"] = json!("Legg merke til det som uroer deg");
     let version = crate::guide::publish(&f.app, "3805", &doc).await;
     assert_ne!(before["version"].as_i64().unwrap(), version);
     let published = Instant::now();
     let max_age = Duration::from_secs(u64::from(stafettlogg::guide::cache::MAX_AGE_SECONDS));
     loop {
-        let res = b.get(path, None).await;
+        let res = b.public(path).await;
         let guide: Value = res.json().await.unwrap();
         if guide["version"].as_i64() == Some(version) {
             // Before B's entry would have expired on its own: the notification dropped it.
@@ -441,16 +403,8 @@ async fn two_purges_at_once_do_the_work_once() {
     .unwrap();
     let runs: Vec<_> = (0..2)
         .map(|_| {
-            let app_db = f.app.db_url.clone();
-            let service = f.app.service_db_url.clone();
-            let app = TestApp {
-                base: String::new(),
-                client: reqwest::Client::new(),
-                db_url: app_db,
-                service_db_url: service,
-                jwt: f.app.jwt.clone(),
-            };
-            std::thread::spawn(move || owner_command(&app, "purge", &[]))
+            let db_url = f.app.db_url.clone();
+            std::thread::spawn(move || owner_command(&db_url, &["purge"]))
         })
         .collect();
     let said: Vec<(bool, String)> = runs.into_iter().map(|r| r.join().unwrap()).collect();

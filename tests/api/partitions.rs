@@ -9,8 +9,8 @@ use diesel_migrations::MigrationHarness;
 use serde_json::Value;
 
 use crate::family::{family, BARNEHAGE};
-use crate::retention::{close, owner_command};
-use crate::support::TestApp;
+use crate::retention::close;
+use crate::support::{owner_command, TestApp};
 
 #[derive(QueryableByName)]
 struct Text {
@@ -115,7 +115,7 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
             "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{purged}'"
         ))
         .unwrap();
-    let (ok, said) = owner_command(&f.app, "purge", &[]);
+    let (ok, said) = owner_command(&f.app.db_url, &["purge"]);
     assert!(ok, "{said}");
 
     // Back to the table as it was before the partitioning, and years of history in it.
@@ -218,7 +218,7 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
         "{names:?}"
     );
 
-    let (ok, said) = owner_command(&f.app, "partitions", &["--detach"]);
+    let (ok, said) = owner_command(&f.app.db_url, &["partitions", "--detach"]);
     assert!(ok, "{said}");
     assert!(
         said.contains("access_events_2014_03 (2014-03-01, 100 events): detached"),
@@ -247,7 +247,7 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
     );
     assert_eq!(f.app.count("access_events WHERE at < '2015-01-01'"), 50);
     // A second run finds nothing more.
-    let (ok, said) = owner_command(&f.app, "partitions", &["--detach"]);
+    let (ok, said) = owner_command(&f.app.db_url, &["partitions", "--detach"]);
     assert!(ok, "{said}");
     assert!(
         said.contains("0 month(s) of the access log detached"),

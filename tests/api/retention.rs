@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use stafettlogg::auth::Role;
 
 use crate::family::{family, Family, BARNEHAGE, PPT};
-use crate::support::{fields, problem, synthetic_id, TestApp};
+use crate::support::{fields, owner_command, problem, synthetic_id};
 
 const ENTRY: &str = "Emma fortalte om en vanskelig helg hjemme";
 const MEASURE: &str = "Språkgruppe med Emma";
@@ -46,35 +46,8 @@ pub async fn close(f: &Family) {
 }
 
 fn purge(f: &Family, args: &[&str]) -> (bool, String) {
-    owner_command(&f.app, "purge", args)
-}
-
-/// Runs a one-off command of the binary as the schema's owner against the test's database; whether it
-/// succeeded, and what it said.
-pub fn owner_command(app: &TestApp, command: &str, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
-        .arg(command)
-        .args(args)
-        .env_remove("DATABASE_APP_URL")
-        .env_remove("DATA_DIR")
-        .env_remove("JWT_PUBLIC_KEYS")
-        .env_remove("JWT_JWKS_URL")
-        .env_remove("JWT_JWKS_FILE")
-        .env("DATABASE_URL", &app.db_url)
-        .env(
-            "JWT_HS256_SECRET",
-            "a-secret-for-the-purge-command-test!!!!",
-        )
-        .env(
-            "NATIONAL_ID_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let args = [&["purge"], args].concat();
+    owner_command(&f.app.db_url, &args)
 }
 
 /// Rows of the case that still hold this text, in any of the tables a purge erases.

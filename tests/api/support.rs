@@ -475,3 +475,48 @@ pub fn logs() -> &'static Logs {
         logs
     })
 }
+
+/// The service's binary with every setting of this environment removed, so a test's command sees only the
+/// variables it sets itself.
+pub fn binary() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
+    for var in [
+        "DATABASE_URL",
+        "DATABASE_APP_URL",
+        "DATA_DIR",
+        "JWT_HS256_SECRET",
+        "JWT_PUBLIC_KEYS",
+        "JWT_JWKS_URL",
+        "JWT_JWKS_FILE",
+        "NATIONAL_ID_KEY",
+        "BIND_ADDR",
+        "METRICS_ADDR",
+        "LOG_FORMAT",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Runs a one-off command of the binary (`purge`, `partitions`, `erase-inquiries`) as the schema's owner
+/// of the database at `db_url`; whether it succeeded, and what it said.
+pub fn owner_command(db_url: &str, args: &[&str]) -> (bool, String) {
+    let out = binary()
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env(
+            "JWT_HS256_SECRET",
+            "a-secret-for-the-owners-command-tests!!",
+        )
+        .env(
+            "NATIONAL_ID_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -14,7 +14,7 @@ use stafettlogg::auth::Role;
 use stafettlogg::db::{self, Municipality};
 use stafettlogg::error::AppError;
 
-use crate::support::TestApp;
+use crate::support::{binary, TestApp};
 
 const LARVIK: &str = "3805";
 const TROMSO: &str = "5401";
@@ -514,17 +514,7 @@ async fn a_login_with_bypassrls_is_refused_as_the_services_own() {
 }
 
 fn serve(app: &TestApp) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
-    for var in [
-        "DATABASE_APP_URL",
-        "DATA_DIR",
-        "JWT_PUBLIC_KEYS",
-        "METRICS_ADDR",
-        "LOG_FORMAT",
-        "RUST_LOG",
-    ] {
-        c.env_remove(var);
-    }
+    let mut c = binary();
     c.arg("serve")
         .env("DATABASE_URL", &app.db_url)
         .env("BIND_ADDR", "127.0.0.1:0")
@@ -632,19 +622,7 @@ async fn the_managed_cluster_migrates_as_its_superuser_and_serves_as_the_service
         "/tmp/stafettlogg-rls-{}",
         &uuid::Uuid::now_v7().simple().to_string()[24..]
     ));
-    let mut c = Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
-    for var in [
-        "DATABASE_URL",
-        "DATABASE_APP_URL",
-        "JWT_PUBLIC_KEYS",
-        "JWT_HS256_SECRET",
-        "NATIONAL_ID_KEY",
-        "METRICS_ADDR",
-        "LOG_FORMAT",
-        "RUST_LOG",
-    ] {
-        c.env_remove(var);
-    }
+    let mut c = binary();
     c.arg("serve")
         .env("DATA_DIR", &data_dir)
         .env("BIND_ADDR", "127.0.0.1:0")
