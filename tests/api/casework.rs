@@ -299,7 +299,15 @@ async fn rule_5_withdrawing_consent_cuts_access_in_the_very_next_request() {
     assert_eq!(pia["active"], false);
     assert!(pia["left_at"].is_string());
     assert_eq!(f.json("", &f.ola).await["status"], "open");
-    assert_eq!(consent["state"], "active");
+    // The kindergarten's own consent, read again after the withdrawal, is untouched by it.
+    let consents = f.json("/consents", &f.ola).await;
+    let kept = consents["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == consent["id"])
+        .expect("the kindergarten's consent is still listed");
+    assert_eq!(kept["state"], "active");
     // A second withdrawal of the same consent is a conflict.
     problem(
         f.post(
@@ -1310,6 +1318,8 @@ async fn rule_5_expiry_closes_the_case_once_however_many_read_it_at_once() {
             c["id"].as_str().unwrap())),
         &mut f.app.db(),
     ).unwrap();
+    // Released together at a barrier; each read notes when it was sent and answered.
+    let barrier = tokio::sync::Barrier::new(20);
     let reads = (0..20).map(|i| {
         let token = if i % 2 == 0 {
             f.ola.clone()
@@ -1317,11 +1327,21 @@ async fn rule_5_expiry_closes_the_case_once_however_many_read_it_at_once() {
             f.mother.clone()
         };
         let path = f.path("");
-        let app = &f.app;
-        async move { app.get(&path, &token).await.status().as_u16() }
+        let (app, barrier) = (&f.app, &barrier);
+        async move {
+            barrier.wait().await;
+            let sent = std::time::Instant::now();
+            let status = app.get(&path, &token).await.status().as_u16();
+            (status, sent, std::time::Instant::now())
+        }
     });
-    let statuses = futures_util::future::join_all(reads).await;
+    let answers = futures_util::future::join_all(reads).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // "At once": the last read was sent before the first answer came back, so all were in flight together.
+    let last_sent = answers.iter().map(|a| a.1).max().unwrap();
+    let first_answered = answers.iter().map(|a| a.2).min().unwrap();
+    assert!(last_sent < first_answered, "the reads did not overlap");
     let case = f.json("", &f.ola).await;
     assert_eq!(
         (

@@ -312,7 +312,10 @@ async fn rule_6_a_second_proposal_while_one_is_pending_is_refused() {
         "INSERT INTO handovers (id, case_id, from_participant_id, from_user_id, to_user_id, to_name, to_service, reason, municipality) \
          SELECT '{}', case_id, from_participant_id, from_user_id, 'x', 'x', to_service, 'other', municipality FROM handovers WHERE id = '{}'",
         uuid::Uuid::now_v7(), first["id"].as_str().unwrap())), &mut f.app.db());
-    assert!(dup.is_err());
+    let refused = dup
+        .expect_err("a second pending handover must be refused")
+        .to_string();
+    assert!(refused.contains("handovers_one_pending"), "{refused}");
 }
 
 #[actix_web::test]
@@ -543,7 +546,27 @@ async fn rule_6_five_handovers_leave_a_history_without_overlap_or_gap() {
     let overlap = diesel::RunQueryDsl::execute(diesel::sql_query(format!(
         "INSERT INTO holder_periods (case_id, participant_id, period, municipality) SELECT case_id, participant_id, tstzrange(lower(period) + interval '1 microsecond', upper(period)), municipality \
          FROM holder_periods WHERE case_id = '{}' ORDER BY lower(period) LIMIT 1", f.case_id)), &mut db);
-    assert!(overlap.is_err());
+    let refused = overlap
+        .expect_err("an overlapping period must be refused")
+        .to_string();
+    assert!(
+        refused.contains("holder_periods_case_id_period_excl"),
+        "{refused}"
+    );
+    // A period starting an hour after the last one ended overlaps nothing, but leaves a gap.
+    let gap = diesel::RunQueryDsl::execute(diesel::sql_query(format!(
+        "INSERT INTO holder_periods (case_id, participant_id, period, municipality) SELECT case_id, participant_id, tstzrange(upper(period) + interval '1 hour', upper(period) + interval '2 hours'), municipality \
+         FROM holder_periods WHERE case_id = '{}' ORDER BY lower(period) DESC LIMIT 1", f.case_id)), &mut db);
+    let refused = gap
+        .expect_err("a period leaving a gap must be refused")
+        .to_string();
+    assert!(refused.contains("leave a gap"), "{refused}");
+    assert_eq!(
+        f.app
+            .count(&format!("holder_periods WHERE case_id = '{}'", f.case_id)),
+        6,
+        "neither refused period was kept"
+    );
 }
 
 #[actix_web::test]
@@ -565,6 +588,8 @@ async fn rule_6_race_of_50_accepts_and_cancels_always_has_exactly_one_winner() {
         let h: Value = app.post(&format!("/api/v1/cases/{id}/handovers"), &ola,
             &json!({"to": {"user_id": "kari", "name": "Kari", "service": BARNEHAGE}, "reason": "other"})).await.json().await.unwrap();
         let hid = h["id"].as_str().unwrap().to_string();
+        // All 50 wait at a barrier and are released together; each notes when it was sent and answered.
+        let barrier = tokio::sync::Barrier::new(50);
         let requests = (0..50).map(|i| {
             let (path, token) = if i % 2 == 0 {
                 (
@@ -577,21 +602,37 @@ async fn rule_6_race_of_50_accepts_and_cancels_always_has_exactly_one_winner() {
                     ola.clone(),
                 )
             };
-            let app = &app;
-            async move { app.post(&path, &token, &json!({})).await.status().as_u16() }
+            let (app, barrier) = (&app, &barrier);
+            async move {
+                barrier.wait().await;
+                let sent = std::time::Instant::now();
+                let status = app.post(&path, &token, &json!({})).await.status().as_u16();
+                (i % 2 == 0, status, sent, std::time::Instant::now())
+            }
         });
-        let statuses = futures_util::future::join_all(requests).await;
+        let answers = futures_util::future::join_all(requests).await;
+        let statuses: Vec<u16> = answers.iter().map(|a| a.1).collect();
         let winners = statuses.iter().filter(|s| **s == 200).count();
         let losers = statuses.iter().filter(|s| **s == 409).count();
         assert_eq!((winners, losers), (1, 49), "round {round}: {statuses:?}");
+        // A race only if they overlapped: an accept and a cancel were in flight at the same time.
+        let overlapped = answers.iter().any(|a| {
+            answers
+                .iter()
+                .any(|b| a.0 && !b.0 && a.2 < b.3 && b.2 < a.3)
+        });
+        assert!(overlapped, "round {round}: no accept overlapped a cancel");
+        // The request that won decides the outcome, and the handover and the holder say the same.
+        let accept_won = answers.iter().find(|a| a.1 == 200).unwrap().0;
         let state: Value = app
             .get(&format!("/api/v1/cases/{id}/handovers"), &ola)
             .await
             .json()
             .await
             .unwrap();
-        let accepted = state["items"][0]["state"] == "accepted";
-        let holder_user = if accepted { "kari" } else { "ola" };
+        let expected = if accept_won { "accepted" } else { "cancelled" };
+        assert_eq!(state["items"][0]["state"], expected, "round {round}");
+        let holder_user = if accept_won { "kari" } else { "ola" };
         assert_eq!(app.count(&format!(
             "cases c JOIN case_participants p ON p.id = c.holder_participant_id WHERE c.id = '{id}' AND p.user_id = '{holder_user}' AND p.active")), 1);
         assert_history_sound(&app, &id);

@@ -487,20 +487,18 @@ async fn the_start_check_refuses_privileged_logins_and_unguarded_tables() {
 
 #[actix_web::test]
 async fn a_login_with_bypassrls_is_refused_as_the_services_own() {
-    if std::env::var("TEST_DATABASE_URL").is_ok() {
-        return; // needs a login without a password: the throwaway cluster's trust authentication
-    }
     let app = TestApp::spawn().await;
     let role = format!("bypass_{}", uuid::Uuid::now_v7().simple());
+    // A password, so the login works on a server that asks for one (TEST_DATABASE_URL) as on the throwaway
+    // cluster, which trusts its private socket and ignores it.
+    let password = uuid::Uuid::now_v7().simple().to_string();
     app.db()
         .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN BYPASSRLS IN ROLE {}",
+            "CREATE ROLE {role} LOGIN PASSWORD '{password}' BYPASSRLS IN ROLE {}",
             db::APP_ROLE
         ))
         .unwrap();
-    let url = app
-        .service_db_url
-        .replacen(&format!("{}@", db::APP_ROLE), &format!("{role}@"), 1);
+    let url = with_login(&app.db_url, &role, &password);
     let e = actix_web::rt::task::spawn_blocking(move || {
         db::check_service_role(&url, "DATABASE_APP_URL", true)
     })
@@ -511,6 +509,19 @@ async fn a_login_with_bypassrls_is_refused_as_the_services_own() {
         .unwrap();
     let e = e.unwrap_err();
     assert!(e.contains("has BYPASSRLS"), "{e}");
+}
+
+/// `url` with its user and password replaced: `postgres://user:password@host/db?...`.
+fn with_login(url: &str, user: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let host_and_db = path.rsplit_once('@').map_or(path, |(_, h)| h);
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
+    format!("{scheme}://{user}:{password}@{host_and_db}{query}")
 }
 
 fn serve(app: &TestApp) -> Command {
