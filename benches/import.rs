@@ -176,14 +176,14 @@ fn main() {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(d)
         };
-        let opts = stafettlogg::import_cli::Options {
+        let opts = stafettlogg::jobs::import::Options {
             batch_lines: env("BATCH", 250),
             concurrency: env("CONCURRENCY", 4),
             progress: false,
             ..Default::default()
         };
         let started = Instant::now();
-        let summary = stafettlogg::import_cli::run(&file, &base, &token, &opts).unwrap();
+        let summary = stafettlogg::jobs::import::run(&file, &base, &token, &opts).unwrap();
         let secs = started.elapsed().as_secs_f64();
         assert!(
             summary.failed.is_empty(),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::access::Basis;
 use crate::auth::Caller;
 use crate::db::schema::access_events;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "snake_case")]
@@ -178,7 +178,7 @@ pub fn record_change(
     resource: &str,
     change: crate::changes::ChangeType,
 ) -> Result<(), AppError> {
-    crate::listen::written(&caller.tenant);
+    crate::jobs::listen::written(&caller.tenant);
     RecordChange {
         municipality: &caller.tenant,
         case_id: &case_id,
@@ -271,9 +271,9 @@ pub mod api {
     use crate::auth::Caller;
     use crate::db::schema::access_events;
     use crate::db::{self, Pool};
-    use crate::error::AppError;
-    use crate::extract::ValidQuery;
-    use crate::pagination::{self, Page};
+    use crate::http::error::AppError;
+    use crate::http::extract::ValidQuery;
+    use crate::http::pagination::{self, Page};
 
     pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         cfg.service(access_log);
@@ -330,7 +330,7 @@ pub mod api {
         params(("id" = Uuid, Path, description = "The case id"), AccessLogQuery),
         responses(
             (status = 200, description = "A page of access events", body = Page<AccessEvent>),
-            (status = 403, response = crate::openapi::Forbidden),
+            (status = 403, response = crate::http::openapi::Forbidden),
         )
     )]
     #[get("/cases/{id}/access-log")]

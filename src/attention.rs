@@ -16,7 +16,7 @@ use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::db::schema::{cases, measures};
 use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::measures::api::{MeasureState, Responsible};
 use crate::measures::store::MeasureRow;
 
@@ -73,7 +73,7 @@ pub struct Attention {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Things past or near their deadline", body = Attention),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/me/attention")]

@@ -2,7 +2,7 @@
 //! statement; a row binds at most one parameter per column, so [`ROWS_PER_STATEMENT`] rows of the widest
 //! table stay below that (a test checks every table of the schema against [`WIDEST_TABLE`]).
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// No table of the schema has more columns than this.
 const WIDEST_TABLE: usize = 32;

@@ -9,8 +9,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::jwks::{JwksPolicy, JwksSource};
 use crate::auth::jwt::JwtSettings;
+use crate::http::telemetry::LogFormat;
 use crate::national_id::NationalIdKey;
-use crate::telemetry::LogFormat;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -273,7 +273,7 @@ impl Config {
             }
         };
         let cors_origins =
-            crate::cors::parse_origins(&s.cors_allowed_origins).map_err(ConfigError)?;
+            crate::http::cors::parse_origins(&s.cors_allowed_origins).map_err(ConfigError)?;
         if s.metrics_addr == Some(s.bind_addr) {
             return Err(ConfigError(
                 "METRICS_ADDR must differ from BIND_ADDR: metrics are never served on the public port".into(),

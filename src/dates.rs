@@ -2,7 +2,7 @@
 //! 4713 BC to 294276 AD, and neither bound is a sane date for anything about a child: year 1 sorts a log
 //! entry before everything else, and year -262143 is refused by PostgreSQL deep inside a transaction.
 //! Every date and time a client sends must lie between [`FIRST`] and [`LAST`] (UTC), refused at the edge
-//! with 422 naming the field; the spec says so on every such field (`crate::openapi::document_limits`).
+//! with 422 naming the field; the spec says so on every such field (`crate::http::openapi::document_limits`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use validator::ValidationError;

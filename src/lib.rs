@@ -13,43 +13,30 @@ pub mod auth;
 pub mod bulk;
 pub mod cases;
 pub mod changes;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod consents;
-pub mod cors;
 pub mod dates;
 pub mod db;
 pub mod documents;
 pub mod entries;
-pub mod error;
-pub mod extract;
 pub mod guide;
 pub mod handovers;
-pub mod health;
-pub mod idempotency;
-pub mod import_cli;
+pub mod http;
 pub mod inquiries;
+pub mod jobs;
 pub mod leaders;
 pub mod level_changes;
 pub mod levels;
-pub mod listen;
 pub mod me;
 pub mod measures;
-pub mod metrics;
 pub mod municipality;
 pub mod my_data;
 pub mod national_id;
-pub mod negotiate;
-pub mod openapi;
-pub mod pagination;
 pub mod participants;
-pub mod partitions;
-pub mod request_body;
-pub mod request_id;
-pub mod retention;
 pub mod services;
 pub mod statistics;
-pub mod telemetry;
 pub mod text_enum;
 pub mod timeline;
 
@@ -64,10 +51,10 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtSettings;
-use crate::error::{AppError, ProblemType};
-use crate::extract::BodyLimit;
+use crate::http::error::{AppError, ProblemType};
+use crate::http::extract::BodyLimit;
+use crate::http::openapi::RouteTable;
 use crate::national_id::NationalIdKey;
-use crate::openapi::RouteTable;
 
 /// Everything a running server needs besides its listener.
 #[derive(Clone)]
@@ -84,14 +71,14 @@ pub struct AppContext {
     pub cors_origins: Vec<String>,
     /// Where `GET /metrics` listens (`METRICS_ADDR`); never the public listener.
     pub metrics_listener: Option<Arc<TcpListener>>,
-    /// The database URL this instance listens on for other instances' changes (crate::listen); `None`:
+    /// The database URL this instance listens on for other instances' changes (crate::jobs::listen); `None`:
     /// it only polls.
     pub listen_url: Option<String>,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(health::configure)
+    cfg.configure(http::health::configure)
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(me::configure)
@@ -114,7 +101,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(guide::configure)
                 .configure(inquiries::configure)
                 .configure(leaders::configure)
-                .configure(retention::configure)
+                .configure(jobs::retention::configure)
                 .configure(statistics::configure),
         )
         .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
@@ -124,14 +111,14 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new()
         .into_utoipa_app()
-        .openapi(openapi::ApiDoc::openapi())
+        .openapi(http::openapi::ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
-    openapi::add_standard_responses(&mut api);
-    openapi::add_idempotency_key_header(&mut api);
+    http::openapi::add_standard_responses(&mut api);
+    http::openapi::add_idempotency_key_header(&mut api);
     let mut value = serde_json::to_value(&api).expect("spec serializes");
-    openapi::close_tagged_unions(&mut value);
-    openapi::document_limits(&mut value);
+    http::openapi::close_tagged_unions(&mut value);
+    http::openapi::document_limits(&mut value);
     serde_json::from_value(value).expect("the adjusted spec is still an OpenAPI document")
 }
 
@@ -177,13 +164,13 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let spec = Arc::new(api_doc());
     let table = web::Data::new(RouteTable::from_spec(&spec));
     let workers = ctx.workers;
-    let metrics = web::Data::new(metrics::Metrics::new());
+    let metrics = web::Data::new(http::metrics::Metrics::new());
     // One for all workers: a publish on this instance must be seen by every worker at once.
     let guide_cache = web::Data::new(guide::GuideCache::default());
-    let wakeups = Arc::new(listen::Wakeups::default());
+    let wakeups = Arc::new(jobs::listen::Wakeups::default());
     if let Some(url) = ctx.listen_url.clone() {
         let cache = guide_cache.clone();
-        listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
+        jobs::listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
             if let Some(m) = db::Municipality::parse(m) {
                 cache.invalidate(m);
             }
@@ -191,7 +178,8 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     }
     let wakeups = web::Data::from(wakeups);
     if let Some(listener) = &ctx.metrics_listener {
-        let server = metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
+        let server =
+            http::metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
         actix_web::rt::spawn(server);
     }
     let mut server = HttpServer::new(move || {
@@ -203,17 +191,17 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::Data::new(documents::handlers::ImportLimit(
                 ctx.import_limit,
             )))
-            .app_data(web::PathConfig::default().error_handler(extract::path_error))
+            .app_data(web::PathConfig::default().error_handler(http::extract::path_error))
             .app_data(table.clone())
             .app_data(metrics.clone())
             .app_data(guide_cache.clone())
             .app_data(wakeups.clone())
-            .wrap(from_fn(idempotency::middleware))
-            .wrap(from_fn(request_body::middleware))
-            .wrap(from_fn(metrics::Metrics::count_round_trips))
-            .wrap(cors::layer(&ctx.cors_origins))
-            .wrap(TracingLogger::<telemetry::RequestSpan>::new())
-            .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(http::idempotency::middleware))
+            .wrap(from_fn(http::request_body::middleware))
+            .wrap(from_fn(http::metrics::Metrics::count_round_trips))
+            .wrap(http::cors::layer(&ctx.cors_origins))
+            .wrap(TracingLogger::<http::telemetry::RequestSpan>::new())
+            .wrap(from_fn(http::request_id::middleware))
             .into_utoipa_app()
             .configure(routes)
             .split_for_parts();

@@ -169,11 +169,11 @@ impl NationalIdKey {
         &self,
         field: &str,
         raw: Option<&str>,
-    ) -> Result<Option<SealedId>, crate::error::AppError> {
+    ) -> Result<Option<SealedId>, crate::http::error::AppError> {
         raw.map(|raw| {
             NationalId::parse(raw)
                 .map(|id| self.seal(&id))
-                .map_err(|e| crate::error::AppError::invalid(field, e.to_string()))
+                .map_err(|e| crate::http::error::AppError::invalid(field, e.to_string()))
         })
         .transpose()
     }

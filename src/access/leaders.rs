@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::CaseFacts;
 use crate::auth::Caller;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Whether the caller leads the service that holds this case.
 pub fn leads_case(caller: &Caller, facts: &CaseFacts) -> bool {

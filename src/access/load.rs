@@ -16,7 +16,7 @@ use crate::cases::api::{CaseStatus, ExternalRef};
 use crate::cases::model::CaseRow;
 use crate::consents::api::ConsentForm;
 use crate::consents::model::{Consent, ConsentRow};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::model::ParticipantRow;
 

@@ -27,7 +27,7 @@ use crate::cases::model::CaseRow;
 use crate::consents::model::Consent;
 use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
 use crate::db::schema::{case_participants, cases};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::participants::model::ParticipantRow;
 
 pub mod inquiries;

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 
 use super::jwt::{Claims, JwtSettings, TokenError};
 use crate::db::{Municipality, Session};
-use crate::error::AppError;
+use crate::http::error::AppError;
+use crate::http::request_id::RequestId;
 use crate::national_id::{NationalId, NationalIdKey};
-use crate::request_id::RequestId;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,

@@ -15,10 +15,10 @@ use crate::access_log::{self, Action};
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::http::pagination::{self, Page};
 use crate::national_id::NationalIdKey;
-use crate::pagination::{self, Page};
 
 fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
@@ -33,8 +33,8 @@ fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> Htt
     responses(
         (status = 201, description = "The new case", body = CaseView,
             headers(("Location" = String, description = "The case"), ("ETag" = String, description = "Its version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases")]
@@ -199,7 +199,7 @@ pub async fn list_cases(
     params(("id" = Uuid, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "Its version"))),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 404, response = crate::http::openapi::NotFound),
     )
 )]
 #[get("/cases/{id}")]
@@ -229,11 +229,11 @@ pub async fn get_case(
     request_body = CasePatch,
     responses(
         (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[patch("/cases/{id}")]
@@ -293,11 +293,11 @@ pub async fn patch_case(
     request_body = CloseCaseRequest,
     responses(
         (status = 200, description = "The closed case", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[post("/cases/{id}/close")]

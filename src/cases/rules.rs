@@ -3,7 +3,7 @@
 use chrono::{Days, NaiveDate};
 
 use crate::auth::{Caller, Role};
-use crate::error::{AppError, FieldError};
+use crate::http::error::{AppError, FieldError};
 
 /// Rule 1: a case starts at level 0 inside one of the creator's own services. Only professionals open cases.
 pub fn may_open_in(caller: &Caller, service: &str) -> Result<(), AppError> {

@@ -13,7 +13,7 @@ use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
 use crate::access::CaseAccess;
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::model::NewProfessional;
 
@@ -254,7 +254,7 @@ pub fn parse_ref(r: &str) -> Result<(&str, &str), AppError> {
         _ => {
             let mut e =
                 AppError::malformed("query parameter ref: use SYSTEM:ID, e.g. visma-flyt:B-17");
-            e.errors = vec![crate::error::FieldError {
+            e.errors = vec![crate::http::error::FieldError {
                 field: "ref".into(),
                 message: "use SYSTEM:ID".into(),
             }];

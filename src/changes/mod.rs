@@ -16,9 +16,9 @@ use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::db::schema::{cases, change_events};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::ValidQuery;
-use crate::listen::{Wakeups, MIN_READ_SPACING};
+use crate::http::error::AppError;
+use crate::http::extract::ValidQuery;
+use crate::jobs::listen::{Wakeups, MIN_READ_SPACING};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr)]
 pub enum ChangeType {
@@ -117,7 +117,7 @@ pub fn emit_many(
     if events.is_empty() {
         return Ok(());
     }
-    crate::listen::written(municipality);
+    crate::jobs::listen::written(municipality);
     let cases: Vec<Uuid> = events.iter().map(|(case, _)| *case).collect();
     let names: Vec<&'static str> = events
         .iter()
@@ -181,7 +181,7 @@ pub struct ChangeQuery {
     pub wait: Option<u64>,
 }
 
-/// How often a waiting request looks again while this instance hears no notifications (crate::listen).
+/// How often a waiting request looks again while this instance hears no notifications (crate::jobs::listen).
 /// Polling the table works across any number of instances.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// How often it looks while notifications arrive: only to catch one that was lost (a listener whose
@@ -248,7 +248,7 @@ fn read_batch(
     params(ChangeQuery),
     responses(
         (status = 200, description = "Changes after `after`", body = ChangePage),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/changes")]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::access::CaseFacts;
 use crate::cases::api::CloseReason;
 use crate::changes::ChangeType;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Professionals of services no longer covered lose access at once and stay listed as inactive
 /// participants; pending handovers to such services are cancelled; and when the holder's own service was

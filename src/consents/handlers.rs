@@ -14,8 +14,8 @@ use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::{AppError, FieldError};
-use crate::extract::ValidJson;
+use crate::http::error::{AppError, FieldError};
+use crate::http::extract::ValidJson;
 
 pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
     ConsentView {
@@ -229,8 +229,8 @@ pub async fn effective_consent(
     request_body = ConsentInput,
     responses(
         (status = 201, description = "Recorded", body = ConsentView, headers(("Location" = String, description = "The consent"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/consents")]
@@ -329,8 +329,8 @@ pub async fn record_consent(
     request_body = WithdrawRequest,
     responses(
         (status = 200, description = "Withdrawn", body = ConsentView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/consents/{cid}/withdraw")]

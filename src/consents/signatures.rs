@@ -15,7 +15,7 @@ use crate::access_log::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Whether `signer` (the caller's participant id, if they are one) may sign this consent today.
 pub fn may_sign(
@@ -56,9 +56,9 @@ pub fn may_sign(
     params(("id" = Uuid, Path, description = "The case id"), ("cid" = Uuid, Path, description = "The consent id")),
     responses(
         (status = 200, description = "Signed: the consent as it stands now", body = ConsentView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/consents/{cid}/sign")]

@@ -8,7 +8,7 @@ use super::model::{
     Consent, ConsentGiverRow, ConsentInsert, ConsentRow, ConsentServiceRow, Supersession,
 };
 use crate::db::schema::{consent_givers, consent_services, consents};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Every consent of these cases with givers and services: three queries, whatever the number of cases.
 pub fn for_cases(conn: &mut PgConnection, case_ids: &[Uuid]) -> Result<Vec<Consent>, AppError> {

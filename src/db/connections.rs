@@ -3,7 +3,7 @@
 //!
 //! The pool does not test a connection with a query at every checkout (that was one round trip of every
 //! request). A connection is instead watched: diesel's instrumentation sees every statement finish, and a
-//! failure that means the connection is gone (`crate::error::classify` says `Unreachable`) marks it, so the
+//! failure that means the connection is gone (`crate::http::error::classify` says `Unreachable`) marks it, so the
 //! pool drops it when it comes back instead of handing it out again. A connection that died while idle
 //! (the database restarted) fails on its first statement, the `BEGIN` batch; `super::transaction` then
 //! takes another connection, as nothing was done on that one.
@@ -17,7 +17,7 @@ use diesel::r2d2::{ConnectionManager, ManageConnection};
 use diesel::result::Error;
 use diesel::{Connection, PgConnection};
 
-use crate::error::{classify, DbFailure};
+use crate::http::error::{classify, DbFailure};
 
 /// The pool's connection manager: diesel's, plus the watch.
 #[derive(Debug)]

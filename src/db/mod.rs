@@ -20,7 +20,7 @@ use diesel::r2d2::CustomizeConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use connections::Manager;
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ struct SessionSettings(SessionLimits);
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         // English error messages where the login may choose them, before it becomes the service role:
-        // `crate::error::classify` tells a lock timeout from a deadlock by the message, as diesel exposes no
+        // `crate::http::error::classify` tells a lock timeout from a deadlock by the message, as diesel exposes no
         // SQLSTATE. A login that may not set it keeps the server's default, which is English on most servers.
         // Then the role: a login that may not act as the service role gets no connection at all (when the
         // login is the service role itself, `SET ROLE` to it changes nothing). Then the time limits: a
@@ -444,7 +444,7 @@ fn checkout_begun(pool: &Pool, deadline: Instant, begin: Begin) -> Result<Pooled
             Ok(()) => return Ok(pooled),
             // A read-only server (the case lock's `FOR UPDATE` is a write): another connection to it
             // would be refused the same way, so answer now. This one is dropped (see `connections`).
-            Err(e) if crate::error::is_read_only_error(&e) => return Err(e.into()),
+            Err(e) if crate::http::error::is_read_only_error(&e) => return Err(e.into()),
             Err(_) if connections::is_lost(&mut pooled) => {
                 log::info!("a pooled connection was lost while idle; taking another");
             }
@@ -495,14 +495,14 @@ where
     match f(conn) {
         Ok(value) => {
             if let Err(e) = AnsiTransactionManager::commit_transaction(conn) {
-                crate::listen::rolled_back();
+                crate::jobs::listen::rolled_back();
                 return Err(e.into());
             }
-            crate::listen::committed();
+            crate::jobs::listen::committed();
             Ok(value)
         }
         Err(user_error) => {
-            crate::listen::rolled_back();
+            crate::jobs::listen::rolled_back();
             match AnsiTransactionManager::rollback_transaction(conn) {
                 // A broken transaction manager: the original error says more.
                 Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
@@ -542,7 +542,7 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
         .map(|applied| applied.iter().map(|m| m.to_string()).collect())
         .map_err(|e| format!("migration failed: {e}"))
         .and_then(|applied| {
-            crate::partitions::ensure_ahead(&mut conn)
+            crate::jobs::partitions::ensure_ahead(&mut conn)
                 .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
             Ok(applied)
         });
@@ -779,12 +779,12 @@ mod tests {
         );
         let started = Instant::now();
         let e = checkout_by(&pool, started).err().expect("no connection");
-        assert_eq!(e.kind, crate::error::ProblemType::Unavailable);
+        assert_eq!(e.kind, crate::http::error::ProblemType::Unavailable);
         assert!(e.retry_after.is_some());
         let e = checkout_by(&pool, started + Duration::from_millis(300))
             .err()
             .expect("no connection");
-        assert_eq!(e.kind, crate::error::ProblemType::Unavailable);
+        assert_eq!(e.kind, crate::http::error::ProblemType::Unavailable);
         // Not CHECKOUT_TIMEOUT from the start of the wait: what was left of it.
         assert!(
             started.elapsed() < Duration::from_secs(2),

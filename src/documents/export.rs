@@ -15,8 +15,8 @@ use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
 use crate::entries::api::EntryRow;
-use crate::error::AppError;
 use crate::handovers::api::HandoverRow;
+use crate::http::error::AppError;
 use crate::level_changes::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};
 use crate::national_id::NationalIdKey;

@@ -13,7 +13,7 @@ use crate::access;
 use crate::access_log::Action;
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::error::{AppError, FieldError, ProblemType};
+use crate::http::error::{AppError, FieldError, ProblemType};
 use crate::national_id::NationalIdKey;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -38,8 +38,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             (CaseDocument = "application/json"),
             (crate::documents::pdf::PdfFile = "application/pdf"),
         )),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 406, response = crate::openapi::NotAcceptable),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 406, response = crate::http::openapi::NotAcceptable),
     )
 )]
 #[get("/cases/{id}/export")]
@@ -50,7 +50,8 @@ pub async fn export(
     key: web::Data<NationalIdKey>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let pdf = crate::negotiate::choose(&req, &[JSON, pdf::CONTENT_TYPE])? == pdf::CONTENT_TYPE;
+    let pdf =
+        crate::http::negotiate::choose(&req, &[JSON, pdf::CONTENT_TYPE])? == pdf::CONTENT_TYPE;
     let id = path.into_inner();
     let key = key.into_inner();
     let (doc, ctx) = db::transaction(&pool, caller.session(), move |conn| {
@@ -135,7 +136,7 @@ impl FromRequest for Ndjson {
                 .app_data::<web::Data<ImportLimit>>()
                 .map(|l| l.0)
                 .unwrap_or(8 * 1024 * 1024);
-            let body = crate::extract::read_body_limited(&req, &mut payload, limit).await?;
+            let body = crate::http::extract::read_body_limited(&req, &mut payload, limit).await?;
             Ok(Ndjson(body))
         })
     }
@@ -221,7 +222,7 @@ impl ImportReport {
     request_body(content = String, content_type = "application/x-ndjson", description = "One CaseDocument per line"),
     responses(
         (status = 200, description = "What happened to each line", body = ImportReport),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[post("/imports")]

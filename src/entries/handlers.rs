@@ -12,9 +12,9 @@ use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::log_entries;
 use crate::db::{self, Pool};
-use crate::error::{AppError, FieldError};
-use crate::extract::{ValidJson, ValidQuery};
-use crate::pagination::{self, Page};
+use crate::http::error::{AppError, FieldError};
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::pagination::{self, Page};
 
 /// Rules 10 and 11 and the shape of each kind of entry, as a plain function.
 pub fn check_entry(
@@ -245,8 +245,8 @@ pub async fn get_entry(
     request_body = EntryInput,
     responses(
         (status = 201, description = "Written", body = EntryView, headers(("Location" = String, description = "The entry"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/entries")]

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::api::EntryKind;
 use crate::db::schema::log_entries;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// An entry with every column given: an imported one keeps its author and when it was recorded.
 #[derive(Debug, Insertable)]

@@ -9,9 +9,9 @@ use super::document::{default_document, GuideDocument};
 use super::{rules, store};
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
-use crate::pagination::{self, Page};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::http::pagination::{self, Page};
 
 /// The draft, or where an edit starts before there is one.
 #[utoipa::path(
@@ -20,7 +20,7 @@ use crate::pagination::{self, Page};
     responses(
         (status = 200, description = "The draft", body = GuideDraft,
             headers(("ETag" = String, description = "The draft's version, once it exists"))),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/guide/draft")]
@@ -65,9 +65,9 @@ pub async fn get_draft(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
     responses(
         (status = 200, description = "The stored draft", body = GuideDraft,
             headers(("ETag" = String, description = "The draft's new version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[put("/guide/draft")]
@@ -112,10 +112,10 @@ pub async fn put_draft(
     responses(
         (status = 201, description = "Published", body = GuideVersion,
             headers(("Location" = String, description = "The version"))),
-        (status = 400, response = crate::openapi::MalformedRequest),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 400, response = crate::http::openapi::MalformedRequest),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
     )
 )]
 #[post("/guide/publish")]
@@ -155,7 +155,7 @@ pub async fn publish(
     params(VersionListQuery),
     responses(
         (status = 200, description = "A page of versions", body = Page<GuideVersionSummary>),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/guide/versions")]
@@ -202,8 +202,8 @@ pub async fn list_versions(
     params(("n" = i32, Path, minimum = 1, description = "The version number")),
     responses(
         (status = 200, description = "The version", body = GuideVersion),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
     )
 )]
 #[get("/guide/versions/{n}")]

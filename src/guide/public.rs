@@ -11,8 +11,8 @@ use super::cache::{GuideCache, Published, Rendered, MAX_AGE_SECONDS};
 use super::document::{Audience, GuideDocument, Lang};
 use super::store;
 use crate::db::{self, Municipality, Pool};
-use crate::error::AppError;
-use crate::extract::ValidQuery;
+use crate::http::error::AppError;
+use crate::http::extract::ValidQuery;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(public_guide).service(public_guide_document);
@@ -112,8 +112,8 @@ fn respond(req: &HttpRequest, r: &Rendered) -> HttpResponse {
             ("ETag" = String, description = "Changes when the guide or the services do"),
             ("Cache-Control" = String, description = "`public, max-age=60`"))),
         (status = 304, description = "Your copy is current"),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 503, response = crate::http::openapi::Unavailable),
     )
 )]
 #[get("/municipalities/{number}/guide")]
@@ -145,8 +145,8 @@ pub async fn public_guide(
             ("ETag" = String, description = "Changes when the guide does"),
             ("Cache-Control" = String, description = "`public, max-age=60`"))),
         (status = 304, description = "Your copy is current"),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 503, response = crate::openapi::Unavailable),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 503, response = crate::http::openapi::Unavailable),
     )
 )]
 #[get("/municipalities/{number}/guide/document")]

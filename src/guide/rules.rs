@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::api::{PublicLevel, PublicStep, PublicTool};
 use super::document::{Audience, DocStep, GuideDocument, Lang, Text};
-use crate::error::{AppError, FieldError};
+use crate::http::error::{AppError, FieldError};
 
 /// The longest text of a guide (one step's body in one language): a long web page, not a book.
 pub const MAX_TEXT: usize = 20_000;

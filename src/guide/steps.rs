@@ -17,8 +17,8 @@ use crate::cases::model::CaseRow;
 use crate::changes::ChangeType;
 use crate::db::schema::{case_step_moves, cases};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(move_step);
@@ -132,10 +132,10 @@ struct MoveRow {
         (status = 201, description = "Moved", body = StepMove, headers(
             ("ETag" = String, description = "The case's new version"),
             ("Location" = String, description = "The case"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[post("/cases/{id}/steps")]

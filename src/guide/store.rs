@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::document::{default_document, GuideDocument};
 use crate::db::schema::{guide_drafts, guide_versions, level_definitions, services};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::services::api::{ServiceContact, ServiceKind};
 
 use super::api::PublicService;

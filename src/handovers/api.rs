@@ -152,13 +152,13 @@ impl HandoverRow {
 
     /// Answers (accept, decline, cancel) need a pending handover; one already answered, or expired, is a
     /// conflict.
-    pub fn require_pending(&self, today: NaiveDate) -> Result<(), crate::error::AppError> {
+    pub fn require_pending(&self, today: NaiveDate) -> Result<(), crate::http::error::AppError> {
         match self.state_on(today) {
             HandoverState::Pending => Ok(()),
-            HandoverState::Expired => Err(crate::error::AppError::conflict(
+            HandoverState::Expired => Err(crate::http::error::AppError::conflict(
                 "the handover expired: its answer-by date has passed; the holder may propose again",
             )),
-            state => Err(crate::error::AppError::conflict(format!(
+            state => Err(crate::http::error::AppError::conflict(format!(
                 "the handover is already {}",
                 state.as_str()
             ))),

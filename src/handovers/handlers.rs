@@ -15,8 +15,8 @@ use crate::changes::ChangeType;
 use crate::clock::today;
 use crate::db::schema::cases;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::http::error::AppError;
+use crate::http::extract::{ValidJson, ValidQuery};
 
 /// The handovers of a case, oldest first.
 #[utoipa::path(
@@ -55,8 +55,8 @@ pub async fn list_handovers(
     request_body = HandoverInput,
     responses(
         (status = 201, description = "Proposed", body = HandoverView, headers(("Location" = String, description = "The handover"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/handovers")]
@@ -154,8 +154,8 @@ fn for_recipient(
     request_body = AcceptInput,
     responses(
         (status = 200, description = "Accepted", body = HandoverView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/handovers/{hid}/accept")]
@@ -224,8 +224,8 @@ pub async fn accept(
     request_body = DeclineInput,
     responses(
         (status = 200, description = "Declined", body = HandoverView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/handovers/{hid}/decline")]
@@ -270,8 +270,8 @@ pub async fn decline(
     request_body = CancelInput,
     responses(
         (status = 200, description = "Cancelled", body = HandoverView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/handovers/{hid}/cancel")]
@@ -320,7 +320,7 @@ pub async fn cancel(
     params(InboxQuery),
     responses(
         (status = 200, description = "Handovers to the caller", body = HandoverList),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/handovers")]

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use crate::access::CaseFacts;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::participants::api::{NewParticipant, NewProfessional, ParticipantKind};
 
 /// The new holder's participation in their service: theirs if they are in the case in that service

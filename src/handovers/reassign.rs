@@ -20,8 +20,8 @@ use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::holder_reassignments;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::ValidJson;
+use crate::http::error::AppError;
+use crate::http::extract::ValidJson;
 use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
 
 crate::text_enum! {
@@ -127,10 +127,10 @@ fn check(
     request_body = ReassignInput,
     responses(
         (status = 200, description = "Reassigned: the case with its new holder", body = ServiceCase),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 422, response = crate::openapi::Validation),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 422, response = crate::http::openapi::Validation),
     )
 )]
 #[post("/cases/{id}/holder/reassign")]

@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use super::api::{HandoverInput, HandoverRow, HandoverState};
 use crate::db::schema::{cases, handovers};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 pub fn pending_of(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<HandoverRow>, AppError> {
     Ok(handovers::table

@@ -20,10 +20,10 @@ use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, ValidJson, ValidQuery};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, ValidJson, ValidQuery};
+use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
-use crate::pagination::{self, Page};
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::model::ParticipantInsert;
 
@@ -43,7 +43,7 @@ fn no_national_login() -> AppError {
     responses(
         (status = 201, description = "The inquiry as sent", body = InquiryView,
             headers(("Location" = String, description = "The inquiry"))),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[post("/inquiries")]
@@ -134,7 +134,7 @@ fn new_row<'a>(
     responses(
         (status = 200, description = "A page of inquiries", body = Page<InquiryView>,
             headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/inquiries")]
@@ -194,7 +194,7 @@ fn listed(
     responses(
         (status = 200, description = "A page of my inquiries", body = Page<InquiryView>,
             headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/me/inquiries")]
@@ -264,7 +264,7 @@ fn for_service_action(
     params(("id" = Uuid, Path, description = "The inquiry id")),
     responses(
         (status = 200, description = "The inquiry", body = InquiryView),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 404, response = crate::http::openapi::NotFound),
     )
 )]
 #[get("/inquiries/{id}")]
@@ -299,9 +299,9 @@ pub async fn get_inquiry(
     responses(
         (status = 201, description = "The inquiry with the new answer", body = InquiryView,
             headers(("Location" = String, description = "The inquiry"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/inquiries/{id}/answer")]
@@ -346,9 +346,9 @@ pub async fn answer_inquiry(
     params(("id" = Uuid, Path, description = "The inquiry id")),
     responses(
         (status = 200, description = "The closed inquiry", body = InquiryView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/inquiries/{id}/close")]
@@ -382,9 +382,9 @@ pub async fn close_inquiry(
     responses(
         (status = 201, description = "The new case", body = CaseView,
             headers(("Location" = String, description = "The case"), ("ETag" = String, description = "Its version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/inquiries/{id}/open-case")]

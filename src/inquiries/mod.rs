@@ -4,7 +4,6 @@
 //! erasure of another family's child's text is in `erasure`.
 
 pub mod api;
-pub mod erasure;
 pub mod handlers;
 pub mod model;
 pub mod rules;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::api::{InquiryAbout, InquiryChild, InquiryStatus, InquiryView};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Data minimisation: the text of a closed inquiry about another family's child is kept this long.
 pub const ERASE_AFTER_DAYS: i64 = 90;

@@ -12,7 +12,7 @@ use super::api::{
 use super::model::{AnswerRow, InquiryRow, NewAnswer, NewInquiryRow};
 use crate::auth::Caller;
 use crate::db::schema::{inquiries, inquiry_access_events, inquiry_answers};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
 
 crate::text_enum! {

@@ -13,7 +13,7 @@ use crate::access::{self, Basis};
 use crate::access_log::{self, Action};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// A handover pending longer than this shows to the leader even before its answer-by date.
 const HANDOVER_WAIT_DAYS: i32 = 7;
@@ -184,8 +184,8 @@ impl ServiceAttention {
     params(("code" = String, Path, description = "The service's code")),
     responses(
         (status = 200, description = "Things past or near their deadline in the service", body = ServiceAttention),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
     )
 )]
 #[get("/services/{code}/attention")]

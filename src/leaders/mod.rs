@@ -7,7 +7,7 @@ pub mod overview;
 pub mod staff;
 
 use crate::auth::Caller;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview::service_cases)

@@ -15,9 +15,9 @@ use crate::access_log::{self, Action};
 use crate::auth::Caller;
 use crate::cases::api::CaseStatus;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::ValidQuery;
-use crate::pagination::{self, Page};
+use crate::http::error::AppError;
+use crate::http::extract::ValidQuery;
+use crate::http::pagination::{self, Page};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceCaseSubject {
@@ -249,8 +249,8 @@ pub fn select(
     responses(
         (status = 200, description = "A page of the service's open cases", body = Page<ServiceCase>,
             headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
     )
 )]
 #[get("/services/{code}/cases")]

@@ -18,8 +18,8 @@ use crate::access_log::{self, Action};
 use crate::auth::{Caller, Role};
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::ValidJson;
+use crate::http::error::AppError;
+use crate::http::extract::ValidJson;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -144,9 +144,9 @@ pub fn is_leaving(
     request_body = DepartedInput,
     responses(
         (status = 200, description = "Registered", body = Departure),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::Validation),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 422, response = crate::http::openapi::Validation),
     )
 )]
 #[post("/staff/{user_id}/departed")]
@@ -222,9 +222,9 @@ pub async fn departed(
     params(("user_id" = String, Path, description = "The person's user id")),
     responses(
         (status = 204, description = "Undone"),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 422, response = crate::openapi::Validation),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 422, response = crate::http::openapi::Validation),
     )
 )]
 #[delete("/staff/{user_id}/departed")]

@@ -17,8 +17,8 @@ use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::{cases, level_changes};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_level_changes).service(change_level);
@@ -152,10 +152,10 @@ pub async fn list_level_changes(
     request_body = LevelChangeInput,
     responses(
         (status = 201, description = "Changed", body = LevelChange, headers(("ETag" = String, description = "The case's new version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[post("/cases/{id}/level-changes")]

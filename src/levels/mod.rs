@@ -11,8 +11,8 @@ use validator::Validate;
 
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 use store::LevelRow;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -92,9 +92,9 @@ pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRe
     request_body = LevelDefinitionInput,
     responses(
         (status = 200, description = "The level", body = LevelDefinition),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
     )
 )]
 #[put("/levels/{level}")]

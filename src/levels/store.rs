@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::LevelDefinitionInput;
 use crate::db::schema::level_definitions;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = level_definitions)]

@@ -12,8 +12,8 @@ use crate::access_log::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 
 fn measure_response(mut res: actix_web::HttpResponseBuilder, view: MeasureView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
@@ -77,8 +77,8 @@ pub async fn list_measures(
     responses(
         (status = 201, description = "Created", body = MeasureView,
             headers(("Location" = String, description = "The measure"), ("ETag" = String, description = "Its version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/measures")]
@@ -160,10 +160,10 @@ pub async fn get_measure(
     request_body = MeasurePatch,
     responses(
         (status = 200, description = "Changed", body = MeasureView, headers(("ETag" = String, description = "Its new version"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
     )
 )]
 #[patch("/cases/{id}/measures/{mid}")]
@@ -260,8 +260,8 @@ pub async fn list_evaluations(
     request_body = EvaluationInput,
     responses(
         (status = 201, description = "Recorded", body = EvaluationView, headers(("Location" = String, description = "The evaluation"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/measures/{mid}/evaluations")]

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::api::{MeasureState, Outcome, Responsible};
 use crate::access::CaseFacts;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// The responsible party must be in the case: the holder's or a covered service, an active professional
 /// or guardian participant, or the subject.

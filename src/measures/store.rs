@@ -7,7 +7,7 @@ use super::api::{
     Responsible,
 };
 use crate::db::schema::{evaluations, measures};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = measures)]

@@ -8,8 +8,8 @@ use actix_web::{get, patch, web, HttpResponse};
 
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 use api::{Municipality, MunicipalityPatch};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -45,8 +45,8 @@ pub async fn get_municipality(
     params(("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
     responses(
         (status = 200, description = "The new settings", body = Municipality),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
     )
 )]
 #[patch("/municipality")]

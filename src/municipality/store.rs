@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use super::api::MunicipalityPatch;
 use crate::db::schema::municipalities;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = municipalities)]

@@ -14,7 +14,7 @@ use crate::access_log::{self, Action};
 use crate::auth::{Caller, Role};
 use crate::documents::export::{self, Shown};
 use crate::documents::CaseDocument;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
 
 /// The most cases one overview looks at (the person's candidate cases, nearly all of which they may read).

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::documents::handlers::pdf_response;
 use crate::documents::pdf;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
 use api::MyData;
 
@@ -34,8 +34,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             (MyData = "application/json"),
             (crate::documents::pdf::PdfFile = "application/pdf"),
         )),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 406, response = crate::openapi::NotAcceptable),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 406, response = crate::http::openapi::NotAcceptable),
     )
 )]
 #[get("/me/data")]
@@ -45,7 +45,7 @@ pub async fn my_data(
     pool: web::Data<Pool>,
     key: web::Data<NationalIdKey>,
 ) -> Result<HttpResponse, AppError> {
-    let as_pdf = crate::negotiate::choose(&req, &["application/json", pdf::CONTENT_TYPE])?
+    let as_pdf = crate::http::negotiate::choose(&req, &["application/json", pdf::CONTENT_TYPE])?
         == pdf::CONTENT_TYPE;
     let citizen = collect::citizen(&caller)?;
     let key = key.into_inner();

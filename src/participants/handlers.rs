@@ -9,8 +9,8 @@ use crate::access_log::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::national_id::NationalIdKey;
 
 /// Rule 3 and the shape of a case: a professional of another service needs coverage, a user joins once,
@@ -145,8 +145,8 @@ pub async fn list_participants(
     request_body = NewParticipant,
     responses(
         (status = 201, description = "Added", body = ParticipantView, headers(("Location" = String, description = "The participant"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/participants")]
@@ -198,9 +198,9 @@ pub async fn add_participant(
     request_body = ParticipantPatch,
     responses(
         (status = 200, description = "Changed", body = ParticipantView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
     )
 )]
 #[patch("/cases/{id}/participants/{pid}")]
@@ -259,8 +259,8 @@ pub async fn patch_participant(
     params(("id" = Uuid, Path, description = "The case id"), ("pid" = Uuid, Path, description = "The participant id")),
     responses(
         (status = 200, description = "Deactivated", body = ParticipantView),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/cases/{id}/participants/{pid}/deactivate")]

@@ -7,7 +7,7 @@ use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantV
 use super::model::{ParticipantInsert, ParticipantRefInsert, ParticipantRow};
 use crate::cases::api::ExternalRef;
 use crate::db::schema::{case_participants, participant_external_refs};
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 
 /// All participants of these cases, active or not, oldest first.
@@ -140,7 +140,7 @@ pub fn update(
     let wrong: Vec<_> = given
         .iter()
         .filter(|(f, set)| *set && !allowed.contains(f))
-        .map(|(f, _)| crate::error::FieldError {
+        .map(|(f, _)| crate::http::error::FieldError {
             field: f.to_string(),
             message: format!(
                 "does not apply to a participant of kind {}",

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::{etag, IfMatch, ValidJson, ValidQuery};
-use crate::pagination;
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
+use crate::http::pagination;
 use api::{NewServiceRequest, Service, ServiceListQuery, ServicePatch};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -61,8 +61,8 @@ pub async fn list_services(
     responses(
         (status = 201, description = "Created", body = Service,
             headers(("Location" = String, description = "The new service"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
     )
 )]
 #[post("/services")]
@@ -97,9 +97,9 @@ pub async fn create_service(
     request_body = ServicePatch,
     responses(
         (status = 200, description = "The changed service", body = Service),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
     )
 )]
 #[patch("/services/{id}")]

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::api::{NewServiceRequest, ServicePatch};
 use crate::db::schema::services;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = services)]

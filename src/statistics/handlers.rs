@@ -10,8 +10,8 @@ use super::store;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CloseReason;
 use crate::db::{self, Pool};
-use crate::error::{AppError, ProblemType};
-use crate::extract::ValidQuery;
+use crate::http::error::{AppError, ProblemType};
+use crate::http::extract::ValidQuery;
 
 /// Whose cases a caller counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +46,9 @@ fn scope(caller: &Caller) -> Result<Scope, AppError> {
     responses(
         (status = 200, description = "The figures of the period",
             content((Statistics = "application/json"), (String = "text/csv"))),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 406, response = crate::openapi::NotAcceptable),
-        (status = 422, response = crate::openapi::Validation),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 406, response = crate::http::openapi::NotAcceptable),
+        (status = 422, response = crate::http::openapi::Validation),
     )
 )]
 #[get("/statistics")]

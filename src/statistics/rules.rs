@@ -4,7 +4,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 
 use super::api::StatisticsRow;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Counts below this (and above zero) are suppressed; so are medians over fewer cases.
 pub const SUPPRESSED_BELOW: i64 = 5;

@@ -9,7 +9,7 @@ use diesel::sql_types::{Array, BigInt, Date, Double, Nullable, Text};
 
 use super::api::By;
 use super::rules::{Period, RawRow};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// The cases that count: open at some time in the period (opened before its end, not closed before its
 /// start), with their key and the days they opened and closed. `$1`/`$2` the period's first and last

@@ -15,9 +15,9 @@ use crate::access;
 use crate::access_log::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
-use crate::error::AppError;
-use crate::extract::ValidQuery;
-use crate::pagination::{self, Page};
+use crate::http::error::AppError;
+use crate::http::extract::ValidQuery;
+use crate::http::pagination::{self, Page};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(timeline);

@@ -732,7 +732,7 @@ async fn cursors_are_documented_as_opaque_and_every_issued_one_matches_the_spec(
                     );
                     assert_eq!(
                         p["schema"]["pattern"],
-                        stafettlogg::pagination::CURSOR_PATTERN,
+                        stafettlogg::http::pagination::CURSOR_PATTERN,
                         "{path}"
                     );
                     checked += 1;
@@ -741,7 +741,7 @@ async fn cursors_are_documented_as_opaque_and_every_issued_one_matches_the_spec(
         }
     }
     assert!(checked >= 5);
-    let pattern = regex_lite::Regex::new(stafettlogg::pagination::CURSOR_PATTERN).unwrap();
+    let pattern = regex_lite::Regex::new(stafettlogg::http::pagination::CURSOR_PATTERN).unwrap();
     for rest in [
         "/entries?limit=1",
         "/timeline?limit=1",
@@ -750,7 +750,7 @@ async fn cursors_are_documented_as_opaque_and_every_issued_one_matches_the_spec(
         let page = f.json(rest, &f.ola).await;
         let cursor = page["next_cursor"].as_str().unwrap();
         assert!(pattern.is_match(cursor), "{rest}: {cursor}");
-        assert!(cursor.len() <= stafettlogg::pagination::MAX_CURSOR_LENGTH);
+        assert!(cursor.len() <= stafettlogg::http::pagination::MAX_CURSOR_LENGTH);
         // A cursor that fits the pattern but was not issued here is 400 naming `cursor`.
         let path = rest.replace("limit=1", "cursor=Zm9v");
         let p = problem(f.get(&path, &f.ola).await, 400).await;

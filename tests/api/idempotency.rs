@@ -43,7 +43,7 @@ fn header(res: &Response, name: &str) -> Option<String> {
 
 /// Writes a key row as another instance would have left it, for the caller `ola` of tenant 3805.
 fn insert_key(app: &TestApp, key: &str, body: &Value, state: &str, locked_ago: &str) {
-    let fp = stafettlogg::idempotency::fingerprint(
+    let fp = stafettlogg::http::idempotency::fingerprint(
         "POST",
         "/api/v1/cases",
         &serde_json::to_vec(body).unwrap(),
@@ -407,7 +407,7 @@ async fn expired_keys_are_cleaned_up_and_fresh_ones_kept() {
     )
     .execute(&mut app.db())
     .unwrap();
-    let deleted = stafettlogg::idempotency::store::delete_expired(&mut app.db()).unwrap();
+    let deleted = stafettlogg::http::idempotency::store::delete_expired(&mut app.db()).unwrap();
     assert_eq!(deleted, 2);
     assert_eq!(app.count("idempotency_keys"), 1);
     assert_eq!(app.count("idempotency_keys WHERE key = 'new-1'"), 1);

@@ -492,7 +492,7 @@ async fn the_text_about_another_familys_child_is_erased_90_days_after_it_was_clo
              UPDATE inquiries SET closed_at = now() - interval '10 days' WHERE id = '{recent}';"
         ))
         .unwrap();
-    let erase = || stafettlogg::inquiries::erasure::erase_expired(&mut f.app.db(), Utc::now());
+    let erase = || stafettlogg::jobs::inquiry_erasure::erase_expired(&mut f.app.db(), Utc::now());
     assert_eq!(erase().unwrap(), 1);
 
     let gone = json_of(f.read(&due, &f.nurse).await, 200).await;
@@ -512,7 +512,7 @@ async fn the_text_about_another_familys_child_is_erased_90_days_after_it_was_clo
     assert_eq!(erase().unwrap(), 0);
     let later = Utc::now() + Duration::days(365);
     let erased_later =
-        stafettlogg::inquiries::erasure::erase_expired(&mut f.app.db(), later).unwrap();
+        stafettlogg::jobs::inquiry_erasure::erase_expired(&mut f.app.db(), later).unwrap();
     assert_eq!(
         erased_later, 1,
         "the recent one, once its 90 days have passed"

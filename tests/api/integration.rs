@@ -210,13 +210,13 @@ async fn importing_500_cases_twice_creates_500_then_nothing() {
     let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
     let run = |file: std::path::PathBuf, url: String, token: String| {
         actix_web::rt::task::spawn_blocking(move || {
-            let opts = stafettlogg::import_cli::Options {
+            let opts = stafettlogg::jobs::import::Options {
                 batch_lines: 120,
                 concurrency: 3,
                 progress: false,
                 ..Default::default()
             };
-            stafettlogg::import_cli::run(&file, &url, &token, &opts).unwrap()
+            stafettlogg::jobs::import::run(&file, &url, &token, &opts).unwrap()
         })
     };
     let first = run(file.clone(), f.app.base.clone(), token.clone())

@@ -466,8 +466,8 @@ pub fn logs() -> &'static Logs {
             file: std::sync::Mutex::new(file),
         }));
         let writer = tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || LogWriter(logs));
-        stafettlogg::telemetry::init(
-            stafettlogg::telemetry::LogFormat::Json,
+        stafettlogg::http::telemetry::init(
+            stafettlogg::http::telemetry::LogFormat::Json,
             "stafettlogg=debug,info",
             writer,
         )

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use stafettlogg::auth::Role;
 use stafettlogg::db::{self, Municipality};
-use stafettlogg::error::AppError;
+use stafettlogg::http::error::AppError;
 
 use crate::support::{binary, TestApp};
 

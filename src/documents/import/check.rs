@@ -12,8 +12,8 @@ use crate::cases::api::CaseStatus;
 use crate::consents::rules::{self as consent_rules, ConsentFacts, GiverContext};
 use crate::documents::*;
 use crate::entries::api::EntryKind;
-use crate::error::AppError;
 use crate::handovers::api::HandoverState;
+use crate::http::error::AppError;
 use crate::measures::api::Outcome;
 use crate::participants::api::ParticipantKind;
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, DurationRound, Utc};
 use super::periods_of;
 use crate::cases::api::CaseStatus;
 use crate::documents::*;
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// What a line does to the case its references name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +175,7 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
 mod tests {
     use super::*;
     use crate::documents::import::fixture::{closed, valid};
-    use crate::error::ProblemType;
+    use crate::http::error::ProblemType;
 
     /// The document as this service stores it: the same records under ids of its own.
     fn stored(doc: &CaseDocument) -> CaseDocument {

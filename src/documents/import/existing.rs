@@ -13,7 +13,7 @@ use crate::cases::api::ExternalRef;
 use crate::cases::model::{CaseChanges, ExternalRefRow};
 use crate::documents::export::Shown;
 use crate::documents::CaseDocument;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 
 /// A stored case as a line is compared with it: national ids in full, as the stafettholder exports

@@ -30,7 +30,7 @@ use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::changes::ChangeType;
 use crate::db;
-use crate::error::{AppError, ProblemType};
+use crate::http::error::{AppError, ProblemType};
 use crate::national_id::NationalIdKey;
 use existing::Judged;
 use rows::Rows;
@@ -83,7 +83,7 @@ pub fn parse(body: &[u8]) -> Vec<Line> {
         .map(|(i, l)| {
             let parsed = std::str::from_utf8(l)
                 .map_err(|_| AppError::malformed("the line is not UTF-8"))
-                .and_then(|text| crate::extract::parse_json::<CaseDocument>(text.as_bytes()));
+                .and_then(|text| crate::http::extract::parse_json::<CaseDocument>(text.as_bytes()));
             (i + 1, parsed)
         })
         .collect()

@@ -419,7 +419,7 @@ fn closure(l: &mut Layout, ix: &Index) {
             if let Some(note) = &c.close_note {
                 l.field("Merknad", note);
             }
-            // The tombstone of a case whose retention period ran out (crate::retention).
+            // The tombstone of a case whose retention period ran out (crate::jobs::retention).
             if let Some(purged) = c.purged_at {
                 l.field(
                     "Slettet",

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::documents::CaseDocument;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use layout::{Layout, Meta};
 
 pub const CONTENT_TYPE: &str = "application/pdf";

@@ -4,7 +4,7 @@
 use super::layout::{Layout, Meta, Style};
 use super::words::{date, no, opt_date, time};
 use super::Context;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::my_data::api::{MyCase, MyData};
 
 pub fn my_data(data: &MyData, ctx: &Context) -> Result<Vec<u8>, AppError> {

@@ -13,8 +13,8 @@ use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use crate::metrics::Metrics;
-use crate::request_id::RequestId;
+use crate::http::metrics::Metrics;
+use crate::http::request_id::RequestId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {

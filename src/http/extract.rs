@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
-use crate::error::{AppError, FieldError, ProblemType};
+use crate::http::error::{AppError, FieldError, ProblemType};
 
 /// The request body limit, from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -166,15 +166,15 @@ pub async fn read_body_limited(
         }
     }
     let mut body = web::BytesMut::new();
-    // `crate::request_body` bounds how long each chunk may take to arrive.
+    // `crate::http::request_body` bounds how long each chunk may take to arrive.
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            if crate::request_body::is_timeout(&e) {
+            if crate::http::request_body::is_timeout(&e) {
                 AppError::request_timeout(format!(
                     "the body stopped arriving after {} bytes: send it whole within {} s, with no pause over {} s",
                     body.len(),
-                    crate::request_body::BODY_TOTAL_TIMEOUT.as_secs(),
-                    crate::request_body::BODY_IDLE_TIMEOUT.as_secs()
+                    crate::http::request_body::BODY_TOTAL_TIMEOUT.as_secs(),
+                    crate::http::request_body::BODY_IDLE_TIMEOUT.as_secs()
                 ))
             } else {
                 AppError::malformed(format!("the body could not be read: {e}"))

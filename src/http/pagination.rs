@@ -7,7 +7,7 @@ use base64::Engine;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -27,12 +27,12 @@ pub fn encode_cursor(key: &str) -> String {
 
 /// The longest cursor the server issues is far shorter; longer ones are refused before decoding.
 pub const MAX_CURSOR_LENGTH: usize = 512;
-/// What the spec states about every `cursor` parameter (see `crate::openapi::document_parameters`).
+/// What the spec states about every `cursor` parameter (see `crate::http::openapi::document_parameters`).
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]+$";
 
 pub fn not_issued() -> AppError {
     let mut e = AppError::malformed("query parameter cursor: not a cursor this service issued");
-    e.errors = vec![crate::error::FieldError {
+    e.errors = vec![crate::http::error::FieldError {
         field: "cursor".into(),
         message: "not a cursor this service issued".into(),
     }];

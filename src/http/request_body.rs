@@ -5,7 +5,7 @@
 //!
 //! The middleware hands the handler a body that fails with a time-out when no byte arrives for
 //! [`BODY_IDLE_TIMEOUT`] or the whole body takes longer than [`BODY_TOTAL_TIMEOUT`]; the body readers in
-//! `crate::extract` answer that with 408 problem+json. And whenever a response leaves before the body was
+//! `crate::http::extract` answer that with 408 problem+json. And whenever a response leaves before the body was
 //! read to its end (a 408, a 401 before the body was looked at, a handler that ignores it), the connection
 //! is closed after the response: actix would otherwise keep reading and discarding a chunked body that
 //! never ends.
@@ -32,7 +32,7 @@ pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The whole body, however slowly it trickles in (an 8 MiB import needs about 1 Mbit/s).
 pub const BODY_TOTAL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The message of the error a timed-out body read ends with; `crate::extract` turns it into 408.
+/// The message of the error a timed-out body read ends with; `crate::http::extract` turns it into 408.
 pub const TIMED_OUT: &str = "the request body stopped arriving";
 
 /// Whether `error` is the time-out of this module.

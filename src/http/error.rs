@@ -187,7 +187,7 @@ impl AppError {
     pub fn concurrent_change(detail: impl Into<String>) -> Self {
         Self::new(ProblemType::Conflict, detail).retry_after(RETRY_BUSY_SECS)
     }
-    /// The body did not arrive within the time limits (see `crate::request_body`).
+    /// The body did not arrive within the time limits (see `crate::http::request_body`).
     pub fn request_timeout(detail: impl Into<String>) -> Self {
         Self::new(ProblemType::RequestTimeout, detail)
     }

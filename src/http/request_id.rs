@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse};
 
-use crate::error::{AppError, ProblemType, PROBLEM_JSON};
+use crate::http::error::{AppError, ProblemType, PROBLEM_JSON};
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use crate::error::{FieldError, Problem, ProblemType};
+use crate::http::error::{FieldError, Problem, ProblemType};
 
 macro_rules! problem_response {
     ($name:ident, $desc:literal) => {
@@ -179,7 +179,7 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// Every POST under `/api/` takes an optional `Idempotency-Key` (see `crate::idempotency`): the header, the
+/// Every POST under `/api/` takes an optional `Idempotency-Key` (see `crate::http::idempotency`): the header, the
 /// answers it adds (400 for a bad key, 409 while the first request runs, 422 for a key used for another
 /// request), and `Idempotent-Replayed` on the success answers.
 pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
@@ -192,7 +192,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))
-            .max_length(Some(crate::idempotency::MAX_KEY_LENGTH))
+            .max_length(Some(crate::http::idempotency::MAX_KEY_LENGTH))
             .pattern(Some("^[!-~]+$"))
             .examples([serde_json::json!("0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77")])
             .build()
@@ -202,7 +202,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         let parameter = ParameterBuilder::new()
-            .name(crate::idempotency::FIELD)
+            .name(crate::http::idempotency::FIELD)
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some(
@@ -357,8 +357,8 @@ pub fn document_limits(spec: &mut serde_json::Value) {
     let cursor = json!({
         "type": "string",
         "minLength": 1,
-        "maxLength": crate::pagination::MAX_CURSOR_LENGTH,
-        "pattern": crate::pagination::CURSOR_PATTERN,
+        "maxLength": crate::http::pagination::MAX_CURSOR_LENGTH,
+        "pattern": crate::http::pagination::CURSOR_PATTERN,
     });
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for op in paths

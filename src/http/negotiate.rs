@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
-use crate::error::{AppError, ProblemType};
+use crate::http::error::{AppError, ProblemType};
 
 /// The type of `offered` the request accepts best; the first one when it states no preference; 406 when
 /// it accepts none of them.

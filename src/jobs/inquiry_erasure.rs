@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{InquiryAbout, InquiryStatus};
-use super::rules;
-use super::store::InquiryAction;
 use crate::db::schema::{inquiries, inquiry_access_events, inquiry_answers};
-use crate::error::AppError;
+use crate::http::error::AppError;
+use crate::inquiries::api::{InquiryAbout, InquiryStatus};
+use crate::inquiries::rules;
+use crate::inquiries::store::InquiryAction;
 
 /// Erases what is due at `now` (see [`rules::due_for_erasure`]) in one transaction; returns how many
 /// inquiries were erased. Each leaves an access event by the service itself.

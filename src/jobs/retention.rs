@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, Role};
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// What erased text reads as.
 pub const ERASED: &str = "[slettet]";
@@ -209,7 +209,7 @@ fn record(conn: &mut PgConnection, due: &[Due]) -> Result<(), AppError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "What a purge would erase now", body = PurgeCount),
-        (status = 403, response = crate::openapi::Forbidden),
+        (status = 403, response = crate::http::openapi::Forbidden),
     )
 )]
 #[get("/retention")]

@@ -36,8 +36,8 @@ use crate::auth::Caller;
 use crate::db::schema::idempotency_keys as k;
 use crate::db::Pool;
 use crate::documents::handlers::ImportLimit;
-use crate::error::{AppError, FieldError, ProblemType};
-use crate::extract::BodyLimit;
+use crate::http::error::{AppError, FieldError, ProblemType};
+use crate::http::extract::BodyLimit;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -466,7 +466,7 @@ pub async fn middleware(
     let cap = body_cap(&req);
     let body = {
         let (http, payload) = req.parts_mut();
-        match crate::extract::read_body_limited(http, payload, cap).await {
+        match crate::http::extract::read_body_limited(http, payload, cap).await {
             Ok(body) => body,
             Err(e) => return Ok(req.error_response(e)),
         }
