@@ -8,7 +8,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::jwks::{JwksPolicy, JwksSource};
-use crate::auth::jwt::JwtSettings;
+use crate::auth::jwt::{JwtSettings, DEV_AUDIENCE, DEV_ISSUER};
 use crate::http::telemetry::LogFormat;
 use crate::national_id::NationalIdKey;
 
@@ -59,8 +59,6 @@ impl std::fmt::Debug for Config {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-pub const DEV_ISSUER: &str = "stafettlogg-dev";
-pub const DEV_AUDIENCE: &str = "stafettlogg";
 /// The development signing secret's file in `DATA_DIR`, written by the server in the managed mode.
 pub const DEV_SECRET_FILE: &str = "jwt-dev-secret";
 

@@ -43,6 +43,10 @@ pub struct Claims {
     pub iat: u64,
 }
 
+/// The issuer and audience of development tokens (and the defaults when no identity provider is set).
+pub const DEV_ISSUER: &str = "stafettlogg-dev";
+pub const DEV_AUDIENCE: &str = "stafettlogg";
+
 /// How tokens are verified. [`Config`](crate::config::Config) never combines the development secret with
 /// public keys (tests do, to reach every path with one server).
 #[derive(Clone)]
@@ -133,8 +137,8 @@ impl JwtSettings {
             hs256_secret: Some(secret.to_vec()),
             pem_keys: vec![],
             jwks: None,
-            issuer: crate::config::DEV_ISSUER.into(),
-            audience: crate::config::DEV_AUDIENCE.into(),
+            issuer: DEV_ISSUER.into(),
+            audience: DEV_AUDIENCE.into(),
         }
     }
 

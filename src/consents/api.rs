@@ -111,31 +111,3 @@ pub struct EffectiveConsentView {
     /// Recorded consents that are not effective, and why.
     pub not_effective: Vec<NotEffective>,
 }
-
-impl EffectiveConsentView {
-    pub fn new(e: &super::rules::Effective, consents: &[super::model::Consent]) -> Self {
-        let missing = |id: &Uuid| {
-            consents
-                .iter()
-                .find(|c| c.row.id == *id)
-                .map(|c| super::rules::missing_signatures(&c.facts()))
-                .unwrap_or_default()
-        };
-        EffectiveConsentView {
-            effective: !e.consent_ids.is_empty(),
-            services: e.services.iter().cloned().collect(),
-            givers: e.givers.iter().copied().collect(),
-            valid_until: e.valid_until,
-            consent_ids: e.consent_ids.clone(),
-            not_effective: e
-                .not_effective
-                .iter()
-                .map(|(id, reasons)| NotEffective {
-                    consent_id: *id,
-                    reasons: reasons.clone(),
-                    missing_signatures: missing(id),
-                })
-                .collect(),
-        }
-    }
-}

@@ -211,10 +211,7 @@ pub async fn effective_consent(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = access::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
-        Ok(EffectiveConsentView::new(
-            &access.effective,
-            &access.consents,
-        ))
+        Ok(effective_view(&access.effective, &access.consents))
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -417,4 +414,34 @@ fn withdrawing_giver(
     Err(AppError::forbidden(
         "a consent is withdrawn by one of its givers, or by the stafettholder on their behalf",
     ))
+}
+
+/// The view of what the consents cover, with the signatures each digital one still waits for.
+fn effective_view(
+    e: &super::rules::Effective,
+    consents: &[super::model::Consent],
+) -> EffectiveConsentView {
+    let missing = |id: &Uuid| {
+        consents
+            .iter()
+            .find(|c| c.row.id == *id)
+            .map(|c| super::rules::missing_signatures(&c.facts()))
+            .unwrap_or_default()
+    };
+    EffectiveConsentView {
+        effective: !e.consent_ids.is_empty(),
+        services: e.services.iter().cloned().collect(),
+        givers: e.givers.iter().copied().collect(),
+        valid_until: e.valid_until,
+        consent_ids: e.consent_ids.clone(),
+        not_effective: e
+            .not_effective
+            .iter()
+            .map(|(id, reasons)| super::api::NotEffective {
+                consent_id: *id,
+                reasons: reasons.clone(),
+                missing_signatures: missing(id),
+            })
+            .collect(),
+    }
 }

@@ -128,8 +128,8 @@ pub fn jwt_settings() -> JwtSettings {
     JwtSettings::new(
         Some(SECRET.to_vec()),
         &[fixture("rsa-public.pem"), fixture("ec-public.pem")],
-        stafettlogg::config::DEV_ISSUER.into(),
-        stafettlogg::config::DEV_AUDIENCE.into(),
+        stafettlogg::auth::jwt::DEV_ISSUER.into(),
+        stafettlogg::auth::jwt::DEV_AUDIENCE.into(),
     )
     .expect("test keys load")
 }
