@@ -89,7 +89,7 @@ impl Findings {
                 self.text(format!("{tp}.body"), body, MAX_TEXT);
             }
             match &tool.url {
-                Some(url) if !url_ok(url) => self.add(
+                Some(url) if !crate::http::extract::url_ok(url) => self.add(
                     format!("{tp}.url"),
                     "an http:// or https:// address of at most 2000 characters",
                 ),
@@ -100,16 +100,6 @@ impl Findings {
             }
         }
     }
-}
-
-/// An address a browser can open: `http(s)://` and something after it (the spec's pattern says as much).
-pub fn url_ok(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty())
-        && url.len() <= 2000
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A document is publishable when levels 0-3 each appear once, each with at least one step for employees

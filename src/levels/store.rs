@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::LevelDefinitionInput;
+use super::api::{LevelDefinition, LevelDefinitionInput};
 use crate::db::schema::level_definitions;
 use crate::http::error::AppError;
 
@@ -81,4 +81,17 @@ pub fn update(
             .returning(LevelRow::as_returning())
             .get_result(conn)?,
     )
+}
+
+impl From<LevelRow> for LevelDefinition {
+    fn from(r: LevelRow) -> Self {
+        LevelDefinition {
+            level: r.level,
+            name: r.name,
+            description: r.description,
+            guidance: r.guidance,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
 }

@@ -3,7 +3,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::store::MunicipalityRow;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Municipality {
@@ -28,22 +27,6 @@ pub struct Municipality {
     pub retention_years: i16,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
-}
-
-impl From<MunicipalityRow> for Municipality {
-    fn from(r: MunicipalityRow) -> Self {
-        Municipality {
-            number: r.number,
-            name: r.name,
-            self_consent_age: r.self_consent_age,
-            level0_deadline_days: r.level0_deadline_days,
-            consent_validity_months: r.consent_validity_months,
-            inquiry_attention_days: r.inquiry_attention_days,
-            retention_years: r.retention_years,
-            version: r.version,
-            updated_at: r.updated_at,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

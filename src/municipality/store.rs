@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::api::MunicipalityPatch;
+use super::api::{Municipality, MunicipalityPatch};
 use crate::db::schema::municipalities;
 use crate::http::error::AppError;
 
@@ -101,4 +101,20 @@ pub fn get(conn: &mut PgConnection, number: &str) -> Result<MunicipalityRow, App
         .find(number)
         .select(MunicipalityRow::as_select())
         .first(conn)?)
+}
+
+impl From<MunicipalityRow> for Municipality {
+    fn from(r: MunicipalityRow) -> Self {
+        Municipality {
+            number: r.number,
+            name: r.name,
+            self_consent_age: r.self_consent_age,
+            level0_deadline_days: r.level0_deadline_days,
+            consent_validity_months: r.consent_validity_months,
+            inquiry_attention_days: r.inquiry_attention_days,
+            retention_years: r.retention_years,
+            version: r.version,
+            updated_at: r.updated_at,
+        }
+    }
 }

@@ -4,7 +4,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::store::ServiceRow;
 
 crate::text_enum! {
     pub enum ServiceKind {
@@ -102,32 +101,11 @@ fn validate_phone(phone: &str) -> Result<(), validator::ValidationError> {
 }
 
 fn validate_web(web: &str) -> Result<(), validator::ValidationError> {
-    if crate::guide::rules::url_ok(web) {
+    if crate::http::extract::url_ok(web) {
         Ok(())
     } else {
         Err(validator::ValidationError::new("url")
             .with_message("an http:// or https:// address of at most 2000 characters".into()))
-    }
-}
-
-impl From<ServiceRow> for Service {
-    fn from(r: ServiceRow) -> Self {
-        Service {
-            id: r.id,
-            kind: r.kind,
-            code: r.code,
-            name: r.name,
-            org_number: r.org_number,
-            active: r.active,
-            contact: ServiceContact::from_columns(
-                r.contact_phone,
-                r.contact_email,
-                r.contact_address,
-                r.contact_web,
-            ),
-            version: r.version,
-            created_at: r.created_at,
-        }
     }
 }
 

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{NewServiceRequest, ServicePatch};
+use super::api::{NewServiceRequest, Service, ServiceContact, ServicePatch};
 use crate::db::schema::services;
 use crate::http::error::AppError;
 
@@ -151,4 +151,25 @@ pub fn find_active_by_code(
         .select(ServiceRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+impl From<ServiceRow> for Service {
+    fn from(r: ServiceRow) -> Self {
+        Service {
+            id: r.id,
+            kind: r.kind,
+            code: r.code,
+            name: r.name,
+            org_number: r.org_number,
+            active: r.active,
+            contact: ServiceContact::from_columns(
+                r.contact_phone,
+                r.contact_email,
+                r.contact_address,
+                r.contact_web,
+            ),
+            version: r.version,
+            created_at: r.created_at,
+        }
+    }
 }
