@@ -188,7 +188,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::Data::new(ctx.jwt.clone()))
             .app_data(web::Data::new(ctx.national_id_key.clone()))
             .app_data(web::Data::new(BodyLimit(ctx.body_limit)))
-            .app_data(web::Data::new(documents::handlers::ImportLimit(
+            .app_data(web::Data::new(http::extract::ImportLimit(
                 ctx.import_limit,
             )))
             .app_data(web::PathConfig::default().error_handler(http::extract::path_error))

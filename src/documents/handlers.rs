@@ -109,10 +109,6 @@ pub async fn pdf_response(
 /// The request body of an import: NDJSON, one case document per line.
 pub struct Ndjson(pub web::Bytes);
 
-/// The import body limit (IMPORT_BODY_LIMIT_BYTES); larger files are split by `stafettlogg import`.
-#[derive(Debug, Clone, Copy)]
-pub struct ImportLimit(pub usize);
-
 impl FromRequest for Ndjson {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -133,7 +129,7 @@ impl FromRequest for Ndjson {
                 ));
             }
             let limit = req
-                .app_data::<web::Data<ImportLimit>>()
+                .app_data::<web::Data<crate::http::extract::ImportLimit>>()
                 .map(|l| l.0)
                 .unwrap_or(8 * 1024 * 1024);
             let body = crate::http::extract::read_body_limited(&req, &mut payload, limit).await?;

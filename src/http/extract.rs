@@ -18,6 +18,10 @@ use crate::http::error::{AppError, FieldError, ProblemType};
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// The import body limit (IMPORT_BODY_LIMIT_BYTES); larger files are split by `stafettlogg import`.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportLimit(pub usize);
+
 /// A JSON body that was parsed field by field and then validated.
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);

@@ -35,9 +35,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::db::schema::idempotency_keys as k;
 use crate::db::Pool;
-use crate::documents::handlers::ImportLimit;
 use crate::http::error::{AppError, FieldError, ProblemType};
-use crate::http::extract::BodyLimit;
+use crate::http::extract::{BodyLimit, ImportLimit};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
