@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::{self, Basis};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::db::schema::{cases, measures};
@@ -19,6 +19,7 @@ use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::measures::api::{MeasureState, Responsible};
 use crate::measures::store::MeasureRow;
+use crate::policy;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(attention);
@@ -81,7 +82,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
     caller.require_role(Role::Professional)?;
     let result = db::transaction(&pool, caller.session(), move |conn| {
         let rows: Vec<CaseRow> = cases::table
-            .filter(access::candidate_filter(&caller))
+            .filter(policy::candidate_filter(&caller))
             .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
             .select(CaseRow::as_select())
             .order(cases::id.desc())
@@ -89,7 +90,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             .load(conn)?;
         let complete = rows.len() as i64 <= MAX_CASES;
         let rows: Vec<CaseRow> = rows.into_iter().take(MAX_CASES as usize).collect();
-        let readable = access::readable(conn, &caller, rows)?;
+        let readable = policy::readable(conn, &caller, rows)?;
         let ids: Vec<Uuid> = readable.iter().map(|a| a.case.id).collect();
         let today = crate::clock::today();
         let horizon = today

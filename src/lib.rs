@@ -6,7 +6,6 @@
 //! - errors as problem+json: `error`; input extractors that name the bad field: `extract`
 //! - one folder per resource: `cases`, `municipality`, `services`, `levels`, ...
 
-pub mod access;
 pub mod access_log;
 pub mod attention;
 pub mod auth;
@@ -35,6 +34,7 @@ pub mod municipality;
 pub mod my_data;
 pub mod national_id;
 pub mod participants;
+pub mod policy;
 pub mod services;
 pub mod statistics;
 pub mod text_enum;
@@ -97,7 +97,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(handovers::configure)
                 .configure(changes::configure)
                 .configure(documents::handlers::configure)
-                .configure(access_log::api::configure)
+                .configure(access_log::configure)
                 .configure(guide::configure)
                 .configure(inquiries::configure)
                 .configure(leaders::configure)
@@ -188,9 +188,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(web::Data::new(ctx.jwt.clone()))
             .app_data(web::Data::new(ctx.national_id_key.clone()))
             .app_data(web::Data::new(BodyLimit(ctx.body_limit)))
-            .app_data(web::Data::new(http::extract::ImportLimit(
-                ctx.import_limit,
-            )))
+            .app_data(web::Data::new(http::extract::ImportLimit(ctx.import_limit)))
             .app_data(web::PathConfig::default().error_handler(http::extract::path_error))
             .app_data(table.clone())
             .app_data(metrics.clone())

@@ -10,8 +10,7 @@ use super::api::{
 };
 use super::model::{CaseChanges, NewCase};
 use super::{rules, store};
-use crate::access;
-use crate::access_log::{self, Action};
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
@@ -19,6 +18,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::NationalIdKey;
+use crate::policy;
 
 fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
@@ -87,7 +87,7 @@ pub fn open_in(
     key: &NationalIdKey,
     caller: &Caller,
     spec: NewCaseSpec,
-) -> Result<access::CaseAccess, AppError> {
+) -> Result<policy::CaseAccess, AppError> {
     let settings = crate::municipality::store::ensure(conn, &caller.tenant)?;
     if crate::services::store::find_active_by_code(conn, &caller.tenant, spec.service)?.is_none() {
         return Err(AppError::invalid(
@@ -134,7 +134,7 @@ pub fn open_in(
             refs: spec.external_refs,
         },
     )?;
-    let access = access::case_for_read(conn, caller, case.id)?;
+    let access = policy::case_for_read(conn, caller, case.id)?;
     access.changed(conn, caller, Action::Create, "case", ChangeType::CaseOpened)?;
     Ok(access)
 }
@@ -212,7 +212,7 @@ pub async fn get_case(
     let id = path.into_inner();
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case")?;
         store::view_one(conn, &key, &access)
     })
@@ -249,7 +249,7 @@ pub async fn patch_case(
     let patch = body.0;
     let key = key.into_inner();
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = access::case_for_write(conn, &caller, id)?;
+        let mut access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         if_match.check(access.case.version)?;
@@ -313,7 +313,7 @@ pub async fn close_case(
     let req = body.0;
     let key = key.into_inner();
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = access::case_for_write(conn, &caller, id)?;
+        let mut access = policy::case_for_write(conn, &caller, id)?;
         let responsible_guardian = access.is_guardian()
             && access
                 .me

@@ -10,12 +10,12 @@ use super::api::{
     SubjectView,
 };
 use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
-use crate::access::CaseAccess;
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::model::NewProfessional;
+use crate::policy::CaseAccess;
 
 /// 409 when one of the references already names another case of the municipality.
 pub fn ensure_refs_free(
@@ -161,19 +161,19 @@ pub fn list_batch(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<ListBatch, AppError> {
-    let person = crate::access::person(caller).filter(|_| q.external_ref.is_none());
+    let person = crate::policy::person(caller).filter(|_| q.external_ref.is_none());
     let (readable, candidates, last) = if let Some(person) = person {
-        let page = crate::access::load::MinePage {
+        let page = crate::policy::load::MinePage {
             status: q.status,
             level: q.level,
             holder_me: matches!(q.holder, Some(HolderFilter::Me)),
             after,
             limit,
         };
-        let loaded = crate::access::load::mine(conn, &caller.tenant, &person, &page)?;
+        let loaded = crate::policy::load::mine(conn, &caller.tenant, &person, &page)?;
         let (candidates, last) = (loaded.len(), loaded.last().map(|l| l.case.id));
         (
-            crate::access::judge(conn, caller, loaded)?,
+            crate::policy::judge(conn, caller, loaded)?,
             candidates,
             last,
         )
@@ -181,7 +181,7 @@ pub fn list_batch(
         let rows = list_candidates(conn, caller, q, after, limit)?;
         let (candidates, last) = (rows.len(), rows.last().map(|c| c.id));
         (
-            crate::access::readable(conn, caller, rows)?,
+            crate::policy::readable(conn, caller, rows)?,
             candidates,
             last,
         )
@@ -195,7 +195,7 @@ pub fn list_batch(
 
 /// Candidate cases for a list (the caller takes part in them), matching the filters, newest first,
 /// after the cursor. UUIDv7 ids sort by creation time, so the primary key is the keyset. The access rule
-/// proper is applied afterwards by `access::readable`.
+/// proper is applied afterwards by `policy::readable`.
 fn list_candidates(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -204,7 +204,7 @@ fn list_candidates(
     limit: i64,
 ) -> Result<Vec<CaseRow>, AppError> {
     let mut query = cases::table
-        .filter(crate::access::candidate_filter(caller))
+        .filter(crate::policy::candidate_filter(caller))
         .select(CaseRow::as_select())
         .order(cases::id.desc())
         .limit(limit)

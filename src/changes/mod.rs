@@ -217,7 +217,7 @@ fn read_batch(
         .select(CaseRow::as_select())
         .load(conn)?;
     let visible: std::collections::HashSet<Uuid> =
-        crate::access::readable(conn, caller, case_rows)?
+        crate::policy::readable(conn, caller, case_rows)?
             .into_iter()
             .map(|a| a.case.id)
             .collect();

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use crate::access::CaseFacts;
 use crate::cases::api::CloseReason;
 use crate::changes::ChangeType;
 use crate::http::error::AppError;
+use crate::policy::CaseFacts;
 
 /// Professionals of services no longer covered lose access at once and stay listed as inactive
 /// participants; pending handovers to such services are cancelled; and when the holder's own service was

@@ -8,14 +8,15 @@ use super::api::{
 };
 use super::model::Consent;
 use super::{effects, rules, store};
-use crate::access::{self, Basis, CaseAccess};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
+use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;
+use crate::policy::{self, CaseAccess};
 
 pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
     ConsentView {
@@ -180,7 +181,7 @@ pub async fn list_consents(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
         Ok(ConsentList {
             items: access
@@ -209,7 +210,7 @@ pub async fn effective_consent(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.consents")?;
         Ok(effective_view(&access.effective, &access.consents))
     })
@@ -240,7 +241,7 @@ pub async fn record_consent(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = access::case_for_write(conn, &caller, id)?;
+        let mut access = policy::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         check_new_consent(conn, &caller, &access, &input)?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
@@ -340,7 +341,7 @@ pub async fn withdraw_consent(
     let (id, consent_id) = path.into_inner();
     let req = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = access::case_for_write(conn, &caller, id)?;
+        let mut access = policy::case_for_write(conn, &caller, id)?;
         let consent = access
             .consents
             .iter()

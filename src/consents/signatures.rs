@@ -10,12 +10,13 @@ use uuid::Uuid;
 use super::api::{ConsentForm, ConsentView};
 use super::rules::{self, ConsentFacts, ConsentState};
 use super::store;
-use crate::access::{self, Basis};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
+use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
+use crate::policy;
 
 /// Whether `signer` (the caller's participant id, if they are one) may sign this consent today.
 pub fn may_sign(
@@ -69,7 +70,7 @@ pub async fn sign_consent(
 ) -> Result<HttpResponse, AppError> {
     let (id, consent_id) = path.into_inner();
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = access::case_for_write(conn, &caller, id)?;
+        let mut access = policy::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let consent = access
             .consents

@@ -356,7 +356,7 @@ where
 /// [`transaction`] for work on one case that changes it: the case's row is locked (`FOR UPDATE`) in the
 /// same batch as `BEGIN`, so the lock costs no round trip of its own, and everything `f` reads afterwards
 /// is read after the lock was granted, i.e. after any concurrent writer of the case committed.
-/// `crate::access::case_for_write` knows the lock is held and does not take it again.
+/// `crate::policy::case_for_write` knows the lock is held and does not take it again.
 pub async fn transaction_for_case<T, F>(
     pool: &Pool,
     session: impl Into<Session>,

@@ -9,12 +9,12 @@ use uuid::Uuid;
 use super::import::{self, Outcome};
 use super::pdf;
 use super::CaseDocument;
-use crate::access;
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError, ProblemType};
 use crate::national_id::NationalIdKey;
+use crate::policy;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(export).service(import_cases);
@@ -55,7 +55,7 @@ pub async fn export(
     let id = path.into_inner();
     let key = key.into_inner();
     let (doc, ctx) = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         if !(access.is_holder() || access.is_guardian()) {
             return Err(AppError::forbidden(
                 "the export is for the stafettholder and the guardians",

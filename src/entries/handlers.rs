@@ -6,8 +6,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
-use crate::access::{self, CaseFacts};
-use crate::access_log::{Action, EventValues};
+use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::log_entries;
@@ -15,6 +14,7 @@ use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
+use crate::policy::{self, CaseFacts};
 
 /// Rules 10 and 11 and the shape of each kind of entry, as a plain function.
 pub fn check_entry(
@@ -176,7 +176,7 @@ pub async fn list_entries(
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.entries");
         let rows: Vec<EntryPageRow> = match after {
             None => EntriesPage {
@@ -220,7 +220,7 @@ pub async fn get_entry(
 ) -> Result<HttpResponse, AppError> {
     let (id, eid) = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         let row: EntryRow = log_entries::table
             .filter(log_entries::id.eq(eid))
             .filter(log_entries::case_id.eq(id))
@@ -259,7 +259,7 @@ pub async fn add_entry(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let me = access.actor()?.clone();
         let target: Option<EntryRow> = match input.corrects {

@@ -10,8 +10,7 @@ use uuid::Uuid;
 use super::api::{CaseGuideStep, NextStep, StepMove, StepMoveInput};
 use super::rules::{self, Placement};
 use super::store;
-use crate::access;
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::cases::model::CaseRow;
 use crate::changes::ChangeType;
@@ -19,6 +18,7 @@ use crate::db::schema::{case_step_moves, cases};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
+use crate::policy;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(move_step);
@@ -149,7 +149,7 @@ pub async fn move_step(
     let id = path.into_inner();
     let input = body.0;
     let (moved, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         if_match.check(access.case.version)?;

@@ -7,8 +7,8 @@ use super::api::{
     HandoverState, HandoverView, InboxQuery,
 };
 use super::{holder, store};
-use crate::access::{self, Basis};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::changes::ChangeType;
@@ -17,6 +17,7 @@ use crate::db::schema::cases;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
+use crate::policy;
 
 /// The handovers of a case, oldest first.
 #[utoipa::path(
@@ -33,7 +34,7 @@ pub async fn list_handovers(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.handovers")?;
         Ok(HandoverList {
             items: store::of_case(conn, id)?
@@ -69,7 +70,7 @@ pub async fn propose(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         if crate::services::store::find_active_by_code(conn, &caller.tenant, &input.to.service)?.is_none() {
@@ -131,12 +132,12 @@ fn for_recipient(
         .optional()?
         .ok_or_else(|| AppError::not_found("case"))?;
     match store::find_locked(conn, case_id, handover_id) {
-        Ok(h) if access::is_handover_recipient(caller, &h.to_user_id, &h.to_service) => {
+        Ok(h) if policy::is_handover_recipient(caller, &h.to_user_id, &h.to_service) => {
             Ok((case, h))
         }
         other => {
             // Not theirs: whether the case exists at all is only for those who may read it.
-            access::case_for_read(conn, caller, case_id)?;
+            policy::case_for_read(conn, caller, case_id)?;
             other?;
             Err(AppError::forbidden(
                 "only the recipient of the handover may accept or decline it",
@@ -171,7 +172,7 @@ pub async fn accept(
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
         handover.require_pending(today())?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-        let facts = access::load_facts(conn, settings.self_consent_age as u32, vec![case])?
+        let facts = policy::load_facts(conn, settings.self_consent_age as u32, vec![case])?
             .pop()
             .ok_or_else(AppError::internal)?;
         if facts.case.status != crate::cases::api::CaseStatus::Open {
@@ -284,7 +285,7 @@ pub async fn cancel(
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         let handover = store::find_locked(conn, id, hid)?;
         // Answered already (perhaps by a racing accept, which may also have made someone else holder):
         // that is the conflict to report, not the caller's role. An expired proposal may still be

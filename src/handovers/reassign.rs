@@ -14,8 +14,8 @@ use validator::Validate;
 
 use super::api::{HandoverState, HandoverTo};
 use super::{holder, store};
-use crate::access::{self, Basis, CaseFacts};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::holder_reassignments;
@@ -23,6 +23,7 @@ use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidJson;
 use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
+use crate::policy::{self, CaseFacts};
 
 crate::text_enum! {
     pub enum ReassignReason {
@@ -144,7 +145,7 @@ pub async fn reassign(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let facts = access::leaders::case_for_leader(conn, &caller, id)?;
+        let facts = policy::leaders::case_for_leader(conn, &caller, id)?;
         check(conn, &caller, &facts, &input)?;
         let mut changes = Vec::new();
         if let Some(pending) = store::pending_of(conn, id)? {

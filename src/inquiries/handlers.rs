@@ -1,4 +1,4 @@
-//! Thin handlers: extract -> validate -> access check (`crate::access::inquiries`) -> store (one
+//! Thin handlers: extract -> validate -> access check (`crate::policy::inquiries`) -> store (one
 //! transaction, with its access event) -> respond.
 
 use actix_web::http::header::ETag;
@@ -14,8 +14,7 @@ use super::api::{
 use super::model::{InquiryRow, NewAnswer, NewInquiryRow};
 use super::rules;
 use super::store::{self, InquiryAction};
-use crate::access::inquiries::{self as who, InquiryBasis};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
 use crate::changes::ChangeType;
@@ -26,6 +25,7 @@ use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::model::ParticipantInsert;
+use crate::policy::inquiries::{self as who, InquiryBasis};
 
 fn no_national_login() -> AppError {
     AppError::forbidden(

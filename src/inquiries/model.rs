@@ -37,8 +37,8 @@ pub struct InquiryRow {
 }
 
 impl InquiryRow {
-    pub fn facts(&self) -> crate::access::inquiries::InquiryFacts<'_> {
-        crate::access::inquiries::InquiryFacts {
+    pub fn facts(&self) -> crate::policy::inquiries::InquiryFacts<'_> {
+        crate::policy::inquiries::InquiryFacts {
             municipality: &self.municipality,
             service: &self.service,
             inquirer_pid_hash: &self.inquirer_pid_hash,

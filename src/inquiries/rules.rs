@@ -1,5 +1,5 @@
 //! The rules of inquiries as plain functions of their facts, tested directly below. Who may see one is
-//! decided in `crate::access::inquiries`.
+//! decided in `crate::policy::inquiries`.
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -311,7 +311,7 @@ pub fn waiting_for(
     conn: &mut PgConnection,
     caller: &Caller,
 ) -> Result<Vec<WaitingInquiry>, AppError> {
-    let services = crate::access::inquiries::inbox_services(caller);
+    let services = crate::policy::inquiries::inbox_services(caller);
     waiting_in(conn, caller, services)
 }
 
@@ -323,7 +323,7 @@ pub fn waiting_in(
 ) -> Result<Vec<WaitingInquiry>, AppError> {
     let services: Vec<String> = services
         .into_iter()
-        .filter(|s| crate::access::inquiries::works_inbox(caller, s))
+        .filter(|s| crate::policy::inquiries::works_inbox(caller, s))
         .collect();
     if services.is_empty() {
         return Ok(vec![]);

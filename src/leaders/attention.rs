@@ -9,11 +9,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::access::{self, Basis};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
+use crate::policy;
 
 /// A handover pending longer than this shows to the leader even before its answer-by date.
 const HANDOVER_WAIT_DAYS: i32 = 7;
@@ -195,7 +196,7 @@ pub async fn service_attention(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let service = path.into_inner();
-    access::leaders::require_leads(&caller, &service)?;
+    policy::leaders::require_leads(&caller, &service)?;
     let out = db::transaction(&pool, caller.session(), move |conn| {
         super::require_service(conn, &caller, &service)?;
         let today = crate::clock::today();

@@ -1,6 +1,6 @@
 //! Unit leaders and staff who leave (issue 10): the service overview (`overview`), what needs the
 //! leader (`attention`) and departures (`staff`). Who a leader is and what they may see is decided in
-//! `crate::access::leaders`; moving the relay at once is `crate::handovers::reassign`.
+//! `crate::policy::leaders`; moving the relay at once is `crate::handovers::reassign`.
 
 pub mod attention;
 pub mod overview;

@@ -1,5 +1,5 @@
 //! `GET /api/v1/services/{code}/cases`: the open cases held in a service, for its leaders. Metadata only
-//! (`crate::access::leaders`): no concern, entries, measures' text or consents' text is ever selected here.
+//! (`crate::policy::leaders`): no concern, entries, measures' text or consents' text is ever selected here.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,14 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::access::{self, Basis};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::cases::api::CaseStatus;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
+use crate::policy;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceCaseSubject {
@@ -262,7 +263,7 @@ pub async fn service_cases(
     query: ValidQuery<ServiceCaseQuery>,
 ) -> Result<HttpResponse, AppError> {
     let service = path.into_inner();
-    access::leaders::require_leads(&caller, &service)?;
+    policy::leaders::require_leads(&caller, &service)?;
     let q = query.0;
     let limit = pagination::effective_limit(q.limit);
     let after = q

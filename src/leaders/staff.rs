@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::access::Basis;
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};

@@ -11,14 +11,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::access::{self, CaseFacts};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::schema::{cases, level_changes};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
+use crate::policy::{self, CaseFacts};
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_level_changes).service(change_level);
@@ -126,7 +126,7 @@ pub async fn list_level_changes(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.level_changes")?;
         let items = level_changes::table
             .filter(level_changes::case_id.eq(id))
@@ -169,7 +169,7 @@ pub async fn change_level(
     let id = path.into_inner();
     let input = body.0;
     let (change, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         if_match.check(access.case.version)?;

@@ -7,13 +7,13 @@ use super::api::{
     MeasureState, MeasureView, Responsible,
 };
 use super::{rules, store};
-use crate::access::{self, CaseAccess};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
+use crate::policy::{self, CaseAccess};
 
 fn measure_response(mut res: actix_web::HttpResponseBuilder, view: MeasureView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
@@ -55,7 +55,7 @@ pub async fn list_measures(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
         Ok(MeasureList {
             items: store::list(conn, id)?
@@ -91,7 +91,7 @@ pub async fn create_measure(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
         if matches!(
@@ -142,7 +142,7 @@ pub async fn get_measure(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         let row = store::find(conn, id, mid, false)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
         Ok(row.view())
@@ -177,7 +177,7 @@ pub async fn patch_measure(
     let (id, mid) = path.into_inner();
     let patch = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_professional()?;
         access.require_open()?;
         let current = store::find(conn, id, mid, true)?;
@@ -237,7 +237,7 @@ pub async fn list_evaluations(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         store::find(conn, id, mid, false)?;
         access.record(conn, &caller, Action::Read, "case.measures")?;
         Ok(EvaluationList {
@@ -274,7 +274,7 @@ pub async fn add_evaluation(
     let (id, mid) = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_open()?;
         let measure = store::find(conn, id, mid, true)?;
         may_evaluate(&access, &measure)?;

@@ -3,7 +3,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Municipality {
     /// The 4-digit kommunenummer.

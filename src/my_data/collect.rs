@@ -1,5 +1,5 @@
 //! Which cases a person is in, and what each records about them. The cases are found and judged by
-//! the same machinery as the person's case list (`access::load::mine`, `access::judge`), so rule 8 is
+//! the same machinery as the person's case list (`policy::load::mine`, `policy::judge`), so rule 8 is
 //! decided in one place; their records come from the export's loader, so this is no second path to the
 //! data.
 
@@ -9,13 +9,14 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::api::{MyCase, MyData, MyDataPerson};
-use crate::access::{self, load, Basis, CaseAccess};
-use crate::access_log::{self, Action};
+use crate::access_log::store::Basis;
+use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::documents::export::{self, Shown};
 use crate::documents::CaseDocument;
 use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
+use crate::policy::{self, load, CaseAccess};
 
 /// The most cases one overview looks at (the person's candidate cases, nearly all of which they may read).
 /// A family is in a handful; the bound keeps one request's work and its document bounded whatever the
@@ -49,7 +50,7 @@ fn my_cases(
     conn: &mut PgConnection,
     citizen: &Caller,
 ) -> Result<(Vec<CaseAccess>, bool), AppError> {
-    let person = access::person(citizen).ok_or_else(AppError::internal)?;
+    let person = policy::person(citizen).ok_or_else(AppError::internal)?;
     let page = |after: Option<Uuid>, limit: i64| load::MinePage {
         status: None,
         level: None,
@@ -64,7 +65,7 @@ fn my_cases(
         let n = loaded.len() as i64;
         seen += n;
         after = loaded.last().map(|l| l.case.id);
-        out.extend(access::judge(conn, citizen, loaded)?);
+        out.extend(policy::judge(conn, citizen, loaded)?);
         if n < PAGE {
             return Ok((out, true));
         }

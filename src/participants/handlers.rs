@@ -4,14 +4,14 @@ use uuid::Uuid;
 
 use super::api::{NewParticipant, ParticipantList, ParticipantPatch, ParticipantView};
 use super::store;
-use crate::access::{self, CaseAccess};
-use crate::access_log::Action;
+use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::changes::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::national_id::NationalIdKey;
+use crate::policy::{self, CaseAccess};
 
 /// Rule 3 and the shape of a case: a professional of another service needs coverage, a user joins once,
 /// the subject youth once.
@@ -71,7 +71,7 @@ fn check_new(
 /// Rule 4 cannot be sidestepped: once the case has consents, the stafettholder cannot remove a guardian
 /// who must give them, or take parental responsibility away, to make another guardian's consent
 /// effective without them. A guardian whose responsibility is not yet confirmed (joined from an inquiry)
-/// counts as one who must (`access::must_give_consent`): removing her would decide that question without
+/// counts as one who must (`policy::must_give_consent`): removing her would decide that question without
 /// anyone deciding it; the holder settles it with `parental_responsibility`. (A registration mistake
 /// before any consent can still be corrected.)
 fn protect_consent_givers(
@@ -82,7 +82,7 @@ fn protect_consent_givers(
     let guardian = target.kind == crate::participants::api::ParticipantKind::Guardian;
     let refused = match change {
         GiverChange::Deactivate => {
-            target.active && crate::access::must_give_consent(target.parental_responsibility)
+            target.active && crate::policy::must_give_consent(target.parental_responsibility)
         }
         GiverChange::Patch {
             dropping_responsibility,
@@ -120,7 +120,7 @@ pub async fn list_participants(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case.participants")?;
         let full = access.shows_full_ids();
         let ids: Vec<Uuid> = access.participants.iter().map(|p| p.id).collect();
@@ -160,7 +160,7 @@ pub async fn add_participant(
     let id = path.into_inner();
     let input = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         check_new(conn, &caller, &access, &input)?;
@@ -215,7 +215,7 @@ pub async fn patch_participant(
     let (id, pid) = path.into_inner();
     let patch = body.0;
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         let current = access
@@ -272,7 +272,7 @@ pub async fn deactivate_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = access::case_for_write(conn, &caller, id)?;
+        let access = policy::case_for_write(conn, &caller, id)?;
         access.require_holder()?;
         access.require_open()?;
         let current = access

@@ -4,7 +4,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-
 crate::text_enum! {
     pub enum ServiceKind {
         Helsestasjon,

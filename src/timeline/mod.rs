@@ -11,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::access;
-use crate::access_log::{Action, EventValues};
+use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
+use crate::policy;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(timeline);
@@ -191,7 +191,7 @@ pub async fn timeline(
     let limit = pagination::effective_limit(query.0.limit);
     let (at, kind, ref_id) = parse_cursor(query.0.cursor.as_deref())?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = access::case_for_read(conn, &caller, id)?;
+        let access = policy::case_for_read(conn, &caller, id)?;
         let rows: Vec<Row> = TimelinePage {
             event: EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline"),
             case_id: id,

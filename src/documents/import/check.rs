@@ -127,7 +127,8 @@ fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
 /// The history moves along as it was, so it may only hold what this service itself would have written.
 fn check_access_log(log: &[AccessRecord]) -> Result<(), AppError> {
     for (i, a) in log.iter().enumerate() {
-        if !crate::access_log::known_action(&a.action) || !crate::access_log::known_basis(&a.basis)
+        if !crate::access_log::store::known_action(&a.action)
+            || !crate::access_log::store::known_basis(&a.basis)
         {
             return Err(err(
                 format!("access_log[{i}]"),
@@ -408,7 +409,7 @@ fn effective_consent(doc: &CaseDocument, self_consent_age: u32) -> consent_rules
     };
     let ctx = GiverContext {
         responsible_guardians: active(ParticipantKind::Guardian)
-            .filter(|p| crate::access::must_give_consent(p.parental_responsibility))
+            .filter(|p| crate::policy::must_give_consent(p.parental_responsibility))
             .map(|p| doc_uuid(&p.id))
             .collect(),
         subject_youth: active(ParticipantKind::Youth)

@@ -52,10 +52,10 @@ pub fn judge<'d>(
     }
     let ids: Vec<Uuid> = lines.iter().map(|(id, _)| *id).collect();
     let rows = crate::cases::store::locked(conn, &ids)?;
-    let facts = crate::access::load_facts(conn, ctx.self_consent_age, rows)?;
+    let facts = crate::policy::load_facts(conn, ctx.self_consent_age, rows)?;
     let readable: Vec<_> = facts
         .into_iter()
-        .filter(|f| crate::access::decide(caller, f, ctx.self_consent_age).is_some())
+        .filter(|f| crate::policy::decide(caller, f, ctx.self_consent_age).is_some())
         .map(|f| f.case)
         .collect();
     let docs = crate::documents::export::build_many(conn, key, &readable, COMPARED)?;

@@ -24,8 +24,8 @@ pub use check::check;
 pub use compare::canonical;
 
 use super::{CaseDocument, HolderPeriodRecord};
-use crate::access::Basis;
-use crate::access_log::Action;
+use crate::access_log::store::Action;
+use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::changes::ChangeType;
@@ -388,7 +388,7 @@ fn record(conn: &mut PgConnection, caller: &Caller, steps: &[Step]) -> Result<()
         .iter()
         .map(|(id, _)| (*id, Basis::Integration))
         .collect();
-    crate::access_log::record(conn, caller, &events, Action::Import, "case")?;
+    crate::access_log::store::record(conn, caller, &events, Action::Import, "case")?;
     crate::changes::emit_many(conn, &caller.tenant, &changed)
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::periods_of;
-use crate::access_log::PastAccessEvent;
+use crate::access_log::store::PastAccessEvent;
 use crate::cases::model::{CaseInsert, ExternalRefRow};
 use crate::consents::model::{ConsentGiverRow, ConsentInsert, ConsentServiceRow, Supersession};
 use crate::documents::*;
@@ -101,7 +101,7 @@ impl<'d> Rows<'d> {
         crate::level_changes::insert_all(conn, &self.level_changes)?;
         crate::handovers::store::insert_all(conn, &self.handovers)?;
         crate::entries::store::insert_all(conn, &self.entries)?;
-        crate::access_log::record_past(conn, &self.history)
+        crate::access_log::store::record_past(conn, &self.history)
     }
 
     fn add_case(

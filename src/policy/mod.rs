@@ -21,7 +21,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Text};
 use uuid::Uuid;
 
-use crate::access_log::{self, Action};
+use crate::access_log::store::{self as access_log, Action, Basis};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::consents::model::Consent;
@@ -33,28 +33,6 @@ use crate::participants::model::ParticipantRow;
 pub mod inquiries;
 pub mod leaders;
 pub mod load;
-
-/// On which basis a caller reads a case; recorded with every access event.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Basis {
-    /// A professional of the stafettholder's own service.
-    HolderService,
-    /// A professional of a service the effective consent covers.
-    Consent,
-    Guardian,
-    SubjectYouth,
-    /// An integration acting for services of which a professional with access is in the case.
-    Integration,
-    /// A professional shown a handover of the stafettholder role proposed to them.
-    HandoverRecipient,
-    /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
-    Leader,
-    /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
-    Administration,
-}
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.
 #[derive(Debug, Clone)]
