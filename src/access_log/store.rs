@@ -89,7 +89,7 @@ crate::prepared_statement! {
 
 crate::prepared_statement! {
     /// The access event of a change and the change's event in the feed, in one statement: a change costs
-    /// one round trip for both (the feed numbering as in `crate::changes::emit_many`).
+    /// one round trip for both (the feed numbering as in `crate::changes::store::emit_many`).
     struct RecordChange<'a> {
         1 => municipality: &'a str as Text,
         2 => case_id: &'a Uuid as SqlUuid,
@@ -197,7 +197,7 @@ pub fn record_change(
     (case_id, basis): (Uuid, Basis),
     action: Action,
     resource: &str,
-    change: crate::changes::ChangeType,
+    change: crate::changes::api::ChangeType,
 ) -> Result<(), AppError> {
     crate::jobs::listen::written(&caller.tenant);
     RecordChange {

@@ -12,7 +12,7 @@ use super::model::{CaseChanges, NewCase};
 use super::{rules, store};
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};

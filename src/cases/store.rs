@@ -400,11 +400,11 @@ pub fn close(
         .optional()?
         .ok_or_else(|| AppError::conflict("the case is closed already"))?;
     if cancelled > 0 {
-        crate::changes::emit(
+        crate::changes::store::emit(
             conn,
             &row.municipality,
             id,
-            &[crate::changes::ChangeType::HandoverCancelled],
+            &[crate::changes::api::ChangeType::HandoverCancelled],
         )?;
     }
     Ok(row)

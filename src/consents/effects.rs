@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::cases::api::CloseReason;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::http::error::AppError;
 use crate::policy::CaseFacts;
 
@@ -55,7 +55,7 @@ pub fn apply_coverage_change(
         changes.push(ChangeType::CaseClosed);
     }
     changes.extend((0..cancelled).map(|_| ChangeType::HandoverCancelled));
-    crate::changes::emit(conn, &facts.case.municipality, facts.case.id, &changes)
+    crate::changes::store::emit(conn, &facts.case.municipality, facts.case.id, &changes)
 }
 
 /// Rule 5 for expiry, found on the first touch after a consent ran out: professionals of the `lost`
@@ -104,7 +104,7 @@ pub fn apply_expiry(
     }
     changes.extend((0..cancelled).map(|_| ChangeType::HandoverCancelled));
     if !changes.is_empty() {
-        crate::changes::emit(conn, &facts.case.municipality, facts.case.id, &changes)?;
+        crate::changes::store::emit(conn, &facts.case.municipality, facts.case.id, &changes)?;
     }
     Ok(closes)
 }

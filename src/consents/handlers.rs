@@ -12,7 +12,7 @@ use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;

@@ -13,7 +13,7 @@ use super::store;
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::policy;

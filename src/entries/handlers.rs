@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::schema::log_entries;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};

@@ -13,7 +13,7 @@ use super::store;
 use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::cases::model::CaseRow;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::schema::{case_step_moves, cases};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;

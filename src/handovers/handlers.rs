@@ -11,7 +11,7 @@ use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::clock::today;
 use crate::db::schema::cases;
 use crate::db::{self, Pool};
@@ -210,7 +210,7 @@ pub async fn accept(
         if handover.previous_holder_leaves {
             changes.push(ChangeType::ParticipantDeactivated);
         }
-        crate::changes::emit(conn, &caller.tenant, id, &changes)?;
+        crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
         Ok(row.view(today()))
     })
     .await?;
@@ -256,7 +256,7 @@ pub async fn decline(
             Action::Decline,
             "case.handovers",
         )?;
-        crate::changes::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
+        crate::changes::store::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
         Ok(row.view(today()))
     })
     .await?;

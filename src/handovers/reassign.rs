@@ -17,7 +17,7 @@ use super::{holder, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::schema::holder_reassignments;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
@@ -196,7 +196,7 @@ pub async fn reassign(
             &resource,
         )?;
         changes.push(ChangeType::HolderReassigned);
-        crate::changes::emit(conn, &caller.tenant, id, &changes)?;
+        crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
         let selection = overview::Selection {
             query: &ServiceCaseQuery::default(),
             after: None,

@@ -17,7 +17,7 @@ use super::store::{self, InquiryAction};
 use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, ValidJson, ValidQuery};

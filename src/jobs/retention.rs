@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 
@@ -197,7 +197,7 @@ fn record(conn: &mut PgConnection, due: &[Due]) -> Result<(), AppError> {
             .iter()
             .map(|d| (d.id, ChangeType::CasePurged))
             .collect();
-        crate::changes::emit_many(conn, &group[0].municipality, &events)?;
+        crate::changes::store::emit_many(conn, &group[0].municipality, &events)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use validator::Validate;
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidJson;
@@ -197,7 +197,7 @@ pub async fn departed(
             .iter()
             .map(|c| (c.case_id, ChangeType::HandoverCancelled))
             .collect();
-        crate::changes::emit_many(conn, m, &events)?;
+        crate::changes::store::emit_many(conn, m, &events)?;
         let held: Count = OpenCasesHeldBy {
             municipality: m,
             user_id: &user_id,

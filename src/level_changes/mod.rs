@@ -13,7 +13,7 @@ use validator::Validate;
 
 use crate::access_log::store::Action;
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::schema::{cases, level_changes};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;

@@ -9,7 +9,7 @@ use super::api::{
 use super::{rules, store};
 use crate::access_log::store::Action;
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};

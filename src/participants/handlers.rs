@@ -6,7 +6,7 @@ use super::api::{NewParticipant, ParticipantList, ParticipantPatch, ParticipantV
 use super::store;
 use crate::access_log::store::Action;
 use crate::auth::Caller;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};

@@ -164,7 +164,7 @@ impl CaseAccess {
         caller: &Caller,
         action: Action,
         resource: &str,
-        change: crate::changes::ChangeType,
+        change: crate::changes::api::ChangeType,
     ) -> Result<(), AppError> {
         access_log::record_change(
             conn,

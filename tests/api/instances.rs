@@ -10,7 +10,7 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
 
-use stafettlogg::changes::POLL_EVERY_WHEN_LISTENING;
+use stafettlogg::changes::handlers::POLL_EVERY_WHEN_LISTENING;
 
 use crate::family::{family, Family, BARNEHAGE};
 use crate::retention::close;

@@ -28,7 +28,7 @@ use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
-use crate::changes::ChangeType;
+use crate::changes::api::ChangeType;
 use crate::db;
 use crate::http::error::{AppError, ProblemType};
 use crate::national_id::NationalIdKey;
@@ -389,7 +389,7 @@ fn record(conn: &mut PgConnection, caller: &Caller, steps: &[Step]) -> Result<()
         .map(|(id, _)| (*id, Basis::Integration))
         .collect();
     crate::access_log::store::record(conn, caller, &events, Action::Import, "case")?;
-    crate::changes::emit_many(conn, &caller.tenant, &changed)
+    crate::changes::store::emit_many(conn, &caller.tenant, &changed)
 }
 
 #[cfg(test)]
