@@ -278,7 +278,7 @@ pub fn record_system(
 
 #[cfg(test)]
 mod basis_tests {
-    use super::known_basis;
+    use super::{known_basis, Basis};
     use strum::VariantArray;
 
     #[test]

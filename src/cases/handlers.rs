@@ -60,7 +60,7 @@ pub async fn open_case(
                 external_refs: &req.external_refs,
             },
         )?;
-        store::view_one(conn, &key, &access)
+        super::view::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(
@@ -168,7 +168,7 @@ pub async fn list_cases(
         // page is full or the candidates run out.
         let mut readable = Vec::new();
         loop {
-            let batch = store::list_batch(conn, &caller, &q, after, limit + 1)?;
+            let batch = policy::list_batch(conn, &caller, &q, after, limit + 1)?;
             let exhausted = (batch.candidates as i64) <= limit;
             after = batch.last;
             readable.extend(batch.readable);
@@ -183,7 +183,7 @@ pub async fn list_cases(
             .map(|a| (a.case.id, a.basis))
             .collect();
         access_log::record(conn, &caller, &shown, Action::List, "case")?;
-        store::views(conn, &key, &readable)
+        super::view::views(conn, &key, &readable)
     })
     .await?;
     Ok(pagination::respond(
@@ -214,7 +214,7 @@ pub async fn get_case(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case")?;
-        store::view_one(conn, &key, &access)
+        super::view::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
@@ -277,7 +277,7 @@ pub async fn patch_case(
             "case",
             ChangeType::CaseUpdated,
         )?;
-        store::view_one(conn, &key, &access)
+        super::view::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
@@ -326,7 +326,7 @@ pub async fn close_case(
         if_match.check(access.case.version)?;
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
         access.changed(conn, &caller, Action::Close, "case", ChangeType::CaseClosed)?;
-        store::view_one(conn, &key, &access)
+        super::view::view_one(conn, &key, &access)
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))

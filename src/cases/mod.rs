@@ -2,10 +2,13 @@
 //! family) that a concern is about, with its stafettholder and its level.
 
 pub mod api;
+pub mod facts;
 pub mod handlers;
+pub mod load;
 pub mod model;
 pub mod rules;
 pub mod store;
+pub mod view;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list_cases)

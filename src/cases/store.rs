@@ -5,17 +5,13 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{
-    CaseListQuery, CaseView, CloseReason, ConsentSummary, ExternalRef, HolderFilter, HolderView,
-    SubjectView,
-};
+use super::api::{CaseListQuery, CloseReason, ExternalRef, HolderFilter};
 use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::model::NewProfessional;
-use crate::policy::CaseAccess;
 
 /// 409 when one of the references already names another case of the municipality.
 pub fn ensure_refs_free(
@@ -143,68 +139,24 @@ pub fn locked(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, App
         .load(conn)?)
 }
 
-/// One batch of a list: the readable cases among a page of candidates, how many candidates there were,
-/// and the last of them (where the next batch starts).
-pub struct ListBatch {
-    pub readable: Vec<CaseAccess>,
-    pub candidates: usize,
-    pub last: Option<Uuid>,
-}
-
-/// The next batch of the caller's list after `after`. A person's own cases come with their access facts
-/// in one statement; an integration's, or a search by reference, take a candidate query and then the
-/// facts.
-pub fn list_batch(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    q: &CaseListQuery,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<ListBatch, AppError> {
-    let person = crate::policy::person(caller).filter(|_| q.external_ref.is_none());
-    let (readable, candidates, last) = if let Some(person) = person {
-        let page = crate::policy::load::MinePage {
-            status: q.status,
-            level: q.level,
-            holder_me: matches!(q.holder, Some(HolderFilter::Me)),
-            after,
-            limit,
-        };
-        let loaded = crate::policy::load::mine(conn, &caller.tenant, &person, &page)?;
-        let (candidates, last) = (loaded.len(), loaded.last().map(|l| l.case.id));
-        (
-            crate::policy::judge(conn, caller, loaded)?,
-            candidates,
-            last,
-        )
-    } else {
-        let rows = list_candidates(conn, caller, q, after, limit)?;
-        let (candidates, last) = (rows.len(), rows.last().map(|c| c.id));
-        (
-            crate::policy::readable(conn, caller, rows)?,
-            candidates,
-            last,
-        )
-    };
-    Ok(ListBatch {
-        readable,
-        candidates,
-        last,
-    })
-}
+/// A condition on cases as SQL, for the policy to hand to a list query.
+pub type CaseFilter = Box<
+    dyn diesel::BoxableExpression<cases::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>,
+>;
 
 /// Candidate cases for a list (the caller takes part in them), matching the filters, newest first,
-/// after the cursor. UUIDv7 ids sort by creation time, so the primary key is the keyset. The access rule
+/// after the cursor (`candidates`: the policy's first cut, as SQL). UUIDv7 ids sort by creation time, so the primary key is the keyset. The access rule
 /// proper is applied afterwards by `policy::readable`.
-fn list_candidates(
+pub fn list_candidates(
     conn: &mut PgConnection,
     caller: &Caller,
+    candidates: CaseFilter,
     q: &CaseListQuery,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<CaseRow>, AppError> {
     let mut query = cases::table
-        .filter(crate::policy::candidate_filter(caller))
+        .filter(candidates)
         .select(CaseRow::as_select())
         .order(cases::id.desc())
         .limit(limit)
@@ -281,79 +233,6 @@ pub fn refs_for(
         });
     }
     Ok(refs)
-}
-
-/// The API view of readable cases: no query of its own (the references came with the access facts).
-pub fn views(
-    _conn: &mut PgConnection,
-    key: &NationalIdKey,
-    accesses: &[CaseAccess],
-) -> Result<Vec<CaseView>, AppError> {
-    Ok(accesses
-        .iter()
-        .map(|a| view(a, key, a.facts.external_refs.clone()))
-        .collect())
-}
-
-pub fn view_one(
-    conn: &mut PgConnection,
-    key: &NationalIdKey,
-    access: &CaseAccess,
-) -> Result<CaseView, AppError> {
-    views(conn, key, std::slice::from_ref(access))?
-        .pop()
-        .ok_or_else(AppError::internal)
-}
-
-fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) -> CaseView {
-    let c = &a.case;
-    let holder = a.holder();
-    let national_id = c
-        .subject_national_id_enc
-        .as_deref()
-        .map(|enc| match key.decrypt(enc) {
-            Some(id) if a.shows_full_ids() => id.as_str().to_string(),
-            Some(id) => id.masked(),
-            // Written with another key: say so rather than fail the whole read.
-            None => "unreadable".to_string(),
-        });
-    let (guide_step, next_step) = crate::guide::steps::view(c);
-    CaseView {
-        id: c.id,
-        municipality: c.municipality.clone(),
-        subject: SubjectView {
-            kind: c.subject_kind,
-            given_name: c.subject_given_name.clone(),
-            family_name: c.subject_family_name.clone(),
-            birth_date: c.subject_birth_date,
-            national_id,
-        },
-        concern: c.concern.clone(),
-        status: c.status,
-        level: c.level,
-        holder: HolderView {
-            participant_id: holder.id,
-            user_id: holder.user_id.clone().unwrap_or_default(),
-            name: holder.name.clone(),
-            service: holder.service.clone().unwrap_or_default(),
-        },
-        consent: ConsentSummary {
-            effective: !a.effective.consent_ids.is_empty(),
-            services: a.effective.services.iter().cloned().collect(),
-            valid_until: a.effective.valid_until,
-        },
-        opened_in_service: c.opened_in_service.clone(),
-        decision_due: c.decision_due,
-        opened_at: c.opened_at,
-        closed_at: c.closed_at,
-        close_reason: c.close_reason,
-        close_note: c.close_note.clone(),
-        purged_at: c.purged_at,
-        version: c.version,
-        external_refs,
-        guide_step,
-        next_step,
-    }
 }
 
 /// The stored form of an optional subject national id (validated again here: never store an unchecked one).

@@ -3,12 +3,18 @@
 
 use std::collections::BTreeSet;
 
+use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::access_log::store::{self as access_log, Action};
 use crate::cases::api::CloseReason;
+use crate::cases::facts::CaseFacts;
+use crate::cases::model::CaseRow;
 use crate::changes::api::ChangeType;
+use crate::consents::model::Consent;
+use crate::consents::rules as consent_rules;
+use crate::db::schema::cases;
 use crate::http::error::AppError;
-use crate::policy::CaseFacts;
 
 /// Professionals of services no longer covered lose access at once and stay listed as inactive
 /// participants; pending handovers to such services are cancelled; and when the holder's own service was
@@ -107,4 +113,66 @@ pub fn apply_expiry(
         crate::changes::store::emit(conn, &facts.case.municipality, facts.case.id, &changes)?;
     }
     Ok(closes)
+}
+
+/// Rule 5 for expiry applied to freshly loaded facts of an open case.
+pub fn settled(conn: &mut PgConnection, mut facts: CaseFacts) -> Result<CaseFacts, AppError> {
+    if facts.case.status == crate::cases::api::CaseStatus::Open {
+        let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+        let lost = consent_rules::services_lost_to_expiry(
+            &consent_facts,
+            &facts.givers,
+            &facts.effective,
+            facts.today,
+        );
+        if !lost.is_empty() {
+            settle_expiry(conn, &mut facts, &lost)?;
+        }
+    }
+    Ok(facts)
+}
+
+/// Rule 5 for expiry, the first time anyone touches the case after a consent ran out. Deactivating or
+/// closing locks the case first (as every writer does, so no deadlock) and skips a case a writer holds:
+/// access is denied meanwhile all the same, and the next touch settles it. Cancelling handovers to the lost
+/// services needs no lock (a conditional update that finds nothing pending the next time).
+fn settle_expiry(
+    conn: &mut PgConnection,
+    facts: &mut CaseFacts,
+    lost: &std::collections::BTreeSet<String>,
+) -> Result<(), AppError> {
+    let holder_service = facts.holder_service().to_string();
+    let someone_leaves = lost.contains(&holder_service)
+        || facts.participants.iter().any(|p| {
+            p.active
+                && p.kind == crate::participants::api::ParticipantKind::Professional
+                && p.service
+                    .as_deref()
+                    .is_some_and(|s| s != holder_service && lost.contains(s))
+        });
+    if someone_leaves {
+        let locked: Option<CaseRow> = cases::table
+            .find(facts.case.id)
+            .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
+            .select(CaseRow::as_select())
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional()?;
+        match locked {
+            Some(case) => facts.case = case,
+            // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
+            None => {
+                facts.case = cases::table
+                    .find(facts.case.id)
+                    .select(CaseRow::as_select())
+                    .first(conn)?;
+                return Ok(());
+            }
+        }
+    }
+    if apply_expiry(conn, facts, lost)? {
+        access_log::record_system(conn, &facts.case, Action::Close, "case")?;
+    }
+    Ok(())
 }

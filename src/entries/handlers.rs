@@ -8,13 +8,14 @@ use uuid::Uuid;
 use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
+use crate::cases::facts::CaseFacts;
 use crate::changes::api::ChangeType;
 use crate::db::schema::log_entries;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
-use crate::policy::{self, CaseFacts};
+use crate::policy;
 
 /// Rules 10 and 11 and the shape of each kind of entry, as a plain function.
 pub fn check_entry(

@@ -4,14 +4,22 @@ use actix_web::http::header::ETag;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 
 use super::api::{DraftSource, GuideDraft, GuideVersion, GuideVersionSummary, VersionListQuery};
+use super::api::{NextStep, StepMove, StepMoveInput};
 use super::cache::GuideCache;
 use super::document::{default_document, GuideDocument};
+use super::steps;
 use super::{rules, store};
+use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
+use crate::changes::api::ChangeType;
+use crate::db::schema::{case_step_moves, cases};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
+use crate::policy;
+use diesel::prelude::*;
+use uuid::Uuid;
 
 /// The draft, or where an edit starts before there is one.
 #[utoipa::path(
@@ -224,4 +232,103 @@ pub async fn get_version(
         published_by: row.published_by,
         document: store::parse(row.document)?,
     }))
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = case_step_moves)]
+struct MoveRow {
+    id: Uuid,
+    guide_version: i32,
+    level: i16,
+    step_key: String,
+    step_title: String,
+    note: Option<String>,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+    recorded_by_participant: Uuid,
+    recorded_by_name: String,
+}
+
+/// The case reached another step of its level (the stafettholder; `If-Match` with the case's ETag). The key
+/// is looked up in the municipality's guide in force; the move is in the timeline and the change feed.
+#[utoipa::path(
+    tag = "guide",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"),
+        ("If-Match" = String, Header, description = "The case's ETag from your last read")),
+    request_body = StepMoveInput,
+    responses(
+        (status = 201, description = "Moved", body = StepMove, headers(
+            ("ETag" = String, description = "The case's new version"),
+            ("Location" = String, description = "The case"))),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
+    )
+)]
+#[post("/cases/{id}/steps")]
+pub async fn move_step(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<StepMoveInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let (moved, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
+        let access = policy::case_for_write(conn, &caller, id)?;
+        access.require_holder()?;
+        access.require_open()?;
+        if_match.check(access.case.version)?;
+        let (guide_version, doc) = store::current(conn, &caller.tenant)?;
+        let p = rules::step_in_level(&doc, guide_version, access.case.level, &input.key)?;
+        let me = access.actor()?;
+        let row: MoveRow = diesel::insert_into(case_step_moves::table)
+            .values((
+                case_step_moves::id.eq(Uuid::now_v7()),
+                case_step_moves::case_id.eq(id),
+                case_step_moves::guide_version.eq(p.version),
+                case_step_moves::level.eq(access.case.level),
+                case_step_moves::step_key.eq(&p.step.key),
+                case_step_moves::step_title.eq(&p.step.title),
+                case_step_moves::note.eq(&input.note),
+                case_step_moves::recorded_by_participant.eq(me.id),
+                case_step_moves::recorded_by_name.eq(&me.name),
+            ))
+            .returning(MoveRow::as_returning())
+            .get_result(conn)?;
+        let version: i32 = diesel::update(cases::table.find(id))
+            .set((steps::columns(&p), cases::version.eq(cases::version + 1)))
+            .returning(cases::version)
+            .get_result(conn)?;
+        access.changed(
+            conn,
+            &caller,
+            Action::Update,
+            "case.steps",
+            ChangeType::StepMoved,
+        )?;
+        let moved = StepMove {
+            id: row.id,
+            guide_version: row.guide_version,
+            level: row.level,
+            key: row.step_key,
+            title: row.step_title,
+            note: row.note,
+            recorded_at: row.recorded_at,
+            recorded_by: row.recorded_by_participant,
+            recorded_by_name: row.recorded_by_name,
+            next_step: p.next.map(|n| NextStep {
+                key: n.key,
+                title: n.title,
+            }),
+        };
+        Ok((moved, version))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(ETag(etag(version)))
+        .insert_header(("Location", format!("/api/v1/cases/{id}")))
+        .json(moved))
 }

@@ -26,5 +26,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::publish)
         .service(handlers::list_versions)
         .service(handlers::get_version)
-        .configure(steps::configure);
+        .service(handlers::move_step);
 }

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 use crate::participants::api::{NewParticipant, NewProfessional, ParticipantKind};
-use crate::policy::CaseFacts;
 
 /// The new holder's participation in their service: theirs if they are in the case in that service
 /// already, otherwise they join (ending a participation of theirs in another service). Returns it and

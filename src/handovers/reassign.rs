@@ -17,13 +17,14 @@ use super::{holder, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
+use crate::cases::facts::CaseFacts;
 use crate::changes::api::ChangeType;
 use crate::db::schema::holder_reassignments;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidJson;
 use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
-use crate::policy::{self, CaseFacts};
+use crate::policy;
 
 crate::text_enum! {
     pub enum ReassignReason {

@@ -13,12 +13,13 @@ use validator::Validate;
 
 use crate::access_log::store::Action;
 use crate::auth::Caller;
+use crate::cases::facts::CaseFacts;
 use crate::changes::api::ChangeType;
 use crate::db::schema::{cases, level_changes};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
-use crate::policy::{self, CaseFacts};
+use crate::policy;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_level_changes).service(change_level);

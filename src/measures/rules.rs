@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 
 use super::api::{MeasureState, Outcome, Responsible};
+use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
-use crate::policy::CaseFacts;
 
 /// The responsible party must be in the case: the holder's or a covered service, an active professional
 /// or guardian participant, or the subject.

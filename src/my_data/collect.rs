@@ -1,5 +1,5 @@
 //! Which cases a person is in, and what each records about them. The cases are found and judged by
-//! the same machinery as the person's case list (`policy::load::mine`, `policy::judge`), so rule 8 is
+//! the same machinery as the person's case list (`crate::cases::load::mine`, `policy::judge`), so rule 8 is
 //! decided in one place; their records come from the export's loader, so this is no second path to the
 //! data.
 
@@ -12,11 +12,12 @@ use super::api::{MyCase, MyData, MyDataPerson};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
+use crate::cases::load;
 use crate::documents::export::{self, Shown};
 use crate::documents::CaseDocument;
 use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
-use crate::policy::{self, load, CaseAccess};
+use crate::policy::{self, CaseAccess};
 
 /// The most cases one overview looks at (the person's candidate cases, nearly all of which they may read).
 /// A family is in a handful; the bound keeps one request's work and its document bounded whatever the

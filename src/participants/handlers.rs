@@ -71,7 +71,7 @@ fn check_new(
 /// Rule 4 cannot be sidestepped: once the case has consents, the stafettholder cannot remove a guardian
 /// who must give them, or take parental responsibility away, to make another guardian's consent
 /// effective without them. A guardian whose responsibility is not yet confirmed (joined from an inquiry)
-/// counts as one who must (`policy::must_give_consent`): removing her would decide that question without
+/// counts as one who must (`crate::cases::facts::must_give_consent`): removing her would decide that question without
 /// anyone deciding it; the holder settles it with `parental_responsibility`. (A registration mistake
 /// before any consent can still be corrected.)
 fn protect_consent_givers(
@@ -82,7 +82,7 @@ fn protect_consent_givers(
     let guardian = target.kind == crate::participants::api::ParticipantKind::Guardian;
     let refused = match change {
         GiverChange::Deactivate => {
-            target.active && crate::policy::must_give_consent(target.parental_responsibility)
+            target.active && crate::cases::facts::must_give_consent(target.parental_responsibility)
         }
         GiverChange::Patch {
             dropping_responsibility,

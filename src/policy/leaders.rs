@@ -13,8 +13,8 @@
 
 use uuid::Uuid;
 
-use super::CaseFacts;
 use crate::auth::Caller;
+use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 
 /// Whether the caller leads the service that holds this case.

@@ -14,60 +14,24 @@
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 
-use chrono::NaiveDate;
 use diesel::dsl::sql;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Text};
 use uuid::Uuid;
 
 use crate::access_log::store::{self as access_log, Action, Basis};
 use crate::auth::{Caller, Role};
+use crate::cases::api::{CaseListQuery, HolderFilter};
+use crate::cases::facts::{facts_of, CaseFacts};
 use crate::cases::model::CaseRow;
-use crate::consents::model::Consent;
-use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
+use crate::cases::store::CaseFilter;
+use crate::consents::effects::settled;
 use crate::db::schema::{case_participants, cases};
 use crate::http::error::AppError;
 use crate::participants::model::ParticipantRow;
 
 pub mod inquiries;
 pub mod leaders;
-pub mod load;
-
-/// Everything the rules need to know about one case, loaded in a few batched queries.
-#[derive(Debug, Clone)]
-pub struct CaseFacts {
-    pub case: CaseRow,
-    pub participants: Vec<ParticipantRow>,
-    pub consents: Vec<Consent>,
-    pub givers: GiverContext,
-    pub effective: Effective,
-    pub today: NaiveDate,
-    /// The case's references in other systems (loaded with the facts, as the case view shows them).
-    pub external_refs: Vec<crate::cases::api::ExternalRef>,
-}
-
-impl CaseFacts {
-    pub fn holder(&self) -> &ParticipantRow {
-        self.participants
-            .iter()
-            .find(|p| p.id == self.case.holder_participant_id)
-            .expect("the holder is a participant of the case (foreign key)")
-    }
-
-    pub fn holder_service(&self) -> &str {
-        self.holder().service.as_deref().unwrap_or_default()
-    }
-
-    /// A service is "in the case" when it is the holder's or the effective consent covers it (rule 3).
-    pub fn service_in_case(&self, service: &str) -> bool {
-        self.holder_service() == service || self.effective.covers(service)
-    }
-
-    pub fn participant(&self, id: Uuid) -> Option<&ParticipantRow> {
-        self.participants.iter().find(|p| p.id == id)
-    }
-}
 
 /// What the caller is to a case they may read.
 #[derive(Debug, Clone)]
@@ -148,7 +112,7 @@ impl CaseAccess {
 
     /// Re-reads the facts after a change in this transaction, and recomputes coverage.
     pub fn refresh(&mut self, conn: &mut PgConnection) -> Result<(), AppError> {
-        let loaded = load::one(conn, &self.case.municipality, self.case.id, false)?
+        let loaded = crate::cases::load::one(conn, &self.case.municipality, self.case.id, false)?
             .ok_or_else(|| AppError::not_found("case"))?;
         self.facts = facts_of(loaded, self.today);
         if let Some(me) = &self.me {
@@ -274,132 +238,10 @@ pub fn load_facts(
     };
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let today = crate::clock::today();
-    load::many(conn, &municipality, &ids)?
+    crate::cases::load::many(conn, &municipality, &ids)?
         .into_iter()
         .map(|loaded| settled(conn, facts_of(loaded, today)))
         .collect()
-}
-
-/// The facts of loaded rows, with the self-consent age their municipality has.
-fn facts_of(loaded: load::Loaded, today: NaiveDate) -> CaseFacts {
-    let mut facts = facts_for(
-        loaded.case,
-        loaded.participants,
-        loaded.consents,
-        loaded.self_consent_age,
-        today,
-    );
-    facts.external_refs = loaded.external_refs;
-    facts
-}
-
-/// Rule 5 for expiry applied to freshly loaded facts of an open case.
-fn settled(conn: &mut PgConnection, mut facts: CaseFacts) -> Result<CaseFacts, AppError> {
-    if facts.case.status == crate::cases::api::CaseStatus::Open {
-        let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
-        let lost = consent_rules::services_lost_to_expiry(
-            &consent_facts,
-            &facts.givers,
-            &facts.effective,
-            facts.today,
-        );
-        if !lost.is_empty() {
-            settle_expiry(conn, &mut facts, &lost)?;
-        }
-    }
-    Ok(facts)
-}
-
-/// Rule 5 for expiry, the first time anyone touches the case after a consent ran out. Deactivating or
-/// closing locks the case first (as every writer does, so no deadlock) and skips a case a writer holds:
-/// access is denied meanwhile all the same, and the next touch settles it. Cancelling handovers to the lost
-/// services needs no lock (a conditional update that finds nothing pending the next time).
-fn settle_expiry(
-    conn: &mut PgConnection,
-    facts: &mut CaseFacts,
-    lost: &std::collections::BTreeSet<String>,
-) -> Result<(), AppError> {
-    let holder_service = facts.holder_service().to_string();
-    let someone_leaves = lost.contains(&holder_service)
-        || facts.participants.iter().any(|p| {
-            p.active
-                && p.kind == crate::participants::api::ParticipantKind::Professional
-                && p.service
-                    .as_deref()
-                    .is_some_and(|s| s != holder_service && lost.contains(s))
-        });
-    if someone_leaves {
-        let locked: Option<CaseRow> = cases::table
-            .find(facts.case.id)
-            .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
-            .select(CaseRow::as_select())
-            .for_update()
-            .skip_locked()
-            .first(conn)
-            .optional()?;
-        match locked {
-            Some(case) => facts.case = case,
-            // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
-            None => {
-                facts.case = cases::table
-                    .find(facts.case.id)
-                    .select(CaseRow::as_select())
-                    .first(conn)?;
-                return Ok(());
-            }
-        }
-    }
-    if crate::consents::effects::apply_expiry(conn, facts, lost)? {
-        access_log::record_system(conn, &facts.case, Action::Close, "case")?;
-    }
-    Ok(())
-}
-
-/// Rule 4 for a guardian whose parental responsibility is not confirmed yet (`None`: one who joined from
-/// their own inquiry): they count as a required giver until the stafettholder confirms it either way, and
-/// since only a confirmed guardian may give consent, no consent is effective meanwhile. Counting them out
-/// instead would let the other parent's consent alone share the child's case before anyone checked.
-pub fn must_give_consent(parental_responsibility: Option<bool>) -> bool {
-    parental_responsibility != Some(false)
-}
-
-pub fn facts_for(
-    case: CaseRow,
-    participants: Vec<ParticipantRow>,
-    consents: Vec<Consent>,
-    self_consent_age: u32,
-    today: NaiveDate,
-) -> CaseFacts {
-    let givers = GiverContext {
-        responsible_guardians: participants
-            .iter()
-            .filter(|p| {
-                p.active
-                    && p.kind == crate::participants::api::ParticipantKind::Guardian
-                    && must_give_consent(p.parental_responsibility)
-            })
-            .map(|p| p.id)
-            .collect(),
-        subject_youth: participants
-            .iter()
-            .find(|p| p.active && p.kind == crate::participants::api::ParticipantKind::Youth)
-            .map(|p| p.id),
-        subject_age: case
-            .subject_birth_date
-            .map(|b| consent_rules::age_on(b, today)),
-        self_consent_age,
-    };
-    let consent_facts: Vec<_> = consents.iter().map(Consent::facts).collect();
-    let effective = consent_rules::effective(&consent_facts, &givers, today);
-    CaseFacts {
-        case,
-        participants,
-        consents,
-        givers,
-        effective,
-        today,
-        external_refs: Vec::new(),
-    }
 }
 
 /// The facts of one case of the caller's municipality (rule 5's expiry applied), with its municipality's
@@ -410,7 +252,7 @@ fn settled_case(
     case_id: Uuid,
     lock: bool,
 ) -> Result<(CaseFacts, u32), AppError> {
-    let loaded = load::one(conn, &caller.tenant, case_id, lock)?
+    let loaded = crate::cases::load::one(conn, &caller.tenant, case_id, lock)?
         .ok_or_else(|| AppError::not_found("case"))?;
     let self_consent_age = loaded.self_consent_age;
     Ok((
@@ -479,7 +321,7 @@ pub fn readable(
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let loaded = load::many(conn, &caller.tenant, &ids)?;
+    let loaded = crate::cases::load::many(conn, &caller.tenant, &ids)?;
     judge(conn, caller, loaded)
 }
 
@@ -487,7 +329,7 @@ pub fn readable(
 pub fn judge(
     conn: &mut PgConnection,
     caller: &Caller,
-    loaded: Vec<load::Loaded>,
+    loaded: Vec<crate::cases::load::Loaded>,
 ) -> Result<Vec<CaseAccess>, AppError> {
     let today = crate::clock::today();
     let mut out = Vec::with_capacity(loaded.len());
@@ -512,7 +354,7 @@ pub fn is_handover_recipient(caller: &Caller, to_user_id: &str, to_service: &str
 /// The person whose own participant rows (or, for a youth, the case's subject) find the caller's
 /// candidate cases (`load::FactsOfMyCases`); `None` for an integration, whose candidates are its
 /// services' cases (`candidate_filter`).
-pub fn person(caller: &Caller) -> Option<load::Person<'_>> {
+pub fn person(caller: &Caller) -> Option<crate::cases::load::Person<'_>> {
     if caller.has_role(Role::Integration) {
         return None;
     }
@@ -526,7 +368,7 @@ pub fn person(caller: &Caller) -> Option<load::Person<'_>> {
             kinds.push("youth");
         }
     }
-    Some(load::Person {
+    Some(crate::cases::load::Person {
         user_id: caller
             .has_role(Role::Professional)
             .then_some(caller.user_id.as_str()),
@@ -535,8 +377,6 @@ pub fn person(caller: &Caller) -> Option<load::Person<'_>> {
         pid_hash,
     })
 }
-
-type CaseFilter = Box<dyn BoxableExpression<cases::table, Pg, SqlType = Bool>>;
 
 /// The cases the caller takes part in at all, as SQL: the index-friendly first cut for lists. `readable`
 /// then applies the full rule, so consent coverage is decided in one place.
@@ -597,14 +437,51 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
     Box::new(cases::municipality.eq(caller.tenant.clone()).and(filter))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::must_give_consent;
+/// One batch of a list: the readable cases among a page of candidates, how many candidates there were,
+/// and the last of them (where the next batch starts).
+pub struct ListBatch {
+    pub readable: Vec<CaseAccess>,
+    pub candidates: usize,
+    pub last: Option<Uuid>,
+}
 
-    #[test]
-    fn rule_4_a_guardian_whose_parental_responsibility_is_unconfirmed_must_still_give_consent() {
-        assert!(must_give_consent(None));
-        assert!(must_give_consent(Some(true)));
-        assert!(!must_give_consent(Some(false)));
-    }
+/// The next batch of the caller's list after `after`. A person's own cases come with their access facts
+/// in one statement; an integration's, or a search by reference, take a candidate query and then the
+/// facts.
+pub fn list_batch(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    q: &CaseListQuery,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<ListBatch, AppError> {
+    let person = person(caller).filter(|_| q.external_ref.is_none());
+    let (readable, candidates, last) = if let Some(person) = person {
+        let page = crate::cases::load::MinePage {
+            status: q.status,
+            level: q.level,
+            holder_me: matches!(q.holder, Some(HolderFilter::Me)),
+            after,
+            limit,
+        };
+        let loaded = crate::cases::load::mine(conn, &caller.tenant, &person, &page)?;
+        let (candidates, last) = (loaded.len(), loaded.last().map(|l| l.case.id));
+        (judge(conn, caller, loaded)?, candidates, last)
+    } else {
+        let rows = crate::cases::store::list_candidates(
+            conn,
+            caller,
+            candidate_filter(caller),
+            q,
+            after,
+            limit,
+        )?;
+        let (candidates, last) = (rows.len(), rows.last().map(|c| c.id));
+        (readable(conn, caller, rows)?, candidates, last)
+    };
+    Ok(ListBatch {
+        readable,
+        candidates,
+        last,
+    })
 }

@@ -409,7 +409,7 @@ fn effective_consent(doc: &CaseDocument, self_consent_age: u32) -> consent_rules
     };
     let ctx = GiverContext {
         responsible_guardians: active(ParticipantKind::Guardian)
-            .filter(|p| crate::policy::must_give_consent(p.parental_responsibility))
+            .filter(|p| crate::cases::facts::must_give_consent(p.parental_responsibility))
             .map(|p| doc_uuid(&p.id))
             .collect(),
         subject_youth: active(ParticipantKind::Youth)
