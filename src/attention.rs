@@ -112,7 +112,11 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             crate::handovers::api::HandoverState::Pending,
         )?;
         crate::handovers::handlers::record_shown(conn, &caller, &waiting, "me.attention")?;
-        let inquiries_waiting = crate::inquiries::store::waiting_for(conn, &caller)?;
+        let inquiries_waiting = crate::inquiries::store::waiting_in(
+            conn,
+            &caller,
+            crate::policy::inquiries::inbox_services(&caller),
+        )?;
         let mut out = Attention {
             overdue_evaluations: vec![],
             overdue_level0_decisions: vec![],

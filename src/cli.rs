@@ -353,7 +353,7 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
             if !dry_run {
-                crate::jobs::partitions::ensure_ahead(&mut conn)
+                crate::db::partitions::ensure_ahead(&mut conn)
                     .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
             }
             crate::jobs::retention::purge(&mut conn, now, dry_run)
@@ -383,12 +383,12 @@ fn partitions(config: &Config, detach: bool) -> Result<(), String> {
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
-            crate::jobs::partitions::ensure_ahead(&mut conn)
+            crate::db::partitions::ensure_ahead(&mut conn)
                 .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
             if detach {
-                crate::jobs::partitions::detach(&mut conn)
+                crate::db::partitions::detach(&mut conn)
             } else {
-                crate::jobs::partitions::detachable(&mut conn)
+                crate::db::partitions::detachable(&mut conn)
             }
             .map_err(|e| format!("reading the access log's partitions failed: {e}"))
         })

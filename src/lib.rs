@@ -71,7 +71,7 @@ pub struct AppContext {
     pub cors_origins: Vec<String>,
     /// Where `GET /metrics` listens (`METRICS_ADDR`); never the public listener.
     pub metrics_listener: Option<Arc<TcpListener>>,
-    /// The database URL this instance listens on for other instances' changes (crate::jobs::listen); `None`:
+    /// The database URL this instance listens on for other instances' changes (crate::db::listen); `None`:
     /// it only polls.
     pub listen_url: Option<String>,
 }
@@ -111,7 +111,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub fn api_doc() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new()
         .into_utoipa_app()
-        .openapi(http::openapi::ApiDoc::openapi())
+        .openapi(http::openapi::ApiDoc::openapi().merge_from(cases::CasesDoc::openapi()))
         .configure(routes)
         .split_for_parts();
     http::openapi::add_standard_responses(&mut api);
@@ -167,10 +167,10 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let metrics = web::Data::new(http::metrics::Metrics::new());
     // One for all workers: a publish on this instance must be seen by every worker at once.
     let guide_cache = web::Data::new(guide::GuideCache::default());
-    let wakeups = Arc::new(jobs::listen::Wakeups::default());
+    let wakeups = Arc::new(db::listen::Wakeups::default());
     if let Some(url) = ctx.listen_url.clone() {
         let cache = guide_cache.clone();
-        jobs::listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
+        db::listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
             if let Some(m) = db::Municipality::parse(m) {
                 cache.invalidate(m);
             }

@@ -199,7 +199,7 @@ pub fn record_change(
     resource: &str,
     change: crate::changes::api::ChangeType,
 ) -> Result<(), AppError> {
-    crate::jobs::listen::written(&caller.tenant);
+    crate::db::listen::written(&caller.tenant);
     RecordChange {
         municipality: &caller.tenant,
         case_id: &case_id,

@@ -17,3 +17,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::patch_case)
         .service(handlers::close_case);
 }
+
+/// Schemas of this resource that no operation names directly (the list's `holder` filter is read through a
+/// query struct), registered with the document in `crate::api_doc`.
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(api::HolderFilter)))]
+pub struct CasesDoc;

@@ -10,13 +10,13 @@ use uuid::Uuid;
 use super::api::{Change, ChangePage, ChangeQuery};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
+use crate::db::listen::{Wakeups, MIN_READ_SPACING};
 use crate::db::schema::{cases, change_events};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
-use crate::jobs::listen::{Wakeups, MIN_READ_SPACING};
 
-/// How often a waiting request looks again while this instance hears no notifications (crate::jobs::listen).
+/// How often a waiting request looks again while this instance hears no notifications (crate::db::listen).
 /// Polling the table works across any number of instances.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// How often it looks while notifications arrive: only to catch one that was lost (a listener whose

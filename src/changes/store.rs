@@ -30,7 +30,7 @@ pub fn emit_many(
     if events.is_empty() {
         return Ok(());
     }
-    crate::jobs::listen::written(municipality);
+    crate::db::listen::written(municipality);
     let cases: Vec<Uuid> = events.iter().map(|(case, _)| *case).collect();
     let names: Vec<&'static str> = events
         .iter()

@@ -8,6 +8,8 @@
 
 pub mod connections;
 pub mod embedded;
+pub mod listen;
+pub mod partitions;
 pub mod prepared;
 pub mod schema;
 
@@ -495,14 +497,14 @@ where
     match f(conn) {
         Ok(value) => {
             if let Err(e) = AnsiTransactionManager::commit_transaction(conn) {
-                crate::jobs::listen::rolled_back();
+                crate::db::listen::rolled_back();
                 return Err(e.into());
             }
-            crate::jobs::listen::committed();
+            crate::db::listen::committed();
             Ok(value)
         }
         Err(user_error) => {
-            crate::jobs::listen::rolled_back();
+            crate::db::listen::rolled_back();
             match AnsiTransactionManager::rollback_transaction(conn) {
                 // A broken transaction manager: the original error says more.
                 Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
@@ -542,7 +544,7 @@ pub fn run_migrations(url: &str) -> Result<Vec<String>, String> {
         .map(|applied| applied.iter().map(|m| m.to_string()).collect())
         .map_err(|e| format!("migration failed: {e}"))
         .and_then(|applied| {
-            crate::jobs::partitions::ensure_ahead(&mut conn)
+            crate::db::partitions::ensure_ahead(&mut conn)
                 .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
             Ok(applied)
         });

@@ -4,7 +4,7 @@
 //! Several instances share one database, so memory is never trusted for long: an entry is used for at most
 //! [`FRESH_FOR`] after it was loaded (well inside the `max-age` clients are told), and a publish, a
 //! changed service or a renamed level drops the municipality's entry at once: on this instance directly,
-//! on the others when the database's notification arrives (crate::jobs::listen, in milliseconds). A lost
+//! on the others when the database's notification arrives (crate::db::listen, in milliseconds). A lost
 //! notification leaves an old version served for at most `FRESH_FOR`.
 
 use std::collections::HashMap;

@@ -72,7 +72,7 @@ Every response carries `X-Request-Id`.",
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
     components(
-        schemas(Problem, ProblemType, FieldError, crate::cases::api::HolderFilter),
+        schemas(Problem, ProblemType, FieldError),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
             RequestTimeout, PayloadTooLarge, UnsupportedMediaType, NotAcceptable, Validation, PreconditionRequired, Internal,
             Unavailable)

@@ -305,26 +305,13 @@ pub const DEFAULT_ATTENTION_DAYS: i32 = 5;
 /// How many waiting inquiries one attention answer lists at most (the inbox shows the rest).
 const MAX_WAITING: i64 = 200;
 
-/// The inquiries of the caller's inboxes that wait too long, oldest first; each shown one leaves an
-/// access event.
-pub fn waiting_for(
-    conn: &mut PgConnection,
-    caller: &Caller,
-) -> Result<Vec<WaitingInquiry>, AppError> {
-    let services = crate::policy::inquiries::inbox_services(caller);
-    waiting_in(conn, caller, services)
-}
-
-/// [`waiting_for`] in some of the caller's inboxes (a leader's view of one service).
+/// The inquiries of `services` (inboxes the policy let the caller work) that wait too long, oldest
+/// first; each shown one leaves an access event.
 pub fn waiting_in(
     conn: &mut PgConnection,
     caller: &Caller,
     services: Vec<String>,
 ) -> Result<Vec<WaitingInquiry>, AppError> {
-    let services: Vec<String> = services
-        .into_iter()
-        .filter(|s| crate::policy::inquiries::works_inbox(caller, s))
-        .collect();
     if services.is_empty() {
         return Ok(vec![]);
     }

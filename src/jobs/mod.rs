@@ -1,9 +1,7 @@
-//! Work that runs beside the requests or instead of them: the retention purge, the access log's monthly
-//! partitions, the erasure of inquiries about another family's child, the `import` command's client, and
-//! the listener through which instances wake each other.
+//! Work that runs beside the requests or instead of them: the retention purge, the erasure of inquiries
+//! about another family's child, and the `import` command's client. (The access log's monthly partitions
+//! and the listener through which instances wake each other are the database's: `crate::db`.)
 
 pub mod import;
 pub mod inquiry_erasure;
-pub mod listen;
-pub mod partitions;
 pub mod retention;

@@ -212,8 +212,14 @@ pub async fn service_attention(
             rows.iter().map(|r| (r.case_id, Basis::Leader)).collect();
         shown.sort_by_key(|c| c.0);
         shown.dedup_by_key(|c| c.0);
-        let inquiries_waiting =
-            crate::inquiries::store::waiting_in(conn, &caller, vec![service.clone()])?;
+        let inquiries_waiting = crate::inquiries::store::waiting_in(
+            conn,
+            &caller,
+            crate::policy::inquiries::works_inbox(&caller, &service)
+                .then(|| service.clone())
+                .into_iter()
+                .collect(),
+        )?;
         let mut out = ServiceAttention {
             service,
             overdue_level0_decisions: vec![],

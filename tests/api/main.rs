@@ -1,6 +1,7 @@
 //! Integration tests: the real server over real HTTP, each test on its own PostgreSQL database.
 //! One test binary, so the crate links once.
 
+mod architecture;
 mod archive;
 mod auth;
 mod cases;

@@ -198,7 +198,7 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
 
     // March 2014 holds only the purged case and is older than the longest retention (10 years); April 2014
     // holds an open case's reads and stays.
-    let detachable = stafettlogg::jobs::partitions::detachable(&mut f.app.db()).unwrap();
+    let detachable = stafettlogg::db::partitions::detachable(&mut f.app.db()).unwrap();
     let names: Vec<_> = detachable
         .iter()
         .map(|d| d.partition_name.as_str())
@@ -271,13 +271,13 @@ async fn a_missing_month_waits_for_no_long_reader_and_is_created_on_the_next_run
     // Creating the month needs the log exclusively: it gives up at once instead of queueing every
     // request's access event behind the reader, and says so without failing.
     assert_eq!(
-        stafettlogg::jobs::partitions::ensure_ahead(&mut owner).unwrap(),
+        stafettlogg::db::partitions::ensure_ahead(&mut owner).unwrap(),
         0
     );
     assert_eq!(app.count(&format!("pg_class WHERE relname = '{ahead}'")), 0);
     reader.batch_execute("COMMIT").unwrap();
     assert_eq!(
-        stafettlogg::jobs::partitions::ensure_ahead(&mut owner).unwrap(),
+        stafettlogg::db::partitions::ensure_ahead(&mut owner).unwrap(),
         1
     );
     assert_eq!(
