@@ -278,10 +278,16 @@ mod tests {
         );
         written("9903");
         committed();
-        assert!(!pending_has("9903"));
+        assert!(
+            !pending_has("9903"),
+            "queued although no listener would send it"
+        );
         // Dropped, not kept for later: a listener that starts afterwards has nothing of it to send.
         let _listener = AListener::start();
         committed();
-        assert!(!pending_has("9903"));
+        assert!(
+            !pending_has("9903"),
+            "kept and sent by a listener that started after its commit"
+        );
     }
 }

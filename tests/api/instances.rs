@@ -161,7 +161,8 @@ async fn rule_6_accepts_on_one_instance_racing_cancels_on_the_other_leave_exactl
         let overlap = in_flight_together(&spans);
         assert!(
             overlap.is_some(),
-            "round {round}: the requests did not overlap: {spans:?}"
+            "round {round}: the requests did not overlap: {}",
+            spans_ms(&spans)
         );
         overlaps.push(overlap.unwrap());
         let winners: Vec<_> = answers.iter().filter(|(_, s)| *s == 200).collect();
@@ -202,6 +203,19 @@ fn in_flight_together(spans: &[(Instant, Instant)]) -> Option<Duration> {
     let last_sent = spans.iter().map(|s| s.0).max()?;
     let first_answered = spans.iter().map(|s| s.1).min()?;
     (last_sent < first_answered).then(|| first_answered - last_sent)
+}
+
+/// Each request's [sent, answered] in milliseconds since the first was sent, for a failure message.
+fn spans_ms(spans: &[(Instant, Instant)]) -> String {
+    let Some(first) = spans.iter().map(|s| s.0).min() else {
+        return "no requests".into();
+    };
+    let ms = |t: Instant| (t - first).as_secs_f64() * 1000.0;
+    let each: Vec<String> = spans
+        .iter()
+        .map(|(sent, answered)| format!("[{:.1}, {:.1}]", ms(*sent), ms(*answered)))
+        .collect();
+    format!("sent and answered (ms): {}", each.join(" "))
 }
 
 /// The feed's position right now.
@@ -449,7 +463,8 @@ async fn two_purges_at_once_do_the_work_once() {
     let overlap = in_flight_together(&spans);
     assert!(
         overlap.is_some(),
-        "the two purges ran one after the other: {spans:?}"
+        "the two purges ran one after the other: {}",
+        spans_ms(&spans)
     );
     eprintln!("two purges ran together for {:?}", overlap.unwrap());
     assert!(said.iter().all(|(ok, _)| *ok), "{said:?}");
