@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use stafettlogg::changes::POLL_EVERY_WHEN_LISTENING;
 
-/// The whole run (formation, load, failover, cleanup) takes about 20-45 s.
+/// The whole run (formation, load, failover, cleanup) takes about 20-60 s.
 const RUN_LIMIT: Duration = Duration::from_secs(240);
 
 #[test]
