@@ -1,5 +1,5 @@
-//! Issue 10: unit leaders see their services' cases without content, move the relay at once, and the
-//! cases of staff who leave surface to them.
+//! Unit leaders see their services' cases without content, move the relay at once, and the cases of
+//! staff who leave surface to them: someone must keep a relay moving when its holder is away or gone.
 
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
