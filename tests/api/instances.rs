@@ -16,7 +16,7 @@ use stafettlogg::changes::POLL_EVERY_WHEN_LISTENING;
 
 use crate::family::{family, Family, BARNEHAGE};
 use crate::retention::close;
-use crate::support::{binary, owner_command, TestApp, SECRET};
+use crate::support::{binary, owner_command, process_log, TestApp, SECRET};
 
 /// Base64 of the national-id key the test servers use ([42; 32]).
 const NATIONAL_ID_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -43,10 +43,9 @@ impl Instance {
             .local_addr()
             .unwrap()
             .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("instances");
-        std::fs::create_dir_all(&dir).unwrap();
-        // Not among the test logs CI scans: this process also prints plain lines (where it listens).
-        let log = dir.join(format!("{}.log", uuid::Uuid::now_v7().simple()));
+        // With the run's other logs, which the log check scans (the plain lines saying where it listens
+        // included).
+        let (log, stderr) = process_log("serve");
         let mut cmd = binary();
         if app.service_db_url != app.db_url {
             cmd.env("DATABASE_APP_URL", &app.service_db_url);
@@ -60,7 +59,7 @@ impl Instance {
             .env("DATABASE_POOL_SIZE", "4")
             .env("LOG_FORMAT", "json")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(stderr)
             .spawn()
             .expect("start a second instance");
         let mut instance = Instance {
