@@ -1,5 +1,7 @@
 //! Norwegian national identity numbers (fødselsnummer, D-number, H-number, synthetic test numbers):
-//! parsing, and how they are kept at rest (encrypted, with a keyed hash for lookup) and shown (masked).
+//! parsing, how they are kept at rest (encrypted, with a keyed hash for lookup) and shown (masked), and
+//! how they are found in free text, in the forms people write them (the archive masks them there; the
+//! test run's log check looks for them in every log line).
 //!
 //! The number is only ever validated, never mined: birth date and gender are not derived from it.
 
@@ -114,6 +116,176 @@ impl NationalId {
 
 pub fn mask(number: &str) -> String {
     format!("{}*****", &number[..6.min(number.len())])
+}
+
+/// How a national id is written in free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrittenForm {
+    /// `14082010082`: eleven digits in a row.
+    InARow,
+    /// `140820 10082`, `140820 100 82`, `140820-10082`: the date apart from the individual number.
+    DateApart,
+    /// `14.08.20 10082`, `14.08.20 100 82`: the date written as a date.
+    DottedDate,
+}
+
+/// A number in free text written the way people write a national id. Its `Debug` never prints the digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Where it is, in bytes of the text.
+    pub range: std::ops::Range<usize>,
+    pub form: WrittenForm,
+    /// Where its date part ends: what a masked number keeps.
+    date_end: usize,
+    digits: String,
+}
+
+impl std::fmt::Debug for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Written({:?}, {:?})", self.form, self.range)
+    }
+}
+
+impl Written {
+    /// Whether the number passes the service's rules ([`NationalId::parse`]: a date with the D-, H- and
+    /// synthetic adjustments, and the check digits under either rule, the classic or that of 2032).
+    pub fn is_national_id(&self) -> bool {
+        NationalId::parse(&self.digits).is_ok()
+    }
+}
+
+/// Every number in `text` written in one of the [`WrittenForm`]s, whether or not it passes the rules. A
+/// number glued to a letter or to more digits is part of something else (a hex id, a longer number), and
+/// so are digits after a decimal point or comma.
+pub fn written_in(text: &str) -> Vec<Written> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at].is_ascii_digit() && starts_a_number(bytes, at) {
+            if let Some(written) = written_at(text, at) {
+                at = written.range.end;
+                found.push(written);
+                continue;
+            }
+        }
+        at += 1;
+    }
+    found
+}
+
+/// The national ids written in `text`: the numbers [`written_in`] finds that pass the service's rules.
+pub fn find_in_text(text: &str) -> Vec<Written> {
+    written_in(text)
+        .into_iter()
+        .filter(Written::is_national_id)
+        .collect()
+}
+
+/// `text` with every number [`written_in`] finds masked as [`mask`] masks a recorded id: its date part as
+/// written, then `*****`. Also a number that fails the rules: a mistyped id is still someone's.
+pub fn mask_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for w in written_in(text) {
+        out.push_str(&text[copied..w.date_end]);
+        out.push_str("*****");
+        copied = w.range.end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Whether a number may start at `at`: not inside a word, a longer number or a decimal fraction.
+fn starts_a_number(bytes: &[u8], at: usize) -> bool {
+    match at.checked_sub(1).map(|i| bytes[i]) {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        Some(b'.' | b',') => !(at >= 2 && bytes[at - 2].is_ascii_digit()),
+        Some(_) => true,
+    }
+}
+
+/// Whether the number ends at `at`: no letter or digit follows, nor the decimals of a fraction.
+fn ends_a_number(bytes: &[u8], at: usize) -> bool {
+    match bytes.get(at) {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        Some(b'.' | b',') => !bytes.get(at + 1).is_some_and(u8::is_ascii_digit),
+        Some(_) => true,
+    }
+}
+
+/// The number of ASCII digits in a row from `at`.
+fn digits_from(bytes: &[u8], at: usize) -> usize {
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// The length of the one space between the parts of a number at `at`, if one is there: a space, a tab, a
+/// no-break space (word processors put one in so the number stays on one line) or a narrow one.
+fn space_at(text: &str, at: usize) -> Option<usize> {
+    let c = text.get(at..)?.chars().next()?;
+    matches!(c, ' ' | '\t' | '\u{a0}' | '\u{202f}' | '\u{2009}').then(|| c.len_utf8())
+}
+
+/// The number written from `at`, if one is: its date part, then its individual number and check digits.
+fn written_at(text: &str, at: usize) -> Option<Written> {
+    let bytes = text.as_bytes();
+    let run = digits_from(bytes, at);
+    let (form, date_end, mut digits, rest) = if run == 11 {
+        (
+            WrittenForm::InARow,
+            at + 6,
+            text[at..at + 6].to_string(),
+            at + 6,
+        )
+    } else if run == 6 {
+        let sep = space_at(text, at + 6).or((bytes.get(at + 6) == Some(&b'-')).then_some(1))?;
+        (
+            WrittenForm::DateApart,
+            at + 6,
+            text[at..at + 6].to_string(),
+            at + 6 + sep,
+        )
+    } else if run == 2 && dotted_date(bytes, at) {
+        let sep = space_at(text, at + 8)?;
+        let date: String = text[at..at + 8]
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        (WrittenForm::DottedDate, at + 8, date, at + 8 + sep)
+    } else {
+        return None;
+    };
+    let end = match digits_from(bytes, rest) {
+        5 => rest + 5,
+        3 => {
+            let sep = space_at(text, rest + 3)?;
+            (digits_from(bytes, rest + 3 + sep) == 2).then_some(rest + 3 + sep + 2)?
+        }
+        _ => return None,
+    };
+    if !ends_a_number(bytes, end) {
+        return None;
+    }
+    digits.extend(text[rest..end].chars().filter(char::is_ascii_digit));
+    Some(Written {
+        range: at..end,
+        form,
+        date_end,
+        digits,
+    })
+}
+
+/// `DD.MM.YY` at `at`, not followed by a further digit.
+fn dotted_date(bytes: &[u8], at: usize) -> bool {
+    bytes.get(at + 2) == Some(&b'.')
+        && digits_from(bytes, at + 3) == 2
+        && bytes.get(at + 5) == Some(&b'.')
+        && digits_from(bytes, at + 6) == 2
 }
 
 /// A national id as it is stored: ciphertext for reading it back, keyed hash for finding it.
@@ -252,6 +424,153 @@ mod tests {
             d[i] = c.to_digit(10).unwrap();
         }
         d
+    }
+
+    /// A number that passes the rules, issued from 2032 (its K1 satisfies only the relaxed rule).
+    fn issued_from_2032(base: &str) -> String {
+        (0..1000)
+            .find_map(|i| {
+                let base = format!("{base}{i:03}");
+                let mut d: Vec<u32> = base.chars().map(|c| c.to_digit(10).unwrap()).collect();
+                let k1 = (11 - weighted(&d, &K1_WEIGHTS) % 11) % 11;
+                if k1 >= 9 {
+                    return None;
+                }
+                d.push(k1 + 1);
+                let k2 = (11 - weighted(&d, &K2_WEIGHTS) % 11) % 11;
+                (k2 < 10).then(|| format!("{base}{}{k2}", k1 + 1))
+            })
+            .unwrap()
+    }
+
+    fn forms(text: &str) -> Vec<WrittenForm> {
+        find_in_text(text).iter().map(|w| w.form).collect()
+    }
+
+    fn spaced(id: &str, at: &[usize]) -> String {
+        let mut out = String::new();
+        for (i, c) in id.chars().enumerate() {
+            if at.contains(&i) {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn an_id_written_as_eleven_digits_in_a_row_is_found() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        assert_eq!(
+            forms(&format!("Fnr {id}, tlf 22225555.")),
+            [WrittenForm::InARow]
+        );
+        assert_eq!(
+            forms(&format!("{{\"pid\":\"{id}\"}}")),
+            [WrittenForm::InARow]
+        );
+        assert_eq!(find_in_text(&format!("(fnr:{id})"))[0].range, 5..16);
+    }
+
+    #[test]
+    fn an_id_written_with_its_date_apart_from_the_individual_number_is_found() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        for written in [
+            spaced(&id, &[6]),
+            spaced(&id, &[6, 9]),
+            format!("{}-{}", &id[..6], &id[6..]),
+            format!("{}\u{a0}{}", &id[..6], &id[6..]),
+        ] {
+            assert_eq!(
+                forms(&format!("født {written}.")),
+                [WrittenForm::DateApart],
+                "{written}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_id_written_with_a_dotted_date_is_found() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        let date = format!("{}.{}.{}", &id[..2], &id[2..4], &id[4..6]);
+        for written in [
+            format!("{date} {}", &id[6..]),
+            format!("{date} {} {}", &id[6..9], &id[9..]),
+        ] {
+            assert_eq!(forms(&written), [WrittenForm::DottedDate], "{written}");
+        }
+        // A date alone, or with a four-digit year, is a date.
+        assert!(written_in(&format!("{date} kl. 10")).is_empty());
+        assert!(written_in(&format!("{}.20{} {}", &date[..5], &id[4..6], &id[6..])).is_empty());
+    }
+
+    #[test]
+    fn an_id_issued_from_2032_is_found_by_the_relaxed_k1_rule() {
+        let id = issued_from_2032("150588");
+        assert_eq!(
+            check_digit_rule(&digits(&id)),
+            Some(CheckDigitRule::From2032)
+        );
+        assert_eq!(forms(&id), [WrittenForm::InARow]);
+        assert_eq!(forms(&spaced(&id, &[6, 9])), [WrittenForm::DateApart]);
+    }
+
+    #[test]
+    fn a_number_that_fails_the_date_or_the_check_digits_is_written_like_an_id_but_is_none() {
+        let id = synthetic(1, 1, 10, 100)
+            .or_else(|| synthetic(1, 1, 10, 101))
+            .unwrap();
+        let mut bad_check = id.clone().into_bytes();
+        bad_check[10] = b'0' + ((bad_check[10] - b'0' + 1) % 10);
+        let bad_check = String::from_utf8(bad_check).unwrap();
+        for number in [bad_check.as_str(), "32138112345"] {
+            assert_eq!(written_in(number).len(), 1, "written like an id");
+            assert!(find_in_text(number).is_empty(), "but not one");
+        }
+    }
+
+    #[test]
+    fn digits_inside_a_word_a_longer_number_or_a_decimal_fraction_are_not_an_id() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        for text in [
+            format!("a{id}"),
+            format!("{id}b"),
+            format!("0{id}"),
+            format!("{id}7"),
+            format!("0.{id}"),
+            format!("{id},5"),
+            format!("0190e7d2-1f3c-7a41-9b2e-a{id}"),
+            format!("{} {}3", &id[..6], &id[6..]),
+        ] {
+            assert!(written_in(&text).is_empty(), "{text}");
+        }
+        // At the end of a sentence, or in a list, it is one.
+        assert_eq!(find_in_text(&format!("nr. {id}.")).len(), 1);
+        assert_eq!(find_in_text(&format!("{id}, {id}")).len(), 2);
+    }
+
+    #[test]
+    fn a_written_id_is_masked_with_its_date_part_kept_whatever_its_form() {
+        assert_eq!(
+            mask_in_text("Fnr 14832010082, tlf 22225555."),
+            "Fnr 148320*****, tlf 22225555."
+        );
+        assert_eq!(mask_in_text("148320 10082"), "148320*****");
+        assert_eq!(
+            mask_in_text("14.83.20 100 82 og 14.83.20"),
+            "14.83.20***** og 14.83.20"
+        );
+        assert_eq!(mask_in_text("ingen tall"), "ingen tall");
+        let w = &written_in("14832010082")[0];
+        assert!(!format!("{w:?}").contains("10082"), "{w:?}");
     }
 
     #[test]

@@ -254,6 +254,12 @@ impl Cluster {
     /// A throwaway cluster under /tmp for tests: no durability (fsync off), removed by a watchdog process
     /// as soon as the process that started it exits, however it exits.
     pub fn start_throwaway() -> Result<Cluster, String> {
+        Cluster::start_throwaway_with("")
+    }
+
+    /// [`Cluster::start_throwaway`] with more lines of `postgresql.conf`, e.g. a library to preload
+    /// (`shared_preload_libraries` only takes effect when the server starts).
+    pub fn start_throwaway_with(settings: &str) -> Result<Cluster, String> {
         let bindir = find_bindir()?;
         let mut suffix = [0u8; 4];
         rand::fill(&mut suffix);
@@ -272,7 +278,9 @@ impl Cluster {
             started_here: true,
         };
         cluster.chown_to_postgres(&root)?;
-        cluster.init("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n")?;
+        cluster.init(&format!(
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n{settings}\n"
+        ))?;
         cluster.start()?;
         spawn_watchdog(&root, &cluster.pgdata)?;
         Ok(cluster)

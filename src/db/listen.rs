@@ -219,17 +219,39 @@ fn listen(conn: &mut PgConnection, wakeups: &Weak<Wakeups>, on_guide: &dyn Fn(&s
 mod tests {
     use super::*;
 
-    /// The two tests change the process's listener count: one at a time.
+    /// The tests change the process's listener count: one at a time.
     static SERIAL: Mutex<()> = Mutex::new(());
 
     fn pending_has(municipality: &str) -> bool {
         PENDING.lock().unwrap().contains(municipality)
     }
 
+    /// Counts as a listener thread of this process while it lives, also when its test fails.
+    struct AListener;
+
+    impl AListener {
+        fn start() -> AListener {
+            LISTENERS.fetch_add(1, Ordering::Relaxed);
+            AListener
+        }
+    }
+
+    impl Drop for AListener {
+        fn drop(&mut self) {
+            LISTENERS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The serial lock, held: a test that failed while holding it poisoned it, which is no reason to fail
+    /// the next one (its listener count was restored by [`AListener`]'s drop).
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     #[test]
     fn a_write_is_notified_only_once_its_transaction_committed() {
-        let _one = SERIAL.lock().unwrap();
-        LISTENERS.fetch_add(1, Ordering::Relaxed);
+        let _one = one_at_a_time();
+        let _listener = AListener::start();
         written("9901");
         rolled_back();
         committed();
@@ -242,17 +264,30 @@ mod tests {
         committed();
         assert!(pending_has("9902"));
         PENDING.lock().unwrap().remove("9902");
-        LISTENERS.fetch_sub(1, Ordering::Relaxed);
     }
 
     #[test]
     fn without_a_listener_in_the_process_nothing_waits_to_be_notified() {
         // The in-process test servers: nobody would ever send it.
-        let _one = SERIAL.lock().unwrap();
-        if LISTENERS.load(Ordering::Relaxed) == 0 {
-            written("9903");
-            committed();
-            assert!(!pending_has("9903"));
-        }
+        let _one = one_at_a_time();
+        assert_eq!(
+            LISTENERS.load(Ordering::Relaxed),
+            0,
+            "no listener thread runs in the unit tests' process (none is started here, and the \
+             other test's count ends with it)"
+        );
+        written("9903");
+        committed();
+        assert!(
+            !pending_has("9903"),
+            "queued although no listener would send it"
+        );
+        // Dropped, not kept for later: a listener that starts afterwards has nothing of it to send.
+        let _listener = AListener::start();
+        committed();
+        assert!(
+            !pending_has("9903"),
+            "kept and sent by a listener that started after its commit"
+        );
     }
 }

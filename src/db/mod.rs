@@ -16,13 +16,13 @@ pub mod schema;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::CustomizeConnection;
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::http::error::AppError;
+pub use connections::blocking;
 use connections::Manager;
 use uuid::Uuid;
 
@@ -109,7 +109,7 @@ impl Municipality {
     /// municipality costs no round trip of its own. `SET LOCAL` ends with the transaction, so a pooled
     /// connection never carries one request's municipality into the next.
     pub fn begin_sql(&self) -> String {
-        format!("BEGIN; SET LOCAL app.municipality = '{}'", self.as_str())
+        format!("BEGIN; {SET_MUNICIPALITY}'{}'", self.as_str())
     }
 }
 
@@ -127,7 +127,7 @@ impl std::fmt::Display for Municipality {
 
 /// Who a transaction is for: its municipality, and for a staff caller (professional, leader,
 /// administrator, integration) their user id, so the `BEGIN` batch also refuses someone the municipality
-/// registered as departed (issue 10; `stafettlogg_staff_present` in the leaders migration). Folding the
+/// registered as departed (`stafettlogg_staff_present` in the leaders migration). Folding the
 /// check into that batch costs no round trip, and no handler can forget it: `Caller::session` is the only
 /// way a request names its municipality.
 #[derive(Clone, PartialEq, Eq)]
@@ -152,7 +152,7 @@ impl Session {
     fn begin_sql(&self) -> String {
         let mut sql = self.municipality.begin_sql();
         if let Some(hex) = &self.staff_hex {
-            sql.push_str(&format!("; SELECT stafettlogg_staff_present('{hex}')"));
+            sql.push_str(&format!("; {STAFF_PRESENT}'{hex}')"));
         }
         sql
     }
@@ -337,20 +337,13 @@ where
 {
     let pool = pool.clone();
     let deadline = Instant::now() + CHECKOUT_TIMEOUT;
-    // The blocking thread logs inside the request's span, so a database error carries its request id.
-    let span = tracing::Span::current();
-    let counter = connections::request_counter();
-    let session = session.into();
-    web::block(move || {
-        let _entered = span.enter();
-        connections::counted(counter.as_ref(), || {
-            let begin = Begin {
-                session,
-                lock_case: None,
-            };
-            let mut pooled = checkout_begun(&pool, deadline, begin)?;
-            run_begun(&mut pooled, f)
-        })
+    let begin = Begin {
+        session: session.into(),
+        lock_case: None,
+    };
+    blocking(move || {
+        let mut pooled = checkout_begun(&pool, deadline, begin)?;
+        run_begun(&mut pooled, f)
     })
     .await?
 }
@@ -371,22 +364,28 @@ where
 {
     let pool = pool.clone();
     let deadline = Instant::now() + CHECKOUT_TIMEOUT;
-    let span = tracing::Span::current();
-    let counter = connections::request_counter();
     let begin = Begin {
         session: session.into(),
         lock_case: Some(case_id),
     };
-    web::block(move || {
-        let _entered = span.enter();
-        connections::counted(counter.as_ref(), || {
-            let mut pooled = checkout_begun(&pool, deadline, begin)?;
-            let _held = CaseLockHeld::set(case_id);
-            run_begun(&mut pooled, f)
-        })
+    blocking(move || {
+        let mut pooled = checkout_begun(&pool, deadline, begin)?;
+        let _held = CaseLockHeld::set(case_id);
+        run_begun(&mut pooled, f)
     })
     .await?
 }
+
+const SET_MUNICIPALITY: &str = "SET LOCAL app.municipality = ";
+const STAFF_PRESENT: &str = "SELECT stafettlogg_staff_present(";
+/// Municipality first: `access::case_for_write` sends the same lock on its own (`id` first) when the
+/// transaction did not take it, and a statement counter must tell that round trip from this companion.
+const LOCK_CASE: &str = "SELECT FROM cases WHERE municipality = ";
+
+/// How the statements that ride behind `BEGIN` in a transaction's first batch begin: the service sends them
+/// nowhere else. A counter of statements (`pg_stat_statements`) sees each of them, the service's count of
+/// round trips sees the batch once, so these are what tells the two counts apart.
+pub const SENT_ONLY_BEHIND_BEGIN: [&str; 3] = [SET_MUNICIPALITY, STAFF_PRESENT, LOCK_CASE];
 
 /// What the first batch of a transaction does.
 #[derive(Debug, Clone)]
@@ -402,7 +401,7 @@ impl Begin {
         if let Some(id) = self.lock_case {
             // A `Uuid` prints as hex digits and dashes only: nothing to escape.
             sql.push_str(&format!(
-                "; SELECT FROM cases WHERE id = '{id}' AND municipality = '{}' FOR UPDATE",
+                "; {LOCK_CASE}'{}' AND id = '{id}' FOR UPDATE",
                 self.session.municipality.as_str()
             ));
         }
@@ -523,9 +522,7 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    let span = tracing::Span::current();
-    web::block(move || {
-        let _entered = span.enter();
+    blocking(move || {
         let mut pooled = checkout(&pool)?;
         f(&mut pooled)
     })

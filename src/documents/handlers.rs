@@ -233,7 +233,7 @@ pub async fn import_cases(
     let pool = pool.into_inner();
     // The blocking thread logs inside the request's span, so a database error carries its request id.
     let span = tracing::Span::current();
-    let outcomes = web::block(move || {
+    let outcomes = db::blocking(move || {
         let _entered = span.enter();
         let lines = import::parse(&body.0);
         let mut conn = db::checkout(&pool)?;

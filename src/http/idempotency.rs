@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::db::connections::of_this_request;
 use crate::db::schema::idempotency_keys as k;
 use crate::db::Pool;
 use crate::http::error::{AppError, FieldError, ProblemType};
@@ -386,14 +387,14 @@ pub mod store {
     }
 }
 
-/// One statement on a pooled connection, off the async executor.
+/// One statement on a pooled connection, off the async executor; a round trip of the request.
 async fn with_conn<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || {
+    crate::db::blocking(move || {
         let mut pooled = pool.get()?;
         f(&mut pooled)
     })
@@ -523,7 +524,12 @@ pub async fn middleware(
         Ok(Claim::Acquired(token)) => {
             // Its own task: a client that disconnects (the timeout the key exists for) must not cancel
             // the execution between the handler's commit and storing its answer.
-            let run = actix_web::rt::spawn(execute(next.call(req), pool.clone(), scope.clone(), token));
+            let run = actix_web::rt::spawn(of_this_request(execute(
+                next.call(req),
+                pool.clone(),
+                scope.clone(),
+                token,
+            )));
             match run.await {
                 Ok(result) => result,
                 Err(_) => {
@@ -602,9 +608,9 @@ async fn with_heartbeat<F: Future>(call: F, pool: &Pool, scope: &Scope, token: U
             Either::Left((out, _)) => return out,
             Either::Right(((), _)) => {
                 let (pool, scope) = (pool.clone(), scope.clone());
-                actix_web::rt::spawn(async move {
+                actix_web::rt::spawn(of_this_request(async move {
                     let _ = with_conn(&pool, move |c| store::refresh(c, &scope, token)).await;
-                });
+                }));
             }
         }
     }

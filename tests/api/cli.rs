@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{binary, TestApp};
+use crate::support::{binary, OutputLogged, TestApp};
 
 fn bin() -> Command {
     binary()
@@ -33,7 +33,7 @@ const TOKEN_ARGS: [&str; 7] = [
 
 #[test]
 fn serve_help_lists_every_variable_with_its_default_and_the_managed_database() {
-    let out = bin().args(["serve", "--help"]).output().unwrap();
+    let out = bin().args(["serve", "--help"]).output_logged().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for var in [
@@ -74,7 +74,7 @@ fn secrets_given_in_the_environment_are_not_printed_by_help() {
             "a-secret-that-must-never-be-printed-anywhere",
         )
         .env("DATABASE_URL", "postgres://user:pw-never-printed@db/x")
-        .output()
+        .output_logged()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(!help.contains("never-printed"), "{help}");
@@ -93,7 +93,7 @@ fn serve_refuses_the_development_secret_together_with_the_identity_providers_key
             "a-development-secret-never-for-production",
         )
         .env("DATA_DIR", dir.join("data"))
-        .output()
+        .output_logged()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let message = stderr(&out);
@@ -112,7 +112,7 @@ fn token_refuses_when_the_server_uses_the_identity_providers_keys() {
         .args(TOKEN_ARGS)
         .env("JWT_JWKS_FILE", dir.join("jwks.json"))
         .current_dir(&dir)
-        .output()
+        .output_logged()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
@@ -125,7 +125,7 @@ fn token_refuses_when_the_server_uses_the_identity_providers_keys() {
 
 #[test]
 fn import_help_states_its_exit_codes() {
-    let out = bin().args(["import", "--help"]).output().unwrap();
+    let out = bin().args(["import", "--help"]).output_logged().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("Exit codes"), "{help}");
     for code in [
@@ -150,7 +150,7 @@ fn token_with_a_tenant_that_is_not_four_digits_is_refused_with_a_message() {
             "38",
         ])
         .env("JWT_HS256_SECRET", "x".repeat(40))
-        .output()
+        .output_logged()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "no token printed");
@@ -160,7 +160,11 @@ fn token_with_a_tenant_that_is_not_four_digits_is_refused_with_a_message() {
 #[test]
 fn token_without_a_reachable_secret_refuses_and_says_where_it_looked_without_creating_one() {
     let dir = scratch("nosecret");
-    let out = bin().args(TOKEN_ARGS).current_dir(&dir).output().unwrap();
+    let out = bin()
+        .args(TOKEN_ARGS)
+        .current_dir(&dir)
+        .output_logged()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let message = stderr(&out);
@@ -186,7 +190,7 @@ fn token_finds_the_servers_secret_from_a_subdirectory_and_the_server_accepts_it(
     let out = bin()
         .args(TOKEN_ARGS)
         .current_dir(dir.join("src/deeper"))
-        .output()
+        .output_logged()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let token = String::from_utf8(out.stdout).unwrap();
@@ -207,7 +211,7 @@ fn serve_checks_the_port_before_starting_a_database() {
         .arg("serve")
         .env("BIND_ADDR", &addr)
         .env("DATA_DIR", dir.join("data"))
-        .output()
+        .output_logged()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -227,7 +231,10 @@ async fn health_asks_the_service_for_readiness() {
     let app = TestApp::spawn().await;
     let url = app.base.clone();
     let ok = actix_web::rt::task::spawn_blocking(move || {
-        bin().args(["health", "--url", &url]).output().unwrap()
+        bin()
+            .args(["health", "--url", &url])
+            .output_logged()
+            .unwrap()
     })
     .await
     .unwrap();
@@ -235,6 +242,9 @@ async fn health_asks_the_service_for_readiness() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let down = bin().args(["health", "--url", &url]).output().unwrap();
+    let down = bin()
+        .args(["health", "--url", &url])
+        .output_logged()
+        .unwrap();
     assert_eq!(down.status.code(), Some(1));
 }

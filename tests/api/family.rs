@@ -13,6 +13,8 @@ pub const PPT: &str = "ppt-vest";
 pub struct Family {
     pub app: TestApp,
     pub case_id: String,
+    /// The subject's birth date as the case was opened with it.
+    pub birth_date: String,
     /// The stafettholder, a pedagogical leader in the kindergarten.
     pub ola: String,
     pub mother_id: String,
@@ -85,9 +87,14 @@ impl Family {
     }
 }
 
-/// A kindergarten case for Emma (born 2020) with two guardians with parental responsibility.
+/// A kindergarten case for Emma with two guardians with parental responsibility. She was born six years
+/// ago today, so she is under the self-consent age (15 or 16) on whatever day the tests run, and only her
+/// guardians consent for her.
 pub async fn family() -> Family {
-    family_with_subject("2020-03-14").await
+    let born = stafettlogg::clock::today()
+        .checked_sub_months(chrono::Months::new(12 * 6))
+        .unwrap();
+    family_with_subject(&born.to_string()).await
 }
 
 pub async fn family_with_subject(birth_date: &str) -> Family {
@@ -128,6 +135,7 @@ pub async fn family_with_subject(birth_date: &str) -> Family {
     }
     Family {
         case_id,
+        birth_date: birth_date.to_string(),
         mother: app.citizen_token("mor", Role::Guardian, &mother_pid),
         father: app.citizen_token("far", Role::Guardian, &father_pid),
         pia: app.token("3805", "pia", &[Role::Professional], &[PPT]),

@@ -1,6 +1,8 @@
-//! Issue 14, item 1: several instances of the service on one database, one truth. The second instance is
-//! the real binary in a process of its own (its own pool, caches and listener), beside the test's
-//! in-process server.
+//! Several instances of the service on one database, one truth. The second instance is the real binary in
+//! a process of its own (its own pool, caches and listener), beside the test's in-process server. The
+//! race tests release their requests together (a barrier) and record when each was sent and answered, and
+//! assert that all were in flight at one moment: a race that ran one request after the other proves
+//! nothing.
 
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
@@ -14,7 +16,7 @@ use stafettlogg::changes::handlers::POLL_EVERY_WHEN_LISTENING;
 
 use crate::family::{family, Family, BARNEHAGE};
 use crate::retention::close;
-use crate::support::{binary, owner_command, TestApp, SECRET};
+use crate::support::{binary, owner_command, process_log, TestApp, SECRET};
 
 /// Base64 of the national-id key the test servers use ([42; 32]).
 const NATIONAL_ID_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
@@ -41,10 +43,9 @@ impl Instance {
             .local_addr()
             .unwrap()
             .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("instances");
-        std::fs::create_dir_all(&dir).unwrap();
-        // Not among the test logs CI scans: this process also prints plain lines (where it listens).
-        let log = dir.join(format!("{}.log", uuid::Uuid::now_v7().simple()));
+        // With the run's other logs, which the log check scans (the plain lines saying where it listens
+        // included).
+        let (log, stderr) = process_log("serve");
         let mut cmd = binary();
         if app.service_db_url != app.db_url {
             cmd.env("DATABASE_APP_URL", &app.service_db_url);
@@ -58,7 +59,7 @@ impl Instance {
             .env("DATABASE_POOL_SIZE", "4")
             .env("LOG_FORMAT", "json")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(stderr)
             .spawn()
             .expect("start a second instance");
         let mut instance = Instance {
@@ -122,6 +123,7 @@ async fn rule_6_accepts_on_one_instance_racing_cancels_on_the_other_leave_exactl
     let app = &f.app;
     let kari = app.token("3805", "kari", &[Role::Professional], &[BARNEHAGE]);
     let mut outcomes = std::collections::BTreeMap::new();
+    let mut overlaps = Vec::new();
     for round in 0..6 {
         let case = app
             .open_case(&f.ola, BARNEHAGE, &format!("Barn{round}"))
@@ -136,18 +138,32 @@ async fn rule_6_accepts_on_one_instance_racing_cancels_on_the_other_leave_exactl
             .to_string();
         let accept = format!("/api/v1/cases/{id}/handovers/{hid}/accept");
         let cancel = format!("/api/v1/cases/{id}/handovers/{hid}/cancel");
-        let requests = (0..10).map(|i| {
+        let barrier = tokio::sync::Barrier::new(RACERS);
+        let requests = (0..RACERS).map(|i| {
             let (accept, cancel, kari, ola, b) = (&accept, &cancel, &kari, &f.ola, &b);
+            let barrier = &barrier;
             async move {
+                barrier.wait().await;
+                let sent = Instant::now();
                 let res = if i % 2 == 0 {
                     app.post(accept, kari, &json!({})).await
                 } else {
                     b.post(cancel, ola, &json!({})).await
                 };
-                (i % 2 == 0, res.status().as_u16())
+                ((i % 2 == 0, res.status().as_u16()), (sent, Instant::now()))
             }
         });
-        let answers = futures_util::future::join_all(requests).await;
+        let (answers, spans): (Vec<_>, Vec<_>) = futures_util::future::join_all(requests)
+            .await
+            .into_iter()
+            .unzip();
+        let overlap = in_flight_together(&spans);
+        assert!(
+            overlap.is_some(),
+            "round {round}: the requests did not overlap: {}",
+            spans_ms(&spans)
+        );
+        overlaps.push(overlap.unwrap());
         let winners: Vec<_> = answers.iter().filter(|(_, s)| *s == 200).collect();
         assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
         assert!(
@@ -171,7 +187,34 @@ async fn rule_6_accepts_on_one_instance_racing_cancels_on_the_other_leave_exactl
             "holder_periods a JOIN holder_periods b ON a.case_id = b.case_id AND a.period <> b.period AND a.period && b.period \
              WHERE a.case_id = '{id}'")), 0, "overlap");
     }
-    eprintln!("two instances, 6 rounds of accept (A) against cancel (B): {outcomes:?}");
+    eprintln!(
+        "two instances, 6 rounds of {RACERS} requests, accept (A) against cancel (B): {outcomes:?}; \
+         all in flight together for {overlaps:?}"
+    );
+}
+
+/// Requests of one round of a race: half accept on A, half cancel on B.
+const RACERS: usize = 10;
+
+/// How long every request of a race was in flight at once (from the last one sent to the first answer),
+/// given when each was sent and answered; `None` when some request was answered before another was sent.
+fn in_flight_together(spans: &[(Instant, Instant)]) -> Option<Duration> {
+    let last_sent = spans.iter().map(|s| s.0).max()?;
+    let first_answered = spans.iter().map(|s| s.1).min()?;
+    (last_sent < first_answered).then(|| first_answered - last_sent)
+}
+
+/// Each request's [sent, answered] in milliseconds since the first was sent, for a failure message.
+fn spans_ms(spans: &[(Instant, Instant)]) -> String {
+    let Some(first) = spans.iter().map(|s| s.0).min() else {
+        return "no requests".into();
+    };
+    let ms = |t: Instant| (t - first).as_secs_f64() * 1000.0;
+    let each: Vec<String> = spans
+        .iter()
+        .map(|(sent, answered)| format!("[{:.1}, {:.1}]", ms(*sent), ms(*answered)))
+        .collect();
+    format!("sent and answered (ms): {}", each.join(" "))
 }
 
 /// The feed's position right now.
@@ -401,13 +444,28 @@ async fn two_purges_at_once_do_the_work_once() {
         ),
     )
     .unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
     let runs: Vec<_> = (0..2)
         .map(|_| {
             let db_url = f.app.db_url.clone();
-            std::thread::spawn(move || owner_command(&db_url, &["purge"]))
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let started = Instant::now();
+                let said = owner_command(&db_url, &["purge"]);
+                (said, (started, Instant::now()))
+            })
         })
         .collect();
-    let said: Vec<(bool, String)> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    let (said, spans): (Vec<(bool, String)>, Vec<_>) =
+        runs.into_iter().map(|r| r.join().unwrap()).unzip();
+    let overlap = in_flight_together(&spans);
+    assert!(
+        overlap.is_some(),
+        "the two purges ran one after the other: {}",
+        spans_ms(&spans)
+    );
+    eprintln!("two purges ran together for {:?}", overlap.unwrap());
     assert!(said.iter().all(|(ok, _)| *ok), "{said:?}");
     let erased: Vec<bool> = said
         .iter()

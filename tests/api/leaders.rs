@@ -1,5 +1,6 @@
-//! Issue 10: unit leaders see their services' cases without content, move the relay at once, and the
-//! cases of staff who leave surface to them.
+//! Unit leaders see their services' cases without content and move the relay at once; staff who leave
+//! lose access from the date the municipality registers, and the cases they held surface to the leaders:
+//! someone must keep a relay moving when its holder is away or gone.
 
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
@@ -96,7 +97,7 @@ async fn a_leader_sees_the_services_cases_as_metadata_and_never_content() {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(item["id"], f.case_id.as_str());
     assert_eq!(item["subject"]["given_name"], "Emma");
-    assert_eq!(item["subject"]["birth_date"], "2020-03-14");
+    assert_eq!(item["subject"]["birth_date"], f.birth_date.as_str());
     assert_eq!(item["holder"]["user_id"], "ola");
     assert_eq!(item["holder"]["departed"], false);
     assert_eq!(item["level"], 0);
@@ -520,6 +521,44 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
     .await;
     let res = f.app.get("/api/v1/cases", &f.ola).await;
     assert_eq!(res.status(), 200);
+}
+
+/// `/me` is where a client checks that its token still works, so a departed person's token must be refused
+/// there as everywhere else, naming the departure, while a guardian of the same case is unaffected.
+#[actix_web::test]
+async fn a_departed_staff_members_token_is_refused_on_me_too_until_the_departure_is_undone() {
+    let f = family().await;
+    let admin = f.app.token("3805", "admin", &[Role::Admin], &[]);
+    let me: Value = f.app.get("/api/v1/me", &f.ola).await.json().await.unwrap();
+    assert_eq!(me["user_id"], "ola");
+    let res = f
+        .app
+        .post(
+            "/api/v1/staff/ola/departed",
+            &admin,
+            &json!({"on": today()}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let p = problem(f.app.get("/api/v1/me", &f.ola).await, 403).await;
+    assert!(p["detail"].as_str().unwrap().contains("departed"), "{p}");
+    assert_eq!(f.app.get("/api/v1/me", &f.mother).await.status(), 200);
+    assert_eq!(f.app.get("/api/v1/me", &admin).await.status(), 200);
+
+    let undo = f
+        .app
+        .request(
+            reqwest::Method::DELETE,
+            "/api/v1/staff/ola/departed",
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(undo.status(), 204);
+    let me: Value = f.app.get("/api/v1/me", &f.ola).await.json().await.unwrap();
+    assert_eq!(me["user_id"], "ola");
 }
 
 #[actix_web::test]

@@ -28,6 +28,7 @@ mod leaders;
 mod matrix;
 mod operations;
 mod partitions;
+mod readme;
 mod request_examples;
 mod retention;
 mod signatures;

@@ -1,20 +1,28 @@
 //! The authorization matrix: every operation of the committed `openapi/openapi.json` × every kind of
-//! caller, with the expected outcome written down as a table a reviewer can read against rule 8 of
-//! domain.md ("who may read a case") and the "who" column of api.md. An operation added to the spec
-//! without a row here fails the test; so does a row for an operation the spec no longer has.
+//! caller, with the expected outcome written down as a table a reviewer can read against rule 8 ("who
+//! may read a case") and the "who" column of api.md. An operation added to the spec without a row here
+//! fails the test; so does a row for an operation the spec no longer has.
 //!
 //! Each request is a valid one (path parameters from the world, a body that succeeds for someone), so a
 //! refusal is about who asks, not about what they sent. A case the caller may not see answers 404, never
 //! 403 (its existence is itself sensitive); 403 is for a caller who may see the case (or is known to the
 //! municipality) acting outside their role. After a change succeeds, the next caller gets a fresh world.
+//!
+//! A status is not the whole answer, so every request is also checked for what a status cannot show:
+//! - every answer is searched for the world's distinctive names, texts and national ids (in full), and
+//!   may show only what a second hand-written table (`MAY_SEE`) lets its caller see; a refusal shows none;
+//! - a refused request (4xx) leaves every table, the access logs included, with as many rows as before;
+//! - a 404 about the world's case or inquiry is the very answer a random id gets (the id swapped), so
+//!   nobody can tell a hidden resource from a missing one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
 
-use crate::world::{in_days, today, Cast, Town, World, BARNEHAGE, PPT, SKOLE};
+use crate::support::TestApp;
+use crate::world::{in_days, today, Cast, Secret, Town, World, BARNEHAGE, PPT, SKOLE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -427,6 +435,295 @@ fn matches(expected: Outcome, status: u16, body: &str, case: &str) -> bool {
     }
 }
 
+const Y: bool = true;
+const N: bool = false;
+
+// Who may see what of a world (README "Who may see what", rule 8, api.md), by caller, in the order of
+// `Secret`. The stafettholder sees everything, national ids in full. The readers of the case (a covered
+// participant, the guardian, the subject youth at the self-consent age in her own world, the integration
+// of the holder's service) see its names and texts, national ids masked to six digits. The recipient of
+// the pending handover sees its note (the handover, not the case). The unit leader sees metadata: the
+// subject's name, never the family, content or full ids. The inquiry is the kindergarten inbox's
+// (holder, colleague, leader) and the mother's. Nobody else sees anything, and no refusal shows anything
+// to anyone.
+#[rustfmt::skip]
+const MAY_SEE: [(&str, [bool; 6]); 16] = [
+    //                       subject family  text    note    inquiry full ids
+    ("anonymous",           [N,      N,      N,      N,      N,      N]),
+    ("holder",              [Y,      Y,      Y,      Y,      Y,      Y]),
+    ("covered",             [Y,      Y,      Y,      Y,      N,      N]),
+    ("uncovered",           [N,      N,      N,      N,      N,      N]),
+    ("colleague",           [N,      N,      N,      N,      Y,      N]),
+    ("former",              [N,      N,      N,      N,      N,      N]),
+    ("recipient",           [N,      N,      N,      Y,      N,      N]),
+    ("guardian",            [Y,      Y,      Y,      Y,      Y,      N]),
+    ("other_guardian",      [N,      N,      N,      N,      N,      N]),
+    ("young",               [N,      N,      N,      N,      N,      N]),
+    ("youth",               [Y,      Y,      Y,      Y,      N,      N]),
+    ("admin",               [N,      N,      N,      N,      N,      N]),
+    ("integration_own",     [Y,      Y,      Y,      Y,      N,      N]),
+    ("integration_other",   [N,      N,      N,      N,      N,      N]),
+    ("other_municipality",  [N,      N,      N,      N,      N,      N]),
+    ("leader",              [Y,      N,      N,      N,      Y,      N]),
+];
+
+/// Changes after which a caller answers in another's place: the recipient who accepts the handover is
+/// the stafettholder when the answer is written.
+const BECOMES: &[(&str, &str, &str)] = &[(
+    "POST /api/v1/cases/{id}/handovers/{hid}/accept",
+    "recipient",
+    "holder",
+)];
+
+/// Whether `caller`'s answer to `op` may show `secret` of a world; `hers`: the world is the one whose
+/// subject is the youth at the self-consent age (to everyone else the two worlds are alike).
+fn may_see(op: &str, caller: &str, secret: Secret, hers: bool) -> bool {
+    let caller = BECOMES
+        .iter()
+        .find(|(o, c, _)| *o == op && *c == caller)
+        .map_or(caller, |(_, _, instead)| *instead);
+    if caller == "youth" && !hers {
+        return false;
+    }
+    let (_, row) = MAY_SEE.iter().find(|(c, _)| *c == caller).unwrap();
+    row[secret as usize]
+}
+
+/// Every table's row count, in one prepared statement on one connection kept open: 2-3 ms a snapshot.
+/// `TestApp::table_counts` opens a connection per table (0.7 s a call for 42 tables, some 20 minutes
+/// around the matrix's 1,900 requests), and the same statement unprepared took 6 ms, mostly planning.
+struct Counts {
+    conn: diesel::PgConnection,
+}
+
+type Snapshot = BTreeMap<String, i64>;
+
+impl Counts {
+    fn new(app: &TestApp) -> Counts {
+        use diesel::connection::SimpleConnection;
+        let tables = app.table_counts();
+        let sql = tables
+            .iter()
+            .map(|(t, _)| format!("SELECT '{t}'::text AS name, count(*) AS n FROM \"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut conn = app.db();
+        conn.batch_execute(&format!("PREPARE matrix_counts AS {sql}"))
+            .unwrap();
+        let mut counts = Counts { conn };
+        let reference: Snapshot = app.table_counts().into_iter().collect();
+        assert_eq!(
+            counts.snapshot(),
+            reference,
+            "the statement counts every table"
+        );
+        counts
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl;
+        diesel::sql_query("EXECUTE matrix_counts")
+            .load::<Row>(&mut self.conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.name, r.n))
+            .collect()
+    }
+}
+
+/// "table before -> after" for each table whose count differs.
+fn differences(before: &Snapshot, after: &Snapshot) -> Vec<String> {
+    after
+        .iter()
+        .filter(|(t, n)| before.get(*t) != Some(n))
+        .map(|(t, n)| format!("{t} {} -> {n}", before.get(t).copied().unwrap_or(0)))
+        .collect()
+}
+
+/// An answer as the checks need it.
+struct Answer {
+    status: u16,
+    content_type: String,
+    text: String,
+}
+
+/// Sends `req` to `path` (its own, or one with another id) with `token` and the ETag read before.
+async fn send(
+    town: &Town,
+    req: &Request,
+    path: &str,
+    token: Option<&str>,
+    etag: Option<&str>,
+) -> Answer {
+    let mut rb = town.app.request(req.method.clone(), path, token);
+    if let Some(etag) = etag {
+        rb = rb.header("if-match", etag);
+    }
+    if let Some(body) = &req.body {
+        rb = rb.json(body);
+    }
+    if let Some(lines) = &req.ndjson {
+        rb = rb
+            .header("content-type", "application/x-ndjson")
+            .body(lines.clone());
+    }
+    let res = rb.send().await.unwrap();
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    Answer {
+        status,
+        content_type,
+        text: res.text().await.unwrap(),
+    }
+}
+
+/// What the matrix checks beyond statuses: leaks in any answer, side effects of refused requests, and
+/// hidden resources that answer otherwise than missing ones. Failures name the operation, the caller and
+/// the marker's label, never its value (names and national ids stay out of the test output).
+struct Checks {
+    counts: Counts,
+    counting: std::time::Duration,
+    snapshots: usize,
+    compared: usize,
+    leaks: Vec<String>,
+    side_effects: Vec<String>,
+    hidden: Vec<String>,
+    /// The counts right after the last refused request, while nothing else has touched the database.
+    after: Option<Snapshot>,
+    /// Markers some caller was shown who may see them: proof that the search can find each one.
+    seen: BTreeSet<&'static str>,
+}
+
+impl Checks {
+    fn snapshot(&mut self) -> Snapshot {
+        let started = std::time::Instant::now();
+        let s = self.counts.snapshot();
+        self.counting += started.elapsed();
+        self.snapshots += 1;
+        s
+    }
+
+    /// Sends the request; when it is refused (4xx) and counts were taken `before` it, every table must
+    /// have as many rows as before. The counts are taken around each request, so that a change is pinned
+    /// on the operation and caller; the counts after a refusal are kept for a request sent right after.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &mut self,
+        town: &Town,
+        (op, caller): (&str, &str),
+        req: &Request,
+        path: &str,
+        token: Option<&str>,
+        etag: Option<&str>,
+        before: Option<Snapshot>,
+        note: &str,
+    ) -> Answer {
+        self.after = None;
+        let answer = send(town, req, path, token, etag).await;
+        if let Some(before) = before.filter(|_| (400..500).contains(&answer.status)) {
+            let after = self.snapshot();
+            let changed = differences(&before, &after);
+            if !changed.is_empty() {
+                self.side_effects.push(format!(
+                    "{op} as {caller}{note}: refused with {}, and yet {}",
+                    answer.status,
+                    changed.join(", ")
+                ));
+            }
+            self.after = Some(after);
+        }
+        answer
+    }
+
+    /// Searches an answer for every marker of the current worlds (the second is the older one).
+    fn search(&mut self, (op, caller): (&str, &str), status: u16, body: &str, worlds: &[World; 2]) {
+        let refused = !(200..300).contains(&status);
+        for (w, world) in worlds.iter().enumerate() {
+            for m in &world.markers {
+                if !body.contains(&m.value) {
+                    continue;
+                }
+                if !refused && may_see(op, caller, m.secret, w == 1) {
+                    self.seen.insert(m.label);
+                } else {
+                    let whose = if w == 1 { " (of the older world)" } else { "" };
+                    self.leaks.push(format!(
+                        "{op} as {caller} ({status}) shows {}{whose}: {:?}",
+                        m.label, m.secret
+                    ));
+                }
+            }
+        }
+    }
+
+    /// A 404 about the world's case or inquiry against the same request about an id that does not exist:
+    /// the same status, content type and problem (with the id swapped back), or the caller could tell a
+    /// hidden resource from a missing one.
+    #[allow(clippy::too_many_arguments)]
+    async fn hidden_like_missing(
+        &mut self,
+        town: &Town,
+        who: (&str, &str),
+        req: &Request,
+        world: &World,
+        token: Option<&str>,
+        etag: Option<&str>,
+        hidden: &Answer,
+    ) {
+        let (op, caller) = who;
+        let id = if req.path.contains(&world.case) {
+            &world.case
+        } else if req.path.contains(&world.inquiry) {
+            &world.inquiry
+        } else {
+            panic!(
+                "{op}: a 404 about neither the world's case nor its inquiry: {}",
+                req.path
+            )
+        };
+        let missing = uuid::Uuid::now_v7().to_string();
+        let path = req.path.replace(id.as_str(), &missing);
+        // Nothing happened since the counts after the hidden answer were taken.
+        let before = match self.after.take() {
+            Some(after) => after,
+            None => self.snapshot(),
+        };
+        let note = " (with an id that does not exist)";
+        let answer = self
+            .send(town, who, req, &path, token, etag, Some(before), note)
+            .await;
+        self.compared += 1;
+        let swapped = answer.text.replace(&missing, id);
+        if answer.status != hidden.status
+            || answer.content_type != hidden.content_type
+            || swapped != hidden.text
+        {
+            let shape = |status: u16, text: &str| {
+                let p: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                format!("{status} {} / {} / {}", p["type"], p["title"], p["detail"])
+            };
+            self.hidden.push(format!(
+                "{op} as {caller}: the hidden resource answers {} ({}), an id that does not exist {} ({})",
+                shape(hidden.status, &hidden.text),
+                hidden.content_type,
+                shape(answer.status, &swapped),
+                answer.content_type
+            ));
+        }
+    }
+}
+
 /// The spec's operations, as "METHOD /path".
 fn spec_operations() -> BTreeSet<String> {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
@@ -460,11 +757,265 @@ fn every_operation_of_the_spec_has_a_row_in_the_matrix() {
     );
 }
 
+#[test]
+fn the_visibility_table_has_one_row_per_caller_in_the_columns_order() {
+    let rows: Vec<&str> = MAY_SEE.iter().map(|(caller, _)| *caller).collect();
+    assert_eq!(rows, CALLERS);
+}
+
+/// One run of the matrix: the worlds its requests go to, and what it found.
+struct Run<'a> {
+    town: &'a Town,
+    tokens: [Option<&'a str>; 16],
+    /// The standard world, and for the youth at the self-consent age the same world around her.
+    worlds: [World; 2],
+    dirty: [bool; 2],
+    built: usize,
+    n: usize,
+    checks: Checks,
+    mismatches: Vec<(String, &'static str, Outcome, u16, String)>,
+    report: Vec<(&'static str, Vec<Cell>)>,
+    imports: Vec<String>,
+}
+
+impl<'a> Run<'a> {
+    async fn new(town: &'a Town) -> Run<'a> {
+        let worlds = [town.world().await, town.older_world().await];
+        let checks = Checks {
+            counts: Counts::new(&town.app),
+            counting: Default::default(),
+            snapshots: 0,
+            compared: 0,
+            leaks: vec![],
+            side_effects: vec![],
+            hidden: vec![],
+            after: None,
+            seen: BTreeSet::new(),
+        };
+        Run {
+            town,
+            tokens: tokens(&town.cast),
+            worlds,
+            dirty: [false, false],
+            built: 2,
+            n: 0,
+            checks,
+            mismatches: vec![],
+            report: vec![],
+            imports: vec![],
+        }
+    }
+
+    /// Every caller in turn; after a change succeeds, the next caller gets a fresh world.
+    async fn row(&mut self, op: &'static str, expected: &[Outcome; 16]) {
+        let mut cells = vec![];
+        // Proposing needs a case without a pending handover: the world's is cancelled first.
+        let needs_no_pending = op == "POST /api/v1/cases/{id}/handovers";
+        let mut prepared = [false, false];
+        for (col, caller) in CALLERS.iter().enumerate() {
+            let k = usize::from(*caller == "youth");
+            if self.dirty[k] {
+                self.worlds[k] = if k == 0 {
+                    self.town.world().await
+                } else {
+                    self.town.older_world().await
+                };
+                self.built += 1;
+                self.dirty[k] = false;
+                prepared[k] = false;
+            }
+            if needs_no_pending && !prepared[k] {
+                let w = &self.worlds[k];
+                let path = format!("/api/v1/cases/{}/handovers/{}/cancel", w.case, w.handover);
+                self.town
+                    .ok(Method::POST, &path, None, Some(json!({})), 200)
+                    .await;
+                prepared[k] = true;
+            }
+            cells.push(self.cell(op, col, expected[col], k).await);
+        }
+        // The world was changed for this operation; the next one starts from a standard world.
+        self.dirty[0] |= prepared[0];
+        self.dirty[1] |= prepared[1];
+        self.report.push((op, cells));
+    }
+
+    async fn cell(&mut self, op: &'static str, col: usize, want: Outcome, k: usize) -> Cell {
+        let (town, caller, token) = (self.town, CALLERS[col], self.tokens[col]);
+        let world = self.worlds[k].clone();
+        self.n += 1;
+        let req = request(town, &world, op, col, self.n).await;
+        // Read before the counts are taken: the holder's read is an access event of its own.
+        let etag = match &req.if_match {
+            Some(resource) => Some(town.etag(resource).await),
+            None => None,
+        };
+        let who = (op, caller);
+        let etag = etag.as_deref();
+        // Counted around every request the table refuses (one it should not refuse fails anyway).
+        let refusal = matches!(want, E401 | E403 | E404);
+        let before = refusal.then(|| self.checks.snapshot());
+        let answer = self
+            .checks
+            .send(town, who, &req, &req.path, token, etag, before, "")
+            .await;
+        let (status, text) = (answer.status, answer.text.as_str());
+        // Lists of inquiries are about the world's inquiry; everything else about its case.
+        let marker = if op.contains("inquiries") {
+            &world.inquiry
+        } else {
+            &world.case
+        };
+        if !matches(want, status, text, marker) {
+            let body = text.chars().take(300).collect();
+            self.mismatches
+                .push((op.to_string(), caller, want, status, body));
+        }
+        self.checks.search(who, status, text, &self.worlds);
+        if want == E404 && status == 404 {
+            self.checks
+                .hidden_like_missing(town, who, &req, &world, token, etag, &answer)
+                .await;
+        }
+        if op == "POST /api/v1/imports" && status == 200 {
+            let r: Value = serde_json::from_str(text).unwrap();
+            self.imports.push(format!("{caller}: {}", r["summary"]));
+        }
+        let ok = (200..300).contains(&status);
+        let outcome = match (ok, text.contains(marker.as_str())) {
+            (true, true) => Outcome::Sees,
+            (true, false) => Outcome::Ok,
+            (false, _) => want,
+        };
+        let staff = req.path.starts_with("/api/v1/staff/");
+        self.dirty[k] |= req.method != Method::GET
+            && ok
+            && (req.path.starts_with("/api/v1/cases/")
+                || req.path.starts_with("/api/v1/inquiries/")
+                || staff
+                || op == "POST /api/v1/imports");
+        if staff {
+            // A departure is the town's, not the world's: the next caller meets nobody departed.
+            town.undepart_everyone();
+        }
+        Cell { status, outcome }
+    }
+
+    /// The matrix as observed, for the reviewer (cargo test -- --nocapture).
+    fn print(&self, started: std::time::Instant) {
+        println!(
+            "authorization matrix: {} operations x {} callers = {} requests, {} worlds, {:.1} s",
+            EXPECTED.len(),
+            CALLERS.len(),
+            EXPECTED.len() * CALLERS.len(),
+            self.built,
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "{:<55} {}",
+            "",
+            CALLERS
+                .map(|c| format!("{:>6}", &c[..c.len().min(5)]))
+                .join("")
+        );
+        for (op, cells) in &self.report {
+            let row: String = cells
+                .iter()
+                .map(|c| match c.outcome {
+                    Outcome::Sees => format!("{:>6}", format!("{}*", c.status)),
+                    _ => format!("{:>6}", c.status),
+                })
+                .collect();
+            println!("{op:<55} {row}");
+        }
+        println!(
+            "(* = the answer names the world's case) imports: {:?}",
+            self.imports
+        );
+        let c = &self.checks;
+        println!(
+            "{} snapshots of every table's row count took {:.1} s; {} hidden 404s compared with a \
+             missing id's; markers shown to callers who may see them: {}",
+            c.snapshots,
+            c.counting.as_secs_f64(),
+            c.compared,
+            c.seen.len()
+        );
+    }
+
+    /// Everything that differs from the tables, at once.
+    fn verdict(self) {
+        let known: BTreeSet<(String, String, u16)> = KNOWN_BUGS
+            .iter()
+            .map(|(op, caller, status)| (op.to_string(), caller.to_string(), *status))
+            .collect();
+        let seen: BTreeSet<(String, String, u16)> = self
+            .mismatches
+            .iter()
+            .map(|(op, caller, _, status, _)| (op.clone(), caller.to_string(), *status))
+            .collect();
+        let unexpected: Vec<_> = self
+            .mismatches
+            .iter()
+            .filter(|(op, caller, _, status, _)| {
+                !known.contains(&(op.clone(), caller.to_string(), *status))
+            })
+            .map(|(op, caller, want, status, body)| {
+                format!("{op} as {caller}: expected {want:?}, got {status}: {body}")
+            })
+            .collect();
+        let fixed: Vec<_> = known.difference(&seen).collect();
+        let never: Vec<&str> = self.worlds[0]
+            .markers
+            .iter()
+            .map(|m| m.label)
+            .filter(|label| !self.checks.seen.contains(label))
+            .collect();
+        let mut failures = vec![];
+        // One broken rule can fail hundreds of cells; the first few of each kind say enough.
+        let mut section = |title: &str, lines: Vec<String>| {
+            if !lines.is_empty() {
+                let shown = lines.len().min(40);
+                let more = match lines.len() - shown {
+                    0 => String::new(),
+                    n => format!("\n... and {n} more"),
+                };
+                failures.push(format!(
+                    "{} {title}:\n{}{more}",
+                    lines.len(),
+                    lines[..shown].join("\n")
+                ));
+            }
+        };
+        section("cells differ from the table", unexpected);
+        section(
+            "KNOWN_BUGS no longer happen (remove them from the list)",
+            fixed.iter().map(|f| format!("{f:?}")).collect(),
+        );
+        section(
+            "answers show what their caller may not see",
+            self.checks.leaks,
+        );
+        section(
+            "refused requests changed the database",
+            self.checks.side_effects,
+        );
+        section(
+            "hidden resources answer otherwise than missing ones",
+            self.checks.hidden,
+        );
+        section(
+            "markers never shown to a caller who may see them (searching for them proves nothing)",
+            never.iter().map(|l| l.to_string()).collect(),
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+}
+
 #[actix_web::test]
 async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
     let started = std::time::Instant::now();
     let town = Town::setup().await;
-    let tokens = tokens(&town.cast);
     // The other family's guardian is a real guardian: she reads her own case, so her 404s below are
     // about the world's case, not about her.
     let other = format!("/api/v1/cases/{}", town.other_case);
@@ -473,167 +1024,10 @@ async fn every_operation_answers_every_kind_of_caller_as_the_table_says() {
         .get(&other, town.cast.other_guardian.as_deref().unwrap())
         .await;
     assert_eq!(res.status(), 200, "the other guardian reads her own case");
-    // The standard world, and for the youth at the self-consent age the same world around her.
-    let mut worlds = [town.world().await, town.older_world().await];
-    let mut built = 2;
-    let mut dirty = [false, false];
-    let mut mismatches: Vec<(String, &str, Outcome, u16, String)> = vec![];
-    let mut report: Vec<(&str, Vec<Cell>)> = vec![];
-    let mut imports = vec![];
-    let mut n = 0;
+    let mut run = Run::new(&town).await;
     for (op, expected) in EXPECTED {
-        let mut cells = vec![];
-        // Proposing needs a case without a pending handover: the world's is cancelled first.
-        let needs_no_pending = *op == "POST /api/v1/cases/{id}/handovers";
-        let mut prepared = [false, false];
-        for (col, caller) in CALLERS.iter().enumerate() {
-            let k = usize::from(*caller == "youth");
-            if dirty[k] {
-                worlds[k] = if k == 0 {
-                    town.world().await
-                } else {
-                    town.older_world().await
-                };
-                built += 1;
-                dirty[k] = false;
-                prepared[k] = false;
-            }
-            let world = &worlds[k];
-            if needs_no_pending && !prepared[k] {
-                let path = format!(
-                    "/api/v1/cases/{}/handovers/{}/cancel",
-                    world.case, world.handover
-                );
-                town.ok(Method::POST, &path, None, Some(json!({})), 200)
-                    .await;
-                prepared[k] = true;
-            }
-            n += 1;
-            let req = request(&town, world, op, col, n).await;
-            let mut rb = town.app.request(req.method.clone(), &req.path, tokens[col]);
-            if let Some(resource) = &req.if_match {
-                rb = rb.header("if-match", town.etag(resource).await);
-            }
-            if let Some(body) = &req.body {
-                rb = rb.json(body);
-            }
-            if let Some(lines) = &req.ndjson {
-                rb = rb
-                    .header("content-type", "application/x-ndjson")
-                    .body(lines.clone());
-            }
-            let res = rb.send().await.unwrap();
-            let status = res.status().as_u16();
-            let text = res.text().await.unwrap();
-            let want = expected[col];
-            // Lists of inquiries are about the world's inquiry; everything else about its case.
-            let marker = if op.contains("inquiries") {
-                &world.inquiry
-            } else {
-                &world.case
-            };
-            if !matches(want, status, &text, marker) {
-                mismatches.push((
-                    op.to_string(),
-                    caller,
-                    want,
-                    status,
-                    text.chars().take(300).collect(),
-                ));
-            }
-            if *op == "POST /api/v1/imports" && status == 200 {
-                let r: Value = serde_json::from_str(&text).unwrap();
-                imports.push(format!("{caller}: {}", r["summary"]));
-            }
-            let outcome = if (200..300).contains(&status) {
-                if text.contains(marker.as_str()) {
-                    Outcome::Sees
-                } else {
-                    Outcome::Ok
-                }
-            } else {
-                want
-            };
-            let staff = req.path.starts_with("/api/v1/staff/");
-            let changed = req.method != Method::GET
-                && (200..300).contains(&status)
-                && (req.path.starts_with("/api/v1/cases/")
-                    || req.path.starts_with("/api/v1/inquiries/")
-                    || staff
-                    || *op == "POST /api/v1/imports");
-            dirty[k] |= changed;
-            if staff {
-                // A departure is the town's, not the world's: the next caller meets nobody departed.
-                town.undepart_everyone();
-            }
-            cells.push(Cell { status, outcome });
-        }
-        // The world was changed for this operation; the next one starts from a standard world.
-        dirty[0] |= prepared[0];
-        dirty[1] |= prepared[1];
-        report.push((op, cells));
+        run.row(op, expected).await;
     }
-
-    // The matrix as observed, for the reviewer (cargo test -- --nocapture).
-    println!(
-        "authorization matrix: {} operations x {} callers = {} requests, {} worlds, {:.1} s",
-        EXPECTED.len(),
-        CALLERS.len(),
-        EXPECTED.len() * CALLERS.len(),
-        built,
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "{:<55} {}",
-        "",
-        CALLERS
-            .map(|c| format!("{:>6}", &c[..c.len().min(5)]))
-            .join("")
-    );
-    for (op, cells) in &report {
-        let row: String = cells
-            .iter()
-            .map(|c| {
-                format!(
-                    "{:>6}",
-                    if c.outcome == Outcome::Sees {
-                        format!("{}*", c.status)
-                    } else {
-                        c.status.to_string()
-                    }
-                )
-            })
-            .collect();
-        println!("{op:<55} {row}");
-    }
-    println!("(* = the answer names the world's case) imports: {imports:?}");
-
-    let known: BTreeSet<(String, String, u16)> = KNOWN_BUGS
-        .iter()
-        .map(|(op, caller, status)| (op.to_string(), caller.to_string(), *status))
-        .collect();
-    let seen: BTreeSet<(String, String, u16)> = mismatches
-        .iter()
-        .map(|(op, caller, _, status, _)| (op.clone(), caller.to_string(), *status))
-        .collect();
-    let unexpected: Vec<_> = mismatches
-        .iter()
-        .filter(|(op, caller, _, status, _)| {
-            !known.contains(&(op.clone(), caller.to_string(), *status))
-        })
-        .map(|(op, caller, want, status, body)| {
-            format!("{op} as {caller}: expected {want:?}, got {status}: {body}")
-        })
-        .collect();
-    let fixed: Vec<_> = known.difference(&seen).collect();
-    assert!(
-        unexpected.is_empty(),
-        "{} cells differ from the table:\n{}",
-        unexpected.len(),
-        unexpected.join("\n")
-    );
-    assert!(
-        fixed.is_empty(),
-        "KNOWN_BUGS that no longer happen (remove them from the list): {fixed:?}"
-    );
+    run.print(started);
+    run.verdict();
 }

@@ -428,8 +428,17 @@ pub fn synthetic_id(n: u32) -> String {
         .unwrap()
 }
 
+/// Where every log of the run goes: the in-process servers' (`api-<pid>.jsonl`), and the standard error
+/// of every process the tests start ([`process_log`]). The log check (tests/logs.rs), which cargo runs
+/// after this binary, reads them all.
+pub fn log_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Every log line of this test process, as the JSON lines `LOG_FORMAT=json` writes, kept in memory for
-/// the tests that read them and appended to `target/tmp/test-logs/` so CI can check the whole run.
+/// the tests that read them and appended to [`log_dir`] so the log check sees the whole run.
 pub struct Logs {
     lines: std::sync::Mutex<Vec<u8>>,
     file: std::sync::Mutex<std::fs::File>,
@@ -457,10 +466,9 @@ impl std::io::Write for LogWriter {
 pub fn logs() -> &'static Logs {
     static LOGS: OnceLock<&'static Logs> = OnceLock::new();
     LOGS.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-logs");
-        std::fs::create_dir_all(&dir).unwrap();
         let file =
-            std::fs::File::create(dir.join(format!("api-{}.jsonl", std::process::id()))).unwrap();
+            std::fs::File::create(log_dir().join(format!("api-{}.jsonl", std::process::id())))
+                .unwrap();
         let logs: &'static Logs = Box::leak(Box::new(Logs {
             lines: std::sync::Mutex::new(Vec::new()),
             file: std::sync::Mutex::new(file),
@@ -477,7 +485,8 @@ pub fn logs() -> &'static Logs {
 }
 
 /// The service's binary with every setting of this environment removed, so a test's command sees only the
-/// variables it sets itself.
+/// variables it sets itself; it logs JSON lines, as in production. Its standard error belongs in the run's
+/// logs: run it with [`OutputLogged::output_logged`], or send it to a [`process_log`].
 pub fn binary() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stafettlogg"));
     for var in [
@@ -496,7 +505,41 @@ pub fn binary() -> std::process::Command {
     ] {
         c.env_remove(var);
     }
+    c.env("LOG_FORMAT", "json");
     c
+}
+
+/// A new file in [`log_dir`] for the standard error of a process the test starts, named after what it
+/// runs (`serve`, `purge`...). Besides JSON log lines it holds the plain lines the binary prints itself
+/// (where it listens, what a one-off command did, why it refused), which the log check accepts there.
+pub fn process_log(what: &str) -> (std::path::PathBuf, std::fs::File) {
+    let what: String = what.chars().filter(char::is_ascii_alphanumeric).collect();
+    let path = log_dir().join(format!(
+        "process-{what}-{}.log",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let file = std::fs::File::create(&path).unwrap();
+    (path, file)
+}
+
+/// `output()` that also keeps the process's standard error in the run's logs.
+pub trait OutputLogged {
+    fn output_logged(&mut self) -> std::io::Result<std::process::Output>;
+}
+
+impl OutputLogged for std::process::Command {
+    fn output_logged(&mut self) -> std::io::Result<std::process::Output> {
+        let out = self.output()?;
+        let what = self
+            .get_args()
+            .next()
+            .map(|a| a.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !out.stderr.is_empty() {
+            std::io::Write::write_all(&mut process_log(&what).1, &out.stderr)?;
+        }
+        Ok(out)
+    }
 }
 
 /// Runs a one-off command of the binary (`purge`, `partitions`, `erase-inquiries`) as the schema's owner
@@ -513,7 +556,7 @@ pub fn owner_command(db_url: &str, args: &[&str]) -> (bool, String) {
             "NATIONAL_ID_KEY",
             "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         )
-        .output()
+        .output_logged()
         .unwrap();
     (
         out.status.success(),

@@ -545,11 +545,14 @@ fn start_until_listening(mut c: Command) -> (std::process::Child, Vec<String>) {
     let mut child = c.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    // Every line also goes to the run's logs, which the log check scans.
+    let (_, mut log) = crate::support::process_log("serve");
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
         {
+            let _ = std::io::Write::write_all(&mut log, format!("{line}\n").as_bytes());
             let _ = tx.send(line);
         }
     });

@@ -70,6 +70,32 @@ pub struct Town {
     built: std::cell::Cell<u32>,
 }
 
+/// What of a world an answer may carry, grouped by who may see it (`matrix.rs` writes down who).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Secret {
+    /// The subject's name (metadata: a unit leader sees it too).
+    SubjectName,
+    /// The names of the family around the child: guardians and a grandmother.
+    FamilyNames,
+    /// Free text of the case: concern, log entry, measure, consent, level change.
+    CaseText,
+    /// The note of the pending handover, written for its recipient.
+    HandoverNote,
+    /// The text of the mother's inquiry.
+    InquiryText,
+    /// A national id in full (everyone but the stafettholder sees them masked).
+    FullNationalId,
+}
+
+/// A distinctive piece of a world, searched for in every answer: `label` names it in a failure, so the
+/// value (a name, a national id) is never printed.
+#[derive(Debug, Clone)]
+pub struct Marker {
+    pub secret: Secret,
+    pub label: &'static str,
+    pub value: String,
+}
+
 /// One case with everything in it, and the ids a request needs.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -92,6 +118,28 @@ pub struct World {
     pub inquiry: String,
     /// The last change-feed sequence number before this world was built.
     pub feed_after: i64,
+    /// Its names, texts and national ids, each distinct to this world (so an answer that shows an older
+    /// world's case is not mistaken for this one's).
+    pub markers: Vec<Marker>,
+}
+
+/// Three letters distinct for each world (`aab` for the first), so that no world's marker is a part of
+/// another's.
+fn tag(n: u32) -> String {
+    let mut k = n;
+    let mut letters = [b'a'; 3];
+    for l in letters.iter_mut().rev() {
+        *l = b'a' + (k % 26) as u8;
+        k /= 26;
+    }
+    String::from_utf8(letters.to_vec()).unwrap()
+}
+
+/// A birth date `years` ago today (the day before's, on 29 February).
+fn born_years_ago(years: u32) -> chrono::NaiveDate {
+    today()
+        .checked_sub_months(chrono::Months::new(12 * years))
+        .unwrap()
 }
 
 pub fn today() -> chrono::NaiveDate {
@@ -264,17 +312,16 @@ impl Town {
             .seq
     }
 
-    /// Opens one more case with everything in it.
+    /// Opens one more case with everything in it, about a child of 10: under the self-consent age (15 or
+    /// 16, as the municipality says) today and on any day the test runs.
     pub async fn world(&self) -> World {
-        self.world_of("2015-06-01", &self.youth_pid).await
+        self.world_of(&born_years_ago(10).to_string(), &self.youth_pid)
+            .await
     }
 
     /// The same world around a subject of 16, old enough to see the case herself (rule 8).
     pub async fn older_world(&self) -> World {
-        let born = today()
-            .checked_sub_months(chrono::Months::new(16 * 12))
-            .unwrap();
-        self.world_of(&born.to_string(), &self.older_youth_pid)
+        self.world_of(&born_years_ago(16).to_string(), &self.older_youth_pid)
             .await
     }
 
@@ -282,6 +329,72 @@ impl Town {
         let n = self.built.get() + 1;
         self.built.set(n);
         let feed_after = self.feed_position();
+        let t = tag(n);
+        let marker = |secret, label, value: String| Marker {
+            secret,
+            label,
+            value,
+        };
+        let mut markers = vec![
+            marker(
+                Secret::SubjectName,
+                "the subject's family name",
+                format!("Zylvik{t}"),
+            ),
+            marker(
+                Secret::FamilyNames,
+                "the mother's name",
+                format!("Randi Qorvald{t}"),
+            ),
+            marker(
+                Secret::FamilyNames,
+                "the father's name",
+                format!("Trond Qorvald{t}"),
+            ),
+            marker(
+                Secret::FamilyNames,
+                "the grandmother's name",
+                format!("Sylvhaug{t}"),
+            ),
+            marker(Secret::CaseText, "the concern", format!("bekymring-{t}")),
+            marker(
+                Secret::CaseText,
+                "the consent's purpose",
+                format!("samtykke-{t}"),
+            ),
+            marker(
+                Secret::CaseText,
+                "the level change's reason",
+                format!("nivaa-{t}"),
+            ),
+            marker(
+                Secret::CaseText,
+                "the measure's title",
+                format!("tiltak-{t}"),
+            ),
+            marker(
+                Secret::CaseText,
+                "the log entry's text",
+                format!("notat-{t}"),
+            ),
+            marker(
+                Secret::HandoverNote,
+                "the handover's note",
+                format!("overlevering-{t}"),
+            ),
+            marker(
+                Secret::InquiryText,
+                "the inquiry's message",
+                format!("henvendelse-{t}"),
+            ),
+        ];
+        for (label, pid) in [
+            ("the mother's national id", &self.mother_pid),
+            ("the father's national id", &self.father_pid),
+            ("the subject's national id", &youth_pid.to_string()),
+        ] {
+            markers.push(marker(Secret::FullNationalId, label, pid.clone()));
+        }
         let reference = format!("W-{n}");
         let case = self
             .ok(
@@ -289,47 +402,80 @@ impl Town {
                 "/api/v1/cases",
                 None,
                 Some(
-                    json!({"service": BARNEHAGE, "concern": "Emma trekker seg unna leken.",
-                    "subject": {"kind": "child", "given_name": "Emma", "family_name": "Testesen",
+                    json!({"service": BARNEHAGE, "concern": format!("Emma trekker seg unna leken (bekymring-{t})."),
+                    "subject": {"kind": "child", "given_name": "Emma", "family_name": format!("Zylvik{t}"),
                                 "birth_date": birth_date, "national_id": youth_pid},
                     "external_refs": [{"system": "matrix", "id": reference}]}),
                 ),
                 201,
             )
             .await;
-        let c = format!("/api/v1/cases/{}", id(&case));
-        let participants = format!("{c}/participants");
-        let add = |body: Value| {
-            let participants = participants.clone();
-            async move {
-                id(&self
-                    .ok(Method::POST, &participants, None, Some(body), 201)
-                    .await)
-            }
-        };
+        let case_id = id(&case);
+        let people = self.family(&case_id, youth_pid, &t).await;
+        let mut world = self.casework(case_id, people, &t).await;
+        world.feed_after = feed_after;
+        world.markers = markers;
+        world
+    }
+
+    /// Adds a participant as the holder; returns its id.
+    async fn add(&self, participants: &str, body: Value) -> String {
+        id(&self
+            .ok(Method::POST, participants, None, Some(body), 201)
+            .await)
+    }
+
+    /// The family of a new case: both guardians, the subject as a youth participant, two others.
+    async fn family(&self, case_id: &str, youth_pid: &str, t: &str) -> [String; 5] {
+        let participants = format!("/api/v1/cases/{case_id}/participants");
+        let add = |body: Value| self.add(&participants, body);
         let mother = add(
-            json!({"kind": "guardian", "name": "Mor Testesen", "relation": "mother",
+            json!({"kind": "guardian", "name": format!("Randi Qorvald{t}"), "relation": "mother",
             "parental_responsibility": true, "national_id": self.mother_pid}),
         )
         .await;
         let father = add(
-            json!({"kind": "guardian", "name": "Far Testesen", "relation": "father",
+            json!({"kind": "guardian", "name": format!("Trond Qorvald{t}"), "relation": "father",
             "parental_responsibility": true, "national_id": self.father_pid}),
         )
         .await;
-        let youth =
-            add(json!({"kind": "youth", "name": "Emma Testesen", "national_id": youth_pid})).await;
-        let grandmother =
-            add(json!({"kind": "other", "name": "Mormor", "role": "besteforelder"})).await;
+        let youth = add(
+            json!({"kind": "youth", "name": format!("Emma Zylvik{t}"), "national_id": youth_pid}),
+        )
+        .await;
+        let grandmother = add(
+            json!({"kind": "other", "name": format!("Mormor Sylvhaug{t}"), "role": "besteforelder"}),
+        )
+        .await;
         let neighbour = add(json!({"kind": "other", "name": "Nabo", "role": "nabo"})).await;
+        [mother, father, youth, grandmother, neighbour]
+    }
+
+    /// Consent, professionals, level 1, a measure, an entry, a pending handover and an inquiry.
+    async fn casework(&self, case_id: String, people: [String; 5], t: &str) -> World {
+        let [mother, father, youth, grandmother, neighbour] = people;
+        let c = format!("/api/v1/cases/{case_id}");
+        let participants = format!("{c}/participants");
         let consent = id(&self
-            .ok(Method::POST, &format!("{c}/consents"), None,
-                Some(json!({"given_by": [mother, father], "services": [BARNEHAGE, PPT, SKOLE],
-                    "purpose": "Samarbeid om Emma", "valid_from": today(), "valid_until": in_days(20),
-                    "form": "written"})), 201)
+            .ok(
+                Method::POST,
+                &format!("{c}/consents"),
+                None,
+                Some(
+                    json!({"given_by": [mother, father], "services": [BARNEHAGE, PPT, SKOLE],
+                    "purpose": format!("Samarbeid om Emma (samtykke-{t})"), "valid_from": today(),
+                    "valid_until": in_days(20), "form": "written"}),
+                ),
+                201,
+            )
             .await);
-        add(json!({"kind": "professional", "user_id": "pia", "name": "Pia Rådgiver", "service": PPT})).await;
-        let per = add(json!({"kind": "professional", "user_id": "per", "name": "Per Tidligere", "service": PPT})).await;
+        let add = |body: Value| self.add(&participants, body);
+        add(json!({"kind": "professional", "user_id": "pia", "name": "Pia Rådgiver", "service": PPT}))
+            .await;
+        let per = add(
+            json!({"kind": "professional", "user_id": "per", "name": "Per Tidligere", "service": PPT}),
+        )
+        .await;
         self.ok(
             Method::POST,
             &format!("{participants}/{per}/deactivate"),
@@ -340,7 +486,6 @@ impl Town {
         .await;
         // Rule 3 keeps an uncovered professional out of a case and rule 5 deactivates one when coverage
         // shrinks; this row is what a forgotten check would leave behind.
-        let case_id = id(&case);
         let sql = format!(
             "INSERT INTO case_participants (id, case_id, kind, name, user_id, service, active, joined_at, version, updated_at, municipality) \
              VALUES (gen_random_uuid(), '{case_id}', 'professional', 'Ulf Udekket', 'ulf', '{BUP}', true, now(), 1, now(), \
@@ -352,7 +497,10 @@ impl Town {
             Method::POST,
             &format!("{c}/level-changes"),
             Some(&etag),
-            Some(json!({"to_level": 1, "reason": "Avklart med foreldrene", "decided_on": today()})),
+            Some(
+                json!({"to_level": 1, "reason": format!("Avklart med foreldrene (nivaa-{t})"),
+                "decided_on": today()}),
+            ),
             201,
         )
         .await;
@@ -361,15 +509,23 @@ impl Town {
                 Method::POST,
                 &format!("{c}/measures"),
                 None,
-                Some(json!({"title": "Språkgruppe", "goal": "Flere ord i lek",
+                Some(
+                    json!({"title": format!("Språkgruppe (tiltak-{t})"), "goal": "Flere ord i lek",
                     "responsible": {"kind": "participant", "participant_id": mother},
-                    "start_date": today(), "evaluate_by": in_days(30), "state": "active"})),
+                    "start_date": today(), "evaluate_by": in_days(30), "state": "active"}),
+                ),
                 201,
             )
             .await);
         let entry = id(&self
-            .ok(Method::POST, &format!("{c}/entries"), None,
-                Some(json!({"kind": "note", "occurred_at": Utc::now(), "body": "Emma lekte med to andre i dag."})), 201)
+            .ok(
+                Method::POST,
+                &format!("{c}/entries"),
+                None,
+                Some(json!({"kind": "note", "occurred_at": Utc::now(),
+                    "body": format!("Emma lekte med to andre i dag (notat-{t}).")})),
+                201,
+            )
             .await);
         let handover = id(&self
             .ok(
@@ -378,7 +534,8 @@ impl Town {
                 None,
                 Some(
                     json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": SKOLE},
-                    "reason": "transition", "answer_by": in_days(14)}),
+                    "reason": "transition", "answer_by": in_days(14),
+                    "note": format!("Emma begynner på skolen i august (overlevering-{t}).")}),
                 ),
                 201,
             )
@@ -389,7 +546,8 @@ impl Town {
                 "/api/v1/inquiries",
                 self.cast.guardian.as_deref().unwrap(),
                 &json!({"service": BARNEHAGE, "about": "own_child", "child": {"given_name": "Emma"},
-                        "message": "Emma gruer seg til barnehagen.", "wants": "conversation"}),
+                        "message": format!("Emma gruer seg til barnehagen (henvendelse-{t})."),
+                        "wants": "conversation"}),
             )
             .await;
         let text = res.text().await.unwrap();
@@ -407,7 +565,8 @@ impl Town {
             measure,
             entry,
             handover,
-            feed_after,
+            feed_after: 0,
+            markers: vec![],
         }
     }
 }

@@ -2,15 +2,11 @@
 //! characters the font cannot show (or PDF/A forbids) replaced, so every glyph in the file maps to a
 //! character and an archive can search it.
 
-use std::sync::OnceLock;
-
-use regex_lite::Regex;
-
-/// `text` with every 11-digit number (also written `DDMMYY NNNNN`) masked, control and invisible
-/// formatting characters removed, tabs as spaces, and characters `has` says the font lacks replaced by
-/// `?`. Masking errs on the safe side: the first 11 digits of a longer number are masked too.
+/// `text` with every number written like a national id masked (in any of the forms
+/// `crate::national_id::written_in` knows, also when its check digits are wrong), control and invisible
+/// formatting characters removed, tabs as spaces, and characters `has` says the font lacks replaced by `?`.
 pub fn clean(text: &str, has: impl Fn(char) -> bool) -> String {
-    let masked = mask_national_ids(text);
+    let masked = crate::national_id::mask_in_text(text);
     let mut out = String::with_capacity(masked.len());
     for c in masked.chars() {
         match c {
@@ -37,25 +33,9 @@ fn private_use(c: char) -> bool {
     matches!(c, '\u{e000}'..='\u{f8ff}' | '\u{f0000}'..='\u{10ffff}')
 }
 
-pub fn mask_national_ids(text: &str) -> String {
-    static ID: OnceLock<Regex> = OnceLock::new();
-    let id = ID.get_or_init(|| Regex::new(r"([0-9]{6}) ?[0-9]{5}").expect("a valid pattern"));
-    id.replace_all(text, "${1}*****").into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_national_id_in_free_text_is_masked_with_or_without_the_space() {
-        assert_eq!(
-            mask_national_ids("Fnr 14832010082, tlf 22225555."),
-            "Fnr 148320*****, tlf 22225555."
-        );
-        assert_eq!(mask_national_ids("148320 10082"), "148320*****");
-        assert_eq!(mask_national_ids("ingen tall"), "ingen tall");
-    }
 
     #[test]
     fn what_the_font_lacks_becomes_a_question_mark_and_invisible_characters_go() {
