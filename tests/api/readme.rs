@@ -554,10 +554,10 @@ fn the_readme_install_line_names_the_packages_of_the_list_ci_installs() {
 
 /// The change types the service writes: the `serde(rename)`s of `ChangeType`.
 fn change_types_in_source() -> BTreeSet<String> {
-    let source = std::fs::read_to_string(root().join("src/changes/mod.rs")).unwrap();
+    let source = std::fs::read_to_string(root().join("src/changes/api.rs")).unwrap();
     let start = source
         .find("pub enum ChangeType {")
-        .expect("ChangeType in src/changes/mod.rs");
+        .expect("ChangeType in src/changes/api.rs");
     let body = &source[start..start + source[start..].find("\n}").unwrap()];
     let rename = regex_lite::Regex::new(r#"serde\(rename = "([a-z_.]+)"\)"#).unwrap();
     rename
