@@ -481,7 +481,7 @@ mod tests {
         }
     }
 
-    /// Issue 14: a failover formation's URL lists several hosts in libpq's keyword/value form; it is
+    /// A failover formation's URL lists several hosts in libpq's keyword/value form; it is
     /// handed to libpq as it is (nothing here parses it as a URI).
     #[test]
     fn a_multi_host_keyword_value_database_url_is_taken_as_it_is() {

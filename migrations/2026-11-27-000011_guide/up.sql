@@ -1,4 +1,4 @@
--- The action guide (issue 9): a municipality's handlingsveileder as data. An admin edits one draft and
+-- The action guide: a municipality's handlingsveileder as data. An admin edits one draft and
 -- publishes it as an immutable numbered version; the public reads the newest version; each case remembers
 -- the step it stands on, copied onto its row, so reading a case costs no extra query and a step a newer
 -- version removed still reads as it was.

@@ -1,4 +1,4 @@
--- Inquiries: the family's own way in (issue 9, item 5). A guardian or youth signed in through a national
+-- Inquiries: the family's own way in. A guardian or youth signed in through a national
 -- login asks a service for help; the service answers, closes it, or opens a level-0 case from it.
 -- Invariants that must never break are constraints here, so no code path can break them.
 

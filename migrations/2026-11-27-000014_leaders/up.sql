@@ -1,4 +1,4 @@
--- Issue 10: unit leaders, staff who leave, reassigning the relay at once, and handovers that expire.
+-- Unit leaders, staff who leave, reassigning the relay at once, and handovers that expire.
 
 -- A handover past its answer-by date is expired. That is computed when it is read (no job); the stored
 -- state becomes `expired` only when something needs the case's one pending slot (a new proposal).

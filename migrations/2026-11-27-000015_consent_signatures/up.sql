@@ -1,4 +1,4 @@
--- Issue 13, item 1: a digital consent is signed by each giver themselves. A giver row without
+-- A digital consent is signed by each giver themselves. A giver row without
 -- `signed_at` is a signature still missing: the consent is `pending_signatures` and not effective until
 -- every named giver has signed (crate::consents::rules). Every consent recorded so far was recorded as
 -- given by all its givers (in writing, orally, or digitally by the one giver it names): signed then.

@@ -1,4 +1,4 @@
--- Statistics (issue 10 item 6): what the figures need that the schema did not keep, and indexes that let
+-- Statistics: what the figures need that the schema did not keep, and indexes that let
 -- them read one period of one municipality instead of every row.
 
 -- The deadline an evaluation answered. A continuing evaluation moves the measure's `evaluate_by` to the

@@ -1,4 +1,4 @@
--- Issue 13, item 4: retention. A closed case is kept for the municipality's `retention_years`, then its
+-- Retention. A closed case is kept for the municipality's `retention_years`, then its
 -- personal data is erased by `stafettlogg purge` (crate::retention): names, national ids, contact
 -- details, the free text of entries, measures, evaluations, consents and level changes, and its
 -- references in other systems. The structure the statistics need (levels, dates, states, counts) stays;

@@ -1,4 +1,4 @@
--- Issue 14, item 3: the access log grows by every read, for years. It becomes a table partitioned by the
+-- The access log grows by every read, for years. It becomes a table partitioned by the
 -- month of `at` (UTC), so that a month can be detached once the retention allows (crate::partitions)
 -- while the queries by case and by actor stay index scans, each partition with its own index.
 --

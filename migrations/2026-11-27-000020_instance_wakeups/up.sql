@@ -1,4 +1,4 @@
--- Issue 14, item 1: several instances of the service share one database and wake each other through it.
+-- Several instances of the service share one database and wake each other through it.
 -- A published guide, a changed service or a renamed level drops the cached public guide on every instance
 -- (`stafettlogg_guide`, from these triggers: such changes are rare). Committed change events wake the long
 -- polls on every instance (`stafettlogg_changes`), notified by the writing instance after commit rather

@@ -90,7 +90,7 @@ pub fn state(c: &ConsentFacts, today: NaiveDate) -> ConsentState {
     }
 }
 
-/// The givers named in a consent who have not signed it (issue 13): each signs for themselves.
+/// The givers named in a consent who have not signed it: each signs for themselves.
 pub fn missing_signatures(c: &ConsentFacts) -> Vec<Uuid> {
     c.givers
         .iter()

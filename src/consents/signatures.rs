@@ -1,4 +1,4 @@
-//! Co-signed digital consent (issue 13, item 1). A guardian records a digital consent naming every giver
+//! Co-signed digital consent. A guardian records a digital consent naming every giver
 //! the rule requires; it is `pending_signatures`, and not effective, until each named giver has signed it
 //! themselves, recognised by their national login. Nobody signs for another: not the stafettholder, not
 //! the other guardian.

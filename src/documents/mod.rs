@@ -1,5 +1,5 @@
 //! The case document: one JSON object holding a complete case. `export.rs` writes it (for the family's
-//! right of access and for the archive on closure), `import.rs` reads it (for moving from another
+//! right of access and for the archive on closure), `import/` reads it (for moving from another
 //! product), and both use these same types, so an export imports again unchanged.
 
 pub mod export;

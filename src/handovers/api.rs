@@ -30,7 +30,7 @@ pub enum HandoverState {
     }
 }
 
-/// A pending handover expires when its answer-by date has passed (issue 10; domain.md's handover states).
+/// A pending handover expires when its answer-by date has passed (the handover states of docs/rules.md).
 pub fn expired(answer_by: Option<NaiveDate>, today: NaiveDate) -> bool {
     answer_by.is_some_and(|d| d < today)
 }

@@ -252,7 +252,7 @@ pub async fn decline(
         access_log::record(
             conn,
             &caller,
-            &[(id, Basis::Consent)],
+            &[(id, Basis::HandoverRecipient)],
             Action::Decline,
             "case.handovers",
         )?;

@@ -1,4 +1,4 @@
-//! Reassigning the relay at once (issue 10, item 3): when the holder is away or has left, a leader of the
+//! Reassigning the relay at once: when the holder is away or has left, a leader of the
 //! holder's service moves the role to a professional without a proposal or an accept. Rule 3 still holds
 //! (the new holder's service is the holder's or one the effective consent covers), a pending handover is
 //! cancelled, the holder periods pass on without a gap (`holder.rs`, and the database's constraint), and

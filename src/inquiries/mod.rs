@@ -1,4 +1,4 @@
-//! Inquiries: the family's own way in (issue 9, item 5). A guardian or youth signed in through a national
+//! Inquiries: the family's own way in. A guardian or youth signed in through a national
 //! login asks a service for help; the service's professionals answer it, close it, or open a level-0
 //! case from it. Who sees one is decided in `crate::policy::inquiries`; the rules are in `rules`; the
 //! erasure of another family's child's text is in `erasure`.

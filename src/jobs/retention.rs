@@ -1,4 +1,4 @@
-//! Retention (issue 13, item 4; GDPR Art. 5(1)(e), Normen fact sheet 25): a closed case is kept for its
+//! Retention (GDPR Art. 5(1)(e), Normen fact sheet 25): a closed case is kept for its
 //! municipality's `retention_years` (default 10), archived meanwhile (the export, as JSON or PDF), and
 //! then its personal data is erased: names, national ids, contact details, the free text of the concern,
 //! entries, measures, evaluations, consents, level changes, handovers and step moves, its references in

@@ -1,4 +1,4 @@
-//! Unit leaders and staff who leave (issue 10): the service overview (`overview`), what needs the
+//! Unit leaders and staff who leave: the service overview (`overview`), what needs the
 //! leader (`attention`) and departures (`staff`). Who a leader is and what they may see is decided in
 //! `crate::policy::leaders`; moving the relay at once is `crate::handovers::reassign`.
 

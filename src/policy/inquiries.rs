@@ -1,4 +1,4 @@
-//! THE place that decides who may see and work an inquiry (issue 9, item 5). Handlers ask `decide` (one
+//! THE place that decides who may see and work an inquiry. Handlers ask `decide` (one
 //! inquiry) or `inbox_services` (which inboxes a caller may open); nothing else decides.
 //!
 //! Who sees an inquiry:
@@ -8,7 +8,7 @@
 //! - nobody else: another service, an administrator or an integration gets 404, as for a case, since
 //!   that a family asked for help is itself sensitive.
 //!
-//! The service's side ([`works_inbox`]) is its professionals and its leaders (issue 10).
+//! The service's side ([`works_inbox`]) is its professionals and its leaders.
 
 use crate::auth::{Caller, Role};
 

@@ -1,4 +1,4 @@
-//! The leader's side of rule 8 (issue 10). A unit leader (*enhetsleder*, role `leader`; the token's
+//! The leader's side of rule 8. A unit leader (*enhetsleder*, role `leader`; the token's
 //! `services` are the services they lead) is not a participant:
 //! - for the open cases held in a service they lead, they see metadata: the subject's name and birth date,
 //!   level, holder, dates, counts and flags (`crate::leaders`), never content (concern, entries, measures'

@@ -1,4 +1,4 @@
-//! THE place that decides who may read or write a case: rule 8 of domain.md, with the consent coverage of
+//! THE place that decides who may read or write a case: rule 8 of docs/rules.md, with the consent coverage of
 //! rules 3-5 folded in. Handlers never decide access themselves: they ask `case_for_read` /
 //! `case_for_write` (one case) or `readable` (a list), which load the facts and call `decide`.
 //!

@@ -1,4 +1,4 @@
-//! Figures for the municipality (issue 10, item 6): counts per level, service, month or closing reason,
+//! Figures for the municipality: counts per level, service, month or closing reason,
 //! with no personal data. Administrators see the whole municipality, leaders the cases of the services
 //! they lead; nobody else.
 //!

@@ -1,4 +1,4 @@
-//! Rules 1-11 of domain.md as behaviour of the API, each test named after the rule it guards.
+//! Rules 1-11 of docs/rules.md as behaviour of the API, each test named after the rule it guards.
 
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -31,7 +31,7 @@ fn knob(name: &str, default: u64) -> u64 {
 }
 
 /// The checks; `all` would add checks about what the server should refuse, which the spec does not yet
-/// state precisely enough (issue 12, item 7).
+/// state precisely enough.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance";
 
 /// Operations that may end this run without one 2xx answer, and why. Every other operation must have
@@ -390,7 +390,7 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "max-examples": max_examples,
             // No examples remembered from earlier runs: the same seed sends the same requests.
             "database": "none",
-            // NUL characters included: they were a 500 (issue 12, defect 2) and are a 422 now.
+            // NUL characters included: they were a 500 and are a 422 now.
             "allow-x00": true,
         },
         "dictionaries": dictionaries,

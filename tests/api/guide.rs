@@ -1,4 +1,4 @@
-//! The action guide (issue 9): the public guide, editing and publishing it, and each case's step.
+//! The action guide: the public guide, editing and publishing it, and each case's step.
 
 use std::net::TcpListener;
 

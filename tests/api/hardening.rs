@@ -1,4 +1,4 @@
-//! What an outside probe broke (issue 12), one test per defect, named after it: NUL characters, extreme
+//! What an outside probe broke, one test per defect, named after it: NUL characters, extreme
 //! timestamps, bodies that never end, lock timeouts, deadlocks and terminated connections, the 503 storm,
 //! and what the spec says about `If-Match`, cursors and national ids.
 
@@ -593,7 +593,7 @@ async fn a_database_that_cannot_be_reached_is_503_with_retry_after() {
 
 // ---- 6. The 503 storm ----------------------------------------------------------------------------------
 
-/// Issue 12, item 6: a 503 for a busy pool leaves only after the checkout wait, and once a connection is
+/// A 503 for a busy pool leaves only after the checkout wait, and once a connection is
 /// free every request is served again (nothing keeps failing requests fast, now that the pool no longer
 /// tests a connection at checkout). The probe's fast "503s" were 401s for an expired token, which wrk
 /// reports only as "Non-2xx" (see benches/wrk-status.lua).

@@ -68,7 +68,7 @@ async fn ready(app: &TestApp) -> Response {
         .unwrap()
 }
 
-/// Issue 14: a database that answers but refuses writes (a standby, a primary being demoted) is no
+/// A database that answers but refuses writes (a standby, a primary being demoted) is no
 /// database for this service, whose every request writes. Writes answer 503 with `Retry-After` and write
 /// nothing, readiness says there is no writable database, and once the database takes writes again the
 /// same server serves them: the pool drops the read-only connections instead of handing them out again.

@@ -1,4 +1,4 @@
-//! Inquiries (issue 9, item 5): a family's way in, through the service's inbox, to an answer or a case;
+//! Inquiries: a family's way in, through the service's inbox, to an answer or a case;
 //! what another service sees of it (nothing); the rules that refuse bad input; the erasure of another
 //! family's child's text 90 days after closing (with the clock moved in the database, not by sleeping);
 //! attention for inquiries that wait; and the access events every read leaves.

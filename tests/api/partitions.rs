@@ -1,4 +1,4 @@
-//! Issue 14, item 3: the access log partitioned by month. The migration moves an existing, seeded table
+//! The access log partitioned by month. The migration moves an existing, seeded table
 //! without losing or changing a row; the queries by case and by actor stay index scans; the log stays
 //! append-only; and a month is detached only once every case in it is purged and the longest retention
 //! has passed.

@@ -1,4 +1,4 @@
-//! Issue 13, item 4: a closed case past its municipality's retention loses its personal data to
+//! A closed case past its municipality's retention loses its personal data to
 //! `stafettlogg purge`; the structure stays, an open case is never touched, and a second run is a no-op.
 
 use chrono::Utc;

@@ -1,4 +1,4 @@
-//! Issue 13, item 1: a digital consent names every giver the rule requires and is effective only once
+//! A digital consent names every giver the rule requires and is effective only once
 //! each has signed it themselves.
 
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Statistics (issue 10, item 6): figures that match a hand-counted fixture, small cells and the cell that
+//! Statistics: figures that match a hand-counted fixture, small cells and the cell that
 //! would give one away suppressed, CSV, a leader's services only, and who may ask.
 
 use diesel::connection::SimpleConnection;

@@ -452,7 +452,7 @@ async fn the_start_check_refuses_privileged_logins_and_unguarded_tables() {
     );
 
     // An extension's views are not the service's tables: pg_auto_failover creates pg_stat_statements,
-    // readable by everyone, in each database it manages (issue 14).
+    // readable by everyone, in each database it manages.
     app.db()
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         .unwrap();

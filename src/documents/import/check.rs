@@ -1,4 +1,4 @@
-//! The rules of domain.md against one case document, before anything is written: plain functions, one
+//! The rules of docs/rules.md against one case document, before anything is written: plain functions, one
 //! per section of the document, run in the order a reader meets the sections. The first broken rule is
 //! the line's error, naming its field; a document is never fixed silently.
 

@@ -1,5 +1,5 @@
 //! Importing case documents, one per line of NDJSON, set-based. Every line is parsed and checked first
-//! (`check`: every rule of domain.md, pure code). Then the lines go to the database in transactions of up
+//! (`check`: every rule of docs/rules.md, pure code). Then the lines go to the database in transactions of up
 //! to [`CASES_PER_TRANSACTION`]: the references of all their documents are locked and looked up at once,
 //! each line is judged (created, updated, unchanged or its error) before anything is written, and the new
 //! cases are written with one multi-row insert per table (`rows`). When the database refuses such a
