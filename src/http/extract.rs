@@ -351,6 +351,16 @@ impl FromRequest for IfMatch {
     }
 }
 
+/// An address a browser can open: `http(s)://` and something after it (the spec's pattern says as much).
+pub fn url_ok(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty())
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,14 +386,4 @@ mod tests {
         // Not JSON: left to the parser, which says so.
         assert_eq!(field(r#"{"a": "\u0000"#), None);
     }
-}
-
-/// An address a browser can open: `http(s)://` and something after it (the spec's pattern says as much).
-pub fn url_ok(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty())
-        && url.len() <= 2000
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
