@@ -234,6 +234,9 @@ class Formation:
         pm = self.postmaster_pid(name)
         victims = children_of(pm) if pm else []
         proc = self.procs.get(name)
+        # The first signal may already cut a connection: a write answered between the first and the last
+        # signal still spanned the kill.
+        self.kill_started = time.monotonic()
         if proc and proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -640,12 +643,13 @@ def kill_under_load(formation, load, held, args):
     return t_kill, first_success, promoted.get("t")
 
 
-def outcome(load, stored, t_kill):
+def outcome(load, stored, t_kill, formation_of_kill=None):
     """What happened to the writes: lost, stored twice, hung, refused how; and which spanned the kill."""
     results = sorted(load.results, key=lambda r: r.end)
     ok = [r for r in results if r.status is not None and 200 <= r.status < 300]
     s503 = [r for r in results if r.status == 503]
-    spanning = [r for r in results if r.start < t_kill < r.end and r.status is not None]
+    t_start = getattr(formation_of_kill, "kill_started", t_kill)
+    spanning = [r for r in results if r.start < t_start < r.end and r.status is not None]
     held = [r for r in results if r.worker == "held"]
     # The held write waited on purpose before the kill: the load workers alone say how long writes failed.
     window, still_failing = longest_window([(r.start, r.end, r in ok) for r in results if r.worker != "held"])
@@ -661,8 +665,8 @@ def outcome(load, stored, t_kill):
         "acknowledged_not_stored_once": sum(1 for r in ok if stored[r.marker] != 1),
         "spanning_kill": len(spanning),
         "spanning_kill_statuses": dict(collections.Counter(str(r.status) for r in spanning)),
-        "held_write": [{"status": r.status, "sent_before_kill_s": round(t_kill - r.start, 3),
-                        "answered_after_kill_s": round(r.end - t_kill, 3), "detail": r.detail} for r in held],
+        "held_write": [{"status": r.status, "sent_before_kill_s": round(t_start - r.start, 3),
+                        "answered_after_kill_s": round(r.end - t_start, 3), "detail": r.detail} for r in held],
         "status_503": len(s503),
         "status_503_without_retry_after": sum(1 for r in s503 if not r.retry_after),
         "status_503_details": dict(collections.Counter(r.detail for r in s503)),
@@ -741,7 +745,7 @@ def run(args, root, binary, parts):
         p2, f"SELECT body FROM log_entries WHERE body LIKE 'failover-{run_id}-%'", dbname="stafettlogg").splitlines())
     ready_window, _ = longest_window([(a, b, s == 200) for a, b, s in load.readiness])
     return {
-        **outcome(load, stored, t_kill),
+        **outcome(load, stored, t_kill, formation),
         "kill_to_first_success_s": round(first_success - t_kill, 2) if first_success else None,
         "kill_to_promoted_s": round(promoted - t_kill, 2) if promoted else None,
         "readiness_not_ready_window_s": round(ready_window, 2),
