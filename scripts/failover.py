@@ -643,12 +643,13 @@ def kill_under_load(formation, load, held, args):
     return t_kill, first_success, promoted.get("t")
 
 
-def outcome(load, stored, t_kill, formation_of_kill=None):
-    """What happened to the writes: lost, stored twice, hung, refused how; and which spanned the kill."""
+def outcome(load, stored, t_kill, t_start):
+    """What happened to the writes: lost, stored twice, hung, refused how; and which spanned the kill.
+    `t_kill` is the last SIGKILL (lost writes count from it), `t_start` the first (a write answered after it
+    spanned the kill)."""
     results = sorted(load.results, key=lambda r: r.end)
     ok = [r for r in results if r.status is not None and 200 <= r.status < 300]
     s503 = [r for r in results if r.status == 503]
-    t_start = getattr(formation_of_kill, "kill_started", t_kill)
     spanning = [r for r in results if r.start < t_start < r.end and r.status is not None]
     held = [r for r in results if r.worker == "held"]
     # The held write waited on purpose before the kill: the load workers alone say how long writes failed.
@@ -745,7 +746,7 @@ def run(args, root, binary, parts):
         p2, f"SELECT body FROM log_entries WHERE body LIKE 'failover-{run_id}-%'", dbname="stafettlogg").splitlines())
     ready_window, _ = longest_window([(a, b, s == 200) for a, b, s in load.readiness])
     return {
-        **outcome(load, stored, t_kill, formation),
+        **outcome(load, stored, t_kill, formation.kill_started),
         "kill_to_first_success_s": round(first_success - t_kill, 2) if first_success else None,
         "kill_to_promoted_s": round(promoted - t_kill, 2) if promoted else None,
         "readiness_not_ready_window_s": round(ready_window, 2),

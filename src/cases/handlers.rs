@@ -60,7 +60,7 @@ pub async fn open_case(
                 external_refs: &req.external_refs,
             },
         )?;
-        super::view::view_one(conn, &key, &access)
+        Ok(super::view::view_one(&key, &access))
     })
     .await?;
     Ok(case_response(
@@ -183,7 +183,7 @@ pub async fn list_cases(
             .map(|a| (a.case.id, a.basis))
             .collect();
         access_log::record(conn, &caller, &shown, Action::List, "case")?;
-        super::view::views(conn, &key, &readable)
+        Ok(super::view::views(&key, &readable))
     })
     .await?;
     Ok(pagination::respond(
@@ -214,7 +214,7 @@ pub async fn get_case(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         access.record(conn, &caller, Action::Read, "case")?;
-        super::view::view_one(conn, &key, &access)
+        Ok(super::view::view_one(&key, &access))
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
@@ -277,7 +277,7 @@ pub async fn patch_case(
             "case",
             ChangeType::CaseUpdated,
         )?;
-        super::view::view_one(conn, &key, &access)
+        Ok(super::view::view_one(&key, &access))
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
@@ -326,7 +326,7 @@ pub async fn close_case(
         if_match.check(access.case.version)?;
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
         access.changed(conn, &caller, Action::Close, "case", ChangeType::CaseClosed)?;
-        super::view::view_one(conn, &key, &access)
+        Ok(super::view::view_one(&key, &access))
     })
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))

@@ -1,33 +1,17 @@
 //! A case as the API shows it to a caller who may read it: national ids in full only for the
 //! stafettholder, the step in the guide, the consent summary.
 
-use diesel::PgConnection;
-
 use super::api::{CaseView, ConsentSummary, ExternalRef, HolderView, SubjectView};
-use crate::http::error::AppError;
 use crate::national_id::NationalIdKey;
 use crate::policy::CaseAccess;
 
 /// The API view of readable cases: no query of its own (the references came with the access facts).
-pub fn views(
-    _conn: &mut PgConnection,
-    key: &NationalIdKey,
-    accesses: &[CaseAccess],
-) -> Result<Vec<CaseView>, AppError> {
-    Ok(accesses
-        .iter()
-        .map(|a| view(a, key, a.facts.external_refs.clone()))
-        .collect())
+pub fn views(key: &NationalIdKey, accesses: &[CaseAccess]) -> Vec<CaseView> {
+    accesses.iter().map(|a| view_one(key, a)).collect()
 }
 
-pub fn view_one(
-    conn: &mut PgConnection,
-    key: &NationalIdKey,
-    access: &CaseAccess,
-) -> Result<CaseView, AppError> {
-    views(conn, key, std::slice::from_ref(access))?
-        .pop()
-        .ok_or_else(AppError::internal)
+pub fn view_one(key: &NationalIdKey, access: &CaseAccess) -> CaseView {
+    view(access, key, access.facts.external_refs.clone())
 }
 
 fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) -> CaseView {

@@ -171,8 +171,7 @@ pub async fn accept(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let (case, handover) = for_recipient(conn, &caller, id, hid)?;
         handover.require_pending(today())?;
-        let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-        let facts = policy::load_facts(conn, settings.self_consent_age as u32, vec![case])?
+        let facts = policy::load_facts(conn, vec![case])?
             .pop()
             .ok_or_else(AppError::internal)?;
         if facts.case.status != crate::cases::api::CaseStatus::Open {

@@ -429,7 +429,7 @@ pub async fn open_case_from_inquiry(
             Some(access.case.id),
         )?;
         store::record(conn, &caller, &[row.id], InquiryAction::OpenCase)?;
-        crate::cases::view::view_one(conn, &key, &access)
+        Ok(crate::cases::view::view_one(&key, &access))
     })
     .await?;
     Ok(HttpResponse::Created()

@@ -228,11 +228,7 @@ pub fn decide(
 /// The facts of the cases of `rows` (read again, with everything the rules need, in one statement), and
 /// rule 5 for expiry: a case whose holder's service lost coverage by a consent running out closes as
 /// "consent expired" the first time anyone touches it. No job is needed.
-pub fn load_facts(
-    conn: &mut PgConnection,
-    _self_consent_age: u32,
-    rows: Vec<CaseRow>,
-) -> Result<Vec<CaseFacts>, AppError> {
+pub fn load_facts(conn: &mut PgConnection, rows: Vec<CaseRow>) -> Result<Vec<CaseFacts>, AppError> {
     let Some(municipality) = rows.first().map(|c| c.municipality.clone()) else {
         return Ok(vec![]);
     };

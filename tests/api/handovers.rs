@@ -255,6 +255,15 @@ async fn rule_6_decline_and_cancel_leave_the_holder_unchanged() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["state"], "declined");
     assert_eq!(holder_of(&f.json("", &f.ola).await).0, "ola");
+    // Rule 9: the decline is in the access log, on the basis that let Sara answer at all.
+    assert_eq!(
+        f.app.count(&format!(
+            "access_events WHERE case_id = '{}' AND action = 'decline' AND actor_user_id = 'sara' \
+             AND basis = 'handover_recipient'",
+            f.case_id
+        )),
+        1
+    );
     problem(
         f.post(&format!("/handovers/{hid}/accept"), &sara, &json!({}))
             .await,

@@ -60,6 +60,30 @@ async fn with_content(f: &Family) {
         .await;
 }
 
+/// The administrator registers that `user` left today.
+async fn depart_today(f: &Family, admin: &str, user: &str) -> reqwest::Response {
+    f.app
+        .post(
+            &format!("/api/v1/staff/{user}/departed"),
+            admin,
+            &json!({"on": today()}),
+        )
+        .await
+}
+
+/// The administrator takes a registered departure back.
+async fn undo_departure(f: &Family, admin: &str, user: &str) -> reqwest::Response {
+    f.app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/staff/{user}/departed"),
+            Some(admin),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 #[actix_web::test]
 async fn a_leader_sees_the_services_cases_as_metadata_and_never_content() {
     let f = family().await;
@@ -362,17 +386,7 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
         403,
     )
     .await;
-    problem(
-        f.app
-            .post(
-                "/api/v1/staff/nobody/departed",
-                &admin,
-                &json!({"on": today()}),
-            )
-            .await,
-        404,
-    )
-    .await;
+    problem(depart_today(&f, &admin, "nobody").await, 404).await;
     // Before he leaves, Ola writes an entry with an Idempotency-Key (a client may retry it later).
     let entry = json!({"kind": "note", "occurred_at": chrono::Utc::now(), "body": "Kort notat"});
     let send_entry = || {
@@ -423,17 +437,7 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
         "not before the date"
     );
 
-    let gone: Value = f
-        .app
-        .post(
-            "/api/v1/staff/ola/departed",
-            &admin,
-            &json!({"on": today()}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let gone: Value = depart_today(&f, &admin, "ola").await.json().await.unwrap();
     assert_eq!(gone["handovers_cancelled"], 0);
     assert_eq!(gone["cases_held"], 1);
     // A stored answer is no way around it either.
@@ -493,32 +497,8 @@ async fn departed_staff_lose_access_at_once_and_their_cases_surface_to_the_leade
     assert_eq!(attention["departed_holders"], json!([]));
 
     // A mistaken departure is undone.
-    assert_eq!(
-        f.app
-            .request(
-                reqwest::Method::DELETE,
-                "/api/v1/staff/ola/departed",
-                Some(&admin)
-            )
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    problem(
-        f.app
-            .request(
-                reqwest::Method::DELETE,
-                "/api/v1/staff/ola/departed",
-                Some(&admin),
-            )
-            .send()
-            .await
-            .unwrap(),
-        404,
-    )
-    .await;
+    assert_eq!(undo_departure(&f, &admin, "ola").await.status(), 204);
+    problem(undo_departure(&f, &admin, "ola").await, 404).await;
     let res = f.app.get("/api/v1/cases", &f.ola).await;
     assert_eq!(res.status(), 200);
 }
@@ -531,14 +511,7 @@ async fn a_departed_staff_members_token_is_refused_on_me_too_until_the_departure
     let admin = f.app.token("3805", "admin", &[Role::Admin], &[]);
     let me: Value = f.app.get("/api/v1/me", &f.ola).await.json().await.unwrap();
     assert_eq!(me["user_id"], "ola");
-    let res = f
-        .app
-        .post(
-            "/api/v1/staff/ola/departed",
-            &admin,
-            &json!({"on": today()}),
-        )
-        .await;
+    let res = depart_today(&f, &admin, "ola").await;
     assert_eq!(res.status(), 200);
 
     let p = problem(f.app.get("/api/v1/me", &f.ola).await, 403).await;
@@ -546,16 +519,7 @@ async fn a_departed_staff_members_token_is_refused_on_me_too_until_the_departure
     assert_eq!(f.app.get("/api/v1/me", &f.mother).await.status(), 200);
     assert_eq!(f.app.get("/api/v1/me", &admin).await.status(), 200);
 
-    let undo = f
-        .app
-        .request(
-            reqwest::Method::DELETE,
-            "/api/v1/staff/ola/departed",
-            Some(&admin),
-        )
-        .send()
-        .await
-        .unwrap();
+    let undo = undo_departure(&f, &admin, "ola").await;
     assert_eq!(undo.status(), 204);
     let me: Value = f.app.get("/api/v1/me", &f.ola).await.json().await.unwrap();
     assert_eq!(me["user_id"], "ola");
@@ -680,14 +644,7 @@ async fn a_leader_who_leaves_loses_the_overview_and_a_leader_alone_holds_no_rela
         "{p}"
     );
     // Known from her listing (an access event), Lea can be registered as departed; then she sees nothing.
-    let res = f
-        .app
-        .post(
-            "/api/v1/staff/lea/departed",
-            &admin,
-            &json!({"on": today()}),
-        )
-        .await;
+    let res = depart_today(&f, &admin, "lea").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     problem(
         f.app

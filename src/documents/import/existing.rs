@@ -52,7 +52,7 @@ pub fn judge<'d>(
     }
     let ids: Vec<Uuid> = lines.iter().map(|(id, _)| *id).collect();
     let rows = crate::cases::store::locked(conn, &ids)?;
-    let facts = crate::policy::load_facts(conn, ctx.self_consent_age, rows)?;
+    let facts = crate::policy::load_facts(conn, rows)?;
     let readable: Vec<_> = facts
         .into_iter()
         .filter(|f| crate::policy::decide(caller, f, ctx.self_consent_age).is_some())
