@@ -92,11 +92,7 @@ pub async fn access_log(
     };
     let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        if !(access.is_holder() || access.is_guardian()) {
-            return Err(AppError::forbidden(
-                "the access log is for the stafettholder and the guardians",
-            ));
-        }
+        access.require_holder_or_guardian("access log")?;
         // Reading the log is itself recorded, after the page is read so it does not show on it.
         let mut q = access_events::table
             .filter(access_events::case_id.eq(id))

@@ -105,6 +105,103 @@ pub fn facts_for(
     }
 }
 
+/// Cases as the rules see them, built in memory, for the rules' unit tests.
+#[cfg(test)]
+pub mod fixture {
+    use chrono::{NaiveDate, Utc};
+    use uuid::Uuid;
+
+    use super::{facts_for, CaseFacts};
+    use crate::cases::api::{CaseStatus, SubjectKind};
+    use crate::cases::model::CaseRow;
+    use crate::participants::api::ParticipantKind;
+    use crate::participants::model::ParticipantRow;
+
+    pub const TODAY: &str = "2026-06-01";
+
+    pub fn today() -> NaiveDate {
+        TODAY.parse().expect("a date")
+    }
+
+    pub fn person(kind: ParticipantKind) -> ParticipantRow {
+        ParticipantRow {
+            id: Uuid::now_v7(),
+            case_id: Uuid::nil(),
+            kind,
+            name: "Testperson".into(),
+            user_id: None,
+            service: None,
+            title: None,
+            relation: None,
+            parental_responsibility: None,
+            national_id_enc: None,
+            national_id_hash: None,
+            email: None,
+            phone: None,
+            role: None,
+            active: true,
+            joined_at: Utc::now(),
+            left_at: None,
+            version: 1,
+            updated_at: Utc::now(),
+        }
+    }
+
+    pub fn professional(user_id: &str, service: &str) -> ParticipantRow {
+        ParticipantRow {
+            user_id: Some(user_id.into()),
+            service: Some(service.into()),
+            ..person(ParticipantKind::Professional)
+        }
+    }
+
+    pub fn guardian(parental_responsibility: Option<bool>) -> ParticipantRow {
+        ParticipantRow {
+            parental_responsibility,
+            ..person(ParticipantKind::Guardian)
+        }
+    }
+
+    /// An open case at level 0, held by `holder`, with `others` in it too, and no consents.
+    pub fn case(holder: ParticipantRow, others: Vec<ParticipantRow>) -> CaseFacts {
+        let row = CaseRow {
+            id: Uuid::now_v7(),
+            municipality: "3805".into(),
+            subject_kind: SubjectKind::Child,
+            subject_given_name: "Mina".into(),
+            subject_family_name: "Testesen".into(),
+            subject_birth_date: NaiveDate::from_ymd_opt(2016, 3, 4),
+            subject_national_id_enc: None,
+            subject_national_id_hash: None,
+            concern: "Bekymring".into(),
+            status: CaseStatus::Open,
+            level: 0,
+            opened_in_service: holder.service.clone().unwrap_or_default(),
+            holder_participant_id: holder.id,
+            decision_due: None,
+            opened_at: Utc::now(),
+            opened_by: "test".into(),
+            closed_at: None,
+            close_reason: None,
+            close_note: None,
+            version: 1,
+            updated_at: Utc::now(),
+            guide_version: None,
+            guide_step_key: None,
+            guide_step_title: None,
+            guide_next_key: None,
+            guide_next_title: None,
+            purged_at: None,
+        };
+        let mut participants = vec![holder];
+        participants.extend(others);
+        for p in &mut participants {
+            p.case_id = row.id;
+        }
+        facts_for(row, participants, vec![], 15, today())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::must_give_consent;

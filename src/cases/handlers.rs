@@ -18,7 +18,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::NationalIdKey;
-use crate::policy;
+use crate::policy::{self, Need};
 
 fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> HttpResponse {
     res.insert_header(ETag(etag(view.version))).json(view)
@@ -248,11 +248,8 @@ pub async fn patch_case(
     let id = path.into_inner();
     let patch = body.0;
     let key = key.into_inner();
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
-        if_match.check(access.case.version)?;
+    let write = Need::Holder.at(if_match);
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
         let subject = patch.subject.unwrap_or_default();
         let sealed = match &subject.national_id {
             Some(v) => Some(store::seal(&key, v.as_deref())?),
@@ -272,7 +269,7 @@ pub async fn patch_case(
         access.facts.case = store::update(conn, id, &changes)?;
         access.changed(
             conn,
-            &caller,
+            caller,
             Action::Update,
             "case",
             ChangeType::CaseUpdated,
@@ -312,20 +309,10 @@ pub async fn close_case(
     let id = path.into_inner();
     let req = body.0;
     let key = key.into_inner();
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = policy::case_for_write(conn, &caller, id)?;
-        let responsible_guardian = access.is_guardian()
-            && access
-                .me
-                .as_ref()
-                .is_some_and(|g| g.parental_responsibility == Some(true));
-        if !responsible_guardian {
-            access.require_holder()?;
-        }
-        access.require_open()?;
-        if_match.check(access.case.version)?;
+    let write = Need::HolderOrResponsibleGuardian.at(if_match);
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
-        access.changed(conn, &caller, Action::Close, "case", ChangeType::CaseClosed)?;
+        access.changed(conn, caller, Action::Close, "case", ChangeType::CaseClosed)?;
         Ok(super::view::view_one(&key, &access))
     })
     .await?;

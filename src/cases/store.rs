@@ -139,6 +139,21 @@ pub fn locked(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, App
         .load(conn)?)
 }
 
+/// One case of the municipality, locked for the rest of the transaction.
+pub fn locked_one(
+    conn: &mut PgConnection,
+    municipality: &str,
+    id: Uuid,
+) -> Result<Option<CaseRow>, AppError> {
+    Ok(cases::table
+        .filter(cases::id.eq(id))
+        .filter(cases::municipality.eq(municipality))
+        .select(CaseRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?)
+}
+
 /// A condition on cases as SQL, for the policy to hand to a list query.
 pub type CaseFilter = Box<
     dyn diesel::BoxableExpression<cases::table, diesel::pg::Pg, SqlType = diesel::sql_types::Bool>,

@@ -3,20 +3,19 @@ use chrono::Months;
 use uuid::Uuid;
 
 use super::api::{
-    ConsentForm, ConsentInput, ConsentList, ConsentView, EffectiveConsentView, RecordedBy,
-    WithdrawRequest,
+    ConsentInput, ConsentList, ConsentView, EffectiveConsentView, RecordedBy, WithdrawRequest,
 };
 use super::model::Consent;
+use super::rules::GiverStanding;
 use super::{effects, rules, store};
 use crate::access_log::store::Action;
-use crate::access_log::store::Basis;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;
-use crate::policy::{self, CaseAccess};
+use crate::policy::{self, CaseAccess, Need};
 
 pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
     ConsentView {
@@ -44,125 +43,56 @@ pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
     }
 }
 
-/// Who may record this consent, and are its givers, services, dates and predecessor sound? Every problem
-/// names its field; nothing is written until all pass.
+/// Who may record this consent (`policy::consents`), and are its givers, services, dates and predecessor
+/// sound? Every problem names its field; nothing is written until all pass.
 fn check_new_consent(
     conn: &mut diesel::PgConnection,
     caller: &Caller,
     access: &CaseAccess,
     input: &ConsentInput,
 ) -> Result<(), AppError> {
-    match access.basis {
-        _ if access.is_holder() => {}
-        Basis::Guardian | Basis::SubjectYouth => {
-            // A national login signs for one person: the recorder signs by recording, every other giver
-            // named signs themselves (`signatures.rs`).
-            let me = access.actor()?;
-            if input.form != ConsentForm::Digital {
-                return Err(AppError::invalid(
-                    "form",
-                    "a consent recorded by a guardian or youth is `digital`",
-                ));
-            }
-            if !input.given_by.contains(&me.id) {
-                return Err(AppError::invalid(
-                    "given_by",
-                    "a digital consent you record names you among its givers; the others sign it themselves",
-                ));
-            }
-            if input.given_by.len() > 1 && input.supersedes.is_some() {
-                return Err(AppError::invalid(
-                    "supersedes",
-                    "a consent that still needs other givers' signatures cannot replace one yet: \
-                     withdraw the old one, or let the stafettholder record the replacement",
-                ));
-            }
-        }
-        _ => {
-            return Err(AppError::forbidden(
-                "consents are recorded by the stafettholder or digitally by a guardian",
-            ))
-        }
-    }
-    let mut errors = Vec::new();
-    for (i, giver) in input.given_by.iter().enumerate() {
-        let field = format!("given_by[{i}]");
-        match access.participant(*giver) {
-            Some(p) if !p.active => errors.push(FieldError {
-                field,
-                message: "is no longer a participant of the case".into(),
-            }),
-            Some(p)
-                if p.kind == crate::participants::api::ParticipantKind::Guardian
-                    && p.parental_responsibility == Some(true) => {}
-            Some(p) if p.kind == crate::participants::api::ParticipantKind::Guardian => errors
-                .push(FieldError {
-                    field,
-                    message: "is a guardian without parental responsibility".into(),
-                }),
-            Some(p) if p.kind == crate::participants::api::ParticipantKind::Youth => {}
-            _ => errors.push(FieldError {
-                field,
-                message: "is not a guardian or the subject youth of this case".into(),
-            }),
-        }
-        if input.given_by[..i].contains(giver) {
-            errors.push(FieldError {
-                field: format!("given_by[{i}]"),
-                message: "is listed twice".into(),
-            });
-        }
-    }
-    for (i, service) in input.services.iter().enumerate() {
-        if input.services[..i].contains(service) {
-            errors.push(FieldError {
-                field: format!("services[{i}]"),
-                message: "is listed twice".into(),
-            });
-        } else if crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
-            .is_none()
-        {
-            errors.push(FieldError {
-                field: format!("services[{i}]"),
-                message: format!("`{service}` is not an active service of the municipality"),
-            });
-        }
-    }
-    if let Some(until) = input.valid_until {
-        if until < input.valid_from {
-            errors.push(FieldError {
-                field: "valid_until".into(),
-                message: "ends before valid_from".into(),
-            });
-        }
-    }
+    policy::consents::may_record(access, input)?;
+    let mut errors = rules::giver_problems(&input.given_by, |id| standing(access, id));
+    errors.extend(rules::service_problems(&input.services, |service| {
+        Ok(crate::services::store::find_active_by_code(conn, &caller.tenant, service)?.is_some())
+    })?);
+    errors.extend(rules::period_problems(input.valid_from, input.valid_until));
     if let Some(old) = input.supersedes {
-        let target = access.consents.iter().find(|c| c.row.id == old);
-        if let Some(t) = target {
-            if t.row.withdrawn_at.is_some() || t.row.superseded_by.is_some() {
+        match access.consents.iter().find(|c| c.row.id == old) {
+            Some(t) if t.row.withdrawn_at.is_some() || t.row.superseded_by.is_some() => {
                 return Err(AppError::conflict(
                     "the consent named in `supersedes` was withdrawn or replaced already",
-                ));
+                ))
             }
-            // Replacing is a way of withdrawing: only a giver of the old consent (or the holder) may.
-            let my_id = access.me.as_ref().map(|p| p.id);
-            if !access.is_holder() && !my_id.is_some_and(|me| t.givers.contains(&me)) {
-                return Err(AppError::forbidden(
-                    "only a giver of a consent, or the stafettholder, may replace it",
-                ));
-            }
-        }
-        if target.is_none() {
-            errors.push(FieldError {
-                field: "supersedes".into(),
-                message: "is not a consent of this case".into(),
-            });
+            Some(t) => policy::consents::may_replace(access, t)?,
+            None => errors.push(FieldError::new(
+                "supersedes",
+                "is not a consent of this case",
+            )),
         }
     }
     if errors.is_empty() {
         Ok(())
     } else {
         Err(AppError::invalid_fields(errors))
+    }
+}
+
+/// What a participant named as a giver is to the case, for rule 4's giver check.
+fn standing(access: &CaseAccess, id: Uuid) -> GiverStanding {
+    use crate::participants::api::ParticipantKind;
+    match access.participant(id) {
+        Some(p) if !p.active => GiverStanding::Left,
+        Some(p)
+            if p.kind == ParticipantKind::Guardian && p.parental_responsibility == Some(true) =>
+        {
+            GiverStanding::GuardianWithResponsibility
+        }
+        Some(p) if p.kind == ParticipantKind::Guardian => {
+            GiverStanding::GuardianWithoutResponsibility
+        }
+        Some(p) if p.kind == ParticipantKind::Youth => GiverStanding::Youth,
+        _ => GiverStanding::NotAGiver,
     }
 }
 
@@ -240,74 +170,69 @@ pub async fn record_consent(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = policy::case_for_write(conn, &caller, id)?;
-        access.require_open()?;
-        check_new_consent(conn, &caller, &access, &input)?;
-        let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-        let valid_until = match input.valid_until {
-            Some(v) => v,
-            None => input
-                .valid_from
-                .checked_add_months(Months::new(settings.consent_validity_months as u32))
-                .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
-        };
-        let recorder_name = access
-            .me
-            .as_ref()
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| caller.name.clone());
-        // A guardian's digital consent is signed by the recorder; every other giver signs it themselves.
-        let unsigned: Vec<Uuid> = match access.basis {
-            Basis::Guardian | Basis::SubjectYouth => input
-                .given_by
-                .iter()
-                .filter(|g| Some(**g) != access.me.as_ref().map(|p| p.id))
-                .copied()
-                .collect(),
-            _ => vec![],
-        };
-        let consent_id = store::insert(
-            conn,
-            store::NewConsent {
-                case_id: id,
-                purpose: &input.purpose,
-                valid_from: input.valid_from,
-                valid_until,
-                form: input.form,
-                document_ref: input.document_ref.as_deref(),
-                supersedes: input.supersedes,
-                recorded_by_user: &caller.user_id,
-                recorded_by_name: &recorder_name,
-                givers: &input.given_by,
-                unsigned: &unsigned,
-                services: &input.services,
-            },
-        )?;
-        let holder_was_covered = access.effective.covers(access.holder_service());
-        access.refresh(conn)?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Create,
-            "case.consents",
-            ChangeType::ConsentRecorded,
-        )?;
-        if input.supersedes.is_some() {
-            effects::apply_coverage_change(
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Open,
+        move |conn, caller, mut access| {
+            check_new_consent(conn, caller, &access, &input)?;
+            let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+            let valid_until = match input.valid_until {
+                Some(v) => v,
+                None => input
+                    .valid_from
+                    .checked_add_months(Months::new(settings.consent_validity_months as u32))
+                    .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
+            };
+            let recorder_name = access
+                .me
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| caller.name.clone());
+            let unsigned = policy::consents::unsigned_givers(&access, &input.given_by);
+            let consent_id = store::insert(
                 conn,
-                &mut access.facts,
-                holder_was_covered,
-                CloseReason::ConsentWithdrawn,
+                store::NewConsent {
+                    case_id: id,
+                    purpose: &input.purpose,
+                    valid_from: input.valid_from,
+                    valid_until,
+                    form: input.form,
+                    document_ref: input.document_ref.as_deref(),
+                    supersedes: input.supersedes,
+                    recorded_by_user: &caller.user_id,
+                    recorded_by_name: &recorder_name,
+                    givers: &input.given_by,
+                    unsigned: &unsigned,
+                    services: &input.services,
+                },
             )?;
-        }
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(AppError::internal)?;
-        Ok(view(consent, access.today))
-    })
+            let holder_was_covered = access.effective.covers(access.holder_service());
+            access.refresh(conn)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Create,
+                "case.consents",
+                ChangeType::ConsentRecorded,
+            )?;
+            if input.supersedes.is_some() {
+                effects::apply_coverage_change(
+                    conn,
+                    &mut access.facts,
+                    holder_was_covered,
+                    CloseReason::ConsentWithdrawn,
+                )?;
+            }
+            let consent = access
+                .consents
+                .iter()
+                .find(|c| c.row.id == consent_id)
+                .ok_or_else(AppError::internal)?;
+            Ok(view(consent, access.today))
+        },
+    )
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -340,81 +265,46 @@ pub async fn withdraw_consent(
 ) -> Result<HttpResponse, AppError> {
     let (id, consent_id) = path.into_inner();
     let req = body.0;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let mut access = policy::case_for_write(conn, &caller, id)?;
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(|| AppError::not_found("consent"))?
-            .clone();
-        let by = withdrawing_giver(&access, &consent, req.on_behalf_of)?;
-        let holder_was_covered = access.effective.covers(access.holder_service());
-        store::withdraw(conn, consent_id, by, &req.reason)?;
-        access.refresh(conn)?;
-        // The feed tells the cause before its effects: the withdrawal, then what it ended.
-        access.changed(
-            conn,
-            &caller,
-            Action::Withdraw,
-            "case.consents",
-            ChangeType::ConsentWithdrawn,
-        )?;
-        effects::apply_coverage_change(
-            conn,
-            &mut access.facts,
-            holder_was_covered,
-            CloseReason::ConsentWithdrawn,
-        )?;
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(AppError::internal)?;
-        Ok(view(consent, access.today))
-    })
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Reader,
+        move |conn, caller, mut access| {
+            let consent = access
+                .consents
+                .iter()
+                .find(|c| c.row.id == consent_id)
+                .ok_or_else(|| AppError::not_found("consent"))?
+                .clone();
+            let by = policy::consents::withdrawing_giver(&access, &consent, req.on_behalf_of)?;
+            let holder_was_covered = access.effective.covers(access.holder_service());
+            store::withdraw(conn, consent_id, by, &req.reason)?;
+            access.refresh(conn)?;
+            // The feed tells the cause before its effects: the withdrawal, then what it ended.
+            access.changed(
+                conn,
+                caller,
+                Action::Withdraw,
+                "case.consents",
+                ChangeType::ConsentWithdrawn,
+            )?;
+            effects::apply_coverage_change(
+                conn,
+                &mut access.facts,
+                holder_was_covered,
+                CloseReason::ConsentWithdrawn,
+            )?;
+            let consent = access
+                .consents
+                .iter()
+                .find(|c| c.row.id == consent_id)
+                .ok_or_else(AppError::internal)?;
+            Ok(view(consent, access.today))
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// The giver in whose name the consent is withdrawn: the caller when they gave it, or, for the holder,
-/// the giver named in `on_behalf_of`.
-fn withdrawing_giver(
-    access: &CaseAccess,
-    consent: &Consent,
-    on_behalf_of: Option<Uuid>,
-) -> Result<Uuid, AppError> {
-    if let Some(me) = access
-        .me
-        .as_ref()
-        .filter(|me| consent.givers.contains(&me.id))
-    {
-        return match on_behalf_of {
-            Some(other) if other != me.id && !access.is_holder() => Err(AppError::forbidden(
-                "a giver withdraws only their own consent",
-            )),
-            Some(other) => Ok(other),
-            None => Ok(me.id),
-        };
-    }
-    if access.is_holder() {
-        let giver = on_behalf_of.ok_or_else(|| {
-            AppError::invalid(
-                "on_behalf_of",
-                "required when the stafettholder withdraws for a giver",
-            )
-        })?;
-        if !consent.givers.contains(&giver) {
-            return Err(AppError::invalid(
-                "on_behalf_of",
-                "is not one of the givers of this consent",
-            ));
-        }
-        return Ok(giver);
-    }
-    Err(AppError::forbidden(
-        "a consent is withdrawn by one of its givers, or by the stafettholder on their behalf",
-    ))
 }
 
 /// The view of what the consents cover, with the signatures each digital one still waits for.
@@ -445,4 +335,61 @@ fn effective_view(
             })
             .collect(),
     }
+}
+
+/// Sign a digital consent you are named in as a giver (a guardian or the subject youth, by national
+/// login). Once every named giver has signed, the consent is effective.
+#[utoipa::path(
+    tag = "consents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), ("cid" = Uuid, Path, description = "The consent id")),
+    responses(
+        (status = 200, description = "Signed: the consent as it stands now", body = ConsentView),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/consents/{cid}/sign")]
+pub async fn sign_consent(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, consent_id) = path.into_inner();
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Open,
+        move |conn, caller, mut access| {
+            let consent = access
+                .consents
+                .iter()
+                .find(|c| c.row.id == consent_id)
+                .ok_or_else(|| AppError::not_found("consent"))?;
+            let signer = policy::consents::signer(&access);
+            policy::consents::may_sign(&consent.facts(), consent.row.form, signer, access.today)?;
+            let signer = signer.ok_or_else(AppError::internal)?;
+            if !store::sign(conn, consent_id, signer)? {
+                return Err(AppError::conflict("you have signed this consent already"));
+            }
+            access.refresh(conn)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Sign,
+                "case.consents",
+                ChangeType::ConsentSigned,
+            )?;
+            let consent = access
+                .consents
+                .iter()
+                .find(|c| c.row.id == consent_id)
+                .ok_or_else(AppError::internal)?;
+            Ok(view(consent, access.today))
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -1,5 +1,5 @@
 //! Consents (rules 3, 4 and 5): recorded by the stafettholder or digitally by a guardian (who may name
-//! the other givers, who then sign it themselves: `signatures`), withdrawn by a
+//! the other givers, who then sign it themselves; who may do what is `crate::policy::consents`), withdrawn by a
 //! giver or by the holder on a giver's behalf, replaced, and expiring by date. What a case may share is
 //! always computed from them (`rules::effective`); what happens when coverage shrinks is `effects`.
 
@@ -8,7 +8,6 @@ pub mod effects;
 pub mod handlers;
 pub mod model;
 pub mod rules;
-pub mod signatures;
 pub mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -16,5 +15,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::record_consent)
         .service(handlers::effective_consent)
         .service(handlers::withdraw_consent)
-        .service(signatures::sign_consent);
+        .service(handlers::sign_consent);
 }

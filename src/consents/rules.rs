@@ -8,6 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::http::error::{AppError, FieldError};
+
 /// A recorded consent, as far as effectiveness is concerned.
 #[derive(Debug, Clone)]
 pub struct ConsentFacts {
@@ -187,6 +189,74 @@ pub fn services_lost_to_expiry(
         .collect()
 }
 
+/// What a participant named as a giver of a new consent is to the case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiverStanding {
+    /// Not a participant at all, or a professional.
+    NotAGiver,
+    /// A participant who has left the case.
+    Left,
+    GuardianWithResponsibility,
+    GuardianWithoutResponsibility,
+    Youth,
+}
+
+/// Rule 4's givers: each named giver is an active guardian with parental responsibility or the subject
+/// youth, and is named once. One problem per field, so a client can mark them all.
+pub fn giver_problems(
+    given_by: &[Uuid],
+    standing: impl Fn(Uuid) -> GiverStanding,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (i, giver) in given_by.iter().enumerate() {
+        let message = match standing(*giver) {
+            GiverStanding::Left => Some("is no longer a participant of the case"),
+            GiverStanding::GuardianWithResponsibility | GiverStanding::Youth => None,
+            GiverStanding::GuardianWithoutResponsibility => {
+                Some("is a guardian without parental responsibility")
+            }
+            GiverStanding::NotAGiver => Some("is not a guardian or the subject youth of this case"),
+        };
+        if let Some(message) = message {
+            errors.push(FieldError::new(format!("given_by[{i}]"), message));
+        }
+        if given_by[..i].contains(giver) {
+            errors.push(FieldError::new(format!("given_by[{i}]"), "is listed twice"));
+        }
+    }
+    errors
+}
+
+/// The services a consent covers are active services of the municipality, each named once.
+pub fn service_problems(
+    services: &[String],
+    mut is_active: impl FnMut(&str) -> Result<bool, AppError>,
+) -> Result<Vec<FieldError>, AppError> {
+    let mut errors = Vec::new();
+    for (i, service) in services.iter().enumerate() {
+        let field = format!("services[{i}]");
+        if services[..i].contains(service) {
+            errors.push(FieldError::new(field, "is listed twice"));
+        } else if !is_active(service)? {
+            errors.push(FieldError::new(
+                field,
+                format!("`{service}` is not an active service of the municipality"),
+            ));
+        }
+    }
+    Ok(errors)
+}
+
+/// A consent's period does not end before it begins.
+pub fn period_problems(valid_from: NaiveDate, valid_until: Option<NaiveDate>) -> Vec<FieldError> {
+    match valid_until {
+        Some(until) if until < valid_from => {
+            vec![FieldError::new("valid_until", "ends before valid_from")]
+        }
+        _ => vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +433,47 @@ mod tests {
         let later = d("2027-02-01");
         let now = effective(std::slice::from_ref(&c), &ctx, later);
         assert!(services_lost_to_expiry(&[c], &ctx, &now, later).is_empty());
+    }
+
+    #[test]
+    fn a_giver_is_a_responsible_guardian_or_the_youth_named_once() {
+        let (mother, father, teacher, left) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let standing = |id: Uuid| match id {
+            i if i == mother => GiverStanding::GuardianWithResponsibility,
+            i if i == father => GiverStanding::GuardianWithoutResponsibility,
+            i if i == left => GiverStanding::Left,
+            _ => GiverStanding::NotAGiver,
+        };
+        assert!(giver_problems(&[mother], standing).is_empty());
+        let fields: Vec<String> =
+            giver_problems(&[mother, father, teacher, left, mother], standing)
+                .into_iter()
+                .map(|e| e.field)
+                .collect();
+        assert_eq!(
+            fields,
+            ["given_by[1]", "given_by[2]", "given_by[3]", "given_by[4]"]
+        );
+    }
+
+    #[test]
+    fn a_consent_covers_active_services_named_once() {
+        let services = vec!["ppt".to_string(), "closed".into(), "ppt".into()];
+        let problems = service_problems(&services, |s| Ok(s != "closed")).unwrap();
+        let fields: Vec<&str> = problems.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["services[1]", "services[2]"]);
+    }
+
+    #[test]
+    fn a_consent_period_does_not_end_before_it_begins() {
+        let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert!(period_problems(from, None).is_empty());
+        assert!(period_problems(from, Some(from)).is_empty());
+        assert_eq!(period_problems(from, from.pred_opt()).len(), 1);
     }
 }

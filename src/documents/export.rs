@@ -14,10 +14,10 @@ use crate::consents::model::Consent;
 use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
-use crate::entries::api::EntryRow;
+use crate::entries::store::EntryRow;
 use crate::handovers::api::HandoverRow;
 use crate::http::error::AppError;
-use crate::level_changes::LevelChange;
+use crate::level_changes::api::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};
 use crate::national_id::NationalIdKey;
 use crate::participants::model::ParticipantRow;

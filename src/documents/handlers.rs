@@ -56,11 +56,7 @@ pub async fn export(
     let key = key.into_inner();
     let (doc, ctx) = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        if !(access.is_holder() || access.is_guardian()) {
-            return Err(AppError::forbidden(
-                "the export is for the stafettholder and the guardians",
-            ));
-        }
+        access.require_holder_or_guardian("export")?;
         // The archive document is for people and archives: national ids masked for everyone.
         let full_ids = access.shows_full_ids() && !pdf;
         // Read first, then record: the document shows the access log up to this export.

@@ -1,11 +1,8 @@
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-use crate::db::schema::log_entries;
 
 crate::text_enum! {
     /// `barnevern_report` is listed only to be refused (rule 11): a report to child welfare needs no consent,
@@ -70,46 +67,6 @@ pub struct EntryView {
     pub corrected_by: Option<Uuid>,
     pub author: Author,
     pub recorded_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
-#[diesel(table_name = log_entries)]
-pub struct EntryRow {
-    pub id: Uuid,
-    pub case_id: Uuid,
-    pub kind: EntryKind,
-    pub occurred_at: DateTime<Utc>,
-    pub title: Option<String>,
-    pub body: String,
-    pub attendees: Vec<Uuid>,
-    pub decisions: Option<String>,
-    pub next_meeting: Option<DateTime<Utc>>,
-    pub corrects: Option<Uuid>,
-    pub author_participant_id: Uuid,
-    pub author_name: String,
-    pub recorded_at: DateTime<Utc>,
-}
-
-impl EntryRow {
-    pub fn view(self, corrected_by: Option<Uuid>) -> EntryView {
-        EntryView {
-            id: self.id,
-            kind: self.kind,
-            occurred_at: self.occurred_at,
-            title: self.title,
-            body: self.body,
-            attendees: self.attendees,
-            decisions: self.decisions,
-            next_meeting: self.next_meeting,
-            corrects: self.corrects,
-            corrected_by,
-            author: Author {
-                participant_id: self.author_participant_id,
-                name: self.author_name,
-            },
-            recorded_at: self.recorded_at,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod handlers;
+pub mod rules;
 pub mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

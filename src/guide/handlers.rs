@@ -17,7 +17,7 @@ use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
-use crate::policy;
+use crate::policy::{self, Need};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -276,57 +276,55 @@ pub async fn move_step(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let (moved, version) = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
-        if_match.check(access.case.version)?;
-        let (guide_version, doc) = store::current(conn, &caller.tenant)?;
-        let p = rules::step_in_level(&doc, guide_version, access.case.level, &input.key)?;
-        let me = access.actor()?;
-        let row: MoveRow = diesel::insert_into(case_step_moves::table)
-            .values((
-                case_step_moves::id.eq(Uuid::now_v7()),
-                case_step_moves::case_id.eq(id),
-                case_step_moves::guide_version.eq(p.version),
-                case_step_moves::level.eq(access.case.level),
-                case_step_moves::step_key.eq(&p.step.key),
-                case_step_moves::step_title.eq(&p.step.title),
-                case_step_moves::note.eq(&input.note),
-                case_step_moves::recorded_by_participant.eq(me.id),
-                case_step_moves::recorded_by_name.eq(&me.name),
-            ))
-            .returning(MoveRow::as_returning())
-            .get_result(conn)?;
-        let version: i32 = diesel::update(cases::table.find(id))
-            .set((steps::columns(&p), cases::version.eq(cases::version + 1)))
-            .returning(cases::version)
-            .get_result(conn)?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Update,
-            "case.steps",
-            ChangeType::StepMoved,
-        )?;
-        let moved = StepMove {
-            id: row.id,
-            guide_version: row.guide_version,
-            level: row.level,
-            key: row.step_key,
-            title: row.step_title,
-            note: row.note,
-            recorded_at: row.recorded_at,
-            recorded_by: row.recorded_by_participant,
-            recorded_by_name: row.recorded_by_name,
-            next_step: p.next.map(|n| NextStep {
-                key: n.key,
-                title: n.title,
-            }),
-        };
-        Ok((moved, version))
-    })
-    .await?;
+    let write = Need::Holder.at(if_match);
+    let (moved, version) =
+        policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+            let (guide_version, doc) = store::current(conn, &caller.tenant)?;
+            let p = rules::step_in_level(&doc, guide_version, access.case.level, &input.key)?;
+            let me = access.actor()?;
+            let row: MoveRow = diesel::insert_into(case_step_moves::table)
+                .values((
+                    case_step_moves::id.eq(Uuid::now_v7()),
+                    case_step_moves::case_id.eq(id),
+                    case_step_moves::guide_version.eq(p.version),
+                    case_step_moves::level.eq(access.case.level),
+                    case_step_moves::step_key.eq(&p.step.key),
+                    case_step_moves::step_title.eq(&p.step.title),
+                    case_step_moves::note.eq(&input.note),
+                    case_step_moves::recorded_by_participant.eq(me.id),
+                    case_step_moves::recorded_by_name.eq(&me.name),
+                ))
+                .returning(MoveRow::as_returning())
+                .get_result(conn)?;
+            let version: i32 = diesel::update(cases::table.find(id))
+                .set((steps::columns(&p), cases::version.eq(cases::version + 1)))
+                .returning(cases::version)
+                .get_result(conn)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Update,
+                "case.steps",
+                ChangeType::StepMoved,
+            )?;
+            let moved = StepMove {
+                id: row.id,
+                guide_version: row.guide_version,
+                level: row.level,
+                key: row.step_key,
+                title: row.step_title,
+                note: row.note,
+                recorded_at: row.recorded_at,
+                recorded_by: row.recorded_by_participant,
+                recorded_by_name: row.recorded_by_name,
+                next_step: p.next.map(|n| NextStep {
+                    key: n.key,
+                    title: n.title,
+                }),
+            };
+            Ok((moved, version))
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header(ETag(etag(version)))
         .insert_header(("Location", format!("/api/v1/cases/{id}")))

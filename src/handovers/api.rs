@@ -198,3 +198,27 @@ pub struct InboxQuery {
     /// Default `pending`.
     pub status: Option<HandoverState>,
 }
+
+crate::text_enum! {
+    pub enum ReassignReason {
+        /// The holder is away (sick leave, leave of absence).
+        Absence,
+        /// The holder has left the service or the municipality: they leave the case too.
+        Left,
+        Workload,
+        Other,
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignInput {
+    /// The new stafettholder: a professional of the holder's service or of one the effective consent covers.
+    #[validate(nested)]
+    pub to: HandoverTo,
+    pub reason: ReassignReason,
+    /// Shown in the reassignment's record; the timeline and the access log carry the reason only.
+    #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
+    pub note: Option<String>,
+}

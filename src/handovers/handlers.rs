@@ -1,23 +1,22 @@
 use actix_web::{get, post, web, HttpResponse};
-use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::api::ReassignInput;
 use super::api::{
     AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverRow,
-    HandoverState, HandoverView, InboxQuery,
+    HandoverState, HandoverView, InboxQuery, ReassignReason,
 };
-use super::{holder, store};
+use super::{holder, rules, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
 use crate::changes::api::ChangeType;
 use crate::clock::today;
-use crate::db::schema::cases;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
-use crate::policy;
+use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
+use crate::policy::{self, Need};
 
 /// The handovers of a case, oldest first.
 #[utoipa::path(
@@ -69,10 +68,7 @@ pub async fn propose(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
+    let view = policy::change_case(&pool, caller, id, Need::Holder, move |conn, caller, access| {
         if crate::services::store::find_active_by_code(conn, &caller.tenant, &input.to.service)?.is_none() {
             return Err(AppError::invalid("to.service", format!("`{}` is not an active service of the municipality", input.to.service)));
         }
@@ -103,7 +99,7 @@ pub async fn propose(
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
-        access.changed(conn, &caller, Action::Propose, "case.handovers", ChangeType::HandoverProposed)?;
+        access.changed(conn, caller, Action::Propose, "case.handovers", ChangeType::HandoverProposed)?;
         Ok(row.view(access.today))
     })
     .await?;
@@ -113,37 +109,6 @@ pub async fn propose(
             format!("/api/v1/cases/{id}/handovers/{}", view.id),
         ))
         .json(view))
-}
-
-/// The case and handover, both locked, for the recipient's answer. Anyone else gets 403 when they can
-/// read the case, 404 when they cannot.
-fn for_recipient(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    case_id: Uuid,
-    handover_id: Uuid,
-) -> Result<(CaseRow, HandoverRow), AppError> {
-    let case: CaseRow = cases::table
-        .filter(cases::id.eq(case_id))
-        .filter(cases::municipality.eq(&caller.tenant))
-        .select(CaseRow::as_select())
-        .for_update()
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("case"))?;
-    match store::find_locked(conn, case_id, handover_id) {
-        Ok(h) if policy::is_handover_recipient(caller, &h.to_user_id, &h.to_service) => {
-            Ok((case, h))
-        }
-        other => {
-            // Not theirs: whether the case exists at all is only for those who may read it.
-            policy::case_for_read(conn, caller, case_id)?;
-            other?;
-            Err(AppError::forbidden(
-                "only the recipient of the handover may accept or decline it",
-            ))
-        }
-    }
 }
 
 /// Accept the stafettholder role (the recipient). Atomic: the recipient joins the case if needed, becomes
@@ -169,7 +134,7 @@ pub async fn accept(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let (case, handover) = for_recipient(conn, &caller, id, hid)?;
+        let (case, handover) = policy::handovers::for_recipient(conn, &caller, id, hid)?;
         handover.require_pending(today())?;
         let facts = policy::load_facts(conn, vec![case])?
             .pop()
@@ -238,7 +203,7 @@ pub async fn decline(
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let (_case, handover) = for_recipient(conn, &caller, id, hid)?;
+        let (_case, handover) = policy::handovers::for_recipient(conn, &caller, id, hid)?;
         handover.require_pending(today())?;
         let row = store::answer(
             conn,
@@ -283,32 +248,31 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        let handover = store::find_locked(conn, id, hid)?;
-        // Answered already (perhaps by a racing accept, which may also have made someone else holder):
-        // that is the conflict to report, not the caller's role. An expired proposal may still be
-        // withdrawn, to tidy up.
-        if handover.state != HandoverState::Pending {
-            handover.require_pending(access.today)?;
-        }
-        access.require_holder()?;
-        let row = store::answer(
-            conn,
-            hid,
-            HandoverState::Cancelled,
-            &caller.user_id,
-            reason.as_deref(),
-        )?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Cancel,
-            "case.handovers",
-            ChangeType::HandoverCancelled,
-        )?;
-        Ok(row.view(access.today))
-    })
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Reader,
+        move |conn, caller, access| {
+            let handover = store::find_locked(conn, id, hid)?;
+            policy::handovers::may_cancel(&access, &handover)?;
+            let row = store::answer(
+                conn,
+                hid,
+                HandoverState::Cancelled,
+                &caller.user_id,
+                reason.as_deref(),
+            )?;
+            access.changed(
+                conn,
+                caller,
+                Action::Cancel,
+                "case.handovers",
+                ChangeType::HandoverCancelled,
+            )?;
+            Ok(row.view(access.today))
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -363,4 +327,103 @@ pub fn record_shown(
     cases.sort_by_key(|c| c.0);
     cases.dedup_by_key(|c| c.0);
     access_log::record(conn, caller, &cases, Action::List, resource)
+}
+
+/// Move the stafettholder role at once (a leader of the holder's service). The role passes to the named
+/// professional (joining the case if needed), a pending handover is cancelled, and the old holder leaves
+/// the case only when the reason is `left`. The timeline shows it to the family, the access log shows who
+/// did it and why, the change feed carries `holder.reassigned`. Answers the case as the leader sees it.
+#[utoipa::path(
+    tag = "leaders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = ReassignInput,
+    responses(
+        (status = 200, description = "Reassigned: the case with its new holder", body = ServiceCase),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 422, response = crate::http::openapi::Validation),
+    )
+)]
+#[post("/cases/{id}/holder/reassign")]
+pub async fn reassign(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<crate::national_id::NationalIdKey>,
+    path: web::Path<Uuid>,
+    body: ValidJson<ReassignInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let view = policy::leaders::change_led_case(&pool, caller, id, move |conn, caller, facts| {
+        let service_is_active =
+            crate::services::store::find_active_by_code(conn, &caller.tenant, &input.to.service)?
+                .is_some();
+        let to_is_leaving =
+            crate::leaders::staff::is_leaving(conn, &caller.tenant, &input.to.user_id)?;
+        rules::check_reassign(caller, &facts, &input, service_is_active, to_is_leaving)?;
+        let mut changes = Vec::new();
+        if let Some(pending) = store::pending_of(conn, id)? {
+            let why = "the stafettholder role was reassigned by a leader";
+            store::answer(
+                conn,
+                pending.id,
+                HandoverState::Cancelled,
+                &caller.user_id,
+                Some(why),
+            )?;
+            changes.push(ChangeType::HandoverCancelled);
+        }
+        let old = facts.holder().clone();
+        let (new_holder, joined) = holder::participation_of(conn, &key, &facts, &input.to)?;
+        if joined {
+            changes.push(ChangeType::ParticipantAdded);
+        }
+        holder::pass(conn, id, new_holder)?;
+        store::set_holder(conn, id, new_holder)?;
+        // The same person moving to another service left their old participation in `participation_of`.
+        let same_person = old.user_id.as_deref() == Some(input.to.user_id.as_str());
+        if input.reason == ReassignReason::Left && !same_person && old.id != new_holder {
+            crate::participants::store::deactivate(conn, &[old.id])?;
+            changes.push(ChangeType::ParticipantDeactivated);
+        }
+        store::insert_reassignment(
+            conn,
+            &store::NewReassignment {
+                id: Uuid::now_v7(),
+                case_id: id,
+                municipality: &caller.tenant,
+                from_participant_id: old.id,
+                to_participant_id: new_holder,
+                to_name: &input.to.name,
+                to_service: &input.to.service,
+                reason: input.reason,
+                note: input.note.as_deref(),
+                by_user_id: &caller.user_id,
+                by_name: &caller.name,
+            },
+        )?;
+        let resource = format!("case.holder (reason: {})", input.reason.as_str());
+        access_log::record(
+            conn,
+            caller,
+            &[(id, Basis::Leader)],
+            Action::Reassign,
+            &resource,
+        )?;
+        changes.push(ChangeType::HolderReassigned);
+        crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
+        let selection = overview::Selection {
+            query: &ServiceCaseQuery::default(),
+            after: None,
+            limit: 1,
+            ids: Some(&[id]),
+        };
+        overview::select(conn, caller, &input.to.service, selection)?
+            .pop()
+            .ok_or_else(AppError::internal)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }

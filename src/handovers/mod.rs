@@ -6,19 +6,23 @@
 //!    role. A pending handover past its answer-by date is `expired` (computed when read): it can no
 //!    longer be accepted, and the holder may propose again.
 //! 3. Accept, in one transaction with the case row locked: the recipient becomes an active professional
-//!    participant if not already, the holder changes, the holder period passes on (`holder.rs`), and the
-//!    previous holder leaves only if the proposal said so.
+//!    participant if not already, the holder changes, the holder period passes on without a gap
+//!    (`holder.rs`: the history of who held the relay), and the previous holder leaves only if the
+//!    proposal said so.
 //! 4. Accept, decline and cancel race safely: each locks the case and changes the handover only while it
 //!    is still pending, so exactly one wins and the others get 409.
 //! 5. When the holder is away or has left, a leader of the holder's service reassigns the role at once
-//!    (`reassign.rs`): no proposal, no accept, rule 3 and the holder periods as for an accept.
-//! 6. The database guarantees the rest: one holder per open case, one pending handover per case, holder
+//!    (`handlers::reassign`, its rules in `rules.rs`): no proposal, no accept, rule 3 and the holder periods as for an accept.
+//! 6. Who may do each step is decided in `crate::policy::handovers` (propose: `Need::Holder`; answer: the
+//!    recipient; cancel: the holder) and `crate::policy::leaders` (reassign). The case's lock makes a
+//!    reassign and a racing accept or cancel run one after the other.
+//! 7. The database guarantees the rest: one holder per open case, one pending handover per case, holder
 //!    periods without overlap or gap (migrations/..._handovers).
 
 pub mod api;
 pub mod handlers;
 pub mod holder;
-pub mod reassign;
+pub mod rules;
 pub mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -28,5 +32,5 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::decline)
         .service(handlers::cancel)
         .service(handlers::inbox)
-        .service(reassign::reassign);
+        .service(handlers::reassign);
 }

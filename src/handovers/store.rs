@@ -1,8 +1,8 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{HandoverInput, HandoverRow, HandoverState};
-use crate::db::schema::{cases, handovers};
+use super::api::{HandoverInput, HandoverRow, HandoverState, ReassignReason};
+use crate::db::schema::{cases, handovers, holder_reassignments};
 use crate::http::error::AppError;
 
 pub fn pending_of(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<HandoverRow>, AppError> {
@@ -191,6 +191,30 @@ pub fn set_holder(
             cases::holder_participant_id.eq(participant_id),
             cases::version.eq(cases::version + 1),
         ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A leader's reassignment of the relay, for the record (who, to whom, why).
+#[derive(Insertable)]
+#[diesel(table_name = holder_reassignments)]
+pub struct NewReassignment<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub municipality: &'a str,
+    pub from_participant_id: Uuid,
+    pub to_participant_id: Uuid,
+    pub to_name: &'a str,
+    pub to_service: &'a str,
+    pub reason: ReassignReason,
+    pub note: Option<&'a str>,
+    pub by_user_id: &'a str,
+    pub by_name: &'a str,
+}
+
+pub fn insert_reassignment(conn: &mut PgConnection, r: &NewReassignment) -> Result<(), AppError> {
+    diesel::insert_into(holder_reassignments::table)
+        .values(r)
         .execute(conn)?;
     Ok(())
 }

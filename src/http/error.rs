@@ -94,6 +94,15 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// RFC 9457 problem details.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({"type": "urn:stafettlogg:problem:validation", "title": "Validation failed", "status": 422,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::api::{MyCase, MyData, MyDataPerson};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::cases::load;
 use crate::documents::export::{self, Shown};
 use crate::documents::CaseDocument;
@@ -24,26 +24,6 @@ use crate::policy::{self, CaseAccess};
 /// data, and `complete` says when it was reached.
 pub const MAX_CASES: i64 = 500;
 const PAGE: i64 = 100;
-
-/// The caller as a citizen: only the roles a national login gives, so a token that is also a
-/// professional's finds the cases they are in as a guardian or youth, on that basis.
-pub fn citizen(caller: &Caller) -> Result<Caller, AppError> {
-    let roles: Vec<Role> = caller
-        .roles
-        .iter()
-        .copied()
-        .filter(|r| matches!(r, Role::Guardian | Role::Youth))
-        .collect();
-    if roles.is_empty() || caller.pid_hash.is_none() {
-        return Err(AppError::forbidden(
-            "this overview is for guardians and youth signed in with a national login (a pid claim); \
-             professionals find their access in each case's access log",
-        ));
-    }
-    let mut citizen = caller.clone();
-    citizen.roles = roles;
-    Ok(citizen)
-}
 
 /// The caller's readable cases among their newest [`MAX_CASES`] candidates, newest first; and whether
 /// those were all their candidates.

@@ -47,7 +47,7 @@ pub async fn my_data(
 ) -> Result<HttpResponse, AppError> {
     let as_pdf = crate::http::negotiate::choose(&req, &["application/json", pdf::CONTENT_TYPE])?
         == pdf::CONTENT_TYPE;
-    let citizen = collect::citizen(&caller)?;
+    let citizen = crate::policy::overviews::citizen(&caller)?;
     let key = key.into_inner();
     let (data, ctx) = db::transaction(&pool, caller.session(), move |conn| {
         let data = collect::collect(conn, &citizen, &key)?;

@@ -3,7 +3,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use super::api::{NewParticipant, ParticipantList, ParticipantPatch, ParticipantView};
-use super::store;
+use super::{rules, store};
 use crate::access_log::store::Action;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
@@ -11,98 +11,7 @@ use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::national_id::NationalIdKey;
-use crate::policy::{self, CaseAccess};
-
-/// Rule 3 and the shape of a case: a professional of another service needs coverage, a user joins once,
-/// the subject youth once.
-fn check_new(
-    conn: &mut diesel::PgConnection,
-    caller: &Caller,
-    access: &CaseAccess,
-    p: &NewParticipant,
-) -> Result<(), AppError> {
-    match p {
-        NewParticipant::Professional(p) => {
-            if crate::services::store::find_active_by_code(conn, &caller.tenant, &p.service)?
-                .is_none()
-            {
-                return Err(AppError::invalid(
-                    "service",
-                    format!(
-                        "`{}` is not an active service of the municipality",
-                        p.service
-                    ),
-                ));
-            }
-            if !access.service_in_case(&p.service) {
-                return Err(AppError::conflict(format!(
-                    "rule 3: no effective consent covers the service `{}`; record the family's consent first",
-                    p.service
-                )));
-            }
-            let already = access.participants.iter().any(|x| {
-                x.active
-                    && x.kind == crate::participants::api::ParticipantKind::Professional
-                    && x.user_id.as_deref() == Some(p.user_id.as_str())
-            });
-            if already {
-                return Err(AppError::conflict(format!(
-                    "`{}` is already an active participant of the case",
-                    p.user_id
-                )));
-            }
-        }
-        NewParticipant::Youth(_) => {
-            if access
-                .participants
-                .iter()
-                .any(|x| x.active && x.kind == crate::participants::api::ParticipantKind::Youth)
-            {
-                return Err(AppError::conflict(
-                    "the case already has its subject youth as a participant",
-                ));
-            }
-        }
-        NewParticipant::Guardian(_) | NewParticipant::Other(_) => {}
-    }
-    Ok(())
-}
-
-/// Rule 4 cannot be sidestepped: once the case has consents, the stafettholder cannot remove a guardian
-/// who must give them, or take parental responsibility away, to make another guardian's consent
-/// effective without them. A guardian whose responsibility is not yet confirmed (joined from an inquiry)
-/// counts as one who must (`crate::cases::facts::must_give_consent`): removing her would decide that question without
-/// anyone deciding it; the holder settles it with `parental_responsibility`. (A registration mistake
-/// before any consent can still be corrected.)
-fn protect_consent_givers(
-    access: &CaseAccess,
-    target: &crate::participants::model::ParticipantRow,
-    change: GiverChange,
-) -> Result<(), AppError> {
-    let guardian = target.kind == crate::participants::api::ParticipantKind::Guardian;
-    let refused = match change {
-        GiverChange::Deactivate => {
-            target.active && crate::cases::facts::must_give_consent(target.parental_responsibility)
-        }
-        GiverChange::Patch {
-            dropping_responsibility,
-        } => dropping_responsibility && target.parental_responsibility == Some(true),
-    };
-    if guardian && refused && !access.consents.is_empty() {
-        return Err(AppError::conflict(
-            "rule 4: a guardian with parental responsibility (or not yet confirmed without it) must give \
-             every consent of this case; they cannot be removed, or lose that responsibility, once \
-             consents exist",
-        ));
-    }
-    Ok(())
-}
-
-/// What the holder does to a participant, as far as rule 4 cares.
-enum GiverChange {
-    Deactivate,
-    Patch { dropping_responsibility: bool },
-}
+use crate::policy::{self, Need};
 
 /// Everyone in the case, active and former.
 #[utoipa::path(
@@ -159,26 +68,34 @@ pub async fn add_participant(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
-        check_new(conn, &caller, &access, &input)?;
-        crate::cases::rules::refs_are_distinct(input.external_refs())?;
-        let row = store::insert(conn, &key, id, &input)?;
-        store::insert_refs(conn, &caller.tenant, row.id, input.external_refs())?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Create,
-            "case.participants",
-            ChangeType::ParticipantAdded,
-        )?;
-        let refs = store::refs_for(conn, &[row.id])?
-            .remove(&row.id)
-            .unwrap_or_default();
-        Ok(store::view(&row, &key, true, refs))
-    })
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Holder,
+        move |conn, caller, access| {
+            rules::check_new(&access, &input, |service| {
+                Ok(
+                    crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
+                        .is_some(),
+                )
+            })?;
+            crate::cases::rules::refs_are_distinct(input.external_refs())?;
+            let row = store::insert(conn, &key, id, &input)?;
+            store::insert_refs(conn, &caller.tenant, row.id, input.external_refs())?;
+            access.changed(
+                conn,
+                caller,
+                Action::Create,
+                "case.participants",
+                ChangeType::ParticipantAdded,
+            )?;
+            let refs = store::refs_for(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok(store::view(&row, &key, true, refs))
+        },
+    )
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -214,37 +131,40 @@ pub async fn patch_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let patch = body.0;
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
-        let current = access
-            .participant(pid)
-            .ok_or_else(|| AppError::not_found("participant"))?;
-        if !current.active {
-            return Err(AppError::conflict("the participant has left the case"));
-        }
-        if_match.check_if_present(current.version)?;
-        protect_consent_givers(
-            &access,
-            current,
-            GiverChange::Patch {
-                dropping_responsibility: patch.parental_responsibility == Some(false),
-            },
-        )?;
-        let row = store::update(conn, &key, current, &patch)?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Update,
-            "case.participants",
-            ChangeType::ParticipantUpdated,
-        )?;
-        let refs = store::refs_for(conn, &[row.id])?
-            .remove(&row.id)
-            .unwrap_or_default();
-        Ok(store::view(&row, &key, true, refs))
-    })
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Holder,
+        move |conn, caller, access| {
+            let current = access
+                .participant(pid)
+                .ok_or_else(|| AppError::not_found("participant"))?;
+            if !current.active {
+                return Err(AppError::conflict("the participant has left the case"));
+            }
+            if_match.check_if_present(current.version)?;
+            rules::protect_consent_givers(
+                &access,
+                current,
+                rules::GiverChange::Patch {
+                    dropping_responsibility: patch.parental_responsibility == Some(false),
+                },
+            )?;
+            let row = store::update(conn, &key, current, &patch)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Update,
+                "case.participants",
+                ChangeType::ParticipantUpdated,
+            )?;
+            let refs = store::refs_for(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok(store::view(&row, &key, true, refs))
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header(ETag(etag(view.version)))
@@ -271,39 +191,42 @@ pub async fn deactivate_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
-    let view = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
-        let access = policy::case_for_write(conn, &caller, id)?;
-        access.require_holder()?;
-        access.require_open()?;
-        let current = access
-            .participant(pid)
-            .ok_or_else(|| AppError::not_found("participant"))?;
-        protect_consent_givers(&access, current, GiverChange::Deactivate)?;
-        if pid == access.case.holder_participant_id {
-            return Err(AppError::conflict(
-                "the stafettholder cannot leave; hand the role over first",
-            ));
-        }
-        if !current.active {
-            return Err(AppError::conflict(
-                "the participant has already left the case",
-            ));
-        }
-        let row = store::deactivate(conn, &[pid])?
-            .pop()
-            .ok_or_else(AppError::internal)?;
-        access.changed(
-            conn,
-            &caller,
-            Action::Deactivate,
-            "case.participants",
-            ChangeType::ParticipantDeactivated,
-        )?;
-        let refs = store::refs_for(conn, &[row.id])?
-            .remove(&row.id)
-            .unwrap_or_default();
-        Ok(store::view(&row, &key, true, refs))
-    })
+    let view = policy::change_case(
+        &pool,
+        caller,
+        id,
+        Need::Holder,
+        move |conn, caller, access| {
+            let current = access
+                .participant(pid)
+                .ok_or_else(|| AppError::not_found("participant"))?;
+            rules::protect_consent_givers(&access, current, rules::GiverChange::Deactivate)?;
+            if pid == access.case.holder_participant_id {
+                return Err(AppError::conflict(
+                    "the stafettholder cannot leave; hand the role over first",
+                ));
+            }
+            if !current.active {
+                return Err(AppError::conflict(
+                    "the participant has already left the case",
+                ));
+            }
+            let row = store::deactivate(conn, &[pid])?
+                .pop()
+                .ok_or_else(AppError::internal)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Deactivate,
+                "case.participants",
+                ChangeType::ParticipantDeactivated,
+            )?;
+            let refs = store::refs_for(conn, &[row.id])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            Ok(store::view(&row, &key, true, refs))
+        },
+    )
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -55,6 +55,27 @@ pub fn case_for_leader(
     Err(AppError::not_found("case"))
 }
 
+/// Runs `f` in one transaction that holds the case's lock, once the caller leads the holder's service
+/// (see `case_for_leader`): the leader's counterpart of `super::change_case`.
+pub async fn change_led_case<T, F>(
+    pool: &crate::db::Pool,
+    caller: Caller,
+    case_id: Uuid,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut diesel::PgConnection, &Caller, CaseFacts) -> Result<T, AppError>
+        + Send
+        + 'static,
+    T: Send + 'static,
+{
+    crate::db::transaction_for_case(pool, caller.session(), case_id, move |conn| {
+        let facts = case_for_leader(conn, &caller, case_id)?;
+        f(conn, &caller, facts)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

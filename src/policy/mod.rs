@@ -1,6 +1,9 @@
 //! THE place that decides who may read or write a case: rule 8 of docs/rules.md, with the consent coverage of
 //! rules 3-5 folded in. Handlers never decide access themselves: they ask `case_for_read` /
-//! `case_for_write` (one case) or `readable` (a list), which load the facts and call `decide`.
+//! `change_case` (one case, with the [`Need`] of the change: `writes`) or `readable` (a list), which load
+//! the facts and call `decide`. Who may record, replace, withdraw or sign a consent is in `consents`; who
+//! answers a handover in `handovers`; a leader's reach in `leaders`; inquiries in `inquiries`; the
+//! overviews without a case (statistics, a citizen's own data) in `overviews`.
 //!
 //! Who may read a case:
 //! - its active professional participants whose service is the holder's, or is covered by the effective
@@ -30,8 +33,15 @@ use crate::db::schema::{case_participants, cases};
 use crate::http::error::AppError;
 use crate::participants::model::ParticipantRow;
 
+pub mod consents;
+pub mod handovers;
 pub mod inquiries;
 pub mod leaders;
+pub mod measures;
+pub mod overviews;
+mod writes;
+
+pub use writes::{case_for_write, change_case, Need, Write};
 
 /// What the caller is to a case they may read.
 #[derive(Debug, Clone)]
@@ -66,43 +76,11 @@ impl CaseAccess {
         matches!(self.basis, Basis::HolderService | Basis::Consent)
     }
 
-    /// Writes reserved for the stafettholder (rule 6: one actor coordinates and documents).
-    pub fn require_holder(&self) -> Result<(), AppError> {
-        if self.is_holder() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(
-                "only the case's stafettholder may do this",
-            ))
-        }
-    }
-
-    pub fn require_professional(&self) -> Result<(), AppError> {
-        if self.is_professional() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(
-                "only professionals in the case may do this",
-            ))
-        }
-    }
-
     /// The participant who acts, for writes that name an author.
     pub fn actor(&self) -> Result<&ParticipantRow, AppError> {
         self.me.as_ref().ok_or_else(|| {
             AppError::forbidden("you are not listed as a participant of this case; ask the stafettholder to add you")
         })
-    }
-
-    /// Closed cases are kept for the record and refuse changes.
-    pub fn require_open(&self) -> Result<(), AppError> {
-        if self.case.status == crate::cases::api::CaseStatus::Open {
-            Ok(())
-        } else {
-            Err(AppError::conflict(
-                "the case is closed and can no longer be changed",
-            ))
-        }
     }
 
     /// National ids in full only for the stafettholder; everyone else sees them masked.
@@ -257,7 +235,7 @@ fn settled_case(
     ))
 }
 
-fn load_one(
+pub(super) fn load_one(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
@@ -277,34 +255,6 @@ pub fn case_for_read(
     case_id: Uuid,
 ) -> Result<CaseAccess, AppError> {
     load_one(conn, caller, case_id, false)
-}
-
-/// The case locked for the rest of the transaction (`SELECT ... FOR UPDATE`), so concurrent changes of one
-/// case queue up instead of overwriting each other. Write rules (holder, open, professional) differ per
-/// action and are checked by the handler through `CaseAccess`.
-pub fn case_for_write(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    case_id: Uuid,
-) -> Result<CaseAccess, AppError> {
-    // The facts must be read after the lock is granted: a statement that waits for a row lock returns
-    // the newest case row but reads participants and consents as of when it started.
-    if !crate::db::holds_case_lock(case_id) {
-        LockCase {
-            id: &case_id,
-            municipality: &caller.tenant,
-        }
-        .execute(conn)?;
-    }
-    load_one(conn, caller, case_id, true)
-}
-
-crate::prepared_statement! {
-    struct LockCase<'a> {
-        1 => id: &'a Uuid as diesel::sql_types::Uuid,
-        2 => municipality: &'a str as diesel::sql_types::Text,
-    }
-    = "SELECT FROM cases WHERE id = $1 AND municipality = $2 FOR UPDATE";
 }
 
 /// The readable ones among candidate rows, for lists (the same `decide` as for one case).
@@ -337,14 +287,6 @@ pub fn judge(
         }
     }
     Ok(out)
-}
-
-/// Rule 6's recipient: a professional may answer a handover addressed to them, in a service they work
-/// in, even before they are a participant of the case.
-pub fn is_handover_recipient(caller: &Caller, to_user_id: &str, to_service: &str) -> bool {
-    caller.has_role(Role::Professional)
-        && caller.user_id == to_user_id
-        && caller.works_in(to_service)
 }
 
 /// The person whose own participant rows (or, for a youth, the case's subject) find the caller's

@@ -7,31 +7,12 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use super::api::{By, Statistics, StatisticsQuery};
 use super::rules::{self, Format, Period, RawRow};
 use super::store;
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, ProblemType};
 use crate::http::extract::ValidQuery;
-
-/// Whose cases a caller counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Scope {
-    Municipality,
-    /// A leader: the cases held in the services they lead.
-    Led(Vec<String>),
-}
-
-fn scope(caller: &Caller) -> Result<Scope, AppError> {
-    if caller.has_role(Role::Admin) {
-        Ok(Scope::Municipality)
-    } else if caller.has_role(Role::Leader) {
-        Ok(Scope::Led(caller.services.clone()))
-    } else {
-        Err(AppError::forbidden(
-            "statistics are for administrators (the whole municipality) and leaders (their services)",
-        ))
-    }
-}
+use crate::policy::{self, overviews::Scope};
 
 /// Figures for the municipality (admin) or the services a leader leads, without personal data.
 ///
@@ -68,7 +49,7 @@ pub async fn statistics(
             "statistics are given as application/json or text/csv",
         )
     })?;
-    let scope = scope(&caller)?;
+    let scope = policy::overviews::statistics_scope(&caller)?;
     let q = query.0;
     let today = crate::clock::today();
     let period = rules::period(q.from, q.to, today)?;

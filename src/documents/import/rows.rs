@@ -15,7 +15,7 @@ use crate::entries::store::EntryInsert;
 use crate::handovers::holder::Period;
 use crate::handovers::store::HandoverInsert;
 use crate::http::error::AppError;
-use crate::level_changes::LevelChangeInsert;
+use crate::level_changes::store::LevelChangeInsert;
 use crate::measures::store::{EvaluationInsert, MeasureInsert};
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::model::{ParticipantInsert, ParticipantRefInsert};
@@ -98,7 +98,7 @@ impl<'d> Rows<'d> {
         crate::consents::store::mark_superseded(conn, &self.superseded)?;
         crate::measures::store::insert_all(conn, &self.measures)?;
         crate::measures::store::insert_evaluations(conn, &self.evaluations)?;
-        crate::level_changes::insert_all(conn, &self.level_changes)?;
+        crate::level_changes::store::insert_all(conn, &self.level_changes)?;
         crate::handovers::store::insert_all(conn, &self.handovers)?;
         crate::entries::store::insert_all(conn, &self.entries)?;
         crate::access_log::store::record_past(conn, &self.history)
@@ -309,7 +309,7 @@ impl<'d> Rows<'d> {
                 to_level: l.to_level,
                 reason: &l.reason,
                 decided_on: l.decided_on,
-                recorded_at: l.recorded_at,
+                recorded_at: Some(l.recorded_at),
                 recorded_by_participant: ids.get(&l.recorded_by),
                 recorded_by_name: &l.recorded_by_name,
             }));
@@ -349,7 +349,7 @@ impl<'d> Rows<'d> {
             corrects: e.corrects.as_deref().map(|c| ids.get(c)),
             author_participant_id: ids.get(&e.author),
             author_name: &e.author_name,
-            recorded_at: e.recorded_at,
+            recorded_at: Some(e.recorded_at),
         }));
         self.history
             .extend(doc.access_log.iter().map(|a| PastAccessEvent {

@@ -1,0 +1,135 @@
+//! The rules of passing the relay (rules 3 and 6), as plain functions of the case's facts: to whom a
+//! reassignment may go. Who may pass it is `crate::policy::handovers` and `crate::policy::leaders`.
+
+use crate::auth::Caller;
+use crate::cases::facts::CaseFacts;
+use crate::http::error::AppError;
+
+use super::api::ReassignInput;
+
+/// A leader's reassignment: rule 3 and the plain conflicts, before anything is written.
+pub fn check_reassign(
+    caller: &Caller,
+    facts: &CaseFacts,
+    input: &ReassignInput,
+    service_is_active: bool,
+    to_is_leaving: bool,
+) -> Result<(), AppError> {
+    // The holder must be able to coordinate: a leader who is only a leader cannot hold the relay.
+    if input.to.user_id == caller.user_id && !caller.has_role(crate::auth::Role::Professional) {
+        return Err(AppError::conflict(
+            "the relay passes to a professional: your token leads the service but does not work in it",
+        ));
+    }
+    if facts.case.status != crate::cases::api::CaseStatus::Open {
+        return Err(AppError::conflict(
+            "the case is closed and can no longer be changed",
+        ));
+    }
+    let to = &input.to;
+    if !service_is_active {
+        return Err(AppError::invalid(
+            "to.service",
+            format!(
+                "`{}` is not an active service of the municipality",
+                to.service
+            ),
+        ));
+    }
+    let holder = facts.holder();
+    if holder.user_id.as_deref() == Some(to.user_id.as_str())
+        && holder.service.as_deref() == Some(to.service.as_str())
+    {
+        return Err(AppError::conflict(
+            "this professional already holds the relay",
+        ));
+    }
+    if !facts.service_in_case(&to.service) {
+        return Err(AppError::conflict(format!(
+            "rule 3: no effective consent covers the service `{}`; the role can only pass to a covered service",
+            to.service
+        )));
+    }
+    if to_is_leaving {
+        return Err(AppError::conflict(
+            "the municipality has registered this professional as departed (or leaving)",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::cases::facts::fixture::{case, professional};
+    use crate::handovers::api::{HandoverTo, ReassignReason};
+    use crate::http::error::ProblemType;
+
+    fn to(user_id: &str, service: &str) -> ReassignInput {
+        ReassignInput {
+            to: HandoverTo {
+                user_id: user_id.into(),
+                name: "Testperson".into(),
+                service: service.into(),
+            },
+            reason: ReassignReason::Absence,
+            note: None,
+        }
+    }
+
+    fn kind(r: Result<(), AppError>) -> Option<ProblemType> {
+        r.err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn rule_3_a_leader_reassigns_the_relay_only_within_the_services_in_the_case() {
+        let lea = Caller::for_tests("3805", "lea", &[Role::Leader], &["skole"]);
+        let facts = case(professional("ola", "skole"), vec![]);
+        assert_eq!(
+            kind(check_reassign(
+                &lea,
+                &facts,
+                &to("kari", "skole"),
+                true,
+                false
+            )),
+            None
+        );
+        assert_eq!(
+            kind(check_reassign(
+                &lea,
+                &facts,
+                &to("kari", "ppt"),
+                true,
+                false
+            )),
+            Some(ProblemType::Conflict)
+        );
+    }
+
+    #[test]
+    fn the_relay_goes_to_a_working_professional_who_does_not_hold_it_already() {
+        let lea = Caller::for_tests("3805", "lea", &[Role::Leader], &["skole"]);
+        let facts = case(professional("ola", "skole"), vec![]);
+        let refused = |input: &ReassignInput, active, leaving| {
+            kind(check_reassign(&lea, &facts, input, active, leaving))
+        };
+        assert_eq!(
+            refused(&to("lea", "skole"), true, false),
+            Some(ProblemType::Conflict)
+        );
+        assert_eq!(
+            refused(&to("ola", "skole"), true, false),
+            Some(ProblemType::Conflict)
+        );
+        assert_eq!(
+            refused(&to("kari", "skole"), true, true),
+            Some(ProblemType::Conflict)
+        );
+        assert_eq!(
+            refused(&to("kari", "skole"), false, false),
+            Some(ProblemType::Validation)
+        );
+    }
+}

@@ -1,0 +1,115 @@
+use actix_web::http::header::ETag;
+use actix_web::{get, post, web, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{LevelChange, LevelChangeInput, LevelChangeList};
+use super::rules;
+use super::store::{self, LevelChangeInsert};
+use crate::access_log::store::Action;
+use crate::auth::Caller;
+use crate::changes::api::ChangeType;
+use crate::db::{self, Pool};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
+use crate::policy::{self, Need};
+
+/// The level history.
+#[utoipa::path(
+    tag = "levels",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    responses((status = 200, description = "The current level and its history", body = LevelChangeList))
+)]
+#[get("/cases/{id}/level-changes")]
+pub async fn list_level_changes(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let list = db::transaction(&pool, caller.session(), move |conn| {
+        let access = policy::case_for_read(conn, &caller, id)?;
+        access.record(conn, &caller, Action::Read, "case.level_changes")?;
+        let items = store::of_case(conn, id)?;
+        Ok(LevelChangeList {
+            level: access.case.level,
+            items,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Move the case to another level (the stafettholder; `If-Match` with the case's ETag). Returns the
+/// change; the case's new `ETag` is in the response header.
+#[utoipa::path(
+    tag = "levels",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"),
+        ("If-Match" = String, Header, description = "The case's ETag from your last read")),
+    request_body = LevelChangeInput,
+    responses(
+        (status = 201, description = "Changed", body = LevelChange, headers(("ETag" = String, description = "The case's new version"))),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
+    )
+)]
+#[post("/cases/{id}/level-changes")]
+pub async fn change_level(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<LevelChangeInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let write = Need::Holder.at(if_match);
+    let (change, version) =
+        policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+            rules::check_level_change(&access, input.to_level, input.decided_on)?;
+            let me = access.actor()?;
+            let change = store::insert(
+                conn,
+                &LevelChangeInsert {
+                    id: Uuid::now_v7(),
+                    case_id: id,
+                    from_level: access.case.level,
+                    to_level: input.to_level,
+                    reason: &input.reason,
+                    decided_on: input.decided_on,
+                    recorded_at: None,
+                    recorded_by_participant: me.id,
+                    recorded_by_name: &me.name,
+                },
+            )?;
+            // Back at level 0 a new decision is due; above it, the level-0 deadline no longer applies.
+            let decision_due = if input.to_level == 0 {
+                let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+                Some(crate::cases::rules::level0_decision_due(
+                    access.today,
+                    settings.level0_deadline_days,
+                ))
+            } else {
+                None
+            };
+            // A new level starts at its first step, in the guide in force now.
+            let step = crate::guide::steps::first_step(conn, &caller.tenant, input.to_level)?;
+            let version = store::set_case_level(conn, id, input.to_level, decision_due, &step)?;
+            access.changed(
+                conn,
+                caller,
+                Action::Update,
+                "case.level_changes",
+                ChangeType::LevelChanged,
+            )?;
+            Ok((change, version))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(ETag(etag(version)))
+        .insert_header(("Location", format!("/api/v1/cases/{id}/level-changes")))
+        .json(change))
+}
