@@ -45,7 +45,7 @@ pub async fn open_case(
     body: ValidJson<OpenCaseRequest>,
 ) -> Result<HttpResponse, AppError> {
     let req = body.0;
-    rules::may_open_in(&caller, &req.service)?;
+    policy::may_open_case_in(&caller, &req.service)?;
     rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {

@@ -27,13 +27,6 @@ use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::model::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
 
-fn no_national_login() -> AppError {
-    AppError::forbidden(
-        "rule: an inquiry is sent and followed by a guardian or youth signed in through a national \
-         login (a token with the guardian or youth role and a `pid`)",
-    )
-}
-
 /// Send an inquiry to a service of the municipality (a guardian or youth signed in through a national
 /// login). An inquiry about another family's child takes no national id.
 #[utoipa::path(
@@ -54,9 +47,7 @@ pub async fn send_inquiry(
     body: ValidJson<NewInquiry>,
 ) -> Result<HttpResponse, AppError> {
     let req = body.0;
-    if !who::has_national_login(&caller) {
-        return Err(no_national_login());
-    }
+    who::require_national_login(&caller)?;
     rules::child_fits_about(req.about, req.child.as_ref())?;
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
@@ -92,7 +83,7 @@ fn new_row<'a>(
         .pid
         .as_deref()
         .and_then(|p| NationalId::parse(p).ok())
-        .ok_or_else(no_national_login)?;
+        .ok_or_else(who::no_national_login)?;
     let inquirer = key.seal(&pid);
     let child = req.child.as_ref();
     let child_id = key.seal_field(
@@ -146,20 +137,7 @@ pub async fn inquiry_inbox(
     query: ValidQuery<InboxQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let mut services = who::inbox_services(&caller);
-    if services.is_empty() {
-        return Err(AppError::forbidden(
-            "the inbox of inquiries is for the professionals of the service they were sent to",
-        ));
-    }
-    if let Some(one) = &q.service {
-        if !services.contains(one) {
-            return Err(AppError::forbidden(format!(
-                "you do not work in service `{one}`, so its inbox is not yours"
-            )));
-        }
-        services = vec![one.clone()];
-    }
+    let services = who::inboxes(&caller, q.service.as_deref())?;
     let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
     let views = db::transaction(&pool, caller.session(), move |conn| {
@@ -205,9 +183,7 @@ pub async fn my_inquiries(
     key: web::Data<NationalIdKey>,
     query: ValidQuery<MyInquiriesQuery>,
 ) -> Result<HttpResponse, AppError> {
-    if !who::has_national_login(&caller) {
-        return Err(no_national_login());
-    }
+    who::require_national_login(&caller)?;
     let q = query.0;
     let (limit, after) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
     let key = key.into_inner();
@@ -225,36 +201,6 @@ pub async fn my_inquiries(
         &req,
         pagination::page(views, limit, |v| v.id),
     ))
-}
-
-/// The inquiry, if the caller may see it (404 otherwise), locked when `lock` (the caller changes it).
-fn visible(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    id: Uuid,
-    lock: bool,
-) -> Result<(InquiryRow, InquiryBasis), AppError> {
-    let row = store::find(conn, &caller.tenant, id, lock)?
-        .ok_or_else(|| AppError::not_found("inquiry"))?;
-    let basis = who::decide(caller, &row.facts()).ok_or_else(|| AppError::not_found("inquiry"))?;
-    Ok((row, basis))
-}
-
-/// The inquiry locked for a change by its service: 404 when the caller may not see it, 403 for the
-/// inquirer, 409 when it is closed or became a case.
-fn for_service_action(
-    conn: &mut PgConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<InquiryRow, AppError> {
-    let (row, basis) = visible(conn, caller, id, true)?;
-    if basis != InquiryBasis::ReceivingService {
-        return Err(AppError::forbidden(
-            "only the professionals of the service the inquiry was sent to may do this",
-        ));
-    }
-    rules::service_may_act(row.status)?;
-    Ok(row)
 }
 
 /// One inquiry with its answers: for its inquirer and the professionals of its service.
@@ -277,7 +223,7 @@ pub async fn get_inquiry(
     let id = path.into_inner();
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let (row, basis) = visible(conn, &caller, id, false)?;
+        let (row, basis) = who::visible(conn, &caller, id, false)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Read)?;
         let view = store::view_one(conn, &key, row)?;
         Ok(match basis {
@@ -316,7 +262,7 @@ pub async fn answer_inquiry(
     let req = body.0;
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let row = for_service_action(conn, &caller, id)?;
+        let row = who::for_service_action(conn, &caller, id)?;
         store::add_answer(
             conn,
             &NewAnswer {
@@ -361,7 +307,7 @@ pub async fn close_inquiry(
     let id = path.into_inner();
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let row = for_service_action(conn, &caller, id)?;
+        let row = who::for_service_action(conn, &caller, id)?;
         let row = store::set_status(conn, row.id, InquiryStatus::Closed, None)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Close)?;
         store::view_one(conn, &key, row)
@@ -400,10 +346,10 @@ pub async fn open_case_from_inquiry(
     crate::cases::rules::refs_are_distinct(&req.external_refs)?;
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let row = for_service_action(conn, &caller, id)?;
+        let row = who::for_service_action(conn, &caller, id)?;
         // The opener becomes the stafettholder: a professional of the service (a leader who is only a
         // leader answers and closes inquiries, and reassigns, but holds no relay).
-        crate::cases::rules::may_open_in(&caller, &row.service)?;
+        crate::policy::may_open_case_in(&caller, &row.service)?;
         let spec = crate::cases::handlers::NewCaseSpec {
             service: &row.service,
             subject: &req.subject,

@@ -15,7 +15,7 @@ use validator::Validate;
 
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
@@ -38,17 +38,6 @@ pub struct Departure {
     pub handovers_cancelled: i64,
     /// Open cases they hold: their services' leaders see them as `departed` and reassign them.
     pub cases_held: i64,
-}
-
-/// Who may register departures: an administrator, or an integration of the municipality's systems.
-fn require_staff_admin(caller: &Caller) -> Result<(), AppError> {
-    if caller.has_role(Role::Admin) || caller.has_role(Role::Integration) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "this needs the `admin` or `integration` role",
-        ))
-    }
 }
 
 fn check_user_id(user_id: &str) -> Result<(), AppError> {
@@ -156,7 +145,7 @@ pub async fn departed(
     path: web::Path<String>,
     body: ValidJson<DepartedInput>,
 ) -> Result<HttpResponse, AppError> {
-    require_staff_admin(&caller)?;
+    crate::policy::leaders::may_register_departures(&caller)?;
     let user_id = path.into_inner();
     check_user_id(&user_id)?;
     let on = body.0.on;
@@ -233,7 +222,7 @@ pub async fn undo_departed(
     pool: web::Data<Pool>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    require_staff_admin(&caller)?;
+    crate::policy::leaders::may_register_departures(&caller)?;
     let user_id = path.into_inner();
     check_user_id(&user_id)?;
     db::transaction(&pool, caller.session(), move |conn| {

@@ -1,5 +1,6 @@
-//! THE place that decides who may see and work an inquiry. Handlers ask `decide` (one
-//! inquiry) or `inbox_services` (which inboxes a caller may open); nothing else decides.
+//! THE place that decides who may see and work an inquiry. Handlers ask `visible` or
+//! `for_service_action` (one inquiry, on `decide`), `inboxes` (which inboxes a caller opens) or
+//! `require_national_login` (the family's side); nothing else decides.
 //!
 //! Who sees an inquiry:
 //! - the inquirer, recognised by the national login it was sent with (`pid`), reads it and its answers;
@@ -10,7 +11,12 @@
 //!
 //! The service's side ([`works_inbox`]) is its professionals and its leaders.
 
+use diesel::PgConnection;
+use uuid::Uuid;
+
 use crate::auth::{Caller, Role};
+use crate::http::error::AppError;
+use crate::inquiries::model::InquiryRow;
 
 /// On which basis a caller sees an inquiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +69,70 @@ pub fn decide(caller: &Caller, inquiry: &InquiryFacts) -> Option<InquiryBasis> {
     let is_sender =
         has_national_login(caller) && caller.pid_hash.as_deref() == Some(inquiry.inquirer_pid_hash);
     is_sender.then_some(InquiryBasis::Inquirer)
+}
+
+/// The refusal for anyone but a guardian or youth with a national login, where only they may act.
+pub fn no_national_login() -> AppError {
+    AppError::forbidden(
+        "rule: an inquiry is sent and followed by a guardian or youth signed in through a national \
+         login (a token with the guardian or youth role and a `pid`)",
+    )
+}
+
+/// Sending and following one's own inquiries is for a guardian or youth with a national login.
+pub fn require_national_login(caller: &Caller) -> Result<(), AppError> {
+    if has_national_login(caller) {
+        Ok(())
+    } else {
+        Err(no_national_login())
+    }
+}
+
+/// The inboxes a caller opens: all those they may (`inbox_services`), or the one they name, if theirs.
+pub fn inboxes(caller: &Caller, one: Option<&str>) -> Result<Vec<String>, AppError> {
+    let services = inbox_services(caller);
+    if services.is_empty() {
+        return Err(AppError::forbidden(
+            "the inbox of inquiries is for the professionals of the service they were sent to",
+        ));
+    }
+    match one {
+        Some(one) if !services.iter().any(|s| s == one) => Err(AppError::forbidden(format!(
+            "you do not work in service `{one}`, so its inbox is not yours"
+        ))),
+        Some(one) => Ok(vec![one.to_string()]),
+        None => Ok(services),
+    }
+}
+
+/// The inquiry, if the caller may see it (404 otherwise), locked when `lock` (the caller changes it).
+pub fn visible(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    lock: bool,
+) -> Result<(InquiryRow, InquiryBasis), AppError> {
+    let row = crate::inquiries::store::find(conn, &caller.tenant, id, lock)?
+        .ok_or_else(|| AppError::not_found("inquiry"))?;
+    let basis = decide(caller, &row.facts()).ok_or_else(|| AppError::not_found("inquiry"))?;
+    Ok((row, basis))
+}
+
+/// The inquiry locked for a change by its service: 404 when the caller may not see it, 403 for the
+/// inquirer, 409 when it is closed or became a case.
+pub fn for_service_action(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<InquiryRow, AppError> {
+    let (row, basis) = visible(conn, caller, id, true)?;
+    if basis != InquiryBasis::ReceivingService {
+        return Err(AppError::forbidden(
+            "only the professionals of the service the inquiry was sent to may do this",
+        ));
+    }
+    crate::inquiries::rules::service_may_act(row.status)?;
+    Ok(row)
 }
 
 #[cfg(test)]
@@ -134,5 +204,21 @@ mod tests {
         assert_eq!(inbox_services(&nurse), vec!["helsestasjon-sentrum", "ppt"]);
         let integration = caller(&[Role::Integration], &["ppt"], None);
         assert!(inbox_services(&integration).is_empty());
+    }
+
+    #[test]
+    fn a_professional_opens_the_inboxes_of_their_own_services_only() {
+        let nurse = caller(
+            &[Role::Professional],
+            &["helsestasjon-sentrum", "ppt"],
+            None,
+        );
+        assert_eq!(inboxes(&nurse, None).unwrap().len(), 2);
+        assert_eq!(inboxes(&nurse, Some("ppt")).unwrap(), vec!["ppt"]);
+        assert!(inboxes(&nurse, Some("skole-bakke")).is_err());
+        let mother = caller(&[Role::Guardian], &[], Some(b"mother"));
+        assert!(inboxes(&mother, None).is_err());
+        assert!(require_national_login(&mother).is_ok());
+        assert!(require_national_login(&nurse).is_err());
     }
 }

@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 
@@ -30,6 +30,17 @@ pub fn require_leads(caller: &Caller, service: &str) -> Result<(), AppError> {
         Err(AppError::forbidden(format!(
             "only a leader of the service `{service}` may see its cases (role `leader`, the service in `services`)"
         )))
+    }
+}
+
+/// Who may register departures: an administrator, or an integration of the municipality's systems.
+pub fn may_register_departures(caller: &Caller) -> Result<(), AppError> {
+    if caller.has_role(Role::Admin) || caller.has_role(Role::Integration) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "this needs the `admin` or `integration` role",
+        ))
     }
 }
 
@@ -79,7 +90,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
 
     fn caller(roles: &[Role], services: &[&str]) -> Caller {
         Caller::for_tests("3805", "lea", roles, services)

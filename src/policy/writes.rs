@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::{load_one, CaseAccess};
 use crate::access_log::store::Basis;
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::cases::api::CaseStatus;
 use crate::db::{self, Pool};
-use crate::http::error::AppError;
+use crate::http::error::{AppError, FieldError};
 use crate::http::extract::IfMatch;
 
 /// What an action needs of the caller, beyond being able to read the case.
@@ -102,6 +102,23 @@ pub fn case_for_write(
     Ok(access)
 }
 
+/// Rule 1: a case starts at level 0 inside one of the creator's own services. Only professionals open cases.
+pub fn may_open_case_in(caller: &Caller, service: &str) -> Result<(), AppError> {
+    caller.require_role(Role::Professional)?;
+    if caller.works_in(service) {
+        Ok(())
+    } else {
+        let mut e = AppError::forbidden(format!(
+            "you can only open a case in one of your own services (token claim `services`); `{service}` is not one"
+        ));
+        e.errors = vec![FieldError {
+            field: "service".into(),
+            message: "not one of your services".into(),
+        }];
+        Err(e)
+    }
+}
+
 crate::prepared_statement! {
     struct LockCase<'a> {
         1 => id: &'a Uuid as diesel::sql_types::Uuid,
@@ -185,6 +202,7 @@ impl CaseAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
     use crate::cases::api::CaseStatus;
     use crate::cases::facts::fixture::{case, guardian, professional};
     use crate::http::error::ProblemType;
@@ -263,5 +281,18 @@ mod tests {
         // What a closed case still allows is the action's own rule.
         assert_eq!(kind(holder.may(Need::Reader)), None);
         assert_eq!(kind(colleague.may(Need::Reader)), None);
+    }
+    #[test]
+    fn rule_1_case_opens_only_in_one_of_the_creators_services() {
+        let c = Caller::for_tests("3805", "u", &[Role::Professional], &["barnehage-a"]);
+        assert!(may_open_case_in(&c, "barnehage-a").is_ok());
+        let err = may_open_case_in(&c, "skole-b").unwrap_err();
+        assert_eq!(err.errors[0].field, "service");
+    }
+
+    #[test]
+    fn rule_1_only_professionals_open_cases() {
+        let c = Caller::for_tests("3805", "u", &[Role::Guardian], &["barnehage-a"]);
+        assert!(may_open_case_in(&c, "barnehage-a").is_err());
     }
 }
