@@ -9,7 +9,6 @@
 pub mod access_log;
 pub mod attention;
 pub mod auth;
-pub mod bulk;
 pub mod cases;
 pub mod changes;
 pub mod cli;
@@ -170,8 +169,8 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let wakeups = Arc::new(db::listen::Wakeups::default());
     if let Some(url) = ctx.listen_url.clone() {
         let cache = guide_cache.clone();
-        db::listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
-            if let Some(m) = db::Municipality::parse(m) {
+        db::listen::spawn(db::network::with_network_limits(&url), &wakeups, move |m| {
+            if let Some(m) = db::session::Municipality::parse(m) {
                 cache.invalidate(m);
             }
         })?;
