@@ -192,7 +192,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))
-            .max_length(Some(crate::http::idempotency::MAX_KEY_LENGTH))
+            .max_length(Some(crate::http::idempotency::rules::MAX_KEY_LENGTH))
             .pattern(Some("^[!-~]+$"))
             .examples([serde_json::json!("0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77")])
             .build()
@@ -202,7 +202,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         let parameter = ParameterBuilder::new()
-            .name(crate::http::idempotency::FIELD)
+            .name(crate::http::idempotency::rules::FIELD)
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some(
