@@ -1,16 +1,16 @@
 //! The database: the connection pool, migrations, the managed local cluster, and the one helper through
-//! which every handler reaches PostgreSQL (off the async executor, in a transaction of one municipality).
+//! which every handler reaches PostgreSQL (off the async executor, in a transaction of one municipality):
+//! [`transaction`], or [`transaction_for_case`] to change one case, in this file.
 //!
 //! Row-level security is the second wall between municipalities, behind the access checks in the code:
-//! the service acts as [`role::APP_ROLE`], which owns no table and may not bypass row-level security, and every
-//! transaction names its municipality in `app.municipality`. A query that forgets its `municipality`
-//! filter then still sees only that municipality's rows (migration `2026-11-26-000008`).
+//! the service acts as [`role::APP_ROLE`], which owns no table and may not bypass row-level security, and
+//! every transaction names its municipality in `app.municipality`. A query that forgets its
+//! `municipality` filter then still sees only that municipality's rows (migration `2026-11-26-000008`).
 //!
-//! Every handler reaches PostgreSQL through [`transaction`] (or, to change one case, [`transaction_for_case`]):
-//! this file. What those build on: `pool.rs` the pool and its connections' settings, `network.rs` the
+//! What the transactions build on: `pool.rs` the pool and its connections' settings, `network.rs` the
 //! network limits of every URL, `session.rs` who a transaction is for, `begin.rs` its first batch and its
-//! end, `role.rs` the check that row-level security holds, `migrate.rs` the migrations, `bulk.rs` inserts
-//! of any number of rows.
+//! end; besides them `role.rs` the start-up check that row-level security holds, `migrate.rs` the
+//! migrations, `bulk.rs` inserts of any number of rows.
 
 pub mod begin;
 pub mod bulk;
