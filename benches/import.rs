@@ -99,14 +99,14 @@ fn main() {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let db_url = url_for(&name);
-    stafettlogg::db::run_migrations(&db_url).unwrap();
+    stafettlogg::db::migrate::run_migrations(&db_url).unwrap();
 
     let secret = b"bench-secret-bench-secret-bench-secret!!".to_vec();
     let jwt = JwtSettings::development(&secret);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let ctx = stafettlogg::AppContext {
-        pool: stafettlogg::db::build_pool(&db_url, 8),
+        pool: stafettlogg::db::pool::build_pool(&db_url, 8),
         jwt: jwt.clone(),
         national_id_key: stafettlogg::national_id::NationalIdKey::from_bytes(&[9u8; 32]).unwrap(),
         body_limit: 1024 * 1024,

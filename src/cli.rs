@@ -326,7 +326,7 @@ fn stop_cluster(cluster: Option<Cluster>) {
 
 fn migrate(config: &Config) -> Result<(), String> {
     let (url, cluster) = database(config)?;
-    let result = db::run_migrations(&url)
+    let result = db::migrate::run_migrations(&url)
         .map(|applied| eprintln!("Applied {} migration(s).", applied.len()));
     stop(cluster);
     result
@@ -450,7 +450,7 @@ fn service_url(
         ),
         (None, None) => (owner_url.to_string(), "DATABASE_URL", false),
     };
-    if let Some(warning) = db::check_service_role(&url, name, dedicated)? {
+    if let Some(warning) = db::role::check_service_role(&url, name, dedicated)? {
         tracing::warn!("{warning}");
     }
     Ok(url)
@@ -463,14 +463,14 @@ fn run_server(
     listener: TcpListener,
     metrics_listener: Option<Arc<TcpListener>>,
 ) -> Result<(), String> {
-    let applied = db::run_migrations(url)?;
+    let applied = db::migrate::run_migrations(url)?;
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied migrations");
     }
     let service_url = service_url(config, url, cluster)?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let ctx = crate::AppContext {
-        pool: db::build_pool(&service_url, config.pool_size),
+        pool: db::pool::build_pool(&service_url, config.pool_size),
         jwt: config.jwt.clone(),
         national_id_key: config.national_id_key.clone(),
         body_limit: config.body_limit,

@@ -1,15 +1,16 @@
 //! Stafettlogg: an open HTTP API for the BTI stafettlogg.
 //!
-//! `app` builds the actix application from its parts; `serve` runs it. Where things live:
-//! - who may read or write a case: `access`
-//! - the access log (rule 9): `access_log`
-//! - errors as problem+json: `error`; input extractors that name the bad field: `extract`
-//! - one folder per resource: `cases`, `municipality`, `services`, `levels`, ...
+//! `app` builds the actix application from its parts; `serve` runs it. Where things live (the layers
+//! are drawn in docs/architecture.md):
+//! - who may read or change what: `policy`
+//! - one folder per resource (`mod.rs` routes, `api.rs` types, `handlers.rs`, `rules.rs`, `store.rs`):
+//!   `cases`, `participants`, `consents`, `handovers`, `entries`, ...
+//! - the HTTP plumbing every resource uses: `http`; the database: `db`; tokens: `auth`
+//! - background work and the command line: `jobs`, `cli`
 
 pub mod access_log;
 pub mod attention;
 pub mod auth;
-pub mod bulk;
 pub mod cases;
 pub mod changes;
 pub mod cli;
@@ -170,8 +171,8 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     let wakeups = Arc::new(db::listen::Wakeups::default());
     if let Some(url) = ctx.listen_url.clone() {
         let cache = guide_cache.clone();
-        db::listen::spawn(db::with_network_limits(&url), &wakeups, move |m| {
-            if let Some(m) = db::Municipality::parse(m) {
+        db::listen::spawn(db::network::with_network_limits(&url), &wakeups, move |m| {
+            if let Some(m) = db::session::Municipality::parse(m) {
                 cache.invalidate(m);
             }
         })?;

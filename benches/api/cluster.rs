@@ -56,7 +56,7 @@ impl BenchCluster {
         // `public` that has no row-level security, and the extension's views are readable by everyone.
         db.batch_execute("CREATE SCHEMA pgss; CREATE EXTENSION pg_stat_statements SCHEMA pgss")
             .expect("pg_stat_statements (contrib of the PostgreSQL server package)");
-        stafettlogg::db::run_migrations(&guard.owner_url()).expect("migrations");
+        stafettlogg::db::migrate::run_migrations(&guard.owner_url()).expect("migrations");
         // The migrations create the role; the cluster lets it log in over its private socket.
         guard.service_url = guard
             .cluster

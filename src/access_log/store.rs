@@ -234,7 +234,7 @@ pub struct PastAccessEvent<'a> {
 
 /// Writes past access events, any number, oldest first (their ids keep that order).
 pub fn record_past(conn: &mut PgConnection, events: &[PastAccessEvent]) -> Result<(), AppError> {
-    crate::bulk::insert(events, |chunk| {
+    crate::db::bulk::insert(events, |chunk| {
         diesel::insert_into(access_events::table)
             .values(chunk)
             .execute(conn)

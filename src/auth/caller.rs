@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::jwt::{Claims, JwtSettings, TokenError};
-use crate::db::{Municipality, Session};
+use crate::db::session::{Municipality, Session};
 use crate::http::error::AppError;
 use crate::http::request_id::RequestId;
 use crate::national_id::{NationalId, NationalIdKey};

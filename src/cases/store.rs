@@ -80,7 +80,7 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
 /// Cases with every column given, any number; the holder of each is checked at commit, so its
 /// participants may follow in the same transaction.
 pub fn insert_all(conn: &mut PgConnection, rows: &[CaseInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(cases::table)
             .values(chunk)
             .execute(conn)
@@ -88,7 +88,7 @@ pub fn insert_all(conn: &mut PgConnection, rows: &[CaseInsert]) -> Result<(), Ap
 }
 
 pub fn insert_refs(conn: &mut PgConnection, refs: &[ExternalRefRow]) -> Result<(), AppError> {
-    crate::bulk::insert(refs, |chunk| {
+    crate::db::bulk::insert(refs, |chunk| {
         diesel::insert_into(case_external_refs::table)
             .values(chunk)
             .execute(conn)

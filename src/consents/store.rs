@@ -162,17 +162,17 @@ pub fn insert_all(
     givers: &[ConsentGiverRow],
     services: &[ConsentServiceRow],
 ) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(consents::table)
             .values(chunk)
             .execute(conn)
     })?;
-    crate::bulk::insert(givers, |chunk| {
+    crate::db::bulk::insert(givers, |chunk| {
         diesel::insert_into(consent_givers::table)
             .values(chunk)
             .execute(conn)
     })?;
-    crate::bulk::insert(services, |chunk| {
+    crate::db::bulk::insert(services, |chunk| {
         diesel::insert_into(consent_services::table)
             .values(chunk)
             .execute(conn)

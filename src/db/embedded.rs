@@ -294,18 +294,18 @@ impl Cluster {
         )
     }
 
-    /// A URL on which the service logs in as the service role itself ([`super::APP_ROLE`]), so no request
+    /// A URL on which the service logs in as the service role itself ([`super::role::APP_ROLE`]), so no request
     /// runs under a superuser session. The migrations create the role without LOGIN; on this cluster,
     /// reachable only through its private socket, it may log in without a password.
     pub fn service_url(&self, database: &str) -> Result<String, String> {
         use diesel::{Connection, PgConnection};
         let mut conn = PgConnection::establish(&self.url("postgres"))
             .map_err(|e| format!("cannot connect to the local cluster: {e}"))?;
-        conn.batch_execute(&format!("ALTER ROLE {} LOGIN", super::APP_ROLE))
+        conn.batch_execute(&format!("ALTER ROLE {} LOGIN", super::role::APP_ROLE))
             .map_err(|e| format!("cannot let the service role log in: {e}"))?;
         Ok(self
             .url(database)
-            .replacen("postgres@", &format!("{}@", super::APP_ROLE), 1))
+            .replacen("postgres@", &format!("{}@", super::role::APP_ROLE), 1))
     }
 
     pub fn ensure_database(&self, name: &str) -> Result<(), String> {

@@ -109,7 +109,7 @@ impl Wakeups {
 
 /// Starts the listener thread of this instance. It stops when `wakeups` is dropped (the server is gone).
 /// `on_guide` is called with a municipality whose public guide changed. `url` should carry the pool's
-/// network limits (`db::with_network_limits`): in a failover an unreachable host must not stall the
+/// network limits (`db::network::with_network_limits`): in a failover an unreachable host must not stall the
 /// reconnect.
 pub fn spawn(
     url: String,

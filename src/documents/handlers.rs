@@ -232,7 +232,7 @@ pub async fn import_cases(
     let outcomes = db::blocking(move || {
         let _entered = span.enter();
         let lines = import::parse(&body.0);
-        let mut conn = db::checkout(&pool)?;
+        let mut conn = db::pool::checkout(&pool)?;
         import::run(&mut conn, &caller, &key, lines)
     })
     .await??;

@@ -34,7 +34,7 @@ pub struct EntryInsert<'a> {
 
 /// Entries with every column given, any number; a correction after the entry it corrects.
 pub fn insert_all(conn: &mut PgConnection, rows: &[EntryInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(log_entries::table)
             .values(chunk)
             .execute(conn)

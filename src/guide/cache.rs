@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::api::{PublicGuide, PublicService};
 use super::document::{Audience, GuideDocument, Lang};
 use super::rules;
-use crate::db::Municipality;
+use crate::db::session::Municipality;
 
 /// How long an entry is served without asking the database again.
 pub const FRESH_FOR: Duration = Duration::from_secs(30);

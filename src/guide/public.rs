@@ -10,7 +10,8 @@ use super::api::{GuideQuery, PublicGuide};
 use super::cache::{GuideCache, Published, Rendered, MAX_AGE_SECONDS};
 use super::document::{Audience, GuideDocument, Lang};
 use super::store;
-use crate::db::{self, Municipality, Pool};
+use crate::db::session::Municipality;
+use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
 

@@ -61,7 +61,7 @@ pub struct HandoverInsert<'a> {
 
 /// Handovers with every column given, any number (an import brings whole histories).
 pub fn insert_all(conn: &mut PgConnection, rows: &[HandoverInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(handovers::table)
             .values(chunk)
             .execute(conn)

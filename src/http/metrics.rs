@@ -136,7 +136,7 @@ impl Metrics {
         let gauge = |s: &str| self.pool_connections.with_label_values(&[s]);
         gauge("in_use").set(i64::from(state.connections - state.idle_connections));
         gauge("idle").set(i64::from(state.idle_connections));
-        gauge("waiting").set(db::WAITING_FOR_CONNECTION.load(Ordering::Relaxed));
+        gauge("waiting").set(db::pool::WAITING_FOR_CONNECTION.load(Ordering::Relaxed));
         if let Some(seq) = feed_sequence {
             self.feed_sequence.set(seq);
         }

@@ -192,7 +192,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))
-            .max_length(Some(crate::http::idempotency::MAX_KEY_LENGTH))
+            .max_length(Some(crate::http::idempotency::rules::MAX_KEY_LENGTH))
             .pattern(Some("^[!-~]+$"))
             .examples([serde_json::json!("0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77")])
             .build()
@@ -202,7 +202,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
             continue;
         };
         let parameter = ParameterBuilder::new()
-            .name(crate::http::idempotency::FIELD)
+            .name(crate::http::idempotency::rules::FIELD)
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some(
@@ -349,69 +349,80 @@ pub fn close_tagged_unions(spec: &mut serde_json::Value) {
 /// not refused for a reason the schema could have said: `If-Match` values, the opaque `cursor`, and the
 /// range of every date and time a client sends ([`crate::dates`]).
 pub fn document_limits(spec: &mut serde_json::Value) {
+    document_parameters(spec);
+    document_retry_after(spec);
+    document_sent_dates(spec);
+}
+
+fn document_parameters(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+            params.iter_mut().for_each(document_parameter);
+        }
+    }
+}
+
+/// A parameter's schema and description say what the server checks beyond its type.
+fn document_parameter(p: &mut serde_json::Value) {
     use serde_json::{json, Value};
-    let if_match_required =
-        json!({"type": "string", "pattern": "^\"[0-9]+\"$", "examples": ["\"3\""]});
-    let if_match_optional =
-        json!({"type": "string", "pattern": "^(\"[0-9]+\"|\\*)$", "examples": ["\"3\""]});
-    let cursor = json!({
-        "type": "string",
-        "minLength": 1,
-        "maxLength": crate::http::pagination::MAX_CURSOR_LENGTH,
-        "pattern": crate::http::pagination::CURSOR_PATTERN,
-    });
-    if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
-        for op in paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|item| item.values_mut())
-        {
-            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for p in params.iter_mut() {
-                let required = p["required"] == Value::Bool(true);
-                match (p["in"].as_str(), p["name"].as_str()) {
-                    (Some("header"), Some("If-Match")) if required => {
-                        p["schema"] = if_match_required.clone();
-                        p["description"] = Value::String(
-                            "The `ETag` of your last read: the version in double quotes, e.g. `\"3\"`. Required: \
+    let required = p["required"] == Value::Bool(true);
+    match (p["in"].as_str(), p["name"].as_str()) {
+        (Some("header"), Some("If-Match")) if required => {
+            p["schema"] =
+                json!({"type": "string", "pattern": "^\"[0-9]+\"$", "examples": ["\"3\""]});
+            p["description"] = Value::String(
+                "The `ETag` of your last read: the version in double quotes, e.g. `\"3\"`. Required: \
 without it, or with `*` (which names no version and would allow a blind overwrite), the answer is 428. Another \
 version, a weak tag (`W/\"3\"`) or another entity tag is 412 (read again); an empty, unquoted or otherwise \
 malformed value is 400 naming `If-Match`."
-                                .into(),
-                        );
-                    }
-                    (Some("header"), Some("If-Match")) => {
-                        p["schema"] = if_match_optional.clone();
-                        p["description"] = Value::String(
-                            "The `ETag` of your last read (`\"3\"`); checked when sent: another version, a weak tag \
+                    .into(),
+            );
+        }
+        (Some("header"), Some("If-Match")) => {
+            p["schema"] =
+                json!({"type": "string", "pattern": "^(\"[0-9]+\"|\\*)$", "examples": ["\"3\""]});
+            p["description"] = Value::String(
+                "The `ETag` of your last read (`\"3\"`); checked when sent: another version, a weak tag \
 or another entity tag is 412. `*` is the same as not sending it. An empty, unquoted or otherwise malformed value \
 is 400 naming `If-Match`."
-                                .into(),
-                        );
-                    }
-                    (Some("query"), Some("cursor")) => {
-                        p["schema"] = cursor.clone();
-                        p["description"] = Value::String(
-                            "Opaque: the `next_cursor` of the previous page, passed unchanged. The pattern only says \
+                    .into(),
+            );
+        }
+        (Some("query"), Some("cursor")) => {
+            p["schema"] = json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": crate::http::pagination::MAX_CURSOR_LENGTH,
+                "pattern": crate::http::pagination::CURSOR_PATTERN,
+            });
+            p["description"] = Value::String(
+                "Opaque: the `next_cursor` of the previous page, passed unchanged. The pattern only says \
 which characters a cursor has; a value this service did not issue is 400 naming `cursor`."
-                                .into(),
-                        );
-                    }
-                    _ => {
-                        if let Some(schema) = p.get_mut("schema") {
-                            if is_date(schema) {
-                                let text = with_range(p.get("description"));
-                                p["description"] = text;
-                            }
-                        }
-                    }
+                    .into(),
+            );
+        }
+        _ => {
+            if let Some(schema) = p.get_mut("schema") {
+                if is_date(schema) {
+                    let text = with_range(p.get("description"));
+                    p["description"] = text;
                 }
             }
         }
     }
+}
 
+/// The responses that may come with `Retry-After` say so, and when.
+fn document_retry_after(spec: &mut serde_json::Value) {
+    use serde_json::json;
     let retry_after = |when: &str| {
         json!({"Retry-After": {
             "description": format!("Seconds to wait before sending the request again; {when}"),
@@ -431,7 +442,10 @@ which characters a cursor has; a value this service did not issue is 400 naming 
             }
         }
     }
+}
 
+/// The range of every date a client sends, in the schemas it sends.
+fn document_sent_dates(spec: &mut serde_json::Value) {
     // The schemas a client sends: those request bodies refer to, and the case document an import takes
     // (one per NDJSON line, so the body itself is a string).
     let mut pending: Vec<String> = vec!["CaseDocument".into()];

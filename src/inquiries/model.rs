@@ -36,16 +36,6 @@ pub struct InquiryRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl InquiryRow {
-    pub fn facts(&self) -> crate::policy::inquiries::InquiryFacts<'_> {
-        crate::policy::inquiries::InquiryFacts {
-            municipality: &self.municipality,
-            service: &self.service,
-            inquirer_pid_hash: &self.inquirer_pid_hash,
-        }
-    }
-}
-
 #[derive(Debug, Insertable)]
 #[diesel(table_name = inquiries)]
 pub struct NewInquiryRow<'a> {

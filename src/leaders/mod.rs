@@ -1,8 +1,7 @@
-//! Unit leaders and staff who leave: the service overview (`overview`), what needs the
-//! leader (`attention`) and departures (`staff`). Who a leader is and what they may see is decided in
+//! Unit leaders and staff who leave: the service overview (`overview`) and departures (`staff`). What
+//! needs the leader is `crate::attention`. Who a leader is and what they may see is decided in
 //! `crate::policy::leaders`; moving the relay at once is `crate::handovers::reassign`.
 
-pub mod attention;
 pub mod overview;
 pub mod staff;
 
@@ -11,13 +10,12 @@ use crate::http::error::AppError;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(overview::service_cases)
-        .service(attention::service_attention)
         .service(staff::departed)
         .service(staff::undo_departed);
 }
 
 /// A service the leader's token names but the municipality does not have (or no longer runs) is 404.
-fn require_service(
+pub fn require_service(
     conn: &mut diesel::PgConnection,
     caller: &Caller,
     service: &str,

@@ -1,6 +1,6 @@
 //! Staff who leave. `POST /api/v1/staff/{user_id}/departed` by an administrator, or by
 //! an integration acting for the municipality's HR or identity system: from that date the person's tokens
-//! reach nothing (the check is in every staff transaction's `BEGIN` batch, `crate::db::Session`), pending
+//! reach nothing (the check is in every staff transaction's `BEGIN` batch, `crate::db::session::Session`), pending
 //! handovers to them are cancelled, and every case they hold shows in their service leaders' attention as
 //! `departed` until a leader reassigns it. `DELETE` undoes a mistaken departure.
 

@@ -27,7 +27,7 @@ pub struct LevelChangeInsert<'a> {
 
 /// Level changes with every column given, any number (an import brings whole histories).
 pub fn insert_all(conn: &mut PgConnection, rows: &[LevelChangeInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(level_changes::table)
             .values(chunk)
             .execute(conn)

@@ -176,7 +176,7 @@ pub struct EvaluationInsert<'a> {
 
 /// Measures with every column given, any number (an import brings whole cases).
 pub fn insert_all(conn: &mut PgConnection, rows: &[MeasureInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(measures::table)
             .values(chunk)
             .execute(conn)
@@ -188,7 +188,7 @@ pub fn insert_evaluations(
     conn: &mut PgConnection,
     rows: &[EvaluationInsert],
 ) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(evaluations::table)
             .values(chunk)
             .execute(conn)

@@ -235,7 +235,7 @@ pub fn insert_ref_rows(
     conn: &mut PgConnection,
     rows: &[ParticipantRefInsert],
 ) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(participant_external_refs::table)
             .values(chunk)
             .execute(conn)
@@ -244,7 +244,7 @@ pub fn insert_ref_rows(
 
 /// Participants with every column given, any number (an import brings whole cases).
 pub fn insert_all(conn: &mut PgConnection, rows: &[ParticipantInsert]) -> Result<(), AppError> {
-    crate::bulk::insert(rows, |chunk| {
+    crate::db::bulk::insert(rows, |chunk| {
         diesel::insert_into(case_participants::table)
             .values(chunk)
             .execute(conn)

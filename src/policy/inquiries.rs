@@ -42,6 +42,15 @@ pub fn works_inbox(caller: &Caller, service: &str) -> bool {
         && caller.works_in(service)
 }
 
+/// What the rule needs of a stored inquiry.
+pub fn facts_of(row: &InquiryRow) -> InquiryFacts<'_> {
+    InquiryFacts {
+        municipality: &row.municipality,
+        service: &row.service,
+        inquirer_pid_hash: &row.inquirer_pid_hash,
+    }
+}
+
 /// The services whose inbox the caller may open (none for families, administrators and integrations).
 pub fn inbox_services(caller: &Caller) -> Vec<String> {
     caller
@@ -114,7 +123,7 @@ pub fn visible(
 ) -> Result<(InquiryRow, InquiryBasis), AppError> {
     let row = crate::inquiries::store::find(conn, &caller.tenant, id, lock)?
         .ok_or_else(|| AppError::not_found("inquiry"))?;
-    let basis = decide(caller, &row.facts()).ok_or_else(|| AppError::not_found("inquiry"))?;
+    let basis = decide(caller, &facts_of(&row)).ok_or_else(|| AppError::not_found("inquiry"))?;
     Ok((row, basis))
 }
 

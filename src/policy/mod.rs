@@ -13,7 +13,7 @@
 //! - nobody else: administrators see configuration and counts, never content; a unit leader sees the
 //!   metadata of the cases held in the services they lead, never content (`leaders`);
 //! - and no staff member the municipality registered as departed, from that date: their transactions
-//!   are refused before they read anything (`crate::db::Session`, `crate::leaders::staff`).
+//!   are refused before they read anything (`crate::db::session::Session`, `crate::leaders::staff`).
 //!
 //! A case the caller may not see answers 404, never 403: its existence is itself sensitive.
 

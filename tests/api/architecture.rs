@@ -313,7 +313,7 @@ fn top(file: &str) -> &str {
 }
 
 /// What the plumbing may use: itself and the few plain types everything shares.
-const BELOW: [&str; 9] = [
+const BELOW: [&str; 8] = [
     "http",
     "db",
     "auth",
@@ -322,7 +322,6 @@ const BELOW: [&str; 9] = [
     "dates",
     "clock",
     "text_enum",
-    "bulk",
 ];
 
 #[test]

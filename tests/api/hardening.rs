@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
-use stafettlogg::db::SessionLimits;
+use stafettlogg::db::pool::SessionLimits;
 
 use crate::family::{family, BARNEHAGE};
 use crate::support::{fields, problem, Options, TestApp};

@@ -43,7 +43,7 @@ fn header(res: &Response, name: &str) -> Option<String> {
 
 /// Writes a key row as another instance would have left it, for the caller `ola` of tenant 3805.
 fn insert_key(app: &TestApp, key: &str, body: &Value, state: &str, locked_ago: &str) {
-    let fp = stafettlogg::http::idempotency::fingerprint(
+    let fp = stafettlogg::http::idempotency::rules::fingerprint(
         "POST",
         "/api/v1/cases",
         &serde_json::to_vec(body).unwrap(),

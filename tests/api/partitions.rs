@@ -123,14 +123,14 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
     while relkind(&f.app) == "p" {
         f.app
             .db()
-            .revert_last_migration(stafettlogg::db::MIGRATIONS)
+            .revert_last_migration(stafettlogg::db::migrate::MIGRATIONS)
             .unwrap();
     }
     seed_history(&f.app, &purged, &open);
     let before = fingerprint(&f.app);
     assert!(before.starts_with("60"), "{before}");
 
-    stafettlogg::db::run_migrations(&f.app.db_url).unwrap();
+    stafettlogg::db::migrate::run_migrations(&f.app.db_url).unwrap();
     assert_eq!(relkind(&f.app), "p");
     assert_eq!(fingerprint(&f.app), before, "every row moved, unchanged");
     assert_eq!(f.app.count("access_events_default"), 0);

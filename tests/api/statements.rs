@@ -237,7 +237,7 @@ impl CountingCluster {
         admin
             .batch_execute(&format!("CREATE DATABASE {}", counting.database))
             .expect("CREATE DATABASE");
-        stafettlogg::db::run_migrations(&counting.cluster.url(counting.database))
+        stafettlogg::db::migrate::run_migrations(&counting.cluster.url(counting.database))
             .expect("migrations");
         counting
     }
@@ -259,8 +259,8 @@ impl CountingCluster {
         actix_web::rt::task::spawn_blocking(move || {
             diesel::sql_query(EXECUTED)
                 .bind::<Text, _>(database)
-                .bind::<Text, _>(stafettlogg::db::APP_ROLE)
-                .bind::<Array<Text>, _>(stafettlogg::db::SENT_ONLY_BEHIND_BEGIN.to_vec())
+                .bind::<Text, _>(stafettlogg::db::role::APP_ROLE)
+                .bind::<Array<Text>, _>(stafettlogg::db::begin::SENT_ONLY_BEHIND_BEGIN.to_vec())
                 .bind::<Text, _>(EXPIRED_KEYS_CLEANUP)
                 .get_result::<Executed>(&mut PgConnection::establish(&url).unwrap())
                 .expect("pg_stat_statements")
@@ -452,8 +452,8 @@ async fn pooled_connections_start_no_parallel_workers() {
         max_parallel_workers_per_gather: String,
     }
     let app = TestApp::spawn().await;
-    let pool = stafettlogg::db::build_pool(&app.service_db_url, 1);
-    let mut conn = stafettlogg::db::checkout(&pool).unwrap();
+    let pool = stafettlogg::db::pool::build_pool(&app.service_db_url, 1);
+    let mut conn = stafettlogg::db::pool::checkout(&pool).unwrap();
     let setting: Setting = diesel::sql_query("SHOW max_parallel_workers_per_gather")
         .get_result(&mut *conn)
         .unwrap();

@@ -57,7 +57,8 @@ fn server() -> &'static Server {
         admin
             .batch_execute(&format!("CREATE DATABASE {template}"))
             .expect("create template");
-        stafettlogg::db::run_migrations(&url_for(&template)).expect("migrate the template");
+        stafettlogg::db::migrate::run_migrations(&url_for(&template))
+            .expect("migrate the template");
         let service_url_for: UrlFor = match &cluster {
             Some(c) => {
                 let u = c
@@ -99,7 +100,7 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     pub metrics_listener: Option<TcpListener>,
     /// Time limits of the pooled connections (short ones provoke lock and statement timeouts).
-    pub session_limits: stafettlogg::db::SessionLimits,
+    pub session_limits: stafettlogg::db::pool::SessionLimits,
 }
 
 impl Default for Options {
@@ -177,7 +178,7 @@ impl TestApp {
         let port = listener.local_addr().unwrap().port();
         let key = NationalIdKey::from_bytes(&[42u8; 32]).unwrap();
         let ctx = stafettlogg::AppContext {
-            pool: stafettlogg::db::build_pool_with(
+            pool: stafettlogg::db::pool::build_pool_with(
                 &service_db_url,
                 options.pool_size,
                 options.session_limits,

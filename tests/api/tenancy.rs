@@ -11,7 +11,8 @@ use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use serde_json::json;
 use stafettlogg::auth::Role;
-use stafettlogg::db::{self, Municipality};
+use stafettlogg::db;
+use stafettlogg::db::session::Municipality;
 use stafettlogg::http::error::AppError;
 
 use crate::support::{binary, TestApp};
@@ -88,8 +89,8 @@ async fn a_query_that_forgets_the_municipality_filter_sees_only_the_municipality
 ) {
     let (app, _) = two_municipalities().await;
     // The service's own pool: its login, its session settings (the service role), its transaction helper.
-    let pool = db::build_pool(&app.service_db_url, 1);
-    let mut conn = db::checkout(&pool).unwrap();
+    let pool = db::pool::build_pool(&app.service_db_url, 1);
+    let mut conn = db::pool::checkout(&pool).unwrap();
     let in_larvik = db::in_municipality(&mut conn, m(LARVIK), |c| count(c, "cases")).unwrap();
     let in_tromso = db::in_municipality(&mut conn, m(TROMSO), |c| count(c, "cases")).unwrap();
     assert_eq!((in_larvik, in_tromso), (2, 1));
@@ -153,8 +154,8 @@ async fn a_query_that_forgets_the_municipality_filter_sees_only_the_municipality
 async fn writing_a_row_of_another_municipality_is_refused_and_changing_one_finds_nothing() {
     let (app, ids) = two_municipalities().await;
     let tromso_case = &ids[2];
-    let pool = db::build_pool(&app.service_db_url, 1);
-    let mut conn = db::checkout(&pool).unwrap();
+    let pool = db::pool::build_pool(&app.service_db_url, 1);
+    let mut conn = db::pool::checkout(&pool).unwrap();
     // What PostgreSQL says to a write in a Larvik transaction (the error the API would log).
     let mut write_in_larvik = |sql: &str| -> String {
         let mut said = String::new();
@@ -302,14 +303,14 @@ async fn the_api_works_for_two_municipalities_each_seeing_only_its_own_under_the
         #[diesel(sql_type = diesel::sql_types::Bool)]
         bypass: bool,
     }
-    let pool = db::build_pool(&app.service_db_url, 1);
+    let pool = db::pool::build_pool(&app.service_db_url, 1);
     let roles: Roles = diesel::sql_query(
         "SELECT current_user::text AS acting, rolsuper AS is_super, rolbypassrls AS bypass \
          FROM pg_roles WHERE rolname = current_user",
     )
-    .get_result(&mut *db::checkout(&pool).unwrap())
+    .get_result(&mut *db::pool::checkout(&pool).unwrap())
     .unwrap();
-    assert_eq!(roles.acting, db::APP_ROLE);
+    assert_eq!(roles.acting, db::role::APP_ROLE);
     assert!(!roles.is_super && !roles.bypass);
 }
 
@@ -330,7 +331,7 @@ fn record_statements(conn: &mut PgConnection) -> Arc<Mutex<Vec<String>>> {
 async fn naming_the_municipality_costs_no_round_trip_of_its_own() {
     let (app, ids) = two_municipalities().await;
     let mut conn = PgConnection::establish(&app.service_db_url).unwrap();
-    conn.batch_execute(db::SESSION_SETTINGS).unwrap();
+    conn.batch_execute(db::pool::SESSION_SETTINGS).unwrap();
     let seen = record_statements(&mut conn);
     let read = |c: &mut PgConnection| -> Result<i64, AppError> {
         count(c, &format!("cases WHERE id = '{}'", ids[0]))
@@ -393,7 +394,7 @@ async fn every_table_is_guarded_per_municipality_but_the_global_ones_named_in_th
          has_table_privilege('{}', c.oid, 'SELECT, INSERT, UPDATE, DELETE') AS service_may_use \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1",
-        db::APP_ROLE
+        db::role::APP_ROLE
     ))
     .load(&mut app.db())
     .unwrap();
@@ -408,7 +409,7 @@ async fn every_table_is_guarded_per_municipality_but_the_global_ones_named_in_th
         // The owner (the migrations) is not bound by the policies; the service never is the owner.
         assert!(!t.forced, "{}", t.name);
     }
-    let mut expected: Vec<&str> = db::TABLES_WITHOUT_ROW_SECURITY.to_vec();
+    let mut expected: Vec<&str> = db::role::TABLES_WITHOUT_ROW_SECURITY.to_vec();
     expected.push("__diesel_schema_migrations");
     expected.sort();
     assert_eq!(global, expected);
@@ -428,9 +429,9 @@ async fn the_start_check_refuses_privileged_logins_and_unguarded_tables() {
     let (service_url, owner_url) = (app.service_db_url.clone(), app.db_url.clone());
     let checked = actix_web::rt::task::spawn_blocking(move || {
         (
-            db::check_service_role(&service_url, "DATABASE_APP_URL", true),
-            db::check_service_role(&owner_url, "DATABASE_APP_URL", true),
-            db::check_service_role(&owner_url, "DATABASE_URL", false),
+            db::role::check_service_role(&service_url, "DATABASE_APP_URL", true),
+            db::role::check_service_role(&owner_url, "DATABASE_APP_URL", true),
+            db::role::check_service_role(&owner_url, "DATABASE_URL", false),
         )
     })
     .await
@@ -458,7 +459,7 @@ async fn the_start_check_refuses_privileged_logins_and_unguarded_tables() {
         .unwrap();
     let url = app.db_url.clone();
     actix_web::rt::task::spawn_blocking(move || {
-        db::check_service_role(&url, "DATABASE_URL", false)
+        db::role::check_service_role(&url, "DATABASE_URL", false)
     })
     .await
     .unwrap()
@@ -469,12 +470,12 @@ async fn the_start_check_refuses_privileged_logins_and_unguarded_tables() {
         .batch_execute(&format!(
             "CREATE TABLE notes_everyone_sees (municipality TEXT, body TEXT); \
              GRANT SELECT ON notes_everyone_sees TO {}",
-            db::APP_ROLE
+            db::role::APP_ROLE
         ))
         .unwrap();
     let url = app.db_url.clone();
     let e = actix_web::rt::task::spawn_blocking(move || {
-        db::check_service_role(&url, "DATABASE_URL", false)
+        db::role::check_service_role(&url, "DATABASE_URL", false)
     })
     .await
     .unwrap()
@@ -495,12 +496,12 @@ async fn a_login_with_bypassrls_is_refused_as_the_services_own() {
     app.db()
         .batch_execute(&format!(
             "CREATE ROLE {role} LOGIN PASSWORD '{password}' BYPASSRLS IN ROLE {}",
-            db::APP_ROLE
+            db::role::APP_ROLE
         ))
         .unwrap();
     let url = with_login(&app.db_url, &role, &password);
     let e = actix_web::rt::task::spawn_blocking(move || {
-        db::check_service_role(&url, "DATABASE_APP_URL", true)
+        db::role::check_service_role(&url, "DATABASE_APP_URL", true)
     })
     .await
     .unwrap();
@@ -685,7 +686,7 @@ async fn the_managed_cluster_migrates_as_its_superuser_and_serves_as_the_service
     })
     .await
     .unwrap();
-    assert_eq!(logins, vec![db::APP_ROLE.to_string()]);
+    assert_eq!(logins, vec![db::role::APP_ROLE.to_string()]);
     drop(managed);
 }
 

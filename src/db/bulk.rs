@@ -46,7 +46,7 @@ mod tests {
 
     #[test]
     fn no_table_is_wider_than_a_chunk_allows() {
-        let tables = tables(include_str!("db/schema.rs"));
+        let tables = tables(include_str!("schema.rs"));
         assert!(tables.len() > 10, "schema.rs is read: {tables:?}");
         for (name, columns) in tables {
             assert!(columns <= WIDEST_TABLE, "{name} has {columns} columns");

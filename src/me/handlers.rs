@@ -1,28 +1,11 @@
-//! The caller as the service sees them.
+//! `GET /me`: who the token says you are.
 
 use actix_web::{get, web, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::auth::{Caller, Role};
+use super::api::Me;
+use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(me);
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    pub user_id: String,
-    pub name: String,
-    #[schema(example = "3805")]
-    pub tenant: String,
-    pub roles: Vec<Role>,
-    pub services: Vec<String>,
-    /// The national identity number from the login, masked.
-    pub pid: Option<String>,
-}
 
 /// Who the token says you are.
 ///

@@ -1,0 +1,274 @@
+//! The case's course: measures and their evaluations, the level history, handovers and the log.
+
+use std::collections::HashSet;
+
+use super::{err, person, service_known, People};
+use crate::cases::api::CaseStatus;
+use crate::documents::*;
+use crate::entries::api::EntryKind;
+use crate::handovers::api::HandoverState;
+use crate::http::error::AppError;
+use crate::measures::api::Outcome;
+use crate::participants::api::ParticipantKind;
+
+/// Rule 7: measures with one responsible party in the case, a deadline, and sound evaluations.
+pub(super) fn check_measures(
+    measures: &[MeasureRecord],
+    people: &People,
+    services: &HashSet<String>,
+) -> Result<(), AppError> {
+    for (i, m) in measures.iter().enumerate() {
+        let at = |f: &str| format!("measures[{i}].{f}");
+        match &m.responsible {
+            ResponsibleRecord::Service { service } => {
+                service_known(services, at("responsible.service"), service)?
+            }
+            ResponsibleRecord::Participant { participant_id } => {
+                let field = at("responsible.participant_id");
+                let p = person(people, field.clone(), participant_id)?;
+                if !matches!(
+                    p.kind,
+                    ParticipantKind::Professional | ParticipantKind::Guardian
+                ) {
+                    return Err(err(field, "is a professional or a guardian"));
+                }
+            }
+            ResponsibleRecord::Subject => {}
+        }
+        if m.evaluate_by < m.start_date {
+            return Err(err(at("evaluate_by"), "is before start_date"));
+        }
+        check_evaluations(i, &m.evaluations, people)?;
+    }
+    Ok(())
+}
+
+fn check_evaluations(
+    i: usize,
+    evaluations: &[EvaluationRecord],
+    people: &People,
+) -> Result<(), AppError> {
+    for (j, e) in evaluations.iter().enumerate() {
+        let at = |f: &str| format!("measures[{i}].evaluations[{j}].{f}");
+        person(people, at("evaluated_by"), &e.evaluated_by)?;
+        let continues = matches!(e.outcome, Outcome::Continue | Outcome::Adjust);
+        if continues != e.next_evaluate_by.is_some() {
+            return Err(err(
+                at("next_evaluate_by"),
+                "is given exactly when the outcome is continue or adjust",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The level history leads to the case's level, one real move at a time.
+pub(super) fn check_level_changes(doc: &CaseDocument, people: &People) -> Result<(), AppError> {
+    for (i, l) in doc.level_changes.iter().enumerate() {
+        if l.from_level == l.to_level {
+            return Err(err(
+                format!("level_changes[{i}].to_level"),
+                "equals from_level",
+            ));
+        }
+        person(
+            people,
+            format!("level_changes[{i}].recorded_by"),
+            &l.recorded_by,
+        )?;
+    }
+    match doc.level_changes.last() {
+        Some(l) if l.to_level != doc.case.level => {
+            Err(err("case.level", "is not where the last level change went"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Rule 6 for handovers: one pending at most, and only on an open case.
+pub(super) fn check_handovers(
+    doc: &CaseDocument,
+    people: &People,
+    services: &HashSet<String>,
+) -> Result<(), AppError> {
+    let mut pending = 0;
+    for (i, h) in doc.handovers.iter().enumerate() {
+        let at = |f: &str| format!("handovers[{i}].{f}");
+        person(people, at("from"), &h.from)?;
+        service_known(services, at("to.service"), &h.to.service)?;
+        let is_pending = h.state == HandoverState::Pending;
+        if is_pending != h.answered_at.is_none() {
+            return Err(err(
+                at("answered_at"),
+                "is set exactly when the handover is answered",
+            ));
+        }
+        if h.state == HandoverState::Declined && h.answer_reason.is_none() {
+            return Err(err(at("answer_reason"), "a decline has a reason"));
+        }
+        pending += usize::from(is_pending);
+    }
+    let open = doc.case.status == CaseStatus::Open;
+    if pending > 1 || (pending == 1 && !open) {
+        return Err(err(
+            "handovers",
+            "rule 6: at most one pending handover, and only on an open case",
+        ));
+    }
+    Ok(())
+}
+
+/// Rules 10 and 11: the log is the family's to read, and a correction points back at what it corrects.
+pub(super) fn check_entries(entries: &[EntryRecord], people: &People) -> Result<(), AppError> {
+    let mut earlier = HashSet::new();
+    let mut corrected = HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        let at = |f: &str| format!("entries[{i}].{f}");
+        if e.kind == EntryKind::BarnevernReport {
+            return Err(err(
+                at("kind"),
+                "rule 11: a report to child welfare is never written into the family-readable log",
+            ));
+        }
+        person(people, at("author"), &e.author)?;
+        for (j, a) in e.attendees.iter().enumerate() {
+            person(people, format!("entries[{i}].attendees[{j}]"), a)?;
+        }
+        if let Some(target) = &e.corrects {
+            if !earlier.contains(target.as_str()) {
+                return Err(err(
+                    at("corrects"),
+                    "is not an earlier entry of this document",
+                ));
+            }
+            if !corrected.insert(target.as_str()) {
+                return Err(err(at("corrects"), "that entry is corrected twice"));
+            }
+        }
+        earlier.insert(e.id.as_str());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Days;
+
+    use super::*;
+    use crate::documents::import::check::tests::refused;
+    use crate::documents::import::fixture::closed;
+
+    #[test]
+    fn a_measure_held_by_another_person_is_refused() {
+        assert_eq!(
+            refused(|d| {
+                d.measures[0].responsible = ResponsibleRecord::Participant {
+                    participant_id: "bestemor".into(),
+                }
+            }),
+            "measures[0].responsible.participant_id"
+        );
+    }
+
+    #[test]
+    fn a_measure_due_before_it_starts_is_refused() {
+        assert_eq!(
+            refused(|d| d.measures[0].evaluate_by = d.measures[0].start_date - Days::new(1)),
+            "measures[0].evaluate_by"
+        );
+    }
+
+    #[test]
+    fn an_evaluation_that_continues_without_a_next_deadline_is_refused() {
+        assert_eq!(
+            refused(|d| d.measures[0].evaluations[0].next_evaluate_by = None),
+            "measures[0].evaluations[0].next_evaluate_by"
+        );
+    }
+
+    #[test]
+    fn a_level_change_to_the_same_level_is_refused() {
+        assert_eq!(
+            refused(|d| d.level_changes[0].from_level = 1),
+            "level_changes[0].to_level"
+        );
+    }
+
+    #[test]
+    fn a_level_other_than_where_the_last_change_went_is_refused() {
+        assert_eq!(
+            refused(|d| {
+                d.level_changes[0].to_level = 2;
+            }),
+            "case.level"
+        );
+    }
+
+    #[test]
+    fn two_pending_handovers_are_refused() {
+        assert_eq!(
+            refused(|d| {
+                let mut second = d.handovers[0].clone();
+                second.id = "h2".into();
+                d.handovers.push(second);
+            }),
+            "handovers"
+        );
+    }
+
+    #[test]
+    fn a_pending_handover_on_a_closed_case_is_refused() {
+        assert_eq!(
+            refused(|d| {
+                let pending = d.handovers.clone();
+                closed(d);
+                d.handovers = pending;
+            }),
+            "handovers"
+        );
+    }
+
+    #[test]
+    fn a_decline_without_a_reason_is_refused() {
+        assert_eq!(
+            refused(|d| {
+                d.handovers[0].state = HandoverState::Declined;
+                d.handovers[0].answered_at = Some(d.case.opened_at);
+            }),
+            "handovers[0].answer_reason"
+        );
+    }
+
+    #[test]
+    fn a_report_to_child_welfare_in_the_log_is_refused() {
+        assert_eq!(
+            refused(|d| d.entries[0].kind = EntryKind::BarnevernReport),
+            "entries[0].kind"
+        );
+    }
+
+    #[test]
+    fn a_correction_of_a_later_entry_is_refused() {
+        assert_eq!(refused(|d| d.entries.swap(0, 1)), "entries[0].corrects");
+    }
+
+    #[test]
+    fn an_entry_corrected_twice_is_refused() {
+        assert_eq!(
+            refused(|d| {
+                let mut again = d.entries[1].clone();
+                again.id = "n3".into();
+                d.entries.push(again);
+            }),
+            "entries[2].corrects"
+        );
+    }
+
+    #[test]
+    fn an_entry_by_someone_outside_the_case_is_refused() {
+        assert_eq!(
+            refused(|d| d.entries[0].attendees.push("nabo".into())),
+            "entries[0].attendees[2]"
+        );
+    }
+}

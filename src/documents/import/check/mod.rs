@@ -1,0 +1,222 @@
+//! The rules of docs/rules.md against one case document, before anything is written: plain functions, one
+//! per section of the document, run in the order a reader meets the sections. The first broken rule is
+//! the line's error, naming its field; a document is never fixed silently.
+//!
+//! This file runs the sections in order and checks the case itself, the ids and the access log;
+//! `people.rs` the participants and the holder, `consents.rs` the consents and what they cover, and
+//! `history.rs` the case's course: measures, level changes, handovers and the log.
+
+mod consents;
+mod history;
+mod people;
+
+use std::collections::{HashMap, HashSet};
+
+use validator::Validate;
+
+use crate::cases::api::CaseStatus;
+use crate::documents::*;
+use crate::http::error::AppError;
+
+/// The document's participants by their document id.
+type People<'d> = HashMap<&'d str, &'d ParticipantRecord>;
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::invalid(field, message)
+}
+
+fn service_known(services: &HashSet<String>, field: String, s: &str) -> Result<(), AppError> {
+    if services.contains(s) {
+        Ok(())
+    } else {
+        Err(err(
+            field,
+            format!("`{s}` is not a service of this municipality"),
+        ))
+    }
+}
+
+fn person<'d>(
+    people: &People<'d>,
+    field: String,
+    id: &str,
+) -> Result<&'d ParticipantRecord, AppError> {
+    people.get(id).copied().ok_or_else(|| {
+        err(
+            field,
+            format!("`{id}` is not a participant of this document"),
+        )
+    })
+}
+
+/// Rules 1-11 against the document alone, plus the municipality's services. Every error names its field.
+pub fn check(
+    doc: &CaseDocument,
+    services: &HashSet<String>,
+    self_consent_age: u32,
+) -> Result<(), AppError> {
+    if doc.format != FORMAT {
+        return Err(err("format", format!("must be `{FORMAT}`")));
+    }
+    doc.validate()?;
+    check_case(&doc.case, services)?;
+    check_ids(doc)?;
+    check_access_log(&doc.access_log)?;
+    let people = people::check_participants(&doc.participants, services)?;
+    let holder = people::check_holder(doc, &people)?;
+    consents::check_consents(&doc.consents, &people, services)?;
+    if doc.case.status == CaseStatus::Open {
+        consents::check_coverage(doc, holder, self_consent_age)?;
+    }
+    history::check_measures(&doc.measures, &people, services)?;
+    history::check_level_changes(doc, &people)?;
+    history::check_handovers(doc, &people, services)?;
+    history::check_entries(&doc.entries, &people)
+}
+
+fn check_case(c: &CaseRecord, services: &HashSet<String>) -> Result<(), AppError> {
+    if c.purged_at.is_some() {
+        return Err(err(
+            "case.purged_at",
+            "a purged case is a tombstone: its personal data was erased, there is nothing to import",
+        ));
+    }
+    service_known(
+        services,
+        "case.opened_in_service".into(),
+        &c.opened_in_service,
+    )?;
+    let open = c.status == CaseStatus::Open;
+    if open != c.closed_at.is_none() || open != c.close_reason.is_none() {
+        return Err(err(
+            "case.status",
+            "an open case has no closed_at or close_reason; a closed one has both",
+        ));
+    }
+    crate::cases::rules::refs_are_distinct(&c.external_refs)
+        .map_err(|_| err("case.external_refs", "a reference is listed twice"))
+}
+
+/// Every record's id is unique in the document: the ids link records to each other.
+fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
+    let mut seen = HashSet::new();
+    let ids = doc
+        .participants
+        .iter()
+        .map(|p| ("participants", &p.id))
+        .chain(doc.consents.iter().map(|k| ("consents", &k.id)))
+        .chain(doc.measures.iter().map(|m| ("measures", &m.id)))
+        .chain(
+            doc.measures
+                .iter()
+                .flat_map(|m| m.evaluations.iter().map(|e| ("evaluations", &e.id))),
+        )
+        .chain(doc.level_changes.iter().map(|l| ("level_changes", &l.id)))
+        .chain(doc.handovers.iter().map(|h| ("handovers", &h.id)))
+        .chain(doc.entries.iter().map(|e| ("entries", &e.id)));
+    for (section, id) in ids {
+        if !seen.insert(id.as_str()) {
+            return Err(err(
+                section,
+                format!("the id `{id}` is used twice in the document"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The history moves along as it was, so it may only hold what this service itself would have written.
+fn check_access_log(log: &[AccessRecord]) -> Result<(), AppError> {
+    for (i, a) in log.iter().enumerate() {
+        if !crate::access_log::store::known_action(&a.action)
+            || !crate::access_log::store::known_basis(&a.basis)
+        {
+            return Err(err(
+                format!("access_log[{i}]"),
+                "has an action or basis this service does not know",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::import::fixture::{closed, services, valid};
+
+    /// The field the first error names when `change` is applied to the valid document.
+    pub(super) fn refused(change: impl FnOnce(&mut CaseDocument)) -> String {
+        let mut doc = valid();
+        change(&mut doc);
+        let e = check(&doc, &services(), 16).expect_err("the document is refused");
+        e.errors
+            .first()
+            .expect("the error names a field")
+            .field
+            .clone()
+    }
+
+    #[test]
+    fn a_document_with_every_kind_of_record_is_accepted() {
+        check(&valid(), &services(), 16).unwrap();
+        let mut doc = valid();
+        closed(&mut doc);
+        check(&doc, &services(), 16).unwrap();
+    }
+
+    #[test]
+    fn a_document_of_another_format_is_refused() {
+        assert_eq!(
+            refused(|d| d.format = "stafettlogg.case/2".into()),
+            "format"
+        );
+    }
+
+    #[test]
+    fn a_level_outside_0_to_3_is_refused() {
+        assert_eq!(refused(|d| d.case.level = 7), "case.level");
+    }
+
+    #[test]
+    fn a_case_opened_in_an_unknown_service_is_refused() {
+        assert_eq!(
+            refused(|d| d.case.opened_in_service = "bup".into()),
+            "case.opened_in_service"
+        );
+    }
+
+    #[test]
+    fn an_open_case_with_a_close_reason_is_refused() {
+        assert_eq!(
+            refused(|d| d.case.close_reason = Some(crate::cases::api::CloseReason::Other)),
+            "case.status"
+        );
+    }
+
+    #[test]
+    fn a_reference_listed_twice_is_refused() {
+        assert_eq!(
+            refused(|d| d.case.external_refs.push(d.case.external_refs[0].clone())),
+            "case.external_refs"
+        );
+    }
+
+    #[test]
+    fn an_id_used_twice_in_the_document_is_refused() {
+        assert_eq!(refused(|d| d.entries[1].id = "m1".into()), "entries");
+        assert_eq!(refused(|d| d.consents[0].id = "ola".into()), "consents");
+    }
+
+    #[test]
+    fn an_access_event_this_service_would_not_write_is_refused() {
+        assert_eq!(
+            refused(|d| d.access_log[0].action = "peek".into()),
+            "access_log[0]"
+        );
+        assert_eq!(
+            refused(|d| d.access_log[0].basis = "curiosity".into()),
+            "access_log[0]"
+        );
+    }
+}
