@@ -256,7 +256,7 @@ pub fn known_basis(word: &str) -> bool {
 /// the family sees it too.
 pub fn record_system(
     conn: &mut PgConnection,
-    case: &crate::cases::model::CaseRow,
+    case: &crate::cases::store::CaseRow,
     action: Action,
     resource: &str,
 ) -> Result<(), AppError> {

@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::load;
-use super::model::CaseRow;
-use crate::consents::model::Consent;
+use super::store::CaseRow;
 use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
-use crate::participants::model::ParticipantRow;
+use crate::consents::store::Consent;
+use crate::participants::store::ParticipantRow;
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.
 #[derive(Debug, Clone)]

@@ -2,16 +2,119 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{CaseListQuery, CloseReason, ExternalRef, HolderFilter};
-use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
+use super::api::{CaseListQuery, CaseStatus, CloseReason, ExternalRef, HolderFilter, SubjectKind};
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
-use crate::participants::model::NewProfessional;
+use crate::participants::store::NewProfessional;
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub municipality: String,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: String,
+    pub subject_family_name: String,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: String,
+    pub status: CaseStatus,
+    pub level: i16,
+    pub opened_in_service: String,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<String>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<String>,
+    pub guide_step_title: Option<String>,
+    pub guide_next_key: Option<String>,
+    pub guide_next_title: Option<String>,
+    /// When `stafettlogg purge` erased its personal data, the retention period being over.
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCase<'a> {
+    pub id: Uuid,
+    pub municipality: &'a str,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: &'a str,
+    pub subject_family_name: &'a str,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: &'a str,
+    pub opened_in_service: &'a str,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_by: &'a str,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<&'a str>,
+    pub guide_step_title: Option<&'a str>,
+    pub guide_next_key: Option<&'a str>,
+    pub guide_next_title: Option<&'a str>,
+}
+
+/// A case with every column given: an imported case keeps the state and the dates its history gave it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseInsert<'a> {
+    pub id: Uuid,
+    pub municipality: &'a str,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: &'a str,
+    pub subject_family_name: &'a str,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: &'a str,
+    pub status: CaseStatus,
+    pub level: i16,
+    pub opened_in_service: &'a str,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: &'a str,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<&'a str>,
+}
+
+/// Only the columns a PATCH may touch; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = cases)]
+pub struct CaseChanges<'a> {
+    pub concern: Option<&'a str>,
+    pub subject_kind: Option<SubjectKind>,
+    pub subject_given_name: Option<&'a str>,
+    pub subject_family_name: Option<&'a str>,
+    pub subject_birth_date: Option<Option<NaiveDate>>,
+    pub subject_national_id_enc: Option<Option<Vec<u8>>>,
+    pub subject_national_id_hash: Option<Option<Vec<u8>>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_external_refs)]
+pub struct ExternalRefRow {
+    pub municipality: String,
+    pub system: String,
+    pub ref_id: String,
+    pub case_id: Uuid,
+}
 
 /// 409 when one of the references already names another case of the municipality.
 pub fn ensure_refs_free(
@@ -73,7 +176,7 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
         })
         .collect();
     insert_refs(conn, &refs)?;
-    crate::handovers::holder::start(conn, case.id, open.case.holder_participant_id)?;
+    crate::handovers::store::open_holder_period(conn, case.id, open.case.holder_participant_id)?;
     Ok(case)
 }
 
@@ -258,7 +361,7 @@ pub fn close(
     reason: CloseReason,
     note: Option<&str>,
 ) -> Result<CaseRow, AppError> {
-    crate::handovers::holder::end(conn, id)?;
+    crate::handovers::store::close_holder_period(conn, id)?;
     let cancelled = crate::handovers::store::cancel_pending(
         conn,
         id,

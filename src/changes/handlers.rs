@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::api::{Change, ChangePage, ChangeQuery};
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::db::listen::{Wakeups, MIN_READ_SPACING};
 use crate::db::schema::{cases, change_events};
 use crate::db::{self, Pool};

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use crate::access_log::store::{self as access_log, Action};
 use crate::cases::api::CloseReason;
 use crate::cases::facts::CaseFacts;
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::changes::api::ChangeType;
-use crate::consents::model::Consent;
 use crate::consents::rules as consent_rules;
+use crate::consents::store::Consent;
 use crate::db::schema::cases;
 use crate::http::error::AppError;
 

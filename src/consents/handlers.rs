@@ -6,7 +6,7 @@ use super::api::{
     ConsentForm, ConsentInput, ConsentList, ConsentView, EffectiveConsentView, RecordedBy,
     WithdrawRequest,
 };
-use super::model::Consent;
+use super::store::Consent;
 use super::{effects, rules, store};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
@@ -420,7 +420,7 @@ fn withdrawing_giver(
 /// The view of what the consents cover, with the signatures each digital one still waits for.
 fn effective_view(
     e: &super::rules::Effective,
-    consents: &[super::model::Consent],
+    consents: &[super::store::Consent],
 ) -> EffectiveConsentView {
     let missing = |id: &Uuid| {
         consents

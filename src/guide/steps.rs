@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::api::{CaseGuideStep, NextStep};
 use super::rules::{self, Placement};
 use super::store;
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::db::schema::cases;
 use crate::http::error::AppError;
 

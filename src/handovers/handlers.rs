@@ -10,7 +10,7 @@ use super::{holder, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::changes::api::ChangeType;
 use crate::clock::today;
 use crate::db::schema::cases;
@@ -190,7 +190,7 @@ pub async fn accept(
             service: handover.to_service.clone(),
         };
         let (new_holder, joined) = holder::participation_of(conn, &key, &facts, &to)?;
-        holder::pass(conn, id, new_holder)?;
+        store::pass_holder_period(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
         if handover.previous_holder_leaves && handover.from_participant_id != new_holder {
             crate::participants::store::deactivate(conn, &[handover.from_participant_id])?;

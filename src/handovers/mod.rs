@@ -6,7 +6,7 @@
 //!    role. A pending handover past its answer-by date is `expired` (computed when read): it can no
 //!    longer be accepted, and the holder may propose again.
 //! 3. Accept, in one transaction with the case row locked: the recipient becomes an active professional
-//!    participant if not already, the holder changes, the holder period passes on (`holder.rs`), and the
+//!    participant if not already, the holder changes, the holder period passes on (`store.rs`), and the
 //!    previous holder leaves only if the proposal said so.
 //! 4. Accept, decline and cancel race safely: each locks the case and changes the handover only while it
 //!    is still pending, so exactly one wins and the others get 409.

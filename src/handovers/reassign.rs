@@ -1,7 +1,7 @@
 //! Reassigning the relay at once: when the holder is away or has left, a leader of the
 //! holder's service moves the role to a professional without a proposal or an accept. Rule 3 still holds
 //! (the new holder's service is the holder's or one the effective consent covers), a pending handover is
-//! cancelled, the holder periods pass on without a gap (`holder.rs`, and the database's constraint), and
+//! cancelled, the holder periods pass on without a gap (`store.rs`, and the database's constraint), and
 //! the old holder stays a participant unless they have left. The case's lock makes a reassign and a
 //! racing accept or cancel run one after the other: exactly one of them decides who holds the relay.
 
@@ -165,7 +165,7 @@ pub async fn reassign(
         if joined {
             changes.push(ChangeType::ParticipantAdded);
         }
-        holder::pass(conn, id, new_holder)?;
+        store::pass_holder_period(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
         // The same person moving to another service left their old participation in `participation_of`.
         let same_person = old.user_id.as_deref() == Some(input.to.user_id.as_str());

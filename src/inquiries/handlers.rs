@@ -11,9 +11,8 @@ use super::api::{
     AnswerRequest, CaseFromInquiryRequest, InboxQuery, InquiryStatus, InquiryView,
     MyInquiriesQuery, NewInquiry,
 };
-use super::model::{InquiryRow, NewAnswer, NewInquiryRow};
 use super::rules;
-use super::store::{self, InquiryAction};
+use super::store::{self, InquiryAction, InquiryRow, NewAnswer, NewInquiryRow};
 use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
@@ -24,8 +23,8 @@ use crate::http::extract::{etag, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::participants::api::{ParticipantKind, Relation};
-use crate::participants::model::ParticipantInsert;
-use crate::policy::inquiries::{self as who, InquiryBasis};
+use crate::participants::store::ParticipantInsert;
+use crate::policy::inquiries::{self as who, InquiryBasis, InquiryFacts};
 
 fn no_national_login() -> AppError {
     AppError::forbidden(
@@ -236,7 +235,12 @@ fn visible(
 ) -> Result<(InquiryRow, InquiryBasis), AppError> {
     let row = store::find(conn, &caller.tenant, id, lock)?
         .ok_or_else(|| AppError::not_found("inquiry"))?;
-    let basis = who::decide(caller, &row.facts()).ok_or_else(|| AppError::not_found("inquiry"))?;
+    let facts = InquiryFacts {
+        municipality: &row.municipality,
+        service: &row.service,
+        inquirer_pid_hash: &row.inquirer_pid_hash,
+    };
+    let basis = who::decide(caller, &facts).ok_or_else(|| AppError::not_found("inquiry"))?;
     Ok((row, basis))
 }
 

@@ -76,7 +76,7 @@ fn check_new(
 /// before any consent can still be corrected.)
 fn protect_consent_givers(
     access: &CaseAccess,
-    target: &crate::participants::model::ParticipantRow,
+    target: &crate::participants::store::ParticipantRow,
     change: GiverChange,
 ) -> Result<(), AppError> {
     let guardian = target.kind == crate::participants::api::ParticipantKind::Guardian;

@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod handlers;
-pub mod model;
 pub mod store;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
