@@ -161,6 +161,7 @@ pub struct NewConsent<'a> {
     pub services: &'a [String],
 }
 
+/// Records a consent now: its row, its givers, its services, and the consent it replaces.
 pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> {
     let id = Uuid::now_v7();
     diesel::insert_into(consents::table)
@@ -177,8 +178,17 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             consents::recorded_by_name.eq(c.recorded_by_name),
         ))
         .execute(conn)?;
-    // Signed givers take the column's default (`now()`, the transaction's time, the same as the
-    // consent's `recorded_at`); those still to sign get NULL. A signature is never taken back (trigger).
+    insert_givers(conn, id, &c)?;
+    insert_services(conn, id, c.services)?;
+    if let Some(old) = c.supersedes {
+        supersede(conn, old, id)?;
+    }
+    Ok(id)
+}
+
+/// Signed givers take the column's default (`now()`, the transaction's time, the same as the consent's
+/// `recorded_at`); those still to sign get NULL. A signature is never taken back (trigger).
+fn insert_givers(conn: &mut PgConnection, id: Uuid, c: &NewConsent) -> Result<(), AppError> {
     let (signed, unsigned): (Vec<Uuid>, Vec<Uuid>) =
         c.givers.iter().partition(|p| !c.unsigned.contains(p));
     let rows = |ids: &[Uuid]| -> Vec<_> {
@@ -205,7 +215,7 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
                     k,
                     p,
                     cs,
-                    consent_givers::signed_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                    consent_givers::signed_at.eq(None::<DateTime<Utc>>),
                 )
             })
             .collect();
@@ -213,8 +223,11 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             .values(&pending)
             .execute(conn)?;
     }
-    let services: Vec<_> = c
-        .services
+    Ok(())
+}
+
+fn insert_services(conn: &mut PgConnection, id: Uuid, services: &[String]) -> Result<(), AppError> {
+    let rows: Vec<_> = services
         .iter()
         .map(|s| {
             (
@@ -224,25 +237,27 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
         })
         .collect();
     diesel::insert_into(consent_services::table)
-        .values(&services)
+        .values(&rows)
         .execute(conn)?;
-    if let Some(old) = c.supersedes {
-        // Conditional on the old one still standing, so two concurrent replacements cannot both win.
-        let n = diesel::update(consents::table.find(old))
-            .filter(consents::superseded_by.is_null())
-            .filter(consents::withdrawn_at.is_null())
-            .set((
-                consents::superseded_by.eq(id),
-                consents::superseded_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        if n != 1 {
-            return Err(AppError::conflict(
-                "the consent named in `supersedes` was withdrawn or replaced already",
-            ));
-        }
+    Ok(())
+}
+
+/// Conditional on the old one still standing, so two concurrent replacements cannot both win.
+fn supersede(conn: &mut PgConnection, old: Uuid, by: Uuid) -> Result<(), AppError> {
+    let n = diesel::update(consents::table.find(old))
+        .filter(consents::superseded_by.is_null())
+        .filter(consents::withdrawn_at.is_null())
+        .set((
+            consents::superseded_by.eq(by),
+            consents::superseded_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::conflict(
+            "the consent named in `supersedes` was withdrawn or replaced already",
+        ));
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Consents with every column given, their givers and their services, any number of each.
