@@ -3,15 +3,13 @@
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::store::Action;
+use super::store::{self, Action};
 use crate::auth::Caller;
-use crate::db::schema::access_events;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
@@ -51,17 +49,6 @@ pub struct AccessLogQuery {
     pub cursor: Option<String>,
 }
 
-type EventRow = (
-    i64,
-    DateTime<Utc>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
-
 /// Who read or changed what in the case, newest first (the stafettholder and the guardians).
 #[utoipa::path(
     tag = "access log",
@@ -98,42 +85,22 @@ pub async fn access_log(
             ));
         }
         // Reading the log is itself recorded, after the page is read so it does not show on it.
-        let mut q = access_events::table
-            .filter(access_events::case_id.eq(id))
-            .order(access_events::id.desc())
-            .limit(limit + 1)
-            .select((
-                access_events::id,
-                access_events::at,
-                access_events::actor_user_id,
-                access_events::actor_name,
-                access_events::actor_role,
-                access_events::action,
-                access_events::resource,
-                access_events::basis,
-            ))
-            .into_boxed();
-        if let Some(after) = after {
-            q = q.filter(access_events::id.lt(after));
-        }
-        let rows: Vec<EventRow> = q.load(conn)?;
+        let rows = store::page(conn, id, after, limit + 1)?;
         access.record(conn, &caller, Action::Read, "case.access_log")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, at, user_id, name, role, action, resource, basis)| AccessEvent {
-                    id,
-                    at,
-                    actor: Actor {
-                        user_id,
-                        name,
-                        role,
-                    },
-                    action,
-                    resource,
-                    basis,
+            .map(|r| AccessEvent {
+                id: r.id,
+                at: r.at,
+                actor: Actor {
+                    user_id: r.actor_user_id,
+                    name: r.actor_name,
+                    role: r.actor_role,
                 },
-            )
+                action: r.action,
+                resource: r.resource,
+                basis: r.basis,
+            })
             .collect::<Vec<_>>())
     })
     .await?;

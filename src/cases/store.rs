@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::api::{CaseListQuery, CaseStatus, CloseReason, ExternalRef, HolderFilter, SubjectKind};
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
+use crate::guide::rules::Placement;
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::store::NewProfessional;
@@ -231,6 +232,38 @@ pub fn cases_by_refs(
         .collect())
 }
 
+/// The case as it is.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<CaseRow, AppError> {
+    Ok(cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)?)
+}
+
+/// The case locked for the rest of the transaction, if it is open and no other transaction holds it
+/// (without waiting for one that does).
+pub fn lock_open_unless_busy(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<CaseRow>, AppError> {
+    Ok(cases::table
+        .find(id)
+        .filter(cases::status.eq(CaseStatus::Open))
+        .select(CaseRow::as_select())
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .optional()?)
+}
+
+/// These cases, as they are, in no particular order.
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, AppError> {
+    Ok(cases::table
+        .filter(cases::id.eq_any(ids))
+        .select(CaseRow::as_select())
+        .load(conn)?)
+}
+
 /// These cases, locked for the rest of the transaction, in the order of their ids (as every writer that
 /// locks several takes them, so two never wait on each other in a circle).
 pub fn locked(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, AppError> {
@@ -351,6 +384,41 @@ pub fn update(
     Ok(diesel::update(cases::table.find(id))
         .set((changes, cases::version.eq(cases::version + 1)))
         .returning(CaseRow::as_returning())
+        .get_result(conn)?)
+}
+
+type GuideColumns<'a> = (
+    diesel::dsl::Eq<cases::guide_version, Option<i32>>,
+    diesel::dsl::Eq<cases::guide_step_key, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_step_title, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_next_key, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_next_title, Option<&'a str>>,
+);
+
+/// The case columns that hold a placement in the guide (the step is copied onto the case's row).
+pub fn guide_columns(p: &Placement) -> GuideColumns<'_> {
+    (
+        cases::guide_version.eq(Some(p.version)),
+        cases::guide_step_key.eq(Some(p.step.key.as_str())),
+        cases::guide_step_title.eq(Some(p.step.title.as_str())),
+        cases::guide_next_key.eq(p.next.as_ref().map(|n| n.key.as_str())),
+        cases::guide_next_title.eq(p.next.as_ref().map(|n| n.title.as_str())),
+    )
+}
+
+/// Puts new cases on a step, any number in one statement; their version stays their first.
+pub fn place_on_step(conn: &mut PgConnection, ids: &[Uuid], p: &Placement) -> Result<(), AppError> {
+    diesel::update(cases::table.filter(cases::id.eq_any(ids)))
+        .set(guide_columns(p))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The case moved on to another step: a new version of it, returned.
+pub fn move_to_step(conn: &mut PgConnection, id: Uuid, p: &Placement) -> Result<i32, AppError> {
+    Ok(diesel::update(cases::table.find(id))
+        .set((guide_columns(p), cases::version.eq(cases::version + 1)))
+        .returning(cases::version)
         .get_result(conn)?)
 }
 

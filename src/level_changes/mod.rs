@@ -205,7 +205,7 @@ pub async fn change_level(
             .set((
                 cases::level.eq(input.to_level),
                 cases::decision_due.eq(decision_due),
-                crate::guide::steps::columns(&step),
+                crate::cases::store::guide_columns(&step),
                 cases::version.eq(cases::version + 1),
             ))
             .returning(cases::version)
