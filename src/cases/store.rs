@@ -155,8 +155,9 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
         .values(&open.case)
         .returning(CaseRow::as_returning())
         .get_result(conn)?;
-    diesel::insert_into(case_participants::table)
-        .values(NewProfessional {
+    crate::participants::store::insert_professional(
+        conn,
+        &NewProfessional {
             id: open.case.holder_participant_id,
             case_id: case.id,
             kind: crate::participants::api::ParticipantKind::Professional,
@@ -164,8 +165,8 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
             user_id: open.case.opened_by,
             service: open.case.opened_in_service,
             title: open.holder_title,
-        })
-        .execute(conn)?;
+        },
+    )?;
     let refs: Vec<ExternalRefRow> = open
         .refs
         .iter()
@@ -197,6 +198,28 @@ pub fn insert_refs(conn: &mut PgConnection, refs: &[ExternalRefRow]) -> Result<(
             .values(chunk)
             .execute(conn)
     })
+}
+
+/// Locks these references of the municipality until the transaction ends, whether a case has them yet
+/// or not: two imports bringing the same references queue here instead of both creating the case. One
+/// statement, the locks taken in one order, so two batches never wait on each other in a circle.
+pub fn lock_refs(
+    conn: &mut PgConnection,
+    municipality: &str,
+    refs: &[&ExternalRef],
+) -> Result<(), AppError> {
+    use diesel::sql_types::{Array, Text};
+    let keys: Vec<String> = refs
+        .iter()
+        .map(|r| format!("{municipality}\u{1f}{}\u{1f}{}", r.system, r.id))
+        .collect();
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(t, 7215002) AS k \
+         FROM unnest($1::text[]) AS t) AS keys ORDER BY k",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The cases these references name in the municipality, by `(system, id)`: one query for any number,

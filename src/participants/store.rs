@@ -310,6 +310,14 @@ pub fn insert_ref_rows(
     })
 }
 
+/// A professional whose id is known before they are written (the stafettholder of a case being opened).
+pub fn insert_professional(conn: &mut PgConnection, row: &NewProfessional) -> Result<(), AppError> {
+    diesel::insert_into(case_participants::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Participants with every column given, any number (an import brings whole cases).
 pub fn insert_all(conn: &mut PgConnection, rows: &[ParticipantInsert]) -> Result<(), AppError> {
     crate::bulk::insert(rows, |chunk| {
