@@ -2,12 +2,9 @@
 //! guardians.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::Validate;
 
+use super::api::{AccessEvent, AccessLogQuery, Actor};
 use super::store::{self, Action};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
@@ -15,39 +12,6 @@ use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
 use crate::policy;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Actor {
-    pub user_id: String,
-    pub name: String,
-    pub role: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccessEvent {
-    /// Opaque, increasing: the cursor key.
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub actor: Actor,
-    /// read, list, create, update, close, withdraw, deactivate, export
-    pub action: String,
-    /// What was touched: case, case.participants, case.consents, case.entries, ...
-    pub resource: String,
-    /// On which basis: participant, holder_service, consent, guardian, subject_youth, integration,
-    /// handover_recipient.
-    pub basis: String,
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AccessLogQuery {
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    /// From `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
 
 /// Who read or changed what in the case, newest first (the stafettholder and the guardians).
 #[utoipa::path(
