@@ -8,14 +8,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::*;
+use super::api::*;
 use crate::cases::store::CaseRow;
 use crate::consents::store::Consent;
 use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
 use crate::entries::api::EntryRow;
-use crate::handovers::api::HandoverRow;
+use crate::handovers::api::{HandoverRow, HandoverTo};
 use crate::http::error::AppError;
 use crate::level_changes::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};

@@ -10,7 +10,7 @@ use validator::Validate;
 use super::periods_of;
 use crate::cases::api::CaseStatus;
 use crate::consents::rules::{self as consent_rules, ConsentFacts, GiverContext};
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::entries::api::EntryKind;
 use crate::handovers::api::HandoverState;
 use crate::http::error::AppError;

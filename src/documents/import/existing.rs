@@ -11,8 +11,8 @@ use super::Context;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::cases::store::{CaseChanges, ExternalRefRow};
+use crate::documents::api::CaseDocument;
 use crate::documents::export::Shown;
-use crate::documents::CaseDocument;
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 

@@ -23,7 +23,7 @@ use uuid::Uuid;
 pub use check::check;
 pub use compare::canonical;
 
-use super::{CaseDocument, HolderPeriodRecord};
+use super::api::{CaseDocument, HolderPeriodRecord};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
 use crate::auth::Caller;

@@ -10,7 +10,7 @@ use super::periods_of;
 use crate::access_log::store::PastAccessEvent;
 use crate::cases::store::{CaseInsert, ExternalRefRow};
 use crate::consents::store::{ConsentGiverRow, ConsentInsert, ConsentServiceRow, Supersession};
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::entries::store::EntryInsert;
 use crate::handovers::store::HandoverInsert;
 use crate::handovers::store::HolderPeriod;
