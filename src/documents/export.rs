@@ -15,7 +15,8 @@ use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
 use crate::entries::api::EntryRow;
-use crate::handovers::api::{HandoverRow, HandoverTo};
+use crate::handovers::api::HandoverTo;
+use crate::handovers::store::HandoverRow;
 use crate::http::error::AppError;
 use crate::level_changes::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};

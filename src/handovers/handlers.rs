@@ -3,9 +3,10 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::{
-    AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverRow,
-    HandoverState, HandoverView, InboxQuery,
+    AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverState,
+    HandoverView, InboxQuery,
 };
+use super::store::HandoverRow;
 use super::{holder, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
