@@ -97,7 +97,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(timeline::configure)
                 .configure(handovers::configure)
                 .configure(changes::configure)
-                .configure(documents::handlers::configure)
+                .configure(documents::configure)
                 .configure(access_log::configure)
                 .configure(guide::configure)
                 .configure(inquiries::configure)

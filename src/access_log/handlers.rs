@@ -2,65 +2,16 @@
 //! guardians.
 
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::Validate;
 
-use super::store::Action;
+use super::api::{AccessEvent, AccessLogQuery, Actor};
+use super::store::{self, Action};
 use crate::auth::Caller;
-use crate::db::schema::access_events;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
 use crate::policy;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Actor {
-    pub user_id: String,
-    pub name: String,
-    pub role: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AccessEvent {
-    /// Opaque, increasing: the cursor key.
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub actor: Actor,
-    /// read, list, create, update, close, withdraw, deactivate, export
-    pub action: String,
-    /// What was touched: case, case.participants, case.consents, case.entries, ...
-    pub resource: String,
-    /// On which basis: participant, holder_service, consent, guardian, subject_youth, integration,
-    /// handover_recipient.
-    pub basis: String,
-}
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AccessLogQuery {
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    /// From `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-type EventRow = (
-    i64,
-    DateTime<Utc>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
 
 /// Who read or changed what in the case, newest first (the stafettholder and the guardians).
 #[utoipa::path(
@@ -94,42 +45,22 @@ pub async fn access_log(
         let access = policy::case_for_read(conn, &caller, id)?;
         access.require_holder_or_guardian("access log")?;
         // Reading the log is itself recorded, after the page is read so it does not show on it.
-        let mut q = access_events::table
-            .filter(access_events::case_id.eq(id))
-            .order(access_events::id.desc())
-            .limit(limit + 1)
-            .select((
-                access_events::id,
-                access_events::at,
-                access_events::actor_user_id,
-                access_events::actor_name,
-                access_events::actor_role,
-                access_events::action,
-                access_events::resource,
-                access_events::basis,
-            ))
-            .into_boxed();
-        if let Some(after) = after {
-            q = q.filter(access_events::id.lt(after));
-        }
-        let rows: Vec<EventRow> = q.load(conn)?;
+        let rows = store::page(conn, id, after, limit + 1)?;
         access.record(conn, &caller, Action::Read, "case.access_log")?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, at, user_id, name, role, action, resource, basis)| AccessEvent {
-                    id,
-                    at,
-                    actor: Actor {
-                        user_id,
-                        name,
-                        role,
-                    },
-                    action,
-                    resource,
-                    basis,
+            .map(|r| AccessEvent {
+                id: r.id,
+                at: r.at,
+                actor: Actor {
+                    user_id: r.actor_user_id,
+                    name: r.actor_name,
+                    role: r.actor_role,
                 },
-            )
+                action: r.action,
+                resource: r.resource,
+                basis: r.basis,
+            })
             .collect::<Vec<_>>())
     })
     .await?;

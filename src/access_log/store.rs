@@ -256,7 +256,7 @@ pub fn known_basis(word: &str) -> bool {
 /// the family sees it too.
 pub fn record_system(
     conn: &mut PgConnection,
-    case: &crate::cases::model::CaseRow,
+    case: &crate::cases::store::CaseRow,
     action: Action,
     resource: &str,
 ) -> Result<(), AppError> {
@@ -274,6 +274,39 @@ pub fn record_system(
         })
         .execute(conn)?;
     Ok(())
+}
+
+/// An access event as the family and the stafettholder read it back.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = access_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_user_id: String,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub action: String,
+    pub resource: String,
+    pub basis: String,
+}
+
+/// The case's events before the event `before` (ids increase), newest first, at most `limit`.
+pub fn page(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
+    let mut q = access_events::table
+        .filter(access_events::case_id.eq(case_id))
+        .order(access_events::id.desc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        q = q.filter(access_events::id.lt(before));
+    }
+    Ok(q.load(conn)?)
 }
 
 #[cfg(test)]

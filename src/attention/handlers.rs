@@ -12,7 +12,7 @@ use super::store;
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::measures::store::MeasureRow;

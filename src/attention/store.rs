@@ -12,8 +12,8 @@ use super::api::{
 };
 use super::rules::{EXPIRY_HORIZON_DAYS, HANDOVER_WAIT_DAYS};
 use crate::cases::api::CaseStatus;
-use crate::cases::model::CaseRow;
 use crate::cases::store::CaseFilter;
+use crate::cases::store::CaseRow;
 use crate::db::schema::{cases, measures};
 use crate::http::error::AppError;
 use crate::measures::api::MeasureState;

@@ -1,4 +1,4 @@
-//! What clients send and receive for cases. Never diesel rows: see `model.rs` for those.
+//! What clients send and receive for cases. Never diesel rows: see `store.rs` for those.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};

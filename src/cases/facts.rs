@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::load;
-use super::model::CaseRow;
-use crate::consents::model::Consent;
+use super::store::CaseRow;
 use crate::consents::rules::{self as consent_rules, Effective, GiverContext};
-use crate::participants::model::ParticipantRow;
+use crate::consents::store::Consent;
+use crate::participants::store::ParticipantRow;
 
 /// Everything the rules need to know about one case, loaded in a few batched queries.
 #[derive(Debug, Clone)]
@@ -113,9 +113,9 @@ pub mod fixture {
 
     use super::{facts_for, CaseFacts};
     use crate::cases::api::{CaseStatus, SubjectKind};
-    use crate::cases::model::CaseRow;
+    use crate::cases::store::CaseRow;
     use crate::participants::api::ParticipantKind;
-    use crate::participants::model::ParticipantRow;
+    use crate::participants::store::ParticipantRow;
 
     pub const TODAY: &str = "2026-06-01";
 

@@ -8,7 +8,7 @@ use super::api::{
     CaseListQuery, CasePatch, CaseView, CloseCaseRequest, ExternalRef, OpenCaseRequest,
     SubjectInput,
 };
-use super::model::{CaseChanges, NewCase};
+use super::store::{CaseChanges, NewCase};
 use super::{rules, store};
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;

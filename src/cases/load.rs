@@ -13,12 +13,12 @@ use diesel::sql_types::{
 use uuid::Uuid;
 
 use crate::cases::api::{CaseStatus, ExternalRef};
-use crate::cases::model::CaseRow;
+use crate::cases::store::CaseRow;
 use crate::consents::api::ConsentForm;
-use crate::consents::model::{Consent, ConsentRow};
+use crate::consents::store::{Consent, ConsentRow};
 use crate::http::error::AppError;
 use crate::participants::api::{ParticipantKind, Relation};
-use crate::participants::model::ParticipantRow;
+use crate::participants::store::ParticipantRow;
 
 /// The select list and joins shared by the statements below. Orders match the stores' own
 /// (`participants::store::for_cases`, `consents::store::for_cases`, `cases::store::refs_for`).

@@ -5,7 +5,6 @@ pub mod api;
 pub mod facts;
 pub mod handlers;
 pub mod load;
-pub mod model;
 pub mod rules;
 pub mod store;
 pub mod view;

@@ -2,16 +2,120 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{CaseListQuery, CloseReason, ExternalRef, HolderFilter};
-use super::model::{CaseChanges, CaseInsert, CaseRow, ExternalRefRow, NewCase};
+use super::api::{CaseListQuery, CaseStatus, CloseReason, ExternalRef, HolderFilter, SubjectKind};
 use crate::auth::Caller;
 use crate::db::schema::{case_external_refs, case_participants, cases};
+use crate::guide::rules::Placement;
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedId};
-use crate::participants::model::NewProfessional;
+use crate::participants::store::NewProfessional;
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: Uuid,
+    pub municipality: String,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: String,
+    pub subject_family_name: String,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: String,
+    pub status: CaseStatus,
+    pub level: i16,
+    pub opened_in_service: String,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<String>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<String>,
+    pub guide_step_title: Option<String>,
+    pub guide_next_key: Option<String>,
+    pub guide_next_title: Option<String>,
+    /// When `stafettlogg purge` erased its personal data, the retention period being over.
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCase<'a> {
+    pub id: Uuid,
+    pub municipality: &'a str,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: &'a str,
+    pub subject_family_name: &'a str,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: &'a str,
+    pub opened_in_service: &'a str,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_by: &'a str,
+    pub guide_version: Option<i32>,
+    pub guide_step_key: Option<&'a str>,
+    pub guide_step_title: Option<&'a str>,
+    pub guide_next_key: Option<&'a str>,
+    pub guide_next_title: Option<&'a str>,
+}
+
+/// A case with every column given: an imported case keeps the state and the dates its history gave it.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseInsert<'a> {
+    pub id: Uuid,
+    pub municipality: &'a str,
+    pub subject_kind: SubjectKind,
+    pub subject_given_name: &'a str,
+    pub subject_family_name: &'a str,
+    pub subject_birth_date: Option<NaiveDate>,
+    pub subject_national_id_enc: Option<Vec<u8>>,
+    pub subject_national_id_hash: Option<Vec<u8>>,
+    pub concern: &'a str,
+    pub status: CaseStatus,
+    pub level: i16,
+    pub opened_in_service: &'a str,
+    pub holder_participant_id: Uuid,
+    pub decision_due: Option<NaiveDate>,
+    pub opened_at: DateTime<Utc>,
+    pub opened_by: &'a str,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<CloseReason>,
+    pub close_note: Option<&'a str>,
+}
+
+/// Only the columns a PATCH may touch; `None` leaves a column as it is.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = cases)]
+pub struct CaseChanges<'a> {
+    pub concern: Option<&'a str>,
+    pub subject_kind: Option<SubjectKind>,
+    pub subject_given_name: Option<&'a str>,
+    pub subject_family_name: Option<&'a str>,
+    pub subject_birth_date: Option<Option<NaiveDate>>,
+    pub subject_national_id_enc: Option<Option<Vec<u8>>>,
+    pub subject_national_id_hash: Option<Option<Vec<u8>>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_external_refs)]
+pub struct ExternalRefRow {
+    pub municipality: String,
+    pub system: String,
+    pub ref_id: String,
+    pub case_id: Uuid,
+}
 
 /// 409 when one of the references already names another case of the municipality.
 pub fn ensure_refs_free(
@@ -51,8 +155,9 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
         .values(&open.case)
         .returning(CaseRow::as_returning())
         .get_result(conn)?;
-    diesel::insert_into(case_participants::table)
-        .values(NewProfessional {
+    crate::participants::store::insert_professional(
+        conn,
+        &NewProfessional {
             id: open.case.holder_participant_id,
             case_id: case.id,
             kind: crate::participants::api::ParticipantKind::Professional,
@@ -60,8 +165,8 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
             user_id: open.case.opened_by,
             service: open.case.opened_in_service,
             title: open.holder_title,
-        })
-        .execute(conn)?;
+        },
+    )?;
     let refs: Vec<ExternalRefRow> = open
         .refs
         .iter()
@@ -73,7 +178,7 @@ pub fn insert(conn: &mut PgConnection, open: OpenCase) -> Result<CaseRow, AppErr
         })
         .collect();
     insert_refs(conn, &refs)?;
-    crate::handovers::holder::start(conn, case.id, open.case.holder_participant_id)?;
+    crate::handovers::store::open_holder_period(conn, case.id, open.case.holder_participant_id)?;
     Ok(case)
 }
 
@@ -93,6 +198,28 @@ pub fn insert_refs(conn: &mut PgConnection, refs: &[ExternalRefRow]) -> Result<(
             .values(chunk)
             .execute(conn)
     })
+}
+
+/// Locks these references of the municipality until the transaction ends, whether a case has them yet
+/// or not: two imports bringing the same references queue here instead of both creating the case. One
+/// statement, the locks taken in one order, so two batches never wait on each other in a circle.
+pub fn lock_refs(
+    conn: &mut PgConnection,
+    municipality: &str,
+    refs: &[&ExternalRef],
+) -> Result<(), AppError> {
+    use diesel::sql_types::{Array, Text};
+    let keys: Vec<String> = refs
+        .iter()
+        .map(|r| format!("{municipality}\u{1f}{}\u{1f}{}", r.system, r.id))
+        .collect();
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(t, 7215002) AS k \
+         FROM unnest($1::text[]) AS t) AS keys ORDER BY k",
+    )
+    .bind::<Array<Text>, _>(keys)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The cases these references name in the municipality, by `(system, id)`: one query for any number,
@@ -126,6 +253,38 @@ pub fn cases_by_refs(
         .into_iter()
         .map(|f| ((f.system, f.ref_id), f.case_id))
         .collect())
+}
+
+/// The case as it is.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<CaseRow, AppError> {
+    Ok(cases::table
+        .find(id)
+        .select(CaseRow::as_select())
+        .first(conn)?)
+}
+
+/// The case locked for the rest of the transaction, if it is open and no other transaction holds it
+/// (without waiting for one that does).
+pub fn lock_open_unless_busy(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<CaseRow>, AppError> {
+    Ok(cases::table
+        .find(id)
+        .filter(cases::status.eq(CaseStatus::Open))
+        .select(CaseRow::as_select())
+        .for_update()
+        .skip_locked()
+        .first(conn)
+        .optional()?)
+}
+
+/// These cases, as they are, in no particular order.
+pub fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CaseRow>, AppError> {
+    Ok(cases::table
+        .filter(cases::id.eq_any(ids))
+        .select(CaseRow::as_select())
+        .load(conn)?)
 }
 
 /// These cases, locked for the rest of the transaction, in the order of their ids (as every writer that
@@ -266,6 +425,41 @@ pub fn update(
         .get_result(conn)?)
 }
 
+type GuideColumns<'a> = (
+    diesel::dsl::Eq<cases::guide_version, Option<i32>>,
+    diesel::dsl::Eq<cases::guide_step_key, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_step_title, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_next_key, Option<&'a str>>,
+    diesel::dsl::Eq<cases::guide_next_title, Option<&'a str>>,
+);
+
+/// The case columns that hold a placement in the guide (the step is copied onto the case's row).
+pub fn guide_columns(p: &Placement) -> GuideColumns<'_> {
+    (
+        cases::guide_version.eq(Some(p.version)),
+        cases::guide_step_key.eq(Some(p.step.key.as_str())),
+        cases::guide_step_title.eq(Some(p.step.title.as_str())),
+        cases::guide_next_key.eq(p.next.as_ref().map(|n| n.key.as_str())),
+        cases::guide_next_title.eq(p.next.as_ref().map(|n| n.title.as_str())),
+    )
+}
+
+/// Puts new cases on a step, any number in one statement; their version stays their first.
+pub fn place_on_step(conn: &mut PgConnection, ids: &[Uuid], p: &Placement) -> Result<(), AppError> {
+    diesel::update(cases::table.filter(cases::id.eq_any(ids)))
+        .set(guide_columns(p))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The case moved on to another step: a new version of it, returned.
+pub fn move_to_step(conn: &mut PgConnection, id: Uuid, p: &Placement) -> Result<i32, AppError> {
+    Ok(diesel::update(cases::table.find(id))
+        .set((guide_columns(p), cases::version.eq(cases::version + 1)))
+        .returning(cases::version)
+        .get_result(conn)?)
+}
+
 /// Closes the case: the holder period ends and a pending handover is cancelled with it.
 pub fn close(
     conn: &mut PgConnection,
@@ -273,7 +467,7 @@ pub fn close(
     reason: CloseReason,
     note: Option<&str>,
 ) -> Result<CaseRow, AppError> {
-    crate::handovers::holder::end(conn, id)?;
+    crate::handovers::store::close_holder_period(conn, id)?;
     let cancelled = crate::handovers::store::cancel_pending(
         conn,
         id,

@@ -3,15 +3,13 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::api::{Change, ChangePage, ChangeQuery};
+use super::store;
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
 use crate::db::listen::{Wakeups, MIN_READ_SPACING};
-use crate::db::schema::{cases, change_events};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
@@ -32,25 +30,11 @@ fn read_batch(
     after: i64,
     limit: i64,
 ) -> Result<ChangePage, AppError> {
-    let rows: Vec<(i64, String, Uuid, DateTime<Utc>)> = change_events::table
-        .filter(change_events::municipality.eq(&caller.tenant))
-        .filter(change_events::seq.gt(after))
-        .order(change_events::seq.asc())
-        .limit(SCAN_LIMIT)
-        .select((
-            change_events::seq,
-            change_events::event_type,
-            change_events::case_id,
-            change_events::at,
-        ))
-        .load(conn)?;
-    let mut case_ids: Vec<Uuid> = rows.iter().map(|r| r.2).collect();
+    let rows = store::read_after(conn, &caller.tenant, after, SCAN_LIMIT)?;
+    let mut case_ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
     case_ids.sort();
     case_ids.dedup();
-    let case_rows: Vec<CaseRow> = cases::table
-        .filter(cases::id.eq_any(&case_ids))
-        .select(CaseRow::as_select())
-        .load(conn)?;
+    let case_rows = crate::cases::store::by_ids(conn, &case_ids)?;
     let visible: std::collections::HashSet<Uuid> =
         crate::policy::readable(conn, caller, case_rows)?
             .into_iter()
@@ -58,17 +42,17 @@ fn read_batch(
             .collect();
     let mut items = Vec::new();
     let mut next_after = after;
-    for (seq, change_type, case_id, at) in rows {
+    for row in rows {
         if items.len() as i64 == limit {
             break;
         }
-        next_after = seq;
-        if visible.contains(&case_id) {
+        next_after = row.seq;
+        if visible.contains(&row.case_id) {
             items.push(Change {
-                seq,
-                change_type,
-                case_id,
-                at,
+                seq: row.seq,
+                change_type: row.change_type,
+                case_id: row.case_id,
+                at: row.at,
             });
         }
     }

@@ -1,10 +1,39 @@
 //! Writing the change feed's events, numbered per municipality in commit order, and reading them back.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::api::ChangeType;
+use crate::db::schema::change_events;
 use crate::http::error::AppError;
+
+/// An event as stored: its number in the municipality's feed, what changed, in which case, when.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = change_events)]
+pub struct EventRow {
+    pub seq: i64,
+    #[diesel(column_name = event_type)]
+    pub change_type: String,
+    pub case_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// The municipality's events after `after`, in feed order, at most `limit`.
+pub fn read_after(
+    conn: &mut PgConnection,
+    municipality: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
+    Ok(change_events::table
+        .filter(change_events::municipality.eq(municipality))
+        .filter(change_events::seq.gt(after))
+        .order(change_events::seq.asc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
 
 /// Writes events for one case. Call it last in the transaction: it takes the municipality's counter row
 /// lock, which is held until commit, so the shorter the rest of the transaction after it, the better.

@@ -3,17 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use diesel::prelude::*;
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::access_log::store::{self as access_log, Action};
 use crate::cases::api::CloseReason;
 use crate::cases::facts::CaseFacts;
-use crate::cases::model::CaseRow;
 use crate::changes::api::ChangeType;
-use crate::consents::model::Consent;
 use crate::consents::rules as consent_rules;
-use crate::db::schema::cases;
+use crate::consents::store::Consent;
 use crate::http::error::AppError;
 
 /// Professionals of services no longer covered lose access at once and stay listed as inactive
@@ -151,22 +149,11 @@ fn settle_expiry(
                     .is_some_and(|s| s != holder_service && lost.contains(s))
         });
     if someone_leaves {
-        let locked: Option<CaseRow> = cases::table
-            .find(facts.case.id)
-            .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
-            .select(CaseRow::as_select())
-            .for_update()
-            .skip_locked()
-            .first(conn)
-            .optional()?;
-        match locked {
+        match crate::cases::store::lock_open_unless_busy(conn, facts.case.id)? {
             Some(case) => facts.case = case,
             // Closed meanwhile, or a writer holds it (it will see the expiry itself): read what is there.
             None => {
-                facts.case = cases::table
-                    .find(facts.case.id)
-                    .select(CaseRow::as_select())
-                    .first(conn)?;
+                facts.case = crate::cases::store::find(conn, facts.case.id)?;
                 return Ok(());
             }
         }

@@ -5,8 +5,8 @@ use uuid::Uuid;
 use super::api::{
     ConsentInput, ConsentList, ConsentView, EffectiveConsentView, RecordedBy, WithdrawRequest,
 };
-use super::model::Consent;
 use super::rules::GiverStanding;
+use super::store::Consent;
 use super::{effects, rules, store};
 use crate::access_log::store::Action;
 use crate::auth::Caller;
@@ -310,7 +310,7 @@ pub async fn withdraw_consent(
 /// The view of what the consents cover, with the signatures each digital one still waits for.
 fn effective_view(
     e: &super::rules::Effective,
-    consents: &[super::model::Consent],
+    consents: &[super::store::Consent],
 ) -> EffectiveConsentView {
     let missing = |id: &Uuid| {
         consents

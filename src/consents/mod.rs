@@ -6,7 +6,6 @@
 pub mod api;
 pub mod effects;
 pub mod handlers;
-pub mod model;
 pub mod rules;
 pub mod store;
 

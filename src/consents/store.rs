@@ -1,14 +1,104 @@
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::model::{
-    Consent, ConsentGiverRow, ConsentInsert, ConsentRow, ConsentServiceRow, Supersession,
-};
 use crate::db::schema::{consent_givers, consent_services, consents};
 use crate::http::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consents)]
+pub struct ConsentRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub purpose: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: crate::consents::api::ConsentForm,
+    pub document_ref: Option<String>,
+    pub supersedes: Option<Uuid>,
+    pub superseded_by: Option<Uuid>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub recorded_by_user: String,
+    pub recorded_by_name: String,
+    pub recorded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_participant: Option<Uuid>,
+    pub withdrawal_reason: Option<String>,
+}
+
+/// A consent with every column given but its successor, which [`Supersession`] sets once that exists.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consents)]
+pub struct ConsentInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub purpose: &'a str,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub form: crate::consents::api::ConsentForm,
+    pub document_ref: Option<&'a str>,
+    pub supersedes: Option<Uuid>,
+    pub recorded_by_user: &'a str,
+    pub recorded_by_name: &'a str,
+    pub recorded_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by_participant: Option<Uuid>,
+    pub withdrawal_reason: Option<&'a str>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consent_givers)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct ConsentGiverRow {
+    pub consent_id: Uuid,
+    pub participant_id: Uuid,
+    pub case_id: Uuid,
+    /// `None`: the giver has not signed yet.
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consent_services)]
+pub struct ConsentServiceRow<'a> {
+    pub consent_id: Uuid,
+    pub service: &'a str,
+}
+
+/// `consent_id` was replaced by `by` at `at`.
+#[derive(Debug, Clone, Copy)]
+pub struct Supersession {
+    pub consent_id: Uuid,
+    pub by: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// A consent with its givers and services.
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub row: ConsentRow,
+    pub givers: Vec<Uuid>,
+    /// The givers who have signed (all of them, but for a digital consent still collecting signatures).
+    pub signed: Vec<Uuid>,
+    pub services: Vec<String>,
+}
+
+impl Consent {
+    pub fn facts(&self) -> super::rules::ConsentFacts {
+        super::rules::ConsentFacts {
+            id: self.row.id,
+            case_id: self.row.case_id,
+            givers: self.givers.clone(),
+            signed: self.signed.clone(),
+            services: self.services.clone(),
+            valid_from: self.row.valid_from,
+            valid_until: self.row.valid_until,
+            withdrawn: self.row.withdrawn_at.is_some(),
+            superseded: self.row.superseded_by.is_some(),
+        }
+    }
+}
 
 /// Every consent of these cases with givers and services: three queries, whatever the number of cases.
 pub fn for_cases(conn: &mut PgConnection, case_ids: &[Uuid]) -> Result<Vec<Consent>, AppError> {
@@ -71,6 +161,7 @@ pub struct NewConsent<'a> {
     pub services: &'a [String],
 }
 
+/// Records a consent now: its row, its givers, its services, and the consent it replaces.
 pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> {
     let id = Uuid::now_v7();
     diesel::insert_into(consents::table)
@@ -87,8 +178,17 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             consents::recorded_by_name.eq(c.recorded_by_name),
         ))
         .execute(conn)?;
-    // Signed givers take the column's default (`now()`, the transaction's time, the same as the
-    // consent's `recorded_at`); those still to sign get NULL. A signature is never taken back (trigger).
+    insert_givers(conn, id, &c)?;
+    insert_services(conn, id, c.services)?;
+    if let Some(old) = c.supersedes {
+        supersede(conn, old, id)?;
+    }
+    Ok(id)
+}
+
+/// Signed givers take the column's default (`now()`, the transaction's time, the same as the consent's
+/// `recorded_at`); those still to sign get NULL. A signature is never taken back (trigger).
+fn insert_givers(conn: &mut PgConnection, id: Uuid, c: &NewConsent) -> Result<(), AppError> {
     let (signed, unsigned): (Vec<Uuid>, Vec<Uuid>) =
         c.givers.iter().partition(|p| !c.unsigned.contains(p));
     let rows = |ids: &[Uuid]| -> Vec<_> {
@@ -115,7 +215,7 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
                     k,
                     p,
                     cs,
-                    consent_givers::signed_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                    consent_givers::signed_at.eq(None::<DateTime<Utc>>),
                 )
             })
             .collect();
@@ -123,8 +223,11 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
             .values(&pending)
             .execute(conn)?;
     }
-    let services: Vec<_> = c
-        .services
+    Ok(())
+}
+
+fn insert_services(conn: &mut PgConnection, id: Uuid, services: &[String]) -> Result<(), AppError> {
+    let rows: Vec<_> = services
         .iter()
         .map(|s| {
             (
@@ -134,25 +237,27 @@ pub fn insert(conn: &mut PgConnection, c: NewConsent) -> Result<Uuid, AppError> 
         })
         .collect();
     diesel::insert_into(consent_services::table)
-        .values(&services)
+        .values(&rows)
         .execute(conn)?;
-    if let Some(old) = c.supersedes {
-        // Conditional on the old one still standing, so two concurrent replacements cannot both win.
-        let n = diesel::update(consents::table.find(old))
-            .filter(consents::superseded_by.is_null())
-            .filter(consents::withdrawn_at.is_null())
-            .set((
-                consents::superseded_by.eq(id),
-                consents::superseded_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        if n != 1 {
-            return Err(AppError::conflict(
-                "the consent named in `supersedes` was withdrawn or replaced already",
-            ));
-        }
+    Ok(())
+}
+
+/// Conditional on the old one still standing, so two concurrent replacements cannot both win.
+fn supersede(conn: &mut PgConnection, old: Uuid, by: Uuid) -> Result<(), AppError> {
+    let n = diesel::update(consents::table.find(old))
+        .filter(consents::superseded_by.is_null())
+        .filter(consents::withdrawn_at.is_null())
+        .set((
+            consents::superseded_by.eq(by),
+            consents::superseded_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::conflict(
+            "the consent named in `supersedes` was withdrawn or replaced already",
+        ));
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Consents with every column given, their givers and their services, any number of each.

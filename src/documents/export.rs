@@ -8,19 +8,20 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::*;
-use crate::cases::model::CaseRow;
-use crate::consents::model::Consent;
+use super::api::*;
+use crate::cases::store::CaseRow;
+use crate::consents::store::Consent;
 use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
 use crate::entries::store::EntryRow;
-use crate::handovers::api::HandoverRow;
+use crate::handovers::api::HandoverTo;
+use crate::handovers::store::HandoverRow;
 use crate::http::error::AppError;
 use crate::level_changes::api::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};
 use crate::national_id::NationalIdKey;
-use crate::participants::model::ParticipantRow;
+use crate::participants::store::ParticipantRow;
 
 /// What a document shows besides the case's records.
 #[derive(Debug, Clone, Copy)]

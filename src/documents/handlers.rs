@@ -1,24 +1,20 @@
+//! Thin handlers for the case document: the export (JSON or the archive PDF) and the import.
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::api::{CaseDocument, ImportReport, ImportSummary, LineResult, LineStatus};
 use super::import::{self, Outcome};
 use super::pdf;
-use super::CaseDocument;
 use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
-use crate::http::error::{AppError, FieldError, ProblemType};
+use crate::http::error::{AppError, ProblemType};
 use crate::national_id::NationalIdKey;
 use crate::policy;
-
-pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(export).service(import_cases);
-}
 
 /// The complete case as one document (the stafettholder and the guardians: the family's right of access,
 /// and the archive on closure). The holder's JSON export carries national ids in full and imports again.
@@ -134,73 +130,38 @@ impl FromRequest for Ndjson {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LineStatus {
-    Created,
-    Updated,
-    Unchanged,
-    Error,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LineResult {
-    /// 1-based line number in the request body.
-    pub line: usize,
-    pub status: LineStatus,
-    pub case_id: Option<Uuid>,
-    /// What is wrong with the line, naming the field.
-    pub errors: Vec<FieldError>,
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct ImportSummary {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub failed: usize,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportReport {
-    pub summary: ImportSummary,
-    pub lines: Vec<LineResult>,
-}
-
-impl ImportReport {
-    fn of(outcomes: import::Outcomes) -> ImportReport {
-        let mut summary = ImportSummary::default();
-        let lines = outcomes
-            .into_iter()
-            .map(|(line, outcome)| {
-                let (status, case_id) = match &outcome {
-                    Ok(Outcome::Created(id)) => (LineStatus::Created, Some(*id)),
-                    Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(*id)),
-                    Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(*id)),
-                    Err(_) => (LineStatus::Error, None),
-                };
-                match status {
-                    LineStatus::Created => summary.created += 1,
-                    LineStatus::Updated => summary.updated += 1,
-                    LineStatus::Unchanged => summary.unchanged += 1,
-                    LineStatus::Error => summary.failed += 1,
-                }
-                let (errors, detail) = match outcome {
-                    Ok(_) => (vec![], None),
-                    Err(e) => (e.errors, Some(e.detail)),
-                };
-                LineResult {
-                    line,
-                    status,
-                    case_id,
-                    errors,
-                    detail,
-                }
-            })
-            .collect();
-        ImportReport { summary, lines }
-    }
+/// What became of each line, and the counts.
+fn report(outcomes: import::Outcomes) -> ImportReport {
+    let mut summary = ImportSummary::default();
+    let lines = outcomes
+        .into_iter()
+        .map(|(line, outcome)| {
+            let (status, case_id) = match &outcome {
+                Ok(Outcome::Created(id)) => (LineStatus::Created, Some(*id)),
+                Ok(Outcome::Updated(id)) => (LineStatus::Updated, Some(*id)),
+                Ok(Outcome::Unchanged(id)) => (LineStatus::Unchanged, Some(*id)),
+                Err(_) => (LineStatus::Error, None),
+            };
+            match status {
+                LineStatus::Created => summary.created += 1,
+                LineStatus::Updated => summary.updated += 1,
+                LineStatus::Unchanged => summary.unchanged += 1,
+                LineStatus::Error => summary.failed += 1,
+            }
+            let (errors, detail) = match outcome {
+                Ok(_) => (vec![], None),
+                Err(e) => (e.errors, Some(e.detail)),
+            };
+            LineResult {
+                line,
+                status,
+                case_id,
+                errors,
+                detail,
+            }
+        })
+        .collect();
+    ImportReport { summary, lines }
 }
 
 /// Import case documents (the `integration` role): `application/x-ndjson`, one document per line in the
@@ -236,5 +197,5 @@ pub async fn import_cases(
         import::run(&mut conn, &caller, &key, lines)
     })
     .await??;
-    Ok(HttpResponse::Ok().json(ImportReport::of(outcomes)))
+    Ok(HttpResponse::Ok().json(report(outcomes)))
 }

@@ -7,18 +7,15 @@ use super::api::{DraftSource, GuideDraft, GuideVersion, GuideVersionSummary, Ver
 use super::api::{NextStep, StepMove, StepMoveInput};
 use super::cache::GuideCache;
 use super::document::{default_document, GuideDocument};
-use super::steps;
 use super::{rules, store};
 use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::changes::api::ChangeType;
-use crate::db::schema::{case_step_moves, cases};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::policy::{self, Need};
-use diesel::prelude::*;
 use uuid::Uuid;
 
 /// The draft, or where an edit starts before there is one.
@@ -234,20 +231,6 @@ pub async fn get_version(
     }))
 }
 
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = case_step_moves)]
-struct MoveRow {
-    id: Uuid,
-    guide_version: i32,
-    level: i16,
-    step_key: String,
-    step_title: String,
-    note: Option<String>,
-    recorded_at: chrono::DateTime<chrono::Utc>,
-    recorded_by_participant: Uuid,
-    recorded_by_name: String,
-}
-
 /// The case reached another step of its level (the stafettholder; `If-Match` with the case's ETag). The key
 /// is looked up in the municipality's guide in force; the move is in the timeline and the change feed.
 #[utoipa::path(
@@ -282,24 +265,18 @@ pub async fn move_step(
             let (guide_version, doc) = store::current(conn, &caller.tenant)?;
             let p = rules::step_in_level(&doc, guide_version, access.case.level, &input.key)?;
             let me = access.actor()?;
-            let row: MoveRow = diesel::insert_into(case_step_moves::table)
-                .values((
-                    case_step_moves::id.eq(Uuid::now_v7()),
-                    case_step_moves::case_id.eq(id),
-                    case_step_moves::guide_version.eq(p.version),
-                    case_step_moves::level.eq(access.case.level),
-                    case_step_moves::step_key.eq(&p.step.key),
-                    case_step_moves::step_title.eq(&p.step.title),
-                    case_step_moves::note.eq(&input.note),
-                    case_step_moves::recorded_by_participant.eq(me.id),
-                    case_step_moves::recorded_by_name.eq(&me.name),
-                ))
-                .returning(MoveRow::as_returning())
-                .get_result(conn)?;
-            let version: i32 = diesel::update(cases::table.find(id))
-                .set((steps::columns(&p), cases::version.eq(cases::version + 1)))
-                .returning(cases::version)
-                .get_result(conn)?;
+            let row = store::record_move(
+                conn,
+                &store::NewMove {
+                    case_id: id,
+                    level: access.case.level,
+                    placement: &p,
+                    note: input.note.as_deref(),
+                    by_participant: me.id,
+                    by_name: &me.name,
+                },
+            )?;
+            let version = crate::cases::store::move_to_step(conn, id, &p)?;
             access.changed(
                 conn,
                 caller,

@@ -2,14 +2,13 @@
 //! the next step), so reading a case costs no query of its own and a step that a newer version removed
 //! still reads as it was. Moves take the guide in force when they happen.
 
-use diesel::prelude::*;
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::api::{CaseGuideStep, NextStep};
 use super::rules::{self, Placement};
 use super::store;
-use crate::cases::model::CaseRow;
-use crate::db::schema::cases;
+use crate::cases::store::CaseRow;
 use crate::http::error::AppError;
 
 /// The first step of `level` in the municipality's guide in force. A level without a step for employees
@@ -47,30 +46,9 @@ pub fn place_imported(
         let Some(p) = rules::first_step_of_level(&doc, version, level) else {
             continue;
         };
-        diesel::update(cases::table.filter(cases::id.eq_any(&ids)))
-            .set(columns(&p))
-            .execute(conn)?;
+        crate::cases::store::place_on_step(conn, &ids, &p)?;
     }
     Ok(())
-}
-
-type Columns<'a> = (
-    diesel::dsl::Eq<cases::guide_version, Option<i32>>,
-    diesel::dsl::Eq<cases::guide_step_key, Option<&'a str>>,
-    diesel::dsl::Eq<cases::guide_step_title, Option<&'a str>>,
-    diesel::dsl::Eq<cases::guide_next_key, Option<&'a str>>,
-    diesel::dsl::Eq<cases::guide_next_title, Option<&'a str>>,
-);
-
-/// The case columns that hold a placement.
-pub fn columns(p: &Placement) -> Columns<'_> {
-    (
-        cases::guide_version.eq(Some(p.version)),
-        cases::guide_step_key.eq(Some(p.step.key.as_str())),
-        cases::guide_step_title.eq(Some(p.step.title.as_str())),
-        cases::guide_next_key.eq(p.next.as_ref().map(|n| n.key.as_str())),
-        cases::guide_next_title.eq(p.next.as_ref().map(|n| n.title.as_str())),
-    )
 }
 
 /// The case answer's `guide_step` and `next_step`, from its row alone.

@@ -2,9 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use uuid::Uuid;
 
 use super::document::{default_document, GuideDocument};
-use crate::db::schema::{guide_drafts, guide_versions, level_definitions, services};
+use crate::db::schema::{
+    case_step_moves, guide_drafts, guide_versions, level_definitions, services,
+};
 use crate::http::error::AppError;
 use crate::services::api::{ServiceContact, ServiceKind};
 
@@ -25,6 +28,48 @@ pub struct VersionRow {
     pub document: serde_json::Value,
     pub published_at: DateTime<Utc>,
     pub published_by: String,
+}
+
+/// A case's move to a step, as recorded.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = case_step_moves)]
+pub struct MoveRow {
+    pub id: Uuid,
+    pub guide_version: i32,
+    pub level: i16,
+    pub step_key: String,
+    pub step_title: String,
+    pub note: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by_participant: Uuid,
+    pub recorded_by_name: String,
+}
+
+/// A move about to be recorded: the case stands on `placement` at `level`, moved by a participant.
+pub struct NewMove<'a> {
+    pub case_id: Uuid,
+    pub level: i16,
+    pub placement: &'a super::rules::Placement,
+    pub note: Option<&'a str>,
+    pub by_participant: Uuid,
+    pub by_name: &'a str,
+}
+
+pub fn record_move(conn: &mut PgConnection, m: &NewMove) -> Result<MoveRow, AppError> {
+    Ok(diesel::insert_into(case_step_moves::table)
+        .values((
+            case_step_moves::id.eq(Uuid::now_v7()),
+            case_step_moves::case_id.eq(m.case_id),
+            case_step_moves::guide_version.eq(m.placement.version),
+            case_step_moves::level.eq(m.level),
+            case_step_moves::step_key.eq(&m.placement.step.key),
+            case_step_moves::step_title.eq(&m.placement.step.title),
+            case_step_moves::note.eq(m.note),
+            case_step_moves::recorded_by_participant.eq(m.by_participant),
+            case_step_moves::recorded_by_name.eq(m.by_name),
+        ))
+        .returning(MoveRow::as_returning())
+        .get_result(conn)?)
 }
 
 /// A stored document read back. It was checked when written, so failing to read it is a server fault,

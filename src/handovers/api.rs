@@ -1,11 +1,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
-
-use crate::db::schema::handovers;
 
 crate::text_enum! {
     pub enum HandoverReason {
@@ -117,78 +114,6 @@ pub struct HandoverView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HandoverList {
     pub items: Vec<HandoverView>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = handovers)]
-pub struct HandoverRow {
-    pub id: Uuid,
-    pub case_id: Uuid,
-    pub from_participant_id: Uuid,
-    pub from_user_id: String,
-    pub to_user_id: String,
-    pub to_name: String,
-    pub to_service: String,
-    pub reason: HandoverReason,
-    pub note: Option<String>,
-    pub answer_by: Option<NaiveDate>,
-    pub previous_holder_leaves: bool,
-    pub state: HandoverState,
-    pub proposed_at: DateTime<Utc>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub answered_by_user: Option<String>,
-    pub answer_reason: Option<String>,
-}
-
-impl HandoverRow {
-    /// The state as of `today`: a pending handover past its answer-by date is expired.
-    pub fn state_on(&self, today: NaiveDate) -> HandoverState {
-        if self.state == HandoverState::Pending && expired(self.answer_by, today) {
-            HandoverState::Expired
-        } else {
-            self.state
-        }
-    }
-
-    /// Answers (accept, decline, cancel) need a pending handover; one already answered, or expired, is a
-    /// conflict.
-    pub fn require_pending(&self, today: NaiveDate) -> Result<(), crate::http::error::AppError> {
-        match self.state_on(today) {
-            HandoverState::Pending => Ok(()),
-            HandoverState::Expired => Err(crate::http::error::AppError::conflict(
-                "the handover expired: its answer-by date has passed; the holder may propose again",
-            )),
-            state => Err(crate::http::error::AppError::conflict(format!(
-                "the handover is already {}",
-                state.as_str()
-            ))),
-        }
-    }
-
-    pub fn view(&self, today: NaiveDate) -> HandoverView {
-        HandoverView {
-            id: self.id,
-            case_id: self.case_id,
-            from: HandoverFrom {
-                participant_id: self.from_participant_id,
-                user_id: self.from_user_id.clone(),
-            },
-            to: HandoverTo {
-                user_id: self.to_user_id.clone(),
-                name: self.to_name.clone(),
-                service: self.to_service.clone(),
-            },
-            reason: self.reason,
-            note: self.note.clone(),
-            answer_by: self.answer_by,
-            overdue: self.state_on(today) == HandoverState::Expired,
-            previous_holder_leaves: self.previous_holder_leaves,
-            state: self.state_on(today),
-            proposed_at: self.proposed_at,
-            answered_at: self.answered_at,
-            answer_reason: self.answer_reason.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -3,9 +3,10 @@ use uuid::Uuid;
 
 use super::api::ReassignInput;
 use super::api::{
-    AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverRow,
-    HandoverState, HandoverView, InboxQuery, ReassignReason,
+    AcceptInput, CancelInput, DeclineInput, HandoverInput, HandoverList, HandoverState,
+    HandoverView, InboxQuery, ReassignReason,
 };
+use super::store::HandoverRow;
 use super::{holder, rules, store};
 use crate::access_log::store::Basis;
 use crate::access_log::store::{self as access_log, Action};
@@ -155,7 +156,7 @@ pub async fn accept(
             service: handover.to_service.clone(),
         };
         let (new_holder, joined) = holder::participation_of(conn, &key, &facts, &to)?;
-        holder::pass(conn, id, new_holder)?;
+        store::pass_holder_period(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
         if handover.previous_holder_leaves && handover.from_participant_id != new_holder {
             crate::participants::store::deactivate(conn, &[handover.from_participant_id])?;
@@ -380,7 +381,7 @@ pub async fn reassign(
         if joined {
             changes.push(ChangeType::ParticipantAdded);
         }
-        holder::pass(conn, id, new_holder)?;
+        store::pass_holder_period(conn, id, new_holder)?;
         store::set_holder(conn, id, new_holder)?;
         // The same person moving to another service left their old participation in `participation_of`.
         let same_person = old.user_id.as_deref() == Some(input.to.user_id.as_str());

@@ -7,8 +7,8 @@
 //!    longer be accepted, and the holder may propose again.
 //! 3. Accept, in one transaction with the case row locked: the recipient becomes an active professional
 //!    participant if not already, the holder changes, the holder period passes on without a gap
-//!    (`holder.rs`: the history of who held the relay), and the previous holder leaves only if the
-//!    proposal said so.
+//!    (`store.rs`, with who held the relay when), and the previous holder leaves only if the proposal
+//!    said so.
 //! 4. Accept, decline and cancel race safely: each locks the case and changes the handover only while it
 //!    is still pending, so exactly one wins and the others get 409.
 //! 5. When the holder is away or has left, a leader of the holder's service reassigns the role at once

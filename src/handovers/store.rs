@@ -1,7 +1,12 @@
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::api::{HandoverInput, HandoverRow, HandoverState, ReassignReason};
+use super::api::{
+    expired, HandoverFrom, HandoverInput, HandoverReason, HandoverState, HandoverTo, HandoverView,
+    ReassignReason,
+};
 use crate::db::schema::{cases, handovers, holder_reassignments};
 use crate::http::error::AppError;
 
@@ -35,6 +40,78 @@ pub fn find_locked(
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("handover"))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = handovers)]
+pub struct HandoverRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub from_participant_id: Uuid,
+    pub from_user_id: String,
+    pub to_user_id: String,
+    pub to_name: String,
+    pub to_service: String,
+    pub reason: HandoverReason,
+    pub note: Option<String>,
+    pub answer_by: Option<NaiveDate>,
+    pub previous_holder_leaves: bool,
+    pub state: HandoverState,
+    pub proposed_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by_user: Option<String>,
+    pub answer_reason: Option<String>,
+}
+
+impl HandoverRow {
+    /// The state as of `today`: a pending handover past its answer-by date is expired.
+    pub fn state_on(&self, today: NaiveDate) -> HandoverState {
+        if self.state == HandoverState::Pending && expired(self.answer_by, today) {
+            HandoverState::Expired
+        } else {
+            self.state
+        }
+    }
+
+    /// Answers (accept, decline, cancel) need a pending handover; one already answered, or expired, is a
+    /// conflict.
+    pub fn require_pending(&self, today: NaiveDate) -> Result<(), crate::http::error::AppError> {
+        match self.state_on(today) {
+            HandoverState::Pending => Ok(()),
+            HandoverState::Expired => Err(crate::http::error::AppError::conflict(
+                "the handover expired: its answer-by date has passed; the holder may propose again",
+            )),
+            state => Err(crate::http::error::AppError::conflict(format!(
+                "the handover is already {}",
+                state.as_str()
+            ))),
+        }
+    }
+
+    pub fn view(&self, today: NaiveDate) -> HandoverView {
+        HandoverView {
+            id: self.id,
+            case_id: self.case_id,
+            from: HandoverFrom {
+                participant_id: self.from_participant_id,
+                user_id: self.from_user_id.clone(),
+            },
+            to: HandoverTo {
+                user_id: self.to_user_id.clone(),
+                name: self.to_name.clone(),
+                service: self.to_service.clone(),
+            },
+            reason: self.reason,
+            note: self.note.clone(),
+            answer_by: self.answer_by,
+            overdue: self.state_on(today) == HandoverState::Expired,
+            previous_holder_leaves: self.previous_holder_leaves,
+            state: self.state_on(today),
+            proposed_at: self.proposed_at,
+            answered_at: self.answered_at,
+            answer_reason: self.answer_reason.clone(),
+        }
+    }
 }
 
 /// A handover with every column given: an imported one keeps its state and its answer.
@@ -216,5 +293,97 @@ pub fn insert_reassignment(conn: &mut PgConnection, r: &NewReassignment) -> Resu
     diesel::insert_into(holder_reassignments::table)
         .values(r)
         .execute(conn)?;
+    Ok(())
+}
+/// The history of who held the relay. Periods are half-open ranges `[from, to)`; the open one is the
+/// current holder's. A change reads one instant and uses it for both ends, so the old period ends exactly
+/// where the new one begins: no gap, no overlap (both also enforced by the database).
+///
+/// The first period, when a case opens (its `opened_at` is the same `now()`).
+pub fn open_holder_period(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    participant_id: Uuid,
+) -> Result<(), AppError> {
+    diesel::sql_query("INSERT INTO holder_periods (case_id, participant_id, period) VALUES ($1, $2, tstzrange(now(), NULL, '[)'))")
+        .bind::<SqlUuid, _>(case_id)
+        .bind::<SqlUuid, _>(participant_id)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The moment of a change, read after the case row is locked: `now()` is when the transaction began,
+/// which may be before a concurrent change that got the lock first.
+fn instant(conn: &mut PgConnection) -> Result<DateTime<Utc>, AppError> {
+    Ok(diesel::select(diesel::dsl::sql::<Timestamptz>("clock_timestamp()")).get_result(conn)?)
+}
+
+fn end_holder_period_at(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    diesel::sql_query(
+        "UPDATE holder_periods SET period = tstzrange(lower(period), $2, '[)') WHERE case_id = $1 AND upper_inf(period)",
+    )
+    .bind::<SqlUuid, _>(case_id)
+    .bind::<Timestamptz, _>(at)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Ends the open period now; the case closes.
+pub fn close_holder_period(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
+    let at = instant(conn)?;
+    end_holder_period_at(conn, case_id, at)
+}
+
+/// The relay passes to `participant_id`, starting exactly when the previous period ends.
+pub fn pass_holder_period(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    participant_id: Uuid,
+) -> Result<(), AppError> {
+    let at = instant(conn)?;
+    end_holder_period_at(conn, case_id, at)?;
+    diesel::sql_query("INSERT INTO holder_periods (case_id, participant_id, period) VALUES ($1, $2, tstzrange($3, NULL, '[)'))")
+        .bind::<SqlUuid, _>(case_id)
+        .bind::<SqlUuid, _>(participant_id)
+        .bind::<Timestamptz, _>(at)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A period of some case's history, `[from, to)`; no `to` for the current holder's.
+#[derive(Debug, Clone, Copy)]
+pub struct HolderPeriod {
+    pub case_id: Uuid,
+    pub participant_id: Uuid,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Whole histories at once (an import), in one statement; checked at commit like any other change.
+pub fn insert_holder_periods(
+    conn: &mut PgConnection,
+    periods: &[HolderPeriod],
+) -> Result<(), AppError> {
+    if periods.is_empty() {
+        return Ok(());
+    }
+    let cases: Vec<Uuid> = periods.iter().map(|p| p.case_id).collect();
+    let holders: Vec<Uuid> = periods.iter().map(|p| p.participant_id).collect();
+    let from: Vec<DateTime<Utc>> = periods.iter().map(|p| p.from).collect();
+    let to: Vec<Option<DateTime<Utc>>> = periods.iter().map(|p| p.to).collect();
+    diesel::sql_query(
+        "INSERT INTO holder_periods (case_id, participant_id, period) \
+         SELECT c, p, tstzrange(f, t, '[)') \
+         FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS u(c, p, f, t)",
+    )
+    .bind::<Array<SqlUuid>, _>(cases)
+    .bind::<Array<SqlUuid>, _>(holders)
+    .bind::<Array<Timestamptz>, _>(from)
+    .bind::<Array<Nullable<Timestamptz>>, _>(to)
+    .execute(conn)?;
     Ok(())
 }

@@ -11,9 +11,8 @@ use super::api::{
     AnswerRequest, CaseFromInquiryRequest, InboxQuery, InquiryStatus, InquiryView,
     MyInquiriesQuery, NewInquiry,
 };
-use super::model::{InquiryRow, NewAnswer, NewInquiryRow};
 use super::rules;
-use super::store::{self, InquiryAction};
+use super::store::{self, InquiryAction, InquiryRow, NewAnswer, NewInquiryRow};
 use crate::access_log::store::Action;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
@@ -24,7 +23,7 @@ use crate::http::extract::{etag, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::participants::api::{ParticipantKind, Relation};
-use crate::participants::model::ParticipantInsert;
+use crate::participants::store::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
 
 /// Send an inquiry to a service of the municipality (a guardian or youth signed in through a national

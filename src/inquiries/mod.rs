@@ -5,7 +5,6 @@
 
 pub mod api;
 pub mod handlers;
-pub mod model;
 pub mod rules;
 pub mod store;
 

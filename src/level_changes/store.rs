@@ -64,7 +64,7 @@ pub fn set_case_level(
         .set((
             cases::level.eq(level),
             cases::decision_due.eq(decision_due),
-            crate::guide::steps::columns(step),
+            crate::cases::store::guide_columns(step),
             cases::version.eq(cases::version + 1),
         ))
         .returning(cases::version)

@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::cases::api::{CaseStatus, CloseReason};
-use crate::documents::{
+use crate::documents::api::{
     AccessRecord, ConsentRecord, EntryRecord, ParticipantRecord, SubjectRecord,
 };
 

@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod handlers;
-pub mod model;
 pub mod rules;
 pub mod store;
 

@@ -3,7 +3,7 @@
 //! the stafettholder (`crate::policy::Need::Holder`).
 
 use super::api::{NewParticipant, ParticipantKind};
-use super::model::ParticipantRow;
+use super::store::ParticipantRow;
 use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 

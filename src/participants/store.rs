@@ -1,14 +1,82 @@
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantView};
-use super::model::{ParticipantInsert, ParticipantRefInsert, ParticipantRow};
+use super::api::{NewParticipant, ParticipantKind, ParticipantPatch, ParticipantView, Relation};
 use crate::cases::api::ExternalRef;
 use crate::db::schema::{case_participants, participant_external_refs};
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = case_participants)]
+pub struct ParticipantRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: ParticipantKind,
+    pub name: String,
+    pub user_id: Option<String>,
+    pub service: Option<String>,
+    pub title: Option<String>,
+    pub relation: Option<Relation>,
+    pub parental_responsibility: Option<bool>,
+    pub national_id_enc: Option<Vec<u8>>,
+    pub national_id_hash: Option<Vec<u8>>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: Option<String>,
+    pub active: bool,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = case_participants)]
+pub struct NewProfessional<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: ParticipantKind,
+    pub name: &'a str,
+    pub user_id: &'a str,
+    pub service: &'a str,
+    pub title: Option<&'a str>,
+}
+
+/// A participant with every column given: an imported one keeps when they joined and left.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = case_participants)]
+pub struct ParticipantInsert<'a> {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub kind: ParticipantKind,
+    pub name: &'a str,
+    pub user_id: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub title: Option<&'a str>,
+    pub relation: Option<Relation>,
+    pub parental_responsibility: Option<bool>,
+    pub national_id_enc: Option<Vec<u8>>,
+    pub national_id_hash: Option<Vec<u8>>,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub active: bool,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = participant_external_refs)]
+pub struct ParticipantRefInsert<'a> {
+    pub municipality: &'a str,
+    pub system: &'a str,
+    pub ref_id: &'a str,
+    pub participant_id: Uuid,
+}
 
 /// All participants of these cases, active or not, oldest first.
 pub fn for_cases(
@@ -240,6 +308,14 @@ pub fn insert_ref_rows(
             .values(chunk)
             .execute(conn)
     })
+}
+
+/// A professional whose id is known before they are written (the stafettholder of a case being opened).
+pub fn insert_professional(conn: &mut PgConnection, row: &NewProfessional) -> Result<(), AppError> {
+    diesel::insert_into(case_participants::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Participants with every column given, any number (an import brings whole cases).

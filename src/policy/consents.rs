@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::CaseAccess;
 use crate::access_log::store::Basis;
 use crate::consents::api::{ConsentForm, ConsentInput};
-use crate::consents::model::Consent;
 use crate::consents::rules::{self, ConsentFacts, ConsentState};
+use crate::consents::store::Consent;
 use crate::http::error::AppError;
 
 /// Who may record this consent: the holder any consent; a guardian or the youth a digital one that names
@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     fn access_as(
-        me: &crate::participants::model::ParticipantRow,
+        me: &crate::participants::store::ParticipantRow,
         basis: Basis,
         facts: &crate::cases::facts::CaseFacts,
     ) -> CaseAccess {

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use super::CaseAccess;
 use crate::auth::{Caller, Role};
-use crate::cases::model::CaseRow;
-use crate::handovers::api::{HandoverRow, HandoverState};
+use crate::cases::store::CaseRow;
+use crate::handovers::api::HandoverState;
+use crate::handovers::store::HandoverRow;
 use crate::http::error::AppError;
 
 /// A professional may answer a handover addressed to them, in a service they work in.

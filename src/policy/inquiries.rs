@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::http::error::AppError;
-use crate::inquiries::model::InquiryRow;
+use crate::inquiries::store::InquiryRow;
 
 /// On which basis a caller sees an inquiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

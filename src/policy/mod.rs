@@ -26,12 +26,12 @@ use crate::access_log::store::{self as access_log, Action, Basis};
 use crate::auth::{Caller, Role};
 use crate::cases::api::{CaseListQuery, HolderFilter};
 use crate::cases::facts::{facts_of, CaseFacts};
-use crate::cases::model::CaseRow;
 use crate::cases::store::CaseFilter;
+use crate::cases::store::CaseRow;
 use crate::consents::effects::settled;
 use crate::db::schema::{case_participants, cases};
 use crate::http::error::AppError;
-use crate::participants::model::ParticipantRow;
+use crate::participants::store::ParticipantRow;
 
 pub mod consents;
 pub mod handovers;

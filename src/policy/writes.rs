@@ -221,7 +221,7 @@ mod tests {
             holder.clone(),
             vec![colleague.clone(), mother.clone(), father.clone()],
         );
-        let as_ = |me: &crate::participants::model::ParticipantRow, basis| CaseAccess {
+        let as_ = |me: &crate::participants::store::ParticipantRow, basis| CaseAccess {
             facts: facts.clone(),
             me: Some(me.clone()),
             basis,

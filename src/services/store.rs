@@ -138,6 +138,14 @@ pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<Ser
         .get_result(conn)?)
 }
 
+/// The codes of every service of the municipality, active or not.
+pub fn codes(conn: &mut PgConnection, municipality: &str) -> Result<Vec<String>, AppError> {
+    Ok(services::table
+        .filter(services::municipality.eq(municipality))
+        .select(services::code)
+        .load(conn)?)
+}
+
 /// The active service with this code in the municipality, if any.
 pub fn find_active_by_code(
     conn: &mut PgConnection,

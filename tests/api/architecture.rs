@@ -409,3 +409,90 @@ fn the_import_reader_finds_a_cycle_through_use_trees_super_paths_and_macros() {
         "{graph:?}"
     );
 }
+
+/// A statement that reads or writes rows, in code: the query builder on a table, an insert, update or
+/// delete, raw SQL, or a prepared statement.
+fn sql_in(code: &str) -> Vec<String> {
+    let statement = regex_lite::Regex::new(
+        r"\b\w+::table\b|\binsert_into\b|diesel::update\b|diesel::delete\b|\bsql_query\b|prepared_statement!",
+    )
+    .unwrap();
+    statement
+        .find_iter(code)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+/// The files of `tree` that hold SQL, with what was found.
+fn files_with_sql(
+    tree: &BTreeMap<String, Source>,
+    pick: impl Fn(&str) -> bool,
+) -> BTreeMap<&str, Vec<String>> {
+    tree.iter()
+        .filter(|(name, _)| pick(name))
+        .map(|(name, s)| (name.as_str(), sql_in(&s.text)))
+        .filter(|(_, found)| !found.is_empty())
+        .collect()
+}
+
+fn src_tree() -> BTreeMap<String, Source> {
+    read_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+#[test]
+fn a_handler_leaves_its_sql_to_the_store() {
+    let tree = src_tree();
+    let found = files_with_sql(&tree, |f| f.ends_with("/handlers.rs"));
+    assert!(
+        found.is_empty(),
+        "a handler queries the database itself (move it into its folder's store.rs): {found:?}"
+    );
+}
+
+#[test]
+fn the_import_writes_through_the_stores() {
+    let tree = src_tree();
+    let found = files_with_sql(&tree, |f| f.starts_with("src/documents/import/"));
+    assert!(
+        found.is_empty(),
+        "the import reads or writes rows itself instead of through a store: {found:?}"
+    );
+    assert!(
+        tree.keys().any(|f| f.starts_with("src/documents/import/")),
+        "the import was read"
+    );
+}
+
+#[test]
+fn no_resource_keeps_its_rows_in_a_model_file() {
+    let models: Vec<_> = src_tree()
+        .into_keys()
+        .filter(|f| f.ends_with("/model.rs"))
+        .collect();
+    assert!(
+        models.is_empty(),
+        "row structs belong in the folder's store.rs: {models:?}"
+    );
+}
+
+#[test]
+fn the_sql_finder_sees_each_kind_of_statement_and_nothing_else() {
+    for code in [
+        "cases::table.filter(x)",
+        "diesel::insert_into(t)",
+        "diesel::update(t)",
+        "diesel::delete(t)",
+        "diesel::sql_query(\"SELECT 1\")",
+        "crate::prepared_statement! { }",
+    ] {
+        assert_eq!(sql_in(code).len(), 1, "{code}");
+    }
+    for code in [
+        "store::update(conn, id, &changes)",
+        "rows.iter().filter(|r| r.active)",
+        "use diesel::PgConnection;",
+        "let table = 3;",
+    ] {
+        assert!(sql_in(code).is_empty(), "{code}: {:?}", sql_in(code));
+    }
+}

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
-use stafettlogg::documents::CaseDocument;
+use stafettlogg::documents::api::CaseDocument;
 
 use crate::family::{family, Family, BARNEHAGE, PPT, SKOLE};
 use crate::support::{problem, synthetic_id, TestApp};

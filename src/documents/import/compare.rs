@@ -8,7 +8,7 @@ use chrono::{DateTime, DurationRound, Utc};
 
 use super::periods_of;
 use crate::cases::api::CaseStatus;
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::http::error::AppError;
 
 /// What a line does to the case its references name.

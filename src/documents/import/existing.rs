@@ -10,9 +10,9 @@ use super::compare::{compare, Verdict};
 use super::Context;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
-use crate::cases::model::{CaseChanges, ExternalRefRow};
+use crate::cases::store::{CaseChanges, ExternalRefRow};
+use crate::documents::api::CaseDocument;
 use crate::documents::export::Shown;
-use crate::documents::CaseDocument;
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 

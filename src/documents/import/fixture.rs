@@ -6,7 +6,7 @@ use chrono::{Days, NaiveDate};
 use serde_json::json;
 
 use crate::cases::api::CaseStatus;
-use crate::documents::*;
+use crate::documents::api::*;
 
 fn today() -> NaiveDate {
     crate::clock::today()

@@ -23,7 +23,7 @@ use uuid::Uuid;
 pub use check::check;
 pub use compare::canonical;
 
-use super::{CaseDocument, HolderPeriodRecord};
+use super::api::{CaseDocument, HolderPeriodRecord};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
 use crate::auth::Caller;
@@ -60,13 +60,8 @@ pub struct Context {
 
 impl Context {
     pub fn load(conn: &mut PgConnection, tenant: &str) -> Result<Context, AppError> {
-        use crate::db::schema::services;
-        use diesel::prelude::*;
         let settings = crate::municipality::store::ensure(conn, tenant)?;
-        let codes: Vec<String> = services::table
-            .filter(services::municipality.eq(tenant))
-            .select(services::code)
-            .load(conn)?;
+        let codes = crate::services::store::codes(conn, tenant)?;
         Ok(Context {
             services: codes.into_iter().collect(),
             self_consent_age: settings.self_consent_age as u32,
@@ -248,7 +243,7 @@ fn together(
     docs: &[&CaseDocument],
 ) -> Result<Vec<Step>, AppError> {
     let refs: Vec<&ExternalRef> = docs.iter().flat_map(|d| &d.case.external_refs).collect();
-    lock_refs(conn, &caller.tenant, &refs)?;
+    crate::cases::store::lock_refs(conn, &caller.tenant, &refs)?;
     let found = crate::cases::store::cases_by_refs(conn, &caller.tenant, &refs)?;
     let targets = targets(docs, &found);
     let stored: Vec<(Uuid, &CaseDocument)> = targets
@@ -293,23 +288,6 @@ fn together(
     check_constraints_now(conn)?;
     record(conn, caller, &steps)?;
     Ok(steps)
-}
-
-/// Two requests importing the same references queue here instead of both creating the case: one
-/// statement, the locks taken in one order, so two batches never wait on each other in a circle.
-fn lock_refs(conn: &mut PgConnection, tenant: &str, refs: &[&ExternalRef]) -> Result<(), AppError> {
-    use diesel::RunQueryDsl;
-    let keys: Vec<String> = refs
-        .iter()
-        .map(|r| format!("{tenant}\u{1f}{}\u{1f}{}", r.system, r.id))
-        .collect();
-    diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(t, 7215002) AS k \
-         FROM unnest($1::text[]) AS t) AS keys ORDER BY k",
-    )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
-    .execute(conn)?;
-    Ok(())
 }
 
 /// Where each line's references lead, from the stored references found: nowhere (a new case), to one

@@ -8,17 +8,17 @@ use uuid::Uuid;
 
 use super::periods_of;
 use crate::access_log::store::PastAccessEvent;
-use crate::cases::model::{CaseInsert, ExternalRefRow};
-use crate::consents::model::{ConsentGiverRow, ConsentInsert, ConsentServiceRow, Supersession};
-use crate::documents::*;
+use crate::cases::store::{CaseInsert, ExternalRefRow};
+use crate::consents::store::{ConsentGiverRow, ConsentInsert, ConsentServiceRow, Supersession};
+use crate::documents::api::*;
 use crate::entries::store::EntryInsert;
-use crate::handovers::holder::Period;
 use crate::handovers::store::HandoverInsert;
+use crate::handovers::store::HolderPeriod;
 use crate::http::error::AppError;
 use crate::level_changes::store::LevelChangeInsert;
 use crate::measures::store::{EvaluationInsert, MeasureInsert};
 use crate::national_id::{NationalIdKey, SealedId};
-use crate::participants::model::{ParticipantInsert, ParticipantRefInsert};
+use crate::participants::store::{ParticipantInsert, ParticipantRefInsert};
 
 /// Rows of one or more new cases, table by table, in document order.
 #[derive(Default)]
@@ -27,7 +27,7 @@ pub struct Rows<'d> {
     refs: Vec<ExternalRefRow>,
     participants: Vec<ParticipantInsert<'d>>,
     participant_refs: Vec<ParticipantRefInsert<'d>>,
-    periods: Vec<Period>,
+    periods: Vec<HolderPeriod>,
     consents: Vec<ConsentInsert<'d>>,
     givers: Vec<ConsentGiverRow>,
     consent_services: Vec<ConsentServiceRow<'d>>,
@@ -88,7 +88,7 @@ impl<'d> Rows<'d> {
         crate::cases::store::insert_refs(conn, &self.refs)?;
         crate::participants::store::insert_all(conn, &self.participants)?;
         crate::participants::store::insert_ref_rows(conn, &self.participant_refs)?;
-        crate::handovers::holder::insert_periods(conn, &self.periods)?;
+        crate::handovers::store::insert_holder_periods(conn, &self.periods)?;
         crate::consents::store::insert_all(
             conn,
             &self.consents,
@@ -144,7 +144,7 @@ impl<'d> Rows<'d> {
                 case_id: ids.case,
             }));
         self.periods
-            .extend(periods_of(doc).into_iter().map(|p| Period {
+            .extend(periods_of(doc).into_iter().map(|p| HolderPeriod {
                 case_id: ids.case,
                 participant_id: ids.get(&p.participant_id),
                 from: p.from,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::layout::{Layout, Style};
 use super::words::{date, no, opt_date, time};
 use super::Context;
-use crate::documents::{
+use crate::documents::api::{
     AccessRecord, CaseDocument, ConsentRecord, EntryRecord, MeasureRecord, ParticipantRecord,
     ResponsibleRecord,
 };

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::documents::CaseDocument;
+use crate::documents::api::CaseDocument;
 use crate::http::error::AppError;
 use layout::{Layout, Meta};
 

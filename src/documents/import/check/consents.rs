@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{err, person, service_known, People};
 use crate::consents::rules::{self as consent_rules, ConsentFacts, GiverContext};
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::handovers::api::HandoverState;
 use crate::http::error::AppError;
 use crate::participants::api::ParticipantKind;

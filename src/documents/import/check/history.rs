@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use super::{err, person, service_known, People};
 use crate::cases::api::CaseStatus;
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::entries::api::EntryKind;
 use crate::handovers::api::HandoverState;
 use crate::http::error::AppError;

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use validator::Validate;
 
 use crate::cases::api::CaseStatus;
-use crate::documents::*;
+use crate::documents::api::*;
 use crate::http::error::AppError;
 
 /// The document's participants by their document id.

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use super::{err, person, service_known, People};
 use crate::cases::api::CaseStatus;
+use crate::documents::api::*;
 use crate::documents::import::periods_of;
-use crate::documents::*;
 use crate::http::error::AppError;
 use crate::participants::api::ParticipantKind;
 

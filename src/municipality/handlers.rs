@@ -1,0 +1,63 @@
+//! Thin handlers for the municipality's settings: role -> check -> store -> respond.
+
+use actix_web::{get, patch, web, HttpResponse};
+
+use super::api::{Municipality, MunicipalityPatch};
+use super::store;
+use crate::auth::{Caller, Role};
+use crate::db::{self, Pool};
+use crate::http::error::AppError;
+use crate::http::extract::{etag, IfMatch, ValidJson};
+
+/// The caller's municipality and its settings.
+#[utoipa::path(
+    tag = "configuration",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The settings", body = Municipality,
+        headers(("ETag" = String, description = "The version, for If-Match"))))
+)]
+#[get("/municipality")]
+pub async fn get_municipality(
+    caller: Caller,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    let row = db::transaction(&pool, caller.session(), move |conn| {
+        store::ensure(conn, &caller.tenant)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(Municipality::from(row)))
+}
+
+/// Change the settings (admin). `If-Match` is checked when sent.
+#[utoipa::path(
+    tag = "configuration",
+    security(("bearer" = [])),
+    request_body = MunicipalityPatch,
+    params(("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
+    responses(
+        (status = 200, description = "The new settings", body = Municipality),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+    )
+)]
+#[patch("/municipality")]
+pub async fn patch_municipality(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    if_match: IfMatch,
+    body: ValidJson<MunicipalityPatch>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Admin)?;
+    let patch = body.0;
+    let row = db::transaction(&pool, caller.session(), move |conn| {
+        let current = store::ensure_locked(conn, &caller.tenant)?;
+        if_match.check_if_present(current.version)?;
+        store::update(conn, &caller.tenant, &patch)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(actix_web::http::header::ETag(etag(row.version)))
+        .json(Municipality::from(row)))
+}

@@ -1,0 +1,44 @@
+//! Thin handler: extract -> access check -> store (the page and its access event) -> respond.
+
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{self, TimelineItem, TimelineQuery};
+use super::store;
+use crate::access_log::store::{Action, EventValues};
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::http::error::AppError;
+use crate::http::extract::ValidQuery;
+use crate::http::pagination::{self, Page};
+use crate::policy;
+
+/// One newest-first list of everything that happened in the case.
+#[utoipa::path(
+    tag = "timeline",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"), TimelineQuery),
+    responses((status = 200, description = "A page of the timeline", body = Page<TimelineItem>))
+)]
+#[get("/cases/{id}/timeline")]
+pub async fn timeline(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    query: ValidQuery<TimelineQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let limit = pagination::effective_limit(query.0.limit);
+    let after = api::parse_cursor(query.0.cursor.as_deref())?;
+    let items = db::transaction(&pool, caller.session(), move |conn| {
+        let access = policy::case_for_read(conn, &caller, id)?;
+        let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline");
+        store::page(conn, event, id, after, limit + 1)
+    })
+    .await?;
+    Ok(pagination::respond(
+        &req,
+        pagination::page(items, limit, api::cursor_of),
+    ))
+}
