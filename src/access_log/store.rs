@@ -10,48 +10,52 @@ use crate::auth::Caller;
 use crate::db::schema::access_events;
 use crate::http::error::AppError;
 
-/// On which basis a caller reads a case; recorded with every access event.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Basis {
-    /// A professional of the stafettholder's own service.
-    HolderService,
-    /// A professional of a service the effective consent covers.
-    Consent,
-    Guardian,
-    SubjectYouth,
-    /// An integration acting for services of which a professional with access is in the case.
-    Integration,
-    /// A professional shown a handover of the stafettholder role proposed to them.
-    HandoverRecipient,
-    /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
-    Leader,
-    /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
-    Administration,
+crate::text_enum! {
+    /// On which basis a caller reads a case; recorded with every access event.
+    pub enum Basis {
+        /// A professional of the stafettholder's own service.
+        HolderService,
+        /// A professional of a service the effective consent covers.
+        Consent,
+        Guardian,
+        SubjectYouth,
+        /// An integration acting for services of which a professional with access is in the case.
+        Integration,
+        /// A professional shown a handover of the stafettholder role proposed to them.
+        HandoverRecipient,
+        /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
+        Leader,
+        /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
+        Administration,
+        /// No one's access decides: the service itself acted (closing a case whose consent expired), or
+        /// the event was written before the bases were told apart. The access rules never give it.
+        Participant,
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
-#[strum(serialize_all = "snake_case")]
-pub enum Action {
-    Read,
-    List,
-    Create,
-    Update,
-    Close,
-    Export,
-    Withdraw,
-    Deactivate,
-    Propose,
-    Accept,
-    Decline,
-    Cancel,
-    Import,
-    /// A leader moved the stafettholder role at once.
-    Reassign,
-    /// A giver signed a digital consent.
-    Sign,
+crate::text_enum! {
+    /// What an access event says was done.
+    pub enum Action {
+        Read,
+        List,
+        Create,
+        Update,
+        Close,
+        Export,
+        Withdraw,
+        Deactivate,
+        Propose,
+        Accept,
+        Decline,
+        Cancel,
+        Import,
+        /// A leader moved the stafettholder role at once.
+        Reassign,
+        /// A giver signed a digital consent.
+        Sign,
+        /// The retention period was over and the service erased the case's personal data.
+        Purge,
+    }
 }
 
 #[derive(Insertable)]
@@ -139,11 +143,11 @@ impl<'a> EventValues<'a> {
             case_id,
             actor_user_id: &caller.user_id,
             actor_name: &caller.name,
-            actor_role: caller.primary_role().into(),
-            action: action.into(),
+            actor_role: caller.primary_role().as_str(),
+            action: action.as_str(),
             resource,
             request_id: &caller.request_id,
-            basis: basis.into(),
+            basis: basis.as_str(),
         }
     }
 }
@@ -160,8 +164,8 @@ macro_rules! access_event_cte {
     };
 }
 
-/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
-/// the given basis: one prepared statement, however many cases a list showed.
+/// Records that `caller` did `action` on `resource` of each case, on the given basis: one prepared
+/// statement, however many cases a list showed.
 pub fn record(
     conn: &mut PgConnection,
     caller: &Caller,
@@ -173,14 +177,14 @@ pub fn record(
         return Ok(());
     }
     let ids: Vec<Uuid> = case_ids.iter().map(|(id, _)| *id).collect();
-    let bases: Vec<&str> = case_ids.iter().map(|(_, b)| <&str>::from(*b)).collect();
+    let bases: Vec<&str> = case_ids.iter().map(|(_, b)| b.as_str()).collect();
     RecordEvents {
         municipality: &caller.tenant,
         case_ids: &ids,
         actor_user_id: &caller.user_id,
         actor_name: &caller.name,
-        actor_role: caller.primary_role().into(),
-        action: action.into(),
+        actor_role: caller.primary_role().as_str(),
+        action: action.as_str(),
         resource,
         request_id: &caller.request_id,
         bases: &bases,
@@ -205,12 +209,12 @@ pub fn record_change(
         case_id: &case_id,
         actor_user_id: &caller.user_id,
         actor_name: &caller.name,
-        actor_role: caller.primary_role().into(),
-        action: action.into(),
+        actor_role: caller.primary_role().as_str(),
+        action: action.as_str(),
         resource,
         request_id: &caller.request_id,
-        basis: basis.into(),
-        change: change.into(),
+        basis: basis.as_str(),
+        change: change.as_str(),
     }
     .execute(conn)?;
     Ok(())
@@ -246,10 +250,9 @@ pub fn known_action(word: &str) -> bool {
     word.parse::<Action>().is_ok()
 }
 
-/// Whether `word` is a basis an access event can have: one of [`Basis`], or `participant`, which events
-/// written before the bases were told apart carry.
+/// Whether `word` is a [`Basis`] an access event can have.
 pub fn known_basis(word: &str) -> bool {
-    word == "participant" || word.parse::<Basis>().is_ok()
+    word.parse::<Basis>().is_ok()
 }
 
 /// What the service itself did to a case (closing it when its consent expired), in the same log, so
@@ -267,10 +270,10 @@ pub fn record_system(
             actor_user_id: "stafettlogg",
             actor_name: "Stafettlogg",
             actor_role: "system",
-            action: action.into(),
+            action: action.as_str(),
             resource,
             request_id: "",
-            basis: "participant",
+            basis: Basis::Participant.as_str(),
         })
         .execute(conn)?;
     Ok(())

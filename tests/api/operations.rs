@@ -1,6 +1,7 @@
 //! What operators see: metrics on their own listener, JSON log lines that carry the request id, the cause
 //! of a 500 next to that id, and never a national id in a log line.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 
 use diesel::connection::SimpleConnection;
@@ -264,4 +265,72 @@ async fn an_unknown_word_in_the_database_is_an_error_not_a_silent_default() {
         .await
         .iter()
         .any(is_database_error));
+}
+
+/// The words of a CHECK constraint of the form `column IN ('a', 'b')`, as PostgreSQL prints it back.
+fn words_allowed_by(app: &TestApp, table: &str, constraint: &str) -> BTreeSet<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    let found: Vec<Definition> = diesel::RunQueryDsl::load(
+        diesel::sql_query(format!(
+            "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+             WHERE conrelid = '{table}'::regclass AND conname = '{constraint}'"
+        )),
+        &mut app.db(),
+    )
+    .unwrap();
+    assert_eq!(found.len(), 1, "{table} has one {constraint}");
+    let word = regex_lite::Regex::new(r"'([^']*)'::text").unwrap();
+    word.captures_iter(&found[0].definition)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// Every word of a text enum, as the code writes and reads it.
+fn words_of<T: strum::VariantArray + Copy + Into<&'static str>>() -> BTreeSet<String> {
+    T::VARIANTS
+        .iter()
+        .map(|v| (*v).into().to_string())
+        .collect()
+}
+
+/// What the code writes and what the database allows are one list: a word the code writes but the
+/// constraint refuses fails a request, and a word the constraint allows but the enum lacks fails every
+/// later read of that row.
+#[actix_web::test]
+async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows() {
+    use stafettlogg::access_log::store::{Action, Basis};
+    use stafettlogg::changes::api::ChangeType;
+    use stafettlogg::http::idempotency::KeyState;
+    let app = TestApp::spawn().await;
+    let columns = [
+        (
+            "access_events",
+            "access_events_action_check",
+            words_of::<Action>(),
+        ),
+        (
+            "access_events",
+            "access_events_basis_check",
+            words_of::<Basis>(),
+        ),
+        (
+            "change_events",
+            "change_events_type_check",
+            words_of::<ChangeType>(),
+        ),
+        (
+            "idempotency_keys",
+            "idempotency_keys_state_check",
+            words_of::<KeyState>(),
+        ),
+    ];
+    for (table, constraint, words) in columns {
+        let allowed = words_allowed_by(&app, table, constraint);
+        assert!(words.len() >= 2, "{constraint}: {words:?}");
+        assert_eq!(allowed, words, "{constraint}");
+    }
 }
