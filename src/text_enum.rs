@@ -6,14 +6,16 @@
 //!
 //! A variant is spelt in lower-case snake_case (`GoalReached` is `goal_reached`), unless it names its own
 //! word (`CaseOpened = "case.opened"`): the change feed's types and the access log's resources are dotted
-//! paths, and clients already hold those spellings.
+//! paths, and clients already hold those spellings. The word is taken as a token tree, not a `literal`
+//! fragment: a fragment reaches the derives wrapped in an invisible group, which serde looks through but
+//! utoipa does not (the schema would list the snake_case name instead).
 
 #[macro_export]
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident $(= $word:literal)?),* $(,)?
+            $($(#[$vmeta:meta])* $variant:ident $(= $word:tt)?),* $(,)?
         }
     ) => {
         $(#[$meta])*

@@ -40,11 +40,8 @@ crate::text_enum! {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Change {
     pub seq: i64,
-    /// case.opened, case.updated, case.closed, case.imported, participant.added, participant.updated,
-    /// participant.deactivated, consent.recorded, consent.withdrawn, measure.created, measure.updated,
-    /// evaluation.added, level.changed, step.moved, handover.proposed|accepted|declined|cancelled, entry.added
     #[serde(rename = "type")]
-    pub change_type: String,
+    pub change_type: ChangeType,
     pub case_id: Uuid,
     pub at: DateTime<Utc>,
 }

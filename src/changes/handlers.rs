@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::api::{Change, ChangePage, ChangeQuery};
+use super::api::{Change, ChangePage, ChangeQuery, ChangeType};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
 use crate::db::listen::{Wakeups, MIN_READ_SPACING};
@@ -32,7 +32,7 @@ fn read_batch(
     after: i64,
     limit: i64,
 ) -> Result<ChangePage, AppError> {
-    let rows: Vec<(i64, String, Uuid, DateTime<Utc>)> = change_events::table
+    let rows: Vec<(i64, ChangeType, Uuid, DateTime<Utc>)> = change_events::table
         .filter(change_events::municipality.eq(&caller.tenant))
         .filter(change_events::seq.gt(after))
         .order(change_events::seq.asc())
