@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
@@ -111,7 +112,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
             &caller.services,
             crate::handovers::api::HandoverState::Pending,
         )?;
-        crate::handovers::handlers::record_shown(conn, &caller, &waiting, "me.attention")?;
+        crate::handovers::handlers::record_shown(conn, &caller, &waiting, Resource::MeAttention)?;
         let inquiries_waiting = crate::inquiries::store::waiting_in(
             conn,
             &caller,
@@ -174,7 +175,7 @@ pub async fn attention(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
                 touched.push((a.case.id, a.basis));
             }
         }
-        access_log::record(conn, &caller, &touched, Action::List, "me.attention")?;
+        access_log::record(conn, &caller, &touched, Action::List, Resource::MeAttention)?;
         Ok(out)
     })
     .await?;

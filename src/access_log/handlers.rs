@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::store::Action;
+use super::store::{Action, Basis, Resource};
 use crate::auth::Caller;
 use crate::db::schema::access_events;
 use crate::db::{self, Pool};
@@ -22,6 +22,8 @@ use crate::policy;
 pub struct Actor {
     pub user_id: String,
     pub name: String,
+    /// The role the actor acted in, or `system` for the service itself; imported history keeps the
+    /// role its system recorded.
     pub role: String,
 }
 
@@ -31,13 +33,11 @@ pub struct AccessEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: Actor,
-    /// read, list, create, update, close, withdraw, deactivate, export
-    pub action: String,
-    /// What was touched: case, case.participants, case.consents, case.entries, ...
-    pub resource: String,
-    /// On which basis: participant, holder_service, consent, guardian, subject_youth, integration,
-    /// handover_recipient.
-    pub basis: String,
+    pub action: Action,
+    /// What was touched: the case, one part of it, or a list that showed it.
+    pub resource: Resource,
+    /// On which basis the actor had access.
+    pub basis: Basis,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -57,9 +57,9 @@ type EventRow = (
     String,
     String,
     String,
-    String,
-    String,
-    String,
+    Action,
+    Resource,
+    Basis,
 );
 
 /// Who read or changed what in the case, newest first (the stafettholder and the guardians).
@@ -117,7 +117,7 @@ pub async fn access_log(
             q = q.filter(access_events::id.lt(after));
         }
         let rows: Vec<EventRow> = q.load(conn)?;
-        access.record(conn, &caller, Action::Read, "case.access_log")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseAccessLog)?;
         Ok(rows
             .into_iter()
             .map(

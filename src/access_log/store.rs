@@ -58,6 +58,37 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// What an access event says was read or changed: the case, one part of it, or a list that showed
+    /// it. The family reads these words in the access log.
+    pub enum Resource {
+        Case,
+        CaseAccessLog = "case.access_log",
+        CaseConsents = "case.consents",
+        CaseEntries = "case.entries",
+        CaseHandovers = "case.handovers",
+        CaseLevelChanges = "case.level_changes",
+        CaseMeasures = "case.measures",
+        CaseMyData = "case.my_data",
+        CaseParticipants = "case.participants",
+        CaseSteps = "case.steps",
+        CaseTimeline = "case.timeline",
+        /// The stafettholder role, moved by a leader, with the reason given: the family reads why.
+        CaseHolderAbsence = "case.holder (reason: absence)",
+        CaseHolderLeft = "case.holder (reason: left)",
+        CaseHolderWorkload = "case.holder (reason: workload)",
+        CaseHolderOther = "case.holder (reason: other)",
+        /// A professional's list of handovers proposed to them.
+        HandoversInbox = "handovers.inbox",
+        /// What waits for the caller (`GET /me/attention`).
+        MeAttention = "me.attention",
+        /// What waits in a service a leader leads.
+        ServiceAttention = "service.attention",
+        /// The cases of a service a leader leads.
+        ServiceCases = "service.cases",
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = access_events)]
 struct NewAccessEvent<'a> {
@@ -67,7 +98,7 @@ struct NewAccessEvent<'a> {
     actor_name: &'a str,
     actor_role: &'static str,
     action: &'static str,
-    resource: &'a str,
+    resource: &'static str,
     request_id: &'a str,
     basis: &'static str,
 }
@@ -126,7 +157,7 @@ pub struct EventValues<'a> {
     pub actor_name: &'a str,
     pub actor_role: &'static str,
     pub action: &'static str,
-    pub resource: &'a str,
+    pub resource: &'static str,
     pub request_id: &'a str,
     pub basis: &'static str,
 }
@@ -136,7 +167,7 @@ impl<'a> EventValues<'a> {
         caller: &'a Caller,
         (case_id, basis): (Uuid, Basis),
         action: Action,
-        resource: &'a str,
+        resource: Resource,
     ) -> EventValues<'a> {
         EventValues {
             municipality: &caller.tenant,
@@ -145,7 +176,7 @@ impl<'a> EventValues<'a> {
             actor_name: &caller.name,
             actor_role: caller.primary_role().as_str(),
             action: action.as_str(),
-            resource,
+            resource: resource.as_str(),
             request_id: &caller.request_id,
             basis: basis.as_str(),
         }
@@ -171,7 +202,7 @@ pub fn record(
     caller: &Caller,
     case_ids: &[(Uuid, Basis)],
     action: Action,
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     if case_ids.is_empty() {
         return Ok(());
@@ -185,7 +216,7 @@ pub fn record(
         actor_name: &caller.name,
         actor_role: caller.primary_role().as_str(),
         action: action.as_str(),
-        resource,
+        resource: resource.as_str(),
         request_id: &caller.request_id,
         bases: &bases,
     }
@@ -200,7 +231,7 @@ pub fn record_change(
     caller: &Caller,
     (case_id, basis): (Uuid, Basis),
     action: Action,
-    resource: &str,
+    resource: Resource,
     change: crate::changes::api::ChangeType,
 ) -> Result<(), AppError> {
     crate::db::listen::written(&caller.tenant);
@@ -211,7 +242,7 @@ pub fn record_change(
         actor_name: &caller.name,
         actor_role: caller.primary_role().as_str(),
         action: action.as_str(),
-        resource,
+        resource: resource.as_str(),
         request_id: &caller.request_id,
         basis: basis.as_str(),
         change: change.as_str(),
@@ -255,13 +286,18 @@ pub fn known_basis(word: &str) -> bool {
     word.parse::<Basis>().is_ok()
 }
 
+/// Whether `word` is a [`Resource`] this service records.
+pub fn known_resource(word: &str) -> bool {
+    word.parse::<Resource>().is_ok()
+}
+
 /// What the service itself did to a case (closing it when its consent expired), in the same log, so
 /// the family sees it too.
 pub fn record_system(
     conn: &mut PgConnection,
     case: &crate::cases::model::CaseRow,
     action: Action,
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     diesel::insert_into(access_events::table)
         .values(NewAccessEvent {
@@ -271,7 +307,7 @@ pub fn record_system(
             actor_name: "Stafettlogg",
             actor_role: "system",
             action: action.as_str(),
-            resource,
+            resource: resource.as_str(),
             request_id: "",
             basis: Basis::Participant.as_str(),
         })

@@ -10,6 +10,7 @@ use super::model::Consent;
 use super::{effects, rules, store};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::api::ChangeType;
@@ -182,7 +183,7 @@ pub async fn list_consents(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.consents")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
         Ok(ConsentList {
             items: access
                 .consents
@@ -211,7 +212,7 @@ pub async fn effective_consent(
     let id = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.consents")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
         Ok(effective_view(&access.effective, &access.consents))
     })
     .await?;
@@ -290,7 +291,7 @@ pub async fn record_consent(
             conn,
             &caller,
             Action::Create,
-            "case.consents",
+            Resource::CaseConsents,
             ChangeType::ConsentRecorded,
         )?;
         if input.supersedes.is_some() {
@@ -357,7 +358,7 @@ pub async fn withdraw_consent(
             conn,
             &caller,
             Action::Withdraw,
-            "case.consents",
+            Resource::CaseConsents,
             ChangeType::ConsentWithdrawn,
         )?;
         effects::apply_coverage_change(

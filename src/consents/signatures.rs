@@ -12,6 +12,7 @@ use super::rules::{self, ConsentFacts, ConsentState};
 use super::store;
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -92,7 +93,7 @@ pub async fn sign_consent(
             conn,
             &caller,
             Action::Sign,
-            "case.consents",
+            Resource::CaseConsents,
             ChangeType::ConsentSigned,
         )?;
         let consent = access

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::api::{EntryInput, EntryKind, EntryListQuery, EntryRow, EntryView};
+use crate::access_log::store::Resource;
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::cases::facts::CaseFacts;
@@ -178,7 +179,12 @@ pub async fn list_entries(
         .transpose()?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.entries");
+        let event = EventValues::new(
+            &caller,
+            (id, access.basis),
+            Action::Read,
+            Resource::CaseEntries,
+        );
         let rows: Vec<EntryPageRow> = match after {
             None => EntriesPage {
                 event,
@@ -229,7 +235,7 @@ pub async fn get_entry(
             .first(conn)
             .optional()?
             .ok_or_else(|| AppError::not_found("entry"))?;
-        access.record(conn, &caller, Action::Read, "case.entries")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseEntries)?;
         let by = corrections_of(conn, &[eid])?.get(&eid).copied();
         Ok(row.view(by))
     })
@@ -301,7 +307,7 @@ pub async fn add_entry(
             conn,
             &caller,
             Action::Create,
-            "case.entries",
+            Resource::CaseEntries,
             ChangeType::EntryAdded,
         )?;
         Ok(row.view(None))

@@ -10,6 +10,7 @@ use super::document::{default_document, GuideDocument};
 use super::steps;
 use super::{rules, store};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::changes::api::ChangeType;
 use crate::db::schema::{case_step_moves, cases};
@@ -306,7 +307,7 @@ pub async fn move_step(
             conn,
             &caller,
             Action::Update,
-            "case.steps",
+            Resource::CaseSteps,
             ChangeType::StepMoved,
         )?;
         let moved = StepMove {

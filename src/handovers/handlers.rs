@@ -8,6 +8,7 @@ use super::api::{
 };
 use super::{holder, store};
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::model::CaseRow;
@@ -35,7 +36,7 @@ pub async fn list_handovers(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.handovers")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseHandovers)?;
         Ok(HandoverList {
             items: store::of_case(conn, id)?
                 .iter()
@@ -103,7 +104,7 @@ pub async fn propose(
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
-        access.changed(conn, &caller, Action::Propose, "case.handovers", ChangeType::HandoverProposed)?;
+        access.changed(conn, &caller, Action::Propose, Resource::CaseHandovers, ChangeType::HandoverProposed)?;
         Ok(row.view(access.today))
     })
     .await?;
@@ -200,7 +201,7 @@ pub async fn accept(
             &caller,
             &[(id, Basis::HolderService)],
             Action::Accept,
-            "case.handovers",
+            Resource::CaseHandovers,
         )?;
         let mut changes = vec![ChangeType::HandoverAccepted];
         if joined {
@@ -253,7 +254,7 @@ pub async fn decline(
             &caller,
             &[(id, Basis::HandoverRecipient)],
             Action::Decline,
-            "case.handovers",
+            Resource::CaseHandovers,
         )?;
         crate::changes::store::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
         Ok(row.view(today()))
@@ -304,7 +305,7 @@ pub async fn cancel(
             conn,
             &caller,
             Action::Cancel,
-            "case.handovers",
+            Resource::CaseHandovers,
             ChangeType::HandoverCancelled,
         )?;
         Ok(row.view(access.today))
@@ -340,7 +341,7 @@ pub async fn inbox(
             state,
         )?;
         // Rule 9: a proposal shows part of a case (its note) to someone not yet in it.
-        record_shown(conn, &caller, &rows, "handovers.inbox")?;
+        record_shown(conn, &caller, &rows, Resource::HandoversInbox)?;
         Ok(HandoverList {
             items: rows.iter().map(|h| h.view(today())).collect(),
         })
@@ -354,7 +355,7 @@ pub fn record_shown(
     conn: &mut diesel::PgConnection,
     caller: &Caller,
     rows: &[HandoverRow],
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     let mut cases: Vec<(Uuid, Basis)> = rows
         .iter()

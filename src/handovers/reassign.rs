@@ -15,6 +15,7 @@ use validator::Validate;
 use super::api::{HandoverState, HandoverTo};
 use super::{holder, store};
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::cases::facts::CaseFacts;
@@ -34,6 +35,18 @@ crate::text_enum! {
         Left,
         Workload,
         Other,
+    }
+}
+
+impl ReassignReason {
+    /// The access log names the reason with the resource, so the family reads why the relay moved.
+    fn logged_as(self) -> Resource {
+        match self {
+            ReassignReason::Absence => Resource::CaseHolderAbsence,
+            ReassignReason::Left => Resource::CaseHolderLeft,
+            ReassignReason::Workload => Resource::CaseHolderWorkload,
+            ReassignReason::Other => Resource::CaseHolderOther,
+        }
     }
 }
 
@@ -188,13 +201,13 @@ pub async fn reassign(
                 by_name: &caller.name,
             })
             .execute(conn)?;
-        let resource = format!("case.holder (reason: {})", input.reason.as_str());
+        let resource = input.reason.logged_as();
         access_log::record(
             conn,
             &caller,
             &[(id, Basis::Leader)],
             Action::Reassign,
-            &resource,
+            resource,
         )?;
         changes.push(ChangeType::HolderReassigned);
         crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
@@ -210,4 +223,20 @@ pub async fn reassign(
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReassignReason;
+    use strum::VariantArray;
+
+    #[test]
+    fn the_access_log_names_the_reason_of_a_reassignment_as_it_always_has() {
+        for reason in ReassignReason::VARIANTS {
+            assert_eq!(
+                reason.logged_as().as_str(),
+                format!("case.holder (reason: {})", reason.as_str())
+            );
+        }
+    }
 }

@@ -15,6 +15,7 @@ use super::model::{InquiryRow, NewAnswer, NewInquiryRow};
 use super::rules;
 use super::store::{self, InquiryAction};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
 use crate::changes::api::ChangeType;
@@ -418,7 +419,7 @@ pub async fn open_case_from_inquiry(
                 conn,
                 &caller,
                 Action::Create,
-                "case.participants",
+                Resource::CaseParticipants,
                 ChangeType::ParticipantAdded,
             )?;
         }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
@@ -232,7 +233,13 @@ pub async fn service_attention(
         for row in rows {
             out.add(row, today)?;
         }
-        access_log::record(conn, &caller, &shown, Action::List, "service.attention")?;
+        access_log::record(
+            conn,
+            &caller,
+            &shown,
+            Action::List,
+            Resource::ServiceAttention,
+        )?;
         Ok(out)
     })
     .await?;

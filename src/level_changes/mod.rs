@@ -12,6 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::facts::CaseFacts;
 use crate::changes::api::ChangeType;
@@ -128,7 +129,7 @@ pub async fn list_level_changes(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.level_changes")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseLevelChanges)?;
         let items = level_changes::table
             .filter(level_changes::case_id.eq(id))
             .order(level_changes::id.asc())
@@ -214,7 +215,7 @@ pub async fn change_level(
             conn,
             &caller,
             Action::Update,
-            "case.level_changes",
+            Resource::CaseLevelChanges,
             ChangeType::LevelChanged,
         )?;
         Ok((change, version))

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access_log::store::Resource;
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
@@ -193,7 +194,12 @@ pub async fn timeline(
     let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         let rows: Vec<Row> = TimelinePage {
-            event: EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline"),
+            event: EventValues::new(
+                &caller,
+                (id, access.basis),
+                Action::Read,
+                Resource::CaseTimeline,
+            ),
             case_id: id,
             at,
             kind,

@@ -262,10 +262,23 @@ fn words_of<T: strum::VariantArray + Copy + Into<&'static str>>() -> Vec<String>
 /// A generated client gets closed lists where the service writes closed lists, every word of them.
 #[test]
 fn the_words_the_service_writes_are_closed_lists_in_the_spec() {
+    use stafettlogg::access_log::store::{Action, Basis, Resource};
     use stafettlogg::changes::api::ChangeType;
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
     assert_eq!(
         enum_of_field(&spec, "Change", "type"),
         words_of::<ChangeType>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "action"),
+        words_of::<Action>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "resource"),
+        words_of::<Resource>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "basis"),
+        words_of::<Basis>()
     );
 }

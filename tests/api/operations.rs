@@ -302,7 +302,7 @@ fn words_of<T: strum::VariantArray + Copy + Into<&'static str>>() -> BTreeSet<St
 /// later read of that row.
 #[actix_web::test]
 async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows() {
-    use stafettlogg::access_log::store::{Action, Basis};
+    use stafettlogg::access_log::store::{Action, Basis, Resource};
     use stafettlogg::changes::api::ChangeType;
     use stafettlogg::http::idempotency::KeyState;
     let app = TestApp::spawn().await;
@@ -316,6 +316,11 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
             "access_events",
             "access_events_basis_check",
             words_of::<Basis>(),
+        ),
+        (
+            "access_events",
+            "access_events_resource_check",
+            words_of::<Resource>(),
         ),
         (
             "change_events",

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::periods_of;
+use crate::access_log::store::{known_action, known_basis, known_resource};
 use crate::cases::api::CaseStatus;
 use crate::consents::rules::{self as consent_rules, ConsentFacts, GiverContext};
 use crate::documents::*;
@@ -127,12 +128,10 @@ fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
 /// The history moves along as it was, so it may only hold what this service itself would have written.
 fn check_access_log(log: &[AccessRecord]) -> Result<(), AppError> {
     for (i, a) in log.iter().enumerate() {
-        if !crate::access_log::store::known_action(&a.action)
-            || !crate::access_log::store::known_basis(&a.basis)
-        {
+        if !(known_action(&a.action) && known_resource(&a.resource) && known_basis(&a.basis)) {
             return Err(err(
                 format!("access_log[{i}]"),
-                "has an action or basis this service does not know",
+                "has an action, resource or basis this service does not know",
             ));
         }
     }
@@ -677,6 +676,11 @@ mod tests {
         );
         assert_eq!(
             refused(|d| d.access_log[0].basis = "curiosity".into()),
+            "access_log[0]"
+        );
+        // The access log shows the resource as a closed list: a word outside it could never be read back.
+        assert_eq!(
+            refused(|d| d.access_log[0].resource = "case.diary".into()),
             "access_log[0]"
         );
     }

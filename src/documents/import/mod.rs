@@ -26,6 +26,7 @@ pub use compare::canonical;
 use super::{CaseDocument, HolderPeriodRecord};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::changes::api::ChangeType;
@@ -388,7 +389,7 @@ fn record(conn: &mut PgConnection, caller: &Caller, steps: &[Step]) -> Result<()
         .iter()
         .map(|(id, _)| (*id, Basis::Integration))
         .collect();
-    crate::access_log::store::record(conn, caller, &events, Action::Import, "case")?;
+    crate::access_log::store::record(conn, caller, &events, Action::Import, Resource::Case)?;
     crate::changes::store::emit_many(conn, &caller.tenant, &changed)
 }
 
