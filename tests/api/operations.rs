@@ -267,6 +267,38 @@ async fn an_unknown_word_in_the_database_is_an_error_not_a_silent_default() {
         .any(is_database_error));
 }
 
+/// A number out of its range is an error when read, as an unknown word is: a self-consent age read as 0
+/// would let every youth consent alone and read every case their family is in.
+#[actix_web::test]
+async fn a_self_consent_age_out_of_range_in_the_database_is_an_error_not_0() {
+    let app = TestApp::spawn().await;
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    let case = app.open_case(&ola, "barnehage-solstua", "Emma").await;
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
+    let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+    assert_eq!(app.get(&path, &ola).await.status(), 200);
+    assert_eq!(app.get("/api/v1/municipality", &admin).await.status(), 200);
+    let refused = app
+        .db()
+        .batch_execute("UPDATE municipalities SET self_consent_age = -1");
+    assert!(refused.is_err(), "the database refuses it by its CHECK");
+    app.db()
+        .batch_execute(
+            "ALTER TABLE municipalities DROP CONSTRAINT municipalities_self_consent_age_check; \
+             UPDATE municipalities SET self_consent_age = -1",
+        )
+        .unwrap();
+    let res = app.get(&path, &ola).await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(lines_of(&id, is_database_error)
+        .await
+        .iter()
+        .any(is_database_error));
+    assert_eq!(app.get("/api/v1/municipality", &admin).await.status(), 500);
+}
+
 /// The words of a CHECK constraint of the form `column IN ('a', 'b')`, as PostgreSQL prints it back.
 fn words_allowed_by(app: &TestApp, table: &str, constraint: &str) -> BTreeSet<String> {
     #[derive(diesel::QueryableByName)]

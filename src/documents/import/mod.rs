@@ -70,7 +70,7 @@ impl Context {
             .load(conn)?;
         Ok(Context {
             services: codes.into_iter().collect(),
-            self_consent_age: settings.self_consent_age as u32,
+            self_consent_age: settings.self_consent_age.years(),
         })
     }
 }
