@@ -1,5 +1,6 @@
 //! What the family and the stafettholder read of the access log.
 
+use super::store::{Action, Basis, Resource};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,6 +10,8 @@ use validator::Validate;
 pub struct Actor {
     pub user_id: String,
     pub name: String,
+    /// The role the actor acted in, or `system` for the service itself; imported history keeps the
+    /// role its system recorded.
     pub role: String,
 }
 
@@ -18,13 +21,11 @@ pub struct AccessEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: Actor,
-    /// read, list, create, update, close, withdraw, deactivate, export
-    pub action: String,
-    /// What was touched: case, case.participants, case.consents, case.entries, ...
-    pub resource: String,
-    /// On which basis: participant, holder_service, consent, guardian, subject_youth, integration,
-    /// handover_recipient.
-    pub basis: String,
+    pub action: Action,
+    /// What was touched: the case, one part of it, or a list that showed it.
+    pub resource: Resource,
+    /// On which basis the actor had access.
+    pub basis: Basis,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -5,7 +5,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::api::{AccessEvent, AccessLogQuery, Actor};
-use super::store::{self, Action};
+use super::store::{self, Action, Resource};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
@@ -46,7 +46,7 @@ pub async fn access_log(
         access.require_holder_or_guardian("access log")?;
         // Reading the log is itself recorded, after the page is read so it does not show on it.
         let rows = store::page(conn, id, after, limit + 1)?;
-        access.record(conn, &caller, Action::Read, "case.access_log")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseAccessLog)?;
         Ok(rows
             .into_iter()
             .map(|r| AccessEvent {

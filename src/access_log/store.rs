@@ -10,48 +10,83 @@ use crate::auth::Caller;
 use crate::db::schema::access_events;
 use crate::http::error::AppError;
 
-/// On which basis a caller reads a case; recorded with every access event.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Basis {
-    /// A professional of the stafettholder's own service.
-    HolderService,
-    /// A professional of a service the effective consent covers.
-    Consent,
-    Guardian,
-    SubjectYouth,
-    /// An integration acting for services of which a professional with access is in the case.
-    Integration,
-    /// A professional shown a handover of the stafettholder role proposed to them.
-    HandoverRecipient,
-    /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
-    Leader,
-    /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
-    Administration,
+crate::text_enum! {
+    /// On which basis a caller reads a case; recorded with every access event.
+    pub enum Basis {
+        /// A professional of the stafettholder's own service.
+        HolderService,
+        /// A professional of a service the effective consent covers.
+        Consent,
+        Guardian,
+        SubjectYouth,
+        /// An integration acting for services of which a professional with access is in the case.
+        Integration,
+        /// A professional shown a handover of the stafettholder role proposed to them.
+        HandoverRecipient,
+        /// A unit leader of the stafettholder's service: metadata, and reassigning the relay.
+        Leader,
+        /// An administrator or the municipality's systems acting on staff (a departure cancels handovers).
+        Administration,
+        /// No one's access decides: the service itself acted (closing a case whose consent expired), or
+        /// the event was written before the bases were told apart. The access rules never give it.
+        Participant,
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
-#[strum(serialize_all = "snake_case")]
-pub enum Action {
-    Read,
-    List,
-    Create,
-    Update,
-    Close,
-    Export,
-    Withdraw,
-    Deactivate,
-    Propose,
-    Accept,
-    Decline,
-    Cancel,
-    Import,
-    /// A leader moved the stafettholder role at once.
-    Reassign,
-    /// A giver signed a digital consent.
-    Sign,
+crate::text_enum! {
+    /// What an access event says was done.
+    pub enum Action {
+        Read,
+        List,
+        Create,
+        Update,
+        Close,
+        Export,
+        Withdraw,
+        Deactivate,
+        Propose,
+        Accept,
+        Decline,
+        Cancel,
+        Import,
+        /// A leader moved the stafettholder role at once.
+        Reassign,
+        /// A giver signed a digital consent.
+        Sign,
+        /// The retention period was over and the service erased the case's personal data.
+        Purge,
+    }
+}
+
+crate::text_enum! {
+    /// What an access event says was read or changed: the case, one part of it, or a list that showed
+    /// it. The family reads these words in the access log.
+    pub enum Resource {
+        Case,
+        CaseAccessLog = "case.access_log",
+        CaseConsents = "case.consents",
+        CaseEntries = "case.entries",
+        CaseHandovers = "case.handovers",
+        CaseLevelChanges = "case.level_changes",
+        CaseMeasures = "case.measures",
+        CaseMyData = "case.my_data",
+        CaseParticipants = "case.participants",
+        CaseSteps = "case.steps",
+        CaseTimeline = "case.timeline",
+        /// The stafettholder role, moved by a leader, with the reason given: the family reads why.
+        CaseHolderAbsence = "case.holder (reason: absence)",
+        CaseHolderLeft = "case.holder (reason: left)",
+        CaseHolderWorkload = "case.holder (reason: workload)",
+        CaseHolderOther = "case.holder (reason: other)",
+        /// A professional's list of handovers proposed to them.
+        HandoversInbox = "handovers.inbox",
+        /// What waits for the caller (`GET /me/attention`).
+        MeAttention = "me.attention",
+        /// What waits in a service a leader leads.
+        ServiceAttention = "service.attention",
+        /// The cases of a service a leader leads.
+        ServiceCases = "service.cases",
+    }
 }
 
 #[derive(Insertable)]
@@ -63,7 +98,7 @@ struct NewAccessEvent<'a> {
     actor_name: &'a str,
     actor_role: &'static str,
     action: &'static str,
-    resource: &'a str,
+    resource: &'static str,
     request_id: &'a str,
     basis: &'static str,
 }
@@ -122,7 +157,7 @@ pub struct EventValues<'a> {
     pub actor_name: &'a str,
     pub actor_role: &'static str,
     pub action: &'static str,
-    pub resource: &'a str,
+    pub resource: &'static str,
     pub request_id: &'a str,
     pub basis: &'static str,
 }
@@ -132,18 +167,18 @@ impl<'a> EventValues<'a> {
         caller: &'a Caller,
         (case_id, basis): (Uuid, Basis),
         action: Action,
-        resource: &'a str,
+        resource: Resource,
     ) -> EventValues<'a> {
         EventValues {
             municipality: &caller.tenant,
             case_id,
             actor_user_id: &caller.user_id,
             actor_name: &caller.name,
-            actor_role: caller.primary_role().into(),
-            action: action.into(),
-            resource,
+            actor_role: caller.primary_role().as_str(),
+            action: action.as_str(),
+            resource: resource.as_str(),
             request_id: &caller.request_id,
-            basis: basis.into(),
+            basis: basis.as_str(),
         }
     }
 }
@@ -160,28 +195,28 @@ macro_rules! access_event_cte {
     };
 }
 
-/// Records that `caller` did `action` on `resource` (e.g. `case`, `case.participants`) of each case, on
-/// the given basis: one prepared statement, however many cases a list showed.
+/// Records that `caller` did `action` on `resource` of each case, on the given basis: one prepared
+/// statement, however many cases a list showed.
 pub fn record(
     conn: &mut PgConnection,
     caller: &Caller,
     case_ids: &[(Uuid, Basis)],
     action: Action,
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     if case_ids.is_empty() {
         return Ok(());
     }
     let ids: Vec<Uuid> = case_ids.iter().map(|(id, _)| *id).collect();
-    let bases: Vec<&str> = case_ids.iter().map(|(_, b)| <&str>::from(*b)).collect();
+    let bases: Vec<&str> = case_ids.iter().map(|(_, b)| b.as_str()).collect();
     RecordEvents {
         municipality: &caller.tenant,
         case_ids: &ids,
         actor_user_id: &caller.user_id,
         actor_name: &caller.name,
-        actor_role: caller.primary_role().into(),
-        action: action.into(),
-        resource,
+        actor_role: caller.primary_role().as_str(),
+        action: action.as_str(),
+        resource: resource.as_str(),
         request_id: &caller.request_id,
         bases: &bases,
     }
@@ -196,7 +231,7 @@ pub fn record_change(
     caller: &Caller,
     (case_id, basis): (Uuid, Basis),
     action: Action,
-    resource: &str,
+    resource: Resource,
     change: crate::changes::api::ChangeType,
 ) -> Result<(), AppError> {
     crate::db::listen::written(&caller.tenant);
@@ -205,12 +240,12 @@ pub fn record_change(
         case_id: &case_id,
         actor_user_id: &caller.user_id,
         actor_name: &caller.name,
-        actor_role: caller.primary_role().into(),
-        action: action.into(),
-        resource,
+        actor_role: caller.primary_role().as_str(),
+        action: action.as_str(),
+        resource: resource.as_str(),
         request_id: &caller.request_id,
-        basis: basis.into(),
-        change: change.into(),
+        basis: basis.as_str(),
+        change: change.as_str(),
     }
     .execute(conn)?;
     Ok(())
@@ -246,10 +281,14 @@ pub fn known_action(word: &str) -> bool {
     word.parse::<Action>().is_ok()
 }
 
-/// Whether `word` is a basis an access event can have: one of [`Basis`], or `participant`, which events
-/// written before the bases were told apart carry.
+/// Whether `word` is a [`Basis`] an access event can have.
 pub fn known_basis(word: &str) -> bool {
-    word == "participant" || word.parse::<Basis>().is_ok()
+    word.parse::<Basis>().is_ok()
+}
+
+/// Whether `word` is a [`Resource`] this service records.
+pub fn known_resource(word: &str) -> bool {
+    word.parse::<Resource>().is_ok()
 }
 
 /// What the service itself did to a case (closing it when its consent expired), in the same log, so
@@ -258,7 +297,7 @@ pub fn record_system(
     conn: &mut PgConnection,
     case: &crate::cases::store::CaseRow,
     action: Action,
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     diesel::insert_into(access_events::table)
         .values(NewAccessEvent {
@@ -267,10 +306,10 @@ pub fn record_system(
             actor_user_id: "stafettlogg",
             actor_name: "Stafettlogg",
             actor_role: "system",
-            action: action.into(),
-            resource,
+            action: action.as_str(),
+            resource: resource.as_str(),
             request_id: "",
-            basis: "participant",
+            basis: Basis::Participant.as_str(),
         })
         .execute(conn)?;
     Ok(())
@@ -285,9 +324,9 @@ pub struct EventRow {
     pub actor_user_id: String,
     pub actor_name: String,
     pub actor_role: String,
-    pub action: String,
-    pub resource: String,
-    pub basis: String,
+    pub action: Action,
+    pub resource: Resource,
+    pub basis: Basis,
 }
 
 /// The case's events before the event `before` (ids increase), newest first, at most `limit`.

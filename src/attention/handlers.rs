@@ -10,6 +10,7 @@ use super::api::{
 use super::rules::{self, MAX_CASES};
 use super::store;
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::cases::store::CaseRow;
@@ -54,7 +55,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
         &caller.services,
         crate::handovers::api::HandoverState::Pending,
     )?;
-    crate::handovers::handlers::record_shown(conn, caller, &waiting, "me.attention")?;
+    crate::handovers::handlers::record_shown(conn, caller, &waiting, Resource::MeAttention)?;
     let inquiries_waiting = crate::inquiries::store::waiting_in(
         conn,
         caller,
@@ -75,7 +76,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
             touched.push((a.case.id, a.basis));
         }
     }
-    access_log::record(conn, caller, &touched, Action::List, "me.attention")?;
+    access_log::record(conn, caller, &touched, Action::List, Resource::MeAttention)?;
     Ok(out)
 }
 
@@ -174,7 +175,13 @@ pub async fn service_attention(
         for row in rows {
             row.add_to(&mut out, today)?;
         }
-        access_log::record(conn, &caller, &shown, Action::List, "service.attention")?;
+        access_log::record(
+            conn,
+            &caller,
+            &shown,
+            Action::List,
+            Resource::ServiceAttention,
+        )?;
         Ok(out)
     })
     .await?;

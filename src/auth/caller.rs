@@ -4,8 +4,6 @@ use std::future::ready;
 
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::jwt::{Claims, JwtSettings, TokenError};
 use crate::db::session::{Municipality, Session};
@@ -13,21 +11,19 @@ use crate::http::error::AppError;
 use crate::http::request_id::RequestId;
 use crate::national_id::{NationalId, NationalIdKey};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, strum::IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    Professional,
-    Guardian,
-    Youth,
-    Admin,
-    Integration,
-    /// A unit leader (*enhetsleder*): the token's `services` are the services they lead. Sees the case
-    /// metadata of those services and moves the relay when a holder is away; never content, unless also
-    /// a participant (see `crate::access`).
-    Leader,
+crate::text_enum! {
+    /// What a token says its bearer is (`roles`); the access log records the most specific one.
+    pub enum Role {
+        Professional,
+        Guardian,
+        Youth,
+        Admin,
+        Integration,
+        /// A unit leader (*enhetsleder*): the token's `services` are the services they lead. Sees the case
+        /// metadata of those services and moves the relay when a holder is away; never content, unless
+        /// also a participant (see `crate::policy`).
+        Leader,
+    }
 }
 
 /// The verified identity behind a request. `Debug` leaves out the national identity number.
@@ -70,7 +66,7 @@ impl Caller {
         } else {
             Err(AppError::forbidden(format!(
                 "this needs the `{}` role",
-                <&str>::from(role)
+                role.as_str()
             )))
         }
     }

@@ -10,6 +10,7 @@ use super::api::{
 };
 use super::store::{CaseChanges, NewCase};
 use super::{rules, store};
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
@@ -135,7 +136,13 @@ pub fn open_in(
         },
     )?;
     let access = policy::case_for_read(conn, caller, case.id)?;
-    access.changed(conn, caller, Action::Create, "case", ChangeType::CaseOpened)?;
+    access.changed(
+        conn,
+        caller,
+        Action::Create,
+        Resource::Case,
+        ChangeType::CaseOpened,
+    )?;
     Ok(access)
 }
 
@@ -182,7 +189,7 @@ pub async fn list_cases(
             .take(limit as usize)
             .map(|a| (a.case.id, a.basis))
             .collect();
-        access_log::record(conn, &caller, &shown, Action::List, "case")?;
+        access_log::record(conn, &caller, &shown, Action::List, Resource::Case)?;
         Ok(super::view::views(&key, &readable))
     })
     .await?;
@@ -213,7 +220,7 @@ pub async fn get_case(
     let key = key.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case")?;
+        access.record(conn, &caller, Action::Read, Resource::Case)?;
         Ok(super::view::view_one(&key, &access))
     })
     .await?;
@@ -271,7 +278,7 @@ pub async fn patch_case(
             conn,
             caller,
             Action::Update,
-            "case",
+            Resource::Case,
             ChangeType::CaseUpdated,
         )?;
         Ok(super::view::view_one(&key, &access))
@@ -312,7 +319,13 @@ pub async fn close_case(
     let write = Need::HolderOrResponsibleGuardian.at(if_match);
     let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
-        access.changed(conn, caller, Action::Close, "case", ChangeType::CaseClosed)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Close,
+            Resource::Case,
+            ChangeType::CaseClosed,
+        )?;
         Ok(super::view::view_one(&key, &access))
     })
     .await?;

@@ -17,6 +17,7 @@ use crate::cases::store::CaseRow;
 use crate::consents::api::ConsentForm;
 use crate::consents::store::{Consent, ConsentRow};
 use crate::http::error::AppError;
+use crate::municipality::store::SelfConsentAge;
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantRow;
 
@@ -214,7 +215,7 @@ pub struct FactsRow {
     #[diesel(embed)]
     pub case: CaseRow,
     #[diesel(sql_type = Int2)]
-    pub self_consent_age: i16,
+    pub self_consent_age: SelfConsentAge,
     #[diesel(sql_type = Array<ParticipantSql>)]
     participants: Vec<ParticipantTuple>,
     #[diesel(sql_type = Array<ConsentSql>)]
@@ -236,7 +237,7 @@ impl From<FactsRow> for Loaded {
     fn from(row: FactsRow) -> Loaded {
         Loaded {
             case: row.case,
-            self_consent_age: u32::try_from(row.self_consent_age).unwrap_or_default(),
+            self_consent_age: row.self_consent_age.years(),
             participants: row.participants.into_iter().map(participant).collect(),
             consents: row.consents.into_iter().map(consent).collect(),
             external_refs: row

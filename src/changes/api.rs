@@ -6,87 +6,42 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, strum::IntoStaticStr)]
-pub enum ChangeType {
-    #[serde(rename = "case.opened")]
-    #[strum(serialize = "case.opened")]
-    CaseOpened,
-    #[serde(rename = "case.updated")]
-    #[strum(serialize = "case.updated")]
-    CaseUpdated,
-    #[serde(rename = "case.closed")]
-    #[strum(serialize = "case.closed")]
-    CaseClosed,
-    /// The retention period was over: the case's personal data was erased (it remains as a tombstone).
-    #[serde(rename = "case.purged")]
-    #[strum(serialize = "case.purged")]
-    CasePurged,
-    #[serde(rename = "case.imported")]
-    #[strum(serialize = "case.imported")]
-    CaseImported,
-    #[serde(rename = "participant.added")]
-    #[strum(serialize = "participant.added")]
-    ParticipantAdded,
-    #[serde(rename = "participant.updated")]
-    #[strum(serialize = "participant.updated")]
-    ParticipantUpdated,
-    #[serde(rename = "participant.deactivated")]
-    #[strum(serialize = "participant.deactivated")]
-    ParticipantDeactivated,
-    #[serde(rename = "consent.recorded")]
-    #[strum(serialize = "consent.recorded")]
-    ConsentRecorded,
-    #[serde(rename = "consent.withdrawn")]
-    #[strum(serialize = "consent.withdrawn")]
-    ConsentWithdrawn,
-    /// A giver signed a digital consent (it is effective once every named giver has).
-    #[serde(rename = "consent.signed")]
-    #[strum(serialize = "consent.signed")]
-    ConsentSigned,
-    #[serde(rename = "measure.created")]
-    #[strum(serialize = "measure.created")]
-    MeasureCreated,
-    #[serde(rename = "measure.updated")]
-    #[strum(serialize = "measure.updated")]
-    MeasureUpdated,
-    #[serde(rename = "evaluation.added")]
-    #[strum(serialize = "evaluation.added")]
-    EvaluationAdded,
-    #[serde(rename = "level.changed")]
-    #[strum(serialize = "level.changed")]
-    LevelChanged,
-    #[serde(rename = "step.moved")]
-    #[strum(serialize = "step.moved")]
-    StepMoved,
-    #[serde(rename = "handover.proposed")]
-    #[strum(serialize = "handover.proposed")]
-    HandoverProposed,
-    #[serde(rename = "handover.accepted")]
-    #[strum(serialize = "handover.accepted")]
-    HandoverAccepted,
-    #[serde(rename = "handover.declined")]
-    #[strum(serialize = "handover.declined")]
-    HandoverDeclined,
-    #[serde(rename = "handover.cancelled")]
-    #[strum(serialize = "handover.cancelled")]
-    HandoverCancelled,
-    /// A leader moved the stafettholder role at once (the holder was away or has left).
-    #[serde(rename = "holder.reassigned")]
-    #[strum(serialize = "holder.reassigned")]
-    HolderReassigned,
-    #[serde(rename = "entry.added")]
-    #[strum(serialize = "entry.added")]
-    EntryAdded,
+crate::text_enum! {
+    /// The type of a change in the feed: what happened to which part of a case.
+    pub enum ChangeType {
+        CaseOpened = "case.opened",
+        CaseUpdated = "case.updated",
+        CaseClosed = "case.closed",
+        /// The retention period was over: the case's personal data was erased (it remains as a tombstone).
+        CasePurged = "case.purged",
+        CaseImported = "case.imported",
+        ParticipantAdded = "participant.added",
+        ParticipantUpdated = "participant.updated",
+        ParticipantDeactivated = "participant.deactivated",
+        ConsentRecorded = "consent.recorded",
+        ConsentWithdrawn = "consent.withdrawn",
+        /// A giver signed a digital consent (it is effective once every named giver has).
+        ConsentSigned = "consent.signed",
+        MeasureCreated = "measure.created",
+        MeasureUpdated = "measure.updated",
+        EvaluationAdded = "evaluation.added",
+        LevelChanged = "level.changed",
+        StepMoved = "step.moved",
+        HandoverProposed = "handover.proposed",
+        HandoverAccepted = "handover.accepted",
+        HandoverDeclined = "handover.declined",
+        HandoverCancelled = "handover.cancelled",
+        /// A leader moved the stafettholder role at once (the holder was away or has left).
+        HolderReassigned = "holder.reassigned",
+        EntryAdded = "entry.added",
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Change {
     pub seq: i64,
-    /// case.opened, case.updated, case.closed, case.imported, participant.added, participant.updated,
-    /// participant.deactivated, consent.recorded, consent.withdrawn, measure.created, measure.updated,
-    /// evaluation.added, level.changed, step.moved, handover.proposed|accepted|declined|cancelled, entry.added
     #[serde(rename = "type")]
-    pub change_type: String,
+    pub change_type: ChangeType,
     pub case_id: Uuid,
     pub at: DateTime<Utc>,
 }

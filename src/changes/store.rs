@@ -14,7 +14,7 @@ use crate::http::error::AppError;
 pub struct EventRow {
     pub seq: i64,
     #[diesel(column_name = event_type)]
-    pub change_type: String,
+    pub change_type: ChangeType,
     pub case_id: Uuid,
     pub at: DateTime<Utc>,
 }

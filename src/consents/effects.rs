@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::cases::api::CloseReason;
 use crate::cases::facts::CaseFacts;
@@ -159,7 +160,7 @@ fn settle_expiry(
         }
     }
     if apply_expiry(conn, facts, lost)? {
-        access_log::record_system(conn, &facts.case, Action::Close, "case")?;
+        access_log::record_system(conn, &facts.case, Action::Close, Resource::Case)?;
     }
     Ok(())
 }

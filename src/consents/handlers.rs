@@ -9,6 +9,7 @@ use super::rules::GiverStanding;
 use super::store::Consent;
 use super::{effects, rules, store};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::api::ChangeType;
@@ -112,7 +113,7 @@ pub async fn list_consents(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.consents")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
         Ok(ConsentList {
             items: access
                 .consents
@@ -141,7 +142,7 @@ pub async fn effective_consent(
     let id = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.consents")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
         Ok(effective_view(&access.effective, &access.consents))
     })
     .await?;
@@ -214,7 +215,7 @@ pub async fn record_consent(
                 conn,
                 caller,
                 Action::Create,
-                "case.consents",
+                Resource::CaseConsents,
                 ChangeType::ConsentRecorded,
             )?;
             if input.supersedes.is_some() {
@@ -286,7 +287,7 @@ pub async fn withdraw_consent(
                 conn,
                 caller,
                 Action::Withdraw,
-                "case.consents",
+                Resource::CaseConsents,
                 ChangeType::ConsentWithdrawn,
             )?;
             effects::apply_coverage_change(
@@ -379,7 +380,7 @@ pub async fn sign_consent(
                 conn,
                 caller,
                 Action::Sign,
-                "case.consents",
+                Resource::CaseConsents,
                 ChangeType::ConsentSigned,
             )?;
             let consent = access

@@ -10,6 +10,7 @@ use super::api::{CaseDocument, ImportReport, ImportSummary, LineResult, LineStat
 use super::import::{self, Outcome};
 use super::pdf;
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, ProblemType};
@@ -62,7 +63,7 @@ pub async fn export(
         } else {
             None
         };
-        access.record(conn, &caller, Action::Export, "case")?;
+        access.record(conn, &caller, Action::Export, Resource::Case)?;
         Ok((doc, ctx))
     })
     .await?;

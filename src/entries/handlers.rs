@@ -4,6 +4,7 @@ use uuid::Uuid;
 use super::api::{EntryInput, EntryListQuery, EntryView};
 use super::rules;
 use super::store::{self, EntryInsert};
+use crate::access_log::store::Resource;
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
@@ -38,7 +39,12 @@ pub async fn list_entries(
         .transpose()?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.entries");
+        let event = EventValues::new(
+            &caller,
+            (id, access.basis),
+            Action::Read,
+            Resource::CaseEntries,
+        );
         Ok(store::page(conn, event, id, after, limit + 1)?
             .into_iter()
             .map(|r| r.entry.view(r.corrected_by))
@@ -68,7 +74,7 @@ pub async fn get_entry(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         let row = store::find(conn, id, eid)?.ok_or_else(|| AppError::not_found("entry"))?;
-        access.record(conn, &caller, Action::Read, "case.entries")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseEntries)?;
         let by = store::corrections_of(conn, &[eid])?.get(&eid).copied();
         Ok(row.view(by))
     })
@@ -140,7 +146,7 @@ pub async fn add_entry(
                 conn,
                 caller,
                 Action::Create,
-                "case.entries",
+                Resource::CaseEntries,
                 ChangeType::EntryAdded,
             )?;
             Ok(row.view(None))

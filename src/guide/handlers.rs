@@ -9,6 +9,7 @@ use super::cache::GuideCache;
 use super::document::{default_document, GuideDocument};
 use super::{rules, store};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -281,7 +282,7 @@ pub async fn move_step(
                 conn,
                 caller,
                 Action::Update,
-                "case.steps",
+                Resource::CaseSteps,
                 ChangeType::StepMoved,
             )?;
             let moved = StepMove {

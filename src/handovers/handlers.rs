@@ -9,6 +9,7 @@ use super::api::{
 use super::store::HandoverRow;
 use super::{holder, rules, store};
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::{Caller, Role};
 use crate::changes::api::ChangeType;
@@ -35,7 +36,7 @@ pub async fn list_handovers(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.handovers")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseHandovers)?;
         Ok(HandoverList {
             items: store::of_case(conn, id)?
                 .iter()
@@ -100,7 +101,7 @@ pub async fn propose(
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
-        access.changed(conn, caller, Action::Propose, "case.handovers", ChangeType::HandoverProposed)?;
+        access.changed(conn, caller, Action::Propose, Resource::CaseHandovers, ChangeType::HandoverProposed)?;
         Ok(row.view(access.today))
     })
     .await?;
@@ -166,7 +167,7 @@ pub async fn accept(
             &caller,
             &[(id, Basis::HolderService)],
             Action::Accept,
-            "case.handovers",
+            Resource::CaseHandovers,
         )?;
         let mut changes = vec![ChangeType::HandoverAccepted];
         if joined {
@@ -219,7 +220,7 @@ pub async fn decline(
             &caller,
             &[(id, Basis::HandoverRecipient)],
             Action::Decline,
-            "case.handovers",
+            Resource::CaseHandovers,
         )?;
         crate::changes::store::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
         Ok(row.view(today()))
@@ -268,7 +269,7 @@ pub async fn cancel(
                 conn,
                 caller,
                 Action::Cancel,
-                "case.handovers",
+                Resource::CaseHandovers,
                 ChangeType::HandoverCancelled,
             )?;
             Ok(row.view(access.today))
@@ -305,7 +306,7 @@ pub async fn inbox(
             state,
         )?;
         // Rule 9: a proposal shows part of a case (its note) to someone not yet in it.
-        record_shown(conn, &caller, &rows, "handovers.inbox")?;
+        record_shown(conn, &caller, &rows, Resource::HandoversInbox)?;
         Ok(HandoverList {
             items: rows.iter().map(|h| h.view(today())).collect(),
         })
@@ -319,7 +320,7 @@ pub fn record_shown(
     conn: &mut diesel::PgConnection,
     caller: &Caller,
     rows: &[HandoverRow],
-    resource: &str,
+    resource: Resource,
 ) -> Result<(), AppError> {
     let mut cases: Vec<(Uuid, Basis)> = rows
         .iter()
@@ -405,13 +406,13 @@ pub async fn reassign(
                 by_name: &caller.name,
             },
         )?;
-        let resource = format!("case.holder (reason: {})", input.reason.as_str());
+        let resource = rules::logged_as(input.reason);
         access_log::record(
             conn,
             caller,
             &[(id, Basis::Leader)],
             Action::Reassign,
-            &resource,
+            resource,
         )?;
         changes.push(ChangeType::HolderReassigned);
         crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;

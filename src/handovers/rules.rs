@@ -1,11 +1,12 @@
 //! The rules of passing the relay (rules 3 and 6), as plain functions of the case's facts: to whom a
 //! reassignment may go. Who may pass it is `crate::policy::handovers` and `crate::policy::leaders`.
 
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 
-use super::api::ReassignInput;
+use super::api::{ReassignInput, ReassignReason};
 
 /// A leader's reassignment: rule 3 and the plain conflicts, before anything is written.
 pub fn check_reassign(
@@ -58,12 +59,22 @@ pub fn check_reassign(
     Ok(())
 }
 
+/// The access log names the reason with the resource, so the family reads why the relay moved.
+pub fn logged_as(reason: ReassignReason) -> Resource {
+    match reason {
+        ReassignReason::Absence => Resource::CaseHolderAbsence,
+        ReassignReason::Left => Resource::CaseHolderLeft,
+        ReassignReason::Workload => Resource::CaseHolderWorkload,
+        ReassignReason::Other => Resource::CaseHolderOther,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::Role;
     use crate::cases::facts::fixture::{case, professional};
-    use crate::handovers::api::{HandoverTo, ReassignReason};
+    use crate::handovers::api::HandoverTo;
     use crate::http::error::ProblemType;
 
     fn to(user_id: &str, service: &str) -> ReassignInput {
@@ -131,5 +142,16 @@ mod tests {
             refused(&to("kari", "skole"), false, false),
             Some(ProblemType::Validation)
         );
+    }
+
+    #[test]
+    fn the_access_log_names_the_reason_of_a_reassignment_as_it_always_has() {
+        use strum::VariantArray;
+        for reason in ReassignReason::VARIANTS {
+            assert_eq!(
+                logged_as(*reason).as_str(),
+                format!("case.holder (reason: {})", reason.as_str())
+            );
+        }
     }
 }

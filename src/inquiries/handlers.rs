@@ -14,6 +14,7 @@ use super::api::{
 use super::rules;
 use super::store::{self, InquiryAction, InquiryRow, NewAnswer, NewInquiryRow};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::cases::api::CaseView;
 use crate::changes::api::ChangeType;
@@ -363,7 +364,7 @@ pub async fn open_case_from_inquiry(
                 conn,
                 &caller,
                 Action::Create,
-                "case.participants",
+                Resource::CaseParticipants,
                 ChangeType::ParticipantAdded,
             )?;
         }

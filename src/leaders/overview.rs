@@ -11,6 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::cases::api::CaseStatus;
@@ -285,7 +286,7 @@ pub async fn service_cases(
             .take(limit as usize)
             .map(|c| (c.id, Basis::Leader))
             .collect();
-        access_log::record(conn, &caller, &shown, Action::List, "service.cases")?;
+        access_log::record(conn, &caller, &shown, Action::List, Resource::ServiceCases)?;
         Ok(items)
     })
     .await?;

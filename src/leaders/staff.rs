@@ -14,6 +14,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
@@ -181,7 +182,13 @@ pub async fn departed(
             .iter()
             .map(|c| (c.case_id, Basis::Administration))
             .collect();
-        access_log::record(conn, &caller, &cases, Action::Cancel, "case.handovers")?;
+        access_log::record(
+            conn,
+            &caller,
+            &cases,
+            Action::Cancel,
+            Resource::CaseHandovers,
+        )?;
         let events: Vec<(Uuid, ChangeType)> = cancelled
             .iter()
             .map(|c| (c.case_id, ChangeType::HandoverCancelled))

@@ -6,6 +6,7 @@ use super::api::{LevelChange, LevelChangeInput, LevelChangeList};
 use super::rules;
 use super::store::{self, LevelChangeInsert};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -29,7 +30,7 @@ pub async fn list_level_changes(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.level_changes")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseLevelChanges)?;
         let items = store::of_case(conn, id)?;
         Ok(LevelChangeList {
             level: access.case.level,
@@ -102,7 +103,7 @@ pub async fn change_level(
                 conn,
                 caller,
                 Action::Update,
-                "case.level_changes",
+                Resource::CaseLevelChanges,
                 ChangeType::LevelChanged,
             )?;
             Ok((change, version))

@@ -8,6 +8,7 @@ use super::api::{
 };
 use super::{rules, store};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -35,7 +36,7 @@ pub async fn list_measures(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.measures")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseMeasures)?;
         Ok(MeasureList {
             items: store::list(conn, id)?
                 .iter()
@@ -91,7 +92,7 @@ pub async fn create_measure(
                 conn,
                 caller,
                 Action::Create,
-                "case.measures",
+                Resource::CaseMeasures,
                 ChangeType::MeasureCreated,
             )?;
             Ok(row.view())
@@ -126,7 +127,7 @@ pub async fn get_measure(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         let row = store::find(conn, id, mid, false)?;
-        access.record(conn, &caller, Action::Read, "case.measures")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseMeasures)?;
         Ok(row.view())
     })
     .await?;
@@ -197,7 +198,7 @@ pub async fn patch_measure(
                 conn,
                 caller,
                 Action::Update,
-                "case.measures",
+                Resource::CaseMeasures,
                 ChangeType::MeasureUpdated,
             )?;
             Ok(row.view())
@@ -224,7 +225,7 @@ pub async fn list_evaluations(
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         store::find(conn, id, mid, false)?;
-        access.record(conn, &caller, Action::Read, "case.measures")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseMeasures)?;
         Ok(EvaluationList {
             items: store::evaluations_of(conn, mid)?
                 .iter()
@@ -292,7 +293,7 @@ pub async fn add_evaluation(
                 conn,
                 caller,
                 Action::Create,
-                "case.measures",
+                Resource::CaseMeasures,
                 ChangeType::EvaluationAdded,
             )?;
             Ok(evaluation.view())

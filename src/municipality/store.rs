@@ -1,16 +1,58 @@
 use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
+use diesel::sql_types::Int2;
 
 use super::api::{Municipality, MunicipalityPatch};
 use crate::db::schema::municipalities;
 use crate::http::error::AppError;
+
+/// The age from which a youth consents alone, as read from the database: 15 or 16, what its CHECK and
+/// the settings' API allow. Any other number is an error when read, never a default: read as 0 it would
+/// let every youth consent alone, and read every case their parents are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::FromSqlRow)]
+pub struct SelfConsentAge(u32);
+
+impl SelfConsentAge {
+    pub fn years(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<i16> for SelfConsentAge {
+    type Error = String;
+
+    fn try_from(years: i16) -> Result<Self, Self::Error> {
+        match u32::try_from(years) {
+            Ok(y @ 15..=16) => Ok(SelfConsentAge(y)),
+            _ => Err(format!(
+                "the database holds a self-consent age of {years}, where only 15 or 16 can be"
+            )),
+        }
+    }
+}
+
+impl FromSql<Int2, Pg> for SelfConsentAge {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        let years = <i16 as FromSql<Int2, Pg>>::from_sql(value)?;
+        Ok(SelfConsentAge::try_from(years)?)
+    }
+}
+
+impl From<SelfConsentAge> for i16 {
+    fn from(age: SelfConsentAge) -> i16 {
+        // 15 or 16: always fits.
+        age.0 as i16
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = municipalities)]
 pub struct MunicipalityRow {
     pub number: String,
     pub name: String,
-    pub self_consent_age: i16,
+    pub self_consent_age: SelfConsentAge,
     pub level0_deadline_days: i32,
     pub consent_validity_months: i32,
     pub inquiry_attention_days: i32,
@@ -108,7 +150,7 @@ impl From<MunicipalityRow> for Municipality {
         Municipality {
             number: r.number,
             name: r.name,
-            self_consent_age: r.self_consent_age,
+            self_consent_age: r.self_consent_age.into(),
             level0_deadline_days: r.level0_deadline_days,
             consent_validity_months: r.consent_validity_months,
             inquiry_attention_days: r.inquiry_attention_days,
@@ -116,5 +158,20 @@ impl From<MunicipalityRow> for Municipality {
             version: r.version,
             updated_at: r.updated_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SelfConsentAge;
+
+    #[test]
+    fn a_self_consent_age_other_than_15_or_16_is_an_error_never_0() {
+        assert_eq!(SelfConsentAge::try_from(15).unwrap().years(), 15);
+        assert_eq!(SelfConsentAge::try_from(16).unwrap().years(), 16);
+        for years in [i16::MIN, -1, 0, 14, 17, i16::MAX] {
+            assert!(SelfConsentAge::try_from(years).is_err(), "{years}");
+        }
+        assert_eq!(i16::from(SelfConsentAge::try_from(16).unwrap()), 16);
     }
 }

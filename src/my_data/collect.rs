@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::api::{MyCase, MyData, MyDataPerson};
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{self as access_log, Action};
 use crate::auth::Caller;
 use crate::cases::load;
@@ -76,7 +77,7 @@ pub fn collect(
         .map(|(access, doc)| my_case(access, doc, pid_hash))
         .collect();
     let events: Vec<(Uuid, Basis)> = cases.iter().map(|a| (a.case.id, a.basis)).collect();
-    access_log::record(conn, citizen, &events, Action::Export, "case.my_data")?;
+    access_log::record(conn, citizen, &events, Action::Export, Resource::CaseMyData)?;
     Ok(MyData {
         generated_at: chrono::Utc::now(),
         person: MyDataPerson {

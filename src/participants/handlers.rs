@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::api::{NewParticipant, ParticipantList, ParticipantPatch, ParticipantView};
 use super::{rules, store};
 use crate::access_log::store::Action;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -30,7 +31,7 @@ pub async fn list_participants(
     let id = path.into_inner();
     let list = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, "case.participants")?;
+        access.record(conn, &caller, Action::Read, Resource::CaseParticipants)?;
         let full = access.shows_full_ids();
         let ids: Vec<Uuid> = access.participants.iter().map(|p| p.id).collect();
         let mut refs = store::refs_for(conn, &ids)?;
@@ -87,7 +88,7 @@ pub async fn add_participant(
                 conn,
                 caller,
                 Action::Create,
-                "case.participants",
+                Resource::CaseParticipants,
                 ChangeType::ParticipantAdded,
             )?;
             let refs = store::refs_for(conn, &[row.id])?
@@ -156,7 +157,7 @@ pub async fn patch_participant(
                 conn,
                 caller,
                 Action::Update,
-                "case.participants",
+                Resource::CaseParticipants,
                 ChangeType::ParticipantUpdated,
             )?;
             let refs = store::refs_for(conn, &[row.id])?
@@ -218,7 +219,7 @@ pub async fn deactivate_participant(
                 conn,
                 caller,
                 Action::Deactivate,
-                "case.participants",
+                Resource::CaseParticipants,
                 ChangeType::ParticipantDeactivated,
             )?;
             let refs = store::refs_for(conn, &[row.id])?

@@ -22,7 +22,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Text};
 use uuid::Uuid;
 
-use crate::access_log::store::{self as access_log, Action, Basis};
+use crate::access_log::store::{self as access_log, Action, Basis, Resource};
 use crate::auth::{Caller, Role};
 use crate::cases::api::{CaseListQuery, HolderFilter};
 use crate::cases::facts::{facts_of, CaseFacts};
@@ -105,7 +105,7 @@ impl CaseAccess {
         conn: &mut PgConnection,
         caller: &Caller,
         action: Action,
-        resource: &str,
+        resource: Resource,
         change: crate::changes::api::ChangeType,
     ) -> Result<(), AppError> {
         access_log::record_change(
@@ -124,7 +124,7 @@ impl CaseAccess {
         conn: &mut PgConnection,
         caller: &Caller,
         action: Action,
-        resource: &str,
+        resource: Resource,
     ) -> Result<(), AppError> {
         access_log::record(
             conn,

@@ -1,18 +1,21 @@
 //! The endpoint: who may ask, the period, one transaction with the aggregate, then suppression and the
 //! format the client accepts.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::api::{By, Statistics, StatisticsQuery};
-use super::rules::{self, Format, Period, RawRow};
+use super::rules::{self, Period, RawRow};
 use super::store;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::db::{self, Pool};
-use crate::http::error::{AppError, ProblemType};
+use crate::http::error::AppError;
 use crate::http::extract::ValidQuery;
+use crate::http::negotiate;
 use crate::policy::{self, overviews::Scope};
+
+/// The table as CSV, for an `Accept` that prefers it.
+const CSV: &str = "text/csv";
 
 /// Figures for the municipality (admin) or the services a leader leads, without personal data.
 ///
@@ -39,16 +42,7 @@ pub async fn statistics(
     pool: web::Data<Pool>,
     query: ValidQuery<StatisticsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
-    let format = rules::negotiate(accept).ok_or_else(|| {
-        AppError::new(
-            ProblemType::NotAcceptable,
-            "statistics are given as application/json or text/csv",
-        )
-    })?;
+    let as_csv = negotiate::choose(&req, &["application/json", CSV])? == CSV;
     let scope = policy::overviews::statistics_scope(&caller)?;
     let q = query.0;
     let today = crate::clock::today();
@@ -70,11 +64,12 @@ pub async fn statistics(
         Ok(table(period, by, keys, rows, total))
     })
     .await?;
-    Ok(match format {
-        Format::Json => HttpResponse::Ok().json(answer),
-        Format::Csv => HttpResponse::Ok()
+    Ok(if as_csv {
+        HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8; header=present")
-            .body(rules::csv(&answer.rows, &answer.total)),
+            .body(rules::csv(&answer.rows, &answer.total))
+    } else {
+        HttpResponse::Ok().json(answer)
     })
 }
 

@@ -213,39 +213,6 @@ pub fn csv(rows: &[StatisticsRow], total: &StatisticsRow) -> String {
     out
 }
 
-/// What an `Accept` header asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-}
-
-/// The format for an `Accept` header (none: JSON), by quality, then by the order given; `None` when it
-/// names nothing this endpoint gives (406).
-pub fn negotiate(accept: Option<&str>) -> Option<Format> {
-    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
-        return Some(Format::Json);
-    };
-    let mut best: Option<(f32, Format)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.split(';').map(str::trim);
-        let media = parts.next().unwrap_or("").to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.strip_prefix("q=").or_else(|| p.strip_prefix("Q=")))
-            .find_map(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
-        let format = match media.as_str() {
-            "application/json" | "application/*" | "*/*" => Format::Json,
-            "text/csv" | "text/*" => Format::Csv,
-            _ => continue,
-        };
-        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
-            best = Some((q, format));
-        }
-    }
-    best.map(|(_, f)| f)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,23 +400,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(months(p), ["2025-11", "2025-12", "2026-01", "2026-02"]);
-    }
-
-    #[test]
-    fn accept_chooses_by_quality_and_refuses_what_it_cannot_give() {
-        assert_eq!(negotiate(None), Some(Format::Json));
-        assert_eq!(negotiate(Some("text/csv")), Some(Format::Csv));
-        assert_eq!(
-            negotiate(Some("text/csv;q=0.5, application/json")),
-            Some(Format::Json)
-        );
-        assert_eq!(
-            negotiate(Some("application/json;q=0.2, text/csv;q=0.9")),
-            Some(Format::Csv)
-        );
-        assert_eq!(negotiate(Some("*/*")), Some(Format::Json));
-        assert_eq!(negotiate(Some("application/pdf")), None);
-        assert_eq!(negotiate(Some("text/csv;q=0")), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::api::{self, TimelineItem, TimelineQuery};
 use super::store;
+use crate::access_log::store::Resource;
 use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
@@ -33,7 +34,12 @@ pub async fn timeline(
     let after = api::parse_cursor(query.0.cursor.as_deref())?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
-        let event = EventValues::new(&caller, (id, access.basis), Action::Read, "case.timeline");
+        let event = EventValues::new(
+            &caller,
+            (id, access.basis),
+            Action::Read,
+            Resource::CaseTimeline,
+        );
         store::page(conn, event, id, after, limit + 1)
     })
     .await?;

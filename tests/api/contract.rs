@@ -235,3 +235,50 @@ fn the_external_host_check_sees_the_swagger_validator() {
     );
     assert!(external_hosts("url: \"/openapi.json\", http://127.0.0.1:8080").is_empty());
 }
+
+/// The words the spec allows in `schema`'s `field`: its enum, directly or behind a `$ref`.
+fn enum_of_field(spec: &Value, schema: &str, field: &str) -> Vec<String> {
+    let mut property = &spec["components"]["schemas"][schema]["properties"][field];
+    if let Some(target) = property["$ref"].as_str() {
+        let name = target.trim_start_matches("#/components/schemas/");
+        property = &spec["components"]["schemas"][name];
+    }
+    property["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{schema}.{field} is an enum in the spec: {property}"))
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every word of a text enum, in its order.
+fn words_of<T: strum::VariantArray + Copy + Into<&'static str>>() -> Vec<String> {
+    T::VARIANTS
+        .iter()
+        .map(|v| (*v).into().to_string())
+        .collect()
+}
+
+/// A generated client gets closed lists where the service writes closed lists, every word of them.
+#[test]
+fn the_words_the_service_writes_are_closed_lists_in_the_spec() {
+    use stafettlogg::access_log::store::{Action, Basis, Resource};
+    use stafettlogg::changes::api::ChangeType;
+    let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    assert_eq!(
+        enum_of_field(&spec, "Change", "type"),
+        words_of::<ChangeType>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "action"),
+        words_of::<Action>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "resource"),
+        words_of::<Resource>()
+    );
+    assert_eq!(
+        enum_of_field(&spec, "AccessEvent", "basis"),
+        words_of::<Basis>()
+    );
+}

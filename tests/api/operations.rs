@@ -1,6 +1,7 @@
 //! What operators see: metrics on their own listener, JSON log lines that carry the request id, the cause
 //! of a 500 next to that id, and never a national id in a log line.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 
 use diesel::connection::SimpleConnection;
@@ -264,4 +265,109 @@ async fn an_unknown_word_in_the_database_is_an_error_not_a_silent_default() {
         .await
         .iter()
         .any(is_database_error));
+}
+
+/// A number out of its range is an error when read, as an unknown word is: a self-consent age read as 0
+/// would let every youth consent alone and read every case their family is in.
+#[actix_web::test]
+async fn a_self_consent_age_out_of_range_in_the_database_is_an_error_not_0() {
+    let app = TestApp::spawn().await;
+    app.service("3805", "barnehage-solstua", "barnehage").await;
+    let ola = app.token("3805", "ola", &[Role::Professional], &["barnehage-solstua"]);
+    let case = app.open_case(&ola, "barnehage-solstua", "Emma").await;
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
+    let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+    assert_eq!(app.get(&path, &ola).await.status(), 200);
+    assert_eq!(app.get("/api/v1/municipality", &admin).await.status(), 200);
+    let refused = app
+        .db()
+        .batch_execute("UPDATE municipalities SET self_consent_age = -1");
+    assert!(refused.is_err(), "the database refuses it by its CHECK");
+    app.db()
+        .batch_execute(
+            "ALTER TABLE municipalities DROP CONSTRAINT municipalities_self_consent_age_check; \
+             UPDATE municipalities SET self_consent_age = -1",
+        )
+        .unwrap();
+    let res = app.get(&path, &ola).await;
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(lines_of(&id, is_database_error)
+        .await
+        .iter()
+        .any(is_database_error));
+    assert_eq!(app.get("/api/v1/municipality", &admin).await.status(), 500);
+}
+
+/// The words of a CHECK constraint of the form `column IN ('a', 'b')`, as PostgreSQL prints it back.
+fn words_allowed_by(app: &TestApp, table: &str, constraint: &str) -> BTreeSet<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        definition: String,
+    }
+    let found: Vec<Definition> = diesel::RunQueryDsl::load(
+        diesel::sql_query(format!(
+            "SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+             WHERE conrelid = '{table}'::regclass AND conname = '{constraint}'"
+        )),
+        &mut app.db(),
+    )
+    .unwrap();
+    assert_eq!(found.len(), 1, "{table} has one {constraint}");
+    let word = regex_lite::Regex::new(r"'([^']*)'::text").unwrap();
+    word.captures_iter(&found[0].definition)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// Every word of a text enum, as the code writes and reads it.
+fn words_of<T: strum::VariantArray + Copy + Into<&'static str>>() -> BTreeSet<String> {
+    T::VARIANTS
+        .iter()
+        .map(|v| (*v).into().to_string())
+        .collect()
+}
+
+/// What the code writes and what the database allows are one list: a word the code writes but the
+/// constraint refuses fails a request, and a word the constraint allows but the enum lacks fails every
+/// later read of that row.
+#[actix_web::test]
+async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows() {
+    use stafettlogg::access_log::store::{Action, Basis, Resource};
+    use stafettlogg::changes::api::ChangeType;
+    use stafettlogg::http::idempotency::rules::KeyState;
+    let app = TestApp::spawn().await;
+    let columns = [
+        (
+            "access_events",
+            "access_events_action_check",
+            words_of::<Action>(),
+        ),
+        (
+            "access_events",
+            "access_events_basis_check",
+            words_of::<Basis>(),
+        ),
+        (
+            "access_events",
+            "access_events_resource_check",
+            words_of::<Resource>(),
+        ),
+        (
+            "change_events",
+            "change_events_type_check",
+            words_of::<ChangeType>(),
+        ),
+        (
+            "idempotency_keys",
+            "idempotency_keys_state_check",
+            words_of::<KeyState>(),
+        ),
+    ];
+    for (table, constraint, words) in columns {
+        let allowed = words_allowed_by(&app, table, constraint);
+        assert!(words.len() >= 2, "{constraint}: {words:?}");
+        assert_eq!(allowed, words, "{constraint}");
+    }
 }

@@ -392,3 +392,29 @@ async fn a_bad_period_or_by_is_refused_naming_the_field() {
     assert_eq!(s["rows"].as_array().unwrap().len(), 12);
     assert_eq!(s["to"], stafettlogg::clock::today().to_string());
 }
+
+/// A weight the service cannot read refuses what its range names, as for the case export and the right of
+/// access: one negotiation for every operation that offers more than one type.
+#[actix_web::test]
+async fn a_malformed_weight_refuses_what_its_range_names() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("3805", "anne", &[Role::Admin], &[]);
+    let ask = |accept: &'static str| {
+        app.request(
+            Method::GET,
+            &format!("/api/v1/statistics?{PERIOD}&by=level"),
+            Some(&admin),
+        )
+        .header("accept", accept)
+        .send()
+    };
+    let p = problem(ask("text/csv;q=banana").await.unwrap(), 406).await;
+    assert_eq!(p["type"], "urn:stafettlogg:problem:not-acceptable");
+    assert!(p["detail"].as_str().unwrap().contains("Accept"), "{p}");
+    let res = ask("text/csv;q=banana, application/json;q=0.5")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("application/json"), "{ct}");
+}

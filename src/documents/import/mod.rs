@@ -26,6 +26,7 @@ pub use compare::canonical;
 use super::api::{CaseDocument, HolderPeriodRecord};
 use crate::access_log::store::Action;
 use crate::access_log::store::Basis;
+use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::changes::api::ChangeType;
@@ -64,7 +65,7 @@ impl Context {
         let codes = crate::services::store::codes(conn, tenant)?;
         Ok(Context {
             services: codes.into_iter().collect(),
-            self_consent_age: settings.self_consent_age as u32,
+            self_consent_age: settings.self_consent_age.years(),
         })
     }
 }
@@ -366,7 +367,7 @@ fn record(conn: &mut PgConnection, caller: &Caller, steps: &[Step]) -> Result<()
         .iter()
         .map(|(id, _)| (*id, Basis::Integration))
         .collect();
-    crate::access_log::store::record(conn, caller, &events, Action::Import, "case")?;
+    crate::access_log::store::record(conn, caller, &events, Action::Import, Resource::Case)?;
     crate::changes::store::emit_many(conn, &caller.tenant, &changed)
 }
 

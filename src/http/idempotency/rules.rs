@@ -5,10 +5,6 @@
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use diesel::deserialize::{self, FromSql};
-use diesel::pg::{Pg, PgValue};
-use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::Text;
 use sha2::{Digest, Sha256};
 
 use crate::http::error::AppError;
@@ -26,49 +22,14 @@ const KEPT_HEADERS: [HeaderName; 4] = [
     header::LINK,
 ];
 
-/// Where a key stands. A TEXT column with a CHECK; an unknown value read back is an error, never a guess.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum KeyState {
-    /// The first request is executing (or its instance died: see `locked_at`).
-    InFlight,
-    /// The answer is stored and is replayed.
-    Completed,
-}
-
-impl KeyState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyState::InFlight => "in_flight",
-            KeyState::Completed => "completed",
-        }
-    }
-
-    pub fn parse(s: &[u8]) -> Option<Self> {
-        match s {
-            b"in_flight" => Some(KeyState::InFlight),
-            b"completed" => Some(KeyState::Completed),
-            _ => None,
-        }
-    }
-}
-
-impl ToSql<Text, Pg> for KeyState {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        std::io::Write::write_all(out, self.as_str().as_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<Text, Pg> for KeyState {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        KeyState::parse(value.as_bytes()).ok_or_else(|| {
-            format!(
-                "unknown idempotency key state {:?}",
-                String::from_utf8_lossy(value.as_bytes())
-            )
-            .into()
-        })
+crate::text_enum! {
+    /// Where a key stands. A TEXT column with a CHECK; an unknown value read back is an error, never a
+    /// guess.
+    pub enum KeyState {
+        /// The first request is executing (or its instance died: see `locked_at`).
+        InFlight,
+        /// The answer is stored and is replayed.
+        Completed,
     }
 }
 
@@ -314,8 +275,8 @@ mod tests {
             body: vec![],
         };
         assert!(bad.into_response().is_err());
-        assert_eq!(KeyState::parse(b"in_flight"), Some(KeyState::InFlight));
-        assert_eq!(KeyState::parse(b"completed"), Some(KeyState::Completed));
-        assert_eq!(KeyState::parse(b"done"), None);
+        assert_eq!("in_flight".parse(), Ok(KeyState::InFlight));
+        assert_eq!("completed".parse(), Ok(KeyState::Completed));
+        assert!("done".parse::<KeyState>().is_err());
     }
 }

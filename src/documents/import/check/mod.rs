@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use validator::Validate;
 
+use crate::access_log::store::{known_action, known_basis, known_resource};
 use crate::cases::api::CaseStatus;
 use crate::documents::api::*;
 use crate::http::error::AppError;
@@ -128,12 +129,10 @@ fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
 /// The history moves along as it was, so it may only hold what this service itself would have written.
 fn check_access_log(log: &[AccessRecord]) -> Result<(), AppError> {
     for (i, a) in log.iter().enumerate() {
-        if !crate::access_log::store::known_action(&a.action)
-            || !crate::access_log::store::known_basis(&a.basis)
-        {
+        if !(known_action(&a.action) && known_resource(&a.resource) && known_basis(&a.basis)) {
             return Err(err(
                 format!("access_log[{i}]"),
-                "has an action or basis this service does not know",
+                "has an action, resource or basis this service does not know",
             ));
         }
     }
@@ -216,6 +215,11 @@ mod tests {
         );
         assert_eq!(
             refused(|d| d.access_log[0].basis = "curiosity".into()),
+            "access_log[0]"
+        );
+        // The access log shows the resource as a closed list: a word outside it could never be read back.
+        assert_eq!(
+            refused(|d| d.access_log[0].resource = "case.diary".into()),
             "access_log[0]"
         );
     }

@@ -1,0 +1,1 @@
+ALTER TABLE access_events DROP CONSTRAINT access_events_resource_check;
