@@ -171,69 +171,64 @@ pub async fn record_consent(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Open,
-        move |conn, caller, mut access| {
-            check_new_consent(conn, caller, &access, &input)?;
-            let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-            let valid_until = match input.valid_until {
-                Some(v) => v,
-                None => input
-                    .valid_from
-                    .checked_add_months(Months::new(settings.consent_validity_months as u32))
-                    .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
-            };
-            let recorder_name = access
-                .me
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| caller.name.clone());
-            let unsigned = policy::consents::unsigned_givers(&access, &input.given_by);
-            let consent_id = store::insert(
+    let write = Need::Open;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
+        check_new_consent(conn, caller, &access, &input)?;
+        let settings = crate::municipality::store::get(conn, &caller.tenant)?;
+        let valid_until = match input.valid_until {
+            Some(v) => v,
+            None => input
+                .valid_from
+                .checked_add_months(Months::new(settings.consent_validity_months as u32))
+                .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
+        };
+        let recorder_name = access
+            .me
+            .as_ref()
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| caller.name.clone());
+        let unsigned = policy::consents::unsigned_givers(&access, &input.given_by);
+        let consent_id = store::insert(
+            conn,
+            store::NewConsent {
+                case_id: id,
+                purpose: &input.purpose,
+                valid_from: input.valid_from,
+                valid_until,
+                form: input.form,
+                document_ref: input.document_ref.as_deref(),
+                supersedes: input.supersedes,
+                recorded_by_user: &caller.user_id,
+                recorded_by_name: &recorder_name,
+                givers: &input.given_by,
+                unsigned: &unsigned,
+                services: &input.services,
+            },
+        )?;
+        let holder_was_covered = access.effective.covers(access.holder_service());
+        access.refresh(conn)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Create,
+            Resource::CaseConsents,
+            ChangeType::ConsentRecorded,
+        )?;
+        if input.supersedes.is_some() {
+            effects::apply_coverage_change(
                 conn,
-                store::NewConsent {
-                    case_id: id,
-                    purpose: &input.purpose,
-                    valid_from: input.valid_from,
-                    valid_until,
-                    form: input.form,
-                    document_ref: input.document_ref.as_deref(),
-                    supersedes: input.supersedes,
-                    recorded_by_user: &caller.user_id,
-                    recorded_by_name: &recorder_name,
-                    givers: &input.given_by,
-                    unsigned: &unsigned,
-                    services: &input.services,
-                },
+                &mut access.facts,
+                holder_was_covered,
+                CloseReason::ConsentWithdrawn,
             )?;
-            let holder_was_covered = access.effective.covers(access.holder_service());
-            access.refresh(conn)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Create,
-                Resource::CaseConsents,
-                ChangeType::ConsentRecorded,
-            )?;
-            if input.supersedes.is_some() {
-                effects::apply_coverage_change(
-                    conn,
-                    &mut access.facts,
-                    holder_was_covered,
-                    CloseReason::ConsentWithdrawn,
-                )?;
-            }
-            let consent = access
-                .consents
-                .iter()
-                .find(|c| c.row.id == consent_id)
-                .ok_or_else(AppError::internal)?;
-            Ok(view(consent, access.today))
-        },
-    )
+        }
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(AppError::internal)?;
+        Ok(view(consent, access.today))
+    })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -266,44 +261,39 @@ pub async fn withdraw_consent(
 ) -> Result<HttpResponse, AppError> {
     let (id, consent_id) = path.into_inner();
     let req = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Reader,
-        move |conn, caller, mut access| {
-            let consent = access
-                .consents
-                .iter()
-                .find(|c| c.row.id == consent_id)
-                .ok_or_else(|| AppError::not_found("consent"))?
-                .clone();
-            let by = policy::consents::withdrawing_giver(&access, &consent, req.on_behalf_of)?;
-            let holder_was_covered = access.effective.covers(access.holder_service());
-            store::withdraw(conn, consent_id, by, &req.reason)?;
-            access.refresh(conn)?;
-            // The feed tells the cause before its effects: the withdrawal, then what it ended.
-            access.changed(
-                conn,
-                caller,
-                Action::Withdraw,
-                Resource::CaseConsents,
-                ChangeType::ConsentWithdrawn,
-            )?;
-            effects::apply_coverage_change(
-                conn,
-                &mut access.facts,
-                holder_was_covered,
-                CloseReason::ConsentWithdrawn,
-            )?;
-            let consent = access
-                .consents
-                .iter()
-                .find(|c| c.row.id == consent_id)
-                .ok_or_else(AppError::internal)?;
-            Ok(view(consent, access.today))
-        },
-    )
+    let write = Need::Reader;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(|| AppError::not_found("consent"))?
+            .clone();
+        let by = policy::consents::withdrawing_giver(&access, &consent, req.on_behalf_of)?;
+        let holder_was_covered = access.effective.covers(access.holder_service());
+        store::withdraw(conn, consent_id, by, &req.reason)?;
+        access.refresh(conn)?;
+        // The feed tells the cause before its effects: the withdrawal, then what it ended.
+        access.changed(
+            conn,
+            caller,
+            Action::Withdraw,
+            Resource::CaseConsents,
+            ChangeType::ConsentWithdrawn,
+        )?;
+        effects::apply_coverage_change(
+            conn,
+            &mut access.facts,
+            holder_was_covered,
+            CloseReason::ConsentWithdrawn,
+        )?;
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(AppError::internal)?;
+        Ok(view(consent, access.today))
+    })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -358,39 +348,34 @@ pub async fn sign_consent(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, consent_id) = path.into_inner();
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Open,
-        move |conn, caller, mut access| {
-            let consent = access
-                .consents
-                .iter()
-                .find(|c| c.row.id == consent_id)
-                .ok_or_else(|| AppError::not_found("consent"))?;
-            let signer = policy::consents::signer(&access);
-            policy::consents::may_sign(&consent.facts(), consent.row.form, signer, access.today)?;
-            let signer = signer.ok_or_else(AppError::internal)?;
-            if !store::sign(conn, consent_id, signer)? {
-                return Err(AppError::conflict("you have signed this consent already"));
-            }
-            access.refresh(conn)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Sign,
-                Resource::CaseConsents,
-                ChangeType::ConsentSigned,
-            )?;
-            let consent = access
-                .consents
-                .iter()
-                .find(|c| c.row.id == consent_id)
-                .ok_or_else(AppError::internal)?;
-            Ok(view(consent, access.today))
-        },
-    )
+    let write = Need::Open;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(|| AppError::not_found("consent"))?;
+        let signer = policy::consents::signer(&access);
+        policy::consents::may_sign(&consent.facts(), consent.row.form, signer, access.today)?;
+        let signer = signer.ok_or_else(AppError::internal)?;
+        if !store::sign(conn, consent_id, signer)? {
+            return Err(AppError::conflict("you have signed this consent already"));
+        }
+        access.refresh(conn)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Sign,
+            Resource::CaseConsents,
+            ChangeType::ConsentSigned,
+        )?;
+        let consent = access
+            .consents
+            .iter()
+            .find(|c| c.row.id == consent_id)
+            .ok_or_else(AppError::internal)?;
+        Ok(view(consent, access.today))
+    })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -104,54 +104,49 @@ pub async fn add_entry(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Open,
-        move |conn, caller, access| {
-            let me = access.actor()?.clone();
-            let target = match input.corrects {
-                Some(c) => store::find(conn, id, c)?,
-                None => None,
-            };
-            let is_participant = |p| access.participant(p).is_some();
-            rules::check_entry(is_participant, target.is_some(), &input, chrono::Utc::now())?;
-            if let Some(t) = &target {
-                if !store::corrections_of(conn, &[t.id])?.is_empty() {
-                    return Err(AppError::conflict(
-                        "that entry is already corrected; correct the correction instead",
-                    ));
-                }
+    let write = Need::Open;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let me = access.actor()?.clone();
+        let target = match input.corrects {
+            Some(c) => store::find(conn, id, c)?,
+            None => None,
+        };
+        let is_participant = |p| access.participant(p).is_some();
+        rules::check_entry(is_participant, target.is_some(), &input, chrono::Utc::now())?;
+        if let Some(t) = &target {
+            if !store::corrections_of(conn, &[t.id])?.is_empty() {
+                return Err(AppError::conflict(
+                    "that entry is already corrected; correct the correction instead",
+                ));
             }
-            let row = store::insert(
-                conn,
-                &EntryInsert {
-                    id: Uuid::now_v7(),
-                    case_id: id,
-                    kind: input.kind,
-                    occurred_at: input.occurred_at,
-                    title: input.title.as_deref(),
-                    body: &input.body,
-                    attendees: input.attendees.clone().unwrap_or_default(),
-                    decisions: input.decisions.as_deref(),
-                    next_meeting: input.next_meeting,
-                    corrects: input.corrects,
-                    author_participant_id: me.id,
-                    author_name: &me.name,
-                    recorded_at: None,
-                },
-            )?;
-            access.changed(
-                conn,
-                caller,
-                Action::Create,
-                Resource::CaseEntries,
-                ChangeType::EntryAdded,
-            )?;
-            Ok(row.view(None))
-        },
-    )
+        }
+        let row = store::insert(
+            conn,
+            &EntryInsert {
+                id: Uuid::now_v7(),
+                case_id: id,
+                kind: input.kind,
+                occurred_at: input.occurred_at,
+                title: input.title.as_deref(),
+                body: &input.body,
+                attendees: input.attendees.clone().unwrap_or_default(),
+                decisions: input.decisions.as_deref(),
+                next_meeting: input.next_meeting,
+                corrects: input.corrects,
+                author_participant_id: me.id,
+                author_name: &me.name,
+                recorded_at: None,
+            },
+        )?;
+        access.changed(
+            conn,
+            caller,
+            Action::Create,
+            Resource::CaseEntries,
+            ChangeType::EntryAdded,
+        )?;
+        Ok(row.view(None))
+    })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((

@@ -70,38 +70,33 @@ pub async fn propose(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(&pool, caller, id, Need::Holder, move |conn, caller, access| {
-        if crate::services::store::find_active_by_code(conn, &caller.tenant, &input.to.service)?.is_none() {
-            return Err(AppError::invalid("to.service", format!("`{}` is not an active service of the municipality", input.to.service)));
-        }
-        if input.to.user_id == caller.user_id {
-            return Err(AppError::invalid("to.user_id", "you already hold the relay"));
-        }
-        if crate::leaders::staff::is_leaving(conn, &caller.tenant, &input.to.user_id)? {
-            return Err(AppError::conflict(
-                "the municipality has registered this professional as departed (or leaving): propose to someone else",
-            ));
-        }
-        if input.answer_by.is_some_and(|d| d < access.today) {
-            return Err(AppError::invalid("answer_by", "is in the past"));
-        }
-        if !access.service_in_case(&input.to.service) {
-            return Err(AppError::conflict(format!(
-                "rule 3: no effective consent covers the service `{}`; the role can only pass to a covered service",
-                input.to.service
-            )));
-        }
+    let write = Need::Holder;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let to = &input.to;
+        let service_is_active =
+            crate::services::store::find_active_by_code(conn, &caller.tenant, &to.service)?
+                .is_some();
+        let to_is_leaving = crate::leaders::staff::is_leaving(conn, &caller.tenant, &to.user_id)?;
+        rules::check_proposal(caller, &access, &input, service_is_active, to_is_leaving)?;
         if let Some(pending) = store::pending_of(conn, id)? {
             if pending.state_on(access.today) != HandoverState::Expired {
-                return Err(AppError::conflict("a handover is already pending for this case; cancel it first")
-                    .with_conflicting_id(pending.id));
+                let pending_already =
+                    "a handover is already pending for this case; cancel it first";
+                return Err(AppError::conflict(pending_already).with_conflicting_id(pending.id));
             }
             // An expired proposal gives the case's one pending slot back: its state is stored now.
-            store::answer(conn, pending.id, HandoverState::Expired, &caller.user_id, None)?;
+            store::answer(
+                conn,
+                pending.id,
+                HandoverState::Expired,
+                &caller.user_id,
+                None,
+            )?;
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
-        access.changed(conn, caller, Action::Propose, Resource::CaseHandovers, ChangeType::HandoverProposed)?;
+        let (action, change) = (Action::Propose, ChangeType::HandoverProposed);
+        access.changed(conn, caller, action, Resource::CaseHandovers, change)?;
         Ok(row.view(access.today))
     })
     .await?;
@@ -250,31 +245,26 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     let (id, hid) = path.into_inner();
     let reason = body.0.reason;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Reader,
-        move |conn, caller, access| {
-            let handover = store::find_locked(conn, id, hid)?;
-            policy::handovers::may_cancel(&access, &handover)?;
-            let row = store::answer(
-                conn,
-                hid,
-                HandoverState::Cancelled,
-                &caller.user_id,
-                reason.as_deref(),
-            )?;
-            access.changed(
-                conn,
-                caller,
-                Action::Cancel,
-                Resource::CaseHandovers,
-                ChangeType::HandoverCancelled,
-            )?;
-            Ok(row.view(access.today))
-        },
-    )
+    let write = Need::Reader;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let handover = store::find_locked(conn, id, hid)?;
+        policy::handovers::may_cancel(&access, &handover)?;
+        let row = store::answer(
+            conn,
+            hid,
+            HandoverState::Cancelled,
+            &caller.user_id,
+            reason.as_deref(),
+        )?;
+        access.changed(
+            conn,
+            caller,
+            Action::Cancel,
+            Resource::CaseHandovers,
+            ChangeType::HandoverCancelled,
+        )?;
+        Ok(row.view(access.today))
+    })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }

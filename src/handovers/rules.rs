@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::cases::facts::CaseFacts;
 use crate::http::error::AppError;
 
-use super::api::{ReassignInput, ReassignReason};
+use super::api::{HandoverInput, ReassignInput, ReassignReason};
 
 /// A leader's reassignment: rule 3 and the plain conflicts, before anything is written.
 pub fn check_reassign(
@@ -59,6 +59,48 @@ pub fn check_reassign(
     Ok(())
 }
 
+/// The holder's proposal: to an active service, to someone else, not to a professional who is leaving,
+/// answered by a date not past, and rule 3 (to the holder's service or one the consent covers).
+pub fn check_proposal(
+    caller: &Caller,
+    facts: &CaseFacts,
+    input: &HandoverInput,
+    service_is_active: bool,
+    to_is_leaving: bool,
+) -> Result<(), AppError> {
+    let to = &input.to;
+    if !service_is_active {
+        return Err(AppError::invalid(
+            "to.service",
+            format!(
+                "`{}` is not an active service of the municipality",
+                to.service
+            ),
+        ));
+    }
+    if to.user_id == caller.user_id {
+        return Err(AppError::invalid(
+            "to.user_id",
+            "you already hold the relay",
+        ));
+    }
+    if to_is_leaving {
+        return Err(AppError::conflict(
+            "the municipality has registered this professional as departed (or leaving): propose to someone else",
+        ));
+    }
+    if input.answer_by.is_some_and(|d| d < facts.today) {
+        return Err(AppError::invalid("answer_by", "is in the past"));
+    }
+    if !facts.service_in_case(&to.service) {
+        return Err(AppError::conflict(format!(
+            "rule 3: no effective consent covers the service `{}`; the role can only pass to a covered service",
+            to.service
+        )));
+    }
+    Ok(())
+}
+
 /// The access log names the reason with the resource, so the family reads why the relay moved.
 pub fn logged_as(reason: ReassignReason) -> Resource {
     match reason {
@@ -74,7 +116,7 @@ mod tests {
     use super::*;
     use crate::auth::Role;
     use crate::cases::facts::fixture::{case, professional};
-    use crate::handovers::api::HandoverTo;
+    use crate::handovers::api::{HandoverReason, HandoverTo};
     use crate::http::error::ProblemType;
 
     fn to(user_id: &str, service: &str) -> ReassignInput {
@@ -153,5 +195,38 @@ mod tests {
                 format!("case.holder (reason: {})", reason.as_str())
             );
         }
+    }
+
+    #[test]
+    fn rule_3_the_holder_proposes_only_to_an_active_covered_service_and_someone_else() {
+        let ola = Caller::for_tests("3805", "ola", &[Role::Professional], &["skole"]);
+        let facts = case(professional("ola", "skole"), vec![]);
+        let proposal = |user_id: &str, service: &str| HandoverInput {
+            to: to(user_id, service).to,
+            reason: HandoverReason::Other,
+            note: None,
+            answer_by: None,
+            previous_holder_leaves: false,
+        };
+        let refused = |input: &HandoverInput, active, leaving| {
+            kind(check_proposal(&ola, &facts, input, active, leaving))
+        };
+        assert_eq!(refused(&proposal("kari", "skole"), true, false), None);
+        assert_eq!(
+            refused(&proposal("kari", "ppt"), true, false),
+            Some(ProblemType::Conflict)
+        );
+        assert_eq!(
+            refused(&proposal("ola", "skole"), true, false),
+            Some(ProblemType::Validation)
+        );
+        assert_eq!(
+            refused(&proposal("kari", "skole"), true, true),
+            Some(ProblemType::Conflict)
+        );
+        assert_eq!(
+            refused(&proposal("kari", "skole"), false, false),
+            Some(ProblemType::Validation)
+        );
     }
 }

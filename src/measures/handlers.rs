@@ -70,34 +70,29 @@ pub async fn create_measure(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Professional,
-        move |conn, caller, access| {
-            if matches!(
-                input.state,
-                Some(MeasureState::Completed | MeasureState::Stopped)
-            ) {
-                return Err(AppError::invalid(
-                    "state",
-                    "a new measure is `planned` or `active`",
-                ));
-            }
-            rules::check_dates(input.start_date, input.evaluate_by)?;
-            rules::check_responsible(&access, &input.responsible)?;
-            let row = store::insert(conn, id, &caller.user_id, &input)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Create,
-                Resource::CaseMeasures,
-                ChangeType::MeasureCreated,
-            )?;
-            Ok(row.view())
-        },
-    )
+    let write = Need::Professional;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        if matches!(
+            input.state,
+            Some(MeasureState::Completed | MeasureState::Stopped)
+        ) {
+            return Err(AppError::invalid(
+                "state",
+                "a new measure is `planned` or `active`",
+            ));
+        }
+        rules::check_dates(input.start_date, input.evaluate_by)?;
+        rules::check_responsible(&access, &input.responsible)?;
+        let row = store::insert(conn, id, &caller.user_id, &input)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Create,
+            Resource::CaseMeasures,
+            ChangeType::MeasureCreated,
+        )?;
+        Ok(row.view())
+    })
     .await?;
     Ok(measure_response(
         HttpResponse::Created()
@@ -159,51 +154,46 @@ pub async fn patch_measure(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let patch = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Professional,
-        move |conn, caller, access| {
-            let current = store::find(conn, id, mid, true)?;
-            if_match.check(current.version)?;
-            if rules::is_finished(current.state()) {
-                return Err(AppError::conflict(
-                    "the measure is completed or stopped and can no longer change",
-                ));
-            }
-            if let Some(state) = patch.state {
-                rules::check_transition(current.state(), state)?;
-            }
-            if let Some(r) = &patch.responsible {
-                rules::check_responsible(&access, r)?;
-            }
-            rules::check_dates(
-                current.start_date,
-                patch.evaluate_by.unwrap_or(current.evaluate_by),
-            )?;
-            let mut changes = store::MeasureChanges {
-                title: patch.title,
-                goal: patch.goal,
-                description: patch.description,
-                evaluate_by: patch.evaluate_by,
-                state: patch.state,
-                ..Default::default()
-            };
-            if let Some(r) = &patch.responsible {
-                changes = changes.responsible(r);
-            }
-            let row = store::update(conn, mid, &changes)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Update,
-                Resource::CaseMeasures,
-                ChangeType::MeasureUpdated,
-            )?;
-            Ok(row.view())
-        },
-    )
+    let write = Need::Professional;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let current = store::find(conn, id, mid, true)?;
+        if_match.check(current.version)?;
+        if rules::is_finished(current.state()) {
+            return Err(AppError::conflict(
+                "the measure is completed or stopped and can no longer change",
+            ));
+        }
+        if let Some(state) = patch.state {
+            rules::check_transition(current.state(), state)?;
+        }
+        if let Some(r) = &patch.responsible {
+            rules::check_responsible(&access, r)?;
+        }
+        rules::check_dates(
+            current.start_date,
+            patch.evaluate_by.unwrap_or(current.evaluate_by),
+        )?;
+        let mut changes = store::MeasureChanges {
+            title: patch.title,
+            goal: patch.goal,
+            description: patch.description,
+            evaluate_by: patch.evaluate_by,
+            state: patch.state,
+            ..Default::default()
+        };
+        if let Some(r) = &patch.responsible {
+            changes = changes.responsible(r);
+        }
+        let row = store::update(conn, mid, &changes)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Update,
+            Resource::CaseMeasures,
+            ChangeType::MeasureUpdated,
+        )?;
+        Ok(row.view())
+    })
     .await?;
     Ok(measure_response(HttpResponse::Ok(), view))
 }
@@ -259,46 +249,41 @@ pub async fn add_evaluation(
 ) -> Result<HttpResponse, AppError> {
     let (id, mid) = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Open,
-        move |conn, caller, access| {
-            let measure = store::find(conn, id, mid, true)?;
-            policy::measures::may_evaluate(&access, &measure.responsible())?;
-            if rules::is_finished(measure.state()) {
-                return Err(AppError::conflict(
-                    "the measure is completed or stopped; it cannot be evaluated again",
-                ));
-            }
-            if input.evaluated_on > access.today {
-                return Err(AppError::invalid("evaluated_on", "cannot be in the future"));
-            }
-            let (state, next) = rules::apply_outcome(
-                input.outcome,
-                input.next_evaluate_by,
-                input.evaluated_on,
-                measure.start_date,
-            )?;
-            let me = access.actor()?;
-            let evaluation = store::insert_evaluation(conn, &measure, (me.id, &me.name), &input)?;
-            let changes = store::MeasureChanges {
-                state: Some(state),
-                evaluate_by: next,
-                ..Default::default()
-            };
-            store::update(conn, mid, &changes)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Create,
-                Resource::CaseMeasures,
-                ChangeType::EvaluationAdded,
-            )?;
-            Ok(evaluation.view())
-        },
-    )
+    let write = Need::Open;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let measure = store::find(conn, id, mid, true)?;
+        policy::measures::may_evaluate(&access, &measure.responsible())?;
+        if rules::is_finished(measure.state()) {
+            return Err(AppError::conflict(
+                "the measure is completed or stopped; it cannot be evaluated again",
+            ));
+        }
+        if input.evaluated_on > access.today {
+            return Err(AppError::invalid("evaluated_on", "cannot be in the future"));
+        }
+        let (state, next) = rules::apply_outcome(
+            input.outcome,
+            input.next_evaluate_by,
+            input.evaluated_on,
+            measure.start_date,
+        )?;
+        let me = access.actor()?;
+        let evaluation = store::insert_evaluation(conn, &measure, (me.id, &me.name), &input)?;
+        let changes = store::MeasureChanges {
+            state: Some(state),
+            evaluate_by: next,
+            ..Default::default()
+        };
+        store::update(conn, mid, &changes)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Create,
+            Resource::CaseMeasures,
+            ChangeType::EvaluationAdded,
+        )?;
+        Ok(evaluation.view())
+    })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((

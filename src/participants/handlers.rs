@@ -69,34 +69,29 @@ pub async fn add_participant(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let input = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Holder,
-        move |conn, caller, access| {
-            rules::check_new(&access, &input, |service| {
-                Ok(
-                    crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
-                        .is_some(),
-                )
-            })?;
-            crate::cases::rules::refs_are_distinct(input.external_refs())?;
-            let row = store::insert(conn, &key, id, &input)?;
-            store::insert_refs(conn, &caller.tenant, row.id, input.external_refs())?;
-            access.changed(
-                conn,
-                caller,
-                Action::Create,
-                Resource::CaseParticipants,
-                ChangeType::ParticipantAdded,
-            )?;
-            let refs = store::refs_for(conn, &[row.id])?
-                .remove(&row.id)
-                .unwrap_or_default();
-            Ok(store::view(&row, &key, true, refs))
-        },
-    )
+    let write = Need::Holder;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        rules::check_new(&access, &input, |service| {
+            Ok(
+                crate::services::store::find_active_by_code(conn, &caller.tenant, service)?
+                    .is_some(),
+            )
+        })?;
+        crate::cases::rules::refs_are_distinct(input.external_refs())?;
+        let row = store::insert(conn, &key, id, &input)?;
+        store::insert_refs(conn, &caller.tenant, row.id, input.external_refs())?;
+        access.changed(
+            conn,
+            caller,
+            Action::Create,
+            Resource::CaseParticipants,
+            ChangeType::ParticipantAdded,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
+    })
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -132,40 +127,35 @@ pub async fn patch_participant(
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
     let patch = body.0;
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Holder,
-        move |conn, caller, access| {
-            let current = access
-                .participant(pid)
-                .ok_or_else(|| AppError::not_found("participant"))?;
-            if !current.active {
-                return Err(AppError::conflict("the participant has left the case"));
-            }
-            if_match.check_if_present(current.version)?;
-            rules::protect_consent_givers(
-                &access,
-                current,
-                rules::GiverChange::Patch {
-                    dropping_responsibility: patch.parental_responsibility == Some(false),
-                },
-            )?;
-            let row = store::update(conn, &key, current, &patch)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Update,
-                Resource::CaseParticipants,
-                ChangeType::ParticipantUpdated,
-            )?;
-            let refs = store::refs_for(conn, &[row.id])?
-                .remove(&row.id)
-                .unwrap_or_default();
-            Ok(store::view(&row, &key, true, refs))
-        },
-    )
+    let write = Need::Holder;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let current = access
+            .participant(pid)
+            .ok_or_else(|| AppError::not_found("participant"))?;
+        if !current.active {
+            return Err(AppError::conflict("the participant has left the case"));
+        }
+        if_match.check_if_present(current.version)?;
+        rules::protect_consent_givers(
+            &access,
+            current,
+            rules::GiverChange::Patch {
+                dropping_responsibility: patch.parental_responsibility == Some(false),
+            },
+        )?;
+        let row = store::update(conn, &key, current, &patch)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Update,
+            Resource::CaseParticipants,
+            ChangeType::ParticipantUpdated,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
+    })
     .await?;
     Ok(HttpResponse::Ok()
         .insert_header(ETag(etag(view.version)))
@@ -192,42 +182,37 @@ pub async fn deactivate_participant(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, pid) = path.into_inner();
-    let view = policy::change_case(
-        &pool,
-        caller,
-        id,
-        Need::Holder,
-        move |conn, caller, access| {
-            let current = access
-                .participant(pid)
-                .ok_or_else(|| AppError::not_found("participant"))?;
-            rules::protect_consent_givers(&access, current, rules::GiverChange::Deactivate)?;
-            if pid == access.case.holder_participant_id {
-                return Err(AppError::conflict(
-                    "the stafettholder cannot leave; hand the role over first",
-                ));
-            }
-            if !current.active {
-                return Err(AppError::conflict(
-                    "the participant has already left the case",
-                ));
-            }
-            let row = store::deactivate(conn, &[pid])?
-                .pop()
-                .ok_or_else(AppError::internal)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Deactivate,
-                Resource::CaseParticipants,
-                ChangeType::ParticipantDeactivated,
-            )?;
-            let refs = store::refs_for(conn, &[row.id])?
-                .remove(&row.id)
-                .unwrap_or_default();
-            Ok(store::view(&row, &key, true, refs))
-        },
-    )
+    let write = Need::Holder;
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
+        let current = access
+            .participant(pid)
+            .ok_or_else(|| AppError::not_found("participant"))?;
+        rules::protect_consent_givers(&access, current, rules::GiverChange::Deactivate)?;
+        if pid == access.case.holder_participant_id {
+            return Err(AppError::conflict(
+                "the stafettholder cannot leave; hand the role over first",
+            ));
+        }
+        if !current.active {
+            return Err(AppError::conflict(
+                "the participant has already left the case",
+            ));
+        }
+        let row = store::deactivate(conn, &[pid])?
+            .pop()
+            .ok_or_else(AppError::internal)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Deactivate,
+            Resource::CaseParticipants,
+            ChangeType::ParticipantDeactivated,
+        )?;
+        let refs = store::refs_for(conn, &[row.id])?
+            .remove(&row.id)
+            .unwrap_or_default();
+        Ok(store::view(&row, &key, true, refs))
+    })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
