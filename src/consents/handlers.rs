@@ -97,6 +97,16 @@ fn standing(access: &CaseAccess, id: Uuid) -> GiverStanding {
     }
 }
 
+/// A consent as the case's facts hold it after a change in this transaction.
+fn recorded(access: &CaseAccess, consent_id: Uuid) -> Result<ConsentView, AppError> {
+    let consent = access
+        .consents
+        .iter()
+        .find(|c| c.row.id == consent_id)
+        .ok_or_else(AppError::internal)?;
+    Ok(view(consent, access.today))
+}
+
 /// The consents recorded in the case, with their state today.
 #[utoipa::path(
     tag = "consents",
@@ -222,12 +232,7 @@ pub async fn record_consent(
                 CloseReason::ConsentWithdrawn,
             )?;
         }
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(AppError::internal)?;
-        Ok(view(consent, access.today))
+        recorded(&access, consent_id)
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -287,12 +292,7 @@ pub async fn withdraw_consent(
             holder_was_covered,
             CloseReason::ConsentWithdrawn,
         )?;
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(AppError::internal)?;
-        Ok(view(consent, access.today))
+        recorded(&access, consent_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -369,12 +369,7 @@ pub async fn sign_consent(
             Resource::CaseConsents,
             ChangeType::ConsentSigned,
         )?;
-        let consent = access
-            .consents
-            .iter()
-            .find(|c| c.row.id == consent_id)
-            .ok_or_else(AppError::internal)?;
-        Ok(view(consent, access.today))
+        recorded(&access, consent_id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -168,22 +168,20 @@ mod tests {
         let refused = |input: &ReassignInput, active, leaving| {
             kind(check_reassign(&lea, &facts, input, active, leaving))
         };
-        assert_eq!(
-            refused(&to("lea", "skole"), true, false),
-            Some(ProblemType::Conflict)
-        );
-        assert_eq!(
-            refused(&to("ola", "skole"), true, false),
-            Some(ProblemType::Conflict)
-        );
-        assert_eq!(
-            refused(&to("kari", "skole"), true, true),
-            Some(ProblemType::Conflict)
-        );
-        assert_eq!(
-            refused(&to("kari", "skole"), false, false),
-            Some(ProblemType::Validation)
-        );
+        let expected = [
+            (to("lea", "skole"), true, false, ProblemType::Conflict),
+            (to("ola", "skole"), true, false, ProblemType::Conflict),
+            (to("kari", "skole"), true, true, ProblemType::Conflict),
+            (to("kari", "skole"), false, false, ProblemType::Validation),
+        ];
+        for (input, active, leaving, problem) in expected {
+            assert_eq!(
+                refused(&input, active, leaving),
+                Some(problem),
+                "{:?}",
+                input.to
+            );
+        }
     }
 
     #[test]
@@ -212,21 +210,29 @@ mod tests {
             kind(check_proposal(&ola, &facts, input, active, leaving))
         };
         assert_eq!(refused(&proposal("kari", "skole"), true, false), None);
-        assert_eq!(
-            refused(&proposal("kari", "ppt"), true, false),
-            Some(ProblemType::Conflict)
-        );
-        assert_eq!(
-            refused(&proposal("ola", "skole"), true, false),
-            Some(ProblemType::Validation)
-        );
-        assert_eq!(
-            refused(&proposal("kari", "skole"), true, true),
-            Some(ProblemType::Conflict)
-        );
-        assert_eq!(
-            refused(&proposal("kari", "skole"), false, false),
-            Some(ProblemType::Validation)
-        );
+        let expected = [
+            (proposal("kari", "ppt"), true, false, ProblemType::Conflict),
+            (
+                proposal("ola", "skole"),
+                true,
+                false,
+                ProblemType::Validation,
+            ),
+            (proposal("kari", "skole"), true, true, ProblemType::Conflict),
+            (
+                proposal("kari", "skole"),
+                false,
+                false,
+                ProblemType::Validation,
+            ),
+        ];
+        for (input, active, leaving, problem) in expected {
+            assert_eq!(
+                refused(&input, active, leaving),
+                Some(problem),
+                "{:?}",
+                input.to
+            );
+        }
     }
 }
