@@ -218,9 +218,8 @@ pub async fn get_case(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let key = key.into_inner();
-    let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::Case)?;
+    let seen = Resource::Case;
+    let view = policy::read_case(&pool, caller, id, seen, move |_, _, access| {
         Ok(super::view::view_one(&key, &access))
     })
     .await?;

@@ -13,7 +13,7 @@ use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::cases::api::CloseReason;
 use crate::changes::api::ChangeType;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;
 use crate::policy::{self, CaseAccess, Need};
@@ -121,9 +121,8 @@ pub async fn list_consents(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
+    let seen = Resource::CaseConsents;
+    let list = policy::read_case(&pool, caller, id, seen, move |_, _, access| {
         Ok(ConsentList {
             items: access
                 .consents
@@ -150,9 +149,8 @@ pub async fn effective_consent(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseConsents)?;
+    let seen = Resource::CaseConsents;
+    let view = policy::read_case(&pool, caller, id, seen, move |_, _, access| {
         Ok(effective_view(&access.effective, &access.consents))
     })
     .await?;

@@ -34,9 +34,8 @@ pub async fn list_handovers(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseHandovers)?;
+    let seen = Resource::CaseHandovers;
+    let list = policy::read_case(&pool, caller, id, seen, move |conn, _, access| {
         Ok(HandoverList {
             items: store::of_case(conn, id)?
                 .iter()

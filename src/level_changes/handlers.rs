@@ -9,7 +9,7 @@ use crate::access_log::store::Action;
 use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::policy::{self, Need};
@@ -28,9 +28,8 @@ pub async fn list_level_changes(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseLevelChanges)?;
+    let seen = Resource::CaseLevelChanges;
+    let list = policy::read_case(&pool, caller, id, seen, move |conn, _, access| {
         let items = store::of_case(conn, id)?;
         Ok(LevelChangeList {
             level: access.case.level,

@@ -34,9 +34,8 @@ pub async fn list_measures(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseMeasures)?;
+    let seen = Resource::CaseMeasures;
+    let list = policy::read_case(&pool, caller, id, seen, move |conn, _, _| {
         Ok(MeasureList {
             items: store::list(conn, id)?
                 .iter()

@@ -8,7 +8,7 @@ use crate::access_log::store::Action;
 use crate::access_log::store::Resource;
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::national_id::NationalIdKey;
@@ -29,9 +29,8 @@ pub async fn list_participants(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let list = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
-        access.record(conn, &caller, Action::Read, Resource::CaseParticipants)?;
+    let seen = Resource::CaseParticipants;
+    let list = policy::read_case(&pool, caller, id, seen, move |conn, _, access| {
         let full = access.shows_full_ids();
         let ids: Vec<Uuid> = access.participants.iter().map(|p| p.id).collect();
         let mut refs = store::refs_for(conn, &ids)?;

@@ -248,6 +248,27 @@ pub(super) fn load_one(
     }
 }
 
+/// Runs `f` in one transaction once the caller may read the case (404 otherwise), after the read's access
+/// event (rule 9) for `seen`: an error in `f` rolls the event back with everything else.
+pub async fn read_case<T, F>(
+    pool: &crate::db::Pool,
+    caller: Caller,
+    case_id: Uuid,
+    seen: Resource,
+    f: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut PgConnection, &Caller, CaseAccess) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::transaction(pool, caller.session(), move |conn| {
+        let access = case_for_read(conn, &caller, case_id)?;
+        access.record(conn, &caller, Action::Read, seen)?;
+        f(conn, &caller, access)
+    })
+    .await
+}
+
 /// The case, if the caller may read it; 404 otherwise.
 pub fn case_for_read(
     conn: &mut PgConnection,
