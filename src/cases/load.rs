@@ -112,7 +112,7 @@ crate::prepared_statement! {
 
 crate::prepared_statement! {
     /// The facts of one case, locking its row. Only correct once this transaction holds the lock already
-    /// (see `super::case_for_write`): a statement that waits for a row lock returns the newest case row
+    /// (see `crate::policy::change_case`): a statement that waits for a row lock returns the newest case row
     /// but reads everything else as of when it started.
     pub struct FactsOfLockedCase<'a> {
         1 => id: &'a Uuid as SqlUuid,

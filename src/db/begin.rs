@@ -13,8 +13,7 @@ use super::pool::{checkout_by, Pool, Pooled};
 use super::session::{Session, SET_MUNICIPALITY, STAFF_PRESENT};
 use crate::http::error::AppError;
 
-/// Municipality first: `crate::policy::case_for_write` sends the same lock on its own (`id` first) when the
-/// transaction did not take it, and a statement counter must tell that round trip from this companion.
+/// The case's row lock that rides in the `BEGIN` batch of a change (`super::transaction_for_case`).
 const LOCK_CASE: &str = "SELECT FROM cases WHERE municipality = ";
 
 /// How the statements that ride behind `BEGIN` in a transaction's first batch begin: the service sends them

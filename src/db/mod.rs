@@ -71,7 +71,7 @@ where
 /// [`transaction`] for work on one case that changes it: the case's row is locked (`FOR UPDATE`) in the
 /// same batch as `BEGIN`, so the lock costs no round trip of its own, and everything `f` reads afterwards
 /// is read after the lock was granted, i.e. after any concurrent writer of the case committed.
-/// `crate::policy::case_for_write` knows the lock is held and does not take it again.
+/// `crate::policy::change_case` is the one caller that changes a case, and relies on this lock.
 pub async fn transaction_for_case<T, F>(
     pool: &Pool,
     session: impl Into<Session>,
@@ -90,36 +90,9 @@ where
     };
     blocking(move || {
         let mut pooled = checkout_begun(&pool, deadline, begin)?;
-        let _held = CaseLockHeld::set(case_id);
         run_begun(&mut pooled, f)
     })
     .await?
-}
-
-thread_local! {
-    /// The case whose row lock the running transaction took in its `BEGIN` batch.
-    static CASE_LOCK_HELD: std::cell::Cell<Option<Uuid>> = const { std::cell::Cell::new(None) };
-}
-
-/// Marks the case as locked for as long as the transaction's work runs on this thread.
-struct CaseLockHeld;
-
-impl CaseLockHeld {
-    fn set(case_id: Uuid) -> CaseLockHeld {
-        CASE_LOCK_HELD.with(|c| c.set(Some(case_id)));
-        CaseLockHeld
-    }
-}
-
-impl Drop for CaseLockHeld {
-    fn drop(&mut self) {
-        CASE_LOCK_HELD.with(|c| c.set(None));
-    }
-}
-
-/// Whether the running transaction locked this case's row when it began ([`transaction_for_case`]).
-pub fn holds_case_lock(case_id: Uuid) -> bool {
-    CASE_LOCK_HELD.with(|c| c.get() == Some(case_id))
 }
 
 /// [`transaction`] on a connection the caller holds already (the import runs one per line): `BEGIN` and

@@ -41,7 +41,7 @@ pub mod measures;
 pub mod overviews;
 mod writes;
 
-pub use writes::{case_for_write, change_case, may_open_case_in, Need, Write};
+pub use writes::{change_case, may_open_case_in, Need, Write};
 
 /// What the caller is to a case they may read.
 #[derive(Debug, Clone)]

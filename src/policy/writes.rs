@@ -76,24 +76,15 @@ where
     .await
 }
 
-/// The case locked for the rest of the transaction (`SELECT ... FOR UPDATE`), so concurrent changes of one
-/// case queue up instead of overwriting each other, once the caller may make a change that needs `write`.
-pub fn case_for_write(
+/// The case's facts, read after its row lock (taken in the transaction's `BEGIN` batch by
+/// `db::transaction_for_case`, so concurrent changes of one case queue up instead of overwriting each
+/// other), once the caller may make a change that needs `write`.
+fn case_for_write(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
-    write: impl Into<Write>,
+    write: Write,
 ) -> Result<CaseAccess, AppError> {
-    let write = write.into();
-    // The facts must be read after the lock is granted: a statement that waits for a row lock returns
-    // the newest case row but reads participants and consents as of when it started.
-    if !db::holds_case_lock(case_id) {
-        LockCase {
-            id: &case_id,
-            municipality: &caller.tenant,
-        }
-        .execute(conn)?;
-    }
     let access = load_one(conn, caller, case_id, true)?;
     access.may(write.need)?;
     if let Some(if_match) = write.version {
@@ -117,14 +108,6 @@ pub fn may_open_case_in(caller: &Caller, service: &str) -> Result<(), AppError> 
         }];
         Err(e)
     }
-}
-
-crate::prepared_statement! {
-    struct LockCase<'a> {
-        1 => id: &'a Uuid as diesel::sql_types::Uuid,
-        2 => municipality: &'a str as diesel::sql_types::Text,
-    }
-    = "SELECT FROM cases WHERE id = $1 AND municipality = $2 FOR UPDATE";
 }
 
 impl CaseAccess {
@@ -157,7 +140,7 @@ impl CaseAccess {
         }
     }
 
-    pub fn require_professional(&self) -> Result<(), AppError> {
+    fn require_professional(&self) -> Result<(), AppError> {
         if self.is_professional() {
             Ok(())
         } else {
@@ -188,7 +171,7 @@ impl CaseAccess {
     }
 
     /// Closed cases are kept for the record and refuse changes.
-    pub fn require_open(&self) -> Result<(), AppError> {
+    fn require_open(&self) -> Result<(), AppError> {
         if self.case.status == CaseStatus::Open {
             Ok(())
         } else {
