@@ -21,6 +21,8 @@ pub struct CaseFacts {
     pub today: NaiveDate,
     /// The case's references in other systems (loaded with the facts, as the case view shows them).
     pub external_refs: Vec<crate::cases::api::ExternalRef>,
+    /// Who may read the case, as the database keeps it (empty for facts built in memory).
+    pub grants: Vec<crate::cases::grants::Grant>,
 }
 
 impl CaseFacts {
@@ -55,6 +57,7 @@ pub fn facts_of(loaded: load::Loaded, today: NaiveDate) -> CaseFacts {
         today,
     );
     facts.external_refs = loaded.external_refs;
+    facts.grants = loaded.grants;
     facts
 }
 
@@ -102,6 +105,7 @@ pub fn facts_for(
         effective,
         today,
         external_refs: Vec::new(),
+        grants: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ use diesel::sql_types::{
 use uuid::Uuid;
 
 use crate::cases::api::{CaseStatus, ExternalRef};
+use crate::cases::grants::{Grant, GrantSql, GrantTuple};
 use crate::cases::store::CaseRow;
 use crate::consents::api::ConsentForm;
 use crate::consents::store::{Consent, ConsentRow};
@@ -48,7 +49,9 @@ macro_rules! facts_sql {
                           ORDER BY s.service)) \
                   FROM consents k WHERE k.case_id = c.id ORDER BY k.id) AS consents, \
               ARRAY(SELECT ROW(r.system, r.ref_id) FROM case_external_refs r WHERE r.case_id = c.id \
-                  ORDER BY r.system, r.ref_id) AS external_refs \
+                  ORDER BY r.system, r.ref_id) AS external_refs, \
+              ARRAY(SELECT ROW(g.basis, g.user_id, g.service, g.pid_hash, g.participant_id, g.valid_from, \
+                    g.valid_until, g.settle_on) FROM case_grants g WHERE g.case_id = c.id) AS grants \
              FROM cases c JOIN municipalities m ON m.number = c.municipality ",
             $where
         )
@@ -65,39 +68,37 @@ crate::prepared_statement! {
 }
 
 crate::prepared_statement! {
-    /// A page of the cases a person takes part in, newest first, with their facts: a list's candidates
-    /// and the facts the rule needs in one statement. A professional is found by user id, a guardian or
-    /// youth by the hash of their national id. The candidate ids are collected first (`ARRAY(...)`: the
-    /// person's participant rows by index), then fetched by primary key and sorted, so a page costs what
-    /// the person's own cases cost, not what the municipality's do.
+    /// A page of the cases a person may read, newest first, with their facts: a list's candidates and the
+    /// facts the rule needs in one statement. The candidates are the person's grants (`case_grants`): a
+    /// professional's by user id, a guardian's or youth's by the hash of their national id. Their case ids
+    /// are collected first (`ARRAY(...)`, by the grants' index), then fetched by primary key and sorted, so
+    /// a page costs what the person's own cases cost, not what the municipality's do.
     pub struct FactsOfMyCases<'a> {
         1 => municipality: &'a str as Text,
         2 => user_id: Option<&'a str> as Nullable<Text>,
-        3 => kinds: &'a [&'static str] as Array<Text>,
+        3 => bases: &'a [&'static str] as Array<Text>,
         4 => pid_hash: Option<&'a [u8]> as Nullable<Bytea>,
-        5 => youth: bool as Bool,
-        6 => status: Option<CaseStatus> as Nullable<Text>,
-        7 => level: Option<i16> as Nullable<Int2>,
-        8 => holder_me: bool as Bool,
-        9 => after: Option<Uuid> as Nullable<SqlUuid>,
-        10 => limit: i64 as BigInt,
+        5 => status: Option<CaseStatus> as Nullable<Text>,
+        6 => level: Option<i16> as Nullable<Int2>,
+        7 => holder_me: bool as Bool,
+        8 => after: Option<Uuid> as Nullable<SqlUuid>,
+        9 => limit: i64 as BigInt,
     }
     = facts_sql!(
         "WHERE c.municipality = $1 \
            AND c.id = ANY(ARRAY( \
-                 SELECT p.case_id FROM case_participants p \
-                  WHERE p.active AND ((p.kind = 'professional' AND p.user_id = $2) \
-                                      OR (p.kind = ANY($3) AND p.national_id_hash = $4)) \
+                 SELECT g.case_id FROM case_grants g \
+                  WHERE g.municipality = $1 AND g.user_id = $2 \
                  UNION ALL \
-                 SELECT s.id FROM cases s \
-                  WHERE $5 AND s.municipality = $1 AND s.subject_national_id_hash = $4)) \
-           AND ($6::text IS NULL OR c.status = $6) \
-           AND ($7::int2 IS NULL OR c.level = $7) \
-           AND (NOT $8 OR c.holder_participant_id IN ( \
+                 SELECT g.case_id FROM case_grants g \
+                  WHERE g.municipality = $1 AND g.pid_hash = $4 AND g.basis = ANY($3))) \
+           AND ($5::text IS NULL OR c.status = $5) \
+           AND ($6::int2 IS NULL OR c.level = $6) \
+           AND (NOT $7 OR c.holder_participant_id IN ( \
                  SELECT h.id FROM case_participants h \
                   WHERE h.kind = 'professional' AND h.user_id = $2 AND h.active)) \
-           AND ($9::uuid IS NULL OR c.id < $9) \
-         ORDER BY c.id DESC LIMIT $10"
+           AND ($8::uuid IS NULL OR c.id < $8) \
+         ORDER BY c.id DESC LIMIT $9"
     );
 }
 
@@ -222,6 +223,8 @@ pub struct FactsRow {
     consents: Vec<ConsentTuple>,
     #[diesel(sql_type = Array<Record<(Text, Text)>>)]
     external_refs: Vec<(String, String)>,
+    #[diesel(sql_type = Array<GrantSql>)]
+    grants: Vec<GrantTuple>,
 }
 
 /// A case with everything the rules and the case view need.
@@ -231,6 +234,8 @@ pub struct Loaded {
     pub participants: Vec<ParticipantRow>,
     pub consents: Vec<Consent>,
     pub external_refs: Vec<ExternalRef>,
+    /// Who may read the case (`case_grants`), as the database keeps it.
+    pub grants: Vec<Grant>,
 }
 
 impl From<FactsRow> for Loaded {
@@ -245,6 +250,7 @@ impl From<FactsRow> for Loaded {
                 .into_iter()
                 .map(|(system, id)| ExternalRef { system, id })
                 .collect(),
+            grants: row.grants.into_iter().map(Grant::from).collect(),
         }
     }
 }
@@ -346,12 +352,12 @@ pub struct MinePage {
 }
 
 /// The person a list of "my cases" is about; `None` for callers whose cases are not found through their
-/// own participant rows (an integration sees its services' cases, an admin none).
+/// own grants (an integration sees its services' cases, an admin none).
 pub struct Person<'a> {
     pub user_id: Option<&'a str>,
-    pub kinds: Vec<&'static str>,
+    /// The bases of the grants found by `pid_hash` that the caller's roles may use.
+    pub bases: Vec<&'static str>,
     pub pid_hash: Option<&'a [u8]>,
-    pub youth: bool,
 }
 
 /// A page of a person's cases with their facts, newest first.
@@ -364,9 +370,8 @@ pub fn mine(
     Ok(FactsOfMyCases {
         municipality,
         user_id: person.user_id,
-        kinds: &person.kinds,
+        bases: &person.bases,
         pid_hash: person.pid_hash,
-        youth: person.youth,
         status: page.status,
         level: page.level,
         holder_me: page.holder_me,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod facts;
+pub mod grants;
 pub mod handlers;
 pub mod load;
 pub mod rules;

@@ -38,7 +38,7 @@ pub async fn list_entries(
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
+        let access = policy::granted(conn, &caller, id)?;
         let event = EventValues::new(
             &caller,
             (id, access.basis),
@@ -72,7 +72,7 @@ pub async fn get_entry(
 ) -> Result<HttpResponse, AppError> {
     let (id, eid) = path.into_inner();
     let view = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
+        let access = policy::granted(conn, &caller, id)?;
         let row = store::find(conn, id, eid)?.ok_or_else(|| AppError::not_found("entry"))?;
         access.record(conn, &caller, Action::Read, Resource::CaseEntries)?;
         let by = store::corrections_of(conn, &[eid])?.get(&eid).copied();

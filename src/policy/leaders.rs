@@ -53,11 +53,11 @@ pub fn case_for_leader(
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<CaseFacts, AppError> {
-    let (facts, self_consent_age) = super::settled_case(conn, caller, case_id, true)?;
+    let facts = super::settled_case(conn, caller, case_id, true)?;
     if leads_case(caller, &facts) {
         return Ok(facts);
     }
-    if super::decide(caller, &facts, self_consent_age).is_some() {
+    if super::by_grants(caller, &facts).is_some() {
         return Err(AppError::forbidden(format!(
             "only a leader of the stafettholder's service (`{}`) may do this",
             facts.holder_service()

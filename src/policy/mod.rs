@@ -1,7 +1,9 @@
 //! THE place that decides who may read or write a case: rule 8 of docs/rules.md, with the consent coverage of
-//! rules 3-5 folded in. Handlers never decide access themselves: they ask `case_for_read` /
-//! `change_case` (one case, with the [`Need`] of the change: `writes`) or `readable` (a list), which load
-//! the facts and call `decide`. Who may record, replace, withdraw or sign a consent is in `consents`; who
+//! rules 3-5 folded in. Handlers never decide access themselves: they ask `read_case` / `granted` /
+//! `change_case` (one case, with the [`Need`] of the change: `writes`) or `list_batch` (a list). The
+//! decision is made on the case's precomputed grants (`grants`: the database keeps them when the case
+//! changes); `decide` below is the same rule computed from the facts, the definition the grants are tested
+//! against (`tests/api/grants.rs`). Who may record, replace, withdraw or sign a consent is in `consents`; who
 //! answers a handover in `handovers`; a leader's reach in `leaders`; inquiries in `inquiries`; the
 //! overviews without a case (statistics, a citizen's own data) in `overviews`.
 //!
@@ -34,6 +36,7 @@ use crate::http::error::AppError;
 use crate::participants::store::ParticipantRow;
 
 pub mod consents;
+pub mod grants;
 pub mod handovers;
 pub mod inquiries;
 pub mod leaders;
@@ -136,7 +139,9 @@ impl CaseAccess {
     }
 }
 
-/// Rule 8 as a plain function of the facts: on which basis, if any, may this caller read this case?
+/// Rule 8 as a plain function of the facts: on which basis, if any, may this caller read this case? The
+/// service decides on the precomputed grants (`by_grants`); this is the definition they are held to (the
+/// grant property test compares the two over random histories of changes).
 pub fn decide(
     caller: &Caller,
     f: &CaseFacts,
@@ -203,9 +208,37 @@ pub fn decide(
     None
 }
 
-/// The facts of the cases of `rows` (read again, with everything the rules need, in one statement), and
-/// rule 5 for expiry: a case whose holder's service lost coverage by a consent running out closes as
-/// "consent expired" the first time anyone touches it. No job is needed.
+/// Rule 8 on the grants the facts were loaded with: `decide`'s answer, read from `case_grants`.
+fn by_grants(caller: &Caller, facts: &CaseFacts) -> Option<(Option<ParticipantRow>, Basis)> {
+    if caller.tenant != facts.case.municipality {
+        return None;
+    }
+    let (participant, basis) = grants::choose(caller, &facts.grants, facts.today)?;
+    let me = match participant {
+        Some(id) => Some(facts.participant(id)?.clone()),
+        None => None,
+    };
+    Some((me, basis))
+}
+
+/// Whether the caller may read the case of these facts (loaded and settled by `load_facts`).
+pub fn may_read(caller: &Caller, facts: &CaseFacts) -> bool {
+    by_grants(caller, facts).is_some()
+}
+
+/// Rule 5 for expiry: a case whose holder's service lost coverage by a consent running out closes as
+/// "consent expired" the first time anyone touches it (no job is needed). When a consent's day has come,
+/// the grants are worked out again afterwards, so that the next reader takes the short path.
+fn settle(conn: &mut PgConnection, facts: CaseFacts) -> Result<CaseFacts, AppError> {
+    let mut facts = settled(conn, facts)?;
+    if facts.grants.iter().any(|g| g.settle_due(facts.today)) {
+        crate::cases::grants::refresh(conn, facts.case.id)?;
+        facts.grants = crate::cases::grants::of_case(conn, facts.case.id)?;
+    }
+    Ok(facts)
+}
+
+/// The facts of `rows` (read again, with everything the rules need, in one statement), settled.
 pub fn load_facts(conn: &mut PgConnection, rows: Vec<CaseRow>) -> Result<Vec<CaseFacts>, AppError> {
     let Some(municipality) = rows.first().map(|c| c.municipality.clone()) else {
         return Ok(vec![]);
@@ -214,25 +247,20 @@ pub fn load_facts(conn: &mut PgConnection, rows: Vec<CaseRow>) -> Result<Vec<Cas
     let today = crate::clock::today();
     crate::cases::load::many(conn, &municipality, &ids)?
         .into_iter()
-        .map(|loaded| settled(conn, facts_of(loaded, today)))
+        .map(|loaded| settle(conn, facts_of(loaded, today)))
         .collect()
 }
 
-/// The facts of one case of the caller's municipality (rule 5's expiry applied), with its municipality's
-/// self-consent age; 404 when there is no such case.
+/// The facts of one case of the caller's municipality, settled; 404 when there is no such case.
 fn settled_case(
     conn: &mut PgConnection,
     caller: &Caller,
     case_id: Uuid,
     lock: bool,
-) -> Result<(CaseFacts, u32), AppError> {
+) -> Result<CaseFacts, AppError> {
     let loaded = crate::cases::load::one(conn, &caller.tenant, case_id, lock)?
         .ok_or_else(|| AppError::not_found("case"))?;
-    let self_consent_age = loaded.self_consent_age;
-    Ok((
-        settled(conn, facts_of(loaded, crate::clock::today()))?,
-        self_consent_age,
-    ))
+    settle(conn, facts_of(loaded, crate::clock::today()))
 }
 
 pub(super) fn load_one(
@@ -241,11 +269,58 @@ pub(super) fn load_one(
     case_id: Uuid,
     lock: bool,
 ) -> Result<CaseAccess, AppError> {
-    let (facts, self_consent_age) = settled_case(conn, caller, case_id, lock)?;
-    match decide(caller, &facts, self_consent_age) {
+    let facts = settled_case(conn, caller, case_id, lock)?;
+    match by_grants(caller, &facts) {
         Some((me, basis)) => Ok(CaseAccess { facts, me, basis }),
         None => Err(AppError::not_found("case")),
     }
+}
+
+/// What a read that shows rows of a case, but not the case itself, needs of its access: on which basis
+/// the caller reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Granted {
+    pub case_id: Uuid,
+    pub basis: Basis,
+}
+
+impl Granted {
+    /// Rule 9: the access event for what the caller just read, in the caller's transaction.
+    pub fn record(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        action: Action,
+        resource: Resource,
+    ) -> Result<(), AppError> {
+        access_log::record(
+            conn,
+            caller,
+            &[(self.case_id, self.basis)],
+            action,
+            resource,
+        )
+    }
+}
+
+/// The caller's basis for reading a case, from the case's grants alone (one probe by index): for the log
+/// and the timeline, which show the case's rows but not its facts. 404 when there is none. On the day a
+/// consent runs out, the first reader takes the long path, which settles the expiry.
+pub fn granted(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+) -> Result<Granted, AppError> {
+    let today = crate::clock::today();
+    let grants = crate::cases::grants::callers(conn, caller, case_id)?;
+    let basis = if grants.iter().any(|g| g.settle_due(today)) {
+        load_one(conn, caller, case_id, false)?.basis
+    } else {
+        grants::choose(caller, &grants, today)
+            .ok_or_else(|| AppError::not_found("case"))?
+            .1
+    };
+    Ok(Granted { case_id, basis })
 }
 
 /// Runs `f` in one transaction once the caller may read the case (404 otherwise), after the read's access
@@ -301,38 +376,35 @@ pub fn judge(
     let today = crate::clock::today();
     let mut out = Vec::with_capacity(loaded.len());
     for loaded in loaded {
-        let self_consent_age = loaded.self_consent_age;
-        let facts = settled(conn, facts_of(loaded, today))?;
-        if let Some((me, basis)) = decide(caller, &facts, self_consent_age) {
+        let facts = settle(conn, facts_of(loaded, today))?;
+        if let Some((me, basis)) = by_grants(caller, &facts) {
             out.push(CaseAccess { facts, me, basis });
         }
     }
     Ok(out)
 }
 
-/// The person whose own participant rows (or, for a youth, the case's subject) find the caller's
-/// candidate cases (`load::FactsOfMyCases`); `None` for an integration, whose candidates are its
-/// services' cases (`candidate_filter`).
+/// The person whose own grants find the caller's candidate cases (`load::FactsOfMyCases`); `None` for an
+/// integration, whose candidates are its services' cases (`candidate_filter`).
 pub fn person(caller: &Caller) -> Option<crate::cases::load::Person<'_>> {
     if caller.has_role(Role::Integration) {
         return None;
     }
     let pid_hash = caller.pid_hash.as_deref();
-    let mut kinds = Vec::new();
+    let mut bases = Vec::new();
     if pid_hash.is_some() {
         if caller.has_role(Role::Guardian) {
-            kinds.push("guardian");
+            bases.push(Basis::Guardian.as_str());
         }
         if caller.has_role(Role::Youth) {
-            kinds.push("youth");
+            bases.push(Basis::SubjectYouth.as_str());
         }
     }
     Some(crate::cases::load::Person {
         user_id: caller
             .has_role(Role::Professional)
             .then_some(caller.user_id.as_str()),
-        youth: kinds.contains(&"youth"),
-        kinds,
+        bases,
         pid_hash,
     })
 }

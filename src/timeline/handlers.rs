@@ -33,7 +33,7 @@ pub async fn timeline(
     let limit = pagination::effective_limit(query.0.limit);
     let after = api::parse_cursor(query.0.cursor.as_deref())?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::case_for_read(conn, &caller, id)?;
+        let access = policy::granted(conn, &caller, id)?;
         let event = EventValues::new(
             &caller,
             (id, access.basis),

@@ -15,6 +15,7 @@ mod failover;
 mod family;
 mod frontends;
 mod fuzz;
+mod grants;
 mod guide;
 mod handovers;
 mod hardening;

@@ -7,7 +7,6 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::compare::{compare, Verdict};
-use super::Context;
 use crate::auth::Caller;
 use crate::cases::api::ExternalRef;
 use crate::cases::store::{CaseChanges, ExternalRefRow};
@@ -44,7 +43,6 @@ pub fn judge<'d>(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
-    ctx: &Context,
     lines: &[(Uuid, &'d CaseDocument)],
 ) -> Result<Vec<Result<Judged<'d>, AppError>>, AppError> {
     if lines.is_empty() {
@@ -55,7 +53,7 @@ pub fn judge<'d>(
     let facts = crate::policy::load_facts(conn, rows)?;
     let readable: Vec<_> = facts
         .into_iter()
-        .filter(|f| crate::policy::decide(caller, f, ctx.self_consent_age).is_some())
+        .filter(|f| crate::policy::may_read(caller, f))
         .map(|f| f.case)
         .collect();
     let docs = crate::documents::export::build_many(conn, key, &readable, COMPARED)?;

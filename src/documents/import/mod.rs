@@ -124,7 +124,7 @@ pub fn run(
         .filter_map(|(i, doc)| doc.as_ref().ok().map(|d| (i, d)))
         .collect();
     for batch in batches(&valid, CASES_PER_TRANSACTION) {
-        for (i, outcome) in import_batch(conn, caller, key, &ctx, &batch)? {
+        for (i, outcome) in import_batch(conn, caller, key, &batch)? {
             outcomes[i] = Some(outcome);
         }
     }
@@ -175,29 +175,27 @@ fn import_batch(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
-    ctx: &Context,
     batch: &[(usize, &CaseDocument)],
 ) -> Result<Outcomes, AppError> {
     let docs: Vec<&CaseDocument> = batch.iter().map(|(_, d)| *d).collect();
-    let steps = match db::in_municipality(conn, caller.session(), |c| {
-        together(c, caller, key, ctx, &docs)
-    }) {
-        Ok(steps) => steps,
-        Err(e) if e.kind == ProblemType::Unavailable => return Err(e),
-        Err(e) => {
-            log::info!(
+    let steps =
+        match db::in_municipality(conn, caller.session(), |c| together(c, caller, key, &docs)) {
+            Ok(steps) => steps,
+            Err(e) if e.kind == ProblemType::Unavailable => return Err(e),
+            Err(e) => {
+                log::info!(
                 "the database refused a batch of {} import lines ({:?}); importing them one by one",
                 docs.len(),
                 e.kind
             );
-            docs.iter().map(|_| Step::Alone).collect()
-        }
-    };
+                docs.iter().map(|_| Step::Alone).collect()
+            }
+        };
     let mut out = Vec::with_capacity(batch.len());
     for (&(i, doc), step) in batch.iter().zip(steps) {
         let outcome = match step {
             Step::Done(outcome) => outcome,
-            Step::Alone => alone(conn, caller, key, ctx, doc)?,
+            Step::Alone => alone(conn, caller, key, doc)?,
         };
         out.push((i, outcome));
     }
@@ -209,12 +207,9 @@ fn alone(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
-    ctx: &Context,
     doc: &CaseDocument,
 ) -> Result<Result<Outcome, AppError>, AppError> {
-    match db::in_municipality(conn, caller.session(), |c| {
-        together(c, caller, key, ctx, &[doc])
-    }) {
+    match db::in_municipality(conn, caller.session(), |c| together(c, caller, key, &[doc])) {
         Ok(mut steps) => match steps.pop() {
             Some(Step::Done(outcome)) => Ok(outcome),
             _ => Ok(Err(AppError::internal())),
@@ -240,7 +235,6 @@ fn together(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
-    ctx: &Context,
     docs: &[&CaseDocument],
 ) -> Result<Vec<Step>, AppError> {
     let refs: Vec<&ExternalRef> = docs.iter().flat_map(|d| &d.case.external_refs).collect();
@@ -255,7 +249,7 @@ fn together(
             _ => None,
         })
         .collect();
-    let mut judged = existing::judge(conn, caller, key, ctx, &stored)?.into_iter();
+    let mut judged = existing::judge(conn, caller, key, &stored)?.into_iter();
     let mut new_rows = Rows::default();
     let mut updates = vec![];
     let mut steps = Vec::with_capacity(docs.len());
