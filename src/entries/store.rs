@@ -95,14 +95,19 @@ pub fn corrections_of(
 }
 
 /// A page of the log with the correction of each entry, and the read's access event, in one statement.
+/// The case's corrections (few: most entries are never corrected) come first in one probe of their own
+/// index, and each entry of the page looks its correction up among them; one index probe per entry cost
+/// as many buffers as the page itself.
 macro_rules! entries_page_sql {
     ($after:literal) => {
         concat!(
             "WITH ",
             crate::access_event_cte!(),
-            " SELECT e.id, e.case_id, e.kind, e.occurred_at, e.title, e.body, e.attendees, e.decisions, \
+            ", corrections AS MATERIALIZED (SELECT x.corrects, x.id FROM log_entries x \
+                WHERE x.case_id = $1 AND x.corrects IS NOT NULL) \
+             SELECT e.id, e.case_id, e.kind, e.occurred_at, e.title, e.body, e.attendees, e.decisions, \
                 e.next_meeting, e.corrects, e.author_participant_id, e.author_name, e.recorded_at, \
-                (SELECT x.id FROM log_entries x WHERE x.corrects = e.id) AS corrected_by \
+                (SELECT k.id FROM corrections k WHERE k.corrects = e.id) AS corrected_by \
              FROM log_entries e WHERE e.case_id = $1 ",
             $after,
             " ORDER BY e.id DESC LIMIT $2"
