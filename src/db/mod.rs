@@ -61,7 +61,9 @@ where
         session: session.into(),
         lock_case: None,
     };
+    let turn = pool.turn(deadline).await?;
     blocking(move || {
+        let _turn = turn;
         let mut pooled = checkout_begun(&pool, deadline, begin)?;
         run_begun(&mut pooled, f)
     })
@@ -88,7 +90,9 @@ where
         session: session.into(),
         lock_case: Some(case_id),
     };
+    let turn = pool.turn(deadline).await?;
     blocking(move || {
+        let _turn = turn;
         let mut pooled = checkout_begun(&pool, deadline, begin)?;
         run_begun(&mut pooled, f)
     })
@@ -124,7 +128,9 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    let turn = pool.turn(Instant::now() + CHECKOUT_TIMEOUT).await?;
     blocking(move || {
+        let _turn = turn;
         let mut pooled = checkout(&pool)?;
         f(&mut pooled)
     })
