@@ -66,10 +66,9 @@ $$;
 CREATE FUNCTION refresh_case_grants(ids UUID[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 -- One refresh of a case at a time (a reader settling an expiry takes no lock of the case row): the next
--- one's DELETE then sees the rows the first inserted, and no grant is doubled.
+-- one then sees the rows the first wrote, and no grant is doubled.
 SELECT pg_advisory_xact_lock(hashtextextended(id::text, 2212))
   FROM (SELECT DISTINCT unnest(ids) AS id ORDER BY 1) x;
-DELETE FROM case_grants WHERE case_id = ANY(ids);
 WITH c AS (
     SELECT c.id, c.municipality, c.subject_national_id_hash AS subject_hash, h.service AS holder_service,
            CASE WHEN c.subject_birth_date IS NOT NULL
@@ -153,12 +152,34 @@ WITH c AS (
        AND NOT EXISTS (SELECT 1 FROM p WHERE p.case_id = c.id AND p.kind = 'youth'
                           AND p.national_id_hash = c.subject_hash)
 )
+-- Only what changed is written: a grant that stays keeps its row (a case changes a few times in one
+-- transaction, an import's line five, and rewriting every grant each time left the case's grants spread
+-- over as many pages). Both statements see the rows as they were before.
+, fresh AS (
+    SELECT g.case_id, c.municipality, g.basis, g.user_id, g.service, g.pid_hash, g.participant_id,
+           g.valid_from, g.valid_until, s.settle_on
+      FROM grants g JOIN c ON c.id = g.case_id LEFT JOIN settle s ON s.case_id = g.case_id
+     WHERE g.valid_from IS NULL OR g.valid_until IS NULL OR g.valid_from <= g.valid_until
+), gone AS (
+    DELETE FROM case_grants o
+     WHERE o.case_id = ANY(ids)
+       AND NOT EXISTS (SELECT 1 FROM fresh f
+                        WHERE (f.case_id, f.municipality, f.basis, f.user_id, f.service, f.pid_hash,
+                               f.participant_id, f.valid_from, f.valid_until, f.settle_on)
+                              IS NOT DISTINCT FROM
+                              (o.case_id, o.municipality, o.basis, o.user_id, o.service, o.pid_hash,
+                               o.participant_id, o.valid_from, o.valid_until, o.settle_on))
+)
 INSERT INTO case_grants (case_id, municipality, basis, user_id, service, pid_hash, participant_id,
                          valid_from, valid_until, settle_on)
-SELECT g.case_id, c.municipality, g.basis, g.user_id, g.service, g.pid_hash, g.participant_id,
-       g.valid_from, g.valid_until, s.settle_on
-  FROM grants g JOIN c ON c.id = g.case_id LEFT JOIN settle s ON s.case_id = g.case_id
- WHERE g.valid_from IS NULL OR g.valid_until IS NULL OR g.valid_from <= g.valid_until;
+SELECT * FROM fresh f
+ WHERE NOT EXISTS (SELECT 1 FROM case_grants o
+                    WHERE o.case_id = f.case_id
+                      AND (f.municipality, f.basis, f.user_id, f.service, f.pid_hash, f.participant_id,
+                           f.valid_from, f.valid_until, f.settle_on)
+                          IS NOT DISTINCT FROM
+                          (o.municipality, o.basis, o.user_id, o.service, o.pid_hash, o.participant_id,
+                           o.valid_from, o.valid_until, o.settle_on));
 $$;
 REVOKE ALL ON FUNCTION refresh_case_grants(UUID[]) FROM PUBLIC;
 -- A reader that settled an expiry moves `settle_on` on (nothing else may have changed).

@@ -23,7 +23,8 @@ use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantRow;
 
 /// The select list and joins shared by the statements below. Orders match the stores' own
-/// (`participants::store::for_cases`, `consents::store::for_cases`, `cases::store::refs_for`).
+/// (`participants::store::for_cases`, `consents::store::for_cases`, `cases::store::refs_for`). A consent's
+/// givers and which of them signed come from one scan of its givers (two cost a second probe per consent).
 macro_rules! facts_sql {
     ($where:literal) => {
         concat!(
@@ -41,13 +42,15 @@ macro_rules! facts_sql {
                     k.document_ref, k.supersedes, k.superseded_by, k.superseded_at, k.recorded_by_user, \
                     k.recorded_by_name, k.recorded_at, k.withdrawn_at, k.withdrawn_by_participant, \
                     k.withdrawal_reason, \
-                    ARRAY(SELECT g.participant_id FROM consent_givers g WHERE g.consent_id = k.id \
-                          ORDER BY g.participant_id), \
-                    ARRAY(SELECT g.participant_id FROM consent_givers g WHERE g.consent_id = k.id \
-                          AND g.signed_at IS NOT NULL ORDER BY g.participant_id), \
+                    coalesce(gv.givers, '{}'), coalesce(gv.signed, '{}'), \
                     ARRAY(SELECT s.service FROM consent_services s WHERE s.consent_id = k.id \
                           ORDER BY s.service)) \
-                  FROM consents k WHERE k.case_id = c.id ORDER BY k.id) AS consents, \
+                  FROM consents k \
+                  CROSS JOIN LATERAL (SELECT array_agg(g.participant_id ORDER BY g.participant_id) AS givers, \
+                         array_agg(g.participant_id ORDER BY g.participant_id) \
+                           FILTER (WHERE g.signed_at IS NOT NULL) AS signed \
+                         FROM consent_givers g WHERE g.consent_id = k.id) gv \
+                  WHERE k.case_id = c.id ORDER BY k.id) AS consents, \
               ARRAY(SELECT ROW(r.system, r.ref_id) FROM case_external_refs r WHERE r.case_id = c.id \
                   ORDER BY r.system, r.ref_id) AS external_refs, \
               ARRAY(SELECT ROW(g.basis, g.user_id, g.service, g.pid_hash, g.participant_id, g.valid_from, \
