@@ -164,10 +164,11 @@ WITH c AS (
     DELETE FROM case_grants o
      WHERE o.case_id = ANY(ids)
        AND NOT EXISTS (SELECT 1 FROM fresh f
-                        WHERE (f.case_id, f.municipality, f.basis, f.user_id, f.service, f.pid_hash,
+                        WHERE f.case_id = o.case_id
+                          AND (f.municipality, f.basis, f.user_id, f.service, f.pid_hash,
                                f.participant_id, f.valid_from, f.valid_until, f.settle_on)
                               IS NOT DISTINCT FROM
-                              (o.case_id, o.municipality, o.basis, o.user_id, o.service, o.pid_hash,
+                              (o.municipality, o.basis, o.user_id, o.service, o.pid_hash,
                                o.participant_id, o.valid_from, o.valid_until, o.settle_on))
 )
 INSERT INTO case_grants (case_id, municipality, basis, user_id, service, pid_hash, participant_id,

@@ -65,8 +65,12 @@ macro_rules! prepared_statement {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
             ) -> diesel::QueryResult<()> {
-                for part in $crate::db::prepared::parts($sql) {
-                    match part {
+                // Split once per statement, not on every execution: diesel walks a query two or three
+                // times per execution (binds, cache key, text).
+                static PARTS: std::sync::OnceLock<Vec<$crate::db::prepared::Part<'static>>> =
+                    std::sync::OnceLock::new();
+                for part in PARTS.get_or_init(|| $crate::db::prepared::parts($sql).collect()) {
+                    match *part {
                         $crate::db::prepared::Part::Sql(text) => out.push_sql(text),
                         $(
                             $crate::db::prepared::Part::Bind($index) => {
@@ -87,7 +91,7 @@ macro_rules! prepared_statement {
 }
 
 /// A piece of a statement's SQL: text, or the placeholder of a bind value.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part<'s> {
     Sql(&'s str),
     Bind(u32),
