@@ -11,6 +11,9 @@ BEGIN
 END $$;
 DROP TRIGGER municipalities_grants_update ON municipalities;
 DROP FUNCTION case_grants_after_row();
+DROP TABLE case_grants_pending;
+DROP FUNCTION case_grants_refresh_pending();
+DROP FUNCTION case_grants_later(UUID[]);
 DROP FUNCTION case_grants_after_rows();
 DROP FUNCTION refresh_case_grants(UUID[]);
 DROP FUNCTION age_reached_on(DATE, INTEGER);

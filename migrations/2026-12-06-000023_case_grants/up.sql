@@ -8,8 +8,8 @@
 -- A read probes the rows of (case, caller) and `crate::policy::grants::choose` picks the basis, checking
 -- what only the token knows (roles, the services the caller works in) and the date against the window.
 --
--- Triggers on every table the rule reads call `refresh_case_grants` in the changing statement's own
--- transaction, whoever writes (the service, an import, the purge, a migration): a rolled-back change leaves
+-- Triggers on every table the rule reads have `refresh_case_grants` run in the changing transaction, at
+-- its commit, whoever writes (the service, an import, the purge, a migration): a rolled-back change leaves
 -- the old grants. The service may only read this table; the function is the only writer (SECURITY
 -- DEFINER, as the owner), so a bug or injection in the service cannot hand itself a grant.
 --
@@ -186,35 +186,73 @@ REVOKE ALL ON FUNCTION refresh_case_grants(UUID[]) FROM PUBLIC;
 -- A reader that settled an expiry moves `settle_on` on (nothing else may have changed).
 GRANT EXECUTE ON FUNCTION refresh_case_grants(UUID[]) TO stafettlogg_app;
 
--- The triggers. Inserts and deletes refresh once per statement (an import inserts thousands of rows at
--- once); updates once per row, and only when a column the rule reads changed (the case row is updated by
--- every write, for its version).
+-- The triggers note which cases changed (`case_grants_pending`) and the grants of all of them are worked
+-- out once, when the transaction commits (a deferred trigger): a consent with its givers and services, or
+-- an import line with its participants, is one refresh, not one per statement. Inserts and deletes are
+-- noted once per statement (an import inserts thousands of rows at once); updates once per row, and only
+-- when a column the rule reads changed (the case row is updated by every write, for its version). Within
+-- the changing transaction the grants are those it began with; the policy decides before it changes.
+CREATE UNLOGGED TABLE case_grants_pending (
+    case_id      UUID PRIMARY KEY,
+    municipality TEXT DEFAULT current_setting('app.municipality', true)
+);
+-- Only the functions below (as the owner) write it; the service may read it (outside a transaction that
+-- is changing a case it is empty). Guarded as every table of a municipality's rows is.
+GRANT SELECT ON case_grants_pending TO stafettlogg_app;
+ALTER TABLE case_grants_pending ENABLE ROW LEVEL SECURITY;
+CREATE POLICY one_municipality ON case_grants_pending
+    USING (municipality = current_setting('app.municipality', true))
+    WITH CHECK (municipality = current_setting('app.municipality', true));
+
+CREATE FUNCTION case_grants_later(ids UUID[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    INSERT INTO case_grants_pending (case_id) SELECT DISTINCT unnest(ids) ON CONFLICT DO NOTHING;
+$$;
+
+-- Fires at commit once per noted case; the first refreshes every case the transaction noted, the others
+-- find theirs done. (The import sets its constraints immediate: then it fires at once, as often as needed.)
+CREATE FUNCTION case_grants_refresh_pending() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    ids UUID[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM case_grants_pending WHERE case_id = NEW.case_id) THEN
+        RETURN NULL;
+    END IF;
+    WITH done AS (DELETE FROM case_grants_pending RETURNING case_id)
+    SELECT array_agg(case_id) INTO ids FROM done;
+    PERFORM refresh_case_grants(ids);
+    RETURN NULL;
+END;
+$$;
+CREATE CONSTRAINT TRIGGER case_grants_pending_refresh AFTER INSERT ON case_grants_pending
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION case_grants_refresh_pending();
 CREATE FUNCTION case_grants_after_rows() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF TG_TABLE_NAME = 'consent_services' THEN
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT k.case_id FROM gone x JOIN consents k ON k.id = x.consent_id));
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT k.case_id FROM gone x JOIN consents k ON k.id = x.consent_id));
         ELSIF TG_TABLE_NAME = 'cases' THEN
             RETURN NULL;
         ELSIF TG_TABLE_NAME = 'staff_departures' THEN
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT p.case_id FROM gone x JOIN case_participants p
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT p.case_id FROM gone x JOIN case_participants p
                                                ON p.municipality = x.municipality AND p.user_id = x.user_id
                                               WHERE p.kind = 'professional' AND p.active));
         ELSE
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT case_id FROM gone));
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT case_id FROM gone));
         END IF;
     ELSE
         IF TG_TABLE_NAME = 'consent_services' THEN
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT k.case_id FROM added x JOIN consents k ON k.id = x.consent_id));
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT k.case_id FROM added x JOIN consents k ON k.id = x.consent_id));
         ELSIF TG_TABLE_NAME = 'cases' THEN
-            PERFORM refresh_case_grants(ARRAY(SELECT id FROM added));
+            PERFORM case_grants_later(ARRAY(SELECT id FROM added));
         ELSIF TG_TABLE_NAME = 'staff_departures' THEN
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT p.case_id FROM added x JOIN case_participants p
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT p.case_id FROM added x JOIN case_participants p
                                                ON p.municipality = x.municipality AND p.user_id = x.user_id
                                               WHERE p.kind = 'professional' AND p.active));
         ELSE
-            PERFORM refresh_case_grants(ARRAY(SELECT DISTINCT case_id FROM added));
+            PERFORM case_grants_later(ARRAY(SELECT DISTINCT case_id FROM added));
         END IF;
     END IF;
     RETURN NULL;
@@ -225,17 +263,17 @@ CREATE FUNCTION case_grants_after_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'cases' THEN
-        PERFORM refresh_case_grants(ARRAY[NEW.id]);
+        PERFORM case_grants_later(ARRAY[NEW.id]);
     ELSIF TG_TABLE_NAME = 'consent_services' THEN
-        PERFORM refresh_case_grants(ARRAY(SELECT k.case_id FROM consents k WHERE k.id IN (OLD.consent_id, NEW.consent_id)));
+        PERFORM case_grants_later(ARRAY(SELECT k.case_id FROM consents k WHERE k.id IN (OLD.consent_id, NEW.consent_id)));
     ELSIF TG_TABLE_NAME = 'staff_departures' THEN
-        PERFORM refresh_case_grants(ARRAY(SELECT p.case_id FROM case_participants p
+        PERFORM case_grants_later(ARRAY(SELECT p.case_id FROM case_participants p
                                            WHERE p.kind = 'professional' AND p.active
                                              AND p.municipality = NEW.municipality AND p.user_id IN (OLD.user_id, NEW.user_id)));
     ELSIF TG_TABLE_NAME = 'municipalities' THEN
-        PERFORM refresh_case_grants(ARRAY(SELECT id FROM cases WHERE municipality = NEW.number));
+        PERFORM case_grants_later(ARRAY(SELECT id FROM cases WHERE municipality = NEW.number));
     ELSE
-        PERFORM refresh_case_grants(ARRAY[NEW.case_id]);
+        PERFORM case_grants_later(ARRAY[NEW.case_id]);
     END IF;
     RETURN NULL;
 END;

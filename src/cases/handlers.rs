@@ -135,6 +135,9 @@ pub fn open_in(
             refs: spec.external_refs,
         },
     )?;
+    // The database works a case's grants out when the transaction commits; the opener reads the case
+    // back now, so its grants are worked out now (the commit then finds nothing changed).
+    super::grants::refresh(conn, case.id)?;
     let access = policy::case_for_read(conn, caller, case.id)?;
     access.changed(
         conn,
