@@ -129,13 +129,15 @@ impl CaseAccess {
         action: Action,
         resource: Resource,
     ) -> Result<(), AppError> {
-        access_log::record(
-            conn,
-            caller,
-            &[(self.case.id, self.basis)],
-            action,
-            resource,
-        )
+        self.granted().record(conn, caller, action, resource)
+    }
+
+    /// The case and the basis the caller reads it on.
+    pub fn granted(&self) -> Granted {
+        Granted {
+            case_id: self.case.id,
+            basis: self.basis,
+        }
     }
 }
 
