@@ -31,7 +31,7 @@ use crate::cases::facts::{facts_of, CaseFacts};
 use crate::cases::store::CaseFilter;
 use crate::cases::store::CaseRow;
 use crate::consents::effects::settled;
-use crate::db::schema::{case_participants, cases};
+use crate::db::schema::cases;
 use crate::http::error::AppError;
 use crate::participants::store::ParticipantRow;
 
@@ -428,17 +428,16 @@ pub fn candidate_filter(caller: &Caller) -> CaseFilter {
         );
     }
     if caller.has_role(Role::Integration) {
+        // Its services' grants: exactly the cases it may read today, but for a window that has ended.
         filter = Box::new(
-            filter.or(cases::id.eq_any(
-                case_participants::table
-                    .filter(
-                        case_participants::kind
-                            .eq(crate::participants::api::ParticipantKind::Professional),
-                    )
-                    .filter(case_participants::service.eq_any(caller.services.clone()))
-                    .filter(case_participants::active.eq(true))
-                    .select(case_participants::case_id),
-            )),
+            filter.or(sql::<Bool>(
+                "cases.id = ANY(ARRAY(SELECT g.case_id FROM case_grants g \
+                 WHERE g.basis = 'integration' AND g.municipality = ",
+            )
+            .bind::<Text, _>(caller.tenant.clone())
+            .sql(" AND g.service = ANY(")
+            .bind::<Array<Text>, _>(caller.services.clone())
+            .sql(")))")),
         );
     }
     if let Some(hash) = caller.pid_hash.clone() {
