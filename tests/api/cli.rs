@@ -1,6 +1,6 @@
 //! The command line tells a newcomer what they need, and refuses clearly instead of doing the wrong thing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::support::{binary, OutputLogged, TestApp};
@@ -9,9 +9,11 @@ fn bin() -> Command {
     binary()
 }
 
+/// A directory of its own for one test, outside the checkout: `token` looks for `data/jwt-dev-secret` in
+/// every directory above the one it runs in, and a checkout where `cargo run` has served has one.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
+    let dir = std::env::temp_dir()
+        .join("stafettlogg-cli-tests")
         .join(format!("{name}-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
