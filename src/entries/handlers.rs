@@ -4,8 +4,8 @@ use uuid::Uuid;
 use super::api::{EntryInput, EntryListQuery, EntryView};
 use super::rules;
 use super::store::{self, EntryInsert};
+use crate::access_log::store::Action;
 use crate::access_log::store::Resource;
-use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
@@ -38,13 +38,7 @@ pub async fn list_entries(
         .map(pagination::decode_uuid_cursor)
         .transpose()?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::granted(conn, &caller, id)?;
-        let event = EventValues::new(
-            &caller,
-            (id, access.basis),
-            Action::Read,
-            Resource::CaseEntries,
-        );
+        let event = policy::granted(conn, &caller, id)?.read_event(&caller, Resource::CaseEntries);
         Ok(store::page(conn, event, id, after, limit + 1)?
             .into_iter()
             .map(|r| r.entry.view(r.corrected_by))

@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Text};
 use uuid::Uuid;
 
-use crate::access_log::store::{self as access_log, Action, Basis, Resource};
+use crate::access_log::store::{self as access_log, Action, Basis, EventValues, Resource};
 use crate::auth::{Caller, Role};
 use crate::cases::api::{CaseListQuery, HolderFilter};
 use crate::cases::facts::{facts_of, CaseFacts};
@@ -287,6 +287,11 @@ pub struct Granted {
 }
 
 impl Granted {
+    /// The values of the read's access event (rule 9), for a read that writes it in its own statement.
+    pub fn read_event<'a>(&self, caller: &'a Caller, resource: Resource) -> EventValues<'a> {
+        EventValues::new(caller, (self.case_id, self.basis), Action::Read, resource)
+    }
+
     /// Rule 9: the access event for what the caller just read, in the caller's transaction.
     pub fn record(
         &self,

@@ -6,7 +6,6 @@ use uuid::Uuid;
 use super::api::{self, TimelineItem, TimelineQuery};
 use super::store;
 use crate::access_log::store::Resource;
-use crate::access_log::store::{Action, EventValues};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
@@ -33,13 +32,7 @@ pub async fn timeline(
     let limit = pagination::effective_limit(query.0.limit);
     let after = api::parse_cursor(query.0.cursor.as_deref())?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        let access = policy::granted(conn, &caller, id)?;
-        let event = EventValues::new(
-            &caller,
-            (id, access.basis),
-            Action::Read,
-            Resource::CaseTimeline,
-        );
+        let event = policy::granted(conn, &caller, id)?.read_event(&caller, Resource::CaseTimeline);
         store::page(conn, event, id, after, limit + 1)
     })
     .await?;
