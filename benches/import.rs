@@ -115,6 +115,7 @@ fn main() {
         cors_origins: vec![],
         metrics_listener: None,
         listen_url: None,
+        delivery: Default::default(),
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new()

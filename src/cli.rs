@@ -479,6 +479,7 @@ fn run_server(
         cors_origins: config.cors_origins.clone(),
         metrics_listener,
         listen_url: Some(service_url.clone()),
+        delivery: config.delivery.clone(),
     };
     eprintln!("Stafettlogg listens on http://{addr}");
     eprintln!("  API docs:  http://{addr}/docs/");

@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
 
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -40,6 +42,132 @@ pub struct Config {
     pub log_format: LogFormat,
     pub cors_origins: Vec<String>,
     pub metrics_addr: Option<SocketAddr>,
+    pub delivery: Delivery,
+}
+
+/// How notifications and webhooks leave the service (`crate::jobs::delivery`).
+#[derive(Clone)]
+pub struct Delivery {
+    /// The SMTP server, as lettre reads it (`smtp://`, `smtp://...?tls=required`, `smtps://`); `None`:
+    /// no e-mail is sent, and each message says so.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of e-mails (`NOTIFY_FROM`).
+    pub from: String,
+    /// The SMS gateway (`SMS_URL`), which takes `{"to", "text"}` as JSON; `None`: no SMS is sent.
+    pub sms_url: Option<SecretString>,
+    /// The front end's address: every link in a message starts with it.
+    pub public_base_url: String,
+    pub webhook_allow_http: bool,
+    pub webhook_allow_private: bool,
+    /// The waits between tries of a message or delivery; after the last, it has failed.
+    pub retries: Vec<Duration>,
+    /// How often a sender looks for due work.
+    pub poll: Duration,
+    /// How often the reminders' pass runs (it adds each reminder once, however often it runs).
+    pub reminders_every: Duration,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            smtp_url: None,
+            from: DEFAULT_FROM.into(),
+            sms_url: None,
+            public_base_url: DEFAULT_PUBLIC_BASE_URL.into(),
+            webhook_allow_http: false,
+            webhook_allow_private: false,
+            retries: DEFAULT_RETRIES.to_vec(),
+            poll: Duration::from_secs(1),
+            reminders_every: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The waits between tries when nothing else is configured: the first retry within 10 seconds, then
+/// further apart, for about 14 hours in all.
+pub const DEFAULT_RETRIES: [Duration; 8] = [
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(120),
+    Duration::from_secs(600),
+    Duration::from_secs(1800),
+    Duration::from_secs(3600),
+    Duration::from_secs(3 * 3600),
+    Duration::from_secs(9 * 3600),
+];
+
+pub const DEFAULT_FROM: &str = "Stafettlogg <stafettlogg@localhost>";
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://localhost:8080";
+
+/// `SMTP_URL` as lettre takes it: `?tls=starttls` (the spelling operators know) becomes lettre's
+/// `tls=required`. Anything but `smtp` or `smtps` with a host is refused at start.
+pub fn smtp_url(raw: &str) -> Result<String, ConfigError> {
+    let mut url =
+        url::Url::parse(raw).map_err(|e| ConfigError(format!("SMTP_URL is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+        return Err(ConfigError(
+            "SMTP_URL must be smtp://host:port (plain), smtp://host:port?tls=starttls or smtps://host:port,              with user and password in the URL when the server wants them"
+                .into(),
+        ));
+    }
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let mut kept = Vec::new();
+    for (k, v) in pairs {
+        match (k.as_str(), v.as_str()) {
+            ("tls", "starttls" | "required") => kept.push(("tls".to_string(), "required".to_string())),
+            ("tls", "opportunistic") => kept.push((k, v)),
+            ("tls", other) => {
+                return Err(ConfigError(format!(
+                    "SMTP_URL: tls={other} is not known; use tls=starttls, or smtps:// for TLS from the start"
+                )))
+            }
+            _ => {
+                return Err(ConfigError(format!(
+                    "SMTP_URL: the parameter `{k}` is not known (only tls=starttls)"
+                )))
+            }
+        }
+    }
+    url.set_query(None);
+    if !kept.is_empty() {
+        url.query_pairs_mut().extend_pairs(kept);
+    }
+    Ok(url.to_string())
+}
+
+impl Delivery {
+    fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let smtp_url = present(&s.smtp_url)
+            .map(|u| smtp_url(u).map(SecretString::from))
+            .transpose()?;
+        if let Some(sms) = present(&s.sms_url) {
+            let ok = url::Url::parse(sms).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !ok {
+                return Err(ConfigError("SMS_URL must be an http(s) URL".into()));
+            }
+        }
+        let base = s.public_base_url.trim_end_matches('/').to_string();
+        if !url::Url::parse(&base).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+            return Err(ConfigError(
+                "PUBLIC_BASE_URL must be the front end's http(s) address, e.g. https://stafett.kommune.no"
+                    .into(),
+            ));
+        }
+        lettre::message::Mailbox::from_str(&s.notify_from).map_err(|e| {
+            ConfigError(format!(
+                "NOTIFY_FROM must be an address such as `Stafettlogg <stafett@kommune.no>` ({e})"
+            ))
+        })?;
+        Ok(Delivery {
+            smtp_url,
+            from: s.notify_from.clone(),
+            sms_url: present(&s.sms_url).map(|u| SecretString::from(u.to_string())),
+            public_base_url: base,
+            webhook_allow_http: s.webhook_allow_http,
+            webhook_allow_private: s.webhook_allow_private,
+            ..Delivery::default()
+        })
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -137,6 +265,29 @@ pub struct Settings {
     /// Never the API's own address.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// The SMTP server for e-mail notifications: smtp://host:port (plain), smtp://host:port?tls=starttls,
+    /// or smtps://host:port, with user:password@ before the host when it wants them. Unset: no e-mail is
+    /// sent, and each person's list of messages says so.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, value_parser = secret)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of notification e-mails.
+    #[arg(long, env = "NOTIFY_FROM", default_value = DEFAULT_FROM)]
+    pub notify_from: String,
+    /// An HTTP gateway for SMS notifications: it gets a POST of {"to": "+47...", "text": "..."}. Unset:
+    /// no SMS is sent.
+    #[arg(long, env = "SMS_URL", hide_env_values = true, value_parser = secret)]
+    pub sms_url: Option<SecretString>,
+    /// The front end's address; every link in a notification starts with it.
+    #[arg(long, env = "PUBLIC_BASE_URL", default_value = DEFAULT_PUBLIC_BASE_URL)]
+    pub public_base_url: String,
+    /// Allow webhook URLs over plain http (for trying it out; deliveries are signed but not encrypted).
+    #[arg(long, env = "WEBHOOK_ALLOW_HTTP", default_value_t = false)]
+    pub webhook_allow_http: bool,
+    /// Allow webhooks to private, loopback and link-local addresses (a receiver inside the municipality's
+    /// own network); otherwise they are refused after DNS resolution, so a webhook cannot reach the
+    /// service's neighbours.
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 }
 
 fn secret(s: &str) -> Result<SecretString, String> {
@@ -277,6 +428,7 @@ impl Config {
                 "METRICS_ADDR must differ from BIND_ADDR: metrics are never served on the public port".into(),
             ));
         }
+        let delivery = Delivery::from_settings(&s)?;
         Ok(Config {
             database,
             database_app_url,
@@ -291,6 +443,7 @@ impl Config {
             log_format: s.log_format,
             cors_origins,
             metrics_addr: s.metrics_addr,
+            delivery,
         })
     }
 }
@@ -458,7 +611,30 @@ mod tests {
         s.national_id_key = None;
         s.metrics_addr = None;
         s.cors_allowed_origins = String::new();
+        s.smtp_url = None;
+        s.sms_url = None;
         s
+    }
+
+    #[test]
+    fn smtp_url_takes_plain_starttls_and_tls_and_refuses_the_rest() {
+        assert_eq!(
+            smtp_url("smtp://mail.kommune.no:25").unwrap(),
+            "smtp://mail.kommune.no:25"
+        );
+        assert_eq!(
+            smtp_url("smtp://u:p@mail.kommune.no:587?tls=starttls").unwrap(),
+            "smtp://u:p@mail.kommune.no:587?tls=required"
+        );
+        assert!(smtp_url("smtps://mail.kommune.no").is_ok());
+        for bad in [
+            "http://mail.kommune.no",
+            "smtp://x.no?tls=maybe",
+            "smtp://x.no?pool=1",
+            "mail.kommune.no",
+        ] {
+            assert!(smtp_url(bad).is_err(), "{bad} was accepted");
+        }
     }
 
     fn jwks_file(dir: &Path) -> PathBuf {

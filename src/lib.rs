@@ -34,12 +34,14 @@ pub mod measures;
 pub mod municipality;
 pub mod my_data;
 pub mod national_id;
+pub mod notifications;
 pub mod participants;
 pub mod policy;
 pub mod services;
 pub mod statistics;
 pub mod text_enum;
 pub mod timeline;
+pub mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -75,6 +77,8 @@ pub struct AppContext {
     /// The database URL this instance listens on for other instances' changes (crate::db::listen); `None`:
     /// it only polls.
     pub listen_url: Option<String>,
+    /// How notifications and webhook deliveries leave (`crate::jobs::delivery`).
+    pub delivery: config::Delivery,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -83,6 +87,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(me::configure)
+                .configure(notifications::configure)
+                .configure(webhooks::configure)
                 .configure(my_data::configure)
                 .configure(attention::configure)
                 .configure(municipality::configure)
@@ -178,6 +184,14 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
         })?;
     }
     let wakeups = web::Data::from(wakeups);
+    jobs::delivery::spawn(jobs::delivery::Senders {
+        pool: ctx.pool.clone(),
+        config: ctx.delivery.clone(),
+        key: ctx.national_id_key.clone(),
+        metrics: metrics.clone().into_inner(),
+    })
+    .map_err(std::io::Error::other)?;
+    let delivery = web::Data::new(ctx.delivery.clone());
     if let Some(listener) = &ctx.metrics_listener {
         let server =
             http::metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
@@ -195,6 +209,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(metrics.clone())
             .app_data(guide_cache.clone())
             .app_data(wakeups.clone())
+            .app_data(delivery.clone())
             .wrap(from_fn(http::idempotency::middleware))
             .wrap(from_fn(http::request_body::middleware))
             .wrap(from_fn(http::metrics::Metrics::count_round_trips))

@@ -307,12 +307,14 @@ impl SealedId {
     }
 }
 
-/// The municipality-wide secret that encrypts national ids and keys their lookup hash. Two sub-keys are
-/// derived from one configured key so the cipher key and the hash key are never the same bytes.
+/// The municipality-wide secret that encrypts national ids and keys their lookup hash, and seals the other
+/// secrets the service must keep (webhook signing secrets). Sub-keys are derived from one configured key
+/// so no two uses share the same bytes.
 #[derive(Clone)]
 pub struct NationalIdKey {
     cipher_key: [u8; 32],
     hash_key: [u8; 32],
+    secret_key: [u8; 32],
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -333,6 +335,7 @@ impl NationalIdKey {
         Ok(NationalIdKey {
             cipher_key: derive(master, b"stafettlogg national id cipher v1"),
             hash_key: derive(master, b"stafettlogg national id lookup v1"),
+            secret_key: derive(master, b"stafettlogg stored secret v1"),
         })
     }
 
@@ -381,6 +384,32 @@ impl NationalIdKey {
         let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
         let plain = cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()?;
         Some(NationalId(String::from_utf8(plain).ok()?))
+    }
+
+    /// Nonce followed by the AES-256-GCM ciphertext of `secret` (a webhook's signing secret), under a key
+    /// of its own.
+    pub fn seal_secret(&self, secret: &[u8]) -> Vec<u8> {
+        let cipher = Aes256Gcm::new_from_slice(&self.secret_key).expect("32-byte key");
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce);
+        let mut out = nonce.to_vec();
+        out.extend(
+            cipher
+                .encrypt(&Nonce::from(nonce), secret)
+                .expect("encrypting a short buffer cannot fail"),
+        );
+        out
+    }
+
+    /// `None` when the stored bytes were not sealed with this key.
+    pub fn open_secret(&self, stored: &[u8]) -> Option<Vec<u8>> {
+        if stored.len() <= NONCE_LEN {
+            return None;
+        }
+        let cipher = Aes256Gcm::new_from_slice(&self.secret_key).expect("32-byte key");
+        let (nonce, ciphertext) = stored.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
     }
 
     /// Deterministic, so equal numbers can be found; keyed, so the table alone does not reveal them.

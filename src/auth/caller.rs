@@ -96,6 +96,23 @@ impl Caller {
         self.has_role(Role::Leader) && self.works_in(service)
     }
 
+    /// The integration a webhook acts for when its deliveries are sent: its municipality, its login and the
+    /// services of the token that created the webhook. Nothing else gets one: requests get theirs from a
+    /// verified token.
+    pub fn webhook_owner(tenant: &str, user_id: &str, services: Vec<String>) -> Option<Caller> {
+        Some(Caller {
+            tenant: tenant.into(),
+            municipality: Municipality::parse(tenant)?,
+            user_id: user_id.into(),
+            name: user_id.into(),
+            roles: vec![Role::Integration],
+            services,
+            pid: None,
+            pid_hash: None,
+            request_id: String::new(),
+        })
+    }
+
     /// A caller for tests of the rules (no token, no national id): the unit tests, and the test that holds
     /// the grant table to the rule. Requests never get one: theirs comes from a verified token.
     #[doc(hidden)]

@@ -16,6 +16,8 @@ use crate::changes::api::ChangeType;
 use crate::db::Pool;
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;
+use crate::notifications::api::NotificationEvent;
+use crate::notifications::store::Notice;
 use crate::policy::{self, CaseAccess, Need};
 
 pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
@@ -213,6 +215,9 @@ pub async fn record_consent(
                 services: &input.services,
             },
         )?;
+        let event = NotificationEvent::SignatureAwaited;
+        let awaited = Notice::to_participants(caller, event, id, consent_id, unsigned.clone());
+        crate::notifications::store::notify(conn, &awaited)?;
         let holder_was_covered = access.effective.covers(access.holder_service());
         access.refresh(conn)?;
         access.changed(

@@ -405,6 +405,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_settings (municipality, user_id) {
+        municipality -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email_on -> Bool,
+        sms_on -> Bool,
+        roles -> Array<Text>,
+        services -> Array<Text>,
+        pid_hash -> Nullable<Bytea>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        municipality -> Text,
+        user_id -> Text,
+        event -> Text,
+        channel -> Text,
+        case_id -> Nullable<Uuid>,
+        subject_id -> Nullable<Uuid>,
+        state -> Text,
+        reason -> Nullable<Text>,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        lease_until -> Nullable<Timestamptz>,
+        dedup_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        municipality -> Text,
+        owner_user_id -> Text,
+        services -> Array<Text>,
+        url -> Text,
+        events -> Array<Text>,
+        secret_enc -> Bytea,
+        state -> Text,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        municipality -> Text,
+        seq -> Nullable<Int8>,
+        #[sql_name = "type"]
+        delivery_type -> Text,
+        case_id -> Nullable<Uuid>,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        lease_until -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     services,
@@ -430,4 +502,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     guide_drafts,
     guide_versions,
     case_step_moves,
+    notification_settings,
+    notifications,
+    webhooks,
+    webhook_deliveries,
 );

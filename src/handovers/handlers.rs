@@ -18,6 +18,8 @@ use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
+use crate::notifications::api::NotificationEvent;
+use crate::notifications::store::{notify, Notice};
 use crate::policy::{self, Need};
 
 /// The handovers of a case, oldest first.
@@ -94,6 +96,9 @@ pub async fn propose(
         }
         let me = access.actor()?;
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
+        let to = vec![input.to.user_id.as_str()];
+        let event = NotificationEvent::HandoverProposed;
+        notify(conn, &Notice::to_users(caller, event, Some(id), row.id, to))?;
         let (action, change) = (Action::Propose, ChangeType::HandoverProposed);
         access.changed(conn, caller, action, Resource::CaseHandovers, change)?;
         Ok(row.view(access.today))
@@ -171,6 +176,9 @@ pub async fn accept(
             changes.push(ChangeType::ParticipantDeactivated);
         }
         crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
+        let to = vec![handover.from_user_id.as_str()];
+        let event = NotificationEvent::HandoverAnswered;
+        notify(conn, &Notice::to_users(&caller, event, Some(id), hid, to))?;
         Ok(row.view(today()))
     })
     .await?;
@@ -217,6 +225,9 @@ pub async fn decline(
             Resource::CaseHandovers,
         )?;
         crate::changes::store::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
+        let to = vec![handover.from_user_id.as_str()];
+        let event = NotificationEvent::HandoverAnswered;
+        notify(conn, &Notice::to_users(&caller, event, Some(id), hid, to))?;
         Ok(row.view(today()))
     })
     .await?;
@@ -320,6 +331,32 @@ pub fn record_shown(
     access_log::record(conn, caller, &cases, Action::List, resource)
 }
 
+/// The reassignment's own record: who moved the relay from whom to whom, and why.
+fn record_reassignment(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    case_id: Uuid,
+    (from, to): (Uuid, Uuid),
+    input: &ReassignInput,
+) -> Result<(), AppError> {
+    store::insert_reassignment(
+        conn,
+        &store::NewReassignment {
+            id: Uuid::now_v7(),
+            case_id,
+            municipality: &caller.tenant,
+            from_participant_id: from,
+            to_participant_id: to,
+            to_name: &input.to.name,
+            to_service: &input.to.service,
+            reason: input.reason,
+            note: input.note.as_deref(),
+            by_user_id: &caller.user_id,
+            by_name: &caller.name,
+        },
+    )
+}
+
 /// Move the stafettholder role at once (a leader of the holder's service). The role passes to the named
 /// professional (joining the case if needed), a pending handover is cancelled, and the old holder leaves
 /// the case only when the reason is `left`. The timeline shows it to the family, the access log shows who
@@ -379,22 +416,7 @@ pub async fn reassign(
             crate::participants::store::deactivate(conn, &[old.id])?;
             changes.push(ChangeType::ParticipantDeactivated);
         }
-        store::insert_reassignment(
-            conn,
-            &store::NewReassignment {
-                id: Uuid::now_v7(),
-                case_id: id,
-                municipality: &caller.tenant,
-                from_participant_id: old.id,
-                to_participant_id: new_holder,
-                to_name: &input.to.name,
-                to_service: &input.to.service,
-                reason: input.reason,
-                note: input.note.as_deref(),
-                by_user_id: &caller.user_id,
-                by_name: &caller.name,
-            },
-        )?;
+        record_reassignment(conn, caller, id, (old.id, new_holder), &input)?;
         let resource = rules::logged_as(input.reason);
         access_log::record(
             conn,
@@ -405,6 +427,12 @@ pub async fn reassign(
         )?;
         changes.push(ChangeType::HolderReassigned);
         crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
+        let to = vec![input.to.user_id.as_str()];
+        let event = NotificationEvent::HolderReassigned;
+        notify(
+            conn,
+            &Notice::to_users(caller, event, Some(id), new_holder, to),
+        )?;
         let selection = overview::Selection {
             query: &ServiceCaseQuery::default(),
             after: None,

@@ -25,6 +25,8 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     round_trips: IntCounterVec,
     feed_sequence: IntGauge,
+    outbox: IntCounterVec,
+    outbox_waiting: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -75,6 +77,7 @@ impl Metrics {
             "Change-feed events handed out, all municipalities (the sum of their highest sequence numbers)",
         )
         .expect("metric");
+        let (outbox, outbox_waiting) = outbox_metrics();
         let build = IntGaugeVec::new(
             Opts::new("build_info", "The running build (always 1)"),
             &["version"],
@@ -87,6 +90,8 @@ impl Metrics {
             Box::new(pool_connections.clone()),
             Box::new(round_trips.clone()),
             Box::new(feed_sequence.clone()),
+            Box::new(outbox.clone()),
+            Box::new(outbox_waiting.clone()),
             Box::new(build),
         ] {
             registry.register(c).expect("unique metric names");
@@ -98,7 +103,14 @@ impl Metrics {
             pool_connections,
             round_trips,
             feed_sequence,
+            outbox,
+            outbox_waiting,
         }
+    }
+
+    /// One try of a message or delivery on `channel` ended with `outcome`.
+    pub fn delivered(&self, channel: &str, outcome: &str) {
+        self.outbox.with_label_values(&[channel, outcome]).inc();
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
@@ -131,7 +143,14 @@ impl Metrics {
     }
 
     /// The text exposition, with the pool and feed read now.
-    fn render(&self, pool: &Pool, feed_sequence: Option<i64>) -> String {
+    fn render(&self, pool: &Pool, feed_sequence: Option<i64>, waiting: Vec<Waiting>) -> String {
+        for channel in ["email", "sms", "webhook"] {
+            let n = waiting
+                .iter()
+                .find(|w| w.channel == channel)
+                .map_or(0, |w| w.waiting);
+            self.outbox_waiting.with_label_values(&[channel]).set(n);
+        }
         let state = pool.state();
         let gauge = |s: &str| self.pool_connections.with_label_values(&[s]);
         gauge("in_use").set(i64::from(state.connections - state.idle_connections));
@@ -144,6 +163,29 @@ impl Metrics {
             .encode_to_string(&self.registry.gather())
             .expect("metrics encode")
     }
+}
+
+/// The outboxes' metrics: tries by channel and outcome, and what waits.
+fn outbox_metrics() -> (IntCounterVec, IntGaugeVec) {
+    let outbox = IntCounterVec::new(
+        Opts::new(
+            "outbox_tries_total",
+            "Tries of notifications (channel email, sms) and webhook deliveries (channel webhook) by \
+             this instance, by outcome: sent, retried (failed, to be tried again), failed (given up), \
+             skipped (a webhook's integration may no longer read the case)",
+        ),
+        &["channel", "outcome"],
+    )
+    .expect("metric");
+    let outbox_waiting = IntGaugeVec::new(
+        Opts::new(
+            "outbox_queued",
+            "Notifications and webhook deliveries waiting to be sent (or retried), all instances",
+        ),
+        &["channel"],
+    )
+    .expect("metric");
+    (outbox, outbox_waiting)
 }
 
 fn feed_sequence(pool: &Pool) -> Option<i64> {
@@ -162,13 +204,32 @@ fn feed_sequence(pool: &Pool) -> Option<i64> {
         .map(|s| s.seq)
 }
 
+#[derive(QueryableByName)]
+struct Waiting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    channel: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    waiting: i64,
+}
+
+/// What waits in the outboxes; a function of the database counts across municipalities (counts only).
+fn outbox_waiting(pool: &Pool) -> Vec<Waiting> {
+    let Ok(mut conn) = pool.get() else {
+        return vec![];
+    };
+    diesel::sql_query("SELECT channel, waiting FROM outbox_waiting()")
+        .load(&mut conn)
+        .unwrap_or_default()
+}
+
 async fn scrape(metrics: web::Data<Metrics>, pool: web::Data<Pool>) -> HttpResponse {
     let pool = pool.get_ref().clone();
     let metrics = metrics.into_inner();
     // An unreachable database must not make the scrape fail: the feed gauge keeps its last value.
     let body = web::block(move || {
         let seq = feed_sequence(&pool);
-        metrics.render(&pool, seq)
+        let waiting = outbox_waiting(&pool);
+        metrics.render(&pool, seq, waiting)
     })
     .await
     .unwrap_or_default();

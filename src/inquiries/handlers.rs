@@ -23,6 +23,8 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
+use crate::notifications::api::NotificationEvent;
+use crate::notifications::store::{notify, Notice, Recipients};
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
@@ -65,6 +67,18 @@ pub async fn send_inquiry(
         }
         let row = store::insert(conn, &new_row(&caller, &key, &req)?)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Create)?;
+        let received = Notice {
+            municipality: &caller.tenant,
+            event: NotificationEvent::InquiryReceived,
+            case_id: None,
+            subject_id: Some(row.id),
+            to: Recipients {
+                services: vec![row.service.as_str()],
+                ..Default::default()
+            },
+            except_user: &caller.user_id,
+        };
+        notify(conn, &received)?;
         store::view_one(conn, &key, row)
     })
     .await?;
@@ -276,6 +290,9 @@ pub async fn answer_inquiry(
         )?;
         let row = store::set_status(conn, row.id, InquiryStatus::Answered, None)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Answer)?;
+        let to = vec![row.inquirer_user_id.as_str()];
+        let event = NotificationEvent::InquiryAnswered;
+        notify(conn, &Notice::to_users(&caller, event, None, row.id, to))?;
         store::view_one(conn, &key, row)
     })
     .await?;

@@ -109,6 +109,10 @@ const ERASE: &[&str] = &[
     "DELETE FROM participant_external_refs WHERE participant_id IN \
         (SELECT id FROM case_participants WHERE case_id = ANY($1))",
     "DELETE FROM case_external_refs WHERE case_id = ANY($1)",
+    // The outboxes: what was sent about the case, and its webhook deliveries (ids and times only, but
+    // they tell who was involved and when).
+    "DELETE FROM notifications WHERE case_id = ANY($1)",
+    "DELETE FROM webhook_deliveries WHERE case_id = ANY($1)",
     "UPDATE consents SET purpose = '[slettet]', document_ref = NULL, \
         withdrawal_reason = CASE WHEN withdrawal_reason IS NULL THEN NULL ELSE '[slettet]' END \
       WHERE case_id = ANY($1)",

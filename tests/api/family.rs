@@ -98,7 +98,11 @@ pub async fn family() -> Family {
 }
 
 pub async fn family_with_subject(birth_date: &str) -> Family {
-    let app = TestApp::spawn().await;
+    family_on(TestApp::spawn().await, birth_date).await
+}
+
+/// [`family`] on a server the test started (e.g. one that sends notifications).
+pub async fn family_on(app: TestApp, birth_date: &str) -> Family {
     app.service("3805", BARNEHAGE, "barnehage").await;
     app.service("3805", SKOLE, "skole").await;
     app.service("3805", PPT, "ppt").await;

@@ -89,6 +89,9 @@ struct Worlds {
     patched_measure: String,
     /// pia's participant id in the main case.
     pia: String,
+    /// Two webhooks of the world's integration: one to read, enable and test, one to delete.
+    webhook: String,
+    doomed_webhook: String,
 }
 
 async fn worlds(town: &Town) -> Worlds {
@@ -160,6 +163,24 @@ async fn worlds(town: &Town) -> Worlds {
         .as_str()
         .unwrap()
         .to_string();
+    let mut webhooks = vec![];
+    for _ in 0..2 {
+        let res = town
+            .app
+            .post(
+                "/api/v1/webhooks",
+                town.cast.integration_own.as_deref().unwrap(),
+                &json!({"url": "https://192.0.43.10/fuzz/hooks", "events": ["entry.added"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "the integration's webhook");
+        webhooks.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
     let patched_measure = measures.remove(0);
     let mut evaluated = vec![main.measure.clone()];
     evaluated.extend(measures);
@@ -179,6 +200,8 @@ async fn worlds(town: &Town) -> Worlds {
         evaluated,
         patched_measure,
         pia,
+        doomed_webhook: webhooks.pop().unwrap(),
+        webhook: webhooks.pop().unwrap(),
     }
 }
 
@@ -295,6 +318,36 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
             json!({"query.wait": {"dictionary": "wait", "probability": 1.0}}),
         ),
         operation("import_cases", Some(&c.integration_own), json!({})),
+        operation("list_webhooks", Some(&c.integration_own), json!({})),
+        operation("create_webhook", Some(&c.integration_own), json!({})),
+        operation(
+            "get_webhook",
+            Some(&c.integration_own),
+            json!({"path.id": w.webhook}),
+        ),
+        operation(
+            "enable_webhook",
+            Some(&c.integration_own),
+            json!({"path.id": w.webhook}),
+        ),
+        operation(
+            "test_webhook",
+            Some(&c.integration_own),
+            json!({"path.id": w.webhook}),
+        ),
+        operation(
+            "webhook_deliveries",
+            Some(&c.integration_own),
+            json!({"path.id": w.webhook}),
+        ),
+        operation(
+            "delete_webhook",
+            Some(&c.integration_own),
+            json!({"path.id": w.doomed_webhook}),
+        ),
+        operation("notification_settings", Some(&c.guardian), json!({})),
+        operation("save_notification_settings", Some(&c.holder), json!({})),
+        operation("sent_notifications", Some(&c.holder), json!({})),
         operation("list_levels", Some(&c.admin), json!({})),
         operation("put_level", Some(&c.admin), with_etag(json!({}))),
         operation("get_municipality", Some(&c.admin), json!({})),
@@ -365,6 +418,13 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "2.4", "3.1", "3.2", "3.3", "3.4"]}),
     );
     dictionaries.insert("services", json!({"values": [BARNEHAGE, PPT, SKOLE, BUP]}));
+    // A public address given literally (nothing to resolve), and usable contact details.
+    dictionaries.insert(
+        "urls",
+        json!({"values": ["https://192.0.43.10/fuzz/hooks"]}),
+    );
+    dictionaries.insert("emails", json!({"values": ["fuzz@test.kommune.no"]}));
+    dictionaries.insert("phones", json!({"values": ["+4791234567"]}));
     dictionaries.insert("users", json!({"values": ["sara", "pia", "nils"]}));
     dictionaries.insert(
         "participants",
@@ -407,6 +467,9 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "body.supersedes": pick("consents"),
             "body.on_behalf_of": pick("withdrawers"),
             "body.key": pick("steps"),
+            "body.url": pick("urls"),
+            "body.email": pick("emails"),
+            "body.phone": pick("phones"),
         },
         "operations": operations,
     })

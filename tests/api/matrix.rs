@@ -153,6 +153,17 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  E403]),
     ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
     ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403,  E403]),
+    // Notification settings and messages are every person's own; webhooks are an integration's own.
+    ("GET /api/v1/me/notifications",                            [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("PUT /api/v1/me/notifications",                            [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /api/v1/me/notifications/sent",                       [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND]),
+    ("GET /api/v1/webhooks",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403,  E403]),
+    ("POST /api/v1/webhooks",                                   [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403,  E403]),
+    ("GET /api/v1/webhooks/{id}",                               [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E404,  E403,  E403]),
+    ("DELETE /api/v1/webhooks/{id}",                            [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E404,  E403,  E403]),
+    ("GET /api/v1/webhooks/{id}/deliveries",                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E404,  E403,  E403]),
+    ("POST /api/v1/webhooks/{id}/enable",                       [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E404,  E403,  E403]),
+    ("POST /api/v1/webhooks/{id}/test",                         [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E404,  E403,  E403]),
     ("GET /api/v1/changes",                                     [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, E403,  E403]),
     ("GET /api/v1/handovers",                                   [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, E403]),
     ("POST /api/v1/imports",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E403,  E403]),
@@ -241,6 +252,26 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         .replace("{code}", BARNEHAGE)
         .replace("{user_id}", "sara")
         .replace("{n}", "1");
+    let path = if path.starts_with("/api/v1/webhooks/{id}") {
+        // A webhook of the world's own integration, made for this request (another's is 404).
+        let own = town.cast.integration_own.as_deref().unwrap();
+        let res = town
+            .app
+            .post(
+                "/api/v1/webhooks",
+                own,
+                &json!({"url": "https://192.0.43.10/hooks", "events": ["case.opened"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "the integration's webhook");
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        path.replace("{id}", &id)
+    } else {
+        path
+    };
     assert!(
         !path.contains('{'),
         "{op}: a path parameter the matrix does not fill: {path}"
@@ -255,6 +286,13 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
     let body = |v: Value| Some(v);
     match op {
         "GET /api/v1/cases" => req.path.push_str("?limit=200"),
+        "PUT /api/v1/me/notifications" => {
+            req.body = body(json!({"channels": {"email": false, "sms": false}}))
+        }
+        // A public address given literally: nothing to resolve, and nothing reachable from the tests.
+        "POST /api/v1/webhooks" => {
+            req.body = body(json!({"url": "https://192.0.43.10/hooks", "events": ["case.opened"]}))
+        }
         "GET /api/v1/changes" => req
             .path
             .push_str(&format!("?after={}&limit=1000", w.feed_after)),
@@ -412,6 +450,10 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         }
         _ if req.method == Method::GET => {}
         "POST /api/v1/cases/{id}/participants/{pid}/deactivate" => {}
+        "DELETE /api/v1/webhooks/{id}" => {}
+        "POST /api/v1/webhooks/{id}/enable" | "POST /api/v1/webhooks/{id}/test" => {
+            req.body = body(json!({}))
+        }
         _ => panic!("{op}: the matrix has no request for this operation; add one to `request`"),
     }
     req
@@ -667,7 +709,7 @@ impl Checks {
         }
     }
 
-    /// A 404 about the world's case or inquiry against the same request about an id that does not exist:
+    /// A 404 about the world's case or inquiry (or another integration's webhook) against the same request about an id that does not exist:
     /// the same status, content type and problem (with the id swapped back), or the caller could tell a
     /// hidden resource from a missing one.
     #[allow(clippy::too_many_arguments)]
@@ -682,13 +724,20 @@ impl Checks {
         hidden: &Answer,
     ) {
         let (op, caller) = who;
+        let webhook = req
+            .path
+            .strip_prefix("/api/v1/webhooks/")
+            .map(|rest| rest.split('/').next().unwrap().to_string());
         let id = if req.path.contains(&world.case) {
             &world.case
         } else if req.path.contains(&world.inquiry) {
             &world.inquiry
+        } else if let Some(webhook) = &webhook {
+            // Another integration's webhook.
+            webhook
         } else {
             panic!(
-                "{op}: a 404 about neither the world's case nor its inquiry: {}",
+                "{op}: a 404 about neither the world's case, its inquiry nor a webhook: {}",
                 req.path
             )
         };

@@ -337,6 +337,8 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
     use stafettlogg::access_log::store::{Action, Basis, Resource};
     use stafettlogg::changes::api::ChangeType;
     use stafettlogg::http::idempotency::rules::KeyState;
+    use stafettlogg::notifications::api::{Channel, NotificationEvent, NotificationState};
+    use stafettlogg::webhooks::api::{DeliveryState, WebhookState};
     let app = TestApp::spawn().await;
     let columns = [
         (
@@ -363,6 +365,31 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
             "idempotency_keys",
             "idempotency_keys_state_check",
             words_of::<KeyState>(),
+        ),
+        (
+            "notifications",
+            "notifications_event_check",
+            words_of::<NotificationEvent>(),
+        ),
+        (
+            "notifications",
+            "notifications_channel_check",
+            words_of::<Channel>(),
+        ),
+        (
+            "notifications",
+            "notifications_state_check",
+            words_of::<NotificationState>(),
+        ),
+        (
+            "webhooks",
+            "webhooks_state_check",
+            words_of::<WebhookState>(),
+        ),
+        (
+            "webhook_deliveries",
+            "webhook_deliveries_state_check",
+            words_of::<DeliveryState>(),
         ),
     ];
     for (table, constraint, words) in columns {

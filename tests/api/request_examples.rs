@@ -408,6 +408,34 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     )
     .await;
 
+    // Notification settings (anyone's), and an integration's webhook to a public address.
+    ex.send(
+        "NotificationSettings",
+        (Method::PUT, "/api/v1/me/notifications".to_string()),
+        &ola,
+        None,
+        json!({"email": "ola.pedagog@barnehage.kommune.no", "phone": "+4791234567",
+               "channels": {"email": true, "sms": false}}),
+        200,
+    )
+    .await;
+    let system = app.token(
+        "3805",
+        "fagsystem",
+        &[Role::Integration],
+        &["barnehage-solstua"],
+    );
+    ex.send(
+        "WebhookInput",
+        post("/api/v1/webhooks"),
+        &system,
+        None,
+        json!({"url": "https://192.0.43.10/stafettlogg/hooks",
+               "events": ["case.opened", "handover.proposed", "holder.reassigned"]}),
+        201,
+    )
+    .await;
+
     // Every request schema of the spec (and every kind of participant) has had its example.
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
     let mut wanted = BTreeSet::new();

@@ -101,6 +101,8 @@ pub struct Options {
     pub metrics_listener: Option<TcpListener>,
     /// Time limits of the pooled connections (short ones provoke lock and statement timeouts).
     pub session_limits: stafettlogg::db::pool::SessionLimits,
+    /// Where notifications and webhooks go (none configured by default: every message fails at once).
+    pub delivery: stafettlogg::config::Delivery,
 }
 
 impl Default for Options {
@@ -113,6 +115,7 @@ impl Default for Options {
             cors_origins: vec![],
             metrics_listener: None,
             session_limits: Default::default(),
+            delivery: Default::default(),
         }
     }
 }
@@ -192,6 +195,7 @@ impl TestApp {
             metrics_listener: options.metrics_listener.map(std::sync::Arc::new),
             // The binary listens (tests/api/instances.rs); in-process servers only poll.
             listen_url: None,
+            delivery: options.delivery,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
         actix_web::rt::spawn(server);

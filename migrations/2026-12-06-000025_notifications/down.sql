@@ -1,0 +1,11 @@
+DROP FUNCTION outbox_waiting();
+DROP FUNCTION enqueue_reminders(DATE);
+DROP FUNCTION claim_webhook_deliveries(INTEGER, INTERVAL);
+DROP FUNCTION claim_notifications(INTEGER, INTERVAL);
+DROP TRIGGER change_events_webhooks ON change_events;
+DROP FUNCTION webhook_deliveries_of_events();
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
+DROP TABLE notifications;
+DROP TABLE notification_settings;
+DROP FUNCTION uuid_v7();

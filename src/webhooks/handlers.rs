@@ -1,0 +1,259 @@
+//! `/webhooks`: an integration's subscriptions to the change feed, their deliveries and a test delivery.
+//! Only `integration` tokens; each sees its own webhooks (by `sub`), and another's is 404.
+
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::api::{
+    CreatedWebhook, Delivery, DeliveryQuery, Webhook, WebhookInput, WebhookList, WebhookState,
+};
+use super::{client, rules, store};
+use crate::auth::{Caller, Role};
+use crate::config::Delivery as DeliveryConfig;
+use crate::db::{self, Pool};
+use crate::http::error::AppError;
+use crate::http::extract::{ValidJson, ValidQuery};
+use crate::http::pagination::{self, Page};
+use crate::national_id::NationalIdKey;
+
+fn policy(config: &DeliveryConfig) -> rules::UrlPolicy {
+    rules::UrlPolicy {
+        allow_http: config.webhook_allow_http,
+        allow_private: config.webhook_allow_private,
+    }
+}
+
+/// Subscribe to change types of the feed. Each event is POSTed to `url` following the Standard Webhooks
+/// convention: headers `webhook-id` (the same on every retry), `webhook-timestamp` and
+/// `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, body `{type, timestamp,
+/// data: {seq, case_id}}` with ids only, and only for a case the token's services may read when the event
+/// is delivered (the feed's rule). At least once: a failed delivery (no 2xx within 5 s) is retried, the
+/// first time within 10 s, then further apart; after the last retry the webhook is `disabled`. Redirects
+/// are not followed. The `secret` is in this answer only.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    request_body = WebhookInput,
+    responses(
+        (status = 201, description = "Subscribed; the secret is shown now and never again", body = CreatedWebhook,
+            headers(("Location" = String, description = "The webhook"))),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 422, response = crate::http::openapi::Validation),
+    )
+)]
+#[post("/webhooks")]
+pub async fn create_webhook(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    config: web::Data<DeliveryConfig>,
+    key: web::Data<NationalIdKey>,
+    body: ValidJson<WebhookInput>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let input = body.0;
+    let policy = policy(&config);
+    let url = rules::check_url(&input.url, policy)?;
+    let checked = url.clone();
+    web::block(move || client::check_host(&checked, policy))
+        .await
+        .map_err(|_| AppError::internal())??;
+    let (secret, raw) = rules::new_secret();
+    let sealed = key.seal_secret(&raw);
+    let webhook = db::transaction(&pool, caller.session(), move |conn| {
+        store::insert(
+            conn,
+            store::NewWebhook {
+                municipality: &caller.tenant,
+                owner_user_id: &caller.user_id,
+                services: &caller.services,
+                url: url.as_str(),
+                events: &input.events,
+                secret_enc: sealed,
+            },
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/webhooks/{}", webhook.id)))
+        .json(CreatedWebhook { webhook, secret }))
+}
+
+/// The caller's webhooks.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's webhooks", body = WebhookList),
+        (status = 403, response = crate::http::openapi::Forbidden),
+    )
+)]
+#[get("/webhooks")]
+pub async fn list_webhooks(
+    caller: Caller,
+    pool: web::Data<Pool>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let items = db::transaction(&pool, caller.session(), move |conn| {
+        store::of_owner(conn, &caller.tenant, &caller.user_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(WebhookList { items }))
+}
+
+/// One of the caller's webhooks, with its state (and why it was disabled).
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The webhook id")),
+    responses(
+        (status = 200, description = "The webhook", body = Webhook),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+    )
+)]
+#[get("/webhooks/{id}")]
+pub async fn get_webhook(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let id = path.into_inner();
+    let w = db::transaction(&pool, caller.session(), move |conn| {
+        store::find(conn, &caller.tenant, &caller.user_id, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+/// Unsubscribe: the webhook and its deliveries are deleted; nothing more is sent.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The webhook id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+    )
+)]
+#[delete("/webhooks/{id}")]
+pub async fn delete_webhook(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let id = path.into_inner();
+    db::transaction(&pool, caller.session(), move |conn| {
+        store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        store::delete(conn, id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Start a disabled webhook again: its deliveries still pending are tried again from now on.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The webhook id")),
+    responses(
+        (status = 200, description = "Active again", body = Webhook),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+    )
+)]
+#[post("/webhooks/{id}/enable")]
+pub async fn enable_webhook(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let id = path.into_inner();
+    let w = db::transaction(&pool, caller.session(), move |conn| {
+        store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        store::set_state(conn, id, WebhookState::Active, None)?;
+        store::find(conn, &caller.tenant, &caller.user_id, id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+/// The webhook's deliveries, newest first: each try's outcome, the receiver's last status or error.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The webhook id"), DeliveryQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = Page<Delivery>,
+            headers(("Link" = String, description = "`<...>; rel=\"next\"` when there is a next page"))),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+    )
+)]
+#[get("/webhooks/{id}/deliveries")]
+pub async fn webhook_deliveries(
+    req: HttpRequest,
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    query: ValidQuery<DeliveryQuery>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let id = path.into_inner();
+    let q = query.0;
+    let (limit, before) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
+    let rows = db::transaction(&pool, caller.session(), move |conn| {
+        store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        store::deliveries(conn, id, before, limit + 1)
+    })
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let mut rows = rows;
+    rows.truncate(limit as usize);
+    // The cursor is the row's id; what clients see as `id` is its `webhook-id`.
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|(k, _)| pagination::encode_cursor(&k.to_string()));
+    let page = Page {
+        items: rows.into_iter().map(|(_, d)| d).collect(),
+        next_cursor,
+    };
+    Ok(pagination::respond(&req, page))
+}
+
+/// Send a test delivery now (type `webhook.test`, no case), to check the receiver and its signature check.
+#[utoipa::path(
+    tag = "integration",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The webhook id")),
+    responses(
+        (status = 202, description = "Queued; see its outcome in the deliveries", body = Delivery),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
+        (status = 409, response = crate::http::openapi::Conflict),
+    )
+)]
+#[post("/webhooks/{id}/test")]
+pub async fn test_webhook(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    caller.require_role(Role::Integration)?;
+    let id = path.into_inner();
+    let d = db::transaction(&pool, caller.session(), move |conn| {
+        let w = store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        if w.state == WebhookState::Disabled {
+            return Err(AppError::conflict(
+                "the webhook is disabled; enable it first",
+            ));
+        }
+        store::insert_test(conn, &caller.tenant, id)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(d))
+}

@@ -1,0 +1,220 @@
+//! The rules of webhooks as plain functions: which URLs may receive deliveries, which addresses they may
+//! reach, and how a delivery is signed (the Standard Webhooks convention).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::http::error::AppError;
+
+/// What the server allows of a webhook's URL (`WEBHOOK_ALLOW_HTTP`, `WEBHOOK_ALLOW_PRIVATE`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlPolicy {
+    pub allow_http: bool,
+    pub allow_private: bool,
+}
+
+/// A URL that may receive deliveries, as far as it can be told without resolving its host: `https` (or
+/// `http` where allowed), a host, no user or password (a secret in a URL ends up in logs), no fragment, and
+/// an IP address given literally must be one it may reach. Host names are checked after resolution, at
+/// creation and at every delivery ([`reachable`]).
+pub fn check_url(raw: &str, policy: UrlPolicy) -> Result<url::Url, AppError> {
+    let bad = |m: &str| AppError::invalid("url", m);
+    let url = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if policy.allow_http => {}
+        "http" => {
+            return Err(bad(
+                "must be https (this server does not allow plain http: WEBHOOK_ALLOW_HTTP)",
+            ))
+        }
+        other => return Err(bad(&format!("must be https, not {other}"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not hold a user or password"));
+    }
+    if url.fragment().is_some() {
+        return Err(bad("must not have a fragment (#...)"));
+    }
+    match url.host() {
+        None => return Err(bad("has no host")),
+        Some(url::Host::Ipv4(ip)) => reachable(IpAddr::V4(ip), policy)?,
+        Some(url::Host::Ipv6(ip)) => reachable(IpAddr::V6(ip), policy)?,
+        Some(url::Host::Domain(_)) => {}
+    }
+    Ok(url)
+}
+
+/// Whether a delivery may go to `ip`: a public address, unless the server allows private ones. Refused:
+/// loopback, private networks, link-local (cloud metadata services live there), carrier-grade NAT,
+/// unspecified, multicast, broadcast, documentation and reserved ranges, and IPv6 forms of all of these.
+pub fn reachable(ip: IpAddr, policy: UrlPolicy) -> Result<(), AppError> {
+    if policy.allow_private || is_public(ip) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "url",
+            format!(
+                "reaches {ip}, a private, loopback or link-local address (refused unless WEBHOOK_ALLOW_PRIVATE)"
+            ),
+        ))
+    }
+}
+
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || first == 0x2001 && ip.segments()[1] == 0x0db8
+        || first == 0x0064 && ip.segments()[1] == 0xff9b)
+}
+
+/// A new signing secret: `whsec_` and base64 of 32 random bytes.
+pub fn new_secret() -> (String, Vec<u8>) {
+    let mut key = vec![0u8; 32];
+    rand::fill(&mut key[..]);
+    let shown = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(&key)
+    );
+    (shown, key)
+}
+
+/// The `webhook-signature` header of a delivery: `v1,` and base64 of HMAC-SHA256 over
+/// `{id}.{timestamp}.{body}` with the secret's bytes (the part after `whsec_`, base64-decoded).
+pub fn signature(key: &[u8], id: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+/// The `webhook-id` of a delivery: the same on every try.
+pub fn message_id(delivery: uuid::Uuid) -> String {
+    format!("msg_{}", delivery.simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STRICT: UrlPolicy = UrlPolicy {
+        allow_http: false,
+        allow_private: false,
+    };
+
+    /// The example of the Standard Webhooks specification, signed as a receiver's library verifies it.
+    #[test]
+    fn a_delivery_is_signed_as_the_standard_webhooks_specification_signs_its_example() {
+        let key = base64::engine::general_purpose::STANDARD
+            .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap();
+        assert_eq!(
+            signature(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                r#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    #[test]
+    fn a_webhook_url_is_https_with_a_host_and_no_credentials() {
+        assert!(check_url("https://fagsystem.kommune.no/hooks", STRICT).is_ok());
+        for bad in [
+            "http://fagsystem.kommune.no/hooks",
+            "ftp://fagsystem.kommune.no/",
+            "https://user:pw@fagsystem.kommune.no/",
+            "https://fagsystem.kommune.no/#x",
+            "not a url",
+        ] {
+            let e = check_url(bad, STRICT).unwrap_err();
+            assert_eq!(e.errors[0].field, "url", "{bad}");
+        }
+        let http = UrlPolicy {
+            allow_http: true,
+            ..STRICT
+        };
+        assert!(check_url("http://fagsystem.kommune.no/hooks", http).is_ok());
+    }
+
+    #[test]
+    fn a_webhook_may_not_reach_loopback_private_or_link_local_addresses_unless_allowed() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_public(ip), "{ip} counted as public");
+            assert!(reachable(ip, STRICT).is_err());
+            let open = UrlPolicy {
+                allow_private: true,
+                ..STRICT
+            };
+            assert!(reachable(ip, open).is_ok());
+        }
+        for ip in ["93.184.216.34", "2a00:1450:4001:82a::200e", "8.8.8.8"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(check_url("https://127.0.0.1/x", STRICT).is_err());
+        assert!(check_url("https://[::1]/x", STRICT).is_err());
+    }
+
+    #[test]
+    fn a_secret_is_whsec_and_32_random_bytes() {
+        let (shown, key) = new_secret();
+        assert!(shown.starts_with("whsec_"));
+        assert_eq!(key.len(), 32);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(shown.trim_start_matches("whsec_"))
+            .unwrap();
+        assert_eq!(decoded, key);
+        assert_ne!(new_secret().1, key);
+    }
+}

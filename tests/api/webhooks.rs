@@ -1,0 +1,300 @@
+//! Webhooks: a real HTTP receiver (tests/tools/webhook_receiver.py) verifies every delivery's signature with
+//! the Standard Webhooks reference library; retries keep their `webhook-id`; a case the integration may no
+//! longer read is not delivered; private addresses are refused.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use stafettlogg::auth::Role;
+
+use crate::family::{family_on, Family, BARNEHAGE, PPT};
+use crate::notifications::delivery;
+use crate::receivers::{eventually, eventually_async, free_port, Behaviour, Receiver};
+use crate::support::{fields, problem, Options, TestApp};
+
+/// A server whose webhooks may reach the receivers on this machine.
+async fn family_with_local_webhooks() -> Family {
+    let mut d = delivery(None);
+    d.webhook_allow_http = true;
+    d.webhook_allow_private = true;
+    d.retries = vec![Duration::from_millis(300); 3];
+    let app = TestApp::spawn_with(Options {
+        delivery: d,
+        ..Options::default()
+    })
+    .await;
+    let born = stafettlogg::clock::today()
+        .checked_sub_months(chrono::Months::new(12 * 6))
+        .unwrap();
+    family_on(app, &born.to_string()).await
+}
+
+fn ppt_system(f: &Family) -> String {
+    f.app
+        .token("3805", "ppt-system", &[Role::Integration], &[PPT])
+}
+
+async fn subscribe(f: &Family, token: &str, port: u16, events: &[&str]) -> Value {
+    let res = f
+        .app
+        .post(
+            "/api/v1/webhooks",
+            token,
+            &json!({"url": format!("http://127.0.0.1:{port}/hooks"), "events": events}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+fn receiver(port: u16, secret: &str, fail_first: u32, fail_always: bool) -> Receiver {
+    Receiver::start(
+        port,
+        Behaviour {
+            secret: Some(secret),
+            fail_first,
+            fail_always,
+        },
+    )
+}
+
+/// PPT covered by its own consent, and a PPT adviser in the case: the PPT system may read the case.
+async fn ppt_in_case(f: &Family) -> Value {
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    let ppt = f.consent_ok(&[&f.mother_id, &f.father_id], &[PPT]).await;
+    assert_eq!(f.add_professional("pia", PPT).await.status(), 201);
+    ppt
+}
+
+async fn add_entry(f: &Family) {
+    let res = f
+        .post(
+            "/entries",
+            &f.ola,
+            &json!({"kind": "lysglimt", "occurred_at": chrono::Utc::now(), "body": "Emma lo i dag"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+}
+
+#[actix_web::test]
+async fn a_delivery_carries_ids_only_and_its_signature_verifies_with_the_reference_library() {
+    let f = family_with_local_webhooks().await;
+    ppt_in_case(&f).await;
+    let token = ppt_system(&f);
+    let port = free_port();
+    let hook = subscribe(&f, &token, port, &["entry.added"]).await;
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(hook["state"], "active");
+    let r = receiver(port, secret, 0, false);
+    add_entry(&f).await;
+    let got = eventually(30, "the delivery", || r.requests().pop()).await;
+    assert_eq!(got["verified"], true, "{got}");
+    assert!(got["id"].as_str().unwrap().starts_with("msg_"));
+    let body: Value = serde_json::from_str(got["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["type"], "entry.added");
+    assert_eq!(body["data"]["case_id"], f.case_id.as_str());
+    assert!(body["data"]["seq"].as_i64().unwrap() > 0);
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["type", "timestamp", "data"]);
+    assert!(!got["body"].as_str().unwrap().contains("Emma"));
+    // The secret is shown once: the webhook as listed has none.
+    let listed: Value = f
+        .app
+        .get("/api/v1/webhooks", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["id"], hook["id"]);
+    assert!(listed["items"][0].get("secret").is_none());
+    assert!(!listed.to_string().contains(secret));
+    // A test delivery reaches the receiver, signed the same way.
+    let id = hook["id"].as_str().unwrap();
+    let res = f
+        .app
+        .post(&format!("/api/v1/webhooks/{id}/test"), &token, &json!({}))
+        .await;
+    assert_eq!(res.status(), 202);
+    let test = eventually(30, "the test delivery", || {
+        r.requests()
+            .into_iter()
+            .find(|q| q["body"].as_str().unwrap().contains("webhook.test"))
+    })
+    .await;
+    assert_eq!(test["verified"], true);
+}
+
+#[actix_web::test]
+async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_repeated_failure_disables_it() {
+    let f = family_with_local_webhooks().await;
+    ppt_in_case(&f).await;
+    let token = ppt_system(&f);
+    let port = free_port();
+    let hook = subscribe(&f, &token, port, &["entry.added"]).await;
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let r = receiver(port, &secret, 1, false);
+    add_entry(&f).await;
+    let tries = eventually(30, "two tries", || {
+        let all = r.requests();
+        (all.len() >= 2).then_some(all)
+    })
+    .await;
+    assert_eq!(tries[0]["status"], 500);
+    assert_eq!(tries[1]["status"], 200);
+    assert_eq!(
+        tries[0]["id"], tries[1]["id"],
+        "a retry keeps its webhook-id"
+    );
+    assert_eq!(tries[1]["verified"], true);
+    let id = hook["id"].as_str().unwrap();
+    let d: Value = f
+        .app
+        .get(&format!("/api/v1/webhooks/{id}/deliveries"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["items"][0]["state"], "delivered", "{d}");
+    assert_eq!(d["items"][0]["attempts"], 2);
+    assert_eq!(d["items"][0]["id"], tries[0]["id"]);
+    drop(r);
+    // A receiver that always fails: after the last retry the webhook is disabled and says why.
+    let _r = receiver(port, &secret, 0, true);
+    add_entry(&f).await;
+    let disabled = eventually_async(30, "the webhook disabled", || async {
+        let w: Value = f
+            .app
+            .get(&format!("/api/v1/webhooks/{id}"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        (w["state"] == "disabled").then_some(w)
+    })
+    .await;
+    assert!(
+        disabled["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 500"),
+        "{disabled}"
+    );
+    let res = f
+        .app
+        .post(&format!("/api/v1/webhooks/{id}/enable"), &token, &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[actix_web::test]
+async fn an_integration_whose_service_loses_consent_gets_no_further_events_of_the_case() {
+    let f = family_with_local_webhooks().await;
+    let ppt = ppt_in_case(&f).await;
+    let token = ppt_system(&f);
+    let port = free_port();
+    let hook = subscribe(&f, &token, port, &["entry.added", "consent.withdrawn"]).await;
+    let r = receiver(port, hook["secret"].as_str().unwrap(), 0, false);
+    add_entry(&f).await;
+    eventually(30, "the first delivery", || r.requests().pop()).await;
+    let res = f
+        .post(
+            &format!("/consents/{}/withdraw", ppt["id"].as_str().unwrap()),
+            &f.mother,
+            &json!({"reason": "Vil ikke lenger"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    add_entry(&f).await;
+    let id = hook["id"].as_str().unwrap();
+    let settled = eventually_async(30, "the later deliveries settled", || async {
+        let d: Value = f
+            .app
+            .get(&format!("/api/v1/webhooks/{id}/deliveries"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = d["items"].as_array().unwrap().clone();
+        (items.len() == 3 && items.iter().all(|i| i["state"] != "pending")).then_some(items)
+    })
+    .await;
+    let states: Vec<&str> = settled
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["skipped", "skipped", "delivered"], "{settled:?}");
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        r.requests().len(),
+        1,
+        "nothing after the consent was withdrawn"
+    );
+}
+
+#[actix_web::test]
+async fn a_webhook_to_a_private_address_or_over_http_is_refused_without_the_settings() {
+    let app = TestApp::spawn().await;
+    let token = app.token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]);
+    for url in [
+        "https://127.0.0.1/hooks",
+        "https://[::1]/hooks",
+        "https://10.0.0.5/hooks",
+        "https://169.254.169.254/latest",
+        "https://localhost/hooks",
+        "http://fagsystem.example.org/hooks",
+        "https://user:pw@fagsystem.example.org/hooks",
+        "not a url at all",
+    ] {
+        let res = app
+            .post(
+                "/api/v1/webhooks",
+                &token,
+                &json!({"url": url, "events": ["case.opened"]}),
+            )
+            .await;
+        let p = problem(res, 422).await;
+        assert_eq!(fields(&p), ["url"], "{url}: {p}");
+    }
+    for (body, field) in [
+        (
+            json!({"url": "https://x.example.org/", "events": []}),
+            "events",
+        ),
+        (
+            json!({"url": "https://x.example.org/", "events": ["case.eaten"]}),
+            "events[0]",
+        ),
+        (
+            json!({"url": "https://x.example.org/", "events": ["case.opened"], "secret": "x"}),
+            "secret",
+        ),
+    ] {
+        let p = problem(app.post("/api/v1/webhooks", &token, &body).await, 422).await;
+        assert_eq!(fields(&p), [field], "{body}");
+    }
+    let professional = app.token("3805", "ola", &[Role::Professional], &[BARNEHAGE]);
+    let res = app
+        .post(
+            "/api/v1/webhooks",
+            &professional,
+            &json!({"url": "https://x.example.org/", "events": ["case.opened"]}),
+        )
+        .await;
+    problem(res, 403).await;
+    assert_eq!(app.count("webhooks"), 0);
+    // Another integration's webhook is not there for this one.
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{}", uuid::Uuid::now_v7()),
+            Some(&token),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(res, 404).await;
+}
