@@ -91,6 +91,20 @@ async fn purge_erases_closed_cases_past_retention_keeps_their_structure_and_neve
     let before_levels = f
         .app
         .count(&format!("level_changes WHERE case_id = '{case}'"));
+    // What the outboxes hold about the case: a message to its holder, and a webhook delivery.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!(
+            "INSERT INTO notifications (id, municipality, user_id, event, channel, case_id) \
+               VALUES (gen_random_uuid(), '3805', 'ola', 'decision.overdue', 'email', '{case}'); \
+             INSERT INTO webhooks (id, municipality, owner_user_id, services, url, events, secret_enc) \
+               VALUES ('{hook}', '3805', 'arkiv', '{{}}', 'https://192.0.43.10/h', '{{entry.added}}', '\\x00'); \
+             INSERT INTO webhook_deliveries (id, webhook_id, municipality, seq, type, case_id) \
+               VALUES (gen_random_uuid(), '{hook}', '3805', 1, 'entry.added', '{case}');",
+            hook = uuid::Uuid::now_v7()
+        ),
+    )
+    .unwrap();
 
     // A dry run counts and changes nothing.
     let (ok, said) = purge(&f, &["--dry-run"]);
@@ -119,6 +133,17 @@ async fn purge_erases_closed_cases_past_retention_keeps_their_structure_and_neve
         assert_eq!(holding(&f, &case, text), 0, "{text} is still there");
     }
     assert_eq!(f.app.count(&format!("cases WHERE id = '{case}' AND subject_national_id_hash IS NULL AND subject_birth_date IS NULL AND purged_at IS NOT NULL")), 1);
+    assert_eq!(
+        f.app
+            .count(&format!("notifications WHERE case_id = '{case}'")),
+        0
+    );
+    assert_eq!(
+        f.app.count(&format!(
+            "webhook_deliveries WHERE case_id = '{case}' AND type <> 'case.purged'"
+        )),
+        0
+    );
     assert_eq!(
         f.app.count(&format!(
             "case_participants WHERE case_id = '{case}' AND national_id_hash IS NOT NULL"
