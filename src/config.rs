@@ -106,7 +106,8 @@ pub fn smtp_url(raw: &str) -> Result<String, ConfigError> {
         url::Url::parse(raw).map_err(|e| ConfigError(format!("SMTP_URL is not a URL ({e})")))?;
     if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
         return Err(ConfigError(
-            "SMTP_URL must be smtp://host:port (plain), smtp://host:port?tls=starttls or smtps://host:port,              with user and password in the URL when the server wants them"
+            "SMTP_URL must be smtp://host:port (plain), smtp://host:port?tls=starttls or smtps://host:port, \
+             with user and password in the URL when the server wants them"
                 .into(),
         ));
     }
@@ -146,7 +147,18 @@ impl Delivery {
                 return Err(ConfigError("SMS_URL must be an http(s) URL".into()));
             }
         }
-        let base = s.public_base_url.trim_end_matches('/').to_string();
+        let sends = present(&s.smtp_url).is_some() || present(&s.sms_url).is_some();
+        let base = match s.public_base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None if sends => {
+                return Err(ConfigError(
+                    "PUBLIC_BASE_URL (the front end's address, e.g. https://stafett.kommune.no) is required with \
+                     SMTP_URL or SMS_URL: every message links to it"
+                        .into(),
+                ))
+            }
+            None => DEFAULT_PUBLIC_BASE_URL.to_string(),
+        };
         if !url::Url::parse(&base).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
             return Err(ConfigError(
                 "PUBLIC_BASE_URL must be the front end's http(s) address, e.g. https://stafett.kommune.no"
@@ -277,9 +289,11 @@ pub struct Settings {
     /// no SMS is sent.
     #[arg(long, env = "SMS_URL", hide_env_values = true, value_parser = secret)]
     pub sms_url: Option<SecretString>,
-    /// The front end's address; every link in a notification starts with it.
-    #[arg(long, env = "PUBLIC_BASE_URL", default_value = DEFAULT_PUBLIC_BASE_URL)]
-    pub public_base_url: String,
+    /// The front end's address; every link in a notification starts with it. Required with SMTP_URL or
+    /// SMS_URL (links to localhost in messages would help nobody) [default without them:
+    /// http://localhost:8080].
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
     /// Allow webhook URLs over plain http (for trying it out; deliveries are signed but not encrypted).
     #[arg(long, env = "WEBHOOK_ALLOW_HTTP", default_value_t = false)]
     pub webhook_allow_http: bool,
@@ -613,7 +627,21 @@ mod tests {
         s.cors_allowed_origins = String::new();
         s.smtp_url = None;
         s.sms_url = None;
+        s.public_base_url = None;
         s
+    }
+
+    #[test]
+    fn sending_messages_needs_the_front_ends_address_for_their_links() {
+        let mut s = settings(&scratch("base"));
+        s.smtp_url = Some(SecretString::from("smtp://127.0.0.1:2525".to_string()));
+        assert!(error(s.clone()).contains("PUBLIC_BASE_URL"));
+        s.public_base_url = Some("https://stafett.kommune.no/".into());
+        let config = Config::from_settings(s).unwrap();
+        assert_eq!(
+            config.delivery.public_base_url,
+            "https://stafett.kommune.no"
+        );
     }
 
     #[test]

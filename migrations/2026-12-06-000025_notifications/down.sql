@@ -1,4 +1,5 @@
 DROP FUNCTION outbox_waiting();
+DROP FUNCTION prune_outboxes(TIMESTAMPTZ);
 DROP FUNCTION enqueue_reminders(DATE);
 DROP FUNCTION claim_webhook_deliveries(INTEGER, INTERVAL);
 DROP FUNCTION claim_notifications(INTEGER, INTERVAL);

@@ -143,11 +143,12 @@ CREATE TRIGGER change_events_webhooks AFTER INSERT ON change_events
 
 -- The senders work across municipalities, which the service's role cannot see: these functions are the
 -- only way it takes work from another municipality's outbox, and they hand out what a sender needs and
--- nothing more. A claimed row carries a lease; it is finished (sent, retried later, failed) in a
--- transaction of its own municipality.
+-- nothing more. A claimed row carries a lease, which is also the claim's token: it is finished (sent,
+-- retried later, failed) in a transaction of its own municipality, and only while the lease is still the
+-- one this sender took, so a sender whose lease ran out cannot overwrite what another one recorded.
 CREATE FUNCTION claim_notifications(n INTEGER, lease INTERVAL)
 RETURNS TABLE (id UUID, municipality TEXT, user_id TEXT, event TEXT, channel TEXT, case_id UUID,
-               subject_id UUID, attempts INTEGER, address TEXT)
+               subject_id UUID, attempts INTEGER, lease_until TIMESTAMPTZ, address TEXT)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH due AS (
         SELECT x.id FROM notifications x
@@ -161,6 +162,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
           FROM due WHERE x.id = due.id
         RETURNING x.*)
     SELECT c.id, c.municipality, c.user_id, c.event, c.channel, c.case_id, c.subject_id, c.attempts,
+           c.lease_until,
            CASE WHEN c.channel = 'email' AND s.email_on THEN s.email
                 WHEN c.channel = 'sms' AND s.sms_on THEN s.phone END
       FROM claimed c LEFT JOIN notification_settings s
@@ -169,8 +171,8 @@ $$;
 
 CREATE FUNCTION claim_webhook_deliveries(n INTEGER, lease INTERVAL)
 RETURNS TABLE (id UUID, webhook_id UUID, municipality TEXT, seq BIGINT, type TEXT, case_id UUID,
-               attempts INTEGER, created_at TIMESTAMPTZ, url TEXT, secret_enc BYTEA, owner_user_id TEXT,
-               services TEXT[])
+               attempts INTEGER, created_at TIMESTAMPTZ, lease_until TIMESTAMPTZ, url TEXT, secret_enc BYTEA,
+               owner_user_id TEXT, services TEXT[])
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH due AS (
         SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
@@ -184,14 +186,15 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
           FROM due WHERE d.id = due.id
         RETURNING d.*)
     SELECT c.id, c.webhook_id, c.municipality, c.seq, c.type, c.case_id, c.attempts, c.created_at,
-           w.url, w.secret_enc, w.owner_user_id, w.services
+           c.lease_until, w.url, w.secret_enc, w.owner_user_id, w.services
       FROM claimed c JOIN webhooks w ON w.id = c.webhook_id;
 $$;
 
 -- The daily reminders, across municipalities: an evaluation due within 7 days (to the participant the
--- measure names, or else the holder), a consent in force running out within 30 days and a level-0 decision
--- past its deadline (to the holder). One per event, date and person and channel: a second pass (or another
--- instance's) adds nothing.
+-- measure names, a professional by login or a guardian by national id, or else the holder), a consent in
+-- force running out within 30 days and a level-0 decision past its deadline (to the holder). Only to
+-- someone who may read the case today (a grant of `case_grants`) and has not left the municipality's
+-- service. One per event, date, person and channel: a second pass (or another instance's) adds nothing.
 CREATE FUNCTION enqueue_reminders(today DATE) RETURNS INTEGER
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -202,34 +205,59 @@ BEGIN
           FROM cases c JOIN case_participants p ON p.id = c.holder_participant_id
          WHERE c.status = 'open' AND c.purged_at IS NULL AND p.user_id IS NOT NULL),
     due AS (
-        SELECT m.case_id, h.municipality, COALESCE(r.user_id, h.user_id) AS user_id,
+        SELECT m.case_id, h.municipality,
+               CASE WHEN r.id IS NULL THEN h.user_id ELSE r.user_id END AS user_id,
+               CASE WHEN r.id IS NULL THEN NULL ELSE r.national_id_hash END AS pid_hash,
                'evaluation.due' AS event, m.id AS subject_id,
                'evaluation.due:' || m.id || ':' || m.evaluate_by AS dedup_key
           FROM measures m JOIN holder h ON h.case_id = m.case_id
           LEFT JOIN case_participants r ON r.id = m.responsible_participant_id AND r.active
+                                        AND (r.user_id IS NOT NULL OR r.national_id_hash IS NOT NULL)
          WHERE m.state IN ('planned', 'active') AND m.evaluate_by BETWEEN today AND today + 7
         UNION ALL
-        SELECT k.case_id, h.municipality, h.user_id, 'consent.expiring', k.id,
+        SELECT k.case_id, h.municipality, h.user_id, NULL, 'consent.expiring', k.id,
                'consent.expiring:' || k.id || ':' || k.valid_until
           FROM consents k JOIN holder h ON h.case_id = k.case_id
          WHERE k.withdrawn_at IS NULL AND k.superseded_by IS NULL AND k.valid_from <= today
            AND k.valid_until BETWEEN today AND today + 30
            AND NOT EXISTS (SELECT 1 FROM consent_givers g WHERE g.consent_id = k.id AND g.signed_at IS NULL)
         UNION ALL
-        SELECT c.id, h.municipality, h.user_id, 'decision.overdue', NULL::uuid,
+        SELECT c.id, h.municipality, h.user_id, NULL, 'decision.overdue', NULL::uuid,
                'decision.overdue:' || c.id || ':' || c.decision_due
           FROM cases c JOIN holder h ON h.case_id = c.id
          WHERE c.level = 0 AND c.decision_due < today)
     INSERT INTO notifications (id, municipality, user_id, event, channel, case_id, subject_id, dedup_key)
-    SELECT uuid_v7(), d.municipality, d.user_id, d.event, ch.channel, d.case_id, d.subject_id,
-           d.dedup_key
+    SELECT uuid_v7(), d.municipality, s.user_id, d.event, ch.channel, d.case_id, d.subject_id, d.dedup_key
       FROM due d
-      JOIN notification_settings s ON s.municipality = d.municipality AND s.user_id = d.user_id
+      JOIN notification_settings s
+        ON s.municipality = d.municipality AND (s.user_id = d.user_id OR s.pid_hash = d.pid_hash)
       CROSS JOIN LATERAL (VALUES ('email', s.email_on), ('sms', s.sms_on)) AS ch(channel, wanted)
      WHERE ch.wanted
+       AND EXISTS (SELECT 1 FROM case_grants g
+                    WHERE g.case_id = d.case_id AND (g.user_id = s.user_id OR g.pid_hash = s.pid_hash)
+                      AND (g.valid_from IS NULL OR g.valid_from <= today)
+                      AND (g.valid_until IS NULL OR g.valid_until >= today))
+       AND NOT EXISTS (SELECT 1 FROM staff_departures x
+                        WHERE x.municipality = s.municipality AND x.user_id = s.user_id
+                          AND x.departed_on <= today)
     ON CONFLICT (municipality, user_id, channel, dedup_key) DO NOTHING;
     GET DIAGNOSTICS added = ROW_COUNT;
     RETURN added;
+END $$;
+
+-- The outboxes are kept as long as they help: a person's list of messages for 13 months, a webhook's
+-- finished deliveries for 90 days. (The purge of a case deletes its rows at once.)
+CREATE FUNCTION prune_outboxes(now_at TIMESTAMPTZ) RETURNS INTEGER
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    gone INTEGER;
+    more INTEGER;
+BEGIN
+    DELETE FROM notifications WHERE created_at < now_at - interval '13 months' AND state <> 'queued';
+    GET DIAGNOSTICS gone = ROW_COUNT;
+    DELETE FROM webhook_deliveries WHERE finished_at < now_at - interval '90 days';
+    GET DIAGNOSTICS more = ROW_COUNT;
+    RETURN gone + more;
 END $$;
 
 -- For the metrics: what waits to be sent, per channel, all municipalities (counts only).
@@ -237,7 +265,8 @@ CREATE FUNCTION outbox_waiting() RETURNS TABLE (channel TEXT, waiting BIGINT)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT x.channel, count(*) FROM notifications x WHERE x.state = 'queued' GROUP BY x.channel
     UNION ALL
-    SELECT 'webhook', count(*) FROM webhook_deliveries d WHERE d.state = 'pending';
+    SELECT 'webhook', count(*) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+     WHERE d.state = 'pending' AND w.state = 'active';
 $$;
 
 REVOKE ALL ON FUNCTION outbox_waiting() FROM PUBLIC;
@@ -245,6 +274,8 @@ GRANT EXECUTE ON FUNCTION outbox_waiting() TO stafettlogg_app;
 REVOKE ALL ON FUNCTION claim_notifications(INTEGER, INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION claim_webhook_deliveries(INTEGER, INTERVAL) FROM PUBLIC;
 REVOKE ALL ON FUNCTION enqueue_reminders(DATE) FROM PUBLIC;
+REVOKE ALL ON FUNCTION prune_outboxes(TIMESTAMPTZ) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION prune_outboxes(TIMESTAMPTZ) TO stafettlogg_app;
 GRANT EXECUTE ON FUNCTION claim_notifications(INTEGER, INTERVAL) TO stafettlogg_app;
 GRANT EXECUTE ON FUNCTION claim_webhook_deliveries(INTEGER, INTERVAL) TO stafettlogg_app;
 GRANT EXECUTE ON FUNCTION enqueue_reminders(DATE) TO stafettlogg_app;

@@ -24,7 +24,7 @@ use crate::http::extract::{etag, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::notifications::api::NotificationEvent;
-use crate::notifications::store::{notify, Notice, Recipients};
+use crate::notifications::store::{notify, Notice};
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
@@ -67,18 +67,11 @@ pub async fn send_inquiry(
         }
         let row = store::insert(conn, &new_row(&caller, &key, &req)?)?;
         store::record(conn, &caller, &[row.id], InquiryAction::Create)?;
-        let received = Notice {
-            municipality: &caller.tenant,
-            event: NotificationEvent::InquiryReceived,
-            case_id: None,
-            subject_id: Some(row.id),
-            to: Recipients {
-                services: vec![row.service.as_str()],
-                ..Default::default()
-            },
-            except_user: &caller.user_id,
-        };
-        notify(conn, &received)?;
+        let event = NotificationEvent::InquiryReceived;
+        notify(
+            conn,
+            &Notice::to_service(&caller, event, row.id, &row.service),
+        )?;
         store::view_one(conn, &key, row)
     })
     .await?;

@@ -25,9 +25,12 @@ use crate::notifications::{rules as notify_rules, store as outbox};
 use crate::webhooks::api::{Payload, PayloadData, TEST_TYPE};
 use crate::webhooks::{client, rules as hook_rules, store as hooks};
 
-/// How many rows a sender takes at once, and how long it may hold them.
-const BATCH: i32 = 20;
-const LEASE: Duration = Duration::from_secs(120);
+/// How many rows a sender takes at once, and how long it may hold them: longer than the batch can take at
+/// worst (an SMTP conversation of some eight exchanges of up to 10 s each, per message), so a slow server
+/// does not let another sender take a message this one is still sending. A sender that dies leaves its
+/// rows to the others when the lease runs out.
+const BATCH: i32 = 5;
+const LEASE: Duration = Duration::from_secs(600);
 
 /// Everything the senders need, shared by their tasks.
 pub struct Senders {
@@ -76,7 +79,8 @@ pub fn spawn(senders: Senders) -> Result<(), String> {
     Ok(())
 }
 
-/// The reminders of today, once per event, date and person; one instance at a time.
+/// The reminders of today, once per event, date and person, and the pruning of old messages; one instance
+/// at a time.
 async fn reminders(pool: &Pool) -> Result<(), AppError> {
     let today = crate::clock::today();
     db::without_municipality(pool, move |conn| {
@@ -95,8 +99,9 @@ async fn reminders(pool: &Pool) -> Result<(), AppError> {
             )?;
             if lock.taken {
                 let added = outbox::enqueue_reminders(conn, today)?;
-                if added > 0 {
-                    tracing::info!(added, "reminders queued");
+                let pruned = outbox::prune(conn, Utc::now())?;
+                if added > 0 || pruned > 0 {
+                    tracing::info!(added, pruned, "reminders queued, old messages pruned");
                 }
             }
             Ok(())
@@ -111,26 +116,7 @@ async fn notifications(s: &Arc<Senders>, channels: &Arc<Channels>) -> Result<usi
         db::without_municipality(&s.pool, |conn| outbox::claim(conn, BATCH, LEASE)).await?;
     let n = claimed.len();
     for c in claimed {
-        let channel = c.channel;
-        let label = channel.as_str();
-        let result = match c.address.clone() {
-            None => Err(SendError::Permanent(
-                "the recipient has since turned this channel off or removed the address".into(),
-            )),
-            Some(address) => {
-                let link =
-                    notify_rules::link(&s.config.public_base_url, c.event, c.case_id, c.subject_id);
-                let message = notify_rules::message(c.event, &link);
-                let ch = channels.clone();
-                db::blocking(move || match channel {
-                    Channel::Email => ch.email(&address, &message),
-                    Channel::Sms => ch.sms(&address, &message),
-                })
-                .await
-                .map_err(|_| AppError::internal())?
-            }
-        };
-        let outcome = match &result {
+        let outcome = match send(s, channels, &c).await {
             Ok(()) => outbox::Outcome::Sent,
             Err(SendError::Transient(why)) => {
                 match notify_rules::next_try(c.attempts, &s.config.retries) {
@@ -145,37 +131,31 @@ async fn notifications(s: &Arc<Senders>, channels: &Arc<Channels>) -> Result<usi
             outbox::Outcome::Retry(..) => "retried",
             outbox::Outcome::Failed(_) => "failed",
         };
-        s.metrics.delivered(label, what);
-        tracing::info!(id = %c.id, event = c.event.as_str(), channel = label, outcome = what, "notification");
-        let (id, m) = (c.id, c.municipality.clone());
-        let owned = match outcome {
-            outbox::Outcome::Sent => Owned::Sent,
-            outbox::Outcome::Retry(a, w) => Owned::Retry(a, w.to_string()),
-            outbox::Outcome::Failed(w) => Owned::Failed(w.to_string()),
-        };
-        in_municipality(&s.pool, &m, move |conn| {
-            outbox::finish(conn, id, owned.borrow())
-        })
-        .await?;
+        let channel = c.channel.as_str();
+        s.metrics.delivered(channel, what);
+        tracing::info!(id = %c.id, event = c.event.as_str(), channel, outcome = what, "notification");
+        let m = c.municipality.clone();
+        in_municipality(&s.pool, &m, move |conn| outbox::finish(conn, &c, &outcome)).await?;
     }
     Ok(n)
 }
 
-/// An outcome that can cross to the blocking thread.
-enum Owned {
-    Sent,
-    Retry(Duration, String),
-    Failed(String),
-}
-
-impl Owned {
-    fn borrow(&self) -> outbox::Outcome<'_> {
-        match self {
-            Owned::Sent => outbox::Outcome::Sent,
-            Owned::Retry(a, w) => outbox::Outcome::Retry(*a, w),
-            Owned::Failed(w) => outbox::Outcome::Failed(w),
-        }
-    }
+/// Writes a claimed message and hands it to its channel, off the executor.
+async fn send(s: &Senders, channels: &Arc<Channels>, c: &outbox::Claimed) -> Result<(), SendError> {
+    let Some(address) = c.address.clone() else {
+        return Err(SendError::Permanent(
+            "the recipient has since turned this channel off or removed the address".into(),
+        ));
+    };
+    let link = notify_rules::link(&s.config.public_base_url, c.event, c.case_id, c.subject_id);
+    let message = notify_rules::message(c.event, &link);
+    let (ch, channel) = (channels.clone(), c.channel);
+    db::blocking(move || match channel {
+        Channel::Email => ch.email(&address, &message),
+        Channel::Sms => ch.sms(&address, &message),
+    })
+    .await
+    .unwrap_or_else(|_| Err(SendError::Transient("the sender's thread failed".into())))
 }
 
 async fn in_municipality<T, F>(pool: &Pool, municipality: &str, f: F) -> Result<T, AppError>
@@ -193,59 +173,19 @@ async fn webhooks(s: &Arc<Senders>, agent: &ureq::Agent) -> Result<usize, AppErr
         db::without_municipality(&s.pool, |conn| hooks::claim(conn, BATCH, LEASE)).await?;
     let n = claimed.len();
     for d in claimed {
-        let d = Arc::new(d);
-        let verdict = deliver(s, agent, &d).await;
-        let what = match &verdict {
-            Verdict::Delivered(_) => "sent",
-            Verdict::Retry { .. } => "retried",
-            Verdict::Failed { .. } => "failed",
-            Verdict::Skipped(_) => "skipped",
+        let outcome = deliver(s, agent, &d).await;
+        let what = match &outcome {
+            hooks::Outcome::Delivered(_) => "sent",
+            hooks::Outcome::Retry { .. } => "retried",
+            hooks::Outcome::Failed { .. } => "failed",
+            hooks::Outcome::Skipped(_) => "skipped",
         };
         s.metrics.delivered("webhook", what);
         tracing::info!(id = %d.id, webhook = %d.webhook_id, outcome = what, "webhook delivery");
         let m = d.municipality.clone();
-        in_municipality(&s.pool, &m, move |conn| {
-            hooks::finish(conn, &d, verdict.borrow())
-        })
-        .await?;
+        in_municipality(&s.pool, &m, move |conn| hooks::finish(conn, &d, &outcome)).await?;
     }
     Ok(n)
-}
-
-enum Verdict {
-    Delivered(u16),
-    Retry {
-        after: Duration,
-        status: Option<u16>,
-        error: String,
-    },
-    Failed {
-        status: Option<u16>,
-        error: String,
-    },
-    Skipped(String),
-}
-
-impl Verdict {
-    fn borrow(&self) -> hooks::Outcome<'_> {
-        match self {
-            Verdict::Delivered(s) => hooks::Outcome::Delivered(*s),
-            Verdict::Retry {
-                after,
-                status,
-                error,
-            } => hooks::Outcome::Retry {
-                after: *after,
-                status: *status,
-                error,
-            },
-            Verdict::Failed { status, error } => hooks::Outcome::Failed {
-                status: *status,
-                error,
-            },
-            Verdict::Skipped(w) => hooks::Outcome::Skipped(w),
-        }
-    }
 }
 
 /// Whether the webhook's integration may read the delivery's case now (the feed's rule).
@@ -269,18 +209,24 @@ async fn may_read(s: &Senders, d: &hooks::Claimed) -> Result<Result<(), String>,
     }
 }
 
-async fn deliver(s: &Arc<Senders>, agent: &ureq::Agent, d: &Arc<hooks::Claimed>) -> Verdict {
+async fn deliver(s: &Senders, agent: &ureq::Agent, d: &hooks::Claimed) -> hooks::Outcome {
     match may_read(s, d).await {
         Ok(Ok(())) => {}
-        Ok(Err(why)) => return Verdict::Skipped(why),
+        Ok(Err(why)) => return hooks::Outcome::Skipped(why),
+        // The service's own trouble is not the receiver's: tried again soon, whatever the attempts.
         Err(e) => {
-            return retry_or_fail(s, d, None, format!("checking access failed: {}", e.detail))
+            return hooks::Outcome::Retry {
+                after: s.config.retries.first().copied().unwrap_or(LEASE),
+                status: None,
+                error: format!("checking access failed: {}", e.detail),
+            }
         }
     }
     let Some(key) = s.key.open_secret(&d.secret_enc) else {
-        return Verdict::Failed {
+        let error = "the webhook's secret cannot be opened with this server's key".into();
+        return hooks::Outcome::Failed {
             status: None,
-            error: "the webhook's secret cannot be opened with this server's key".into(),
+            error,
         };
     };
     let payload = Payload {
@@ -303,31 +249,21 @@ async fn deliver(s: &Arc<Senders>, agent: &ureq::Agent, d: &Arc<hooks::Claimed>)
         ),
     ];
     let (agent, url) = (agent.clone(), d.url.clone());
-    let sent = db::blocking(move || client::post(&agent, &url, &headers, &body)).await;
-    match sent {
-        Ok(Ok(status)) if (200..300).contains(&status) => Verdict::Delivered(status),
-        Ok(Ok(status)) => retry_or_fail(
-            s,
-            d,
-            Some(status),
-            format!("the receiver answered HTTP {status}"),
-        ),
-        Ok(Err(e)) => retry_or_fail(s, d, None, e),
-        Err(_) => retry_or_fail(s, d, None, "the sender's thread failed".into()),
-    }
-}
-
-fn retry_or_fail(s: &Senders, d: &hooks::Claimed, status: Option<u16>, error: String) -> Verdict {
-    if d.delivery_type == TEST_TYPE {
-        // A test shows its outcome once: it is not repeated (and does not disable the webhook).
-        return Verdict::Failed { status, error };
-    }
-    match notify_rules::next_try(d.attempts, &s.config.retries) {
-        Some(after) => Verdict::Retry {
+    let sent = db::blocking(move || client::post(&agent, &url, &headers, &body))
+        .await
+        .unwrap_or_else(|_| Err("the sender's thread failed".into()));
+    let (status, error) = match sent {
+        Ok(status) if (200..300).contains(&status) => return hooks::Outcome::Delivered(status),
+        Ok(status) => (Some(status), format!("the receiver answered HTTP {status}")),
+        Err(e) => (None, e),
+    };
+    let test = d.delivery_type == TEST_TYPE;
+    match hook_rules::after_failure(test, d.attempts, &s.config.retries) {
+        Some(after) => hooks::Outcome::Retry {
             after,
             status,
             error,
         },
-        None => Verdict::Failed { status, error },
+        None => hooks::Outcome::Failed { status, error },
     }
 }

@@ -100,6 +100,10 @@ impl Channels {
         {
             Ok(res) => match res.status().as_u16() {
                 200..=299 => Ok(()),
+                // Too many at once, or too slow: the gateway may well take it later.
+                s @ (408 | 429) => Err(SendError::Transient(format!(
+                    "the SMS gateway answered HTTP {s}"
+                ))),
                 s @ 400..=499 => Err(SendError::Permanent(format!(
                     "the SMS gateway refused it (HTTP {s})"
                 ))),

@@ -89,7 +89,7 @@ pub struct Recipients<'a> {
     pub users: Vec<&'a str>,
     /// Participants of a case: a professional by login, a guardian or youth by national id.
     pub participants: Vec<Uuid>,
-    /// The professionals working in these services (as their token said when they saved settings).
+    /// The professionals and leaders of these services (as their token said when they saved settings).
     pub services: Vec<&'a str>,
 }
 
@@ -129,6 +129,26 @@ impl<'a> Notice<'a> {
 }
 
 impl<'a> Notice<'a> {
+    /// An event of a service's (an inquiry to it), to its professionals and leaders.
+    pub fn to_service(
+        caller: &'a Caller,
+        event: NotificationEvent,
+        subject_id: Uuid,
+        service: &'a str,
+    ) -> Self {
+        Notice {
+            municipality: &caller.tenant,
+            event,
+            case_id: None,
+            subject_id: Some(subject_id),
+            to: Recipients {
+                services: vec![service],
+                ..Recipients::default()
+            },
+            except_user: &caller.user_id,
+        }
+    }
+
     /// An event in a case, to participants of it (a professional by login, a guardian or youth by national
     /// id).
     pub fn to_participants(
@@ -165,10 +185,16 @@ pub fn notify(conn: &mut PgConnection, n: &Notice) -> Result<usize, AppError> {
           CROSS JOIN LATERAL (VALUES ('email', s.email_on), ('sms', s.sms_on)) AS ch(channel, wanted)
           WHERE s.municipality = $1 AND ch.wanted AND s.user_id <> $5
             AND (s.user_id = ANY($6)
-                 OR ('professional' = ANY(s.roles) AND s.services && $7)
-                 OR s.user_id IN (SELECT p.user_id FROM case_participants p WHERE p.id = ANY($8))
+                 OR (s.roles && ARRAY['professional', 'leader'] AND s.services && $7)
+                 OR s.user_id IN (SELECT p.user_id FROM case_participants p
+                                   WHERE p.id = ANY($8) AND p.case_id = $3 AND p.active)
                  OR s.pid_hash IN (SELECT p.national_id_hash FROM case_participants p
-                                    WHERE p.id = ANY($8) AND p.national_id_hash IS NOT NULL))",
+                                    WHERE p.id = ANY($8) AND p.case_id = $3 AND p.active
+                                      AND p.national_id_hash IS NOT NULL))
+            -- Nobody the municipality has registered as gone hears more of its cases.
+            AND NOT EXISTS (SELECT 1 FROM staff_departures x
+                             WHERE x.municipality = s.municipality AND x.user_id = s.user_id
+                               AND x.departed_on <= current_date)",
     )
     .bind::<Text, _>(n.municipality)
     .bind::<Text, _>(n.event.as_str())
@@ -246,6 +272,9 @@ pub struct Claimed {
     pub subject_id: Option<Uuid>,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    /// The claim's token: the row is finished only while its lease is still this one.
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub lease_until: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Text>)]
     pub address: Option<String>,
 }
@@ -257,7 +286,7 @@ pub fn claim(
     lease: std::time::Duration,
 ) -> Result<Vec<Claimed>, AppError> {
     Ok(diesel::sql_query(
-        "SELECT id, municipality, event, channel, case_id, subject_id, attempts, address \
+        "SELECT id, municipality, event, channel, case_id, subject_id, attempts, lease_until, address \
            FROM claim_notifications($1, $2)",
     )
     .bind::<Integer, _>(n)
@@ -270,16 +299,21 @@ pub fn interval(d: std::time::Duration) -> diesel::pg::data_types::PgInterval {
 }
 
 /// How a try ended.
-pub enum Outcome<'a> {
+#[derive(Debug)]
+pub enum Outcome {
     Sent,
-    /// Try again after this long; `reason` says why this try failed.
-    Retry(std::time::Duration, &'a str),
-    Failed(&'a str),
+    /// Try again after this long; the reason says why this try failed.
+    Retry(std::time::Duration, String),
+    Failed(String),
 }
 
-/// Records how the try of a claimed message ended, and gives up its lease.
-pub fn finish(conn: &mut PgConnection, id: Uuid, outcome: Outcome) -> Result<(), AppError> {
-    let target = notifications::table.find(id);
+/// Records how the try of a claimed message ended, and gives up its lease; nothing when the lease is no
+/// longer this claim's (it ran out and another sender took the message).
+pub fn finish(conn: &mut PgConnection, c: &Claimed, outcome: &Outcome) -> Result<(), AppError> {
+    let target = notifications::table
+        .find(c.id)
+        .filter(notifications::lease_until.eq(c.lease_until))
+        .filter(notifications::state.eq(NotificationState::Queued));
     let lease = notifications::lease_until.eq(None::<DateTime<Utc>>);
     match outcome {
         Outcome::Sent => diesel::update(target)
@@ -292,7 +326,7 @@ pub fn finish(conn: &mut PgConnection, id: Uuid, outcome: Outcome) -> Result<(),
             .execute(conn)?,
         Outcome::Retry(after, reason) => diesel::update(target)
             .set((
-                notifications::next_attempt_at.eq(Utc::now() + after),
+                notifications::next_attempt_at.eq(Utc::now() + *after),
                 notifications::reason.eq(clip(reason)),
                 lease,
             ))
@@ -311,6 +345,19 @@ pub fn finish(conn: &mut PgConnection, id: Uuid, outcome: Outcome) -> Result<(),
 /// Reasons come from SMTP servers and gateways too; the column holds 500 characters.
 pub fn clip(reason: &str) -> String {
     reason.chars().take(500).collect()
+}
+
+/// Deletes what the outboxes no longer need to keep (see the migration `notifications`).
+pub fn prune(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<i32, AppError> {
+    #[derive(QueryableByName)]
+    struct Gone {
+        #[diesel(sql_type = Integer)]
+        gone: i32,
+    }
+    let row: Gone = diesel::sql_query("SELECT prune_outboxes($1) AS gone")
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .get_result(conn)?;
+    Ok(row.gone)
 }
 
 /// The scheduled pass's reminders for `today`, across municipalities; returns how many were added.

@@ -26,7 +26,8 @@ crate::text_enum! {
         Delivered,
         /// Every try failed.
         Failed,
-        /// Not sent: when it was due, the integration could no longer read the case (the feed's rule).
+        /// Not sent: when it was due, the integration could not read the case (the feed's rule). Such a
+        /// delivery forgets its case and is not listed.
         Skipped,
     }
 }
@@ -84,8 +85,10 @@ pub struct Delivery {
     pub id: String,
     #[serde(rename = "type")]
     pub delivery_type: String,
+    /// The event's number in the feed, once delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
+    /// The case, once delivered (until then it is not known whether the integration may read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_id: Option<Uuid>,
     pub state: DeliveryState,

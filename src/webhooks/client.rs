@@ -51,6 +51,9 @@ pub fn agent(policy: UrlPolicy) -> ureq::Agent {
         .http_status_as_error(false)
         .max_redirects(0)
         .https_only(!policy.allow_http)
+        // A proxy from the environment (HTTPS_PROXY, ALL_PROXY) would resolve the host itself, past the
+        // check below.
+        .proxy(None)
         .build();
     ureq::Agent::with_parts(
         config,

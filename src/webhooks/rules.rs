@@ -55,11 +55,10 @@ pub fn reachable(ip: IpAddr, policy: UrlPolicy) -> Result<(), AppError> {
     if policy.allow_private || is_public(ip) {
         Ok(())
     } else {
+        // The address is not named: the answer must not tell what a name resolves to inside the network.
         Err(AppError::invalid(
             "url",
-            format!(
-                "reaches {ip}, a private, loopback or link-local address (refused unless WEBHOOK_ALLOW_PRIVATE)"
-            ),
+            "reaches a private, loopback or link-local address (refused unless WEBHOOK_ALLOW_PRIVATE)",
         ))
     }
 }
@@ -67,11 +66,23 @@ pub fn reachable(ip: IpAddr, policy: UrlPolicy) -> Result<(), AppError> {
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        // An IPv6 address that carries an IPv4 one (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`,
+        // 6to4 `2002:aabb:ccdd::`) is judged by the IPv4 address it leads to.
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => is_public_v6(v6),
         },
     }
+}
+
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    if s[0] == 0x2002 {
+        let [a, b] = s[1].to_be_bytes();
+        let [c, d] = s[2].to_be_bytes();
+        return Some(Ipv4Addr::new(a, b, c, d));
+    }
+    ip.to_ipv4()
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -90,15 +101,24 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// Public IPv6 is global unicast (`2000::/3`) but for the special-purpose ranges inside it: Teredo and
+/// the other IETF protocol assignments (`2001::/23`), documentation (`2001:db8::/32`).
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
-        || first == 0x0064 && ip.segments()[1] == 0xff9b)
+    let [first, second, ..] = ip.segments();
+    (first & 0xe000) == 0x2000 && !(first == 0x2001 && (second < 0x0200 || second == 0x0db8))
+}
+
+/// What follows a failed try of a delivery: another try after a wait, or none. A test delivery shows its
+/// outcome once: it is not tried again (and, failing, does not disable the webhook).
+pub fn after_failure(
+    test: bool,
+    attempts: i32,
+    schedule: &[std::time::Duration],
+) -> Option<std::time::Duration> {
+    if test {
+        return None;
+    }
+    crate::notifications::rules::next_try(attempts, schedule)
 }
 
 /// A new signing secret: `whsec_` and base64 of 32 random bytes.
@@ -204,6 +224,50 @@ mod tests {
         }
         assert!(check_url("https://127.0.0.1/x", STRICT).is_err());
         assert!(check_url("https://[::1]/x", STRICT).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_address_is_public_only_in_global_unicast_and_never_when_it_carries_a_private_ipv4_one(
+    ) {
+        for ip in [
+            "::127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::1",
+            "100::1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} counted as public");
+        }
+        for ip in [
+            "2a00:1450:4001:82a::200e",
+            "2002:5db8:d822::1",
+            "::ffff:93.184.216.34",
+        ] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn a_failed_delivery_is_tried_again_on_the_schedule_but_a_test_delivery_never() {
+        let s = [std::time::Duration::from_secs(5)];
+        assert_eq!(after_failure(false, 1, &s), Some(s[0]));
+        assert_eq!(after_failure(false, 2, &s), None);
+        assert_eq!(after_failure(true, 1, &s), None);
+    }
+
+    #[test]
+    fn a_refusal_does_not_tell_the_address_a_name_resolved_to() {
+        let e = reachable("10.1.2.3".parse().unwrap(), STRICT).unwrap_err();
+        assert!(
+            !e.errors[0].message.contains("10.1.2.3"),
+            "{}",
+            e.errors[0].message
+        );
     }
 
     #[test]

@@ -163,12 +163,15 @@ struct DeliveryRow {
 }
 
 impl DeliveryRow {
+    /// The event and case of a delivery show only once it was delivered: until then it is not known whether
+    /// the integration may read the case (a skipped one has forgotten them).
     fn view(self) -> Delivery {
+        let shown = self.state == DeliveryState::Delivered;
         Delivery {
             id: super::rules::message_id(self.id),
             delivery_type: self.delivery_type,
-            seq: self.seq,
-            case_id: self.case_id,
+            seq: self.seq.filter(|_| shown),
+            case_id: self.case_id.filter(|_| shown),
             state: self.state,
             attempts: self.attempts,
             last_status: self.last_status,
@@ -179,7 +182,7 @@ impl DeliveryRow {
     }
 }
 
-/// The webhook's deliveries, newest first, before `before`, at most `limit`; with each its row id for
+/// The webhook's deliveries (but the skipped ones), newest first, before `before`, at most `limit`; with each its row id for
 /// the next page's cursor.
 pub fn deliveries(
     conn: &mut PgConnection,
@@ -187,8 +190,10 @@ pub fn deliveries(
     before: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<(Uuid, Delivery)>, AppError> {
+    // A skipped delivery was about a case the integration may not read: not even that it was is listed.
     let mut q = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(webhook))
+        .filter(webhook_deliveries::state.ne(DeliveryState::Skipped))
         .order(webhook_deliveries::id.desc())
         .limit(limit)
         .select(DeliveryRow::as_select())
@@ -221,6 +226,9 @@ pub struct Claimed {
     pub attempts: i32,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    /// The claim's token: the delivery is finished only while its lease is still this one.
+    #[diesel(sql_type = Timestamptz)]
+    pub lease_until: DateTime<Utc>,
     #[diesel(sql_type = Text)]
     pub url: String,
     #[diesel(sql_type = Bytea)]
@@ -238,8 +246,8 @@ pub fn claim(
     lease: std::time::Duration,
 ) -> Result<Vec<Claimed>, AppError> {
     Ok(diesel::sql_query(
-        "SELECT id, webhook_id, municipality, seq, type AS delivery_type, case_id, attempts, created_at, url, \
-                secret_enc, owner_user_id, services \
+        "SELECT id, webhook_id, municipality, seq, type AS delivery_type, case_id, attempts, created_at, \
+                lease_until, url, secret_enc, owner_user_id, services \
            FROM claim_webhook_deliveries($1, $2)",
     )
     .bind::<Integer, _>(n)
@@ -248,33 +256,40 @@ pub fn claim(
 }
 
 /// How a try of a delivery ended.
-pub enum Outcome<'a> {
+#[derive(Debug)]
+pub enum Outcome {
     Delivered(u16),
     Retry {
         after: std::time::Duration,
         status: Option<u16>,
-        error: &'a str,
+        error: String,
     },
     Failed {
         status: Option<u16>,
-        error: &'a str,
+        error: String,
     },
-    /// The integration may not read the case now.
-    Skipped(&'a str),
+    /// Not sent: the integration may not read the case now. The delivery forgets which case and event it
+    /// was about, so its list shows nothing of a case the integration may not read.
+    Skipped(String),
 }
 
-/// Records how the try ended and gives up the lease; a delivery that failed for good disables its webhook.
-pub fn finish(conn: &mut PgConnection, d: &Claimed, outcome: Outcome) -> Result<(), AppError> {
+/// Records how the try ended and gives up the lease (nothing when the lease is no longer this claim's); a
+/// delivery that failed for good disables its webhook, unless it was a test.
+pub fn finish(conn: &mut PgConnection, d: &Claimed, outcome: &Outcome) -> Result<(), AppError> {
+    use crate::notifications::store::clip;
     use webhook_deliveries as w;
-    let target = w::table.find(d.id);
+    let target = w::table
+        .find(d.id)
+        .filter(w::lease_until.eq(d.lease_until))
+        .filter(w::state.eq(DeliveryState::Pending));
     let none = w::lease_until.eq(None::<DateTime<Utc>>);
     let now = Utc::now();
-    let status = |s: Option<u16>| s.map(i32::from);
-    match outcome {
+    let status = |s: &Option<u16>| s.map(i32::from);
+    let changed = match outcome {
         Outcome::Delivered(s) => diesel::update(target)
             .set((
                 w::state.eq(DeliveryState::Delivered),
-                w::last_status.eq(i32::from(s)),
+                w::last_status.eq(i32::from(*s)),
                 w::last_error.eq(None::<String>),
                 w::finished_at.eq(now),
                 none,
@@ -286,39 +301,41 @@ pub fn finish(conn: &mut PgConnection, d: &Claimed, outcome: Outcome) -> Result<
             error,
         } => diesel::update(target)
             .set((
-                w::next_attempt_at.eq(now + after),
+                w::next_attempt_at.eq(now + *after),
                 w::last_status.eq(status(s)),
-                w::last_error.eq(crate::notifications::store::clip(error)),
+                w::last_error.eq(clip(error)),
                 none,
             ))
             .execute(conn)?,
-        Outcome::Failed { status: s, error } => {
-            let why = format!(
-                "disabled after the delivery {} failed {} times; the last: {error}",
-                super::rules::message_id(d.id),
-                d.attempts
-            );
-            if d.delivery_type != super::api::TEST_TYPE {
-                set_state(conn, d.webhook_id, WebhookState::Disabled, Some(&why))?;
-            }
-            diesel::update(target)
-                .set((
-                    w::state.eq(DeliveryState::Failed),
-                    w::last_status.eq(status(s)),
-                    w::last_error.eq(crate::notifications::store::clip(error)),
-                    w::finished_at.eq(now),
-                    none,
-                ))
-                .execute(conn)?
-        }
+        Outcome::Failed { status: s, error } => diesel::update(target)
+            .set((
+                w::state.eq(DeliveryState::Failed),
+                w::last_status.eq(status(s)),
+                w::last_error.eq(clip(error)),
+                w::finished_at.eq(now),
+                none,
+            ))
+            .execute(conn)?,
         Outcome::Skipped(why) => diesel::update(target)
             .set((
                 w::state.eq(DeliveryState::Skipped),
-                w::last_error.eq(why),
+                w::seq.eq(None::<i64>),
+                w::case_id.eq(None::<Uuid>),
+                w::last_error.eq(clip(why)),
                 w::finished_at.eq(now),
                 none,
             ))
             .execute(conn)?,
     };
+    if let (1, Outcome::Failed { error, .. }) = (changed, outcome) {
+        if d.delivery_type != super::api::TEST_TYPE {
+            let why = format!(
+                "disabled after the delivery {} failed {} times; the last: {error}",
+                super::rules::message_id(d.id),
+                d.attempts
+            );
+            set_state(conn, d.webhook_id, WebhookState::Disabled, Some(&why))?;
+        }
+    }
     Ok(())
 }
