@@ -250,7 +250,18 @@ async fn a_change_that_rolls_back_notifies_nobody() {
 #[actix_web::test]
 async fn a_mail_is_retried_while_the_smtp_server_is_down_and_sent_when_it_is_back() {
     let port = free_port();
-    let f = family_with(delivery(Some(port))).await;
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
+    let app = TestApp::spawn_with(Options {
+        delivery: delivery(Some(port)),
+        metrics_listener: Some(metrics),
+        ..Options::default()
+    })
+    .await;
+    let born = stafettlogg::clock::today()
+        .checked_sub_months(chrono::Months::new(12 * 6))
+        .unwrap();
+    let f = family_on(app, &born.to_string()).await;
     f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, SKOLE])
         .await;
     let sara = sara(&f);
@@ -274,6 +285,19 @@ async fn a_mail_is_retried_while_the_smtp_server_is_down_and_sent_when_it_is_bac
         waiting["reason"].as_str().unwrap().contains("SMTP"),
         "{waiting}"
     );
+    let scraped = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scraped.contains("stafettlogg_outbox_queued{channel=\"email\"} 1"),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("stafettlogg_outbox_tries_total{channel=\"email\",outcome=\"retried\"}")
+    );
     let sink = MailSink::start(port);
     eventually(30, "the mail after the server came back", || {
         sink.messages().pop()
@@ -283,6 +307,20 @@ async fn a_mail_is_retried_while_the_smtp_server_is_down_and_sent_when_it_is_bac
     assert_eq!(list[0]["state"], "sent");
     assert!(list[0]["reason"].is_null());
     assert_eq!(sink.messages().len(), 1);
+    let scraped = reqwest::get(&metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scraped.contains("stafettlogg_outbox_tries_total{channel=\"email\",outcome=\"sent\"} 1"),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains("stafettlogg_outbox_queued{channel=\"email\"} 0"),
+        "{scraped}"
+    );
 }
 
 #[actix_web::test]
