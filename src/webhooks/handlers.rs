@@ -16,6 +16,21 @@ use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::NationalIdKey;
 
+/// Runs `f` in a transaction on one of the caller's webhooks: `integration` tokens only (403), and
+/// another integration's webhook is 404, as if it did not exist.
+async fn on_own_webhook<T, F>(pool: &Pool, caller: Caller, id: Uuid, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut diesel::PgConnection, Webhook) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    caller.require_role(Role::Integration)?;
+    db::transaction(pool, caller.session(), move |conn| {
+        let w = store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        f(conn, w)
+    })
+    .await
+}
+
 fn policy(config: &DeliveryConfig) -> rules::UrlPolicy {
     rules::UrlPolicy {
         allow_http: config.webhook_allow_http,
@@ -117,12 +132,7 @@ pub async fn get_webhook(
     pool: web::Data<Pool>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_role(Role::Integration)?;
-    let id = path.into_inner();
-    let w = db::transaction(&pool, caller.session(), move |conn| {
-        store::find(conn, &caller.tenant, &caller.user_id, id)
-    })
-    .await?;
+    let w = on_own_webhook(&pool, caller, path.into_inner(), |_, w| Ok(w)).await?;
     Ok(HttpResponse::Ok().json(w))
 }
 
@@ -143,11 +153,8 @@ pub async fn delete_webhook(
     pool: web::Data<Pool>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_role(Role::Integration)?;
-    let id = path.into_inner();
-    db::transaction(&pool, caller.session(), move |conn| {
-        store::find(conn, &caller.tenant, &caller.user_id, id)?;
-        store::delete(conn, id)
+    on_own_webhook(&pool, caller, path.into_inner(), |conn, w| {
+        store::delete(conn, w.id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -170,12 +177,11 @@ pub async fn enable_webhook(
     pool: web::Data<Pool>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_role(Role::Integration)?;
-    let id = path.into_inner();
-    let w = db::transaction(&pool, caller.session(), move |conn| {
-        store::find(conn, &caller.tenant, &caller.user_id, id)?;
-        store::set_state(conn, id, WebhookState::Active, None)?;
-        store::find(conn, &caller.tenant, &caller.user_id, id)
+    let w = on_own_webhook(&pool, caller, path.into_inner(), |conn, mut w| {
+        store::set_state(conn, w.id, WebhookState::Active, None)?;
+        w.state = WebhookState::Active;
+        w.disabled_reason = None;
+        Ok(w)
     })
     .await?;
     Ok(HttpResponse::Ok().json(w))
@@ -201,13 +207,10 @@ pub async fn webhook_deliveries(
     path: web::Path<Uuid>,
     query: ValidQuery<DeliveryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_role(Role::Integration)?;
-    let id = path.into_inner();
     let q = query.0;
     let (limit, before) = pagination::uuid_keyset(q.limit, q.cursor.as_deref())?;
-    let rows = db::transaction(&pool, caller.session(), move |conn| {
-        store::find(conn, &caller.tenant, &caller.user_id, id)?;
-        store::deliveries(conn, id, before, limit + 1)
+    let rows = on_own_webhook(&pool, caller, path.into_inner(), move |conn, w| {
+        store::deliveries(conn, w.id, before, limit + 1)
     })
     .await?;
     let more = rows.len() as i64 > limit;
@@ -243,16 +246,14 @@ pub async fn test_webhook(
     pool: web::Data<Pool>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require_role(Role::Integration)?;
-    let id = path.into_inner();
-    let d = db::transaction(&pool, caller.session(), move |conn| {
-        let w = store::find(conn, &caller.tenant, &caller.user_id, id)?;
+    let tenant = caller.tenant.clone();
+    let d = on_own_webhook(&pool, caller, path.into_inner(), move |conn, w| {
         if w.state == WebhookState::Disabled {
             return Err(AppError::conflict(
                 "the webhook is disabled; enable it first",
             ));
         }
-        store::insert_test(conn, &caller.tenant, id)
+        store::insert_test(conn, &tenant, w.id)
     })
     .await?;
     Ok(HttpResponse::Accepted().json(d))

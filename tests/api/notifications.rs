@@ -81,6 +81,15 @@ fn sara(f: &Family) -> String {
     f.app.token("3805", "sara", &[Role::Professional], &[SKOLE])
 }
 
+async fn scrape(metrics_url: &str) -> String {
+    reqwest::get(metrics_url)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Every part of a raw message decoded (headers, plain text and HTML), by Python's e-mail parser.
 fn decoded(raw: &str) -> Vec<(String, String)> {
     let script = "import email, email.policy, json, sys\n\
@@ -285,12 +294,7 @@ async fn a_mail_is_retried_while_the_smtp_server_is_down_and_sent_when_it_is_bac
         waiting["reason"].as_str().unwrap().contains("SMTP"),
         "{waiting}"
     );
-    let scraped = reqwest::get(&metrics_url)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let scraped = scrape(&metrics_url).await;
     assert!(
         scraped.contains("stafettlogg_outbox_queued{channel=\"email\"} 1"),
         "{scraped}"
@@ -307,12 +311,7 @@ async fn a_mail_is_retried_while_the_smtp_server_is_down_and_sent_when_it_is_bac
     assert_eq!(list[0]["state"], "sent");
     assert!(list[0]["reason"].is_null());
     assert_eq!(sink.messages().len(), 1);
-    let scraped = reqwest::get(&metrics_url)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let scraped = scrape(&metrics_url).await;
     assert!(
         scraped.contains("stafettlogg_outbox_tries_total{channel=\"email\",outcome=\"sent\"} 1"),
         "{scraped}"

@@ -68,6 +68,16 @@ async fn ppt_in_case(f: &Family) -> Value {
     ppt
 }
 
+/// A server, a case the PPT system may read, and its webhook (not yet listening) for `events`.
+async fn subscribed(events: &[&str]) -> (Family, String, u16, Value) {
+    let f = family_with_local_webhooks().await;
+    ppt_in_case(&f).await;
+    let token = ppt_system(&f);
+    let port = free_port();
+    let hook = subscribe(&f, &token, port, events).await;
+    (f, token, port, hook)
+}
+
 async fn add_entry(f: &Family) {
     let res = f
         .post(
@@ -81,11 +91,7 @@ async fn add_entry(f: &Family) {
 
 #[actix_web::test]
 async fn a_delivery_carries_ids_only_and_its_signature_verifies_with_the_reference_library() {
-    let f = family_with_local_webhooks().await;
-    ppt_in_case(&f).await;
-    let token = ppt_system(&f);
-    let port = free_port();
-    let hook = subscribe(&f, &token, port, &["entry.added"]).await;
+    let (f, token, port, hook) = subscribed(&["entry.added"]).await;
     let secret = hook["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"));
     assert_eq!(hook["state"], "active");
@@ -130,11 +136,7 @@ async fn a_delivery_carries_ids_only_and_its_signature_verifies_with_the_referen
 
 #[actix_web::test]
 async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_repeated_failure_disables_it() {
-    let f = family_with_local_webhooks().await;
-    ppt_in_case(&f).await;
-    let token = ppt_system(&f);
-    let port = free_port();
-    let hook = subscribe(&f, &token, port, &["entry.added"]).await;
+    let (f, token, port, hook) = subscribed(&["entry.added"]).await;
     let secret = hook["secret"].as_str().unwrap().to_string();
     let r = receiver(port, &secret, 1, false);
     add_entry(&f).await;
