@@ -578,3 +578,105 @@ async fn an_sms_goes_to_the_gateway_as_to_and_text_without_names() {
     assert!(!text.contains("Emma") && !text.contains("Sara"), "{text}");
     assert_eq!(got["path"], "/sms");
 }
+
+/// A sender that claimed a message and died before sending it: when its lease runs out, another sender
+/// takes the message and it goes out once.
+#[actix_web::test]
+async fn a_message_held_by_a_sender_that_died_goes_out_once_its_lease_runs_out() {
+    let sink = MailSink::start(free_port());
+    let f = family_with(delivery(Some(sink.port))).await;
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, SKOLE])
+        .await;
+    save(&f.app, &sara(&f), email_on("sara@skole.test.kommune.no")).await;
+    // A change writes the message and, in the same transaction, the dead sender claims it for one second
+    // (so the live sender cannot take it first); it never sends or records anything.
+    let mut db = f.app.db();
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let claimed: N = diesel::Connection::transaction(&mut db, |db| {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "INSERT INTO notifications (id, municipality, user_id, event, channel, case_id) \
+                 VALUES (uuid_v7(), '3805', 'sara', 'holder.reassigned', 'email', '{}')",
+                f.case_id
+            )),
+            db,
+        )?;
+        diesel::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT count(*) AS n FROM claim_notifications(10, interval '1 second')",
+            ),
+            db,
+        )
+    })
+    .unwrap();
+    assert_eq!(claimed.n, 1, "the dead sender holds the message");
+    let mail = eventually(30, "the mail after the lease ran out", || {
+        sink.messages().pop()
+    })
+    .await;
+    assert!(mail.contains("To: sara@skole.test.kommune.no"));
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.messages().len(), 1);
+    let list = sent(&f.app, &sara(&f)).await;
+    assert_eq!(list[0]["state"], "sent");
+    assert_eq!(
+        list[0]["attempts"], 2,
+        "one claim by the dead sender, one by the live one"
+    );
+}
+
+/// Someone the municipality registered as departed hears nothing more of its cases.
+#[actix_web::test]
+async fn a_departed_professional_gets_no_more_messages() {
+    let f = family_with(delivery(None)).await;
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, SKOLE])
+        .await;
+    let sara = sara(&f);
+    save(&f.app, &sara, email_on("sara@skole.test.kommune.no")).await;
+    // A teacher in the case, so the municipality knows her.
+    assert_eq!(f.add_professional("sara", SKOLE).await.status(), 201);
+    let admin = f.app.token("3805", "anne", &[Role::Admin], &[]);
+    let res = f
+        .app
+        .post(
+            "/api/v1/staff/sara/departed",
+            &admin,
+            &json!({"on": stafettlogg::clock::today()}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // A proposal to her is refused anyway (she is leaving); an inquiry to her service is not.
+    let res = f
+        .app
+        .post(
+            "/api/v1/inquiries",
+            &f.mother,
+            &json!({"service": SKOLE, "about": "own_child", "message": "Kan vi snakke sammen?",
+                    "wants": "conversation"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(f.app.count("notifications WHERE user_id = 'sara'"), 0);
+    // Taken back: she hears of the next one.
+    let res = f
+        .app
+        .request(Method::DELETE, "/api/v1/staff/sara/departed", Some(&admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = f
+        .app
+        .post(
+            "/api/v1/inquiries",
+            &f.mother,
+            &json!({"service": SKOLE, "about": "myself", "message": "Og en til.", "wants": "advice"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(f.app.count("notifications WHERE user_id = 'sara'"), 1);
+}
