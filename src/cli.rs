@@ -211,6 +211,16 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// A line for the operator about what the process is doing (not a command's result): plain text on
+/// standard error, or with `LOG_FORMAT=json` a log event like every other line, so a log collector reads
+/// every line as JSON.
+fn say(config: &Config, line: &str) {
+    match config.log_format {
+        crate::http::telemetry::LogFormat::Json => tracing::info!("{line}"),
+        crate::http::telemetry::LogFormat::Text => eprintln!("{line}"),
+    }
+}
+
 fn fail(message: &str, code: u8) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(code)
@@ -299,9 +309,10 @@ fn database(config: &Config) -> Result<(String, Option<Cluster>), String> {
         DatabaseSource::Url(url) => Ok((url.clone(), None)),
         DatabaseSource::Embedded => {
             let cluster = Cluster::start_persistent(&config.data_dir)?;
-            eprintln!(
-                "Using the managed PostgreSQL cluster in {}",
-                config.data_dir.join("postgres").display()
+            let dir = config.data_dir.join("postgres");
+            say(
+                config,
+                &format!("Using the managed PostgreSQL cluster in {}", dir.display()),
             );
             Ok((cluster.url("stafettlogg"), Some(cluster)))
         }
@@ -310,16 +321,39 @@ fn database(config: &Config) -> Result<(String, Option<Cluster>), String> {
 
 /// After a one-off command: a cluster another process started (the server, running in another
 /// terminal) stays up.
-fn stop(cluster: Option<Cluster>) {
-    stop_cluster(cluster.filter(Cluster::started_here));
+fn stop(config: &Config, cluster: Option<Cluster>) {
+    stop_cluster(config, cluster.filter(Cluster::started_here));
 }
 
 /// The server owns the managed cluster: Ctrl-C stops both, however the cluster was started.
-fn stop_cluster(cluster: Option<Cluster>) {
+fn stop_cluster(config: &Config, cluster: Option<Cluster>) {
     if let Some(c) = cluster {
         match c.stop() {
-            Ok(()) => eprintln!("Stopped the managed PostgreSQL cluster."),
-            Err(e) => eprintln!("Stopping the managed PostgreSQL cluster failed: {e}"),
+            Ok(()) => say(config, "Stopped the managed PostgreSQL cluster."),
+            Err(e) => say(
+                config,
+                &format!("Stopping the managed PostgreSQL cluster failed: {e}"),
+            ),
+        }
+    }
+}
+
+/// The database of a one-off command, migrated first: on a fresh data directory (or a database the
+/// server never started on) the command then finds its tables instead of failing on their absence.
+fn migrated_database(config: &Config) -> Result<(String, Option<Cluster>), String> {
+    let (url, cluster) = database(config)?;
+    match db::migrate::run_migrations(&url) {
+        Ok(applied) if !applied.is_empty() => {
+            say(
+                config,
+                &format!("Applied {} migration(s) first.", applied.len()),
+            );
+            Ok((url, cluster))
+        }
+        Ok(_) => Ok((url, cluster)),
+        Err(e) => {
+            stop(config, cluster);
+            Err(e)
         }
     }
 }
@@ -327,28 +361,28 @@ fn stop_cluster(cluster: Option<Cluster>) {
 fn migrate(config: &Config) -> Result<(), String> {
     let (url, cluster) = database(config)?;
     let result = db::migrate::run_migrations(&url)
-        .map(|applied| eprintln!("Applied {} migration(s).", applied.len()));
-    stop(cluster);
+        .map(|applied| println!("Applied {} migration(s).", applied.len()));
+    stop(config, cluster);
     result
 }
 
 fn erase_inquiries(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
     use diesel::Connection;
-    let (url, cluster) = database(config)?;
+    let (url, cluster) = migrated_database(config)?;
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
             crate::jobs::inquiry_erasure::erase_expired(&mut conn, now)
                 .map_err(|e| format!("erasing inquiries failed: {}", e.detail))
         })
-        .map(|n| eprintln!("Erased the text of {n} inquiry(ies) closed before 90 days ago."));
-    stop(cluster);
+        .map(|n| println!("Erased the text of {n} inquiry(ies) closed before 90 days ago."));
+    stop(config, cluster);
     result
 }
 
 fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
     use diesel::Connection;
-    let (url, cluster) = database(config)?;
+    let (url, cluster) = migrated_database(config)?;
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
@@ -362,7 +396,7 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
         .map(|counts| {
             let verb = if dry_run { "would erase" } else { "erased" };
             for c in counts.iter().filter(|c| c.cases > 0) {
-                eprintln!(
+                println!(
                     "{}: {verb} the personal data of {} case(s) closed before {} ({} years)",
                     c.municipality,
                     c.cases,
@@ -371,15 +405,15 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
                 );
             }
             let total: i64 = counts.iter().map(|c| c.cases).sum();
-            eprintln!("Purge: {verb} {total} case(s) in all.");
+            println!("Purge: {verb} {total} case(s) in all.");
         });
-    stop(cluster);
+    stop(config, cluster);
     result
 }
 
 fn partitions(config: &Config, detach: bool) -> Result<(), String> {
     use diesel::Connection;
-    let (url, cluster) = database(config)?;
+    let (url, cluster) = migrated_database(config)?;
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
@@ -399,14 +433,14 @@ fn partitions(config: &Config, detach: bool) -> Result<(), String> {
                 "may be detached"
             };
             for m in &months {
-                eprintln!(
+                println!(
                     "{} ({}, {} events): {verb}",
                     m.partition_name, m.month, m.events
                 );
             }
-            eprintln!("{} month(s) of the access log {verb}.", months.len());
+            println!("{} month(s) of the access log {verb}.", months.len());
         });
-    stop(cluster);
+    stop(config, cluster);
     result
 }
 
@@ -429,7 +463,7 @@ fn serve(config: Config) -> Result<(), String> {
     };
     let (url, cluster) = database(&config)?;
     let result = run_server(&config, &url, cluster.as_ref(), listener, metrics);
-    stop_cluster(cluster);
+    stop_cluster(&config, cluster);
     result
 }
 
@@ -481,32 +515,42 @@ fn run_server(
         listen_url: Some(service_url.clone()),
         delivery: config.delivery.clone(),
     };
-    eprintln!("Stafettlogg listens on http://{addr}");
-    eprintln!("  API docs:  http://{addr}/docs/");
-    if let Some(m) = config.metrics_addr {
-        eprintln!("  Metrics:   http://{m}/metrics");
-    }
-    if config.jwt.has_dev_secret() {
-        eprintln!("  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
-    } else {
-        eprintln!(
-            "  Tokens:    from the identity provider (issuer {})",
-            config.jwt.issuer
-        );
-    }
-    eprintln!("  Stop with Ctrl-C.");
+    banner(config, addr);
     actix_web::rt::System::new()
         .block_on(async move {
             let server = crate::serve(listener, ctx)?;
             let handle = server.handle();
+            let json = config.log_format == crate::http::telemetry::LogFormat::Json;
             actix_web::rt::spawn(async move {
                 shutdown_signal().await;
-                eprintln!("Stopping: finishing the requests in flight...");
+                match json {
+                    true => tracing::info!("Stopping: finishing the requests in flight..."),
+                    false => eprintln!("Stopping: finishing the requests in flight..."),
+                }
                 handle.stop(true).await;
             });
             server.await
         })
         .map_err(|e| format!("server error: {e}"))
+}
+
+/// Where to find the running server, for whoever started it.
+fn banner(config: &Config, addr: std::net::SocketAddr) {
+    say(config, &format!("Stafettlogg listens on http://{addr}"));
+    say(config, &format!("  API docs:  http://{addr}/docs/"));
+    if let Some(m) = config.metrics_addr {
+        say(config, &format!("  Metrics:   http://{m}/metrics"));
+    }
+    if config.jwt.has_dev_secret() {
+        say(config, "  A token:   cargo run -- token --tenant 3805 --sub ola --name \"Ola Nordmann\" --role professional --service barnehage-solstua");
+    } else {
+        let issuer = &config.jwt.issuer;
+        say(
+            config,
+            &format!("  Tokens:    from the identity provider (issuer {issuer})"),
+        );
+    }
+    say(config, "  Stop with Ctrl-C.");
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM: both stop gracefully, so a request in flight is answered and committed

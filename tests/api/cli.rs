@@ -250,3 +250,30 @@ async fn health_asks_the_service_for_readiness() {
         .unwrap();
     assert_eq!(down.status.code(), Some(1));
 }
+
+/// A one-off command on a data directory no server has used: it migrates first (instead of failing on
+/// missing tables), prints its result on standard output, and with LOG_FORMAT=json says everything else
+/// (the managed cluster starting and stopping, the migrations) as JSON lines on standard error.
+#[test]
+fn a_one_off_command_on_a_fresh_data_directory_migrates_first_and_prints_its_result_on_stdout() {
+    let dir = scratch("fresh");
+    let out = bin()
+        .args(["purge", "--dry-run"])
+        .env("DATA_DIR", dir.join("data"))
+        .env("LOG_FORMAT", "json")
+        .env_remove("DATABASE_URL")
+        .output_logged()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Purge: would erase 0 case(s) in all.\n"
+    );
+    let said = stderr(&out);
+    assert!(said.contains("migration(s) first"), "{said}");
+    for line in said.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(v.is_object(), "{line}");
+    }
+}

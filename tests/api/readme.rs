@@ -507,6 +507,11 @@ fn the_readme_walkthrough_runs_as_written_against_a_fresh_server() {
         !console.contains("panicked"),
         "the server panicked:\n{console}"
     );
+    // With LOG_FORMAT=json every line is JSON, the start-up lines (the cluster, the address) included.
+    assert!(
+        console.trim().is_empty(),
+        "lines that are not JSON with LOG_FORMAT=json:\n{console}"
+    );
 }
 
 fn tail(text: &str, lines: usize) -> String {

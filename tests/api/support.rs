@@ -550,6 +550,12 @@ impl OutputLogged for std::process::Command {
 /// Runs a one-off command of the binary (`purge`, `partitions`, `erase-inquiries`) as the schema's owner
 /// of the database at `db_url`; whether it succeeded, and what it said.
 pub fn owner_command(db_url: &str, args: &[&str]) -> (bool, String) {
+    let (ok, stdout, stderr) = owner_command_streams(db_url, args);
+    (ok, format!("{stdout}{stderr}"))
+}
+
+/// [`owner_command`] with its result (standard output) and its diagnostics (standard error) apart.
+pub fn owner_command_streams(db_url: &str, args: &[&str]) -> (bool, String, String) {
     let out = binary()
         .args(args)
         .env("DATABASE_URL", db_url)
@@ -565,6 +571,7 @@ pub fn owner_command(db_url: &str, args: &[&str]) -> (bool, String) {
         .unwrap();
     (
         out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
