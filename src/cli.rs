@@ -120,6 +120,10 @@ enum Command {
         /// National identity number, for guardians and youth (the national login's `pid`).
         #[arg(long)]
         pid: Option<String>,
+        /// An OAuth scope for the token's `scope` claim, e.g. `staff` for an integration that registers
+        /// staff departures; repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
@@ -177,6 +181,7 @@ pub fn run(cli: Cli) -> ExitCode {
             roles,
             services,
             pid,
+            scopes,
             ttl,
             settings,
         } => {
@@ -184,7 +189,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 Ok(j) => j,
                 Err(e) => return fail(&e.to_string(), 2),
             };
-            let claims = jwt.dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
+            let mut claims = jwt.dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
+            claims.scope = scopes.join(" ");
             match jwt.mint(&claims) {
                 Ok(t) => {
                     println!("{t}");

@@ -40,6 +40,8 @@ pub struct Caller {
     pub pid: Option<String>,
     /// The keyed hash of `pid`, as participants' national ids are stored: how guardians are recognised.
     pub pid_hash: Option<Vec<u8>>,
+    /// The token's OAuth scopes (`scope`, space-separated).
+    pub scopes: Vec<String>,
     pub request_id: String,
 }
 
@@ -87,6 +89,10 @@ impl Caller {
         }
     }
 
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
     pub fn works_in(&self, service: &str) -> bool {
         self.services.iter().any(|s| s == service)
     }
@@ -109,6 +115,7 @@ impl Caller {
             services,
             pid: None,
             pid_hash: None,
+            scopes: vec![],
             request_id: String::new(),
         })
     }
@@ -126,6 +133,7 @@ impl Caller {
             services: services.iter().map(|s| s.to_string()).collect(),
             pid: None,
             pid_hash: None,
+            scopes: vec![],
             request_id: String::new(),
         }
     }
@@ -209,6 +217,7 @@ fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Cal
         services: claims.services,
         pid: claims.pid,
         pid_hash,
+        scopes: claims.scope.split_whitespace().map(String::from).collect(),
         request_id,
     })
 }

@@ -36,6 +36,10 @@ pub struct Claims {
     pub services: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<String>,
+    /// OAuth scopes, space-separated (RFC 9068): what an `integration` may do beyond reading and writing
+    /// cases, e.g. `staff` to register staff departures.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
     pub iss: String,
     pub aud: String,
     pub exp: u64,
@@ -297,6 +301,7 @@ impl JwtSettings {
             roles,
             services,
             pid,
+            scope: String::new(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + ttl_seconds,

@@ -122,7 +122,9 @@ pub fn is_leaving(
     Ok(found.n > 0)
 }
 
-/// Register that a staff member (a professional, a leader, an administrator) leaves the municipality.
+/// Register that a staff member (a professional, a leader, an administrator) leaves the municipality: an
+/// administrator, or an `integration` token with the `staff` scope (its `scope` claim; the municipality's
+/// HR or identity system).
 /// From `on`, their tokens reach nothing; pending handovers to them are cancelled now, and none can be
 /// proposed to them any more; the cases they hold show in their leaders' attention from `on` until
 /// reassigned. Repeating it with another date moves the date. An id the municipality has never seen

@@ -33,14 +33,22 @@ pub fn require_leads(caller: &Caller, service: &str) -> Result<(), AppError> {
     }
 }
 
-/// Who may register departures: an administrator, or an integration of the municipality's systems.
+/// The scope an `integration` token needs to register departures (the municipality's HR or identity
+/// system): a departure cuts a person off from every case, which is no business of a record system that
+/// only exchanges cases.
+pub const STAFF_SCOPE: &str = "staff";
+
+/// Who may register departures: an administrator, or an integration token with the `staff` scope.
 pub fn may_register_departures(caller: &Caller) -> Result<(), AppError> {
-    if caller.has_role(Role::Admin) || caller.has_role(Role::Integration) {
+    if caller.has_role(Role::Admin)
+        || (caller.has_role(Role::Integration) && caller.has_scope(STAFF_SCOPE))
+    {
         Ok(())
     } else {
-        Err(AppError::forbidden(
-            "this needs the `admin` or `integration` role",
-        ))
+        Err(AppError::forbidden(format!(
+            "this needs the `admin` role, or the `integration` role with the `{STAFF_SCOPE}` scope (the \
+             token's `scope` claim)"
+        )))
     }
 }
 
@@ -100,6 +108,18 @@ mod tests {
         let lea = caller(&[Role::Leader], &["skole-nordby"]);
         assert!(require_leads(&lea, "skole-nordby").is_ok());
         assert!(require_leads(&lea, "barnehage-solstua").is_err());
+    }
+
+    #[test]
+    fn departures_are_registered_by_an_administrator_or_an_integration_with_the_staff_scope() {
+        assert!(may_register_departures(&caller(&[Role::Admin], &[])).is_ok());
+        let mut system = caller(&[Role::Integration], &["barnehage-solstua"]);
+        let e = may_register_departures(&system).unwrap_err();
+        assert!(e.detail.contains("`staff` scope"), "{}", e.detail);
+        system.scopes = vec!["cases".into(), STAFF_SCOPE.into()];
+        assert!(may_register_departures(&system).is_ok());
+        let lea = caller(&[Role::Leader], &["barnehage-solstua"]);
+        assert!(may_register_departures(&lea).is_err());
     }
 
     #[test]

@@ -663,3 +663,25 @@ async fn holder_user(f: &Family) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A record system may exchange cases but not cut people off: registering a departure needs the `staff`
+/// scope in an integration's token (the municipality's HR or identity system has it).
+#[actix_web::test]
+async fn an_integration_registers_departures_only_with_the_staff_scope() {
+    let f = family().await;
+    let plain = f
+        .app
+        .token("3805", "fagsystem", &[Role::Integration], &[BARNEHAGE]);
+    let p = problem(depart_today(&f, &plain, "ola").await, 403).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("`staff` scope"),
+        "{p}"
+    );
+    assert_eq!(f.app.count("staff_departures"), 0);
+    let mut claims = f.app.claims("3805", "hr-system", &[Role::Integration]);
+    claims.scope = "cases staff".into();
+    let hr = f.app.jwt.mint(&claims).unwrap();
+    assert_eq!(depart_today(&f, &hr, "ola").await.status(), 200);
+    assert_eq!(undo_departure(&f, &hr, "ola").await.status(), 204);
+    assert_eq!(f.app.count("staff_departures"), 0);
+}
