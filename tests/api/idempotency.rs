@@ -46,6 +46,7 @@ fn insert_key(app: &TestApp, key: &str, body: &Value, state: &str, locked_ago: &
     let fp = stafettlogg::http::idempotency::rules::fingerprint(
         "POST",
         "/api/v1/cases",
+        None,
         &serde_json::to_vec(body).unwrap(),
     );
     diesel::sql_query(format!(
@@ -166,6 +167,28 @@ async fn the_same_key_for_another_request_is_422_naming_the_header_and_writes_no
     assert_eq!(fields(&problem(res, 422).await), ["Idempotency-Key"]);
 
     assert_eq!(app.table_counts(), before);
+}
+
+/// A change sent with `If-Match` of version 3 and retried with version 4 is another request: the second
+/// is not answered with the first's result.
+#[actix_web::test]
+async fn the_same_key_with_another_if_match_is_another_request() {
+    let (app, ola) = setup().await;
+    let res = post_keyed(&app, "/api/v1/cases", &ola, "open", &case_body("Emma")).await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.unwrap();
+    let path = format!("/api/v1/cases/{}/close", case["id"].as_str().unwrap());
+    let close = |version: &'static str| {
+        app.request(Method::POST, &path, Some(&ola))
+            .header("idempotency-key", "close-it")
+            .header("if-match", version)
+            .json(&json!({"reason": "no_need"}))
+            .send()
+    };
+    // The stale version: 412, kept as the key's answer (the client's own mistake).
+    assert_eq!(close("\"0\"").await.unwrap().status(), 412);
+    let res = close("\"1\"").await.unwrap();
+    assert_eq!(fields(&problem(res, 422).await), ["Idempotency-Key"]);
 }
 
 #[actix_web::test]

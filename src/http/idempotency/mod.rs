@@ -165,7 +165,11 @@ async fn fingerprint_of(req: &mut ServiceRequest) -> Result<[u8; 32], AppError> 
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
-    let fp = fingerprint(req.method().as_str(), &path_and_query, &body);
+    let if_match = req
+        .headers()
+        .get(actix_web::http::header::IF_MATCH)
+        .map(|v| v.as_bytes());
+    let fp = fingerprint(req.method().as_str(), &path_and_query, if_match, &body);
     req.set_payload(payload_of(body));
     Ok(fp)
 }

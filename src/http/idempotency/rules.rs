@@ -57,13 +57,25 @@ pub fn key_of(headers: &HeaderMap) -> Result<&str, &'static str> {
     check_key(first)
 }
 
-/// What "the same request" means: SHA-256 over the method, the path with its query, and the body.
-/// Method and path cannot hold a NUL byte, so the separators make the parts unambiguous.
-pub fn fingerprint(method: &str, path_and_query: &str, body: &[u8]) -> [u8; 32] {
+/// What "the same request" means: SHA-256 over the method, the path with its query, the `If-Match` it
+/// was sent with (a retry of a change of version 3 is not the same request as one of version 4), and the
+/// body. Method, path and header values cannot hold a NUL byte, nor the path a 0x01, so the separators
+/// make the parts unambiguous; a request without `If-Match` hashes as it always did, so keys stored before
+/// `If-Match` counted still match their retries.
+pub fn fingerprint(
+    method: &str,
+    path_and_query: &str,
+    if_match: Option<&[u8]>,
+    body: &[u8],
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update([0]);
     h.update(path_and_query.as_bytes());
+    if let Some(version) = if_match {
+        h.update([1]);
+        h.update(version);
+    }
     h.update([0]);
     h.update(body);
     h.finalize().into()
@@ -176,36 +188,46 @@ mod tests {
     }
 
     #[test]
-    fn the_fingerprint_covers_method_path_query_and_body() {
-        let base = fingerprint("POST", "/api/v1/cases", b"{}");
-        assert_eq!(base, fingerprint("POST", "/api/v1/cases", b"{}"));
-        assert_ne!(base, fingerprint("PUT", "/api/v1/cases", b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/services", b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/cases?x=1", b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/cases", b"{ }"));
+    fn the_fingerprint_covers_method_path_query_if_match_and_body() {
+        let base = fingerprint("POST", "/api/v1/cases", None, b"{}");
+        assert_eq!(base, fingerprint("POST", "/api/v1/cases", None, b"{}"));
+        assert_ne!(base, fingerprint("PUT", "/api/v1/cases", None, b"{}"));
+        assert_ne!(base, fingerprint("POST", "/api/v1/services", None, b"{}"));
+        assert_ne!(base, fingerprint("POST", "/api/v1/cases?x=1", None, b"{}"));
+        assert_ne!(base, fingerprint("POST", "/api/v1/cases", None, b"{ }"));
+        let v3 = fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"{}");
+        assert_ne!(base, v3);
+        assert_ne!(
+            v3,
+            fingerprint("POST", "/api/v1/cases", Some(b"\"4\""), b"{}")
+        );
+        assert_eq!(
+            v3,
+            fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"{}")
+        );
         // Moving bytes between path and body is another request.
         assert_ne!(
-            fingerprint("POST", "/a", b"b"),
-            fingerprint("POST", "/ab", b"")
+            fingerprint("POST", "/a", None, b"b"),
+            fingerprint("POST", "/ab", None, b"")
         );
     }
 
     #[test]
     fn the_same_request_under_a_completed_key_is_replayed() {
-        let fp = fingerprint("POST", "/x", b"1");
+        let fp = fingerprint("POST", "/x", None, b"1");
         assert_eq!(judge(&fp, KeyState::Completed, &fp), Verdict::Replay);
     }
 
     #[test]
     fn the_same_request_under_a_key_in_flight_waits() {
-        let fp = fingerprint("POST", "/x", b"1");
+        let fp = fingerprint("POST", "/x", None, b"1");
         assert_eq!(judge(&fp, KeyState::InFlight, &fp), Verdict::InFlight);
     }
 
     #[test]
     fn another_request_under_a_key_is_a_mismatch_even_while_the_first_runs() {
-        let first = fingerprint("POST", "/x", b"1");
-        let other = fingerprint("POST", "/x", b"2");
+        let first = fingerprint("POST", "/x", None, b"1");
+        let other = fingerprint("POST", "/x", None, b"2");
         assert_eq!(
             judge(&first, KeyState::Completed, &other),
             Verdict::Mismatch
