@@ -649,12 +649,12 @@ async fn the_managed_cluster_migrates_as_its_superuser_and_serves_as_the_service
     .await
     .unwrap();
     let text = lines.join("\n");
-    let base = text
-        .split("listens on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("it starts:\n{text}"))
-        .to_string();
+    // The banner line, as text or (LOG_FORMAT=json) inside a JSON line's message.
+    let base = regex_lite::Regex::new(r"listens on (http://[0-9.]+:[0-9]+)")
+        .unwrap()
+        .captures(&text)
+        .map(|c| c[1].to_string())
+        .unwrap_or_else(|| panic!("it starts:\n{text}"));
     assert!(
         !text.contains("WARN"),
         "no warning in the managed mode:\n{text}"
