@@ -64,8 +64,8 @@ pub fn check_settings(s: &NotificationSettings) -> Result<(), AppError> {
 }
 
 /// A message as its recipient gets it. It says what happened and links to it; it never names a person,
-/// carries a national id or quotes the case, because an e-mail or SMS is kept and forwarded by systems
-/// outside the municipality's control.
+/// carries a national id or quotes the case (rule 14), because an e-mail or SMS is kept and forwarded by
+/// systems outside the municipality's control.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub subject: String,

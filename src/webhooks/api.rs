@@ -114,7 +114,7 @@ pub struct DeliveryQuery {
     pub cursor: Option<String>,
 }
 
-/// What a delivery's body holds: the type, when it happened, and ids only.
+/// What a delivery's body holds: the type, when it happened, and ids only (rule 14).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Payload {
     #[serde(rename = "type")]

@@ -115,6 +115,7 @@ fn decoded(raw: &str) -> Vec<(String, String)> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Rule 14: what leaves the municipality carries no person.
 #[actix_web::test]
 async fn one_handover_gives_exactly_one_mail_with_no_name_national_id_or_concern_in_any_part() {
     let sink = MailSink::start(free_port());
