@@ -78,7 +78,7 @@ impl Default for Delivery {
             webhook_allow_private: false,
             retries: DEFAULT_RETRIES.to_vec(),
             poll: Duration::from_secs(1),
-            reminders_every: Duration::from_secs(15 * 60),
+            reminders_every: Duration::from_secs(60 * 60),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::db::Pool;
 use crate::http::error::{AppError, FieldError};
 use crate::http::extract::ValidJson;
 use crate::notifications::api::NotificationEvent;
-use crate::notifications::store::Notice;
+use crate::notifications::store::{Notice, Recipients};
 use crate::policy::{self, CaseAccess, Need};
 
 pub fn view(c: &Consent, today: chrono::NaiveDate) -> ConsentView {
@@ -216,7 +216,13 @@ pub async fn record_consent(
             },
         )?;
         let event = NotificationEvent::SignatureAwaited;
-        let awaited = Notice::to_participants(caller, event, id, consent_id, unsigned.clone());
+        let awaited = Notice::by(
+            caller,
+            event,
+            Some(id),
+            consent_id,
+            Recipients::participants(unsigned.clone()),
+        );
         crate::notifications::store::notify(conn, &awaited)?;
         let holder_was_covered = access.effective.covers(access.holder_service());
         access.refresh(conn)?;

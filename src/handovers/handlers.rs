@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::leaders::overview::{self, ServiceCase, ServiceCaseQuery};
 use crate::notifications::api::NotificationEvent;
-use crate::notifications::store::{notify, Notice};
+use crate::notifications::store::{notify, Notice, Recipients};
 use crate::policy::{self, Need};
 
 /// The handovers of a case, oldest first.
@@ -98,7 +98,10 @@ pub async fn propose(
         let row = store::insert(conn, id, (me.id, &caller.user_id), &input)?;
         let to = vec![input.to.user_id.as_str()];
         let event = NotificationEvent::HandoverProposed;
-        notify(conn, &Notice::to_users(caller, event, Some(id), row.id, to))?;
+        notify(
+            conn,
+            &Notice::by(caller, event, Some(id), row.id, Recipients::users(to)),
+        )?;
         let (action, change) = (Action::Propose, ChangeType::HandoverProposed);
         access.changed(conn, caller, action, Resource::CaseHandovers, change)?;
         Ok(row.view(access.today))
@@ -178,7 +181,10 @@ pub async fn accept(
         crate::changes::store::emit(conn, &caller.tenant, id, &changes)?;
         let to = vec![handover.from_user_id.as_str()];
         let event = NotificationEvent::HandoverAnswered;
-        notify(conn, &Notice::to_users(&caller, event, Some(id), hid, to))?;
+        notify(
+            conn,
+            &Notice::by(&caller, event, Some(id), hid, Recipients::users(to)),
+        )?;
         Ok(row.view(today()))
     })
     .await?;
@@ -227,7 +233,10 @@ pub async fn decline(
         crate::changes::store::emit(conn, &caller.tenant, id, &[ChangeType::HandoverDeclined])?;
         let to = vec![handover.from_user_id.as_str()];
         let event = NotificationEvent::HandoverAnswered;
-        notify(conn, &Notice::to_users(&caller, event, Some(id), hid, to))?;
+        notify(
+            conn,
+            &Notice::by(&caller, event, Some(id), hid, Recipients::users(to)),
+        )?;
         Ok(row.view(today()))
     })
     .await?;
@@ -431,7 +440,7 @@ pub async fn reassign(
         let event = NotificationEvent::HolderReassigned;
         notify(
             conn,
-            &Notice::to_users(caller, event, Some(id), new_holder, to),
+            &Notice::by(caller, event, Some(id), new_holder, Recipients::users(to)),
         )?;
         let selection = overview::Selection {
             query: &ServiceCaseQuery::default(),

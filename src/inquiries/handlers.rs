@@ -24,7 +24,7 @@ use crate::http::extract::{etag, ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::national_id::{NationalId, NationalIdKey};
 use crate::notifications::api::NotificationEvent;
-use crate::notifications::store::{notify, Notice};
+use crate::notifications::store::{notify, Notice, Recipients};
 use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
@@ -70,7 +70,13 @@ pub async fn send_inquiry(
         let event = NotificationEvent::InquiryReceived;
         notify(
             conn,
-            &Notice::to_service(&caller, event, row.id, &row.service),
+            &Notice::by(
+                &caller,
+                event,
+                None,
+                row.id,
+                Recipients::service(&row.service),
+            ),
         )?;
         store::view_one(conn, &key, row)
     })
@@ -285,7 +291,10 @@ pub async fn answer_inquiry(
         store::record(conn, &caller, &[row.id], InquiryAction::Answer)?;
         let to = vec![row.inquirer_user_id.as_str()];
         let event = NotificationEvent::InquiryAnswered;
-        notify(conn, &Notice::to_users(&caller, event, None, row.id, to))?;
+        notify(
+            conn,
+            &Notice::by(&caller, event, None, row.id, Recipients::users(to)),
+        )?;
         store::view_one(conn, &key, row)
     })
     .await?;

@@ -43,10 +43,7 @@ pub struct Senders {
 /// Starts the senders on the current runtime. They run until the process ends.
 pub fn spawn(senders: Senders) -> Result<(), String> {
     let channels = Arc::new(Channels::new(&senders.config)?);
-    let agent = client::agent(hook_rules::UrlPolicy {
-        allow_http: senders.config.webhook_allow_http,
-        allow_private: senders.config.webhook_allow_private,
-    });
+    let agent = client::agent(hook_rules::UrlPolicy::from(&senders.config));
     let s = Arc::new(senders);
     let (a, b) = (s.clone(), s);
     actix_web::rt::spawn(async move {

@@ -99,74 +99,51 @@ pub struct Notice<'a> {
     pub event: NotificationEvent,
     pub case_id: Option<Uuid>,
     /// What the link points at: the handover, the inquiry, the consent.
-    pub subject_id: Option<Uuid>,
+    pub subject_id: Uuid,
     pub to: Recipients<'a>,
     /// Whoever caused the event hears nothing of their own act.
     pub except_user: &'a str,
 }
 
-impl<'a> Notice<'a> {
-    /// An event in a case, to people named by login.
-    pub fn to_users(
-        caller: &'a Caller,
-        event: NotificationEvent,
-        case_id: Option<Uuid>,
-        subject_id: Uuid,
-        users: Vec<&'a str>,
-    ) -> Self {
-        Notice {
-            municipality: &caller.tenant,
-            event,
-            case_id,
-            subject_id: Some(subject_id),
-            to: Recipients {
-                users,
-                ..Recipients::default()
-            },
-            except_user: &caller.user_id,
+impl<'a> Recipients<'a> {
+    pub fn users(users: Vec<&'a str>) -> Self {
+        Recipients {
+            users,
+            ..Self::default()
+        }
+    }
+
+    pub fn service(service: &'a str) -> Self {
+        Recipients {
+            services: vec![service],
+            ..Self::default()
+        }
+    }
+
+    pub fn participants(participants: Vec<Uuid>) -> Self {
+        Recipients {
+            participants,
+            ..Self::default()
         }
     }
 }
 
 impl<'a> Notice<'a> {
-    /// An event of a service's (an inquiry to it), to its professionals and leaders.
-    pub fn to_service(
+    /// `event`, caused by `caller` in their municipality (they hear nothing of it), about `subject_id` (in
+    /// `case_id`, if it is a case's), to `to`.
+    pub fn by(
         caller: &'a Caller,
         event: NotificationEvent,
+        case_id: Option<Uuid>,
         subject_id: Uuid,
-        service: &'a str,
+        to: Recipients<'a>,
     ) -> Self {
         Notice {
             municipality: &caller.tenant,
             event,
-            case_id: None,
-            subject_id: Some(subject_id),
-            to: Recipients {
-                services: vec![service],
-                ..Recipients::default()
-            },
-            except_user: &caller.user_id,
-        }
-    }
-
-    /// An event in a case, to participants of it (a professional by login, a guardian or youth by national
-    /// id).
-    pub fn to_participants(
-        caller: &'a Caller,
-        event: NotificationEvent,
-        case_id: Uuid,
-        subject_id: Uuid,
-        participants: Vec<Uuid>,
-    ) -> Self {
-        Notice {
-            municipality: &caller.tenant,
-            event,
-            case_id: Some(case_id),
-            subject_id: Some(subject_id),
-            to: Recipients {
-                participants,
-                ..Recipients::default()
-            },
+            case_id,
+            subject_id,
+            to,
             except_user: &caller.user_id,
         }
     }
@@ -199,7 +176,7 @@ pub fn notify(conn: &mut PgConnection, n: &Notice) -> Result<usize, AppError> {
     .bind::<Text, _>(n.municipality)
     .bind::<Text, _>(n.event.as_str())
     .bind::<Nullable<SqlUuid>, _>(n.case_id)
-    .bind::<Nullable<SqlUuid>, _>(n.subject_id)
+    .bind::<SqlUuid, _>(n.subject_id)
     .bind::<Text, _>(n.except_user)
     .bind::<Array<Text>, _>(&n.to.users)
     .bind::<Array<Text>, _>(&n.to.services)

@@ -31,13 +31,6 @@ where
     .await
 }
 
-fn policy(config: &DeliveryConfig) -> rules::UrlPolicy {
-    rules::UrlPolicy {
-        allow_http: config.webhook_allow_http,
-        allow_private: config.webhook_allow_private,
-    }
-}
-
 /// Subscribe to change types of the feed. Each event is POSTed to `url` following the Standard Webhooks
 /// convention: headers `webhook-id` (the same on every retry), `webhook-timestamp` and
 /// `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, body `{type, timestamp,
@@ -66,7 +59,7 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let input = body.0;
-    let policy = policy(&config);
+    let policy = rules::UrlPolicy::from(config.get_ref());
     let url = rules::check_url(&input.url, policy)?;
     let checked = url.clone();
     web::block(move || client::check_host(&checked, policy))

@@ -16,6 +16,15 @@ pub struct UrlPolicy {
     pub allow_private: bool,
 }
 
+impl From<&crate::config::Delivery> for UrlPolicy {
+    fn from(d: &crate::config::Delivery) -> Self {
+        UrlPolicy {
+            allow_http: d.webhook_allow_http,
+            allow_private: d.webhook_allow_private,
+        }
+    }
+}
+
 /// A URL that may receive deliveries, as far as it can be told without resolving its host: `https` (or
 /// `http` where allowed), a host, no user or password (a secret in a URL ends up in logs), no fragment, and
 /// an IP address given literally must be one it may reach. Host names are checked after resolution, at

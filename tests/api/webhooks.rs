@@ -78,6 +78,16 @@ async fn subscribed(events: &[&str]) -> (Family, String, u16, Value) {
     (f, token, port, hook)
 }
 
+/// The webhook's list of deliveries, as its integration reads it.
+async fn deliveries(f: &Family, token: &str, id: &str) -> Value {
+    let res = f
+        .app
+        .get(&format!("/api/v1/webhooks/{id}/deliveries"), token)
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 async fn add_entry(f: &Family) {
     let res = f
         .post(
@@ -153,13 +163,7 @@ async fn a_failed_delivery_is_retried_with_the_same_webhook_id_and_repeated_fail
     );
     assert_eq!(tries[1]["verified"], true);
     let id = hook["id"].as_str().unwrap();
-    let d: Value = f
-        .app
-        .get(&format!("/api/v1/webhooks/{id}/deliveries"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let d = deliveries(&f, &token, id).await;
     assert_eq!(d["items"][0]["state"], "delivered", "{d}");
     assert_eq!(d["items"][0]["attempts"], 2);
     assert_eq!(d["items"][0]["id"], tries[0]["id"]);
@@ -221,13 +225,7 @@ async fn an_integration_whose_service_loses_consent_gets_no_further_events_of_th
     // Skipped, and forgetting which case they were about; the list shows only the delivered one.
     let skipped = format!("{of_hook} AND state = 'skipped' AND case_id IS NULL AND seq IS NULL");
     assert_eq!(f.app.count(&skipped), 2);
-    let d: Value = f
-        .app
-        .get(&format!("/api/v1/webhooks/{id}/deliveries"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let d = deliveries(&f, &token, id).await;
     let items = d["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{d}");
     assert_eq!(items[0]["state"], "delivered");
