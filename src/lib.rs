@@ -31,11 +31,13 @@ pub mod level_changes;
 pub mod levels;
 pub mod me;
 pub mod measures;
+pub mod meetings;
 pub mod municipality;
 pub mod my_data;
 pub mod national_id;
 pub mod notifications;
 pub mod participants;
+pub mod plans;
 pub mod policy;
 pub mod services;
 pub mod statistics;
@@ -98,6 +100,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(participants::configure)
                 .configure(consents::configure)
                 .configure(measures::configure)
+                .configure(plans::configure)
+                .configure(meetings::configure)
                 .configure(level_changes::configure)
                 .configure(entries::configure)
                 .configure(timeline::configure)
@@ -111,7 +115,11 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(jobs::retention::configure)
                 .configure(statistics::configure),
         )
-        .service(utoipa_actix_web::scope("/public/v1").configure(guide::public::configure));
+        .service(
+            utoipa_actix_web::scope("/public/v1")
+                .configure(guide::public::configure)
+                .configure(meetings::configure_public),
+        );
 }
 
 /// The OpenAPI document, generated from the routes and types.

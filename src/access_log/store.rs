@@ -73,6 +73,8 @@ crate::text_enum! {
         CaseParticipants = "case.participants",
         CaseSteps = "case.steps",
         CaseTimeline = "case.timeline",
+        CasePlans = "case.plans",
+        CaseMeetings = "case.meetings",
         /// The stafettholder role, moved by a leader, with the reason given: the family reads why.
         CaseHolderAbsence = "case.holder (reason: absence)",
         CaseHolderLeft = "case.holder (reason: left)",
@@ -82,6 +84,10 @@ crate::text_enum! {
         HandoversInbox = "handovers.inbox",
         /// What waits for the caller (`GET /me/attention`).
         MeAttention = "me.attention",
+        /// The caller's coming meetings (`GET /me/meetings`).
+        MeMeetings = "me.meetings",
+        /// The caller's calendar subscription, read by their calendar app.
+        MeCalendar = "me.calendar",
         /// What waits in a service a leader leads.
         ServiceAttention = "service.attention",
         /// The cases of a service a leader leads.

@@ -120,6 +120,30 @@ impl Caller {
         })
     }
 
+    /// The person a calendar feed belongs to, as the token that made the feed said (a calendar app asks
+    /// without a token): their municipality, login, name, roles, services and national id's hash.
+    /// Nothing else gets one: requests get theirs from a verified token.
+    pub fn calendar_owner(
+        tenant: String,
+        (user_id, name): (String, String),
+        roles: Vec<Role>,
+        services: Vec<String>,
+        pid_hash: Option<Vec<u8>>,
+    ) -> Option<Caller> {
+        Some(Caller {
+            municipality: Municipality::parse(&tenant)?,
+            tenant,
+            user_id,
+            name,
+            roles,
+            services,
+            pid: None,
+            pid_hash,
+            scopes: vec![],
+            request_id: String::new(),
+        })
+    }
+
     /// A caller for tests of the rules (no token, no national id): the unit tests, and the test that holds
     /// the grant table to the rule. Requests never get one: theirs comes from a verified token.
     #[doc(hidden)]

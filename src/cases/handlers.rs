@@ -320,6 +320,10 @@ pub async fn close_case(
     let key = key.into_inner();
     let write = Need::HolderOrResponsibleGuardian.at(if_match);
     let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
+        if req.reason == super::api::CloseReason::MovedToIndividualPlan {
+            let plans = crate::plans::store::kinds_of(conn, id)?;
+            crate::plans::rules::moving_to_a_plan_needs_an_active_plan(&plans)?;
+        }
         access.facts.case = store::close(conn, id, req.reason, req.note.as_deref())?;
         access.changed(
             conn,

@@ -34,6 +34,18 @@ crate::text_enum! {
         /// A leader moved the stafettholder role at once (the holder was away or has left).
         HolderReassigned = "holder.reassigned",
         EntryAdded = "entry.added",
+        PlanCreated = "plan.created",
+        PlanUpdated = "plan.updated",
+        PlanActivated = "plan.activated",
+        PlanEnded = "plan.ended",
+        MeetingPlanned = "meeting.planned",
+        /// The time, place, agenda or invitees of a planned meeting changed.
+        MeetingChanged = "meeting.changed",
+        /// An invitee accepted or declined.
+        MeetingAnswered = "meeting.answered",
+        MeetingCancelled = "meeting.cancelled",
+        /// The minutes were written (a `meeting` entry of the log).
+        MeetingHeld = "meeting.held",
     }
 }
 

@@ -182,6 +182,7 @@ diesel::table! {
         created_at -> Timestamptz,
         version -> Int4,
         updated_at -> Timestamptz,
+        plan_id -> Nullable<Uuid>,
     }
 }
 
@@ -477,6 +478,85 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
+diesel::table! {
+    plans (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        owner_service -> Text,
+        coordinator_participant_id -> Nullable<Uuid>,
+        state -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        goals -> Array<Text>,
+        end_reason -> Nullable<Text>,
+        created_by_user -> Text,
+        created_at -> Timestamptz,
+        activated_at -> Nullable<Timestamptz>,
+        ended_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    plan_members (plan_id, participant_id) {
+        plan_id -> Uuid,
+        case_id -> Uuid,
+        participant_id -> Uuid,
+        role -> Nullable<Text>,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        kind -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        place -> Nullable<Text>,
+        agenda -> Nullable<Text>,
+        state -> Text,
+        minutes_entry_id -> Nullable<Uuid>,
+        cancel_reason -> Nullable<Text>,
+        created_by_user -> Text,
+        created_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        sequence -> Int4,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_invitees (meeting_id, participant_id) {
+        meeting_id -> Uuid,
+        case_id -> Uuid,
+        participant_id -> Uuid,
+        response -> Text,
+        responded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (municipality, user_id) {
+        municipality -> Text,
+        user_id -> Text,
+        name -> Text,
+        roles -> Array<Text>,
+        services -> Array<Text>,
+        pid_hash -> Nullable<Bytea>,
+        secret_hash -> Bytea,
+        include_place -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(plan_members -> plans (plan_id));
+diesel::joinable!(meeting_invitees -> meetings (meeting_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     services,
@@ -506,4 +586,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     webhooks,
     webhook_deliveries,
+    plans,
+    plan_members,
+    meetings,
+    meeting_invitees,
+    calendar_feeds,
 );

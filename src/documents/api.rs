@@ -12,7 +12,9 @@ use crate::entries::api::EntryKind;
 use crate::handovers::api::{HandoverReason, HandoverState, HandoverTo};
 use crate::http::error::FieldError;
 use crate::measures::api::{MeasureState, Outcome};
+use crate::meetings::api::{InviteeResponse, MeetingKind, MeetingState};
 use crate::participants::api::{ParticipantKind, Relation};
+use crate::plans::api::{PlanKind, PlanState};
 
 pub const FORMAT: &str = "stafettlogg.case/1";
 
@@ -60,6 +62,14 @@ pub struct CaseDocument {
     #[serde(default)]
     #[validate(nested, length(max = 100000))]
     pub entries: Vec<EntryRecord>,
+    /// Plans beside the log (ip, iop, iup, aktivitetsplan), with their groups.
+    #[serde(default)]
+    #[validate(nested, length(max = 100))]
+    pub plans: Vec<PlanRecord>,
+    /// Meetings planned with the family, held or cancelled.
+    #[serde(default)]
+    #[validate(nested, length(max = 1000))]
+    pub meetings: Vec<MeetingRecord>,
     /// Who read or changed the case, oldest first. Kept on import, so the family's history moves along.
     #[serde(default)]
     #[validate(nested, length(max = 1000000))]
@@ -236,6 +246,9 @@ pub struct MeasureRecord {
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
     pub evaluations: Vec<EvaluationRecord>,
+    /// The plan of this document the measure belongs to.
+    #[serde(default)]
+    pub plan: Option<DocId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
@@ -333,6 +346,90 @@ pub struct EntryRecord {
     pub author_name: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRecord {
+    #[validate(custom(function = "check_doc_id"))]
+    pub id: DocId,
+    pub kind: PlanKind,
+    #[validate(length(min = 1, max = 50))]
+    pub owner_service: String,
+    pub coordinator: Option<DocId>,
+    pub state: PlanState,
+    #[validate(custom(function = "crate::dates::date"))]
+    pub starts_on: NaiveDate,
+    #[validate(custom(function = "crate::dates::date"))]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    #[validate(length(max = 50), custom(function = "crate::plans::api::check_goals"))]
+    pub goals: Vec<String>,
+    #[validate(length(min = 1, max = 2000))]
+    pub end_reason: Option<String>,
+    #[serde(default)]
+    #[validate(nested, length(max = 500))]
+    pub members: Vec<PlanMemberRecord>,
+    #[validate(length(min = 1, max = 200))]
+    pub created_by_user: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub created_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub activated_at: Option<DateTime<Utc>>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanMemberRecord {
+    pub participant_id: DocId,
+    #[validate(length(min = 1, max = 100))]
+    pub role: Option<String>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingRecord {
+    #[validate(custom(function = "check_doc_id"))]
+    pub id: DocId,
+    pub kind: MeetingKind,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub starts_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub ends_at: DateTime<Utc>,
+    #[validate(length(min = 1, max = 200))]
+    pub place: Option<String>,
+    #[validate(length(min = 1, max = 5000))]
+    pub agenda: Option<String>,
+    pub state: MeetingState,
+    /// The `meeting` entry of this document that holds the minutes, once held.
+    pub minutes_entry: Option<DocId>,
+    #[validate(length(min = 1, max = 2000))]
+    pub cancel_reason: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub created_by_user: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub created_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// How many times calendars were told of a change (RFC 5545 `SEQUENCE`).
+    #[validate(range(min = 0, max = 100000))]
+    pub sequence: i32,
+    #[serde(default)]
+    #[validate(nested, length(max = 50))]
+    pub invitees: Vec<InviteeRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteeRecord {
+    pub participant_id: DocId,
+    pub response: InviteeResponse,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub responded_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

@@ -20,8 +20,10 @@ use crate::handovers::store::HandoverRow;
 use crate::http::error::AppError;
 use crate::level_changes::api::LevelChange;
 use crate::measures::store::{EvaluationRow, MeasureRow};
+use crate::meetings::store::{InviteeRow, MeetingRow};
 use crate::national_id::NationalIdKey;
 use crate::participants::store::ParticipantRow;
+use crate::plans::store::{MemberRow, PlanRow};
 
 /// What a document shows besides the case's records.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,10 @@ struct Records {
     level_changes: HashMap<Uuid, Vec<LevelChange>>,
     handovers: HashMap<Uuid, Vec<HandoverRow>>,
     entries: HashMap<Uuid, Vec<EntryRow>>,
+    plans: HashMap<Uuid, Vec<PlanRow>>,
+    plan_members: HashMap<Uuid, Vec<MemberRow>>,
+    meetings: HashMap<Uuid, Vec<MeetingRow>>,
+    invitees: HashMap<Uuid, Vec<InviteeRow>>,
     access: HashMap<Uuid, Vec<AccessRecord>>,
 }
 
@@ -153,7 +159,16 @@ fn load(conn: &mut PgConnection, ids: &[Uuid], access_log: bool) -> Result<Recor
         .order(log_entries::id.asc())
         .select(EntryRow::as_select())
         .load(conn)?;
+    let meeting_rows = crate::meetings::store::for_cases(conn, ids)?;
+    let meeting_ids: Vec<Uuid> = meeting_rows.iter().map(|m| m.id).collect();
+    let invitee_rows = crate::meetings::store::invitees_of(conn, &meeting_ids)?;
     Ok(Records {
+        plans: by(crate::plans::store::for_cases(conn, ids)?, |p| p.case_id),
+        plan_members: by(crate::plans::store::members_of_cases(conn, ids)?, |m| {
+            m.plan_id
+        }),
+        meetings: by(meeting_rows, |m| m.case_id),
+        invitees: by(invitee_rows, |i| i.meeting_id),
         refs: crate::cases::store::refs_for(conn, ids)?,
         participant_refs: crate::participants::store::refs_for(conn, &participant_ids)?,
         participants: by(participants, |p| p.case_id),
@@ -270,6 +285,20 @@ fn document(
             .into_iter()
             .map(entry_record)
             .collect(),
+        plans: take(&mut records.plans, case.id)
+            .into_iter()
+            .map(|p| {
+                let members = take(&mut records.plan_members, p.id);
+                plan_record(p, members)
+            })
+            .collect(),
+        meetings: take(&mut records.meetings, case.id)
+            .into_iter()
+            .map(|m| {
+                let invitees = take(&mut records.invitees, m.id);
+                meeting_record(m, invitees)
+            })
+            .collect(),
         access_log: take(&mut records.access, case.id),
     }
 }
@@ -376,6 +405,7 @@ fn measure_record(m: &MeasureRow, evaluations: Vec<EvaluationRow>) -> MeasureRec
         state: m.state(),
         created_by_user: m.created_by_user.clone(),
         created_at: m.created_at,
+        plan: m.plan_id.map(id),
         evaluations: evaluations
             .into_iter()
             .map(|e| EvaluationRecord {
@@ -442,5 +472,57 @@ fn entry_record(e: EntryRow) -> EntryRecord {
         author: id(e.author_participant_id),
         author_name: e.author_name,
         recorded_at: e.recorded_at,
+    }
+}
+
+fn plan_record(p: PlanRow, members: Vec<MemberRow>) -> PlanRecord {
+    PlanRecord {
+        id: id(p.id),
+        kind: p.kind,
+        owner_service: p.owner_service,
+        coordinator: p.coordinator_participant_id.map(id),
+        state: p.state,
+        starts_on: p.starts_on,
+        ends_on: p.ends_on,
+        goals: p.goals,
+        end_reason: p.end_reason,
+        members: members
+            .into_iter()
+            .map(|m| PlanMemberRecord {
+                participant_id: id(m.participant_id),
+                role: m.role,
+                added_at: m.added_at,
+            })
+            .collect(),
+        created_by_user: p.created_by_user,
+        created_at: p.created_at,
+        activated_at: p.activated_at,
+        ended_at: p.ended_at,
+    }
+}
+
+fn meeting_record(m: MeetingRow, invitees: Vec<InviteeRow>) -> MeetingRecord {
+    MeetingRecord {
+        id: id(m.id),
+        kind: m.kind,
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        place: m.place,
+        agenda: m.agenda,
+        state: m.state,
+        minutes_entry: m.minutes_entry_id.map(id),
+        cancel_reason: m.cancel_reason,
+        created_by_user: m.created_by_user,
+        created_at: m.created_at,
+        cancelled_at: m.cancelled_at,
+        sequence: m.sequence,
+        invitees: invitees
+            .into_iter()
+            .map(|i| InviteeRecord {
+                participant_id: id(i.participant_id),
+                response: i.response,
+                responded_at: i.responded_at,
+            })
+            .collect(),
     }
 }

@@ -118,6 +118,13 @@ const ERASE: &[&str] = &[
       WHERE case_id = ANY($1)",
     "UPDATE measures SET title = '[slettet]', goal = '[slettet]', description = NULL \
       WHERE case_id = ANY($1)",
+    "UPDATE plans SET goals = '{}', \
+        end_reason = CASE WHEN end_reason IS NULL THEN NULL ELSE '[slettet]' END \
+      WHERE case_id = ANY($1)",
+    "UPDATE plan_members SET role = NULL WHERE case_id = ANY($1)",
+    "UPDATE meetings SET place = NULL, agenda = NULL, \
+        cancel_reason = CASE WHEN cancel_reason IS NULL THEN NULL ELSE '[slettet]' END \
+      WHERE case_id = ANY($1)",
     "UPDATE evaluations SET assessment = '[slettet]', child_view = NULL, evaluated_by_name = '[slettet]' \
       WHERE case_id = ANY($1)",
     "UPDATE level_changes SET reason = '[slettet]', recorded_by_name = '[slettet]' \

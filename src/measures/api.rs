@@ -43,6 +43,8 @@ pub struct MeasureInput {
     pub evaluate_by: NaiveDate,
     /// `planned` (default) or `active`.
     pub state: Option<MeasureState>,
+    /// The plan of this case the measure belongs to, if any (not an ended one).
+    pub plan_id: Option<Uuid>,
 }
 
 /// Change a measure (`If-Match` required). State moves planned -> active -> completed | stopped (a planned
@@ -63,6 +65,8 @@ pub struct MeasurePatch {
     #[validate(custom(function = "crate::dates::date"))]
     pub evaluate_by: Option<NaiveDate>,
     pub state: Option<MeasureState>,
+    /// Move the measure into a plan of this case (not an ended one).
+    pub plan_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,6 +80,7 @@ pub struct MeasureView {
     pub start_date: NaiveDate,
     pub evaluate_by: NaiveDate,
     pub state: MeasureState,
+    pub plan_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub version: i32,
 }

@@ -20,6 +20,17 @@ fn measure_response(mut res: actix_web::HttpResponseBuilder, view: MeasureView) 
     res.insert_header(ETag(etag(view.version))).json(view)
 }
 
+/// A measure belongs to a plan of its own case that has not ended.
+fn plan_takes_measures(
+    conn: &mut diesel::PgConnection,
+    case_id: Uuid,
+    plan_id: Uuid,
+) -> Result<(), AppError> {
+    let plan = crate::plans::store::find(conn, case_id, plan_id, false)
+        .map_err(|_| AppError::invalid("plan_id", "is not a plan of this case"))?;
+    crate::plans::rules::ended_plans_do_not_change(plan.state)
+}
+
 /// The measures of a case, oldest first.
 #[utoipa::path(
     tag = "measures",
@@ -82,6 +93,9 @@ pub async fn create_measure(
         }
         rules::check_dates(input.start_date, input.evaluate_by)?;
         rules::check_responsible(&access, &input.responsible)?;
+        if let Some(plan) = input.plan_id {
+            plan_takes_measures(conn, id, plan)?;
+        }
         let row = store::insert(conn, id, &caller.user_id, &input)?;
         access.changed(
             conn,
@@ -172,7 +186,11 @@ pub async fn patch_measure(
             current.start_date,
             patch.evaluate_by.unwrap_or(current.evaluate_by),
         )?;
+        if let Some(plan) = patch.plan_id {
+            plan_takes_measures(conn, id, plan)?;
+        }
         let mut changes = store::MeasureChanges {
+            plan_id: patch.plan_id,
             title: patch.title,
             goal: patch.goal,
             description: patch.description,

@@ -27,6 +27,7 @@ pub struct MeasureRow {
     pub created_at: DateTime<Utc>,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
+    pub plan_id: Option<Uuid>,
 }
 
 impl MeasureRow {
@@ -61,6 +62,7 @@ impl MeasureRow {
             start_date: self.start_date,
             evaluate_by: self.evaluate_by,
             state: self.state(),
+            plan_id: self.plan_id,
             created_at: self.created_at,
             version: self.version,
         }
@@ -154,6 +156,7 @@ pub struct MeasureInsert<'a> {
     pub state: MeasureState,
     pub created_by_user: &'a str,
     pub created_at: DateTime<Utc>,
+    pub plan_id: Option<Uuid>,
 }
 
 #[derive(Debug, Insertable)]
@@ -218,6 +221,7 @@ pub fn insert(
                 m.state.unwrap_or(MeasureState::Planned),
             )),
             measures::created_by_user.eq(by_user),
+            measures::plan_id.eq(m.plan_id),
         ))
         .returning(MeasureRow::as_returning())
         .get_result(conn)?)
@@ -234,6 +238,7 @@ pub struct MeasureChanges {
     pub responsible_participant_id: Option<Option<Uuid>>,
     pub evaluate_by: Option<NaiveDate>,
     pub state: Option<MeasureState>,
+    pub plan_id: Option<Uuid>,
 }
 
 impl MeasureChanges {

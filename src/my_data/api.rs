@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use crate::cases::api::{CaseStatus, CloseReason};
 use crate::documents::api::{
-    AccessRecord, ConsentRecord, EntryRecord, ParticipantRecord, SubjectRecord,
+    AccessRecord, ConsentRecord, EntryRecord, MeetingRecord, ParticipantRecord, PlanRecord,
+    SubjectRecord,
 };
 
 /// What the service holds about the caller (GDPR Art. 15), and who has looked at it.
@@ -52,6 +53,10 @@ pub struct MyCase {
     pub consents_given: Vec<ConsentRecord>,
     /// Log entries the caller wrote.
     pub entries_written: Vec<EntryRecord>,
+    /// Plans whose group (ansvarsgruppe) the caller is in.
+    pub plans_you_are_in: Vec<PlanRecord>,
+    /// Meetings the caller is invited to, with their answer.
+    pub meetings_you_are_invited_to: Vec<MeetingRecord>,
     /// Who read or changed the case, oldest first, up to this request.
     pub access_log: Vec<AccessRecord>,
 }

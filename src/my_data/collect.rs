@@ -128,6 +128,16 @@ fn my_case(access: &CaseAccess, doc: CaseDocument, pid_hash: Option<&[u8]>) -> M
             .into_iter()
             .filter(|e| mine.contains(&e.author))
             .collect(),
+        plans_you_are_in: doc
+            .plans
+            .into_iter()
+            .filter(|p| p.members.iter().any(|m| mine.contains(&m.participant_id)))
+            .collect(),
+        meetings_you_are_invited_to: doc
+            .meetings
+            .into_iter()
+            .filter(|m| m.invitees.iter().any(|i| mine.contains(&i.participant_id)))
+            .collect(),
         access_log: doc.access_log,
     }
 }

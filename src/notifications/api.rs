@@ -27,6 +27,12 @@ crate::text_enum! {
         InquiryAnswered = "inquiry.answered",
         /// A leader made you the stafettholder of a case.
         HolderReassigned = "holder.reassigned",
+        /// You are invited to a meeting.
+        MeetingInvited = "meeting.invited",
+        /// A meeting you are invited to moved, or its place or agenda changed.
+        MeetingChanged = "meeting.changed",
+        /// A meeting you are invited to was cancelled.
+        MeetingCancelled = "meeting.cancelled",
     }
 }
 

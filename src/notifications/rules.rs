@@ -108,6 +108,15 @@ fn wording(event: NotificationEvent) -> (&'static str, &'static str) {
         ),
         InquiryAnswered => ("Svar på henvendelsen din", "Henvendelsen din har fått svar"),
         HolderReassigned => ("Du er stafettholder", "Du er blitt stafettholder i en sak"),
+        MeetingInvited => (
+            "Invitasjon til møte",
+            "Du er invitert til et møte; svar om du kommer",
+        ),
+        MeetingChanged => (
+            "Et møte er endret",
+            "Et møte du er invitert til, har fått nytt tidspunkt, sted eller innhold",
+        ),
+        MeetingCancelled => ("Et møte er avlyst", "Et møte du er invitert til, er avlyst"),
     }
 }
 
@@ -133,6 +142,9 @@ pub fn link(
             format!("/cases/{case}/consents/{c}")
         }
         (EvaluationDue, Some(case), Some(m)) => format!("/cases/{case}/measures/{m}"),
+        (MeetingInvited | MeetingChanged | MeetingCancelled, Some(case), Some(m)) => {
+            format!("/cases/{case}/meetings/{m}")
+        }
         (_, Some(case), _) => format!("/cases/{case}"),
         (_, None, _) => "/".to_string(),
     };

@@ -168,10 +168,11 @@ pub fn notify(conn: &mut PgConnection, n: &Notice) -> Result<usize, AppError> {
                  OR s.pid_hash IN (SELECT p.national_id_hash FROM case_participants p
                                     WHERE p.id = ANY($8) AND p.case_id = $3 AND p.active
                                       AND p.national_id_hash IS NOT NULL))
-            -- Nobody the municipality has registered as gone hears more of its cases.
+            -- Nobody the municipality has registered as gone hears more of its cases (from the day of
+            -- their departure in Norway: the database's own date is UTC, a day behind after midnight).
             AND NOT EXISTS (SELECT 1 FROM staff_departures x
                              WHERE x.municipality = s.municipality AND x.user_id = s.user_id
-                               AND x.departed_on <= current_date)",
+                               AND x.departed_on <= (now() AT TIME ZONE 'Europe/Oslo')::date)",
     )
     .bind::<Text, _>(n.municipality)
     .bind::<Text, _>(n.event.as_str())

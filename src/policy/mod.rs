@@ -41,7 +41,9 @@ pub mod handovers;
 pub mod inquiries;
 pub mod leaders;
 pub mod measures;
+pub mod meetings;
 pub mod overviews;
+pub mod plans;
 mod writes;
 
 pub use writes::{change_case, may_open_case_in, Need, Write};

@@ -82,7 +82,19 @@ pub struct Statistics {
     /// All the cases the caller may count; the rows add up to it, except for the medians, and for
     /// `open_at_end` by month.
     pub total: StatisticsRow,
+    /// The plans of the cases counted, per kind (every kind, zeros included).
+    pub plans_by_kind: Vec<PlanFigures>,
     /// Counts from 1 to this minus one are suppressed (`null`).
     #[schema(example = 5)]
     pub suppressed_below: i64,
+}
+
+/// The plans of one kind. Counts from 1 to 4 are `null`; no total is given, so none can be told from it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanFigures {
+    pub kind: crate::plans::api::PlanKind,
+    /// Plans started in the period.
+    pub started: Option<i64>,
+    /// Plans in force at the end of the period.
+    pub in_force_at_end: Option<i64>,
 }

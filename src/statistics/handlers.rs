@@ -54,6 +54,7 @@ pub async fn statistics(
             Scope::Led(services) => Some(services.as_slice()),
         };
         let (rows, total) = store::figures(conn, &caller.tenant, period, by, led, today)?;
+        let plans = rules::plan_figures(&store::plans_by_kind(conn, &caller.tenant, period, led)?);
         let keys = match by {
             By::Service => store::service_codes(conn)?
                 .into_iter()
@@ -61,7 +62,7 @@ pub async fn statistics(
                 .collect(),
             _ => keys(by, period),
         };
-        Ok(table(period, by, keys, rows, total))
+        Ok(table(period, by, keys, (rows, total), plans))
     })
     .await?;
     Ok(if as_csv {
@@ -105,8 +106,8 @@ fn table(
     period: Period,
     by: By,
     keys: Vec<String>,
-    mut found: Vec<RawRow>,
-    total: RawRow,
+    (mut found, total): (Vec<RawRow>, RawRow),
+    plans_by_kind: Vec<crate::statistics::api::PlanFigures>,
 ) -> Statistics {
     let zero = |key: String| RawRow {
         key,
@@ -135,6 +136,7 @@ fn table(
         by,
         rows,
         total,
+        plans_by_kind,
         suppressed_below: rules::SUPPRESSED_BELOW,
     }
 }

@@ -3,8 +3,9 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 
-use super::api::StatisticsRow;
+use super::api::{PlanFigures, StatisticsRow};
 use crate::http::error::AppError;
+use crate::plans::api::PlanKind;
 
 /// Counts below this (and above zero) are suppressed; so are medians over fewer cases.
 pub const SUPPRESSED_BELOW: i64 = 5;
@@ -69,6 +70,27 @@ pub fn small_count_is_suppressed(n: i64) -> Option<i64> {
 /// A median as published: over fewer than 5 cases it is not given.
 pub fn median_over_few_cases_is_suppressed(median: Option<f64>, cases: i64) -> Option<f64> {
     median.filter(|_| cases >= SUPPRESSED_BELOW)
+}
+
+/// The plan figures as published, one row per kind in the order of the kinds (zeros where none): small
+/// counts suppressed, and no total, so no cell can be told from one.
+pub fn plan_figures(raw: &[(String, i64, i64)]) -> Vec<PlanFigures> {
+    use strum::VariantArray;
+    PlanKind::VARIANTS
+        .iter()
+        .map(|kind| {
+            let (started, in_force) = raw
+                .iter()
+                .find(|(k, _, _)| k == kind.as_str())
+                .map(|(_, s, f)| (*s, *f))
+                .unwrap_or((0, 0));
+            PlanFigures {
+                kind: *kind,
+                started: small_count_is_suppressed(started),
+                in_force_at_end: small_count_is_suppressed(in_force),
+            }
+        })
+        .collect()
 }
 
 /// One column of counts as published, with its total when the rows add up to it (`None`: they do not, or
@@ -426,5 +448,17 @@ mod tests {
         assert_eq!(lines[1], "1,7,,0,2.5,0,0,0,,0");
         assert_eq!(lines[2], "total,7,,0,2.5,0,0,0,,0");
         assert_eq!(lines[3], "");
+    }
+
+    #[test]
+    fn plan_counts_of_one_to_four_are_suppressed_and_every_kind_is_listed() {
+        let raw = vec![("ip".to_string(), 7, 3), ("iup".to_string(), 0, 5)];
+        let out = plan_figures(&raw);
+        assert_eq!(out.len(), 4);
+        assert_eq!((out[0].started, out[0].in_force_at_end), (Some(7), None));
+        let iup = out.iter().find(|p| p.kind == PlanKind::Iup).unwrap();
+        assert_eq!((iup.started, iup.in_force_at_end), (Some(0), Some(5)));
+        let iop = out.iter().find(|p| p.kind == PlanKind::Iop).unwrap();
+        assert_eq!((iop.started, iop.in_force_at_end), (Some(0), Some(0)));
     }
 }

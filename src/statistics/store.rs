@@ -232,3 +232,44 @@ pub fn service_codes(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
         .order(services::code.asc())
         .load(conn)?)
 }
+
+#[derive(QueryableByName)]
+struct PlanCounts {
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = BigInt)]
+    started: i64,
+    #[diesel(sql_type = BigInt)]
+    in_force: i64,
+}
+
+/// Per kind of plan, those started in the period and those in force at its end, over the municipality's
+/// cases (or those whose stafettholder works in a led service); raw, before suppression.
+pub fn plans_by_kind(
+    conn: &mut PgConnection,
+    municipality: &str,
+    period: Period,
+    led_services: Option<&[String]>,
+) -> Result<Vec<(String, i64, i64)>, AppError> {
+    let rows: Vec<PlanCounts> = diesel::sql_query(
+        "WITH b AS (SELECT ($1::date)::timestamp AT TIME ZONE 'Europe/Oslo' AS lo,
+                           ($2::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo' AS hi)
+         SELECT p.kind,
+                count(*) FILTER (WHERE p.created_at >= b.lo AND p.created_at < b.hi) AS started,
+                count(*) FILTER (WHERE p.activated_at < b.hi AND (p.ended_at IS NULL OR p.ended_at >= b.hi))
+                    AS in_force
+           FROM plans p JOIN cases c ON c.id = p.case_id
+           JOIN case_participants h ON h.id = c.holder_participant_id, b
+          WHERE c.municipality = $3 AND ($4::text[] IS NULL OR h.service = ANY($4))
+          GROUP BY p.kind",
+    )
+    .bind::<Date, _>(period.from)
+    .bind::<Date, _>(period.to)
+    .bind::<Text, _>(municipality)
+    .bind::<Nullable<Array<Text>>, _>(led_services)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.kind, r.started, r.in_force))
+        .collect())
+}

@@ -64,6 +64,17 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
            FROM holder_reassignments WHERE case_id = $1
     UNION ALL SELECT recorded_at, 'entry.added', 'Log entry (' || kind || ')' || coalesce(': ' || title, ''), 'entry', id
            FROM log_entries WHERE case_id = $1
+    UNION ALL SELECT created_at, 'plan.created', 'Plan (' || kind || ') started, owned by ' || owner_service, 'plan', id
+           FROM plans WHERE case_id = $1
+    UNION ALL SELECT activated_at, 'plan.activated', 'Plan (' || kind || ') in force', 'plan', id
+           FROM plans WHERE case_id = $1 AND activated_at IS NOT NULL
+    UNION ALL SELECT ended_at, 'plan.ended', 'Plan (' || kind || ') ended', 'plan', id
+           FROM plans WHERE case_id = $1 AND ended_at IS NOT NULL
+    UNION ALL SELECT created_at, 'meeting.planned', 'Meeting (' || kind || ') planned for '
+           || to_char(starts_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI'), 'meeting', id
+           FROM meetings WHERE case_id = $1
+    UNION ALL SELECT cancelled_at, 'meeting.cancelled', 'Meeting (' || kind || ') cancelled', 'meeting', id
+           FROM meetings WHERE case_id = $1 AND cancelled_at IS NOT NULL
 ) t
 WHERE $2::timestamptz IS NULL OR (at, item_type, ref_id) < ($2, $3, $4)
 ORDER BY at DESC, item_type DESC, ref_id DESC
@@ -72,7 +83,7 @@ LIMIT $5"
 }
 
 crate::prepared_statement! {
-    /// The timeline page and the read's access event, one prepared statement (the 14-branch union is
+    /// The timeline page and the read's access event, one prepared statement (the 19-branch union is
     /// parsed and planned once per connection).
     struct TimelinePage<'a> {
         event: EventValues<'a>,

@@ -36,12 +36,20 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 
 /// Operations that may end this run without one 2xx answer, and why. Every other operation must have
 /// succeeded at least once, proof that the run reached its handler.
-const NEVER_SUCCEEDS: &[(&str, &str)] = &[(
-    "PUT /api/v1/guide/draft",
-    "a generated document is never a whole guide (levels 0-3, each with a step for employees, unique \
-     keys); tests/api/guide.rs and request_examples.rs store real ones, and the fuzzed answers still \
-     have to be in the spec",
-)];
+const NEVER_SUCCEEDS: &[(&str, &str)] = &[
+    (
+        "PUT /api/v1/guide/draft",
+        "a generated document is never a whole guide (levels 0-3, each with a step for employees, unique \
+         keys); tests/api/guide.rs and request_examples.rs store real ones, and the fuzzed answers still \
+         have to be in the spec",
+    ),
+    (
+        "POST /api/v1/cases/{id}/meetings",
+        "a generated meeting almost never starts in the future and ends within a day of its start; \
+         tests/api/meetings.rs and request_examples.rs plan real ones, and the refusals still have to be \
+         in the spec",
+    ),
+];
 
 fn bearer(token: &Option<String>) -> Value {
     json!({"Authorization": format!("Bearer {}", token.as_deref().unwrap())})
@@ -91,6 +99,8 @@ struct Worlds {
     pia: String,
     /// Two webhooks of the world's integration: one to read, enable and test, one to delete.
     webhook: String,
+    /// The file of the holder's calendar feed (`{secret}.ics`).
+    calendar_file: String,
     doomed_webhook: String,
 }
 
@@ -132,6 +142,17 @@ async fn worlds(town: &Town) -> Worlds {
         .find(|p| p["user_id"] == "pia")
         .map(|p| p["id"].as_str().unwrap().to_string())
         .unwrap();
+    let holder = town.cast.holder.as_deref().unwrap();
+    let res = town
+        .app
+        .post("/api/v1/me/calendar", holder, &json!({}))
+        .await;
+    assert_eq!(res.status(), 201, "the holder's calendar");
+    let url = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let calendar_file = url.rsplit('/').next().unwrap().to_string();
     let patch = town.world().await;
     let stepmother = town
         .ok(
@@ -200,6 +221,7 @@ async fn worlds(town: &Town) -> Worlds {
         evaluated,
         patched_measure,
         pia,
+        calendar_file,
         doomed_webhook: webhooks.pop().unwrap(),
         webhook: webhooks.pop().unwrap(),
     }
@@ -219,6 +241,10 @@ const CASE_READS: &[&str] = &[
     "list_evaluations",
     "list_participants",
     "timeline",
+    "list_plans",
+    "get_plan",
+    "list_meetings",
+    "get_meeting",
 ];
 
 /// Path parameters of the main case for an operation on it.
@@ -235,6 +261,14 @@ fn main_case(id: &str, w: &Worlds) -> Value {
             with_etag(json!({"path.id": w.patch.case, "path.pid": w.patched_guardian}))
         }
         "deactivate_participant" => json!({"path.id": m.case, "path.pid": m.neighbour}),
+        "get_plan" | "add_plan_member" | "activate_plan" => {
+            json!({"path.id": m.case, "path.plan_id": m.plan})
+        }
+        "patch_plan" => with_etag(json!({"path.id": m.case, "path.plan_id": m.plan})),
+        "get_meeting" | "answer_invitation" => {
+            json!({"path.id": m.case, "path.meeting_id": m.meeting})
+        }
+        "change_meeting" => with_etag(json!({"path.id": m.case, "path.meeting_id": m.meeting})),
         "patch_case" | "change_level" | "move_step" => with_etag(json!({"path.id": m.case})),
         _ => json!({"path.id": m.case}),
     }
@@ -258,6 +292,12 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         "patch_participant",
         "deactivate_participant",
         "move_step",
+        "create_plan",
+        "patch_plan",
+        "add_plan_member",
+        "activate_plan",
+        "plan_meeting",
+        "change_meeting",
     ]) {
         operations.push(operation(id, Some(&c.holder), main_case(id, w)));
     }
@@ -280,6 +320,32 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("accept", Some(&c.recipient), handover(&w.accept)),
         operation("decline", Some(&c.recipient), handover(&w.decline)),
         operation("cancel", Some(&c.holder), handover(&w.cancel)),
+        // Plans and meetings of worlds that nothing else ends: one plan is ended, one meeting cancelled,
+        // one minuted; the mother answers her invitation; people's own meetings and calendars.
+        operation(
+            "end_plan",
+            Some(&c.holder),
+            json!({"path.id": w.decline.case, "path.plan_id": w.decline.plan}),
+        ),
+        operation(
+            "cancel_meeting",
+            Some(&c.holder),
+            json!({"path.id": w.decline.case, "path.meeting_id": w.decline.meeting}),
+        ),
+        operation(
+            "write_minutes",
+            Some(&c.holder),
+            json!({"path.id": w.consent.case, "path.meeting_id": w.consent.meeting}),
+        ),
+        operation(
+            "answer_invitation",
+            Some(&c.guardian),
+            main_case("answer_invitation", w),
+        ),
+        operation("my_meetings", Some(&c.guardian), json!({})),
+        operation("subscribe_calendar", Some(&c.guardian), json!({})),
+        operation("stop_calendar", Some(&c.guardian), json!({})),
+        operation("calendar_feed", None, json!({"path.file": w.calendar_file})),
         operation("list_cases", Some(&c.holder), json!({})),
         operation("open_case", Some(&c.holder), json!({})),
         operation("attention", Some(&c.holder), json!({})),
@@ -470,6 +536,10 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "body.url": pick("urls"),
             "body.email": pick("emails"),
             "body.phone": pick("phones"),
+            "body.owner_service": pick("services"),
+            "body.coordinator": pick("participants"),
+            "body.participant_id": pick("participants"),
+            "body.invitees[*]": pick("participants"),
         },
         "operations": operations,
     })

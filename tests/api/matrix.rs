@@ -141,6 +141,29 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("PATCH /api/v1/cases/{id}/participants/{pid}",             [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/participants/{pid}/deactivate",   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/timeline",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    // Plans (rule 13): read by every reader; changed by the plan's own people (the holder, the owning
+    // kindergarten; the covered PPT adviser is neither, so 403). Meetings: planned, changed, cancelled and
+    // minuted by professionals of the case; an invitation is answered by the invitee alone (the mother).
+    ("GET /api/v1/cases/{id}/plans",                            [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/plans",                           [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/plans/{plan_id}",                  [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/plans/{plan_id}",                [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/plans/{plan_id}/members",         [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/plans/{plan_id}/activate",        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/plans/{plan_id}/end",             [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/meetings",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/meetings",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("GET /api/v1/cases/{id}/meetings/{meeting_id}",            [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("PATCH /api/v1/cases/{id}/meetings/{meeting_id}",          [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/meetings/{meeting_id}/respond",   [E401,  E403,  E403,  E404,  E404,  E404,  E404,  OK,    E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/meetings/{meeting_id}/cancel",    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/meetings/{meeting_id}/minutes",   [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    // A person's own meetings and calendar: people who can be invited (professionals, families); the
+    // feed itself is read with its secret address alone.
+    ("GET /api/v1/me/meetings",                                 [E401,  BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, SEE,   BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND, BLIND]),
+    ("POST /api/v1/me/calendar",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  OK,    E403]),
+    ("DELETE /api/v1/me/calendar",                              [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
+    ("GET /public/v1/calendar/{file}",                          [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     // Not about one case: the feed is for integrations, the inbox and attention for professionals,
     // configuration is read by anyone of the municipality and written by its administrator.
     // Inquiries (the mother's, to the kindergarten): its inbox's professionals (holder, colleague) and
@@ -240,6 +263,8 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         .replace("{eid}", &w.entry)
         .replace("{hid}", &w.handover)
         .replace("{mid}", &w.measure)
+        .replace("{plan_id}", &w.plan)
+        .replace("{meeting_id}", &w.meeting)
         .replace(
             "{pid}",
             if op.ends_with("/deactivate") {
@@ -252,7 +277,8 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         .replace("{number}", "3805")
         .replace("{code}", BARNEHAGE)
         .replace("{user_id}", "sara")
-        .replace("{n}", "1");
+        .replace("{n}", "1")
+        .replace("{file}", "secret.ics");
     let path = if path.starts_with("/api/v1/webhooks/{id}") {
         // A webhook of the world's own integration, made for this request (another's is 404).
         let own = town.cast.integration_own.as_deref().unwrap();
@@ -448,6 +474,57 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
                 .unwrap()
                 .to_string();
             req.path = format!("{case}/consents/{cid}/sign");
+        }
+        "POST /api/v1/cases/{id}/plans" => {
+            req.body = body(json!({"kind": "ip", "owner_service": BARNEHAGE, "starts_on": today()}))
+        }
+        "PATCH /api/v1/cases/{id}/plans/{plan_id}" => {
+            req.body =
+                body(json!({"goals": ["Leker med flere barn", "Sier fra når noe er vanskelig"]}));
+            req.if_match = Some(format!("{case}/plans/{}", w.plan));
+        }
+        "POST /api/v1/cases/{id}/plans/{plan_id}/members" => {
+            req.body = body(json!({"participant_id": w.mother, "role": "forelder"}))
+        }
+        "POST /api/v1/cases/{id}/plans/{plan_id}/activate" => {}
+        "POST /api/v1/cases/{id}/plans/{plan_id}/end" => {
+            req.body = body(json!({"reason": "Erstattet av en IOP"}))
+        }
+        "POST /api/v1/cases/{id}/meetings" => {
+            req.body = body(
+                json!({"kind": "ansvarsgruppe", "starts_at": in_days(7).to_string() + "T08:00:00Z",
+                "ends_at": in_days(7).to_string() + "T09:00:00Z", "invitees": [w.mother]}),
+            )
+        }
+        "PATCH /api/v1/cases/{id}/meetings/{meeting_id}" => {
+            req.body = body(json!({"place": "Møterom 2"}));
+            req.if_match = Some(format!("{case}/meetings/{}", w.meeting));
+        }
+        "POST /api/v1/cases/{id}/meetings/{meeting_id}/respond" => {
+            req.body = body(json!({"response": "accepted"}))
+        }
+        "POST /api/v1/cases/{id}/meetings/{meeting_id}/cancel" => req.body = body(json!({})),
+        "POST /api/v1/cases/{id}/meetings/{meeting_id}/minutes" => {
+            req.body = body(json!({"body": "Vi ble enige om neste steg."}))
+        }
+        "POST /api/v1/me/calendar" => req.body = body(json!({})),
+        "DELETE /api/v1/me/calendar" => {}
+        // The mother's feed, subscribed to just before.
+        "GET /public/v1/calendar/{file}" => {
+            let mother = town.cast.guardian.as_deref().unwrap();
+            let res = town
+                .app
+                .post("/api/v1/me/calendar", mother, &json!({}))
+                .await;
+            assert_eq!(res.status(), 201, "the mother's calendar");
+            let url = res.json::<Value>().await.unwrap()["url"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            req.path = url
+                .split_once("/public/")
+                .map(|(_, p)| format!("/public/{p}"))
+                .unwrap();
         }
         _ if req.method == Method::GET => {}
         "POST /api/v1/cases/{id}/participants/{pid}/deactivate" => {}

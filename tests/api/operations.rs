@@ -337,7 +337,9 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
     use stafettlogg::access_log::store::{Action, Basis, Resource};
     use stafettlogg::changes::api::ChangeType;
     use stafettlogg::http::idempotency::rules::KeyState;
+    use stafettlogg::meetings::api::{InviteeResponse, MeetingKind, MeetingState};
     use stafettlogg::notifications::api::{Channel, NotificationEvent, NotificationState};
+    use stafettlogg::plans::api::{PlanKind, PlanState};
     use stafettlogg::webhooks::api::{DeliveryState, WebhookState};
     let app = TestApp::spawn().await;
     let columns = [
@@ -390,6 +392,19 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
             "webhook_deliveries",
             "webhook_deliveries_state_check",
             words_of::<DeliveryState>(),
+        ),
+        ("plans", "plans_kind_check", words_of::<PlanKind>()),
+        ("plans", "plans_state_check", words_of::<PlanState>()),
+        ("meetings", "meetings_kind_check", words_of::<MeetingKind>()),
+        (
+            "meetings",
+            "meetings_state_check",
+            words_of::<MeetingState>(),
+        ),
+        (
+            "meeting_invitees",
+            "meeting_invitees_response_check",
+            words_of::<InviteeResponse>(),
         ),
     ];
     for (table, constraint, words) in columns {

@@ -268,6 +268,117 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
                    "body": "Foreldre, barnehage og PPT møttes.", "attendees": [id(&mother)],
                    "decisions": "Språkgruppe to ganger i uka", "next_meeting": format!("{}T09:00:00+01:00", in_days(14))}), 201).await;
 
+    // A plan with its group, one ended; a meeting answered, changed and minuted, another cancelled.
+    let pia_id = ex
+        .app
+        .get(&participants, &ola)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "pia")
+        .unwrap()["id"]
+        .clone();
+    let (plan, plan_etag) = ex
+        .send("PlanInput", post(format!("{c}/plans")), &ola, None,
+              json!({"kind": "ip", "owner_service": "barnehage-solstua", "starts_on": today.to_string(),
+                     "ends_on": in_days(365), "goals": ["Emma leker med andre barn"]}), 201)
+        .await;
+    let p = format!("{c}/plans/{}", id(&plan));
+    ex.send(
+        "PlanPatch",
+        patch(&p),
+        &ola,
+        Some(&plan_etag),
+        json!({"coordinator": pia_id}),
+        200,
+    )
+    .await;
+    ex.send(
+        "PlanMemberInput",
+        post(format!("{p}/members")),
+        &ola,
+        None,
+        json!({"participant_id": id(&mother), "role": "forelder"}),
+        200,
+    )
+    .await;
+    let (iup, _) = ex
+        .send("PlanInput", post(format!("{c}/plans")), &ola, None,
+              json!({"kind": "iup", "owner_service": "barnehage-solstua", "starts_on": today.to_string()}), 201)
+        .await;
+    ex.send(
+        "PlanEndInput",
+        post(format!("{c}/plans/{}/end", id(&iup))),
+        &ola,
+        None,
+        json!({"reason": "Erstattet av en individuell plan"}),
+        200,
+    )
+    .await;
+    let soon = |days: u64, hour: u32| format!("{}T{hour:02}:00:00+01:00", in_days(days));
+    let (meeting, meeting_etag) = ex
+        .send("MeetingInput", post(format!("{c}/meetings")), &ola, None,
+              json!({"kind": "ansvarsgruppe", "starts_at": soon(7, 9), "ends_at": soon(7, 10),
+                     "place": "Solstua, møterom", "agenda": "Planen", "invitees": [id(&mother), pia_id]}), 201)
+        .await;
+    let mt = format!("{c}/meetings/{}", id(&meeting));
+    ex.send(
+        "MeetingPatch",
+        patch(&mt),
+        &ola,
+        Some(&meeting_etag),
+        json!({"starts_at": soon(8, 9), "ends_at": soon(8, 10)}),
+        200,
+    )
+    .await;
+    ex.send(
+        "InvitationAnswerInput",
+        post(format!("{mt}/respond")),
+        &kari,
+        None,
+        json!({"response": "accepted"}),
+        200,
+    )
+    .await;
+    ex.send(
+        "MeetingCancelInput",
+        post(format!("{mt}/cancel")),
+        &ola,
+        None,
+        json!({"reason": "Sykdom"}),
+        200,
+    )
+    .await;
+    let now = Utc::now();
+    let (held, _) = ex
+        .send("MeetingInput", post(format!("{c}/meetings")), &ola, None,
+              json!({"kind": "samarbeidsmote", "starts_at": now.to_rfc3339(),
+                     "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339(), "invitees": [id(&mother)]}), 201)
+        .await;
+    ex.send(
+        "MinutesInput",
+        post(format!("{c}/meetings/{}/minutes", id(&held))),
+        &ola,
+        None,
+        json!({"body": "Vi ble enige om neste steg.", "decisions": "Nytt møte i mars",
+                   "attendees": [id(&mother)], "next_meeting": soon(40, 9)}),
+        200,
+    )
+    .await;
+    ex.send(
+        "CalendarInput",
+        post("/api/v1/me/calendar"),
+        &kari,
+        None,
+        json!({"include_place": false}),
+        201,
+    )
+    .await;
+
     // The relay: declined, cancelled, then accepted.
     let handover = json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": "skole-bakke"},
                           "reason": "transition", "note": "Skolestart", "answer_by": in_days(14)});

@@ -31,6 +31,37 @@ async fn with_content(f: &Family) {
         )
         .await;
     assert_eq!(res.status(), 201);
+    // A plan with a goal, and a meeting whose place and agenda name the child, cancelled with a reason.
+    let res = f
+        .post(
+            "/plans",
+            &f.ola,
+            &json!({"kind": "iup", "owner_service": BARNEHAGE,
+        "starts_on": stafettlogg::clock::today(), "goals": [format!("{ENTRY} (mål)")]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let soon = Utc::now() + chrono::Duration::days(1);
+    let m: Value = f
+        .post(
+            "/meetings",
+            &f.ola,
+            &json!({"kind": "samarbeidsmote", "starts_at": soon,
+        "ends_at": soon + chrono::Duration::hours(1), "place": format!("{ENTRY} (sted)"),
+        "agenda": format!("{ENTRY} (saksliste)"), "invitees": [f.mother_id]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = f
+        .post(
+            &format!("/meetings/{}/cancel", m["id"].as_str().unwrap()),
+            &f.ola,
+            &json!({"reason": format!("{ENTRY} (avlyst)")}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 pub async fn close(f: &Family) {
@@ -59,6 +90,8 @@ fn holding(f: &Family, case: &str, text: &str) -> i64 {
           UNION ALL SELECT assessment FROM evaluations WHERE case_id = '{case}' \
           UNION ALL SELECT purpose FROM consents WHERE case_id = '{case}' \
           UNION ALL SELECT reason FROM level_changes WHERE case_id = '{case}' \
+          UNION ALL SELECT array_to_string(goals, ' ') FROM plans WHERE case_id = '{case}' \
+          UNION ALL SELECT concat_ws(' ', place, agenda, cancel_reason) FROM meetings WHERE case_id = '{case}' \
           UNION ALL SELECT name FROM case_participants WHERE case_id = '{case}') x WHERE t LIKE '%{text}%'"
     ))
 }

@@ -112,6 +112,10 @@ pub struct World {
     /// A measure the mother is responsible for (so she may evaluate it).
     pub measure: String,
     pub entry: String,
+    /// A draft iup owned by the kindergarten.
+    pub plan: String,
+    /// A planned meeting that invites the mother, starting a minute after the world was made.
+    pub meeting: String,
     /// Pending, from the holder to sara at the school.
     pub handover: String,
     /// An inquiry the mother sent to the kindergarten about her own child, open.
@@ -527,6 +531,31 @@ impl Town {
                 201,
             )
             .await);
+        // A draft development plan of the kindergarten, and a meeting with the mother in a minute (so its
+        // minutes may be written while the matrix runs).
+        let plan = id(&self
+            .ok(
+                Method::POST,
+                &format!("{c}/plans"),
+                None,
+                Some(
+                    json!({"kind": "iup", "owner_service": BARNEHAGE, "starts_on": today(),
+                    "goals": ["Leker med flere barn"]}),
+                ),
+                201,
+            )
+            .await);
+        let soon = Utc::now() + chrono::Duration::minutes(1);
+        let meeting = id(&self
+            .ok(
+                Method::POST,
+                &format!("{c}/meetings"),
+                None,
+                Some(json!({"kind": "samarbeidsmote", "starts_at": soon,
+                    "ends_at": soon + chrono::Duration::hours(1), "invitees": [mother]})),
+                201,
+            )
+            .await);
         let handover = id(&self
             .ok(
                 Method::POST,
@@ -564,6 +593,8 @@ impl Town {
             consent,
             measure,
             entry,
+            plan,
+            meeting,
             handover,
             feed_after: 0,
             markers: vec![],

@@ -40,7 +40,7 @@ fn normalized(doc: &CaseDocument) -> CaseDocument {
 }
 
 /// The fields that hold document ids; other strings (a user id that looks like an id) stay as they are.
-const ID_FIELDS: [&str; 12] = [
+const ID_FIELDS: [&str; 15] = [
     "id",
     "holder",
     "participant_id",
@@ -53,6 +53,9 @@ const ID_FIELDS: [&str; 12] = [
     "author",
     "attendees",
     "corrects",
+    "coordinator",
+    "plan",
+    "minutes_entry",
 ];
 
 /// The document with ids replaced by their order of appearance, sets sorted, and the access log left
@@ -71,6 +74,8 @@ fn appearance_order(doc: &CaseDocument) -> HashMap<String, String> {
     let ids = std::iter::once(&doc.case.id)
         .chain(doc.participants.iter().map(|p| &p.id))
         .chain(doc.consents.iter().map(|c| &c.id))
+        // Plans before the measures that name them, so a change further down does not renumber them.
+        .chain(doc.plans.iter().map(|p| &p.id))
         .chain(
             doc.measures
                 .iter()
@@ -78,7 +83,8 @@ fn appearance_order(doc: &CaseDocument) -> HashMap<String, String> {
         )
         .chain(doc.level_changes.iter().map(|l| &l.id))
         .chain(doc.handovers.iter().map(|h| &h.id))
-        .chain(doc.entries.iter().map(|e| &e.id));
+        .chain(doc.entries.iter().map(|e| &e.id))
+        .chain(doc.meetings.iter().map(|m| &m.id));
     let mut order = HashMap::new();
     for id in ids {
         let n = order.len();
@@ -164,6 +170,8 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
         "level_changes",
         "handovers",
         "entries",
+        "plans",
+        "meetings",
     ];
     keys.iter()
         .find(|k| a.get(**k) != b.get(**k))

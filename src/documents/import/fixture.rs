@@ -66,6 +66,13 @@ pub fn valid() -> CaseDocument {
              "author": "ola", "author_name": "Ola", "recorded_at": at},
             {"id": "n2", "kind": "note", "occurred_at": later, "body": "Rettelse", "corrects": "n1",
              "author": "mor", "author_name": "Mor", "recorded_at": later}],
+        "plans": [{"id": "p1", "kind": "ip", "owner_service": "barnehage", "coordinator": "pia", "state": "active",
+            "starts_on": today(), "goals": ["Flere ord"], "members": [{"participant_id": "mor", "added_at": at}],
+            "created_by_user": "ola", "created_at": at, "activated_at": at}],
+        "meetings": [{"id": "mt1", "kind": "ansvarsgruppe", "starts_at": at, "ends_at": later, "state": "held",
+            "minutes_entry": "n1", "created_by_user": "ola", "created_at": at, "sequence": 0,
+            "invitees": [{"participant_id": "mor", "response": "accepted", "responded_at": at},
+                         {"participant_id": "far", "response": "pending"}]}],
         "access_log": [{"at": at, "actor_user_id": "ola", "actor_name": "Ola", "actor_role": "professional",
             "action": "create", "resource": "case", "basis": "holder_service"}]
     }))

@@ -17,8 +17,10 @@ use crate::handovers::store::HolderPeriod;
 use crate::http::error::AppError;
 use crate::level_changes::store::LevelChangeInsert;
 use crate::measures::store::{EvaluationInsert, MeasureInsert};
+use crate::meetings::store::{InviteeInsert, MeetingInsert};
 use crate::national_id::{NationalIdKey, SealedId};
 use crate::participants::store::{ParticipantInsert, ParticipantRefInsert};
+use crate::plans::store::{MemberInsert, PlanInsert};
 
 /// Rows of one or more new cases, table by table, in document order.
 #[derive(Default)]
@@ -37,6 +39,10 @@ pub struct Rows<'d> {
     level_changes: Vec<LevelChangeInsert<'d>>,
     handovers: Vec<HandoverInsert<'d>>,
     entries: Vec<EntryInsert<'d>>,
+    plans: Vec<PlanInsert<'d>>,
+    plan_members: Vec<MemberInsert<'d>>,
+    meetings: Vec<MeetingInsert<'d>>,
+    invitees: Vec<InviteeInsert>,
     history: Vec<PastAccessEvent<'d>>,
 }
 
@@ -52,9 +58,11 @@ impl<'d> Rows<'d> {
         rows.add_case(doc, municipality, key, &ids)?;
         rows.add_participants(doc, municipality, key, &ids)?;
         rows.add_consents(doc, &ids);
+        rows.add_plans(doc, &ids);
         rows.add_measures(doc, &ids);
         rows.add_history(doc, &ids);
         rows.add_log(doc, municipality, &ids);
+        rows.add_meetings(doc, &ids);
         Ok((ids.case, rows))
     }
 
@@ -74,6 +82,10 @@ impl<'d> Rows<'d> {
         self.level_changes.append(&mut other.level_changes);
         self.handovers.append(&mut other.handovers);
         self.entries.append(&mut other.entries);
+        self.plans.append(&mut other.plans);
+        self.plan_members.append(&mut other.plan_members);
+        self.meetings.append(&mut other.meetings);
+        self.invitees.append(&mut other.invitees);
         self.history.append(&mut other.history);
     }
 
@@ -96,11 +108,15 @@ impl<'d> Rows<'d> {
             &self.consent_services,
         )?;
         crate::consents::store::mark_superseded(conn, &self.superseded)?;
+        crate::plans::store::insert_all(conn, &self.plans)?;
+        crate::plans::store::insert_members(conn, &self.plan_members)?;
         crate::measures::store::insert_all(conn, &self.measures)?;
         crate::measures::store::insert_evaluations(conn, &self.evaluations)?;
         crate::level_changes::store::insert_all(conn, &self.level_changes)?;
         crate::handovers::store::insert_all(conn, &self.handovers)?;
         crate::entries::store::insert_all(conn, &self.entries)?;
+        crate::meetings::store::insert_all(conn, &self.meetings)?;
+        crate::meetings::store::insert_invitees(conn, &self.invitees)?;
         crate::access_log::store::record_past(conn, &self.history)
     }
 
@@ -269,6 +285,7 @@ impl<'d> Rows<'d> {
                 state: m.state,
                 created_by_user: &m.created_by_user,
                 created_at: m.created_at,
+                plan_id: m.plan.as_deref().map(|p| ids.get(p)),
             });
             let chain: Vec<_> = m
                 .evaluations
@@ -296,6 +313,68 @@ impl<'d> Rows<'d> {
                             due_on,
                         }),
                 );
+        }
+    }
+
+    /// The plans with their groups, as they stand.
+    fn add_plans(&mut self, doc: &'d CaseDocument, ids: &Ids) {
+        for p in &doc.plans {
+            let id = ids.get(&p.id);
+            self.plans.push(PlanInsert {
+                id,
+                case_id: ids.case,
+                kind: p.kind,
+                owner_service: &p.owner_service,
+                coordinator_participant_id: p.coordinator.as_deref().map(|c| ids.get(c)),
+                state: p.state,
+                starts_on: p.starts_on,
+                ends_on: p.ends_on,
+                goals: &p.goals,
+                end_reason: p.end_reason.as_deref(),
+                created_by_user: &p.created_by_user,
+                created_at: Some(p.created_at),
+                activated_at: p.activated_at,
+                ended_at: p.ended_at,
+            });
+            self.plan_members
+                .extend(p.members.iter().map(|m| MemberInsert {
+                    plan_id: id,
+                    case_id: ids.case,
+                    participant_id: ids.get(&m.participant_id),
+                    role: m.role.as_deref(),
+                    added_at: Some(m.added_at),
+                }));
+        }
+    }
+
+    /// The meetings with their invitations and answers, after the log that holds their minutes.
+    fn add_meetings(&mut self, doc: &'d CaseDocument, ids: &Ids) {
+        for m in &doc.meetings {
+            let id = ids.get(&m.id);
+            self.meetings.push(MeetingInsert {
+                id,
+                case_id: ids.case,
+                kind: m.kind,
+                starts_at: m.starts_at,
+                ends_at: m.ends_at,
+                place: m.place.as_deref(),
+                agenda: m.agenda.as_deref(),
+                state: m.state,
+                minutes_entry_id: m.minutes_entry.as_deref().map(|e| ids.get(e)),
+                cancel_reason: m.cancel_reason.as_deref(),
+                created_by_user: &m.created_by_user,
+                created_at: Some(m.created_at),
+                cancelled_at: m.cancelled_at,
+                sequence: m.sequence,
+            });
+            self.invitees
+                .extend(m.invitees.iter().map(|i| InviteeInsert {
+                    meeting_id: id,
+                    case_id: ids.case,
+                    participant_id: ids.get(&i.participant_id),
+                    response: i.response,
+                    responded_at: i.responded_at,
+                }));
         }
     }
 
@@ -387,7 +466,9 @@ impl Ids {
                 }))
                 .chain(doc.level_changes.iter().map(|l| &l.id))
                 .chain(doc.handovers.iter().map(|h| &h.id))
-                .chain(doc.entries.iter().map(|e| &e.id));
+                .chain(doc.entries.iter().map(|e| &e.id))
+                .chain(doc.plans.iter().map(|p| &p.id))
+                .chain(doc.meetings.iter().map(|m| &m.id));
         let mut records = HashMap::new();
         for id in ordered {
             records.entry(id.clone()).or_insert_with(Uuid::now_v7);

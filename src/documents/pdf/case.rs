@@ -79,6 +79,8 @@ pub fn lay_out(l: &mut Layout, doc: &CaseDocument, ctx: &Context) {
     consents(l, &ix);
     levels(l, &ix);
     measures(l, &ix);
+    plans(l, &ix);
+    meetings(l, &ix);
     entries(l, &ix);
     holders(l, &ix);
     closure(l, &ix);
@@ -307,6 +309,80 @@ fn measure(l: &mut Layout, ix: &Index, m: &MeasureRecord) {
                 Style::Small,
                 &format!("Neste evaluering innen {}", date(next)),
             );
+        }
+    }
+}
+
+fn plans(l: &mut Layout, ix: &Index) {
+    if ix.doc.plans.is_empty() {
+        return;
+    }
+    l.heading("Planer");
+    for p in &ix.doc.plans {
+        l.subheading(&format!(
+            "{} ({})",
+            no(p.kind.as_str()),
+            no(p.state.as_str())
+        ));
+        l.field("Eier", &ix.service(&p.owner_service));
+        if let Some(c) = &p.coordinator {
+            l.field("Koordinator", &ix.name(c));
+        }
+        let period = match p.ends_on {
+            Some(end) => format!("{} – {}", date(p.starts_on), date(end)),
+            None => format!("Fra {}", date(p.starts_on)),
+        };
+        l.field("Periode", &period);
+        for goal in &p.goals {
+            l.field("Mål", goal);
+        }
+        for m in &p.members {
+            let role = m
+                .role
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            l.field(
+                "Ansvarsgruppe",
+                &format!("{}{role}", ix.name(&m.participant_id)),
+            );
+        }
+        if let Some(reason) = &p.end_reason {
+            l.field("Avsluttet", reason);
+        }
+    }
+}
+
+fn meetings(l: &mut Layout, ix: &Index) {
+    if ix.doc.meetings.is_empty() {
+        return;
+    }
+    l.heading("Møter");
+    for m in &ix.doc.meetings {
+        l.subheading(&format!(
+            "{} {} ({})",
+            no(m.kind.as_str()),
+            time(m.starts_at),
+            super::words::meeting_state(m.state)
+        ));
+        if let Some(place) = &m.place {
+            l.field("Sted", place);
+        }
+        if let Some(agenda) = &m.agenda {
+            l.field("Saksliste", agenda);
+        }
+        for i in &m.invitees {
+            l.field(
+                "Invitert",
+                &format!(
+                    "{} – {}",
+                    ix.name(&i.participant_id),
+                    no(i.response.as_str())
+                ),
+            );
+        }
+        if let Some(reason) = &m.cancel_reason {
+            l.field("Avlyst", reason);
         }
     }
 }

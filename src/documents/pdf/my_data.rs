@@ -142,4 +142,37 @@ fn about_you(l: &mut Layout, c: &MyCase, ctx: &Context) {
         }
         l.indented(Style::Body, &e.body);
     }
+    plans_and_meetings(l, c);
+}
+
+/// The plans whose group the person is in, and the meetings they are invited to.
+fn plans_and_meetings(l: &mut Layout, c: &MyCase) {
+    if !c.plans_you_are_in.is_empty() {
+        l.subheading("Planer der du er i ansvarsgruppen");
+    }
+    for p in &c.plans_you_are_in {
+        let period = format!("fra {}", super::words::date(p.starts_on));
+        l.indented(
+            Style::Body,
+            &format!(
+                "{} ({}), {period}",
+                no(p.kind.as_str()),
+                no(p.state.as_str())
+            ),
+        );
+    }
+    if !c.meetings_you_are_invited_to.is_empty() {
+        l.subheading("Møter du er invitert til");
+    }
+    for m in &c.meetings_you_are_invited_to {
+        l.indented(
+            Style::Body,
+            &format!(
+                "{} · {} ({})",
+                time(m.starts_at),
+                no(m.kind.as_str()),
+                super::words::meeting_state(m.state)
+            ),
+        );
+    }
 }

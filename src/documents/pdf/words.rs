@@ -40,6 +40,17 @@ pub fn no(word: &str) -> &str {
         "continue" => "fortsette",
         "adjust" => "justere",
         "stop" => "avslutte",
+        // Plans and meetings
+        "draft" => "utkast",
+        "ended" => "avsluttet",
+        "ip" => "individuell plan (IP)",
+        "iop" => "individuell opplæringsplan (IOP)",
+        "iup" => "individuell utviklingsplan (IUP)",
+        "aktivitetsplan" => "aktivitetsplan",
+        "samarbeidsmote" => "samarbeidsmøte",
+        "ansvarsgruppe" => "ansvarsgruppemøte",
+        "evaluering" => "evalueringsmøte",
+        "held" => "holdt",
         // Handovers
         "transition" => "overgang",
         "change_of_service" => "bytte av tjeneste",
@@ -74,6 +85,16 @@ pub fn no(word: &str) -> &str {
         "leader" => "leder",
         "system" => "systemet",
         other => other,
+    }
+}
+
+/// A meeting's state: a cancelled meeting is `avlyst`, where a cancelled handover is `trukket`.
+pub fn meeting_state(state: crate::meetings::api::MeetingState) -> &'static str {
+    use crate::meetings::api::MeetingState;
+    match state {
+        MeetingState::Planned => "planlagt",
+        MeetingState::Held => "holdt",
+        MeetingState::Cancelled => "avlyst",
     }
 }
 

@@ -4,11 +4,13 @@
 //!
 //! This file runs the sections in order and checks the case itself, the ids and the access log;
 //! `people.rs` the participants and the holder, `consents.rs` the consents and what they cover, and
-//! `history.rs` the case's course: measures, level changes, handovers and the log.
+//! `history.rs` the case's course: measures, level changes, handovers and the log; `plans.rs` the plans
+//! and the meetings.
 
 mod consents;
 mod history;
 mod people;
+mod plans;
 
 use std::collections::{HashMap, HashSet};
 
@@ -72,7 +74,9 @@ pub fn check(
     history::check_measures(&doc.measures, &people, services)?;
     history::check_level_changes(doc, &people)?;
     history::check_handovers(doc, &people, services)?;
-    history::check_entries(&doc.entries, &people)
+    history::check_entries(&doc.entries, &people)?;
+    plans::check_plans(doc, &people, services)?;
+    plans::check_meetings(doc, &people)
 }
 
 fn check_case(c: &CaseRecord, services: &HashSet<String>) -> Result<(), AppError> {
@@ -114,7 +118,9 @@ fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
         )
         .chain(doc.level_changes.iter().map(|l| ("level_changes", &l.id)))
         .chain(doc.handovers.iter().map(|h| ("handovers", &h.id)))
-        .chain(doc.entries.iter().map(|e| ("entries", &e.id)));
+        .chain(doc.entries.iter().map(|e| ("entries", &e.id)))
+        .chain(doc.plans.iter().map(|p| ("plans", &p.id)))
+        .chain(doc.meetings.iter().map(|m| ("meetings", &m.id)));
     for (section, id) in ids {
         if !seen.insert(id.as_str()) {
             return Err(err(
