@@ -27,3 +27,4 @@ DROP TABLE meetings;
 ALTER TABLE measures DROP COLUMN plan_id;
 DROP TABLE plan_members;
 DROP TABLE plans;
+DROP FUNCTION finished_stays_as_it_was();

@@ -4,8 +4,8 @@
 
 -- An individual plan (ip), an individual education plan (iop), an individual development plan (iup) or a
 -- school's activity plan for a pupil's school environment (aktivitetsplan). What the law ties to the kind
--- is held here too, so no writer can break it: an ip has a coordinator before it is in force, a plan ends
--- with a reason, and a case has at most one unfinished plan of each kind (one ip for one child).
+-- is held here too, so no writer can break it: an ip in force has a coordinator (a draft may end unused
+-- without one), a plan ends with a reason, and a case has at most one unfinished plan of each kind (one ip for one child).
 CREATE TABLE plans (
     id                         UUID PRIMARY KEY,
     municipality               TEXT NOT NULL DEFAULT current_setting('app.municipality', true),
@@ -29,7 +29,7 @@ CREATE TABLE plans (
     UNIQUE (id, case_id),
     CHECK (ends_on IS NULL OR ends_on >= starts_on),
     -- helse- og omsorgstjenesteloven § 7-2: an individual plan has a coordinator.
-    CONSTRAINT plans_ip_has_coordinator CHECK (kind <> 'ip' OR state = 'draft' OR coordinator_participant_id IS NOT NULL),
+    CONSTRAINT plans_ip_has_coordinator CHECK (kind <> 'ip' OR state <> 'active' OR coordinator_participant_id IS NOT NULL),
     CHECK (state <> 'active' OR activated_at IS NOT NULL),
     CHECK ((state = 'ended') = (ended_at IS NOT NULL)),
     CHECK ((state = 'ended') = (end_reason IS NOT NULL))
@@ -69,7 +69,7 @@ CREATE TABLE meetings (
     place            TEXT CHECK (length(place) BETWEEN 1 AND 200),
     agenda           TEXT CHECK (length(agenda) BETWEEN 1 AND 5000),
     state            TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'held', 'cancelled')),
-    minutes_entry_id UUID REFERENCES log_entries (id),
+    minutes_entry_id UUID,
     cancel_reason    TEXT CHECK (length(cancel_reason) BETWEEN 1 AND 2000),
     created_by_user  TEXT NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -78,6 +78,8 @@ CREATE TABLE meetings (
     version          INTEGER NOT NULL DEFAULT 1,
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
     CONSTRAINT meetings_case_municipality FOREIGN KEY (case_id, municipality) REFERENCES cases (id, municipality),
+    -- The minutes are an entry of the meeting's own case.
+    FOREIGN KEY (minutes_entry_id, case_id) REFERENCES log_entries (id, case_id),
     UNIQUE (id, case_id),
     CHECK (ends_at > starts_at AND ends_at <= starts_at + interval '24 hours'),
     CHECK ((state = 'held') = (minutes_entry_id IS NOT NULL)),
@@ -117,6 +119,19 @@ CREATE TABLE calendar_feeds (
     created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (municipality, user_id)
 );
+
+-- An ended plan, and a held or cancelled meeting, are the record: they stay as they were, whoever writes,
+-- but for the purge, which erases their free text (it names itself as `forbid_change_but_purge` expects).
+CREATE FUNCTION finished_stays_as_it_was() RETURNS trigger AS $$
+BEGIN
+    IF OLD.state IN ('ended', 'held', 'cancelled') AND current_setting('stafettlogg.purge', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION '% % is %: it stays as it was', TG_TABLE_NAME, OLD.id, OLD.state
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER plans_ended_stay BEFORE UPDATE ON plans FOR EACH ROW EXECUTE FUNCTION finished_stays_as_it_was();
+CREATE TRIGGER meetings_finished_stay BEFORE UPDATE ON meetings FOR EACH ROW EXECUTE FUNCTION finished_stays_as_it_was();
 
 GRANT SELECT, INSERT, UPDATE ON plans, plan_members, meetings TO stafettlogg_app;
 -- Invitees dropped from a planned meeting are no longer invited.

@@ -474,6 +474,7 @@ pub fn close(
         crate::handovers::store::Receiving::NotIn(&[]),
         "the case was closed",
     )?;
+    crate::meetings::store::cancel_planned(conn, id, "the case was closed")?;
     let row = diesel::update(cases::table.find(id))
         .filter(cases::status.eq(crate::cases::api::CaseStatus::Open))
         .set((

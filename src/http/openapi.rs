@@ -183,7 +183,8 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
 
 /// Every POST under `/api/` takes an optional `Idempotency-Key` (see `crate::http::idempotency`): the header, the
 /// answers it adds (400 for a bad key, 409 while the first request runs, 422 for a key used for another
-/// request), and `Idempotent-Replayed` on the success answers.
+/// request), and `Idempotent-Replayed` on the success answers; not the POSTs whose answers are never
+/// stored (`crate::http::idempotency::NOT_STORED`).
 pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -200,7 +201,12 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for (path, item) in api.paths.paths.iter_mut() {
-        let Some(op) = item.post.as_mut().filter(|_| path.starts_with("/api/")) else {
+        let stored = !crate::http::idempotency::NOT_STORED.contains(&path.as_str());
+        let Some(op) = item
+            .post
+            .as_mut()
+            .filter(|_| path.starts_with("/api/") && stored)
+        else {
             continue;
         };
         let parameter = ParameterBuilder::new()

@@ -26,8 +26,12 @@ fn plan_takes_measures(
     case_id: Uuid,
     plan_id: Uuid,
 ) -> Result<(), AppError> {
-    let plan = crate::plans::store::find(conn, case_id, plan_id, false)
-        .map_err(|_| AppError::invalid("plan_id", "is not a plan of this case"))?;
+    let plan = match crate::plans::store::find(conn, case_id, plan_id, false) {
+        Err(e) if e.kind == crate::http::error::ProblemType::NotFound => {
+            return Err(AppError::invalid("plan_id", "is not a plan of this case"))
+        }
+        found => found?,
+    };
     crate::plans::rules::ended_plans_do_not_change(plan.state)
 }
 

@@ -177,7 +177,10 @@ pub async fn subscribe_calendar(
         info.scheme(),
         info.host()
     );
-    Ok(HttpResponse::Created().json(CalendarFeed { url, include_place }))
+    // The answer holds the secret: no cache keeps it.
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CalendarFeed { url, include_place }))
 }
 
 /// Stop your calendar subscription: its address stops working.

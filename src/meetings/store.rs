@@ -256,6 +256,28 @@ pub fn update(
         .get_result(conn)?)
 }
 
+/// Cancels the case's planned meetings (the case is closing): calendars show them cancelled, since their
+/// sequence moves on.
+pub fn cancel_planned(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    reason: &str,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        meetings::table
+            .filter(meetings::case_id.eq(case_id))
+            .filter(meetings::state.eq(MeetingState::Planned)),
+    )
+    .set((
+        meetings::state.eq(MeetingState::Cancelled),
+        meetings::cancel_reason.eq(reason),
+        meetings::cancelled_at.eq(Some(Utc::now())),
+        meetings::version.eq(meetings::version + 1),
+        meetings::sequence.eq(meetings::sequence + 1),
+    ))
+    .execute(conn)?)
+}
+
 /// Moves the version on after a change of the invitations alone.
 pub fn touch(conn: &mut PgConnection, id: Uuid) -> Result<MeetingRow, AppError> {
     update(conn, id, &MeetingChanges::default(), false)

@@ -146,6 +146,17 @@ pub fn codes(conn: &mut PgConnection, municipality: &str) -> Result<Vec<String>,
         .load(conn)?)
 }
 
+/// The code and kind of each of the municipality's services (active or not).
+pub fn kinds(
+    conn: &mut PgConnection,
+    municipality: &str,
+) -> Result<Vec<(String, crate::services::api::ServiceKind)>, AppError> {
+    Ok(services::table
+        .filter(services::municipality.eq(municipality))
+        .select((services::code, services::kind))
+        .load(conn)?)
+}
+
 /// The active service with this code in the municipality, if any.
 pub fn find_active_by_code(
     conn: &mut PgConnection,

@@ -489,3 +489,41 @@ async fn invitees_hear_of_an_invitation_a_change_and_a_cancellation() {
     // The father, not invited, hears nothing.
     assert_eq!(f.app.count("notifications WHERE user_id = 'far'"), 0);
 }
+
+#[actix_web::test]
+async fn closing_a_case_cancels_its_planned_meetings_and_a_calendar_address_is_never_kept() {
+    let f = family().await;
+    let m = plan_meeting(&f, 60 * 24, &[&f.mother_id]).await;
+    let res = f
+        .app
+        .request(Method::POST, &f.path("/close"), Some(&f.ola))
+        .header("if-match", f.version().await)
+        .json(&json!({"reason": "no_need"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let after = f
+        .json(
+            &format!("/meetings/{}", m["id"].as_str().unwrap()),
+            &f.mother,
+        )
+        .await;
+    assert_eq!(after["state"], "cancelled");
+    // The answer that holds the address is not stored for a retry: the same key gives a new address.
+    let subscribe = || {
+        f.app
+            .request(Method::POST, "/api/v1/me/calendar", Some(&f.mother))
+            .header("idempotency-key", "kalender-1")
+            .json(&json!({}))
+            .send()
+    };
+    let first = ok(subscribe().await.unwrap(), 201).await;
+    let res = subscribe().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let second = ok(res, 201).await;
+    assert_ne!(first["url"], second["url"]);
+    assert_eq!(f.app.count("idempotency_keys WHERE key = 'kalender-1'"), 0);
+    let events = parse_calendar(&feed(second["url"].as_str().unwrap()).await.1);
+    assert_eq!(events[0]["status"], "CANCELLED");
+}

@@ -1,7 +1,5 @@
 //! A document every rule accepts, for the tests of the import's plain functions.
 
-use std::collections::HashSet;
-
 use chrono::{Days, NaiveDate};
 use serde_json::json;
 
@@ -12,11 +10,16 @@ fn today() -> NaiveDate {
     crate::clock::today()
 }
 
-pub fn services() -> HashSet<String> {
-    ["barnehage", "ppt", "skole"]
-        .into_iter()
-        .map(String::from)
-        .collect()
+pub fn services() -> crate::documents::import::check::Services {
+    use crate::services::api::ServiceKind;
+    [
+        ("barnehage", ServiceKind::Barnehage),
+        ("ppt", ServiceKind::Ppt),
+        ("skole", ServiceKind::Skole),
+    ]
+    .into_iter()
+    .map(|(code, kind)| (code.to_string(), kind))
+    .collect()
 }
 
 /// An open case at level 1 with a record of every kind, which every rule accepts.

@@ -55,16 +55,16 @@ pub type Outcomes = Vec<(usize, Result<Outcome, AppError>)>;
 
 /// What every line of one import request shares: read once, not once per line.
 pub struct Context {
-    pub services: HashSet<String>,
+    pub services: check::Services,
     pub self_consent_age: u32,
 }
 
 impl Context {
     pub fn load(conn: &mut PgConnection, tenant: &str) -> Result<Context, AppError> {
         let settings = crate::municipality::store::ensure(conn, tenant)?;
-        let codes = crate::services::store::codes(conn, tenant)?;
+        let services = crate::services::store::kinds(conn, tenant)?;
         Ok(Context {
-            services: codes.into_iter().collect(),
+            services: services.into_iter().collect(),
             self_consent_age: settings.self_consent_age.years(),
         })
     }

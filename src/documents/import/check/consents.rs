@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::{err, person, service_known, People};
+use super::{err, person, service_known, People, Services};
 use crate::consents::rules::{self as consent_rules, ConsentFacts, GiverContext};
 use crate::documents::api::*;
 use crate::handovers::api::HandoverState;
@@ -16,7 +16,7 @@ use crate::participants::api::ParticipantKind;
 pub(super) fn check_consents(
     consents: &[ConsentRecord],
     people: &People,
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<(), AppError> {
     for (i, k) in consents.iter().enumerate() {
         check_consent_parties(i, k, people, services)?;
@@ -31,7 +31,7 @@ fn check_consent_parties(
     i: usize,
     k: &ConsentRecord,
     people: &People,
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<(), AppError> {
     for (j, g) in k.given_by.iter().enumerate() {
         let field = format!("consents[{i}].given_by[{j}]");

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{err, person, service_known, People};
+use super::{err, person, service_known, People, Services};
 use crate::cases::api::CaseStatus;
 use crate::documents::api::*;
 use crate::entries::api::EntryKind;
@@ -15,7 +15,7 @@ use crate::participants::api::ParticipantKind;
 pub(super) fn check_measures(
     measures: &[MeasureRecord],
     people: &People,
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<(), AppError> {
     for (i, m) in measures.iter().enumerate() {
         let at = |f: &str| format!("measures[{i}].{f}");
@@ -89,7 +89,7 @@ pub(super) fn check_level_changes(doc: &CaseDocument, people: &People) -> Result
 pub(super) fn check_handovers(
     doc: &CaseDocument,
     people: &People,
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<(), AppError> {
     let mut pending = 0;
     for (i, h) in doc.handovers.iter().enumerate() {

@@ -24,12 +24,15 @@ use crate::http::error::AppError;
 /// The document's participants by their document id.
 type People<'d> = HashMap<&'d str, &'d ParticipantRecord>;
 
+/// The municipality's services: code and kind.
+pub type Services = HashMap<String, crate::services::api::ServiceKind>;
+
 fn err(field: impl Into<String>, message: impl Into<String>) -> AppError {
     AppError::invalid(field, message)
 }
 
-fn service_known(services: &HashSet<String>, field: String, s: &str) -> Result<(), AppError> {
-    if services.contains(s) {
+fn service_known(services: &Services, field: String, s: &str) -> Result<(), AppError> {
+    if services.contains_key(s) {
         Ok(())
     } else {
         Err(err(
@@ -55,7 +58,7 @@ fn person<'d>(
 /// Rules 1-11 against the document alone, plus the municipality's services. Every error names its field.
 pub fn check(
     doc: &CaseDocument,
-    services: &HashSet<String>,
+    services: &Services,
     self_consent_age: u32,
 ) -> Result<(), AppError> {
     if doc.format != FORMAT {
@@ -79,7 +82,7 @@ pub fn check(
     plans::check_meetings(doc, &people)
 }
 
-fn check_case(c: &CaseRecord, services: &HashSet<String>) -> Result<(), AppError> {
+fn check_case(c: &CaseRecord, services: &Services) -> Result<(), AppError> {
     if c.purged_at.is_some() {
         return Err(err(
             "case.purged_at",

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{err, person, service_known, People};
+use super::{err, person, service_known, People, Services};
 use crate::cases::api::CaseStatus;
 use crate::documents::api::*;
 use crate::documents::import::periods_of;
@@ -12,7 +12,7 @@ use crate::participants::api::ParticipantKind;
 
 pub(super) fn check_participants<'d>(
     participants: &'d [ParticipantRecord],
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<People<'d>, AppError> {
     for (i, p) in participants.iter().enumerate() {
         check_participant(i, p, services)?;
@@ -40,11 +40,7 @@ pub(super) fn check_participants<'d>(
 }
 
 /// What each kind of participant needs, as the participants' own API asks for it.
-fn check_participant(
-    i: usize,
-    p: &ParticipantRecord,
-    services: &HashSet<String>,
-) -> Result<(), AppError> {
+fn check_participant(i: usize, p: &ParticipantRecord, services: &Services) -> Result<(), AppError> {
     let at = |f: &str| format!("participants[{i}].{f}");
     match p.kind {
         ParticipantKind::Professional => {

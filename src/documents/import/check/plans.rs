@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{err, person, service_known, People};
+use super::{err, person, service_known, People, Services};
 use crate::documents::api::*;
 use crate::entries::api::EntryKind;
 use crate::http::error::AppError;
@@ -18,12 +18,14 @@ use crate::plans::api::{PlanKind, PlanState};
 pub(super) fn check_plans(
     doc: &CaseDocument,
     people: &People,
-    services: &HashSet<String>,
+    services: &Services,
 ) -> Result<(), AppError> {
     let mut unfinished: HashSet<PlanKind> = HashSet::new();
     for (i, p) in doc.plans.iter().enumerate() {
         let at = |f: &str| format!("plans[{i}].{f}");
         service_known(services, at("owner_service"), &p.owner_service)?;
+        crate::plans::rules::owner_fits_kind(p.kind, services[&p.owner_service])
+            .map_err(|e| err(at("owner_service"), e.errors[0].message.clone()))?;
         if let Some(c) = &p.coordinator {
             let coordinator = person(people, at("coordinator"), c)?;
             if coordinator.kind != ParticipantKind::Professional {
@@ -164,6 +166,15 @@ mod tests {
             refused(|d| d.plans[0].coordinator = Some("mor".into())),
             "plans[0].coordinator"
         );
+    }
+
+    #[test]
+    fn a_plan_owned_by_a_service_of_another_kind_is_refused() {
+        let iop_at_ppt = |d: &mut crate::documents::api::CaseDocument| {
+            d.plans[0].kind = crate::plans::api::PlanKind::Iop;
+            d.plans[0].owner_service = "ppt".into();
+        };
+        assert_eq!(refused(iop_at_ppt), "plans[0].owner_service");
     }
 
     #[test]
