@@ -410,6 +410,12 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
                     c.retention_years
                 );
             }
+            for c in counts.iter().filter(|c| c.waiting_for_archive > 0) {
+                println!(
+                    "{}: {} case(s) past their retention wait for the archive (POST /cases/{{id}}/archived, or the municipality's purge_unarchived)",
+                    c.municipality, c.waiting_for_archive
+                );
+            }
             let total: i64 = counts.iter().map(|c| c.cases).sum();
             println!("Purge: {verb} {total} case(s) in all.");
         });

@@ -125,6 +125,38 @@ pub struct ConsentSummary {
     pub valid_until: Option<NaiveDate>,
 }
 
+/// Where a closed case was archived (`POST /cases/{id}/archived`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedInput {
+    /// The archive system (e.g. `elements`, `public360`).
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub system: String,
+    /// The case's reference in that system.
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub reference: String,
+    /// When it was taken in: not before the case closed, not in the future.
+    #[validate(custom(function = "crate::dates::date"))]
+    pub archived_on: NaiveDate,
+}
+
+/// Where a closed case was archived, and who reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Archived {
+    #[validate(length(min = 1, max = 100))]
+    pub system: String,
+    #[validate(length(min = 1, max = 200))]
+    pub reference: String,
+    #[validate(custom(function = "crate::dates::date"))]
+    pub archived_on: NaiveDate,
+    /// The login (token `sub`) of the administrator or integration that reported it.
+    #[validate(length(min = 1, max = 200))]
+    pub archived_by: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HolderView {
     pub participant_id: Uuid,
@@ -157,6 +189,9 @@ pub struct CaseView {
     /// Set when the retention period was over and `stafettlogg purge` erased the case's personal data:
     /// what remains is a tombstone (levels, dates, states; names and free text read `[slettet]`).
     pub purged_at: Option<DateTime<Utc>>,
+    /// Set when an archive system reported the closed case taken into the municipality's archive; the
+    /// retention purge erases only such cases, unless the municipality allows otherwise.
+    pub archived: Option<Archived>,
     pub version: i32,
     pub external_refs: Vec<ExternalRef>,
     /// The step of the municipality's action guide the case stands on, as it was in the guide version it

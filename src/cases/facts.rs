@@ -196,6 +196,10 @@ pub mod fixture {
             guide_next_key: None,
             guide_next_title: None,
             purged_at: None,
+            archived_system: None,
+            archived_reference: None,
+            archived_on: None,
+            archived_by: None,
         };
         let mut participants = vec![holder];
         participants.extend(others);

@@ -337,3 +337,51 @@ pub async fn close_case(
     .await?;
     Ok(case_response(HttpResponse::Ok(), view))
 }
+
+/// Report that the closed case was taken into the municipality's archive (its administrator or an
+/// integration that may read the case, typically the archive system after `case.closed` in the feed and
+/// the case's PDF export). A second report replaces the first. The retention purge erases only archived
+/// cases, unless the municipality sets `purge_unarchived`.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id")),
+    request_body = super::api::ArchivedInput,
+    responses(
+        (status = 200, description = "Where the case is archived", body = super::api::Archived),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+    )
+)]
+#[post("/cases/{id}/archived")]
+pub async fn report_archived(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    path: web::Path<Uuid>,
+    body: ValidJson<super::api::ArchivedInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let input = body.0;
+    let archived = db::transaction_for_case(&pool, caller.session(), id, move |conn| {
+        let (case, granted) = policy::archive::case_to_archive(conn, &caller, id)?;
+        rules::only_a_closed_case_is_archived(&case, input.archived_on, crate::clock::today())?;
+        let record = super::api::Archived {
+            system: input.system,
+            reference: input.reference,
+            archived_on: input.archived_on,
+            archived_by: caller.user_id.clone(),
+        };
+        let row = store::set_archived(conn, id, &record)?;
+        access_log::record_change(
+            conn,
+            &caller,
+            (id, granted.basis),
+            Action::Update,
+            Resource::Case,
+            ChangeType::CaseArchived,
+        )?;
+        row.archived().ok_or_else(AppError::internal)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(archived))
+}

@@ -15,7 +15,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::open_case)
         .service(handlers::get_case)
         .service(handlers::patch_case)
-        .service(handlers::close_case);
+        .service(handlers::close_case)
+        .service(handlers::report_archived);
 }
 
 /// Schemas of this resource that no operation names directly (the list's `holder` filter is read through a

@@ -24,6 +24,38 @@ pub fn level0_decision_due(opened_on: NaiveDate, deadline_days: i32) -> NaiveDat
         .unwrap_or(opened_on)
 }
 
+/// Only a closed case that still holds its record is archived, on a day from its closing (in Norway) up
+/// to today.
+pub fn only_a_closed_case_is_archived(
+    case: &crate::cases::store::CaseRow,
+    archived_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    let Some(closed_at) = case.closed_at else {
+        return Err(AppError::conflict(
+            "only a closed case is archived; close it first",
+        ));
+    };
+    if case.purged_at.is_some() {
+        return Err(AppError::conflict(
+            "the case's personal data was erased; there is no record left to archive",
+        ));
+    }
+    let closed_on = closed_at
+        .with_timezone(&chrono_tz::Europe::Oslo)
+        .date_naive();
+    if archived_on < closed_on {
+        Err(AppError::invalid(
+            "archived_on",
+            "is before the case was closed",
+        ))
+    } else if archived_on > today {
+        Err(AppError::invalid("archived_on", "cannot be in the future"))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +67,25 @@ mod tests {
             level0_decision_due(d, 14),
             NaiveDate::from_ymd_opt(2027, 1, 3).unwrap()
         );
+    }
+
+    #[test]
+    fn only_a_closed_case_is_archived_from_its_closing_day_to_today() {
+        let f = crate::cases::facts::fixture::case(
+            crate::cases::facts::fixture::professional("ola", "barnehage"),
+            vec![],
+        );
+        let mut case = f.case;
+        let today = crate::cases::facts::fixture::today();
+        assert!(only_a_closed_case_is_archived(&case, today, today).is_err());
+        case.closed_at = Some("2026-05-01T22:30:00Z".parse().unwrap());
+        // 00:30 on 2 May in Norway.
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert!(only_a_closed_case_is_archived(&case, d("2026-05-02"), today).is_ok());
+        let early = only_a_closed_case_is_archived(&case, d("2026-05-01"), today).unwrap_err();
+        assert_eq!(early.errors[0].field, "archived_on");
+        assert!(only_a_closed_case_is_archived(&case, today.succ_opt().unwrap(), today).is_err());
+        case.purged_at = Some(chrono::Utc::now());
+        assert!(only_a_closed_case_is_archived(&case, today, today).is_err());
     }
 }

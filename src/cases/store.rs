@@ -45,6 +45,32 @@ pub struct CaseRow {
     pub guide_next_title: Option<String>,
     /// When `stafettlogg purge` erased its personal data, the retention period being over.
     pub purged_at: Option<DateTime<Utc>>,
+    pub archived_system: Option<String>,
+    pub archived_reference: Option<String>,
+    pub archived_on: Option<NaiveDate>,
+    pub archived_by: Option<String>,
+}
+
+impl CaseRow {
+    /// Where the case was archived, if it was (the columns are all set or none: a CHECK says so).
+    pub fn archived(&self) -> Option<crate::cases::api::Archived> {
+        match (
+            &self.archived_system,
+            &self.archived_reference,
+            self.archived_on,
+            &self.archived_by,
+        ) {
+            (Some(system), Some(reference), Some(archived_on), Some(by)) => {
+                Some(crate::cases::api::Archived {
+                    system: system.clone(),
+                    reference: reference.clone(),
+                    archived_on,
+                    archived_by: by.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -93,6 +119,28 @@ pub struct CaseInsert<'a> {
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<CloseReason>,
     pub close_note: Option<&'a str>,
+    pub archived_system: Option<&'a str>,
+    pub archived_reference: Option<&'a str>,
+    pub archived_on: Option<NaiveDate>,
+    pub archived_by: Option<&'a str>,
+}
+
+/// Records where the closed case `id` was archived (a second report replaces the first).
+pub fn set_archived(
+    conn: &mut PgConnection,
+    id: Uuid,
+    a: &crate::cases::api::Archived,
+) -> Result<CaseRow, AppError> {
+    Ok(diesel::update(cases::table.find(id))
+        .set((
+            cases::archived_system.eq(&a.system),
+            cases::archived_reference.eq(&a.reference),
+            cases::archived_on.eq(a.archived_on),
+            cases::archived_by.eq(&a.archived_by),
+            cases::version.eq(cases::version + 1),
+        ))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)?)
 }
 
 /// Only the columns a PATCH may touch; `None` leaves a column as it is.

@@ -58,6 +58,7 @@ fn view(a: &CaseAccess, key: &NationalIdKey, external_refs: Vec<ExternalRef>) ->
         close_reason: c.close_reason,
         close_note: c.close_note.clone(),
         purged_at: c.purged_at,
+        archived: c.archived(),
         version: c.version,
         external_refs,
         guide_step,

@@ -15,6 +15,8 @@ crate::text_enum! {
         /// The retention period was over: the case's personal data was erased (it remains as a tombstone).
         CasePurged = "case.purged",
         CaseImported = "case.imported",
+        /// An archive system reported the closed case taken into the municipality's archive.
+        CaseArchived = "case.archived",
         ParticipantAdded = "participant.added",
         ParticipantUpdated = "participant.updated",
         ParticipantDeactivated = "participant.deactivated",

@@ -13,6 +13,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         inquiry_attention_days -> Int4,
         retention_years -> Int2,
+        purge_unarchived -> Bool,
     }
 }
 
@@ -76,6 +77,10 @@ diesel::table! {
         guide_next_key -> Nullable<Text>,
         guide_next_title -> Nullable<Text>,
         purged_at -> Nullable<Timestamptz>,
+        archived_system -> Nullable<Text>,
+        archived_reference -> Nullable<Text>,
+        archived_on -> Nullable<Date>,
+        archived_by -> Nullable<Text>,
     }
 }
 

@@ -126,6 +126,10 @@ pub struct CaseRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub purged_at: Option<DateTime<Utc>>,
+    /// Where the closed case was archived, if an archive system reported it.
+    #[serde(default)]
+    #[validate(nested)]
+    pub archived: Option<crate::cases::api::Archived>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

@@ -330,6 +330,7 @@ fn case_record(
         close_reason: case.close_reason,
         close_note: case.close_note.clone(),
         purged_at: case.purged_at,
+        archived: case.archived(),
     }
 }
 

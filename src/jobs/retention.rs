@@ -41,6 +41,9 @@ pub struct PurgeCount {
     pub closed_before: DateTime<Utc>,
     /// Closed cases past their retention whose personal data is (or would be) erased.
     pub cases: i64,
+    /// Closed cases past their retention that wait for an archive system's report (`POST
+    /// /cases/{id}/archived`) before they are erased; always 0 with `purge_unarchived`.
+    pub waiting_for_archive: i64,
     pub oldest_closed_at: Option<DateTime<Utc>>,
 }
 
@@ -54,6 +57,8 @@ struct DueRow {
     closed_before: DateTime<Utc>,
     #[diesel(sql_type = BigInt)]
     cases: i64,
+    #[diesel(sql_type = BigInt)]
+    waiting_for_archive: i64,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     oldest_closed_at: Option<DateTime<Utc>>,
 }
@@ -67,12 +72,16 @@ fn due_counts(
     let rows: Vec<DueRow> = diesel::sql_query(
         "SELECT m.number AS municipality, m.retention_years, \
                 $1 - make_interval(years => m.retention_years) AS closed_before, \
-                count(c.id) AS cases, min(c.closed_at) AS oldest_closed_at \
+                count(c.id) FILTER (WHERE c.archived_on IS NOT NULL OR m.purge_unarchived) AS cases, \
+                count(c.id) FILTER (WHERE c.archived_on IS NULL AND NOT m.purge_unarchived) \
+                    AS waiting_for_archive, \
+                min(c.closed_at) FILTER (WHERE c.archived_on IS NOT NULL OR m.purge_unarchived) \
+                    AS oldest_closed_at \
            FROM municipalities m \
            LEFT JOIN cases c ON c.municipality = m.number AND c.status = 'closed' \
                 AND c.purged_at IS NULL AND c.closed_at < $1 - make_interval(years => m.retention_years) \
           WHERE $2::text IS NULL OR m.number = $2 \
-          GROUP BY m.number, m.retention_years ORDER BY m.number",
+          GROUP BY m.number, m.retention_years, m.purge_unarchived ORDER BY m.number",
     )
     .bind::<Timestamptz, _>(now)
     .bind::<Nullable<Text>, _>(municipality)
@@ -84,6 +93,7 @@ fn due_counts(
             retention_years: r.retention_years,
             closed_before: r.closed_before,
             cases: r.cases,
+            waiting_for_archive: r.waiting_for_archive,
             oldest_closed_at: r.oldest_closed_at,
         })
         .collect())
@@ -166,6 +176,7 @@ pub fn purge(
             "SELECT c.id, c.municipality FROM cases c JOIN municipalities m ON m.number = c.municipality \
               WHERE c.status = 'closed' AND c.purged_at IS NULL \
                 AND c.closed_at < $1 - make_interval(years => m.retention_years) \
+                AND (c.archived_on IS NOT NULL OR m.purge_unarchived) \
               ORDER BY c.municipality, c.id FOR UPDATE OF c",
         )
         .bind::<Timestamptz, _>(now)

@@ -24,6 +24,9 @@ pub struct Municipality {
     /// Years a closed case is kept before `stafettlogg purge` erases its personal data (default 10).
     #[schema(minimum = 1, maximum = 100)]
     pub retention_years: i16,
+    /// Whether the purge may erase a closed case no archive system has reported as archived (default
+    /// false: the record goes to the archive first).
+    pub purge_unarchived: bool,
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -49,4 +52,5 @@ pub struct MunicipalityPatch {
     #[validate(range(min = 1, max = 100))]
     #[schema(minimum = 1, maximum = 100)]
     pub retention_years: Option<i16>,
+    pub purge_unarchived: Option<bool>,
 }

@@ -57,6 +57,7 @@ pub struct MunicipalityRow {
     pub consent_validity_months: i32,
     pub inquiry_attention_days: i32,
     pub retention_years: i16,
+    pub purge_unarchived: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -71,6 +72,7 @@ struct MunicipalityChanges<'a> {
     consent_validity_months: Option<i32>,
     inquiry_attention_days: Option<i32>,
     retention_years: Option<i16>,
+    purge_unarchived: Option<bool>,
 }
 
 /// Creates the municipality with default settings and the standard levels the first time it is seen.
@@ -113,13 +115,15 @@ pub fn update(
         consent_validity_months: patch.consent_validity_months,
         inquiry_attention_days: patch.inquiry_attention_days,
         retention_years: patch.retention_years,
+        purge_unarchived: patch.purge_unarchived,
     };
     let has_changes = changes.name.is_some()
         || changes.self_consent_age.is_some()
         || changes.level0_deadline_days.is_some()
         || changes.consent_validity_months.is_some()
         || changes.inquiry_attention_days.is_some()
-        || changes.retention_years.is_some();
+        || changes.retention_years.is_some()
+        || changes.purge_unarchived.is_some();
     if !has_changes {
         return Ok(municipalities::table
             .find(number)
@@ -155,6 +159,7 @@ impl From<MunicipalityRow> for Municipality {
             consent_validity_months: r.consent_validity_months,
             inquiry_attention_days: r.inquiry_attention_days,
             retention_years: r.retention_years,
+            purge_unarchived: r.purge_unarchived,
             version: r.version,
             updated_at: r.updated_at,
         }

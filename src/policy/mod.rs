@@ -35,6 +35,7 @@ use crate::db::schema::cases;
 use crate::http::error::AppError;
 use crate::participants::store::ParticipantRow;
 
+pub mod archive;
 pub mod consents;
 pub mod grants;
 pub mod handovers;

@@ -83,6 +83,8 @@ struct Worlds {
     cancel: World,
     /// The case whose export the imports send (and update).
     import: World,
+    /// A case closed before the run, for reporting its archival.
+    archive: World,
     /// A case whose relay the leader moves.
     reassign: World,
     /// A consent on the main case that waits for the mother's signature.
@@ -214,6 +216,7 @@ async fn worlds(town: &Town) -> Worlds {
         decline: town.world().await,
         cancel: town.world().await,
         import: town.world().await,
+        archive: closed_world(town).await,
         reassign: town.world().await,
         patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
         unsigned,
@@ -225,6 +228,23 @@ async fn worlds(town: &Town) -> Worlds {
         doomed_webhook: webhooks.pop().unwrap(),
         webhook: webhooks.pop().unwrap(),
     }
+}
+
+/// A world whose case its holder closed.
+async fn closed_world(town: &Town) -> World {
+    let w = town.world().await;
+    let case = format!("/api/v1/cases/{}", w.case);
+    let etag = town.etag(&case).await;
+    let close = json!({"reason": "goal_reached"});
+    town.ok(
+        Method::POST,
+        &format!("{case}/close"),
+        Some(&etag),
+        Some(close),
+        200,
+    )
+    .await;
+    w
 }
 
 /// The reads of a case, by operation id.
@@ -306,6 +326,8 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
     operations.extend([
         // A guardian ends the log (the holder could too); and withdraws the consent she gave.
         operation("close_case", Some(&c.guardian), with_etag(case(&w.close))),
+        // A closed case is archived (by the administrator).
+        operation("report_archived", Some(&c.admin), case(&w.archive)),
         operation(
             "withdraw_consent",
             Some(&c.guardian),
@@ -477,6 +499,8 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
     let mut dictionaries = BTreeMap::new();
     dictionaries.insert("etags", json!({"values": ["\"current\"", "\"1\""]}));
     dictionaries.insert("wait", json!({"values": [0, 1]}));
+    // The day a case of the world was archived: today (it was closed today).
+    dictionaries.insert("today", json!({"values": [today()]}));
     // The employee steps of the default guide: the main case stands at some level of it.
     dictionaries.insert(
         "steps",
@@ -537,6 +561,7 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "body.email": pick("emails"),
             "body.phone": pick("phones"),
             "body.owner_service": pick("services"),
+            "body.archived_on": pick("today"),
             "body.coordinator": pick("participants"),
             "body.participant_id": pick("participants"),
             "body.invitees[*]": pick("participants"),

@@ -439,7 +439,8 @@ async fn two_purges_at_once_do_the_work_once() {
     diesel::connection::SimpleConnection::batch_execute(
         &mut f.app.db(),
         &format!(
-            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{}'",
+            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{}'; \
+             UPDATE municipalities SET purge_unarchived = true WHERE number = '3805'",
             f.case_id
         ),
     )

@@ -112,7 +112,8 @@ async fn the_access_log_moves_into_monthly_partitions_whole_and_months_detach_on
     f.app
         .db()
         .batch_execute(&format!(
-            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{purged}'"
+            "UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{purged}'; \
+             UPDATE municipalities SET purge_unarchived = true WHERE number = '3805'"
         ))
         .unwrap();
     let (ok, said) = owner_command(&f.app.db_url, &["purge"]);

@@ -480,6 +480,15 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         200,
     )
     .await;
+    ex.send(
+        "ArchivedInput",
+        post(format!("{c2}/archived")),
+        &admin,
+        None,
+        json!({"system": "elements", "reference": "2026/1234-5", "archived_on": today.to_string()}),
+        200,
+    )
+    .await;
 
     // A family's inquiry, answered, and a case opened from it.
     let (inquiry, _) = ex

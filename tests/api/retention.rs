@@ -76,6 +76,17 @@ pub async fn close(f: &Family) {
     assert_eq!(res.status(), 200);
 }
 
+/// The archive system reports the case taken in, through `token`.
+async fn archive(f: &Family, case: &str, token: &str) -> reqwest::Response {
+    let body = json!({"system": "elements", "reference": "2026/1234-5", "archived_on": stafettlogg::clock::today()});
+    let res = f
+        .app
+        .post(&format!("/api/v1/cases/{case}/archived"), token, &body)
+        .await;
+    assert_eq!(res.status(), 200, "archived");
+    res
+}
+
 fn purge(f: &Family, args: &[&str]) -> (bool, String) {
     let args = [&["purge"], args].concat();
     owner_command(&f.app.db_url, &args)
@@ -139,6 +150,8 @@ async fn purge_erases_closed_cases_past_retention_keeps_their_structure_and_neve
     )
     .unwrap();
 
+    // The archive took the case in; the purge waits for that.
+    archive(&f, &case, &f.app.token("3805", "anne", &[Role::Admin], &[])).await;
     // A dry run counts and changes nothing.
     let (ok, said) = purge(&f, &["--dry-run"]);
     assert!(ok, "{said}");
@@ -291,7 +304,30 @@ async fn the_administrator_sets_the_retention_and_sees_what_a_purge_would_do() {
         .json()
         .await
         .unwrap();
-    assert_eq!(preview["cases"], 1);
+    assert_eq!(
+        (
+            preview["cases"].clone(),
+            preview["waiting_for_archive"].clone()
+        ),
+        (json!(0), json!(1))
+    );
+    // A municipality that archives some other way lets unarchived cases go.
+    let res = patch(json!({"purge_unarchived": true})).await.unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["purge_unarchived"], true);
+    let preview: Value = f
+        .app
+        .get("/api/v1/retention", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            preview["cases"].clone(),
+            preview["waiting_for_archive"].clone()
+        ),
+        (json!(1), json!(0))
+    );
     problem(f.app.get("/api/v1/retention", &f.ola).await, 403).await;
     // The preview changed nothing.
     assert_eq!(
@@ -301,4 +337,143 @@ async fn the_administrator_sets_the_retention_and_sees_what_a_purge_would_do() {
         )),
         1
     );
+}
+
+/// Closes a case of the family's with its own content, closed eleven years ago; returns its id.
+async fn old_closed_case(f: &Family, name: &str) -> String {
+    let case = f.app.open_case(&f.ola, BARNEHAGE, name).await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let version = f
+        .app
+        .get(&format!("/api/v1/cases/{id}"), &f.ola)
+        .await
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let res = f
+        .app
+        .request(
+            Method::POST,
+            &format!("/api/v1/cases/{id}/close"),
+            Some(&f.ola),
+        )
+        .header("if-match", version)
+        .json(&json!({"reason": "no_need"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!("UPDATE cases SET closed_at = closed_at - interval '11 years' WHERE id = '{id}'"),
+    )
+    .unwrap();
+    id
+}
+
+#[actix_web::test]
+async fn the_purge_erases_an_archived_case_and_waits_for_the_archive_with_an_unarchived_one() {
+    let f = family().await;
+    let archived = old_closed_case(&f, "Arkivert").await;
+    let waiting = old_closed_case(&f, "Venter").await;
+    let integration = f
+        .app
+        .token("3805", "arkivsystem", &[Role::Integration], &[BARNEHAGE]);
+    archive(&f, &archived, &integration).await;
+    let (ok, said) = purge(&f, &[]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("1 case(s) past their retention wait for the archive"),
+        "{said}"
+    );
+    let purged = |id: &str| {
+        f.app.count(&format!(
+            "cases WHERE id = '{id}' AND purged_at IS NOT NULL"
+        ))
+    };
+    assert_eq!((purged(&archived), purged(&waiting)), (1, 0));
+    let waiting_case = f
+        .app
+        .get(&format!("/api/v1/cases/{waiting}"), &f.ola)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(waiting_case["subject"]["given_name"], "Venter");
+    // The archival shows on the case and in its export, and the feed told the archive system.
+    let shown = f
+        .app
+        .get(&format!("/api/v1/cases/{archived}"), &f.ola)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(shown["archived"]["reference"], "2026/1234-5");
+    assert_eq!(shown["archived"]["archived_by"], "arkivsystem");
+    let export = f
+        .app
+        .get(&format!("/api/v1/cases/{archived}/export"), &f.ola)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(export["case"]["archived"]["system"], "elements");
+    assert!(f
+        .app
+        .feed_types(&integration)
+        .await
+        .contains(&"case.archived".to_string()));
+}
+
+#[actix_web::test]
+async fn an_archival_is_reported_for_a_closed_case_by_its_administrator_or_archive_integration() {
+    let f = family().await;
+    let admin = f.app.token("3805", "anne", &[Role::Admin], &[]);
+    let path = f.path("/archived");
+    let body = |on: chrono::NaiveDate| json!({"system": "elements", "reference": "2026/77", "archived_on": on});
+    let today = stafettlogg::clock::today();
+    // An open case is not archived.
+    let p = problem(f.app.post(&path, &admin, &body(today)).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("closed"), "{p}");
+    close(&f).await;
+    let res = f
+        .app
+        .post(&path, &admin, &body(today - chrono::Days::new(1)))
+        .await;
+    assert_eq!(fields(&problem(res, 422).await), ["archived_on"]);
+    let res = f
+        .app
+        .post(&path, &admin, &body(today + chrono::Days::new(1)))
+        .await;
+    assert_eq!(fields(&problem(res, 422).await), ["archived_on"]);
+    // Not the stafettholder, not the family; an integration of a service outside the case does not see it.
+    problem(f.app.post(&path, &f.ola, &body(today)).await, 403).await;
+    problem(f.app.post(&path, &f.mother, &body(today)).await, 403).await;
+    let bup = f
+        .app
+        .token("3805", "bup-arkiv", &[Role::Integration], &["bup-nord"]);
+    problem(f.app.post(&path, &bup, &body(today)).await, 404).await;
+    let other = f.app.token("1103", "anne", &[Role::Admin], &[]);
+    problem(f.app.post(&path, &other, &body(today)).await, 404).await;
+    // The administrator reports it; a second report replaces the first.
+    let first: Value = f
+        .app
+        .post(&path, &admin, &body(today))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["reference"], "2026/77");
+    let mut again = body(today);
+    again["reference"] = json!("2026/78");
+    let second: Value = f
+        .app
+        .post(&path, &admin, &again)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["reference"], "2026/78");
+    assert_eq!(f.app.count(&format!("access_events WHERE case_id = '{}' AND actor_user_id = 'anne' AND basis = 'administration'", f.case_id)), 2);
 }

@@ -123,7 +123,7 @@ fn walk(v: &mut serde_json::Value, order: &HashMap<String, String>, is_id: bool)
 }
 
 /// Compares the document with the stored case (exported with full national ids). References the stored
-/// case has beyond the document's are kept, not a difference. Anything beyond the concern, the subject
+/// case has beyond the document's are kept, not a difference, and so is its archival. Anything beyond the concern, the subject
 /// and references that differs is the line's error, naming the section: records are added to an
 /// existing case through the API, where every change is its own act.
 pub fn compare(stored: &CaseDocument, doc: &CaseDocument) -> Result<Verdict, AppError> {
@@ -135,6 +135,11 @@ pub fn compare(stored: &CaseDocument, doc: &CaseDocument) -> Result<Verdict, App
     let mut incoming_doc = doc.clone();
     if !adds_refs {
         incoming_doc.case.external_refs = stored.case.external_refs.clone();
+    }
+    // An archival the stored case has and the document does not know of is no difference either: the
+    // system the case came from need not hear of the archive.
+    if incoming_doc.case.archived.is_none() {
+        incoming_doc.case.archived = stored.case.archived.clone();
     }
     let incoming = canonical(&incoming_doc);
     let as_stored = canonical(stored);

@@ -151,6 +151,10 @@ impl<'d> Rows<'d> {
             closed_at: c.closed_at,
             close_reason: c.close_reason,
             close_note: c.close_note.as_deref(),
+            archived_system: c.archived.as_ref().map(|a| a.system.as_str()),
+            archived_reference: c.archived.as_ref().map(|a| a.reference.as_str()),
+            archived_on: c.archived.as_ref().map(|a| a.archived_on),
+            archived_by: c.archived.as_ref().map(|a| a.archived_by.as_str()),
         });
         self.refs
             .extend(c.external_refs.iter().map(|r| ExternalRefRow {

@@ -95,6 +95,9 @@ fn check_case(c: &CaseRecord, services: &Services) -> Result<(), AppError> {
         &c.opened_in_service,
     )?;
     let open = c.status == CaseStatus::Open;
+    if open && c.archived.is_some() {
+        return Err(err("case.archived", "only a closed case is archived"));
+    }
     if open != c.closed_at.is_none() || open != c.close_reason.is_none() {
         return Err(err(
             "case.status",
