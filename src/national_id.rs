@@ -386,8 +386,8 @@ impl NationalIdKey {
         Some(NationalId(String::from_utf8(plain).ok()?))
     }
 
-    /// Nonce followed by the AES-256-GCM ciphertext of `secret` (a webhook's signing secret), under a key
-    /// of its own.
+    /// Nonce followed by the AES-256-GCM ciphertext of `secret` (a webhook's signing secret, a stored
+    /// idempotent answer), under a key of its own.
     pub fn seal_secret(&self, secret: &[u8]) -> Vec<u8> {
         let cipher = Aes256Gcm::new_from_slice(&self.secret_key).expect("32-byte key");
         let mut nonce = [0u8; NONCE_LEN];

@@ -103,6 +103,30 @@ async fn the_same_key_and_body_replay_the_first_answer_without_writing_again() {
 }
 
 #[actix_web::test]
+async fn a_stored_answer_is_sealed_and_one_that_cannot_be_opened_is_refused_not_replayed() {
+    let (app, ola) = setup().await;
+    let body = case_body("Emma");
+    let first = post_keyed(&app, "/api/v1/cases", &ola, "sealed-1", &body).await;
+    assert_eq!(first.status(), 201);
+    // The child's name, as the answer shows it, is nowhere in the stored row.
+    assert!(first.text().await.unwrap().contains("Emma"));
+    assert_eq!(app.count("idempotency_keys WHERE key = 'sealed-1' AND position('Emma'::bytea in response_body) > 0"), 0);
+    assert_eq!(
+        app.count("idempotency_keys WHERE key = 'sealed-1' AND response_body IS NOT NULL"),
+        1
+    );
+    // A body sealed under another key (or none) is not replayed as if it were the answer.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut app.db(),
+        "UPDATE idempotency_keys SET response_body = '\\x00112233445566778899aabbccddeeff00' WHERE key = 'sealed-1'",
+    )
+    .unwrap();
+    let res = post_keyed(&app, "/api/v1/cases", &ola, "sealed-1", &body).await;
+    assert_eq!(fields(&problem(res, 409).await), ["Idempotency-Key"]);
+    assert_eq!(app.count("cases"), 1);
+}
+
+#[actix_web::test]
 async fn a_refused_post_is_replayed_too_even_when_it_would_now_succeed() {
     let app = TestApp::spawn().await;
     let ola = app.token("3805", "ola", &[Role::Professional], &[SERVICE]);

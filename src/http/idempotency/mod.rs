@@ -8,7 +8,10 @@
 //!   `Retry-After: 1`; a key that is empty, longer than 255 or not visible ASCII: 400;
 //! - only 2xx and 4xx answers are kept; after a 5xx the key is released so a retry executes;
 //! - keys are kept 24 hours; an in-flight key whose execution stopped refreshing it for 60 s (a crashed
-//!   instance) is abandoned and the next identical request takes it over.
+//!   instance) is abandoned and the next identical request takes it over;
+//! - a stored answer's body is sealed (AES-256-GCM, the service's key, as webhook secrets are): it may
+//!   name a child or quote the log, and the table is read by backups and administrators the case's
+//!   access rules do not cover.
 //!
 //! Requests without the header, or without a valid token (the handler answers 401), pass untouched and
 //! cost no database statement. The key and the body never reach a log line.
@@ -180,16 +183,33 @@ async fn fingerprint_of(req: &mut ServiceRequest) -> Result<[u8; 32], AppError> 
     Ok(fp)
 }
 
+/// The key stored answers are sealed with.
+fn sealing_key(req: &actix_web::HttpRequest) -> &crate::national_id::NationalIdKey {
+    req.app_data::<web::Data<crate::national_id::NationalIdKey>>()
+        .expect("the service's key is registered in app data")
+}
+
 /// A replay shows what the request answered, so it passes the same door as the request: a staff member
 /// registered as departed gets 403, not their stored answer.
 async fn replay(
     req: ServiceRequest,
     pool: &Pool,
     session: Session,
-    stored: Stored,
+    mut stored: Stored,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if let Err(e) = crate::db::transaction(pool, session, |_| Ok(())).await {
         return Ok(req.error_response(e));
+    }
+    match sealing_key(req.request()).open_secret(&stored.body) {
+        Some(body) => stored.body = body,
+        // Sealed with another key (the service's key was replaced), or stored before answers were sealed.
+        None => {
+            return Ok(req.error_response(header_problem(
+                ProblemType::Conflict,
+                &format!("{FIELD}: the stored answer to this key can no longer be read; send the request with a new key"),
+                "its stored answer can no longer be read",
+            )))
+        }
     }
     match stored.into_response() {
         Ok(res) => Ok(req.into_response(res)),
@@ -267,7 +287,7 @@ async fn execute<B: MessageBody + 'static>(
     let answer = Stored {
         status: status.as_u16(),
         headers: kept_headers(head.headers()),
-        body: bytes.to_vec(),
+        body: sealing_key(&http_req).seal_secret(&bytes),
     };
     let stored = with_conn(&pool, move |c| {
         let mine = store::complete(c, &scope, token, &answer)?;
