@@ -36,8 +36,8 @@ enum Command {
         #[command(flatten)]
         settings: Box<Settings>,
     },
-    /// Erase the text of inquiries about another family's child closed more than 90 days ago (data
-    /// minimisation), in every municipality, as the schema's owner (DATABASE_URL). Run it daily (cron);
+    /// Erase the text of inquiries about another family's child closed more than 90 days ago, and anonymous
+    /// consultations last answered more than 90 days ago (data minimisation), in every municipality, as the schema's owner (DATABASE_URL). Run it daily (cron);
     /// it is idempotent and safe to run from several hosts at once.
     EraseInquiries {
         /// Erase as if it were this instant (RFC 3339) [default: now].
@@ -378,10 +378,17 @@ fn erase_inquiries(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Resul
     let result = diesel::PgConnection::establish(&url)
         .map_err(|e| format!("cannot connect with DATABASE_URL: {e}"))
         .and_then(|mut conn| {
-            crate::jobs::inquiry_erasure::erase_expired(&mut conn, now)
-                .map_err(|e| format!("erasing inquiries failed: {}", e.detail))
+            let inquiries = crate::jobs::inquiry_erasure::erase_expired(&mut conn, now)
+                .map_err(|e| format!("erasing inquiries failed: {}", e.detail))?;
+            let consultations =
+                crate::jobs::inquiry_erasure::erase_consultations(&mut conn, now)
+                    .map_err(|e| format!("erasing consultations failed: {}", e.detail))?;
+            Ok((inquiries, consultations))
         })
-        .map(|n| println!("Erased the text of {n} inquiry(ies) closed before 90 days ago."));
+        .map(|(n, c)| {
+            println!("Erased the text of {n} inquiry(ies) closed before 90 days ago.");
+            println!("Erased {c} anonymous consultation(s) last answered before 90 days ago.");
+        });
     stop(config, cluster);
     result
 }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod consents;
+pub mod consultations;
 pub mod dates;
 pub mod db;
 pub mod documents;
@@ -111,6 +112,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(access_log::configure)
                 .configure(guide::configure)
                 .configure(inquiries::configure)
+                .configure(consultations::configure)
                 .configure(leaders::configure)
                 .configure(jobs::retention::configure)
                 .configure(statistics::configure),

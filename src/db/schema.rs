@@ -559,6 +559,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consultations (id) {
+        id -> Uuid,
+        municipality -> Text,
+        from_service -> Text,
+        asked_by -> Text,
+        to_service -> Text,
+        question -> Text,
+        age_group -> Nullable<Text>,
+        asked_at -> Timestamptz,
+        last_answer_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    consultation_answers (id) {
+        id -> Uuid,
+        consultation_id -> Uuid,
+        municipality -> Text,
+        answered_by -> Text,
+        text -> Text,
+        answered_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(consultation_answers -> consultations (consultation_id));
 diesel::joinable!(plan_members -> plans (plan_id));
 diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 
@@ -596,4 +622,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     meeting_invitees,
     calendar_feeds,
+    consultations,
+    consultation_answers,
 );

@@ -66,3 +66,9 @@ pub fn erase_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usiz
         Ok(erased.len())
     })
 }
+
+/// Rule 15: erases the anonymous consultations whose last answer (or question) is more than 90 days old
+/// at `now`, with their answers; returns how many.
+pub fn erase_consultations(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
+    crate::consultations::store::erase_before(conn, crate::consultations::rules::erased_before(now))
+}

@@ -37,6 +37,7 @@ use crate::participants::store::ParticipantRow;
 
 pub mod archive;
 pub mod consents;
+pub mod consultations;
 pub mod grants;
 pub mod handovers;
 pub mod inquiries;

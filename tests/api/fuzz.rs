@@ -365,6 +365,19 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
             main_case("answer_invitation", w),
         ),
         operation("my_meetings", Some(&c.guardian), json!({})),
+        // The holder's kindergarten consults PPT, whose adviser answers.
+        operation("ask_consultation", Some(&c.holder), json!({})),
+        operation("list_consultations", Some(&c.holder), json!({})),
+        operation(
+            "get_consultation",
+            Some(&c.holder),
+            json!({"path.id": w.main.consultation}),
+        ),
+        operation(
+            "answer_consultation",
+            Some(&c.covered),
+            json!({"path.id": w.main.consultation}),
+        ),
         operation("subscribe_calendar", Some(&c.guardian), json!({})),
         operation("stop_calendar", Some(&c.guardian), json!({})),
         operation("calendar_feed", None, json!({"path.file": w.calendar_file})),
@@ -562,6 +575,7 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "body.phone": pick("phones"),
             "body.owner_service": pick("services"),
             "body.archived_on": pick("today"),
+            "body.to_service": pick("services"),
             "body.coordinator": pick("participants"),
             "body.participant_id": pick("participants"),
             "body.invitees[*]": pick("participants"),

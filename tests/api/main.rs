@@ -8,6 +8,7 @@ mod cases;
 mod casework;
 mod cli;
 mod configuration;
+mod consultations;
 mod container;
 mod contract;
 mod errors;

@@ -175,6 +175,12 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("POST /api/v1/inquiries/{id}/answer",                     [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
     ("POST /api/v1/inquiries/{id}/open-case",                        [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  E403]),
     ("POST /api/v1/inquiries/{id}/close",                       [E401,  OK,    E404,  E404,  OK,    E404,  E404,  E403,  E404,  E404,  E404,  E404,  E404,  E404,  E404,  OK]),
+    // Anonymous consultations: professionals ask; the asker and the service asked (PPT: the covered and
+    // the former adviser) see one; only PPT answers. Families, administrators and integrations have no part.
+    ("POST /api/v1/consultations",                              [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403]),
+    ("GET /api/v1/consultations",                               [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK]),
+    ("GET /api/v1/consultations/{id}",                          [E401,  OK,    OK,    E404,  E404,  OK,    E404,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E404,  E404]),
+    ("POST /api/v1/consultations/{id}/answers",                 [E401,  E403,  OK,    E404,  E404,  OK,    E404,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E404,  E404]),
     ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403,  E403]),
     // Notification settings and messages are every person's own; webhooks are an integration's own.
     ("GET /api/v1/me/notifications",                            [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
@@ -257,6 +263,10 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         .replace(
             "/api/v1/inquiries/{id}",
             &format!("/api/v1/inquiries/{}", w.inquiry),
+        )
+        .replace(
+            "/api/v1/consultations/{id}",
+            &format!("/api/v1/consultations/{}", w.consultation),
         )
         .replace(
             "/api/v1/services/{id}",
@@ -524,6 +534,21 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             req.body = body(json!({"body": "Vi ble enige om neste steg."}))
         }
         "POST /api/v1/me/calendar" => req.body = body(json!({})),
+        // Another service than the caller's own.
+        "POST /api/v1/consultations" => {
+            let to = if MY_SERVICE[col] == PPT {
+                BARNEHAGE
+            } else {
+                PPT
+            };
+            req.body =
+                body(json!({"to_service": to, "question": "Hva gjør vi når et barn er mye borte?"}))
+        }
+        "POST /api/v1/consultations/{id}/answers" => {
+            req.body = body(
+                json!({"text": "Ta kontakt med helsesykepleier, og drøft gjerne med oss igjen."}),
+            )
+        }
         "DELETE /api/v1/me/calendar" => {}
         // The mother's feed, subscribed to just before.
         "GET /public/v1/calendar/{file}" => {
@@ -826,12 +851,14 @@ impl Checks {
             &world.case
         } else if req.path.contains(&world.inquiry) {
             &world.inquiry
+        } else if req.path.contains(&world.consultation) {
+            &world.consultation
         } else if let Some(webhook) = &webhook {
             // Another integration's webhook.
             webhook
         } else {
             panic!(
-                "{op}: a 404 about neither the world's case, its inquiry nor a webhook: {}",
+                "{op}: a 404 about neither the world's case, its inquiry, its consultation nor a webhook: {}",
                 req.path
             )
         };

@@ -394,6 +394,11 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
             words_of::<DeliveryState>(),
         ),
         ("plans", "plans_kind_check", words_of::<PlanKind>()),
+        (
+            "consultations",
+            "consultations_age_group_check",
+            words_of::<stafettlogg::consultations::api::AgeGroup>(),
+        ),
         ("plans", "plans_state_check", words_of::<PlanState>()),
         ("meetings", "meetings_kind_check", words_of::<MeetingKind>()),
         (

@@ -379,6 +379,24 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     )
     .await;
 
+    let (consultation, _) = ex
+        .send("ConsultationInput", post("/api/v1/consultations"), &ola, None,
+              json!({"to_service": "ppt-vest", "question": "Hvordan snakker vi med foreldre om språk?",
+                     "age_group": "0-5", "from_service": "barnehage-solstua"}), 201)
+        .await;
+    ex.send(
+        "ConsultationAnswerInput",
+        post(format!(
+            "/api/v1/consultations/{}/answers",
+            id(&consultation)
+        )),
+        &pia,
+        None,
+        json!({"text": "Vis konkrete eksempler fra leken."}),
+        201,
+    )
+    .await;
+
     // The relay: declined, cancelled, then accepted.
     let handover = json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": "skole-bakke"},
                           "reason": "transition", "note": "Skolestart", "answer_by": in_days(14)});

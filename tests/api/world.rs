@@ -116,6 +116,8 @@ pub struct World {
     pub plan: String,
     /// A planned meeting that invites the mother, starting a minute after the world was made.
     pub meeting: String,
+    /// The holder's anonymous consultation of PPT.
+    pub consultation: String,
     /// Pending, from the holder to sara at the school.
     pub handover: String,
     /// An inquiry the mother sent to the kindergarten about her own child, open.
@@ -194,6 +196,7 @@ impl Town {
             app.service("3805", code, kind).await;
         }
         app.service(OTHER_TENANT, BARNEHAGE, "barnehage").await;
+        app.service(OTHER_TENANT, PPT, "ppt").await;
         let admin = app.token("3805", "anne", &[Role::Admin], &[]);
         let services: Value = app
             .get("/api/v1/services?limit=200", &admin)
@@ -556,6 +559,17 @@ impl Town {
                 201,
             )
             .await);
+        // The holder's kindergarten consults PPT anonymously (no case, no person).
+        let consultation = id(&self
+            .ok(
+                Method::POST,
+                "/api/v1/consultations",
+                None,
+                Some(json!({"to_service": PPT, "question": "Hvordan møter vi et barn som trekker seg unna?",
+                    "age_group": "0-5"})),
+                201,
+            )
+            .await);
         let handover = id(&self
             .ok(
                 Method::POST,
@@ -595,6 +609,7 @@ impl Town {
             entry,
             plan,
             meeting,
+            consultation,
             handover,
             feed_after: 0,
             markers: vec![],

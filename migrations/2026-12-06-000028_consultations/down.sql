@@ -1,0 +1,2 @@
+DROP TABLE consultation_answers;
+DROP TABLE consultations;
