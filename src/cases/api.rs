@@ -261,6 +261,15 @@ pub struct CloseCaseRequest {
     pub note: Option<String>,
 }
 
+/// Why the case is opened again (the family consents again, typically).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenRequest {
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HolderFilter {

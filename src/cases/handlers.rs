@@ -385,3 +385,115 @@ pub async fn report_archived(
     .await?;
     Ok(HttpResponse::Ok().json(archived))
 }
+
+/// Reopen a case closed because its consent was withdrawn or expired (its last stafettholder, with the
+/// case's `If-Match`), so a family that consents again keeps one log for the child. The case opens at
+/// level 0 with a new decision deadline; until a new consent is effective, the rules of level 0 apply.
+/// Its history stays: the level change to 0 and a `decision` entry that says when and why it was closed
+/// and why it is reopened. Any other close reason is 409.
+#[utoipa::path(
+    tag = "cases",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The case id"),
+        ("If-Match" = String, Header, description = "The ETag of your last read")),
+    request_body = super::api::ReopenRequest,
+    responses(
+        (status = 200, description = "Open again", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 409, response = crate::http::openapi::Conflict),
+        (status = 412, response = crate::http::openapi::PreconditionFailed),
+        (status = 428, response = crate::http::openapi::PreconditionRequired),
+    )
+)]
+#[post("/cases/{id}/reopen")]
+pub async fn reopen_case(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    key: web::Data<NationalIdKey>,
+    path: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidJson<super::api::ReopenRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let reason = body.0.reason;
+    let key = key.into_inner();
+    let write = Need::Reader.at(if_match);
+    let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
+        access.require_holder()?;
+        rules::only_a_lost_consent_reopens(&access.case)?;
+        record_reopening(conn, &access, &reason)?;
+        let settings = crate::municipality::store::get(conn, &access.case.municipality)?;
+        let due = rules::level0_decision_due(crate::clock::today(), settings.level0_deadline_days);
+        access.facts.case = store::reopen(conn, id, due)?;
+        crate::guide::steps::place_imported(conn, &access.case.municipality, &[(id, 0)])?;
+        access.refresh(conn)?;
+        access.changed(
+            conn,
+            caller,
+            Action::Update,
+            Resource::Case,
+            ChangeType::CaseReopened,
+        )?;
+        Ok(super::view::view_one(&key, &access))
+    })
+    .await?;
+    Ok(case_response(HttpResponse::Ok(), view))
+}
+
+/// What reopening leaves in the case's history: the level change to 0 (when it was above) and a
+/// `decision` entry of the holder's saying when and why it was closed and why it is reopened.
+fn record_reopening(
+    conn: &mut diesel::PgConnection,
+    access: &policy::CaseAccess,
+    reason: &str,
+) -> Result<(), AppError> {
+    let me = access.actor()?;
+    let case = &access.case;
+    let closed = case
+        .closed_at
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Europe::Oslo)
+                .format("%d.%m.%Y")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let why = case.close_reason.map(|r| r.as_str()).unwrap_or_default();
+    let mut changes = vec![crate::changes::api::ChangeType::EntryAdded];
+    if case.level > 0 {
+        crate::level_changes::store::insert(
+            conn,
+            &crate::level_changes::store::LevelChangeInsert {
+                id: Uuid::now_v7(),
+                case_id: case.id,
+                from_level: case.level,
+                to_level: 0,
+                reason: &format!("Gjenåpnet på nivå 0: {reason}"),
+                decided_on: crate::clock::today(),
+                recorded_at: None,
+                recorded_by_participant: me.id,
+                recorded_by_name: &me.name,
+            },
+        )?;
+        changes.push(crate::changes::api::ChangeType::LevelChanged);
+    }
+    let body = format!("Saken ble avsluttet {closed} ({why}) og er gjenåpnet. {reason}");
+    crate::entries::store::insert(
+        conn,
+        &crate::entries::store::EntryInsert {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            kind: crate::entries::api::EntryKind::Decision,
+            occurred_at: chrono::Utc::now(),
+            title: Some("Saken er gjenåpnet"),
+            body: &body,
+            attendees: vec![],
+            decisions: None,
+            next_meeting: None,
+            corrects: None,
+            author_participant_id: me.id,
+            author_name: &me.name,
+            recorded_at: None,
+        },
+    )?;
+    crate::changes::store::emit(conn, &case.municipality, case.id, &changes)
+}

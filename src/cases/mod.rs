@@ -16,7 +16,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::get_case)
         .service(handlers::patch_case)
         .service(handlers::close_case)
-        .service(handlers::report_archived);
+        .service(handlers::report_archived)
+        .service(handlers::reopen_case);
 }
 
 /// Schemas of this resource that no operation names directly (the list's `holder` filter is read through a

@@ -56,6 +56,26 @@ pub fn only_a_closed_case_is_archived(
     }
 }
 
+/// A case closed because its consent was withdrawn or ran out is reopened when the family consents again,
+/// so the child's log is not split ("no break in follow-up"); a case closed for any other reason, or whose
+/// record was erased, is not.
+pub fn only_a_lost_consent_reopens(case: &crate::cases::store::CaseRow) -> Result<(), AppError> {
+    use crate::cases::api::CloseReason;
+    if case.purged_at.is_some() {
+        return Err(AppError::conflict(
+            "the case's personal data was erased; open a new case",
+        ));
+    }
+    match case.close_reason {
+        Some(CloseReason::ConsentWithdrawn | CloseReason::ConsentExpired) => Ok(()),
+        Some(other) => Err(AppError::conflict(format!(
+            "a case closed as `{}` is not reopened; only one closed because its consent was withdrawn or expired",
+            other.as_str()
+        ))),
+        None => Err(AppError::conflict("the case is open")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +107,32 @@ mod tests {
         assert!(only_a_closed_case_is_archived(&case, today.succ_opt().unwrap(), today).is_err());
         case.purged_at = Some(chrono::Utc::now());
         assert!(only_a_closed_case_is_archived(&case, today, today).is_err());
+    }
+
+    #[test]
+    fn only_a_lost_consent_reopens_a_case() {
+        use crate::cases::api::CloseReason;
+        let f = crate::cases::facts::fixture::case(
+            crate::cases::facts::fixture::professional("ola", "barnehage"),
+            vec![],
+        );
+        let mut case = f.case;
+        assert!(only_a_lost_consent_reopens(&case).is_err(), "an open case");
+        for (reason, reopens) in [
+            (CloseReason::ConsentWithdrawn, true),
+            (CloseReason::ConsentExpired, true),
+            (CloseReason::GoalReached, false),
+            (CloseReason::MovedAway, false),
+        ] {
+            case.close_reason = Some(reason);
+            assert_eq!(
+                only_a_lost_consent_reopens(&case).is_ok(),
+                reopens,
+                "{reason:?}"
+            );
+        }
+        case.close_reason = Some(CloseReason::ConsentWithdrawn);
+        case.purged_at = Some(chrono::Utc::now());
+        assert!(only_a_lost_consent_reopens(&case).is_err(), "a purged case");
     }
 }

@@ -125,6 +125,33 @@ pub struct CaseInsert<'a> {
     pub archived_by: Option<&'a str>,
 }
 
+/// Opens the closed case `id` again at level 0 with a new decision deadline; its closing and any archival
+/// are history now (the log keeps them).
+pub fn reopen(
+    conn: &mut PgConnection,
+    id: Uuid,
+    decision_due: NaiveDate,
+) -> Result<CaseRow, AppError> {
+    crate::handovers::store::resume_holder_period(conn, id)?;
+    Ok(diesel::update(cases::table.find(id))
+        .filter(cases::status.eq(crate::cases::api::CaseStatus::Closed))
+        .set((
+            cases::status.eq(crate::cases::api::CaseStatus::Open),
+            cases::closed_at.eq(None::<DateTime<Utc>>),
+            cases::close_reason.eq(None::<CloseReason>),
+            cases::close_note.eq(None::<String>),
+            cases::level.eq(0),
+            cases::decision_due.eq(Some(decision_due)),
+            cases::archived_system.eq(None::<String>),
+            cases::archived_reference.eq(None::<String>),
+            cases::archived_on.eq(None::<NaiveDate>),
+            cases::archived_by.eq(None::<String>),
+            cases::version.eq(cases::version + 1),
+        ))
+        .returning(CaseRow::as_returning())
+        .get_result(conn)?)
+}
+
 /// Records where the closed case `id` was archived (a second report replaces the first).
 pub fn set_archived(
     conn: &mut PgConnection,

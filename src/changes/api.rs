@@ -17,6 +17,8 @@ crate::text_enum! {
         CaseImported = "case.imported",
         /// An archive system reported the closed case taken into the municipality's archive.
         CaseArchived = "case.archived",
+        /// A case closed because its consent went was opened again by its last stafettholder.
+        CaseReopened = "case.reopened",
         ParticipantAdded = "participant.added",
         ParticipantUpdated = "participant.updated",
         ParticipantDeactivated = "participant.deactivated",

@@ -332,6 +332,18 @@ fn end_holder_period_at(
     Ok(())
 }
 
+/// A reopened case's last holder holds the relay again: their last period runs on, across the time the
+/// case was closed, so the history keeps no gap (the log says when it was closed and why).
+pub fn resume_holder_period(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
+    diesel::sql_query(
+        "UPDATE holder_periods SET period = tstzrange(lower(period), NULL, '[)') \
+          WHERE case_id = $1 AND lower(period) = (SELECT max(lower(period)) FROM holder_periods WHERE case_id = $1)",
+    )
+    .bind::<SqlUuid, _>(case_id)
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Ends the open period now; the case closes.
 pub fn close_holder_period(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
     let at = instant(conn)?;

@@ -1359,3 +1359,110 @@ async fn rule_5_expiry_closes_the_case_once_however_many_read_it_at_once() {
         1
     );
 }
+
+/// The family withdraws the only consent: the kindergarten loses coverage and the case closes.
+async fn closed_by_withdrawal(f: &Family) -> Value {
+    let consent = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    assert_eq!(f.level(1).await.status(), 201);
+    let res = f
+        .post(
+            &format!("/consents/{}/withdraw", consent["id"].as_str().unwrap()),
+            &f.mother,
+            &json!({"reason": "Vi vil tenke oss om"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let case = f.json("", &f.ola).await;
+    assert_eq!(case["close_reason"], "consent_withdrawn");
+    case
+}
+
+async fn reopen(f: &Family, token: &str, if_match: &str) -> reqwest::Response {
+    f.app
+        .request(Method::POST, &f.path("/reopen"), Some(token))
+        .header("if-match", if_match)
+        .json(&json!({"reason": "Foreldrene samtykker igjen"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_case_closed_by_a_withdrawn_consent_is_reopened_by_its_last_holder_with_its_history() {
+    let f = family().await;
+    closed_by_withdrawal(&f).await;
+    let v = f.version().await;
+    // Only the last stafettholder reopens it.
+    problem(reopen(&f, &f.mother, &v).await, 403).await;
+    problem(reopen(&f, &f.pia, &v).await, 404).await;
+    problem(reopen(&f, &f.ola, "\"1\"").await, 412).await;
+    let res = reopen(&f, &f.ola, &v).await;
+    assert_eq!(res.status(), 200);
+    let case: Value = res.json().await.unwrap();
+    assert_eq!(
+        (case["status"].as_str(), case["level"].as_i64()),
+        (Some("open"), Some(0))
+    );
+    assert_eq!(case["close_reason"], Value::Null);
+    assert!(case["decision_due"].is_string());
+    assert_eq!(case["guide_step"]["level"], 0);
+    // Its history stays: the level back to 0, and the log says when and why it closed.
+    let levels = f.json("/level-changes", &f.ola).await;
+    let last = levels["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from_level"].as_i64(), last["to_level"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let entries = f.json("/entries", &f.mother).await;
+    let reopened = entries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["title"] == "Saken er gjenåpnet")
+        .cloned()
+        .unwrap();
+    assert!(
+        reopened["body"]
+            .as_str()
+            .unwrap()
+            .contains("consent_withdrawn"),
+        "{reopened}"
+    );
+    let types = f
+        .app
+        .feed_types(
+            &f.app
+                .token("3805", "arkiv", &[Role::Integration], &[BARNEHAGE]),
+        )
+        .await;
+    assert!(types.contains(&"case.reopened".to_string()), "{types:?}");
+    // Until a new consent is effective, level 0's rules apply; a new one lets it move on.
+    problem(f.level(1).await, 409).await;
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    assert_eq!(f.level(1).await.status(), 201);
+    // An open case is not reopened.
+    problem(reopen(&f, &f.ola, &f.version().await).await, 409).await;
+}
+
+#[actix_web::test]
+async fn a_case_closed_for_another_reason_is_not_reopened() {
+    let f = family().await;
+    let v = f.version().await;
+    let res = f
+        .app
+        .request(Method::POST, &f.path("/close"), Some(&f.ola))
+        .header("if-match", v)
+        .json(&json!({"reason": "goal_reached"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let p = problem(reopen(&f, &f.ola, &f.version().await).await, 409).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("goal_reached"),
+        "{p}"
+    );
+}

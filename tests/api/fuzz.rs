@@ -85,6 +85,8 @@ struct Worlds {
     import: World,
     /// A case closed before the run, for reporting its archival.
     archive: World,
+    /// A case closed by its consent's withdrawal before the run, to reopen.
+    reopen: World,
     /// A case whose relay the leader moves.
     reassign: World,
     /// A consent on the main case that waits for the mother's signature.
@@ -217,6 +219,7 @@ async fn worlds(town: &Town) -> Worlds {
         cancel: town.world().await,
         import: town.world().await,
         archive: closed_world(town).await,
+        reopen: withdrawn_world(town).await,
         reassign: town.world().await,
         patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
         unsigned,
@@ -244,6 +247,16 @@ async fn closed_world(town: &Town) -> World {
         200,
     )
     .await;
+    w
+}
+
+/// A world whose case closed when the family's consent was withdrawn (told to the holder).
+async fn withdrawn_world(town: &Town) -> World {
+    let w = town.world().await;
+    let withdraw = format!("/api/v1/cases/{}/consents/{}/withdraw", w.case, w.consent);
+    let told = json!({"reason": "Vi trekker samtykket", "on_behalf_of": w.mother});
+    town.ok(Method::POST, &withdraw, None, Some(told), 200)
+        .await;
     w
 }
 
@@ -328,6 +341,7 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         operation("close_case", Some(&c.guardian), with_etag(case(&w.close))),
         // A closed case is archived (by the administrator).
         operation("report_archived", Some(&c.admin), case(&w.archive)),
+        operation("reopen_case", Some(&c.holder), with_etag(case(&w.reopen))),
         operation(
             "withdraw_consent",
             Some(&c.guardian),

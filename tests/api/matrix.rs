@@ -232,7 +232,10 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("GET /api/v1/statistics",                                  [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  BLIND, E403,  E403,  E403,  BLIND]),
     ("GET /health/live",                                        [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
     ("GET /health/ready",                                       [OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
-    // Last, since its request closes the world's case first: the archival of the closed case: its administrator, or an integration that reads it; every other
+    // Last but one, since its request withdraws the world's consent first (the case closes): reopening is
+    // its last stafettholder's; readers of the closed case who are not are refused for their role.
+    ("POST /api/v1/cases/{id}/reopen",                          [E401,  OK,    E404,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    // Last, since its request closes the world's case first (if the row before has not): the archival of the closed case: its administrator, or an integration that reads it; every other
     // role is refused for its role, whatever the case.
     ("POST /api/v1/cases/{id}/archived",                        [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E404,  E403,  E403]),
 ];
@@ -348,6 +351,18 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         }
         "POST /api/v1/cases/{id}/close" => {
             req.body = body(json!({"reason": "no_need", "note": "Avklart"}));
+            req.if_match = Some(case.clone());
+        }
+        // The family's consent is withdrawn first (told to the holder), so the case closes as
+        // `consent_withdrawn`; a second try in the same world is refused and changes nothing.
+        "POST /api/v1/cases/{id}/reopen" => {
+            let withdraw = format!("{case}/consents/{}/withdraw", w.consent);
+            let told = json!({"reason": "Vi trekker samtykket", "on_behalf_of": w.mother});
+            let _ = town
+                .app
+                .post(&withdraw, town.cast.holder.as_deref().unwrap(), &told)
+                .await;
+            req.body = body(json!({"reason": "Foreldrene samtykker igjen"}));
             req.if_match = Some(case.clone());
         }
         // The holder closes the case first (once: a refused report leaves the world as it was).

@@ -462,6 +462,17 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         200,
     )
     .await;
+    // The withdrawal closed the case (Sara's school lost its coverage); she, its last holder, reopens it.
+    let etag = ex.etag(&c, &sara).await;
+    ex.send(
+        "ReopenRequest",
+        post(format!("{c}/reopen")),
+        &sara,
+        Some(&etag),
+        json!({"reason": "Foreldrene samtykker igjen"}),
+        200,
+    )
+    .await;
     let second = app.open_case(&ola, "barnehage-solstua", "Nora").await;
     let c2 = format!("/api/v1/cases/{}", id(&second));
     // The unit leader moves Lina's relay while Ola is away; later Tor leaves the municipality.
