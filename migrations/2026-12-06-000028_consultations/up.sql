@@ -5,9 +5,9 @@
 CREATE TABLE consultations (
     id             UUID PRIMARY KEY,
     municipality   TEXT NOT NULL,
-    from_service   TEXT NOT NULL CHECK (length(from_service) BETWEEN 1 AND 50),
+    from_service   TEXT NOT NULL CHECK (length(from_service) BETWEEN 1 AND 64),
     asked_by       TEXT NOT NULL CHECK (length(asked_by) BETWEEN 1 AND 200),
-    to_service     TEXT NOT NULL CHECK (length(to_service) BETWEEN 1 AND 50),
+    to_service     TEXT NOT NULL CHECK (length(to_service) BETWEEN 1 AND 64),
     question       TEXT NOT NULL CHECK (length(question) BETWEEN 1 AND 5000),
     age_group      TEXT CHECK (age_group IN ('pregnancy', '0-5', '6-12', '13-15', '16-18')),
     asked_at       TIMESTAMPTZ NOT NULL DEFAULT now(),

@@ -11,3 +11,4 @@ ALTER TABLE change_events ADD CONSTRAINT change_events_type_check
                     'plan.created', 'plan.updated', 'plan.activated', 'plan.ended',
                     'meeting.planned', 'meeting.changed', 'meeting.answered', 'meeting.cancelled',
                     'meeting.held')) NOT VALID;
+ALTER TABLE cases DROP COLUMN reopened_on;

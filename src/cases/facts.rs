@@ -200,6 +200,7 @@ pub mod fixture {
             archived_reference: None,
             archived_on: None,
             archived_by: None,
+            reopened_on: None,
         };
         let mut participants = vec![holder];
         participants.extend(others);

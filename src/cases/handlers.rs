@@ -476,7 +476,16 @@ fn record_reopening(
         )?;
         changes.push(crate::changes::api::ChangeType::LevelChanged);
     }
-    let body = format!("Saken ble avsluttet {closed} ({why}) og er gjenåpnet. {reason}");
+    let archived = case
+        .archived()
+        .map(|a| {
+            format!(
+                " Den var arkivert i {} som {} ({}).",
+                a.system, a.reference, a.archived_on
+            )
+        })
+        .unwrap_or_default();
+    let body = format!("Saken ble avsluttet {closed} ({why}) og er gjenåpnet.{archived} {reason}");
     crate::entries::store::insert(
         conn,
         &crate::entries::store::EntryInsert {

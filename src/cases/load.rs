@@ -34,7 +34,7 @@ macro_rules! facts_sql {
                 c.opened_at, c.opened_by, c.closed_at, c.close_reason, c.close_note, c.version, \
                 c.updated_at, c.guide_version, c.guide_step_key, c.guide_step_title, \
                 c.guide_next_key, c.guide_next_title, c.purged_at, c.archived_system, c.archived_reference, \
-                c.archived_on, c.archived_by, m.self_consent_age, \
+                c.archived_on, c.archived_by, c.reopened_on, m.self_consent_age, \
               ARRAY(SELECT ROW(p.id, p.case_id, p.kind, p.name, p.user_id, p.service, p.title, \
                     p.relation, p.parental_responsibility, p.national_id_enc, p.national_id_hash, \
                     p.email, p.phone, p.role, p.active, p.joined_at, p.left_at, p.version, p.updated_at) \

@@ -49,6 +49,8 @@ pub struct CaseRow {
     pub archived_reference: Option<String>,
     pub archived_on: Option<NaiveDate>,
     pub archived_by: Option<String>,
+    /// The day the case was last reopened after a lost consent (`None`: never).
+    pub reopened_on: Option<NaiveDate>,
 }
 
 impl CaseRow {
@@ -132,7 +134,11 @@ pub fn reopen(
     id: Uuid,
     decision_due: NaiveDate,
 ) -> Result<CaseRow, AppError> {
-    crate::handovers::store::resume_holder_period(conn, id)?;
+    let holder: Uuid = cases::table
+        .find(id)
+        .select(cases::holder_participant_id)
+        .first(conn)?;
+    crate::handovers::store::resume_holder_period(conn, id, holder)?;
     Ok(diesel::update(cases::table.find(id))
         .filter(cases::status.eq(crate::cases::api::CaseStatus::Closed))
         .set((
@@ -146,6 +152,7 @@ pub fn reopen(
             cases::archived_reference.eq(None::<String>),
             cases::archived_on.eq(None::<NaiveDate>),
             cases::archived_by.eq(None::<String>),
+            cases::reopened_on.eq(Some(crate::clock::today())),
             cases::version.eq(cases::version + 1),
         ))
         .returning(CaseRow::as_returning())

@@ -117,7 +117,13 @@ pub fn apply_expiry(
 /// Rule 5 for expiry applied to freshly loaded facts of an open case.
 pub fn settled(conn: &mut PgConnection, mut facts: CaseFacts) -> Result<CaseFacts, AppError> {
     if facts.case.status == crate::cases::api::CaseStatus::Open {
-        let consent_facts: Vec<_> = facts.consents.iter().map(Consent::facts).collect();
+        // A consent that ran out before the case was reopened was settled by the close it caused.
+        let consent_facts: Vec<_> = facts
+            .consents
+            .iter()
+            .map(Consent::facts)
+            .filter(|c| consent_rules::expiry_still_to_settle(c, facts.case.reopened_on))
+            .collect();
         let lost = consent_rules::services_lost_to_expiry(
             &consent_facts,
             &facts.givers,

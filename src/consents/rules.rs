@@ -189,6 +189,12 @@ pub fn services_lost_to_expiry(
         .collect()
 }
 
+/// Rule 5 settles an expiry once: a consent that ran out before the case was last reopened closed it then,
+/// and is history, not a reason to close the reopened case again.
+pub fn expiry_still_to_settle(c: &ConsentFacts, reopened_on: Option<NaiveDate>) -> bool {
+    reopened_on.is_none_or(|r| c.valid_until >= r)
+}
+
 /// What a participant named as a giver of a new consent is to the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GiverStanding {
@@ -294,6 +300,21 @@ mod tests {
         assert_eq!(
             e.not_effective,
             vec![(one.id, vec![NotEffectiveReason::MissingGiver])]
+        );
+    }
+
+    #[test]
+    fn rule_5_an_expiry_is_settled_once_and_not_again_after_a_reopening() {
+        let mut c = consent(&[Uuid::now_v7()], &["barnehage"]);
+        c.valid_until = d("2026-05-01");
+        assert!(expiry_still_to_settle(&c, None));
+        assert!(
+            !expiry_still_to_settle(&c, Some(d("2026-05-10"))),
+            "ran out before the reopening"
+        );
+        assert!(
+            expiry_still_to_settle(&c, Some(d("2026-04-10"))),
+            "runs out after it"
         );
     }
 

@@ -21,12 +21,12 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct ConsultationInput {
     /// The service asked (its code).
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub to_service: String,
     /// Your service that asks; required when your token names more than one.
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub from_service: Option<String>,
     /// The question, without names or national identity numbers (one is refused).
     #[validate(length(min = 1, max = 5000))]

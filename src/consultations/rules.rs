@@ -8,10 +8,11 @@ use crate::http::error::AppError;
 /// How long a consultation is kept after its last answer (or its question, if none came).
 pub const KEPT_FOR_DAYS: i64 = 90;
 
-/// Rule 15: a consultation carries no person, so a national identity number in its text (in any of the
-/// ways one is written) is refused, naming the field.
+/// Rule 15: a consultation carries no person, so a number written as a national identity number is (in
+/// any of the ways one is written, and a mistyped one too: it is still someone's) is refused, naming the
+/// field.
 pub fn a_consultation_names_no_one(field: &str, text: &str) -> Result<(), AppError> {
-    if crate::national_id::find_in_text(text).is_empty() {
+    if crate::national_id::written_in(text).is_empty() {
         Ok(())
     } else {
         Err(AppError::invalid(
@@ -64,7 +65,9 @@ mod tests {
         let id = (100..200)
             .find_map(|n| crate::national_id::synthetic(14, 8, 20, n))
             .expect("a synthetic number");
-        for text in [id.clone(), format!("{} {}", &id[..6], &id[6..])] {
+        let mut mistyped = id.clone();
+        mistyped.replace_range(10..11, if id.ends_with('0') { "1" } else { "0" });
+        for text in [id.clone(), format!("{} {}", &id[..6], &id[6..]), mistyped] {
             let e =
                 a_consultation_names_no_one("question", &format!("Gjelder {text}")).unwrap_err();
             assert_eq!(e.errors[0].field, "question");

@@ -81,6 +81,7 @@ diesel::table! {
         archived_reference -> Nullable<Text>,
         archived_on -> Nullable<Date>,
         archived_by -> Nullable<Text>,
+        reopened_on -> Nullable<Date>,
     }
 }
 

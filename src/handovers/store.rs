@@ -334,14 +334,27 @@ fn end_holder_period_at(
 
 /// A reopened case's last holder holds the relay again: their last period runs on, across the time the
 /// case was closed, so the history keeps no gap (the log says when it was closed and why).
-pub fn resume_holder_period(conn: &mut PgConnection, case_id: Uuid) -> Result<(), AppError> {
-    diesel::sql_query(
+/// 409 when the last period is not `holder`'s (an imported history may end otherwise).
+pub fn resume_holder_period(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    holder: Uuid,
+) -> Result<(), AppError> {
+    let resumed = diesel::sql_query(
         "UPDATE holder_periods SET period = tstzrange(lower(period), NULL, '[)') \
-          WHERE case_id = $1 AND lower(period) = (SELECT max(lower(period)) FROM holder_periods WHERE case_id = $1)",
+          WHERE case_id = $1 AND participant_id = $2 \
+            AND lower(period) = (SELECT max(lower(period)) FROM holder_periods WHERE case_id = $1)",
     )
     .bind::<SqlUuid, _>(case_id)
+    .bind::<SqlUuid, _>(holder)
     .execute(conn)?;
-    Ok(())
+    if resumed == 1 {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "the case's last holder period is not its stafettholder's; it cannot be reopened as it is",
+        ))
+    }
 }
 
 /// Ends the open period now; the case closes.

@@ -1,6 +1,7 @@
 //! Who reports that a closed case was taken into the municipality's archive: its administrator, who sees
-//! no content (the answer holds only where it was archived), or an integration that may read the case
-//! (the archive system's). The purge waits for that report (`crate::jobs::retention`).
+//! no content (the answer holds only where it was archived), or the archive system: an integration with
+//! the `archive` scope that may read the case. The report lets the purge erase the case
+//! (`crate::jobs::retention`), so no other integration of a service in the case may make it.
 
 use uuid::Uuid;
 
@@ -10,6 +11,9 @@ use crate::auth::{Caller, Role};
 use crate::cases::store::CaseRow;
 use crate::http::error::AppError;
 
+/// The scope an integration's token needs to report an archival.
+pub const ARCHIVE_SCOPE: &str = "archive";
+
 /// The case the caller reports on, and the basis of the report's access event: an administrator's case of
 /// the municipality, or one an integration may read; 404 otherwise, 403 for anyone else.
 pub fn case_to_archive(
@@ -17,14 +21,14 @@ pub fn case_to_archive(
     caller: &Caller,
     case_id: Uuid,
 ) -> Result<(CaseRow, Granted), AppError> {
-    if caller.has_role(Role::Integration) {
+    if caller.has_role(Role::Integration) && caller.has_scope(ARCHIVE_SCOPE) {
         let access = case_for_read(conn, caller, case_id)?;
         let granted = access.granted();
         return Ok((access.facts.case, granted));
     }
     if !caller.has_role(Role::Admin) {
         return Err(AppError::forbidden(
-            "an archival is reported by the municipality's administrator or its archive integration",
+            "an archival is reported by the municipality's administrator, or by an integration with the `archive` scope (the archive system)",
         ));
     }
     let case = crate::cases::store::by_ids(conn, &[case_id])?

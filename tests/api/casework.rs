@@ -1466,3 +1466,31 @@ async fn a_case_closed_for_another_reason_is_not_reopened() {
         "{p}"
     );
 }
+
+#[actix_web::test]
+async fn a_case_reopened_after_its_consent_expired_stays_open_and_takes_a_new_consent() {
+    let f = family().await;
+    let consent = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    // The consent ran out yesterday: the next touch settles it, and the case closes.
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut f.app.db(),
+        &format!(
+            "UPDATE consents SET valid_from = current_date - 400, valid_until = current_date - 1 WHERE id = '{}'",
+            consent["id"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    assert_eq!(f.json("", &f.ola).await["close_reason"], "consent_expired");
+    let res = reopen(&f, &f.ola, &f.version().await).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // The old expiry was settled by the close: touching the case does not close it again.
+    for _ in 0..2 {
+        assert_eq!(f.json("", &f.ola).await["status"], "open");
+    }
+    f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    assert_eq!(f.level(1).await.status(), 201);
+    assert_eq!(f.json("", &f.mother).await["status"], "open");
+}

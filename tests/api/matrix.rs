@@ -235,9 +235,10 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     // Last but one, since its request withdraws the world's consent first (the case closes): reopening is
     // its last stafettholder's; readers of the closed case who are not are refused for their role.
     ("POST /api/v1/cases/{id}/reopen",                          [E401,  OK,    E404,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
-    // Last, since its request closes the world's case first (if the row before has not): the archival of the closed case: its administrator, or an integration that reads it; every other
-    // role is refused for its role, whatever the case.
-    ("POST /api/v1/cases/{id}/archived",                        [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK,    E404,  E403,  E403]),
+    // Last, since its request closes the world's case first (if the row before has not). The archival
+    // of the closed case is its administrator's, or an integration's with the `archive` scope (the
+    // matrix's have none); every other role is refused for its role, whatever the case.
+    ("POST /api/v1/cases/{id}/archived",                        [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
 ];
 
 /// Cells where the server is known to answer otherwise than the table says: (operation, caller, status

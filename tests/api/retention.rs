@@ -377,9 +377,13 @@ async fn the_purge_erases_an_archived_case_and_waits_for_the_archive_with_an_una
     let f = family().await;
     let archived = old_closed_case(&f, "Arkivert").await;
     let waiting = old_closed_case(&f, "Venter").await;
-    let integration = f
-        .app
-        .token("3805", "arkivsystem", &[Role::Integration], &[BARNEHAGE]);
+    let integration = f.app.token_with_scope(
+        "3805",
+        "arkivsystem",
+        &[Role::Integration],
+        &[BARNEHAGE],
+        "archive",
+    );
     archive(&f, &archived, &integration).await;
     let (ok, said) = purge(&f, &[]);
     assert!(ok, "{said}");
@@ -450,10 +454,19 @@ async fn an_archival_is_reported_for_a_closed_case_by_its_administrator_or_archi
     // Not the stafettholder, not the family; an integration of a service outside the case does not see it.
     problem(f.app.post(&path, &f.ola, &body(today)).await, 403).await;
     problem(f.app.post(&path, &f.mother, &body(today)).await, 403).await;
-    let bup = f
-        .app
-        .token("3805", "bup-arkiv", &[Role::Integration], &["bup-nord"]);
+    let bup = f.app.token_with_scope(
+        "3805",
+        "bup-arkiv",
+        &[Role::Integration],
+        &["bup-nord"],
+        "archive",
+    );
     problem(f.app.post(&path, &bup, &body(today)).await, 404).await;
+    // An integration of the case's own service reports nothing without the `archive` scope.
+    let record_system = f
+        .app
+        .token("3805", "fagsystem", &[Role::Integration], &[BARNEHAGE]);
+    problem(f.app.post(&path, &record_system, &body(today)).await, 403).await;
     let other = f.app.token("1103", "anne", &[Role::Admin], &[]);
     problem(f.app.post(&path, &other, &body(today)).await, 404).await;
     // The administrator reports it; a second report replaces the first.

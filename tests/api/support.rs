@@ -240,6 +240,21 @@ impl TestApp {
         self.jwt.mint(&claims).unwrap()
     }
 
+    /// A token like [`Self::token`] whose `scope` claim grants `scope` too.
+    pub fn token_with_scope(
+        &self,
+        tenant: &str,
+        sub: &str,
+        roles: &[Role],
+        services: &[&str],
+        scope: &str,
+    ) -> String {
+        let mut claims = self.claims(tenant, sub, roles);
+        claims.services = services.iter().map(|s| s.to_string()).collect();
+        claims.scope = scope.into();
+        self.jwt.mint(&claims).unwrap()
+    }
+
     pub fn claims(&self, tenant: &str, sub: &str, roles: &[Role]) -> Claims {
         self.jwt
             .dev_claims(tenant, sub, sub, roles.to_vec(), vec![], None, 600)

@@ -98,6 +98,17 @@ fn check_case(c: &CaseRecord, services: &Services) -> Result<(), AppError> {
     if open && c.archived.is_some() {
         return Err(err("case.archived", "only a closed case is archived"));
     }
+    if let (Some(a), Some(closed_at)) = (&c.archived, c.closed_at) {
+        let closed_on = closed_at
+            .with_timezone(&chrono_tz::Europe::Oslo)
+            .date_naive();
+        if a.archived_on < closed_on || a.archived_on > crate::clock::today() {
+            return Err(err(
+                "case.archived.archived_on",
+                "is a day from the case's closing (in Norway) up to today",
+            ));
+        }
+    }
     if open != c.closed_at.is_none() || open != c.close_reason.is_none() {
         return Err(err(
             "case.status",
