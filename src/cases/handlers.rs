@@ -451,11 +451,7 @@ fn record_reopening(
     let case = &access.case;
     let closed = case
         .closed_at
-        .map(|t| {
-            t.with_timezone(&chrono_tz::Europe::Oslo)
-                .format("%d.%m.%Y")
-                .to_string()
-        })
+        .map(|t| crate::clock::day_of(t).format("%d.%m.%Y").to_string())
         .unwrap_or_default();
     let why = case.close_reason.map(|r| r.as_str()).unwrap_or_default();
     let mut changes = vec![crate::changes::api::ChangeType::EntryAdded];

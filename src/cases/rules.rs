@@ -41,10 +41,7 @@ pub fn only_a_closed_case_is_archived(
             "the case's personal data was erased; there is no record left to archive",
         ));
     }
-    let closed_on = closed_at
-        .with_timezone(&chrono_tz::Europe::Oslo)
-        .date_naive();
-    if archived_on < closed_on {
+    if archived_on < crate::clock::day_of(closed_at) {
         Err(AppError::invalid(
             "archived_on",
             "is before the case was closed",

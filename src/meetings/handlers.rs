@@ -468,7 +468,7 @@ fn minutes_entry(
     let entry = EntryInput {
         kind: EntryKind::Meeting,
         occurred_at: meeting.starts_at,
-        title: Some(meeting_title(meeting)),
+        title: Some(super::calendar::title(meeting.kind).to_string()),
         body: input.body,
         attendees: Some(attendees),
         decisions: input.decisions,
@@ -503,11 +503,6 @@ fn minutes_entry(
         ChangeType::EntryAdded,
     )?;
     Ok(row.id)
-}
-
-/// The title of a meeting's minutes in the log: what kind of meeting, in Norwegian.
-fn meeting_title(meeting: &MeetingRow) -> String {
-    super::calendar::title(meeting.kind).to_string()
 }
 
 /// The caller's coming meetings across their cases, soonest first: those they are invited to in cases they

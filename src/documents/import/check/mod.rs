@@ -99,9 +99,7 @@ fn check_case(c: &CaseRecord, services: &Services) -> Result<(), AppError> {
         return Err(err("case.archived", "only a closed case is archived"));
     }
     if let (Some(a), Some(closed_at)) = (&c.archived, c.closed_at) {
-        let closed_on = closed_at
-            .with_timezone(&chrono_tz::Europe::Oslo)
-            .date_naive();
+        let closed_on = crate::clock::day_of(closed_at);
         if a.archived_on < closed_on || a.archived_on > crate::clock::today() {
             return Err(err(
                 "case.archived.archived_on",
