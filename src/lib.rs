@@ -20,6 +20,7 @@ pub mod consents;
 pub mod consultations;
 pub mod dates;
 pub mod db;
+pub mod decisions;
 pub mod documents;
 pub mod entries;
 pub mod guide;
@@ -104,6 +105,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(plans::configure)
                 .configure(meetings::configure)
                 .configure(level_changes::configure)
+                .configure(decisions::configure)
                 .configure(entries::configure)
                 .configure(timeline::configure)
                 .configure(handovers::configure)

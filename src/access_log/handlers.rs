@@ -45,7 +45,8 @@ pub async fn access_log(
         let access = policy::case_for_read(conn, &caller, id)?;
         access.require_holder_or_guardian("access log")?;
         // Reading the log is itself recorded, after the page is read so it does not show on it.
-        let rows = store::page(conn, id, after, limit + 1)?;
+        let hidden = hidden_from(conn, &access)?;
+        let rows = store::page(conn, id, after, limit + 1, &hidden)?;
         access.record(conn, &caller, Action::Read, Resource::CaseAccessLog)?;
         Ok(rows
             .into_iter()
@@ -68,4 +69,17 @@ pub async fn access_log(
         &req,
         pagination::page(items, limit, |e| e.id),
     ))
+}
+
+/// The resources whose events this reader does not see: a report's, unless rule 11 shows it to them.
+pub fn hidden_from(
+    conn: &mut diesel::PgConnection,
+    access: &policy::CaseAccess,
+) -> Result<Vec<Resource>, AppError> {
+    let reporting = crate::decisions::store::reporting_services(conn, access.case.id)?;
+    Ok(if policy::decisions::sees_reports(access, &reporting) {
+        vec![]
+    } else {
+        vec![Resource::ChildWelfareReport]
+    })
 }

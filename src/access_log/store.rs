@@ -75,6 +75,11 @@ crate::text_enum! {
         CaseTimeline = "case.timeline",
         CasePlans = "case.plans",
         CaseMeetings = "case.meetings",
+        /// The level-0 decisions (rule 12).
+        CaseDecisions = "case.decisions",
+        /// A report to child welfare recorded as a level-0 decision: rule 11 keeps this event out of what
+        /// the family reads (`crate::policy::decisions`).
+        ChildWelfareReport = "case.child_welfare_report",
         /// The stafettholder role, moved by a leader, with the reason given: the family reads why.
         CaseHolderAbsence = "case.holder (reason: absence)",
         CaseHolderLeft = "case.holder (reason: left)",
@@ -335,15 +340,18 @@ pub struct EventRow {
     pub basis: Basis,
 }
 
-/// The case's events before the event `before` (ids increase), newest first, at most `limit`.
+/// The case's events before the event `before` (ids increase), newest first, at most `limit`; events of
+/// the resources in `hidden` are left out (rule 11: the family does not see a report's trace).
 pub fn page(
     conn: &mut PgConnection,
     case_id: Uuid,
     before: Option<i64>,
     limit: i64,
+    hidden: &[Resource],
 ) -> Result<Vec<EventRow>, AppError> {
     let mut q = access_events::table
         .filter(access_events::case_id.eq(case_id))
+        .filter(access_events::resource.ne_all(hidden.iter().map(|r| r.as_str())))
         .order(access_events::id.desc())
         .limit(limit)
         .select(EventRow::as_select())

@@ -48,6 +48,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
     let ids: Vec<Uuid> = readable.iter().map(|a| a.case.id).collect();
     let today = crate::clock::today();
     let overdue_measures = store::overdue_measures(conn, &ids, today)?;
+    let decided = crate::decisions::store::decided_now(conn, &ids)?;
     let waiting = crate::handovers::store::inbox(
         conn,
         &caller.tenant,
@@ -72,7 +73,11 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
     };
     let mut touched: Vec<(Uuid, Basis)> = Vec::new();
     for a in &readable {
-        if add_case(&mut out, a, &overdue_measures, caller, today) {
+        let seen = Seen {
+            overdue_measures: &overdue_measures,
+            decided: decided.contains(&a.case.id),
+        };
+        if add_case(&mut out, a, &seen, caller, today) {
             touched.push((a.case.id, a.basis));
         }
     }
@@ -80,18 +85,29 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
     Ok(out)
 }
 
+/// What was read of the cases beside their facts.
+struct Seen<'a> {
+    overdue_measures: &'a [MeasureRow],
+    /// The case's level-0 period has its decision (rule 12).
+    decided: bool,
+}
+
 /// Adds what one case holds for the caller; whether it added anything, i.e. whether the case is shown.
 fn add_case(
     out: &mut Attention,
     a: &CaseAccess,
-    overdue_measures: &[MeasureRow],
+    seen: &Seen,
     caller: &Caller,
     today: NaiveDate,
 ) -> bool {
     let holds = a.is_holder();
     let me = a.me.as_ref().map(|p| p.id);
     let mut shown = false;
-    for m in overdue_measures.iter().filter(|m| m.case_id == a.case.id) {
+    for m in seen
+        .overdue_measures
+        .iter()
+        .filter(|m| m.case_id == a.case.id)
+    {
         if rules::evaluation_needs(&m.responsible(), me, |s| caller.works_in(s), holds) {
             out.overdue_evaluations.push(OverdueEvaluation {
                 case_id: m.case_id,
@@ -105,7 +121,9 @@ fn add_case(
     if !holds {
         return shown;
     }
-    if let Some(due) = rules::overdue_level0_decision(a.case.level, a.case.decision_due, today) {
+    if let Some(due) =
+        rules::overdue_level0_decision(a.case.level, a.case.decision_due, seen.decided, today)
+    {
         out.overdue_level0_decisions.push(OverdueDecision {
             case_id: a.case.id,
             decision_due: due,

@@ -36,13 +36,15 @@ pub fn evaluation_needs(
     mine || holds
 }
 
-/// A level-0 case whose deadline for deciding on it has passed, and that deadline.
+/// A level-0 case whose deadline for deciding on it has passed with no decision recorded in this level-0
+/// period (rule 12), and that deadline.
 pub fn overdue_level0_decision(
     level: i16,
     decision_due: Option<NaiveDate>,
+    decided: bool,
     today: NaiveDate,
 ) -> Option<NaiveDate> {
-    decision_due.filter(|d| level == 0 && *d < today)
+    decision_due.filter(|d| level == 0 && !decided && *d < today)
 }
 
 /// A consent in force that runs out within the horizon needs attention; one not in force (withdrawn,
@@ -93,16 +95,23 @@ mod tests {
     #[test]
     fn a_level_0_decision_is_overdue_from_the_day_after_its_deadline() {
         let due = day("2026-03-10");
-        assert_eq!(overdue_level0_decision(0, Some(due), due), None);
+        let after = day("2026-03-11");
+        assert_eq!(overdue_level0_decision(0, Some(due), false, due), None);
         assert_eq!(
-            overdue_level0_decision(0, Some(due), day("2026-03-11")),
+            overdue_level0_decision(0, Some(due), false, after),
             Some(due)
         );
+        assert_eq!(overdue_level0_decision(1, Some(due), false, after), None);
+        assert_eq!(overdue_level0_decision(0, None, false, after), None);
+    }
+
+    #[test]
+    fn rule_12_a_level_0_decision_recorded_in_the_period_is_no_longer_overdue() {
+        let due = day("2026-03-10");
         assert_eq!(
-            overdue_level0_decision(1, Some(due), day("2026-03-11")),
+            overdue_level0_decision(0, Some(due), true, day("2026-03-11")),
             None
         );
-        assert_eq!(overdue_level0_decision(0, None, day("2026-03-11")), None);
     }
 
     #[test]

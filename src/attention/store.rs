@@ -60,12 +60,14 @@ crate::prepared_statement! {
         5 => horizon_days: i32 as diesel::sql_types::Int4,
     }
     = "WITH svc AS ( \
-         SELECT c.id, c.level, c.decision_due, h.user_id, h.name \
+         SELECT c.id, c.level, c.decision_due, c.level0_since, h.user_id, h.name \
            FROM cases c JOIN case_participants h ON h.id = c.holder_participant_id \
           WHERE c.municipality = $1 AND c.status = 'open' AND h.service = $2 AND h.kind = 'professional') \
        SELECT 'decision' AS kind, id AS case_id, NULL::uuid AS item_id, decision_due AS day, \
               NULL::text AS name, NULL::text AS service, NULL::timestamptz AS at, NULL::date AS day2 \
          FROM svc WHERE level = 0 AND decision_due < $3 \
+          AND NOT EXISTS (SELECT FROM level0_decisions d \
+                           WHERE d.case_id = svc.id AND d.period_started_at = svc.level0_since) \
        UNION ALL \
        SELECT 'evaluation', m.case_id, m.id, m.evaluate_by, NULL, NULL, NULL, NULL \
          FROM svc JOIN measures m ON m.case_id = svc.id \

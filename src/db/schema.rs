@@ -210,6 +210,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    level0_decisions (id) {
+        id -> Uuid,
+        municipality -> Text,
+        case_id -> Uuid,
+        period_started_at -> Timestamptz,
+        outcome -> Text,
+        decided_on -> Date,
+        note -> Nullable<Text>,
+        service -> Text,
+        recorded_at -> Timestamptz,
+        recorded_by_participant -> Uuid,
+        recorded_by_name -> Text,
+    }
+}
+
+diesel::table! {
     level_changes (id) {
         id -> Uuid,
         case_id -> Uuid,
@@ -355,6 +371,7 @@ diesel::table! {
 }
 
 diesel::joinable!(case_participants -> cases (case_id));
+diesel::joinable!(level0_decisions -> cases (case_id));
 diesel::joinable!(services -> municipalities (municipality));
 diesel::joinable!(level_definitions -> municipalities (municipality));
 
@@ -591,6 +608,7 @@ diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
+    level0_decisions,
     services,
     level_definitions,
     cases,

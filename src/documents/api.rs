@@ -8,6 +8,7 @@ use validator::Validate;
 
 use crate::cases::api::{CaseStatus, CloseReason, ExternalRef, SubjectKind};
 use crate::consents::api::ConsentForm;
+use crate::decisions::api::DecisionOutcome;
 use crate::entries::api::EntryKind;
 use crate::handovers::api::{HandoverReason, HandoverState, HandoverTo};
 use crate::http::error::FieldError;
@@ -70,6 +71,11 @@ pub struct CaseDocument {
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
     pub meetings: Vec<MeetingRecord>,
+    /// The level-0 decisions, one per level-0 period (rule 12). A report to child welfare is in the
+    /// stafettholder's export (and so in the archive), never in a guardian's (rule 11).
+    #[serde(default)]
+    #[validate(nested, length(max = 100))]
+    pub decisions: Vec<DecisionRecord>,
     /// Who read or changed the case, oldest first. Kept on import, so the family's history moves along.
     #[serde(default)]
     #[validate(nested, length(max = 1000000))]
@@ -121,6 +127,11 @@ pub struct CaseRecord {
     pub close_reason: Option<CloseReason>,
     #[validate(length(max = 5000))]
     pub close_note: Option<String>,
+    /// When the current level-0 period began (opened, back at level 0, reopened); a decision names the
+    /// period it ended by this time. Absent: when the case was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub level0_since: Option<DateTime<Utc>>,
     /// When its personal data was erased at the end of the retention period: the document is a
     /// tombstone (names and free text read `[slettet]`). Such a document is not imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,6 +285,29 @@ pub struct EvaluationRecord {
     pub next_evaluate_by: Option<NaiveDate>,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRecord {
+    #[validate(custom(function = "check_doc_id"))]
+    pub id: DocId,
+    pub outcome: DecisionOutcome,
+    #[validate(custom(function = "crate::dates::date"))]
+    pub decided_on: NaiveDate,
+    #[validate(length(min = 1, max = 2000))]
+    pub note: Option<String>,
+    /// The stafettholder's service when it was decided.
+    #[validate(length(min = 1, max = 64))]
+    pub service: String,
+    /// When the level-0 period it ended began: one decision per period.
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub period_started_at: DateTime<Utc>,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: DocId,
+    #[validate(length(min = 1, max = 200))]
+    pub recorded_by_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

@@ -9,11 +9,14 @@ use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::api::*;
+use crate::access_log::store::Resource;
 use crate::cases::store::CaseRow;
 use crate::consents::store::Consent;
 use crate::db::schema::{
     access_events, evaluations, handovers, level_changes, log_entries, measures,
 };
+use crate::decisions::api::DecisionOutcome;
+use crate::decisions::store::DecisionRow;
 use crate::entries::store::EntryRow;
 use crate::handovers::api::HandoverTo;
 use crate::handovers::store::HandoverRow;
@@ -33,6 +36,9 @@ pub struct Shown {
     pub full_ids: bool,
     /// Who accessed the case; a comparison of documents leaves it out, so it need not be read.
     pub access_log: bool,
+    /// Reports to child welfare and the trace of recording them (rule 11): in the stafettholder's
+    /// document (and so in the archive), never in a family's.
+    pub reports: bool,
 }
 
 #[derive(QueryableByName)]
@@ -64,6 +70,8 @@ struct Records {
     plan_members: HashMap<Uuid, Vec<MemberRow>>,
     meetings: HashMap<Uuid, Vec<MeetingRow>>,
     invitees: HashMap<Uuid, Vec<InviteeRow>>,
+    decisions: HashMap<Uuid, Vec<DecisionRow>>,
+    level0_since: HashMap<Uuid, DateTime<Utc>>,
     access: HashMap<Uuid, Vec<AccessRecord>>,
 }
 
@@ -92,21 +100,6 @@ fn reveal(key: &NationalIdKey, enc: Option<&[u8]>, full: bool) -> Option<String>
     })
 }
 
-/// The whole case, with its access log.
-pub fn build(
-    conn: &mut PgConnection,
-    key: &NationalIdKey,
-    case: &CaseRow,
-    full_ids: bool,
-) -> Result<CaseDocument, AppError> {
-    let shown = Shown {
-        full_ids,
-        access_log: true,
-    };
-    let mut docs = build_many(conn, key, std::slice::from_ref(case), shown)?;
-    docs.pop().ok_or_else(AppError::internal)
-}
-
 /// The documents of these cases, in their order.
 pub fn build_many(
     conn: &mut PgConnection,
@@ -118,14 +111,14 @@ pub fn build_many(
         return Ok(vec![]);
     }
     let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
-    let mut records = load(conn, &ids, shown.access_log)?;
+    let mut records = load(conn, &ids, shown)?;
     Ok(cases
         .iter()
-        .map(|case| document(key, case, &mut records, shown.full_ids))
+        .map(|case| document(key, case, &mut records, shown))
         .collect())
 }
 
-fn load(conn: &mut PgConnection, ids: &[Uuid], access_log: bool) -> Result<Records, AppError> {
+fn load(conn: &mut PgConnection, ids: &[Uuid], shown: Shown) -> Result<Records, AppError> {
     let participants = crate::participants::store::for_cases(conn, ids)?;
     let participant_ids: Vec<Uuid> = participants.iter().map(|p| p.id).collect();
     let periods: Vec<PeriodRow> = diesel::sql_query(
@@ -162,7 +155,12 @@ fn load(conn: &mut PgConnection, ids: &[Uuid], access_log: bool) -> Result<Recor
     let meeting_rows = crate::meetings::store::for_cases(conn, ids)?;
     let meeting_ids: Vec<Uuid> = meeting_rows.iter().map(|m| m.id).collect();
     let invitee_rows = crate::meetings::store::invitees_of(conn, &meeting_ids)?;
+    let decisions = crate::decisions::store::of_cases(conn, ids)?
+        .into_iter()
+        .filter(|d| shown.reports || d.outcome != DecisionOutcome::ReportChildWelfare);
     Ok(Records {
+        decisions: by(decisions.collect(), |d| d.case_id),
+        level0_since: crate::decisions::store::periods_of(conn, ids)?,
         plans: by(crate::plans::store::for_cases(conn, ids)?, |p| p.case_id),
         plan_members: by(crate::plans::store::members_of_cases(conn, ids)?, |m| {
             m.plan_id
@@ -184,56 +182,98 @@ fn load(conn: &mut PgConnection, ids: &[Uuid], access_log: bool) -> Result<Recor
             .collect(),
         handovers: by(handover_rows, |h| h.case_id),
         entries: by(entry_rows, |e| e.case_id),
-        access: if access_log {
-            access_records(conn, ids)?
+        access: if shown.access_log {
+            access_records(conn, ids, shown.reports)?
         } else {
             HashMap::new()
         },
     })
 }
 
+/// The access events' resources a document leaves out: a report's, unless it shows reports (rule 11).
+fn hidden(reports: bool) -> Vec<&'static str> {
+    if reports {
+        vec![]
+    } else {
+        vec![Resource::ChildWelfareReport.as_str()]
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = access_events)]
+struct AccessRow {
+    id: i64,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+    actor_user_id: String,
+    actor_name: String,
+    actor_role: String,
+    action: String,
+    resource: String,
+    basis: String,
+}
+
+impl AccessRow {
+    fn record(self) -> AccessRecord {
+        AccessRecord {
+            at: self.at,
+            actor_user_id: self.actor_user_id,
+            actor_name: self.actor_name,
+            actor_role: self.actor_role,
+            action: self.action,
+            resource: self.resource,
+            basis: self.basis,
+        }
+    }
+}
+
 /// Who read or changed the cases, oldest first.
 fn access_records(
     conn: &mut PgConnection,
     ids: &[Uuid],
+    reports: bool,
 ) -> Result<HashMap<Uuid, Vec<AccessRecord>>, AppError> {
-    type AccessRow = (
-        Uuid,
-        DateTime<Utc>,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    );
     let rows: Vec<AccessRow> = access_events::table
         .filter(access_events::case_id.eq_any(ids))
+        .filter(access_events::resource.ne_all(hidden(reports)))
         .order(access_events::id.asc())
-        .select((
-            access_events::case_id,
-            access_events::at,
-            access_events::actor_user_id,
-            access_events::actor_name,
-            access_events::actor_role,
-            access_events::action,
-            access_events::resource,
-            access_events::basis,
-        ))
+        .select(AccessRow::as_select())
         .load(conn)?;
     let mut out: HashMap<Uuid, Vec<AccessRecord>> = HashMap::new();
-    for (case, at, actor_user_id, actor_name, actor_role, action, resource, basis) in rows {
-        out.entry(case).or_default().push(AccessRecord {
-            at,
-            actor_user_id,
-            actor_name,
-            actor_role,
-            action,
-            resource,
-            basis,
-        });
+    for row in rows {
+        out.entry(row.case_id).or_default().push(row.record());
     }
     Ok(out)
+}
+
+/// The newest access event of a case (0 if none): where a streamed document's access log ends.
+pub fn last_access_event(conn: &mut PgConnection, case_id: Uuid) -> Result<i64, AppError> {
+    let last: Option<i64> = access_events::table
+        .filter(access_events::case_id.eq(case_id))
+        .select(diesel::dsl::max(access_events::id))
+        .get_result(conn)?;
+    Ok(last.unwrap_or(0))
+}
+
+/// A page of a case's access log for a streamed document, oldest first: the events after `after` up to
+/// `upto`, at most `limit`, each with its id (the next page starts after the last).
+pub fn access_page(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    (after, upto): (i64, i64),
+    reports: bool,
+    limit: i64,
+) -> Result<Vec<(i64, AccessRecord)>, AppError> {
+    let rows: Vec<AccessRow> = access_events::table
+        .filter(access_events::case_id.eq(case_id))
+        .filter(access_events::id.gt(after))
+        .filter(access_events::id.le(upto))
+        .filter(access_events::resource.ne_all(hidden(reports)))
+        .order(access_events::id.asc())
+        .limit(limit)
+        .select(AccessRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.record())).collect())
 }
 
 /// One case's document, taking its records out of `records`.
@@ -241,8 +281,9 @@ fn document(
     key: &NationalIdKey,
     case: &CaseRow,
     records: &mut Records,
-    full_ids: bool,
+    shown: Shown,
 ) -> CaseDocument {
+    let full_ids = shown.full_ids;
     let participants = take(&mut records.participants, case.id);
     let participants = participants
         .into_iter()
@@ -255,9 +296,11 @@ fn document(
         .iter()
         .map(|m| measure_record(m, take(&mut records.evaluations, m.id)))
         .collect();
+    let mut case_rec = case_record(key, case, take(&mut records.refs, case.id), full_ids);
+    case_rec.level0_since = records.level0_since.remove(&case.id);
     CaseDocument {
         format: FORMAT.into(),
-        case: case_record(key, case, take(&mut records.refs, case.id), full_ids),
+        case: case_rec,
         holder: id(case.holder_participant_id),
         participants,
         holder_periods: take(&mut records.periods, case.id)
@@ -299,6 +342,10 @@ fn document(
                 meeting_record(m, invitees)
             })
             .collect(),
+        decisions: take(&mut records.decisions, case.id)
+            .into_iter()
+            .map(decision_record)
+            .collect(),
         access_log: take(&mut records.access, case.id),
     }
 }
@@ -331,6 +378,7 @@ fn case_record(
         close_note: case.close_note.clone(),
         purged_at: case.purged_at,
         archived: case.archived(),
+        level0_since: None,
     }
 }
 
@@ -421,6 +469,20 @@ fn measure_record(m: &MeasureRow, evaluations: Vec<EvaluationRow>) -> MeasureRec
                 recorded_at: e.recorded_at,
             })
             .collect(),
+    }
+}
+
+fn decision_record(d: DecisionRow) -> DecisionRecord {
+    DecisionRecord {
+        id: id(d.id),
+        outcome: d.outcome,
+        decided_on: d.decided_on,
+        note: d.note,
+        service: d.service,
+        period_started_at: d.period_started_at,
+        recorded_at: d.recorded_at,
+        recorded_by: id(d.recorded_by_participant),
+        recorded_by_name: d.recorded_by_name,
     }
 }
 

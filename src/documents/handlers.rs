@@ -4,7 +4,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
+use validator::Validate;
 
 use super::api::{CaseDocument, ImportReport, ImportSummary, LineResult, LineStatus};
 use super::import::{self, Outcome};
@@ -14,11 +17,15 @@ use crate::access_log::store::Resource;
 use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, ProblemType};
+use crate::http::extract::ValidQuery;
 use crate::national_id::NationalIdKey;
 use crate::policy;
 
 /// The complete case as one document (the stafettholder and the guardians: the family's right of access,
 /// and the archive on closure). The holder's JSON export carries national ids in full and imports again.
+/// The JSON is streamed: the access log, which grows with every read of the case, follows the rest of the
+/// document a page at a time; `access_log=false` leaves it out (read it from `GET /cases/{id}/access-log`,
+/// page by page, instead).
 ///
 /// `Accept: application/pdf` gives the archive document instead: the same records laid out for people
 /// (the subject, services and participants, consents and their periods, the level history, measures
@@ -29,7 +36,7 @@ use crate::policy;
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The case id")),
+    params(("id" = Uuid, Path, description = "The case id"), ExportQuery),
     responses(
         (status = 200, description = "The case document (JSON), or the archive document (PDF)", content(
             (CaseDocument = "application/json"),
@@ -46,34 +53,88 @@ pub async fn export(
     pool: web::Data<Pool>,
     key: web::Data<NationalIdKey>,
     path: web::Path<Uuid>,
+    query: ValidQuery<ExportQuery>,
 ) -> Result<HttpResponse, AppError> {
     let pdf =
         crate::http::negotiate::choose(&req, &[JSON, pdf::CONTENT_TYPE])? == pdf::CONTENT_TYPE;
     let id = path.into_inner();
     let key = key.into_inner();
-    let (doc, ctx) = db::transaction(&pool, caller.session(), move |conn| {
+    let with_log = pdf || query.0.access_log.unwrap_or(true);
+    let session = caller.session();
+    let export = db::transaction(&pool, caller.session(), move |conn| {
         let access = policy::case_for_read(conn, &caller, id)?;
         access.require_holder_or_guardian("export")?;
-        // The archive document is for people and archives: national ids masked for everyone.
-        let full_ids = access.shows_full_ids() && !pdf;
-        // Read first, then record: the document shows the access log up to this export.
-        let doc = super::export::build(conn, &key, &access.case, full_ids)?;
-        let ctx = if pdf {
-            Some(pdf::Context::load(conn, &caller.tenant, &caller.name)?)
-        } else {
-            None
-        };
+        let export = read_export(conn, &caller, &key, &access, pdf, with_log)?;
         access.record(conn, &caller, Action::Export, Resource::Case)?;
-        Ok((doc, ctx))
+        Ok(export)
     })
     .await?;
-    match ctx {
-        Some(ctx) => {
+    match export {
+        Export::Pdf(doc, ctx) => {
             let name = format!("stafettlogg-{id}.pdf");
             pdf_response(&name, move || pdf::case(&doc, &ctx)).await
         }
-        None => Ok(HttpResponse::Ok().json(doc)),
+        Export::Json(doc, tail) => {
+            let body = super::stream::json(pool.get_ref().clone(), session, &doc, tail)?;
+            Ok(HttpResponse::Ok().content_type(JSON).streaming(body))
+        }
     }
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `false`: the JSON document's `access_log` is empty (page through `GET /cases/{id}/access-log`
+    /// instead). The archive document (PDF) always summarises the whole log.
+    #[param(default = true)]
+    pub access_log: Option<bool>,
+}
+
+/// What an export answers with, read in its transaction.
+enum Export {
+    Pdf(CaseDocument, pdf::Context),
+    /// The document without its access log, and which events of the log follow it in the stream.
+    Json(CaseDocument, Option<super::stream::LogTail>),
+}
+
+/// The document as this reader may have it, read before the export's own access event is recorded (the
+/// document shows the access log up to this export).
+fn read_export(
+    conn: &mut diesel::PgConnection,
+    caller: &Caller,
+    key: &NationalIdKey,
+    access: &policy::CaseAccess,
+    pdf: bool,
+    with_log: bool,
+) -> Result<Export, AppError> {
+    let id = access.case.id;
+    // Rule 11: a report to child welfare is in the stafettholder's document, not a guardian's.
+    let reporting = crate::decisions::store::reporting_services(conn, id)?;
+    let reports = policy::decisions::sees_reports(access, &reporting);
+    let shown = super::export::Shown {
+        // The archive document is for people and archives: national ids masked for everyone.
+        full_ids: access.shows_full_ids() && !pdf,
+        access_log: pdf,
+        reports,
+    };
+    let doc = super::export::build_many(conn, key, std::slice::from_ref(&access.case), shown)?
+        .pop()
+        .ok_or_else(AppError::internal)?;
+    if pdf {
+        let ctx = pdf::Context::load(conn, &caller.tenant, &caller.name)?;
+        return Ok(Export::Pdf(doc, ctx));
+    }
+    let tail = if with_log {
+        Some(super::stream::LogTail {
+            case_id: id,
+            upto: super::export::last_access_event(conn, id)?,
+            reports,
+        })
+    } else {
+        None
+    };
+    Ok(Export::Json(doc, tail))
 }
 
 const JSON: &str = "application/json";

@@ -7,6 +7,7 @@ pub mod export;
 pub mod handlers;
 pub mod import;
 pub mod pdf;
+pub mod stream;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::export)

@@ -5,16 +5,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 crate::text_enum! {
-    /// `barnevern_report` is listed only to be refused (rule 11): a report to child welfare needs no consent,
-    /// goes through the child welfare service's own channel, and is never written into this log, which the
-    /// family reads.
-pub enum EntryKind {
+    /// What an entry of the log is. A report to child welfare is not one of them (rule 11: the family reads
+    /// the log): it is a level-0 decision, `POST /cases/{id}/decision` with `report_child_welfare`.
+    pub enum EntryKind {
         Note,
         Meeting,
         Conversation,
         Lysglimt,
         Decision,
-        BarnevernReport,
     }
 }
 

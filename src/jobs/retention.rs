@@ -139,6 +139,7 @@ const ERASE: &[&str] = &[
       WHERE case_id = ANY($1)",
     "UPDATE level_changes SET reason = '[slettet]', recorded_by_name = '[slettet]' \
       WHERE case_id = ANY($1)",
+    "UPDATE level0_decisions SET note = NULL, recorded_by_name = '[slettet]' WHERE case_id = ANY($1)",
     "UPDATE log_entries SET title = NULL, body = '[slettet]', decisions = NULL, author_name = '[slettet]' \
       WHERE case_id = ANY($1)",
     "UPDATE case_step_moves SET note = NULL, recorded_by_name = '[slettet]' \

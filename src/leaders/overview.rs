@@ -58,8 +58,11 @@ pub struct ServiceCase {
     pub subject: ServiceCaseSubject,
     pub holder: ServiceCaseHolder,
     pub opened_at: DateTime<Utc>,
-    /// The level-0 decision's deadline, while the case is at level 0.
+    /// The level-0 decision's deadline, while the case is at level 0 and the decision is not recorded.
     pub decision_due: Option<NaiveDate>,
+    /// The day of the latest report of concern the service recorded as a level-0 decision (rule 11: a
+    /// leader of the holder's service sees that it was reported, never what).
+    pub reported_to_child_welfare: Option<NaiveDate>,
     /// Measures still planned or active whose evaluation date has passed.
     pub overdue_evaluations: i64,
     pub pending_handover: Option<PendingHandoverSummary>,
@@ -109,7 +112,11 @@ crate::prepared_statement! {
                 h.user_id AS holder_user_id, h.name AS holder_name, \
                 EXISTS (SELECT FROM staff_departures d WHERE d.municipality = c.municipality \
                         AND d.user_id = h.user_id AND d.departed_on <= $3) AS holder_departed, \
-                c.opened_at, CASE WHEN c.level = 0 THEN c.decision_due END AS decision_due, \
+                c.opened_at, CASE WHEN c.level = 0 AND NOT EXISTS (SELECT FROM level0_decisions d \
+                   WHERE d.case_id = c.id AND d.period_started_at = c.level0_since) \
+                   THEN c.decision_due END AS decision_due, \
+                (SELECT max(d.decided_on) FROM level0_decisions d WHERE d.case_id = c.id \
+                   AND d.outcome = 'report_child_welfare') AS reported_to_child_welfare, \
                 (SELECT count(*) FROM measures m WHERE m.case_id = c.id \
                    AND m.state IN ('planned', 'active') AND m.evaluate_by < $3) AS overdue_evaluations, \
                 o.id AS handover_id, o.to_name AS handover_to_name, o.proposed_at AS handover_proposed_at, \
@@ -155,6 +162,8 @@ struct ServiceCaseRow {
     opened_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<Date>)]
     decision_due: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    reported_to_child_welfare: Option<NaiveDate>,
     #[diesel(sql_type = BigInt)]
     overdue_evaluations: i64,
     #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -201,6 +210,7 @@ impl ServiceCaseRow {
             },
             opened_at: self.opened_at,
             decision_due: self.decision_due,
+            reported_to_child_welfare: self.reported_to_child_welfare,
             overdue_evaluations: self.overdue_evaluations,
             pending_handover,
             last_activity_at: self.last_activity_at,

@@ -3,12 +3,10 @@ use actix_web::{get, post, web, HttpResponse};
 use uuid::Uuid;
 
 use super::api::{LevelChange, LevelChangeInput, LevelChangeList};
-use super::rules;
-use super::store::{self, LevelChangeInsert};
-use crate::access_log::store::Action;
+use super::change::{move_level, LevelMove};
+use super::store;
 use crate::access_log::store::Resource;
 use crate::auth::Caller;
-use crate::changes::api::ChangeType;
 use crate::db::Pool;
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
@@ -69,43 +67,12 @@ pub async fn change_level(
     let write = Need::Holder.at(if_match);
     let (change, version) =
         policy::change_case(&pool, caller, id, write, move |conn, caller, access| {
-            rules::check_level_change(&access, input.to_level, input.decided_on)?;
-            let me = access.actor()?;
-            let change = store::insert(
-                conn,
-                &LevelChangeInsert {
-                    id: Uuid::now_v7(),
-                    case_id: id,
-                    from_level: access.case.level,
-                    to_level: input.to_level,
-                    reason: &input.reason,
-                    decided_on: input.decided_on,
-                    recorded_at: None,
-                    recorded_by_participant: me.id,
-                    recorded_by_name: &me.name,
-                },
-            )?;
-            // Back at level 0 a new decision is due; above it, the level-0 deadline no longer applies.
-            let decision_due = if input.to_level == 0 {
-                let settings = crate::municipality::store::get(conn, &caller.tenant)?;
-                Some(crate::cases::rules::level0_decision_due(
-                    access.today,
-                    settings.level0_deadline_days,
-                ))
-            } else {
-                None
+            let to = LevelMove {
+                to_level: input.to_level,
+                reason: &input.reason,
+                decided_on: input.decided_on,
             };
-            // A new level starts at its first step, in the guide in force now.
-            let step = crate::guide::steps::first_step(conn, &caller.tenant, input.to_level)?;
-            let version = store::set_case_level(conn, id, input.to_level, decision_due, &step)?;
-            access.changed(
-                conn,
-                caller,
-                Action::Update,
-                Resource::CaseLevelChanges,
-                ChangeType::LevelChanged,
-            )?;
-            Ok((change, version))
+            move_level(conn, caller, &access, to)
         })
         .await?;
     Ok(HttpResponse::Created()

@@ -3,6 +3,7 @@
 //! service. The history is append-only.
 
 pub mod api;
+pub mod change;
 pub mod handlers;
 pub mod rules;
 pub mod store;

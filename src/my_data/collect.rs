@@ -68,6 +68,7 @@ pub fn collect(
     let shown = Shown {
         full_ids: false,
         access_log: true,
+        reports: false,
     };
     let docs = export::build_many(conn, key, &rows, shown)?;
     let pid_hash = citizen.pid_hash.as_deref();

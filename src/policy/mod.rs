@@ -4,7 +4,8 @@
 //! decision is made on the case's precomputed grants (`grants`: the database keeps them when the case
 //! changes); `decide` below is the same rule computed from the facts, the definition the grants are tested
 //! against (`tests/api/grants.rs`). Who may record, replace, withdraw or sign a consent is in `consents`; who
-//! answers a handover in `handovers`; a leader's reach in `leaders`; inquiries in `inquiries`; the
+//! answers a handover in `handovers`; who sees a report to child welfare in `decisions`; a leader's reach
+//! in `leaders`; inquiries in `inquiries`; the
 //! overviews without a case (statistics, a citizen's own data) in `overviews`.
 //!
 //! Who may read a case:
@@ -38,6 +39,7 @@ use crate::participants::store::ParticipantRow;
 pub mod archive;
 pub mod consents;
 pub mod consultations;
+pub mod decisions;
 pub mod grants;
 pub mod handovers;
 pub mod inquiries;

@@ -87,6 +87,8 @@ struct Worlds {
     archive: World,
     /// A case closed by its consent's withdrawal before the run, to reopen.
     reopen: World,
+    /// A case back at level 0, for its level-0 decision.
+    decide: World,
     /// A case whose relay the leader moves.
     reassign: World,
     /// A consent on the main case that waits for the mother's signature.
@@ -220,6 +222,7 @@ async fn worlds(town: &Town) -> Worlds {
         import: town.world().await,
         archive: closed_world(town).await,
         reopen: withdrawn_world(town).await,
+        decide: level0_world(town).await,
         reassign: town.world().await,
         patched_guardian: stepmother["id"].as_str().unwrap().to_string(),
         unsigned,
@@ -250,6 +253,18 @@ async fn closed_world(town: &Town) -> World {
     w
 }
 
+/// A world whose case its holder moved back to level 0, where a level-0 decision is due.
+async fn level0_world(town: &Town) -> World {
+    let w = town.world().await;
+    let case = format!("/api/v1/cases/{}", w.case);
+    let etag = town.etag(&case).await;
+    let back = json!({"to_level": 0, "reason": "Tilbake", "decided_on": today()});
+    let path = format!("{case}/level-changes");
+    town.ok(Method::POST, &path, Some(&etag), Some(back), 201)
+        .await;
+    w
+}
+
 /// A world whose case closed when the family's consent was withdrawn (told to the holder).
 async fn withdrawn_world(town: &Town) -> World {
     let w = town.world().await;
@@ -269,6 +284,7 @@ const CASE_READS: &[&str] = &[
     "get_entry",
     "list_handovers",
     "list_level_changes",
+    "list_decisions",
     "list_measures",
     "get_measure",
     "list_evaluations",
@@ -342,6 +358,11 @@ fn everyone(town: &Town, w: &Worlds) -> Vec<Value> {
         // A closed case is archived (by the administrator).
         operation("report_archived", Some(&c.admin), case(&w.archive)),
         operation("reopen_case", Some(&c.holder), with_etag(case(&w.reopen))),
+        operation(
+            "record_decision",
+            Some(&c.holder),
+            with_etag(case(&w.decide)),
+        ),
         operation(
             "withdraw_consent",
             Some(&c.guardian),

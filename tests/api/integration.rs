@@ -784,3 +784,123 @@ async fn wait_returns_as_soon_as_an_event_arrives() {
     assert_eq!(quiet["items"], json!([]));
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
 }
+
+#[actix_web::test]
+async fn an_import_naming_references_of_a_case_the_token_may_not_read_learns_nothing_of_that_case()
+{
+    let f = family().await;
+    let own = f.app.token(
+        "3805",
+        "barnehage-system",
+        &[Role::Integration],
+        &[BARNEHAGE],
+    );
+    // Two stored cases of the kindergarten, one open and one closed, each with a reference.
+    let mut doc = f.json("/export", &f.ola).await;
+    doc["access_log"] = json!([]);
+    let mut lines = vec![];
+    for (n, closed) in [(1, false), (2, true)] {
+        let mut d = doc.clone();
+        d["case"]["external_refs"] = json!([{"system": "skolesys", "id": format!("elev-{n}")}]);
+        if closed {
+            d["case"]["status"] = json!("closed");
+            d["case"]["closed_at"] = json!(chrono::Utc::now());
+            d["case"]["close_reason"] = json!("no_need");
+            d["holder_periods"] = json!([]);
+        }
+        lines.push(d.to_string());
+    }
+    let report = import(&f.app, &own, &lines).await;
+    let ids: Vec<String> = (0..2)
+        .map(|i| {
+            assert_eq!(report["lines"][i]["status"], "created", "{report}");
+            report["lines"][i]["case_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    // PPT's integration names those references: the answer is the same for both cases, a case that is
+    // not found, and says nothing of them (not that they exist, their ids, services or states).
+    let outsider = f
+        .app
+        .token("3805", "ppt-system", &[Role::Integration], &[PPT]);
+    let report = import(&f.app, &outsider, &lines).await;
+    let answers: Vec<Value> = (0..2)
+        .map(|i| {
+            let mut line = report["lines"][i].clone();
+            line.as_object_mut().unwrap().remove("line");
+            line
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0]["status"], "error");
+    assert_eq!(answers[0]["errors"][0]["field"], "case.external_refs");
+    let text = answers[0].to_string();
+    for secret in [
+        ids[0].as_str(),
+        ids[1].as_str(),
+        BARNEHAGE,
+        "already",
+        "exist",
+        "closed",
+        "open",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "the answer shows `{secret}`: {text}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_json_export_streams_a_long_access_log_in_pages_and_can_leave_it_out() {
+    let f = family().await;
+    // 2,500 reads by the mother: the log runs over three pages of the stream.
+    let mut db = f.app.db();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, actor_role, action, \
+             resource, request_id, basis) SELECT '3805', '{}', 'kari', 'Kari Testesen', 'guardian', 'read', \
+             'case', 'r' || n, 'guardian' FROM generate_series(1, 2500) AS n",
+            f.case_id
+        )),
+        &mut db,
+    )
+    .unwrap();
+    let events = |f: &Family| {
+        f.app
+            .count(&format!("access_events WHERE case_id = '{}'", f.case_id))
+    };
+    let before = events(&f);
+    let res = f.get("/export", &f.ola).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert!(
+        res.content_length().is_none(),
+        "streamed, not sized up front"
+    );
+    let doc: Value = res.json().await.unwrap();
+    let log = doc["access_log"].as_array().unwrap();
+    assert_eq!(
+        log.len() as i64,
+        before,
+        "every event before the export, none after"
+    );
+    assert_eq!(events(&f), before + 1, "the export's own event");
+    assert_eq!(
+        log.iter().filter(|e| e["actor_user_id"] == "kari").count(),
+        2500
+    );
+    let times: Vec<&str> = log.iter().map(|e| e["at"].as_str().unwrap()).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "oldest first");
+    serde_json::from_value::<CaseDocument>(doc.clone()).expect("a whole case document");
+
+    let without: Value = f.json("/export?access_log=false", &f.ola).await;
+    assert_eq!(without["access_log"], json!([]));
+    let (mut a, mut b) = (doc.clone(), without.clone());
+    a["access_log"] = json!([]);
+    b["access_log"] = json!([]);
+    assert_eq!(a, b, "the rest of the document is the same");
+    let p = problem(f.get("/export?access_log=maybe", &f.ola).await, 400).await;
+    assert!(p["detail"].as_str().unwrap().contains("access_log"), "{p}");
+}

@@ -11,6 +11,7 @@ mod configuration;
 mod consultations;
 mod container;
 mod contract;
+mod decisions;
 mod errors;
 mod failover;
 mod family;

@@ -130,6 +130,10 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("POST /api/v1/cases/{id}/handovers/{hid}/decline",         [E401,  E403,  E403,  E404,  E404,  E404,  OK,    E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/level-changes",                    [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/level-changes",                   [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
+    // The level-0 decisions are read as the level history is (a report only by the holder's service and
+    // the reporting one); the decision is the stafettholder's, on a case the row first brings to level 0.
+    ("GET /api/v1/cases/{id}/decisions",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
+    ("POST /api/v1/cases/{id}/decision",                        [E401,  OK,    E403,  E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/measures",                         [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
     ("POST /api/v1/cases/{id}/measures",                        [E401,  OK,    OK,    E404,  E404,  E404,  E404,  E403,  E404,  E404,  E403,  E404,  E403,  E404,  E404,  E404]),
     ("GET /api/v1/cases/{id}/measures/{mid}",                   [E401,  OK,    OK,    E404,  E404,  E404,  E404,  OK,    E404,  E404,  OK,    E404,  OK,    E404,  E404,  E404]),
@@ -411,6 +415,10 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         }
         "POST /api/v1/cases/{id}/handovers/{hid}/cancel" => {
             req.body = body(json!({"reason": "Venter til august"}))
+        }
+        "POST /api/v1/cases/{id}/decision" => {
+            req.body = body(json!({"outcome": "report_child_welfare", "decided_on": today()}));
+            req.if_match = Some(case.clone());
         }
         "POST /api/v1/cases/{id}/level-changes" => {
             req.body = body(json!({"to_level": 2, "reason": "Trenger PPT", "decided_on": today()}));
@@ -997,6 +1005,8 @@ impl<'a> Run<'a> {
         let mut cells = vec![];
         // Proposing needs a case without a pending handover: the world's is cancelled first.
         let needs_no_pending = op == "POST /api/v1/cases/{id}/handovers";
+        // A level-0 decision needs a case at level 0: the world's goes back there first.
+        let needs_level_0 = op == "POST /api/v1/cases/{id}/decision";
         let mut prepared = [false, false];
         for (col, caller) in CALLERS.iter().enumerate() {
             let k = usize::from(*caller == "youth");
@@ -1015,6 +1025,16 @@ impl<'a> Run<'a> {
                 let path = format!("/api/v1/cases/{}/handovers/{}/cancel", w.case, w.handover);
                 self.town
                     .ok(Method::POST, &path, None, Some(json!({})), 200)
+                    .await;
+                prepared[k] = true;
+            }
+            if needs_level_0 && !prepared[k] {
+                let case = format!("/api/v1/cases/{}", self.worlds[k].case);
+                let etag = self.town.etag(&case).await;
+                let back = json!({"to_level": 0, "reason": "Tilbake", "decided_on": today()});
+                let path = format!("{case}/level-changes");
+                self.town
+                    .ok(Method::POST, &path, Some(&etag), Some(back), 201)
                     .await;
                 prepared[k] = true;
             }

@@ -395,6 +395,16 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
         ),
         ("plans", "plans_kind_check", words_of::<PlanKind>()),
         (
+            "level0_decisions",
+            "level0_decisions_outcome_check",
+            words_of::<stafettlogg::decisions::api::DecisionOutcome>(),
+        ),
+        (
+            "log_entries",
+            "log_entries_kind_check",
+            words_of::<stafettlogg::entries::api::EntryKind>(),
+        ),
+        (
             "consultations",
             "consultations_age_group_check",
             words_of::<stafettlogg::consultations::api::AgeGroup>(),

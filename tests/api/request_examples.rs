@@ -222,6 +222,17 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
     // Case work.
     let etag = ex.etag(&c, &ola).await;
     ex.send(
+        "DecisionInput",
+        post(format!("{c}/decision")),
+        &ola,
+        Some(&etag),
+        json!({"outcome": "report_child_welfare", "decided_on": today.to_string(),
+               "note": "Meldt etter drøfting med helsesykepleier"}),
+        201,
+    )
+    .await;
+    let etag = ex.etag(&c, &ola).await;
+    ex.send(
         "LevelChangeInput",
         post(format!("{c}/level-changes")),
         &ola,

@@ -64,7 +64,7 @@ def _get(path, headers):
 def _current_etag(path):
     """The ETag the resource at `path` (or, for an action on a case, the case) has now."""
     headers = ADMIN if not path.startswith("/api/v1/cases") else READER
-    for suffix in ("/close", "/level-changes", "/steps"):
+    for suffix in ("/close", "/level-changes", "/steps", "/decision", "/reopen"):
         if path.endswith(suffix):
             path = path[: -len(suffix)]
     res = _get(path, headers)

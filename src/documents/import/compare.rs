@@ -84,7 +84,8 @@ fn appearance_order(doc: &CaseDocument) -> HashMap<String, String> {
         .chain(doc.level_changes.iter().map(|l| &l.id))
         .chain(doc.handovers.iter().map(|h| &h.id))
         .chain(doc.entries.iter().map(|e| &e.id))
-        .chain(doc.meetings.iter().map(|m| &m.id));
+        .chain(doc.meetings.iter().map(|m| &m.id))
+        .chain(doc.decisions.iter().map(|d| &d.id));
     let mut order = HashMap::new();
     for id in ids {
         let n = order.len();
@@ -177,6 +178,7 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
         "entries",
         "plans",
         "meetings",
+        "decisions",
     ];
     keys.iter()
         .find(|k| a.get(**k) != b.get(**k))

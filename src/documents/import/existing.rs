@@ -20,6 +20,7 @@ use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
 const COMPARED: Shown = Shown {
     full_ids: true,
     access_log: false,
+    reports: true,
 };
 
 /// What a line does to the stored case it names.
@@ -62,14 +63,26 @@ pub fn judge<'d>(
     Ok(lines
         .iter()
         .map(|(id, doc)| match stored.get(id) {
-            // Say no more than that the reference is taken: the case itself is not this token's to see.
-            None => Err(AppError::invalid(
-                "case.external_refs",
-                "already name a case this token may not read",
-            )),
+            None => Err(not_yours()),
             Some(stored) => verdict(key, *id, stored, doc),
         })
         .collect())
+}
+
+/// A line whose references name a case this token may not read is answered as a case that is not found
+/// would be (404), naming nothing of that case: not that it exists elsewhere, not its service or state.
+/// (References are unique in the municipality, one child one log, so the line cannot make a new case
+/// with them either.)
+fn not_yours() -> AppError {
+    let mut e = AppError::new(
+        crate::http::error::ProblemType::NotFound,
+        "no case you may read has these references",
+    );
+    e.errors = vec![crate::http::error::FieldError {
+        field: "case.external_refs".into(),
+        message: "not found among the cases this token may read".into(),
+    }];
+    e
 }
 
 fn verdict<'d>(

@@ -61,6 +61,8 @@ pub fn valid() -> CaseDocument {
                 "recorded_at": later}]}],
         "level_changes": [{"id": "l1", "from_level": 0, "to_level": 1, "reason": "Samtykke", "decided_on": today(),
             "recorded_at": at, "recorded_by": "ola", "recorded_by_name": "Ola"}],
+        "decisions": [{"id": "d1", "outcome": "level_1", "decided_on": today(), "service": "barnehage",
+            "period_started_at": at, "recorded_at": at, "recorded_by": "ola", "recorded_by_name": "Ola"}],
         "handovers": [{"id": "h1", "from": "ola", "from_user_id": "ola",
             "to": {"user_id": "pia", "name": "Pia", "service": "ppt"}, "reason": "transition",
             "previous_holder_leaves": false, "state": "pending", "proposed_at": later}],

@@ -10,6 +10,7 @@ use super::periods_of;
 use crate::access_log::store::PastAccessEvent;
 use crate::cases::store::{CaseInsert, ExternalRefRow};
 use crate::consents::store::{ConsentGiverRow, ConsentInsert, ConsentServiceRow, Supersession};
+use crate::decisions::store::DecisionInsert;
 use crate::documents::api::*;
 use crate::entries::store::EntryInsert;
 use crate::handovers::store::HandoverInsert;
@@ -43,6 +44,10 @@ pub struct Rows<'d> {
     plan_members: Vec<MemberInsert<'d>>,
     meetings: Vec<MeetingInsert<'d>>,
     invitees: Vec<InviteeInsert>,
+    decisions: Vec<DecisionInsert<'d>>,
+    /// When each case's current level-0 period began, where the document says (the database's trigger
+    /// takes the opening otherwise).
+    level0_since: Vec<(Uuid, chrono::DateTime<chrono::Utc>)>,
     history: Vec<PastAccessEvent<'d>>,
 }
 
@@ -86,6 +91,8 @@ impl<'d> Rows<'d> {
         self.plan_members.append(&mut other.plan_members);
         self.meetings.append(&mut other.meetings);
         self.invitees.append(&mut other.invitees);
+        self.decisions.append(&mut other.decisions);
+        self.level0_since.append(&mut other.level0_since);
         self.history.append(&mut other.history);
     }
 
@@ -113,6 +120,8 @@ impl<'d> Rows<'d> {
         crate::measures::store::insert_all(conn, &self.measures)?;
         crate::measures::store::insert_evaluations(conn, &self.evaluations)?;
         crate::level_changes::store::insert_all(conn, &self.level_changes)?;
+        crate::decisions::store::set_periods(conn, &self.level0_since)?;
+        crate::decisions::store::insert_all(conn, &self.decisions)?;
         crate::handovers::store::insert_all(conn, &self.handovers)?;
         crate::entries::store::insert_all(conn, &self.entries)?;
         crate::meetings::store::insert_all(conn, &self.meetings)?;
@@ -384,6 +393,22 @@ impl<'d> Rows<'d> {
 
     /// The level history and the handovers, as they happened.
     fn add_history(&mut self, doc: &'d CaseDocument, ids: &Ids) {
+        if let Some(since) = doc.case.level0_since {
+            self.level0_since.push((ids.case, since));
+        }
+        self.decisions
+            .extend(doc.decisions.iter().map(|d| DecisionInsert {
+                id: ids.get(&d.id),
+                case_id: ids.case,
+                period_started_at: d.period_started_at,
+                outcome: d.outcome,
+                decided_on: d.decided_on,
+                note: d.note.as_deref(),
+                service: &d.service,
+                recorded_at: Some(d.recorded_at),
+                recorded_by_participant: ids.get(&d.recorded_by),
+                recorded_by_name: &d.recorded_by_name,
+            }));
         self.level_changes
             .extend(doc.level_changes.iter().map(|l| LevelChangeInsert {
                 id: ids.get(&l.id),
@@ -472,7 +497,8 @@ impl Ids {
                 .chain(doc.handovers.iter().map(|h| &h.id))
                 .chain(doc.entries.iter().map(|e| &e.id))
                 .chain(doc.plans.iter().map(|p| &p.id))
-                .chain(doc.meetings.iter().map(|m| &m.id));
+                .chain(doc.meetings.iter().map(|m| &m.id))
+                .chain(doc.decisions.iter().map(|d| &d.id));
         let mut records = HashMap::new();
         for id in ordered {
             records.entry(id.clone()).or_insert_with(Uuid::now_v7);

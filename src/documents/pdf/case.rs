@@ -78,6 +78,7 @@ pub fn lay_out(l: &mut Layout, doc: &CaseDocument, ctx: &Context) {
     participants(l, &ix);
     consents(l, &ix);
     levels(l, &ix);
+    decisions(l, &ix);
     measures(l, &ix);
     plans(l, &ix);
     meetings(l, &ix);
@@ -251,6 +252,30 @@ fn levels(l: &mut Layout, ix: &Index) {
                 "Registrert {} av {}",
                 time(c.recorded_at),
                 c.recorded_by_name
+            ),
+        );
+    }
+}
+
+/// The level-0 decisions this document holds (a report only in the stafettholder's: rule 11).
+fn decisions(l: &mut Layout, ix: &Index) {
+    if ix.doc.decisions.is_empty() {
+        return;
+    }
+    l.heading("Beslutninger på nivå 0");
+    for d in &ix.doc.decisions {
+        let note = d.note.as_deref().unwrap_or("");
+        l.field(
+            &date(d.decided_on),
+            &format!("{}. {note}", super::words::decision_outcome(d.outcome)),
+        );
+        l.indented(
+            Style::Small,
+            &format!(
+                "{} · registrert {} av {}",
+                ix.service(&d.service),
+                time(d.recorded_at),
+                d.recorded_by_name
             ),
         );
     }

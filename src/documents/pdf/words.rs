@@ -65,7 +65,6 @@ pub fn no(word: &str) -> &str {
         "conversation" => "samtale",
         "lysglimt" => "lysglimt",
         "decision" => "beslutning",
-        "barnevern_report" => "melding til barnevernet",
         // Access events
         "read" => "lest",
         "list" => "listet",
@@ -89,6 +88,17 @@ pub fn no(word: &str) -> &str {
 }
 
 /// A meeting's state: a cancelled meeting is `avlyst`, where a cancelled handover is `trukket`.
+/// How a level-0 period ended, in Norwegian.
+pub fn decision_outcome(outcome: crate::decisions::api::DecisionOutcome) -> &'static str {
+    use crate::decisions::api::DecisionOutcome::*;
+    match outcome {
+        Close => "avslutte saken",
+        Level1 => "gå videre til nivå 1",
+        Level2 => "gå videre til nivå 2",
+        ReportChildWelfare => "bekymringsmelding sendt til barnevernet",
+    }
+}
+
 pub fn meeting_state(state: crate::meetings::api::MeetingState) -> &'static str {
     use crate::meetings::api::MeetingState;
     match state {

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use super::{err, person, service_known, People, Services};
 use crate::cases::api::CaseStatus;
 use crate::documents::api::*;
-use crate::entries::api::EntryKind;
 use crate::handovers::api::HandoverState;
 use crate::http::error::AppError;
 use crate::measures::api::Outcome;
@@ -85,6 +84,35 @@ pub(super) fn check_level_changes(doc: &CaseDocument, people: &People) -> Result
     }
 }
 
+/// Rule 12: the level-0 decisions, by professionals of the case, each of its own level-0 period and
+/// dated no later than today; a report names a service of the municipality (rule 11: it is that
+/// service's).
+pub(super) fn check_decisions(
+    doc: &CaseDocument,
+    people: &People,
+    services: &Services,
+) -> Result<(), AppError> {
+    let mut periods = HashSet::new();
+    for (i, d) in doc.decisions.iter().enumerate() {
+        let at = |f: &str| format!("decisions[{i}].{f}");
+        let p = person(people, at("recorded_by"), &d.recorded_by)?;
+        if p.kind != ParticipantKind::Professional {
+            return Err(err(at("recorded_by"), "a decision is a professional's"));
+        }
+        service_known(services, at("service"), &d.service)?;
+        if d.decided_on > crate::clock::today() {
+            return Err(err(at("decided_on"), "cannot be in the future"));
+        }
+        if !periods.insert(d.period_started_at) {
+            return Err(err(
+                at("period_started_at"),
+                "rule 12: one decision per level-0 period",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Rule 6 for handovers: one pending at most, and only on an open case.
 pub(super) fn check_handovers(
     doc: &CaseDocument,
@@ -124,12 +152,6 @@ pub(super) fn check_entries(entries: &[EntryRecord], people: &People) -> Result<
     let mut corrected = HashSet::new();
     for (i, e) in entries.iter().enumerate() {
         let at = |f: &str| format!("entries[{i}].{f}");
-        if e.kind == EntryKind::BarnevernReport {
-            return Err(err(
-                at("kind"),
-                "rule 11: a report to child welfare is never written into the family-readable log",
-            ));
-        }
         person(people, at("author"), &e.author)?;
         for (j, a) in e.attendees.iter().enumerate() {
             person(people, format!("entries[{i}].attendees[{j}]"), a)?;
@@ -240,10 +262,22 @@ mod tests {
     }
 
     #[test]
-    fn a_report_to_child_welfare_in_the_log_is_refused() {
+    fn rule_12_two_decisions_of_one_level0_period_are_refused() {
         assert_eq!(
-            refused(|d| d.entries[0].kind = EntryKind::BarnevernReport),
-            "entries[0].kind"
+            refused(|d| {
+                let mut again = d.decisions[0].clone();
+                again.id = "d2".into();
+                d.decisions.push(again);
+            }),
+            "decisions[1].period_started_at"
+        );
+    }
+
+    #[test]
+    fn a_decision_recorded_by_a_guardian_is_refused() {
+        assert_eq!(
+            refused(|d| d.decisions[0].recorded_by = "mor".into()),
+            "decisions[0].recorded_by"
         );
     }
 

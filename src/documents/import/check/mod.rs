@@ -76,6 +76,7 @@ pub fn check(
     }
     history::check_measures(&doc.measures, &people, services)?;
     history::check_level_changes(doc, &people)?;
+    history::check_decisions(doc, &people, services)?;
     history::check_handovers(doc, &people, services)?;
     history::check_entries(&doc.entries, &people)?;
     plans::check_plans(doc, &people, services)?;
@@ -135,7 +136,8 @@ fn check_ids(doc: &CaseDocument) -> Result<(), AppError> {
         .chain(doc.handovers.iter().map(|h| ("handovers", &h.id)))
         .chain(doc.entries.iter().map(|e| ("entries", &e.id)))
         .chain(doc.plans.iter().map(|p| ("plans", &p.id)))
-        .chain(doc.meetings.iter().map(|m| ("meetings", &m.id)));
+        .chain(doc.meetings.iter().map(|m| ("meetings", &m.id)))
+        .chain(doc.decisions.iter().map(|d| ("decisions", &d.id)));
     for (section, id) in ids {
         if !seen.insert(id.as_str()) {
             return Err(err(
