@@ -16,7 +16,19 @@ const MEASURE: &str = "Språkgruppe med Emma";
 async fn with_content(f: &Family) {
     f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE, PPT])
         .await;
-    assert_eq!(f.level(1).await.status(), 201);
+    // Level 0 ends in a decision whose note names the child.
+    let res = f
+        .app
+        .request(reqwest::Method::POST, &f.path("/decision"), Some(&f.ola))
+        .header("if-match", f.version().await)
+        .json(
+            &json!({"outcome": "level_1", "decided_on": stafettlogg::clock::today(),
+            "note": format!("{ENTRY} (beslutning)")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let m: Value = f.post("/measures", &f.ola, &json!({"title": MEASURE, "goal": "Flere ord", "responsible": {"kind": "service", "service": BARNEHAGE},
         "start_date": stafettlogg::clock::today(), "evaluate_by": stafettlogg::clock::today()})).await.json().await.unwrap();
     let res = f.post(&format!("/measures/{}/evaluations", m["id"].as_str().unwrap()), &f.ola,
@@ -101,6 +113,7 @@ fn holding(f: &Family, case: &str, text: &str) -> i64 {
           UNION ALL SELECT assessment FROM evaluations WHERE case_id = '{case}' \
           UNION ALL SELECT purpose FROM consents WHERE case_id = '{case}' \
           UNION ALL SELECT reason FROM level_changes WHERE case_id = '{case}' \
+          UNION ALL SELECT concat_ws(' ', note, recorded_by_name) FROM level0_decisions WHERE case_id = '{case}' \
           UNION ALL SELECT array_to_string(goals, ' ') FROM plans WHERE case_id = '{case}' \
           UNION ALL SELECT concat_ws(' ', place, agenda, cancel_reason) FROM meetings WHERE case_id = '{case}' \
           UNION ALL SELECT name FROM case_participants WHERE case_id = '{case}') x WHERE t LIKE '%{text}%'"
