@@ -169,13 +169,3 @@ pub fn decided_now(
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
-
-/// The services that reported the case to child welfare.
-pub fn reporting_services(conn: &mut PgConnection, case_id: Uuid) -> Result<Vec<String>, AppError> {
-    Ok(level0_decisions::table
-        .filter(level0_decisions::case_id.eq(case_id))
-        .filter(level0_decisions::outcome.eq(DecisionOutcome::ReportChildWelfare))
-        .select(level0_decisions::service)
-        .distinct()
-        .load(conn)?)
-}

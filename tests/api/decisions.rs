@@ -26,6 +26,11 @@ async fn decide(f: &Family, token: &str, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The stafettholder records a decision, which must succeed; the decision.
+async fn holder_decides(f: &Family, body: Value) -> Value {
+    decided(decide(f, &f.ola, body).await).await
+}
+
 async fn decided(res: reqwest::Response) -> Value {
     let status = res.status();
     let text = res.text().await.unwrap();
@@ -96,13 +101,9 @@ async fn rule_12_a_decision_for_level_1_goes_through_the_level_rules_once_per_le
 
     f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
         .await;
-    let d = decided(
-        decide(
-            &f,
-            &f.ola,
-            json!({"outcome": "level_1", "decided_on": today(), "note": "Foreldrene ønsker tiltak"}),
-        )
-        .await,
+    let d = holder_decides(
+        &f,
+        json!({"outcome": "level_1", "decided_on": today(), "note": "Foreldrene ønsker tiltak"}),
     )
     .await;
     assert_eq!(d["outcome"], "level_1");
@@ -125,18 +126,22 @@ async fn rule_12_a_decision_for_level_1_goes_through_the_level_rules_once_per_le
         outcomes(&f.json("/decisions", &f.mother).await),
         ["level_1"]
     );
+    // Back at level 0, a new period begins, and with it room for its own decision.
+    assert_eq!(f.level(0).await.status(), 201);
+    holder_decides(&f, json!({"outcome": "level_2", "decided_on": today()})).await;
+    assert_eq!(f.json("", &f.ola).await["level"], 2);
+    assert_eq!(
+        outcomes(&f.json("/decisions", &f.mother).await),
+        ["level_1", "level_2"]
+    );
 }
 
 #[actix_web::test]
 async fn rule_12_a_decision_to_close_closes_the_case_for_no_further_need() {
     let f = family().await;
-    let d = decided(
-        decide(
-            &f,
-            &f.ola,
-            json!({"outcome": "close", "decided_on": today(), "note": "Ingen videre bekymring"}),
-        )
-        .await,
+    let d = holder_decides(
+        &f,
+        json!({"outcome": "close", "decided_on": today(), "note": "Ingen videre bekymring"}),
     )
     .await;
     assert_eq!(d["outcome"], "close");
@@ -165,6 +170,29 @@ async fn rule_12_an_overdue_decision_waits_in_what_needs_me_until_it_is_recorded
         &mut db,
     )
     .unwrap();
+    // Ola wants e-mail: the reminders' pass tells him of the overdue decision.
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO notification_settings (municipality, user_id, email, email_on, roles, services) \
+             VALUES ('3805', 'ola', 'ola@example.org', true, '{professional}', '{barnehage-solstua}')",
+        ),
+        &mut db,
+    )
+    .unwrap();
+    let reminded = |f: &Family, db: &mut diesel::PgConnection| {
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("SELECT enqueue_reminders(current_date)"),
+            db,
+        )
+        .unwrap();
+        let n = f.app.count(&format!(
+            "notifications WHERE event = 'decision.overdue' AND case_id = '{}'",
+            f.case_id
+        ));
+        diesel::RunQueryDsl::execute(diesel::sql_query("DELETE FROM notifications"), db).unwrap();
+        n
+    };
+    assert_eq!(reminded(&f, &mut db), 1);
     let overdue = |a: &Value| a["overdue_level0_decisions"].as_array().unwrap().len();
     let attention: Value = f
         .app
@@ -180,13 +208,9 @@ async fn rule_12_an_overdue_decision_waits_in_what_needs_me_until_it_is_recorded
     assert!(listed["items"][0]["decision_due"].is_string());
     assert!(listed["items"][0]["reported_to_child_welfare"].is_null());
 
-    decided(
-        decide(
-            &f,
-            &f.ola,
-            json!({"outcome": "report_child_welfare", "decided_on": today()}),
-        )
-        .await,
+    holder_decides(
+        &f,
+        json!({"outcome": "report_child_welfare", "decided_on": today()}),
     )
     .await;
     let attention: Value = f
@@ -214,11 +238,7 @@ async fn rule_12_an_overdue_decision_waits_in_what_needs_me_until_it_is_recorded
     let p = problem(res, 409).await;
     assert!(p["detail"].as_str().unwrap().contains("already"), "{p}");
     // The reminders' pass does not remind of it either.
-    let due = f.app.count(&format!(
-        "notifications WHERE event = 'decision.overdue' AND case_id = '{}'",
-        f.case_id
-    ));
-    assert_eq!(due, 0);
+    assert_eq!(reminded(&f, &mut db), 0);
 }
 
 /// Every read of the case that the family, the other services and the integrations make, as text.
@@ -281,13 +301,9 @@ async fn rule_11_a_report_to_child_welfare_leaves_no_trace_in_what_the_family_re
     let case_before = f.json("", &f.mother).await;
 
     let marker = "Meldt etter samtale med helsesykepleier";
-    let d = decided(
-        decide(
-            &f,
-            &f.ola,
-            json!({"outcome": "report_child_welfare", "decided_on": today(), "note": marker}),
-        )
-        .await,
+    let d = holder_decides(
+        &f,
+        json!({"outcome": "report_child_welfare", "decided_on": today(), "note": marker}),
     )
     .await;
     let id = d["id"].as_str().unwrap().to_string();
@@ -323,6 +339,10 @@ async fn rule_11_a_report_to_child_welfare_leaves_no_trace_in_what_the_family_re
         Vec::<String>::new()
     );
     assert_eq!(
+        outcomes(&f.json("/decisions", &integration).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
         outcomes(&f.json("/decisions", &f.ola).await),
         ["report_child_welfare"]
     );
@@ -351,45 +371,70 @@ async fn rule_11_a_report_to_child_welfare_leaves_no_trace_in_what_the_family_re
     );
 }
 
-#[actix_web::test]
-async fn a_decision_travels_with_the_stafettholders_export_and_imports_again() {
-    let f = family().await;
-    decided(
-        decide(
-            &f,
-            &f.ola,
-            json!({"outcome": "report_child_welfare", "decided_on": today(), "note": "Meldt"}),
-        )
-        .await,
-    )
-    .await;
-    let mut doc = f.json("/export", &f.ola).await;
-    doc["case"]["external_refs"] = json!([{"system": "flytting", "id": "ny-1"}]);
-    doc["access_log"] = json!([]);
-    let integration = f
-        .app
-        .token("3805", "flytt", &[Role::Integration], &[BARNEHAGE]);
+async fn import(f: &Family, token: &str, line: &Value) -> Value {
     let res = f
         .app
-        .request(Method::POST, "/api/v1/imports", Some(&integration))
+        .request(Method::POST, "/api/v1/imports", Some(token))
         .header("content-type", "application/x-ndjson")
-        .body(doc.to_string())
+        .body(line.to_string())
         .send()
         .await
         .unwrap();
     let report: Value = res.json().await.unwrap();
-    assert_eq!(report["lines"][0]["status"], "created", "{report}");
-    let new_id = report["lines"][0]["case_id"].as_str().unwrap();
-    // The imported case's level-0 period has its decision too: a second one is refused.
+    report["lines"][0].clone()
+}
+
+#[actix_web::test]
+async fn a_decision_travels_with_the_stafettholders_export_and_imports_again() {
+    let f = family().await;
+    let integration = f
+        .app
+        .token("3805", "flytt", &[Role::Integration], &[BARNEHAGE]);
+    // The kindergarten's record system brought the case in before anything was decided.
+    let mut before = f.json("/export", &f.ola).await;
+    before["case"]["external_refs"] = json!([{"system": "flytting", "id": "ny-1"}]);
+    before["access_log"] = json!([]);
+    let line = import(&f, &integration, &before).await;
+    assert_eq!(line["status"], "created", "{line}");
     let copy = Family {
-        case_id: new_id.to_string(),
+        case_id: line["case_id"].as_str().unwrap().to_string(),
         ..f
     };
-    let listed = copy.json("/decisions", &copy.ola).await;
+    holder_decides(
+        &copy,
+        json!({"outcome": "report_child_welfare", "decided_on": today(), "note": "Meldt"}),
+    )
+    .await;
+    // Its old line is still the same case: the report it cannot read makes no difference (rule 11).
+    let line = import(&copy, &integration, &before).await;
+    assert_eq!(line["status"], "unchanged", "{line}");
+    // The holder's export carries the report and imports as the same case; so does a document without
+    // `level0_since` (an older one, another system's).
+    let mut after = copy.json("/export", &copy.ola).await;
+    assert_eq!(after["decisions"][0]["outcome"], "report_child_welfare");
+    after["access_log"] = json!([]);
+    let mut older = after.clone();
+    older["case"]
+        .as_object_mut()
+        .unwrap()
+        .remove("level0_since");
+    for doc in [&after, &older] {
+        let line = import(&copy, &integration, doc).await;
+        assert_eq!(line["status"], "unchanged", "{line}");
+    }
+    // A new case from the holder's document keeps the decision of its level-0 period: a second is refused.
+    after["case"]["external_refs"] = json!([{"system": "flytting", "id": "ny-2"}]);
+    let line = import(&copy, &integration, &after).await;
+    assert_eq!(line["status"], "created", "{line}");
+    let second = Family {
+        case_id: line["case_id"].as_str().unwrap().to_string(),
+        ..copy
+    };
+    let listed = second.json("/decisions", &second.ola).await;
     assert_eq!(outcomes(&listed), ["report_child_welfare"]);
     let res = decide(
-        &copy,
-        &copy.ola,
+        &second,
+        &second.ola,
         json!({"outcome": "close", "decided_on": today()}),
     )
     .await;

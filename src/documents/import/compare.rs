@@ -142,6 +142,15 @@ pub fn compare(stored: &CaseDocument, doc: &CaseDocument) -> Result<Verdict, App
     if incoming_doc.case.archived.is_none() {
         incoming_doc.case.archived = stored.case.archived.clone();
     }
+    // Nor is when the current level-0 period began, which an older document or another system need not
+    // say. A report to child welfare is never compared: the stored side leaves them out for the
+    // integration (rule 11), so the line's own are set aside too.
+    if incoming_doc.case.level0_since.is_none() {
+        incoming_doc.case.level0_since = stored.case.level0_since;
+    }
+    incoming_doc
+        .decisions
+        .retain(|d| d.outcome != crate::decisions::api::DecisionOutcome::ReportChildWelfare);
     let incoming = canonical(&incoming_doc);
     let as_stored = canonical(stored);
     if as_stored == incoming {

@@ -100,8 +100,22 @@ pub(super) fn check_decisions(
             return Err(err(at("recorded_by"), "a decision is a professional's"));
         }
         service_known(services, at("service"), &d.service)?;
-        if d.decided_on > crate::clock::today() {
-            return Err(err(at("decided_on"), "cannot be in the future"));
+        let began = crate::clock::day_of(d.period_started_at);
+        if d.decided_on > crate::clock::today() || d.decided_on < began {
+            return Err(err(
+                at("decided_on"),
+                "is a day of its level-0 period, from its beginning (in Norway) up to today",
+            ));
+        }
+        if doc
+            .case
+            .level0_since
+            .is_some_and(|now| d.period_started_at > now)
+        {
+            return Err(err(
+                at("period_started_at"),
+                "is after the case's current level-0 period began (case.level0_since)",
+            ));
         }
         if !periods.insert(d.period_started_at) {
             return Err(err(
@@ -270,6 +284,14 @@ mod tests {
                 d.decisions.push(again);
             }),
             "decisions[1].period_started_at"
+        );
+    }
+
+    #[test]
+    fn rule_12_a_decision_dated_before_its_level0_period_is_refused() {
+        assert_eq!(
+            refused(|d| d.decisions[0].decided_on = "2025-12-31".parse().unwrap()),
+            "decisions[0].decided_on"
         );
     }
 
