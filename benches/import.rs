@@ -116,6 +116,8 @@ fn main() {
         metrics_listener: None,
         listen_url: None,
         delivery: Default::default(),
+        // The benchmark is one caller sending as fast as it can: it measures the service, not its limits.
+        rate_limits: stafettlogg::http::rate_limit::RateLimits::off(),
     };
     std::thread::spawn(move || {
         actix_web::rt::System::new()

@@ -297,6 +297,9 @@ class Service:
             # One JSON object a line, so whoever collects the file can check every line the service wrote
             # during the failover (the test's run-wide log check).
             "LOG_FORMAT": "json",
+            # The write load is one caller as fast as it can go: the failover is measured, not the limits.
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "RATE_LIMIT_WRITES_PER_MINUTE": "0",
         })
         self.env.pop("DATABASE_APP_URL", None)
         # Only the service's own stderr goes here; pg_autoctl's logs stay in the run's directory.

@@ -530,6 +530,7 @@ fn run_server(
         import_limit: config.import_limit,
         workers: 0,
         cors_origins: config.cors_origins.clone(),
+        rate_limits: config.rate_limits.clone(),
         metrics_listener,
         listen_url: Some(service_url.clone()),
         delivery: config.delivery.clone(),

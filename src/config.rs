@@ -43,6 +43,7 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub metrics_addr: Option<SocketAddr>,
     pub delivery: Delivery,
+    pub rate_limits: crate::http::rate_limit::RateLimits,
 }
 
 /// How notifications and webhooks leave the service (`crate::jobs::delivery`).
@@ -231,6 +232,29 @@ pub struct Settings {
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
     pub body_limit_bytes: u64,
+    /// Reads (`GET`) a caller (a token's `sub` in its municipality) may make a minute; 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// How many reads may come at once (the bucket's size).
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 120)]
+    pub rate_limit_burst: u32,
+    /// Writes (every other method, an import included) a caller may make a minute; 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_WRITES_PER_MINUTE", default_value_t = 120)]
+    pub rate_limit_writes_per_minute: u32,
+    /// How many writes may come at once.
+    #[arg(long, env = "RATE_LIMIT_WRITES_BURST", default_value_t = 60)]
+    pub rate_limit_writes_burst: u32,
+    /// Requests a client address may make a minute to the routes without a token (`/public/...`,
+    /// health, the docs and the spec); 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_PUBLIC_PER_MINUTE", default_value_t = 300)]
+    pub rate_limit_public_per_minute: u32,
+    /// How many of those may come at once.
+    #[arg(long, env = "RATE_LIMIT_PUBLIC_BURST", default_value_t = 60)]
+    pub rate_limit_public_burst: u32,
+    /// Reverse proxies (IP addresses, comma-separated) whose `X-Forwarded-For` names the client; none
+    /// by default (the peer's address counts).
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The limit for one import request (NDJSON).
     #[arg(long, env = "IMPORT_BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
@@ -443,6 +467,7 @@ impl Config {
             ));
         }
         let delivery = Delivery::from_settings(&s)?;
+        let rate_limits = s.rate_limits();
         Ok(Config {
             database,
             database_app_url,
@@ -458,7 +483,32 @@ impl Config {
             cors_origins,
             metrics_addr: s.metrics_addr,
             delivery,
+            rate_limits,
         })
+    }
+}
+
+impl Settings {
+    fn rate_limits(&self) -> crate::http::rate_limit::RateLimits {
+        use crate::http::rate_limit::Budget;
+        let budget = |per_minute: u32, burst: u32| {
+            (per_minute > 0).then_some(Budget {
+                per_minute,
+                burst: burst.max(1),
+            })
+        };
+        crate::http::rate_limit::RateLimits {
+            reads: budget(self.rate_limit_per_minute, self.rate_limit_burst),
+            writes: budget(
+                self.rate_limit_writes_per_minute,
+                self.rate_limit_writes_burst,
+            ),
+            public: budget(
+                self.rate_limit_public_per_minute,
+                self.rate_limit_public_burst,
+            ),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
     }
 }
 

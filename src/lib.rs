@@ -83,6 +83,8 @@ pub struct AppContext {
     pub listen_url: Option<String>,
     /// How notifications and webhook deliveries leave (`crate::jobs::delivery`).
     pub delivery: config::Delivery,
+    /// The callers' and the public routes' request budgets (`crate::http::rate_limit`).
+    pub rate_limits: http::rate_limit::RateLimits,
 }
 
 /// Every route of the API. Mounted through utoipa-actix-web, so each one lands in the spec.
@@ -204,6 +206,8 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
     })
     .map_err(std::io::Error::other)?;
     let delivery = web::Data::new(ctx.delivery.clone());
+    // One set of buckets for all workers: a caller's budget is the instance's, not a worker's.
+    let limiters = web::Data::new(http::rate_limit::Limiters::new(&ctx.rate_limits));
     if let Some(listener) = &ctx.metrics_listener {
         let server =
             http::metrics::serve(listener.try_clone()?, metrics.clone(), ctx.pool.clone())?;
@@ -222,9 +226,11 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(guide_cache.clone())
             .app_data(wakeups.clone())
             .app_data(delivery.clone())
+            .app_data(limiters.clone())
             .wrap(from_fn(http::idempotency::middleware))
             .wrap(from_fn(http::request_body::middleware))
             .wrap(from_fn(http::metrics::Metrics::count_round_trips))
+            .wrap(from_fn(http::rate_limit::middleware))
             .wrap(http::cors::layer(&ctx.cors_origins))
             .wrap(TracingLogger::<http::telemetry::RequestSpan>::new())
             .wrap(from_fn(http::request_id::middleware))

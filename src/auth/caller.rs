@@ -223,6 +223,7 @@ fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Cal
             "the `sub`, `name` and `services` claims must not contain the NUL character",
         ));
     }
+    crate::http::rate_limit::check_caller(req, &claims.tenant, &claims.sub)?;
     let request_id = req
         .extensions()
         .get::<RequestId>()

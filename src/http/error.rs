@@ -36,6 +36,8 @@ pub enum ProblemType {
     Validation,
     #[serde(rename = "urn:stafettlogg:problem:precondition-required")]
     PreconditionRequired,
+    #[serde(rename = "urn:stafettlogg:problem:too-many-requests")]
+    TooManyRequests,
     #[serde(rename = "urn:stafettlogg:problem:internal")]
     Internal,
     #[serde(rename = "urn:stafettlogg:problem:unavailable")]
@@ -59,6 +61,7 @@ impl ProblemType {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Validation => StatusCode::UNPROCESSABLE_ENTITY,
             PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -80,6 +83,7 @@ impl ProblemType {
             UnsupportedMediaType => "Unsupported media type",
             Validation => "Validation failed",
             PreconditionRequired => "If-Match is required",
+            TooManyRequests => "Too many requests",
             Internal => "Internal error",
             Unavailable => "Service unavailable",
         }

@@ -1,6 +1,6 @@
 //! The plumbing of HTTP, below every resource and knowing none of them: the one error type and its
 //! problem documents, extractors that name the bad field, body limits and timeouts, request ids, CORS,
-//! `Idempotency-Key`, content negotiation, keyset pagination, metrics, logs, health, and the assembly of
+//! `Idempotency-Key`, rate limits, content negotiation, keyset pagination, metrics, logs, health, and the assembly of
 //! the OpenAPI document's shared parts.
 
 pub mod cors;
@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_body;
 pub mod request_id;
 pub mod telemetry;

@@ -56,6 +56,11 @@ problem_response!(
 );
 problem_response!(Internal, "An unexpected error; logged with the request id");
 problem_response!(
+    TooManyRequests,
+    "Over a rate limit: the caller's reads or writes, or the client address's requests without a token \
+(RATE_LIMIT_*); `Retry-After` says when to try again"
+);
+problem_response!(
     Unavailable,
     "The database is unreachable, or did not get to the request in time (a lock held too long, a statement over \
 its time limit, no free connection within 3 s); nothing was written. `Retry-After` says when to try again"
@@ -75,7 +80,7 @@ Every response carries `X-Request-Id`.",
         schemas(Problem, ProblemType, FieldError),
         responses(MalformedRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
             RequestTimeout, PayloadTooLarge, UnsupportedMediaType, NotAcceptable, Validation, PreconditionRequired, Internal,
-            Unavailable)
+            Unavailable, TooManyRequests)
     ),
     modifiers(&Security),
     tags(
@@ -115,7 +120,11 @@ impl Modify for Security {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "A JWT with claims sub, name, tenant, roles, services, pid. Development tokens: `stafettlogg token`.",
+                        "A JWT (a JWS) with claims sub, name, tenant, roles, services, pid, verified as RFC8725 \
+(JSON Web Token Best Current Practices) asks: the algorithm is pinned by the key (HS256 only with the \
+development secret, RS256 or ES256 only with the identity provider's keys, chosen by `kid`; `none` and any \
+other algorithm are refused), and `iss`, `aud`, `exp` and `sub` are required and checked (30 s of clock \
+leeway). Development tokens: `stafettlogg token`.",
                     ))
                     .build(),
             ),
@@ -174,6 +183,7 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
                 add("415", "UnsupportedMediaType");
                 add("422", "Validation");
             }
+            add("429", "TooManyRequests");
             add("500", "Internal");
             if is_api || path == "/health/ready" {
                 add("503", "Unavailable");
@@ -360,6 +370,8 @@ pub fn close_tagged_unions(spec: &mut serde_json::Value) {
 pub fn document_limits(spec: &mut serde_json::Value) {
     document_parameters(spec);
     document_retry_after(spec);
+    document_rate_limit_headers(spec);
+    document_format_lengths(spec);
     document_sent_dates(spec);
 }
 
@@ -435,12 +447,13 @@ fn document_retry_after(spec: &mut serde_json::Value) {
     let retry_after = |when: &str| {
         json!({"Retry-After": {
             "description": format!("Seconds to wait before sending the request again; {when}"),
-            "schema": {"type": "integer", "minimum": 0}
+            "schema": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 3600}
         }})
     };
     if let Some(responses) = spec["components"]["responses"].as_object_mut() {
         for (name, when) in [
             ("Unavailable", "always sent"),
+            ("TooManyRequests", "always sent"),
             (
                 "Conflict",
                 "sent when a concurrent change rolled the request back",
@@ -448,6 +461,86 @@ fn document_retry_after(spec: &mut serde_json::Value) {
         ] {
             if let Some(response) = responses.get_mut(name) {
                 response["headers"] = retry_after(when);
+            }
+        }
+    }
+}
+
+/// The longest text of a format: a UUID is 36 characters, a date 10, an RFC 3339 time at most 35 (with
+/// nanoseconds and an offset). Stated on every such string, sent or answered, so a client or a form
+/// knows the bound without knowing the format (OWASP API4).
+pub const FORMAT_LENGTHS: [(&str, u64); 3] = [("uuid", 36), ("date", 10), ("date-time", 35)];
+
+fn document_format_lengths(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let is_string = match map.get("type") {
+                Some(Value::String(t)) => t == "string",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            let length = map
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(|f| FORMAT_LENGTHS.iter().find(|(name, _)| *name == f))
+                .map(|(_, n)| *n);
+            if let (true, Some(n)) = (is_string, length) {
+                map.entry("maxLength").or_insert(Value::from(n));
+            }
+            map.values_mut().for_each(document_format_lengths);
+        }
+        Value::Array(items) => items.iter_mut().for_each(document_format_lengths),
+        _ => {}
+    }
+}
+
+/// `RateLimit-Policy` and `RateLimit` (`crate::http::rate_limit`) on every success and client-error
+/// answer, the shared problem responses included.
+fn document_rate_limit_headers(spec: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let headers = json!({
+        "RateLimit-Policy": {
+            "description": "The budget that counted the request (IETF httpapi draft): its name (`reads`, \
+    `writes` or `public`), `q` requests a `w`-second window, and the burst; sent when a budget counted the request",
+            "schema": {"type": "string", "maxLength": 100, "examples": ["\"reads\";q=600;w=60;burst=120"]}
+        },
+        "RateLimit": {
+            "description": "Where the request leaves its budget: `r` requests remaining now and `t` seconds \
+    until the budget is whole again; sent when a budget counted the request",
+            "schema": {"type": "string", "maxLength": 100, "examples": ["\"reads\";r=119;t=1"]}
+        }
+    });
+    let add = |response: &mut Value| {
+        if response.get("$ref").is_some() {
+            return;
+        }
+        let map = response
+            .as_object_mut()
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})));
+        if let Some(Value::Object(map)) = map {
+            for (name, header) in headers.as_object().into_iter().flatten() {
+                map.entry(name.clone()).or_insert_with(|| header.clone());
+            }
+        }
+    };
+    let counted = |code: &str| code.starts_with('2') || code.starts_with('4');
+    if let Some(responses) = spec["components"]["responses"].as_object_mut() {
+        for response in responses.values_mut() {
+            add(response);
+        }
+    }
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            for (_, response) in responses.iter_mut().filter(|(code, _)| counted(code)) {
+                add(response);
             }
         }
     }

@@ -57,6 +57,13 @@ fn serve_help_lists_every_variable_with_its_default_and_the_managed_database() {
         "LOG_FORMAT",
         "CORS_ALLOWED_ORIGINS",
         "METRICS_ADDR",
+        "RATE_LIMIT_PER_MINUTE",
+        "RATE_LIMIT_BURST",
+        "RATE_LIMIT_WRITES_PER_MINUTE",
+        "RATE_LIMIT_WRITES_BURST",
+        "RATE_LIMIT_PUBLIC_PER_MINUTE",
+        "RATE_LIMIT_PUBLIC_BURST",
+        "TRUSTED_PROXIES",
     ] {
         assert!(
             help.contains(&format!("[env: {var}")),

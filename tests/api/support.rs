@@ -103,6 +103,8 @@ pub struct Options {
     pub session_limits: stafettlogg::db::pool::SessionLimits,
     /// Where notifications and webhooks go (none configured by default: every message fails at once).
     pub delivery: stafettlogg::config::Delivery,
+    /// Request budgets: none by default (the tests send thousands of requests as one caller).
+    pub rate_limits: stafettlogg::http::rate_limit::RateLimits,
 }
 
 impl Default for Options {
@@ -116,6 +118,7 @@ impl Default for Options {
             metrics_listener: None,
             session_limits: Default::default(),
             delivery: Default::default(),
+            rate_limits: stafettlogg::http::rate_limit::RateLimits::off(),
         }
     }
 }
@@ -196,6 +199,7 @@ impl TestApp {
             // The binary listens (tests/api/instances.rs); in-process servers only poll.
             listen_url: None,
             delivery: options.delivery,
+            rate_limits: options.rate_limits,
         };
         let server = stafettlogg::serve(listener, ctx).expect("server starts");
         actix_web::rt::spawn(server);
@@ -526,6 +530,14 @@ pub fn binary() -> std::process::Command {
         c.env_remove(var);
     }
     c.env("LOG_FORMAT", "json");
+    // The binary's tests put it under load as one caller; tests/api/limits.rs sets budgets of its own.
+    for var in [
+        "RATE_LIMIT_PER_MINUTE",
+        "RATE_LIMIT_WRITES_PER_MINUTE",
+        "RATE_LIMIT_PUBLIC_PER_MINUTE",
+    ] {
+        c.env(var, "0");
+    }
     c
 }
 
