@@ -147,13 +147,16 @@ pub struct ArchivedInput {
 #[serde(deny_unknown_fields)]
 pub struct Archived {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub system: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub reference: String,
     #[validate(custom(function = "crate::dates::date"))]
     pub archived_on: NaiveDate,
     /// The login (token `sub`) of the administrator or integration that reported it.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub archived_by: String,
 }
 

@@ -41,44 +41,55 @@ pub struct CaseDocument {
     #[validate(nested)]
     pub case: CaseRecord,
     #[validate(nested, length(min = 1, max = 500))]
+    #[schema(min_items = 1, max_items = 500)]
     pub participants: Vec<ParticipantRecord>,
     /// The participant holding the relay now (or last, for a closed case).
     pub holder: DocId,
     /// Who held the relay when; empty means the holder held it from opening.
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub holder_periods: Vec<HolderPeriodRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 500))]
+    #[schema(max_items = 500)]
     pub consents: Vec<ConsentRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub measures: Vec<MeasureRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub level_changes: Vec<LevelChangeRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub handovers: Vec<HandoverRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 100000))]
+    #[schema(max_items = 100000)]
     pub entries: Vec<EntryRecord>,
     /// Plans beside the log (ip, iop, iup, aktivitetsplan), with their groups.
     #[serde(default)]
     #[validate(nested, length(max = 100))]
+    #[schema(max_items = 100)]
     pub plans: Vec<PlanRecord>,
     /// Meetings planned with the family, held or cancelled.
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub meetings: Vec<MeetingRecord>,
     /// The level-0 decisions, one per level-0 period (rule 12). A report to child welfare is in the
     /// stafettholder's export (and so in the archive), never in a guardian's (rule 11).
     #[serde(default)]
     #[validate(nested, length(max = 100))]
+    #[schema(max_items = 100)]
     pub decisions: Vec<DecisionRecord>,
     /// Who read or changed the case, oldest first. Kept on import, so the family's history moves along.
     #[serde(default)]
     #[validate(nested, length(max = 1000000))]
+    #[schema(max_items = 1000000)]
     pub access_log: Vec<AccessRecord>,
 }
 
@@ -87,8 +98,10 @@ pub struct CaseDocument {
 pub struct SubjectRecord {
     pub kind: SubjectKind,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub given_name: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub family_name: String,
     #[validate(custom(function = "crate::dates::date"))]
     pub birth_date: Option<NaiveDate>,
@@ -105,12 +118,15 @@ pub struct CaseRecord {
     pub id: DocId,
     /// At least one: imports find the case again by them.
     #[validate(nested, length(min = 1, max = 20))]
+    #[schema(min_items = 1, max_items = 20)]
     pub external_refs: Vec<ExternalRef>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub opened_in_service: String,
     #[validate(nested)]
     pub subject: SubjectRecord,
     #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub concern: String,
     pub status: CaseStatus,
     #[validate(range(min = 0, max = 3))]
@@ -121,11 +137,13 @@ pub struct CaseRecord {
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub opened_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub opened_by: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<CloseReason>,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub close_note: Option<String>,
     /// When the current level-0 period began (opened, back at level 0, reopened); a decision names the
     /// period it ended by this time. Absent: when the case was opened.
@@ -150,12 +168,16 @@ pub struct ParticipantRecord {
     pub id: DocId,
     pub kind: ParticipantKind,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub user_id: Option<String>,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub service: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     pub relation: Option<Relation>,
     pub parental_responsibility: Option<bool>,
@@ -164,10 +186,13 @@ pub struct ParticipantRecord {
     #[validate(custom(function = "crate::cases::api::validate_national_id"))]
     pub national_id: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub email: Option<String>,
     #[validate(length(max = 30))]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub role: Option<String>,
     pub active: bool,
     #[validate(custom(function = "crate::dates::timestamp"))]
@@ -176,6 +201,7 @@ pub struct ParticipantRecord {
     pub left_at: Option<DateTime<Utc>>,
     #[serde(default)]
     #[validate(nested, length(max = 20))]
+    #[schema(max_items = 20)]
     pub external_refs: Vec<ExternalRef>,
 }
 
@@ -196,10 +222,13 @@ pub struct ConsentRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
     #[validate(length(min = 1, max = 10))]
+    #[schema(min_items = 1, max_items = 10)]
     pub given_by: Vec<DocId>,
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
     pub services: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub purpose: String,
     #[validate(custom(function = "crate::dates::date"))]
     pub valid_from: NaiveDate,
@@ -207,13 +236,16 @@ pub struct ConsentRecord {
     pub valid_until: NaiveDate,
     pub form: ConsentForm,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub document_ref: Option<String>,
     pub supersedes: Option<DocId>,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub superseded_at: Option<DateTime<Utc>>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub recorded_by_user: String,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub recorded_by_name: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
@@ -221,10 +253,12 @@ pub struct ConsentRecord {
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_by: Option<DocId>,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub withdrawal_reason: Option<String>,
     /// Givers of a digital consent who have not signed it yet (absent: everyone signed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[validate(length(max = 10))]
+    #[schema(max_items = 10)]
     pub missing_signatures: Vec<DocId>,
 }
 
@@ -243,10 +277,13 @@ pub struct MeasureRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub goal: String,
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub responsible: ResponsibleRecord,
     #[validate(custom(function = "crate::dates::date"))]
@@ -255,11 +292,13 @@ pub struct MeasureRecord {
     pub evaluate_by: NaiveDate,
     pub state: MeasureState,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub created_by_user: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub evaluations: Vec<EvaluationRecord>,
     /// The plan of this document the measure belongs to.
     #[serde(default)]
@@ -275,10 +314,13 @@ pub struct EvaluationRecord {
     pub evaluated_on: NaiveDate,
     pub evaluated_by: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub evaluated_by_name: String,
     #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub assessment: String,
     #[validate(length(max = 20000))]
+    #[schema(max_length = 20000)]
     pub child_view: Option<String>,
     pub outcome: Outcome,
     #[validate(custom(function = "crate::dates::date"))]
@@ -296,9 +338,11 @@ pub struct DecisionRecord {
     #[validate(custom(function = "crate::dates::date"))]
     pub decided_on: NaiveDate,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub note: Option<String>,
     /// The stafettholder's service when it was decided.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub service: String,
     /// When the level-0 period it ended began: one decision per period.
     #[validate(custom(function = "crate::dates::timestamp"))]
@@ -307,6 +351,7 @@ pub struct DecisionRecord {
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub recorded_by_name: String,
 }
 
@@ -322,6 +367,7 @@ pub struct LevelChangeRecord {
     #[schema(minimum = 0, maximum = 3)]
     pub to_level: i16,
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub reason: String,
     #[validate(custom(function = "crate::dates::date"))]
     pub decided_on: NaiveDate,
@@ -329,6 +375,7 @@ pub struct LevelChangeRecord {
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub recorded_by_name: String,
 }
 
@@ -339,11 +386,13 @@ pub struct HandoverRecord {
     pub id: DocId,
     pub from: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub from_user_id: String,
     #[validate(nested)]
     pub to: HandoverTo,
     pub reason: HandoverReason,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
     #[validate(custom(function = "crate::dates::date"))]
     pub answer_by: Option<NaiveDate>,
@@ -354,8 +403,10 @@ pub struct HandoverRecord {
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub answered_at: Option<DateTime<Utc>>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub answered_by_user: Option<String>,
     #[validate(length(max = 5000))]
+    #[schema(max_length = 5000)]
     pub answer_reason: Option<String>,
 }
 
@@ -368,19 +419,24 @@ pub struct EntryRecord {
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub occurred_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[validate(length(min = 1, max = 50000))]
+    #[schema(min_length = 1, max_length = 50000)]
     pub body: String,
     #[serde(default)]
     #[validate(length(max = 100))]
+    #[schema(max_items = 100)]
     pub attendees: Vec<DocId>,
     #[validate(length(min = 1, max = 20000))]
+    #[schema(min_length = 1, max_length = 20000)]
     pub decisions: Option<String>,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub next_meeting: Option<DateTime<Utc>>,
     pub corrects: Option<DocId>,
     pub author: DocId,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub author_name: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub recorded_at: DateTime<Utc>,
@@ -393,6 +449,7 @@ pub struct PlanRecord {
     pub id: DocId,
     pub kind: PlanKind,
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub owner_service: String,
     pub coordinator: Option<DocId>,
     pub state: PlanState,
@@ -402,13 +459,17 @@ pub struct PlanRecord {
     pub ends_on: Option<NaiveDate>,
     #[serde(default)]
     #[validate(length(max = 50), custom(function = "crate::plans::api::check_goals"))]
+    #[schema(max_items = 50)]
     pub goals: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub end_reason: Option<String>,
     #[serde(default)]
     #[validate(nested, length(max = 500))]
+    #[schema(max_items = 500)]
     pub members: Vec<PlanMemberRecord>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub created_by_user: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub created_at: DateTime<Utc>,
@@ -423,6 +484,7 @@ pub struct PlanRecord {
 pub struct PlanMemberRecord {
     pub participant_id: DocId,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub role: Option<String>,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub added_at: DateTime<Utc>,
@@ -439,15 +501,19 @@ pub struct MeetingRecord {
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub ends_at: DateTime<Utc>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub place: Option<String>,
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub agenda: Option<String>,
     pub state: MeetingState,
     /// The `meeting` entry of this document that holds the minutes, once held.
     pub minutes_entry: Option<DocId>,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub cancel_reason: Option<String>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub created_by_user: String,
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub created_at: DateTime<Utc>,
@@ -458,6 +524,7 @@ pub struct MeetingRecord {
     pub sequence: i32,
     #[serde(default)]
     #[validate(nested, length(max = 50))]
+    #[schema(max_items = 50)]
     pub invitees: Vec<InviteeRecord>,
 }
 

@@ -372,6 +372,7 @@ pub fn document_limits(spec: &mut serde_json::Value) {
     document_retry_after(spec);
     document_rate_limit_headers(spec);
     document_format_lengths(spec);
+    document_text_lengths(spec);
     document_sent_dates(spec);
 }
 
@@ -492,6 +493,77 @@ fn document_format_lengths(v: &mut serde_json::Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(document_format_lengths),
         _ => {}
+    }
+}
+
+/// The longest value of the headers and parameters whose schema is a bare string: what the service
+/// writes (an `ETag` is a quoted version, or the public guide's quoted 24-digit content hash; a `Link` two
+/// page addresses) or accepts (an `If-Match` names one version; a service code, a user id, an external
+/// reference `SYSTEM:ID` as the records that carry them).
+const TEXT_LENGTHS: [(&str, u64); 11] = [
+    ("ETag", 26),
+    ("If-Match", 12),
+    ("If-None-Match", 1024),
+    ("Location", 2048),
+    ("Link", 4096),
+    ("Cache-Control", 100),
+    ("code", 64),
+    ("user_id", 200),
+    ("number", 4),
+    ("ref", 301),
+    // A calendar feed's file: 43 characters of secret and `.ics`.
+    ("file", 47),
+];
+
+fn document_text_lengths(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    let bound = |name: &str, schema: &mut Value| {
+        let is_string = match schema.get("type") {
+            Some(Value::String(t)) => t == "string",
+            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+            _ => false,
+        };
+        let length = TEXT_LENGTHS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, l)| *l);
+        if let (true, Some(l), Some(map)) = (is_string, length, schema.as_object_mut()) {
+            map.entry("maxLength").or_insert(Value::from(l));
+        }
+    };
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        for p in op
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = p["name"].as_str().map(str::to_string) {
+                bound(&name, &mut p["schema"]);
+            }
+        }
+        for r in op
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            for (name, h) in r
+                .get_mut("headers")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flatten()
+            {
+                bound(name, &mut h["schema"]);
+            }
+        }
     }
 }
 
