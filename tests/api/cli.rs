@@ -1,6 +1,6 @@
 //! The command line tells a newcomer what they need, and refuses clearly instead of doing the wrong thing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::{binary, OutputLogged, TestApp};
@@ -11,12 +11,34 @@ fn bin() -> Command {
 
 /// A directory of its own for one test, outside the checkout: `token` looks for `data/jwt-dev-secret` in
 /// every directory above the one it runs in, and a checkout where `cargo run` has served has one.
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir()
         .join("stafettlogg-cli-tests")
         .join(format!("{name}-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+/// Removed when the test ends, managed cluster and all (some 50 MB).
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn stderr(o: &Output) -> String {

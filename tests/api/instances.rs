@@ -70,6 +70,7 @@ impl Instance {
                 db_url: app.db_url.clone(),
                 service_db_url: app.service_db_url.clone(),
                 jwt: app.jwt.clone(),
+                owned_database: None,
             },
             log,
         };

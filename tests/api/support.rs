@@ -90,6 +90,29 @@ pub struct TestApp {
     /// The URL the server's pool connects with (as the service role).
     pub service_db_url: String,
     pub jwt: JwtSettings,
+    /// The database cloned for this test, if this harness cloned it (not with `Options::database_url`).
+    pub owned_database: Option<OwnedDatabase>,
+}
+
+/// A test's clone of the template, dropped with the test's app: a run of several hundred tests would
+/// otherwise keep every clone (some 12 MB each) on disk until the process ends, more than a small CI
+/// machine has.
+pub struct OwnedDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for OwnedDatabase {
+    fn drop(&mut self) {
+        // FORCE ends the connections the test's servers still hold. Errors are ignored: this may run
+        // while a failed test unwinds, where a second panic would abort the whole run.
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 pub struct Options {
@@ -162,8 +185,8 @@ impl TestApp {
 
     async fn start(options: Options, jwt: JwtSettings) -> TestApp {
         logs();
-        let (db_url, service_db_url) = match options.database_url {
-            Some(url) => (url.clone(), url),
+        let (db_url, service_db_url, owned_database) = match options.database_url {
+            Some(url) => (url.clone(), url, None),
             None => {
                 let s = server();
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
@@ -171,13 +194,17 @@ impl TestApp {
                 let template = s.template.clone();
                 let create =
                     format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
+                let owned = OwnedDatabase {
+                    admin_url: admin_url.clone(),
+                    name: name.clone(),
+                };
                 actix_web::rt::task::spawn_blocking(move || {
                     let mut admin = PgConnection::establish(&admin_url).expect("connect");
                     admin.batch_execute(&create).expect("clone the template");
                 })
                 .await
                 .unwrap();
-                ((s.url_for)(&name), (s.service_url_for)(&name))
+                ((s.url_for)(&name), (s.service_url_for)(&name), Some(owned))
             }
         };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -214,6 +241,7 @@ impl TestApp {
             db_url,
             service_db_url,
             jwt,
+            owned_database,
         }
     }
 
