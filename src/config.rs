@@ -200,6 +200,8 @@ impl std::fmt::Debug for Config {
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// `IMPORT_BODY_LIMIT_BYTES` when unset: 8 MiB.
+pub const DEFAULT_IMPORT_BODY_LIMIT: u64 = 8 * 1024 * 1024;
 /// The development signing secret's file in `DATA_DIR`, written by the server in the managed mode.
 pub const DEV_SECRET_FILE: &str = "jwt-dev-secret";
 
@@ -256,7 +258,7 @@ pub struct Settings {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The limit for one import request (NDJSON).
-    #[arg(long, env = "IMPORT_BODY_LIMIT_BYTES", default_value_t = 8 * 1024 * 1024,
+    #[arg(long, env = "IMPORT_BODY_LIMIT_BYTES", default_value_t = DEFAULT_IMPORT_BODY_LIMIT,
           value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
     pub import_body_limit_bytes: u64,
     /// The identity provider's JWKS URL (https), e.g. ID-porten's https://idporten.no/jwks.json or Entra

@@ -8,16 +8,20 @@ use validator::Validate;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Actor {
+    #[schema(max_length = 200)]
     pub user_id: String,
+    #[schema(max_length = 200)]
     pub name: String,
     /// The role the actor acted in, or `system` for the service itself; imported history keeps the
     /// role its system recorded.
+    #[schema(max_length = 50)]
     pub role: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessEvent {
     /// Opaque, increasing: the cursor key.
+    #[schema(minimum = 1)]
     pub id: i64,
     pub at: DateTime<Utc>,
     pub actor: Actor,

@@ -13,7 +13,12 @@ use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
 use crate::policy;
 
-/// Who read or changed what in the case, newest first (the stafettholder and the guardians).
+/// Who read or changed what in the case, newest first.
+///
+/// For the stafettholder and the guardians (rule 9): anyone else who may read the case gets 403, and a
+/// case the caller may not read is 404. Answers a page of access events. Reading the log leaves an
+/// access event of its own, recorded after the page is read so that it does not show on it. The events
+/// of recording a report to child welfare are left out for the guardians (rule 11).
 #[utoipa::path(
     tag = "access log",
     security(("bearer" = [])),

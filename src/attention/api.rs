@@ -10,6 +10,7 @@ use uuid::Uuid;
 pub struct OverdueEvaluation {
     pub case_id: Uuid,
     pub measure_id: Uuid,
+    #[schema(max_length = 200)]
     pub title: String,
     pub evaluate_by: NaiveDate,
 }
@@ -29,18 +30,25 @@ pub struct ExpiringConsent {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Attention {
+    #[schema(max_items = 1000)]
     pub overdue_evaluations: Vec<OverdueEvaluation>,
+    #[schema(max_items = 1000)]
     pub overdue_level0_decisions: Vec<OverdueDecision>,
+    #[schema(max_items = 1000)]
     pub consents_expiring: Vec<ExpiringConsent>,
     /// Pending handovers addressed to me; `overdue` once past their answer-by date.
+    #[schema(max_items = 1000)]
     pub handovers_waiting: Vec<crate::handovers::api::HandoverView>,
     /// Inquiries to my services that no one has answered for longer than the municipality's
     /// `inquiry_attention_days` (default 5), oldest first.
+    #[schema(max_items = 200)]
     pub inquiries_waiting: Vec<crate::inquiries::api::WaitingInquiry>,
     /// How many of my open cases were looked through.
+    #[schema(value_type = i64, minimum = 0, maximum = 2000)]
     pub cases_checked: usize,
-    /// `false` when I have more open cases than one answer looks through (2,000): the lists above then
-    /// cover the newest cases only, and the case list (`GET /api/v1/cases?holder=me`) shows the rest.
+    /// `false` when I have more open cases than one answer looks through (2,000), or a list above had
+    /// more items than one answer holds (1,000 of each kind): the lists then cover the newest cases only,
+    /// and the case list (`GET /api/v1/cases?holder=me`) shows the rest.
     pub complete: bool,
 }
 
@@ -61,7 +69,9 @@ pub struct LeaderEvaluationDue {
 pub struct LeaderHandoverWaiting {
     pub case_id: Uuid,
     pub handover_id: Uuid,
+    #[schema(max_length = 200)]
     pub to_name: String,
+    #[schema(max_length = 64)]
     pub to_service: String,
     pub proposed_at: DateTime<Utc>,
     pub answer_by: Option<NaiveDate>,
@@ -79,7 +89,9 @@ pub struct LeaderConsentExpiring {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeaderDepartedHolder {
     pub case_id: Uuid,
+    #[schema(max_length = 200)]
     pub holder_user_id: String,
+    #[schema(max_length = 200)]
     pub holder_name: String,
     pub departed_on: NaiveDate,
 }
@@ -90,11 +102,21 @@ pub struct LeaderDepartedHolder {
 /// and inquiries to the service waiting longer than the municipality allows.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceAttention {
+    #[schema(max_length = 64)]
     pub service: String,
+    #[schema(max_items = 1000)]
     pub overdue_level0_decisions: Vec<LeaderDecisionDue>,
+    #[schema(max_items = 1000)]
     pub overdue_evaluations: Vec<LeaderEvaluationDue>,
+    #[schema(max_items = 1000)]
     pub handovers_waiting: Vec<LeaderHandoverWaiting>,
+    #[schema(max_items = 1000)]
     pub consents_expiring: Vec<LeaderConsentExpiring>,
+    #[schema(max_items = 1000)]
     pub departed_holders: Vec<LeaderDepartedHolder>,
+    #[schema(max_items = 200)]
     pub inquiries_waiting: Vec<crate::inquiries::api::WaitingInquiry>,
+    /// `false` when a list above had more items than one answer holds (1,000 of each kind): the
+    /// service's case list (`GET /api/v1/services/{code}/cases`) shows them all.
+    pub complete: bool,
 }

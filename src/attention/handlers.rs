@@ -20,6 +20,14 @@ use crate::measures::store::MeasureRow;
 use crate::policy::{self, CaseAccess};
 
 /// What needs the calling professional's attention now.
+///
+/// For the `professional` role (403 otherwise), rule 7: overdue evaluations of the measures they or
+/// their service are responsible for (every measure of the cases they hold), level-0 decisions past
+/// their deadline and consents in force running out within 30 days in the cases they hold, pending
+/// handovers addressed to them, and inquiries to their services that no one has answered for longer than
+/// the municipality allows. It looks through the newest 2,000 of their open cases that they may read
+/// (`complete` says whether that was all). Every case with something in it leaves an access event; every
+/// handover and inquiry shown, its own.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
@@ -49,13 +57,15 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
     let today = crate::clock::today();
     let overdue_measures = store::overdue_measures(conn, &ids, today)?;
     let decided = crate::decisions::store::decided_now(conn, &ids)?;
-    let waiting = crate::handovers::store::inbox(
+    let mut waiting = crate::handovers::store::inbox(
         conn,
         &caller.tenant,
         &caller.user_id,
         &caller.services,
         crate::handovers::api::HandoverState::Pending,
     )?;
+    let handovers_complete = waiting.len() <= rules::MAX_LISTED;
+    waiting.truncate(rules::MAX_LISTED);
     crate::handovers::handlers::record_shown(conn, caller, &waiting, Resource::MeAttention)?;
     let inquiries_waiting = crate::inquiries::store::waiting_in(
         conn,
@@ -69,7 +79,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
         handovers_waiting: waiting.iter().map(|h| h.view(today)).collect(),
         inquiries_waiting,
         cases_checked: readable.len(),
-        complete,
+        complete: complete && handovers_complete,
     };
     let mut touched: Vec<(Uuid, Basis)> = Vec::new();
     for a in &readable {
@@ -109,6 +119,9 @@ fn add_case(
         .filter(|m| m.case_id == a.case.id)
     {
         if rules::evaluation_needs(&m.responsible(), me, |s| caller.works_in(s), holds) {
+            if !room(&out.overdue_evaluations, &mut out.complete) {
+                continue;
+            }
             out.overdue_evaluations.push(OverdueEvaluation {
                 case_id: m.case_id,
                 measure_id: m.id,
@@ -121,9 +134,9 @@ fn add_case(
     if !holds {
         return shown;
     }
-    if let Some(due) =
-        rules::overdue_level0_decision(a.case.level, a.case.decision_due, seen.decided, today)
-    {
+    let due =
+        rules::overdue_level0_decision(a.case.level, a.case.decision_due, seen.decided, today);
+    if let Some(due) = due.filter(|_| room(&out.overdue_level0_decisions, &mut out.complete)) {
         out.overdue_level0_decisions.push(OverdueDecision {
             case_id: a.case.id,
             decision_due: due,
@@ -134,6 +147,9 @@ fn add_case(
     for c in &a.consents {
         let in_force = a.effective.consent_ids.contains(&c.row.id);
         if rules::consent_expiring(in_force, c.row.valid_until, horizon) {
+            if !room(&out.consents_expiring, &mut out.complete) {
+                continue;
+            }
             out.consents_expiring.push(ExpiringConsent {
                 case_id: a.case.id,
                 consent_id: c.row.id,
@@ -145,8 +161,21 @@ fn add_case(
     shown
 }
 
-/// What in the service needs its leader now. Every case named leaves an access event on the basis
-/// `leader`; every inquiry shown, an inquiry access event.
+/// Whether `list` has room for one more item; when it has not, the answer is marked incomplete.
+fn room<T>(list: &[T], complete: &mut bool) -> bool {
+    let has = list.len() < rules::MAX_LISTED;
+    *complete &= has;
+    has
+}
+
+/// What in a service needs its leader now.
+///
+/// For a leader of the service (role `leader`, the service in `services`; 403 otherwise); a service the
+/// municipality does not have, or no longer runs, is 404. On the open cases held in the service: level-0
+/// decisions past their deadline, overdue evaluations, handovers pending more than 7 days or past their
+/// answer-by date, consents running out within 30 days and holders who have departed; and inquiries to
+/// the service waiting longer than the municipality allows. Never content. Every case named leaves an
+/// access event on the basis `leader`; every inquiry shown, an inquiry access event.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),
@@ -169,6 +198,7 @@ pub async fn service_attention(
         crate::leaders::require_service(conn, &caller, &service)?;
         let today = crate::clock::today();
         let rows = store::service_items(conn, &caller.tenant, &service, today)?;
+        let (rows, complete) = rules::at_most_listed_per_kind(rows, |r| r.kind);
         let mut shown: Vec<(Uuid, Basis)> =
             rows.iter().map(|r| (r.case_id, Basis::Leader)).collect();
         shown.sort_by_key(|c| c.0);
@@ -189,6 +219,7 @@ pub async fn service_attention(
             consents_expiring: vec![],
             departed_holders: vec![],
             inquiries_waiting,
+            complete,
         };
         for row in rows {
             row.add_to(&mut out, today)?;

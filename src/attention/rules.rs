@@ -11,6 +11,35 @@ pub const EXPIRY_HORIZON_DAYS: u64 = 30;
 pub const HANDOVER_WAIT_DAYS: i32 = 7;
 /// A professional with more open cases than this is asked to narrow down through the case list.
 pub const MAX_CASES: i64 = 2000;
+/// The most items one list of an attention answer holds (the spec's `maxItems`); `complete` is false when
+/// more were due, and the case list or the next answer shows the rest.
+pub const MAX_LISTED: usize = 1000;
+
+/// The first [`MAX_LISTED`] items of each kind, in their order; and whether none was left out.
+pub fn at_most_listed_per_kind<T, K: PartialEq>(
+    items: Vec<T>,
+    kind: impl Fn(&T) -> K,
+) -> (Vec<T>, bool) {
+    let mut counts: Vec<(K, usize)> = Vec::new();
+    let mut complete = true;
+    let kept = items
+        .into_iter()
+        .filter(|item| {
+            let k = kind(item);
+            let n = match counts.iter_mut().find(|(c, _)| *c == k) {
+                Some((_, n)) => n,
+                None => {
+                    counts.push((k, 0));
+                    &mut counts.last_mut().expect("just pushed").1
+                }
+            };
+            *n += 1;
+            complete &= *n <= MAX_LISTED;
+            *n <= MAX_LISTED
+        })
+        .collect();
+    (kept, complete)
+}
 
 /// The last day a consent may run to and still need attention `today`.
 pub fn expiry_horizon(today: NaiveDate) -> NaiveDate {
@@ -55,6 +84,22 @@ pub fn consent_expiring(in_force: bool, valid_until: NaiveDate, horizon: NaiveDa
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn at_most_listed_per_kind_keeps_the_first_of_each_kind_and_says_what_was_left_out() {
+        let items: Vec<(char, usize)> = (0..MAX_LISTED + 2)
+            .map(|i| ('a', i))
+            .chain([('b', 0)])
+            .collect();
+        let (kept, complete) = at_most_listed_per_kind(items, |i| i.0);
+        assert!(!complete);
+        assert_eq!(kept.iter().filter(|i| i.0 == 'a').count(), MAX_LISTED);
+        assert_eq!(kept.last(), Some(&('b', 0)));
+        assert_eq!(kept[MAX_LISTED - 1], ('a', MAX_LISTED - 1));
+        let (all, complete) = at_most_listed_per_kind(vec![('a', 1), ('b', 2)], |i| i.0);
+        assert!(complete);
+        assert_eq!(all.len(), 2);
+    }
+
     use super::*;
 
     fn day(s: &str) -> NaiveDate {

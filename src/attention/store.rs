@@ -102,7 +102,7 @@ crate::text_enum! {
 #[derive(QueryableByName)]
 pub struct ItemRow {
     #[diesel(sql_type = Text)]
-    kind: ItemKind,
+    pub kind: ItemKind,
     #[diesel(sql_type = SqlUuid)]
     pub case_id: Uuid,
     #[diesel(sql_type = Nullable<SqlUuid>)]

@@ -203,16 +203,42 @@ fn settings(req: &HttpRequest) -> web::Data<JwtSettings> {
         .clone()
 }
 
+/// The most services and roles one token may name; with the lengths below, what a token says of its
+/// holder fits the bounds the spec states where it is echoed (`GET /me`, access events, records).
+pub const MAX_CLAIMED_SERVICES: usize = 50;
+pub const MAX_CLAIMED_ROLES: usize = 6;
+
+/// Whether a verified token's claims are within the bounds the service keeps: a longer name or more
+/// services than any person has is a misconfigured identity provider, refused rather than stored.
+pub fn claims_within_bounds(claims: &Claims) -> Result<(), &'static str> {
+    if claims.sub.is_empty() || claims.sub.chars().count() > 200 {
+        return Err("the `sub` claim must be 1-200 characters");
+    }
+    if claims.name.chars().count() > 200 {
+        return Err("the `name` claim must be at most 200 characters");
+    }
+    if claims.roles.len() > MAX_CLAIMED_ROLES {
+        return Err("the `roles` claim names at most 6 roles");
+    }
+    if claims.services.len() > MAX_CLAIMED_SERVICES
+        || !claims
+            .services
+            .iter()
+            .all(|s| crate::http::bounds::is_service_code(s))
+    {
+        return Err("the `services` claim names at most 50 service codes (lower-case letters, digits, '-' and '_', at most 64)");
+    }
+    if claims.pid.as_ref().is_some_and(|p| p.chars().count() != 11) {
+        return Err("the `pid` claim must be an 11-digit national identity number");
+    }
+    Ok(())
+}
+
 fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Caller, AppError> {
     let claims = verified.map_err(|e| AppError::unauthorized(e.to_string()))?;
     let municipality = Municipality::parse(&claims.tenant).ok_or_else(|| {
         AppError::unauthorized("the `tenant` claim must be a 4-digit municipality number")
     })?;
-    if claims.sub.is_empty() || claims.sub.len() > 200 {
-        return Err(AppError::unauthorized(
-            "the `sub` claim must be 1-200 characters",
-        ));
-    }
     // These end up in the access log; PostgreSQL cannot store a NUL character.
     if std::iter::once(&claims.sub)
         .chain([&claims.name])
@@ -223,6 +249,7 @@ fn caller(req: &HttpRequest, verified: Result<Claims, TokenError>) -> Result<Cal
             "the `sub`, `name` and `services` claims must not contain the NUL character",
         ));
     }
+    claims_within_bounds(&claims).map_err(AppError::unauthorized)?;
     crate::http::rate_limit::check_caller(req, &claims.tenant, &claims.sub)?;
     let request_id = req
         .extensions()
@@ -272,5 +299,60 @@ impl FromRequest for Caller {
             }
             verified => Box::pin(ready(caller(req, verified))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "ola".into(),
+            name: "Ola Testperson".into(),
+            tenant: "3805".into(),
+            roles: vec![],
+            services: vec!["barnehage-solstua".into()],
+            pid: None,
+            scope: String::new(),
+            iss: "i".into(),
+            aud: "a".into(),
+            exp: 0,
+            iat: 0,
+        }
+    }
+
+    #[test]
+    fn claims_within_bounds_take_an_ordinary_token() {
+        assert_eq!(claims_within_bounds(&claims()), Ok(()));
+    }
+
+    #[test]
+    fn claims_within_bounds_refuse_a_name_longer_than_200_characters() {
+        let mut c = claims();
+        c.name = "ø".repeat(200);
+        assert_eq!(claims_within_bounds(&c), Ok(()));
+        c.name.push('x');
+        assert!(claims_within_bounds(&c).unwrap_err().contains("`name`"));
+    }
+
+    #[test]
+    fn claims_within_bounds_refuse_more_than_50_services_or_one_that_is_no_service_code() {
+        let mut c = claims();
+        c.services = (0..50).map(|i| format!("s{i}")).collect();
+        assert_eq!(claims_within_bounds(&c), Ok(()));
+        c.services.push("s50".into());
+        assert!(claims_within_bounds(&c).unwrap_err().contains("`services`"));
+        c.services = vec!["Barnehage Solstua".into()];
+        assert!(claims_within_bounds(&c).unwrap_err().contains("`services`"));
+    }
+
+    #[test]
+    fn claims_within_bounds_refuse_a_pid_that_is_not_11_characters() {
+        let mut c = claims();
+        c.pid = Some("1234567890".into());
+        assert!(claims_within_bounds(&c).unwrap_err().contains("`pid`"));
+        c.pid = Some("14832010082".into());
+        assert_eq!(claims_within_bounds(&c), Ok(()));
     }
 }

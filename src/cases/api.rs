@@ -71,7 +71,12 @@ pub struct SubjectInput {
     /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
     /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
-    #[schema(pattern = "^[0-9]{11}$", example = "14832010082")]
+    #[schema(
+        pattern = "^[0-9]{11}$",
+        example = "14832010082",
+        min_length = 11,
+        max_length = 11
+    )]
     pub national_id: Option<String>,
 }
 
@@ -93,8 +98,8 @@ pub struct ExternalRef {
 #[serde(deny_unknown_fields)]
 pub struct OpenCaseRequest {
     /// The code of one of the caller's services (token claim `services`); the case starts there.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64, example = "barnehage-solstua")]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub service: String,
     #[validate(nested)]
     pub subject: SubjectInput,
@@ -111,16 +116,20 @@ pub struct OpenCaseRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubjectView {
     pub kind: SubjectKind,
+    #[schema(max_length = 200)]
     pub given_name: String,
+    #[schema(max_length = 200)]
     pub family_name: String,
     pub birth_date: Option<NaiveDate>,
     /// In full for the stafettholder; masked to the first six digits for everyone else.
+    #[schema(min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentSummary {
     pub effective: bool,
+    #[schema(value_type = Vec<crate::http::bounds::ServiceCode>, max_items = 1000)]
     pub services: Vec<String>,
     pub valid_until: Option<NaiveDate>,
 }
@@ -163,16 +172,21 @@ pub struct Archived {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HolderView {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub user_id: String,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 64)]
     pub service: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseView {
     pub id: Uuid,
+    #[schema(min_length = 4, max_length = 4)]
     pub municipality: String,
     pub subject: SubjectView,
+    #[schema(max_length = 20000)]
     pub concern: String,
     pub status: CaseStatus,
     #[schema(minimum = 0, maximum = 3)]
@@ -182,12 +196,14 @@ pub struct CaseView {
     /// What the effective consent covers today.
     pub consent: ConsentSummary,
     /// The service the case was opened in.
+    #[schema(max_length = 64)]
     pub opened_in_service: String,
     /// At level 0: the date by which to decide (close, level 1 or 2, or report to child welfare).
     pub decision_due: Option<NaiveDate>,
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<CloseReason>,
+    #[schema(max_length = 5000)]
     pub close_note: Option<String>,
     /// Set when the retention period was over and `stafettlogg purge` erased the case's personal data:
     /// what remains is a tombstone (levels, dates, states; names and free text read `[slettet]`).
@@ -195,7 +211,9 @@ pub struct CaseView {
     /// Set when an archive system reported the closed case taken into the municipality's archive; the
     /// retention purge erases only such cases, unless the municipality allows otherwise.
     pub archived: Option<Archived>,
+    #[schema(minimum = 1)]
     pub version: i32,
+    #[schema(max_items = 20)]
     pub external_refs: Vec<ExternalRef>,
     /// The step of the municipality's action guide the case stands on, as it was in the guide version it
     /// was taken from; `null` for a case imported without one.
@@ -240,7 +258,7 @@ pub struct SubjectPatch {
     /// naming the field), which the pattern cannot express.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate_optional_national_id"))]
-    #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$", min_length = 11, max_length = 11)]
     pub national_id: Option<Option<String>>,
 }
 

@@ -25,8 +25,13 @@ fn case_response(mut res: actix_web::HttpResponseBuilder, view: CaseView) -> Htt
     res.insert_header(ETag(etag(view.version))).json(view)
 }
 
-/// Open a case at level 0 in one of the caller's services. The caller becomes its first participant and
-/// stafettholder, and the level-0 decision deadline is set from the municipality's settings.
+/// Open a case at level 0 in one of the caller's services.
+///
+/// For a professional, in one of the services of their token (rule 1; 403 otherwise). The caller becomes
+/// its first participant and stafettholder, and the level-0 decision deadline is set from the
+/// municipality's settings; the case starts on the first step of level 0 of the guide in force. An
+/// external reference another case has already is 409. Leaves an access event and `case.opened` in the
+/// change feed.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -149,7 +154,11 @@ pub fn open_in(
     Ok(access)
 }
 
-/// The cases the caller may read, newest first. Every listed case leaves an access event.
+/// The cases the caller may read, newest first.
+///
+/// A page of cases, narrowed by status, level, `holder=me` or an external reference (`ref`), on the same
+/// rule as one case (rule 8): a case the caller may not read is never listed. Every listed case leaves
+/// an access event.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -202,7 +211,11 @@ pub async fn list_cases(
     ))
 }
 
-/// One case, with its stafettholder, level and consent summary. The `ETag` is what `If-Match` takes.
+/// One case, with its stafettholder, level and consent summary.
+///
+/// For anyone who may read the case (rule 8); for anyone else it is 404, as if it did not exist.
+/// National ids are shown in full to the stafettholder only. The `ETag` is what `If-Match` takes. Leaves
+/// an access event.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -229,7 +242,11 @@ pub async fn get_case(
     Ok(case_response(HttpResponse::Ok(), view))
 }
 
-/// Change the concern or the subject (stafettholder only; `If-Match` required).
+/// Change the concern or the subject of a case.
+///
+/// Stafettholder only (403 for other readers, 404 for anyone who may not read the case); `If-Match`
+/// required (428 without, 412 when stale), and a closed case is 409. Leaves an access event and
+/// `case.updated` in the change feed.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -289,8 +306,11 @@ pub async fn patch_case(
     Ok(case_response(HttpResponse::Ok(), view))
 }
 
-/// Close the case with a reason from the fixed list: the stafettholder, or a guardian (guardians can
-/// always end the log). `If-Match` required.
+/// Close a case, with a reason from the fixed list.
+///
+/// The stafettholder, or a guardian with parental responsibility (guardians can always end the log).
+/// `If-Match` required. Closing as `moved_to_individual_plan` needs an active ip, iop or iup in the case
+/// (409), and a case closed already is 409. Leaves an access event and `case.closed` in the change feed.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -338,10 +358,13 @@ pub async fn close_case(
     Ok(case_response(HttpResponse::Ok(), view))
 }
 
-/// Report that the closed case was taken into the municipality's archive (its administrator or an
-/// integration that may read the case, typically the archive system after `case.closed` in the feed and
-/// the case's PDF export). A second report replaces the first. The retention purge erases only archived
-/// cases, unless the municipality sets `purge_unarchived`.
+/// Report that a closed case was taken into the municipality's archive.
+///
+/// Its administrator, or an integration with the `archive` scope that may read the case (typically the
+/// archive system after `case.closed` in the feed and the case's PDF export); anyone else gets 403. A
+/// second report replaces the first. Only a closed case whose personal data is not erased is archived
+/// (409), on a day from its closing up to today. The retention purge erases only archived cases, unless
+/// the municipality sets `purge_unarchived`. The change feed carries `case.archived`.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),
@@ -386,11 +409,13 @@ pub async fn report_archived(
     Ok(HttpResponse::Ok().json(archived))
 }
 
-/// Reopen a case closed because its consent was withdrawn or expired (its last stafettholder, with the
-/// case's `If-Match`), so a family that consents again keeps one log for the child. The case opens at
-/// level 0 with a new decision deadline; until a new consent is effective, the rules of level 0 apply.
-/// Its history stays: the level change to 0 and a `decision` entry that says when and why it was closed
-/// and why it is reopened. Any other close reason is 409.
+/// Reopen a case closed because its consent was withdrawn or expired.
+///
+/// Its last stafettholder, with the case's `If-Match`, so a family that consents again keeps one log for
+/// the child. The case opens at level 0 with a new decision deadline; until a new consent is effective,
+/// the rules of level 0 apply. Its history stays: the level change to 0 and a `decision` entry that says
+/// when and why it was closed and why it is reopened. Any other close reason is 409, and so is a case
+/// whose personal data was erased.
 #[utoipa::path(
     tag = "cases",
     security(("bearer" = [])),

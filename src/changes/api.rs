@@ -55,6 +55,7 @@ crate::text_enum! {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Change {
+    #[schema(minimum = 1)]
     pub seq: i64,
     #[serde(rename = "type")]
     pub change_type: ChangeType,
@@ -64,9 +65,11 @@ pub struct Change {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChangePage {
+    #[schema(max_items = 1000)]
     pub items: Vec<Change>,
     /// Pass as `after` next time. It moves past events this client may not see, so it can be ahead of
     /// the last item's `seq`.
+    #[schema(minimum = 0)]
     pub next_after: i64,
 }
 

@@ -59,8 +59,12 @@ fn read_batch(
     Ok(ChangePage { items, next_after })
 }
 
-/// What changed in cases the integration may read, in commit order (the `integration` role; a token acts
-/// for its `services`, and sees a case exactly when a professional of one of them with access could).
+/// What changed in cases the integration may read, in commit order.
+///
+/// The change feed, for the `integration` role (403 otherwise): a token acts for its `services`, and
+/// sees a case exactly when a professional of one of them with access could. Pass the answer's
+/// `next_after` as `after` next time. With `wait`, a request that finds nothing new waits up to that
+/// many seconds for a change before it answers (a long poll).
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),

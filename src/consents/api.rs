@@ -23,8 +23,11 @@ pub struct ConsentInput {
     #[schema(min_items = 1, max_items = 10)]
     pub given_by: Vec<Uuid>,
     /// Service codes the consent covers.
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50)]
+    #[validate(
+        length(min = 1, max = 50),
+        custom(function = "crate::http::bounds::check_service_codes")
+    )]
+    #[schema(min_items = 1, max_items = 50, value_type = Vec<crate::http::bounds::ServiceCode>)]
     pub services: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
@@ -45,25 +48,33 @@ pub struct ConsentInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordedBy {
+    #[schema(max_length = 200)]
     pub user_id: String,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentView {
     pub id: Uuid,
+    #[schema(max_items = 10)]
     pub given_by: Vec<Uuid>,
     /// The givers who have signed. A consent recorded by the stafettholder (written, oral, or digital
     /// given elsewhere) counts as signed by all; a guardian's digital consent by the recorder only.
+    #[schema(max_items = 10)]
     pub signed_by: Vec<Uuid>,
     /// Givers who still have to sign it themselves (`POST .../consents/{cid}/sign`): until then it is
     /// `pending_signatures` and not effective.
+    #[schema(max_items = 10)]
     pub missing_signatures: Vec<Uuid>,
+    #[schema(value_type = Vec<crate::http::bounds::ServiceCode>, max_items = 50)]
     pub services: Vec<String>,
+    #[schema(max_length = 2000)]
     pub purpose: String,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub form: ConsentForm,
+    #[schema(max_length = 500)]
     pub document_ref: Option<String>,
     pub supersedes: Option<Uuid>,
     pub superseded_by: Option<Uuid>,
@@ -73,11 +84,13 @@ pub struct ConsentView {
     pub recorded_at: DateTime<Utc>,
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub withdrawn_by: Option<Uuid>,
+    #[schema(max_length = 2000)]
     pub withdrawal_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsentList {
+    #[schema(max_items = 500)]
     pub items: Vec<ConsentView>,
 }
 
@@ -94,8 +107,10 @@ pub struct WithdrawRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotEffective {
     pub consent_id: Uuid,
+    #[schema(max_items = 10)]
     pub reasons: Vec<NotEffectiveReason>,
     /// Who has not signed it yet (reason `pending_signatures`).
+    #[schema(max_items = 10)]
     pub missing_signatures: Vec<Uuid>,
 }
 
@@ -103,11 +118,15 @@ pub struct NotEffective {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EffectiveConsentView {
     pub effective: bool,
+    #[schema(value_type = Vec<crate::http::bounds::ServiceCode>, max_items = 1000)]
     pub services: Vec<String>,
+    #[schema(max_items = 500)]
     pub givers: Vec<Uuid>,
     /// When the first of the effective consents runs out.
     pub valid_until: Option<NaiveDate>,
+    #[schema(max_items = 500)]
     pub consent_ids: Vec<Uuid>,
     /// Recorded consents that are not effective, and why.
+    #[schema(max_items = 500)]
     pub not_effective: Vec<NotEffective>,
 }

@@ -110,6 +110,9 @@ fn recorded(access: &CaseAccess, consent_id: Uuid) -> Result<ConsentView, AppErr
 }
 
 /// The consents recorded in the case, with their state today.
+///
+/// All of them, oldest first, with their givers, signatures (and those still missing), services and
+/// period, for anyone who may read the case; for anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "consents",
     security(("bearer" = [])),
@@ -137,7 +140,11 @@ pub async fn list_consents(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// What the consents cover today, and why a recorded consent is not effective.
+/// What the consents of a case cover today.
+///
+/// Which services the effective consent covers, who gave it and until when (rule 4), and why a recorded
+/// consent is not effective, with the signatures a digital one still waits for. For anyone who may read
+/// the case; for anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "consents",
     security(("bearer" = [])),
@@ -159,8 +166,12 @@ pub async fn effective_consent(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Record a consent (the stafettholder, or a guardian or the youth digitally for themselves). A consent
-/// missing a required giver is recorded but not effective. Replacing a broader consent applies rule 5.
+/// Record a consent.
+///
+/// The stafettholder, or a guardian or the youth digitally for themselves. A consent missing a required
+/// giver is recorded but not effective. Replacing a broader consent applies rule 5. A digital consent
+/// recorded by a guardian or the youth is signed by them in recording it; the other givers named are
+/// told that their signature is awaited.
 #[utoipa::path(
     tag = "consents",
     security(("bearer" = [])),
@@ -252,9 +263,11 @@ pub async fn record_consent(
         .json(view))
 }
 
-/// Withdraw a consent: by one of its givers, or by the stafettholder on a giver's behalf (`on_behalf_of`).
-/// Rule 5 applies in the same transaction: professionals of services no longer covered lose access at
-/// once, and the case closes if the holder's own service is no longer covered.
+/// Withdraw a consent.
+///
+/// By one of its givers, or by the stafettholder on a giver's behalf (`on_behalf_of`). Rule 5 applies in
+/// the same transaction: professionals of services no longer covered lose access at once, and the case
+/// closes if the holder's own service is no longer covered.
 #[utoipa::path(
     tag = "consents",
     security(("bearer" = [])),
@@ -337,8 +350,10 @@ fn effective_view(
     }
 }
 
-/// Sign a digital consent you are named in as a giver (a guardian or the subject youth, by national
-/// login). Once every named giver has signed, the consent is effective.
+/// Sign a digital consent you are named in as a giver.
+///
+/// A guardian or the subject youth, by national login. Once every named giver has signed, the consent is
+/// effective. Signing twice is 409.
 #[utoipa::path(
     tag = "consents",
     security(("bearer" = [])),

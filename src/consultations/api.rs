@@ -21,12 +21,12 @@ crate::text_enum! {
 #[serde(deny_unknown_fields)]
 pub struct ConsultationInput {
     /// The service asked (its code).
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub to_service: String,
     /// Your service that asks; required when your token names more than one.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = Option<crate::http::bounds::ServiceCode>)]
     pub from_service: Option<String>,
     /// The question, without names or national identity numbers (one is refused).
     #[validate(length(min = 1, max = 5000))]
@@ -47,6 +47,7 @@ pub struct ConsultationAnswerInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsultationAnswer {
     pub id: Uuid,
+    #[schema(max_length = 5000)]
     pub text: String,
     pub answered_at: DateTime<Utc>,
     /// Whether the caller wrote it (who else did is not shown: the asked service answers as a service).
@@ -56,18 +57,23 @@ pub struct ConsultationAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Consultation {
     pub id: Uuid,
+    #[schema(max_length = 64)]
     pub from_service: String,
+    #[schema(max_length = 64)]
     pub to_service: String,
+    #[schema(max_length = 5000)]
     pub question: String,
     pub age_group: Option<AgeGroup>,
     pub asked_at: DateTime<Utc>,
     /// Whether the caller asked it (the asker is not named to the service asked).
     pub yours: bool,
+    #[schema(max_items = 100)]
     pub answers: Vec<ConsultationAnswer>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConsultationList {
     /// Those the caller asked and those to the services they work in or lead, newest first (at most 200).
+    #[schema(max_items = 200)]
     pub items: Vec<Consultation>,
 }

@@ -23,8 +23,10 @@ fn view_of(
     Ok(row.view(&store::answers_of(conn, &[row.id])?, &caller.user_id))
 }
 
-/// Ask another service about a worry, anonymously (a professional, for one of their services): no case,
-/// no person, no national identity number (422). Erased 90 days after the last answer.
+/// Ask another service about a worry, anonymously.
+///
+/// A professional, for one of their services (403 for other roles): no case, no person, no national
+/// identity number (422). Erased 90 days after the last answer.
 #[utoipa::path(
     tag = "consultations",
     security(("bearer" = [])),
@@ -69,7 +71,11 @@ pub async fn ask_consultation(
         .json(view))
 }
 
-/// The consultations you asked, and those to the services you work in or lead, newest first.
+/// The consultations you asked, and those to your services.
+///
+/// Those you asked, and those to the services you work in or lead, newest first, at most 200, each with
+/// its answers. For professionals and leaders (403 for other roles). A consultation holds no case and no
+/// person, so reading it leaves no access event.
 #[utoipa::path(
     tag = "consultations",
     security(("bearer" = [])),
@@ -102,7 +108,11 @@ pub async fn list_consultations(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// One consultation with its answers (the asker, or the service asked).
+/// One consultation with its answers.
+///
+/// For the professional who asked it, and the professionals and leaders of the service asked; other
+/// professionals and leaders get 404, as if it did not exist, and other roles 403. Leaves no access
+/// event: a consultation holds no case and no person.
 #[utoipa::path(
     tag = "consultations",
     security(("bearer" = [])),
@@ -129,7 +139,11 @@ pub async fn get_consultation(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Answer a consultation to your service (its professionals and leaders): no national identity number.
+/// Answer a consultation to your service.
+///
+/// The professionals and leaders of the service asked answer it; the asker and other roles get 403,
+/// other professionals and leaders 404. The answer carries no national identity number (422). Answers
+/// with the consultation and all its answers.
 #[utoipa::path(
     tag = "consultations",
     security(("bearer" = [])),

@@ -55,15 +55,18 @@ pub struct Decision {
     #[schema(max_length = 2000)]
     pub note: Option<String>,
     /// The stafettholder's service when it was decided (for a report: the reporting service).
+    #[schema(max_length = 64)]
     pub service: String,
     pub recorded_at: DateTime<Utc>,
     /// The participant who recorded it.
     pub recorded_by: Uuid,
+    #[schema(max_length = 200)]
     pub recorded_by_name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionList {
     /// Oldest first; a report only for those who may see it.
+    #[schema(max_items = 100)]
     pub items: Vec<Decision>,
 }

@@ -15,8 +15,11 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::policy::{self, decisions::sees_report, Need};
 
-/// The case's level-0 decisions, oldest first. A report to child welfare is listed only for the
-/// professionals of the reporting service and of the stafettholder's service (rule 11).
+/// The case's level-0 decisions, oldest first.
+///
+/// For anyone who may read the case (otherwise 404); leaves an access event. A report to child welfare
+/// is listed only for the professionals of the reporting service and of the stafettholder's service
+/// (rule 11).
 #[utoipa::path(
     tag = "levels",
     security(("bearer" = [])),
@@ -48,13 +51,15 @@ pub async fn list_decisions(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Record the decision that ends the case's level-0 period (rule 12; the stafettholder, with the case's
-/// `If-Match`), once per level-0 period: `close` closes the case (`no_need`, the note as its closing
-/// note); `level_1` and `level_2` move it as a level change would (consent covering the holder's service,
-/// rule 2), the note as the reason; `report_child_welfare` records that the service sent a report of
-/// concern to barnevern under its duty to report (the report itself goes outside this service). That
-/// record is shown only to the reporting service and the stafettholder's service and their leaders
-/// (rule 11): no change in the feed, the case unchanged. The case's `ETag` after it is in the header.
+/// Record the decision that ends the case's level-0 period.
+///
+/// Rule 12: the stafettholder, with the case's `If-Match`, once per level-0 period. `close` closes the
+/// case (`no_need`, the note as its closing note); `level_1` and `level_2` move it as a level change
+/// would (consent covering the holder's service, rule 2), the note as the reason; `report_child_welfare`
+/// records that the service sent a report of concern to barnevern under its duty to report (the report
+/// itself goes outside this service). That record is shown only to the reporting service and the
+/// stafettholder's service and their leaders (rule 11): no change in the feed, the case unchanged. The
+/// case's `ETag` after it is in the header.
 #[utoipa::path(
     tag = "levels",
     security(("bearer" = [])),

@@ -36,7 +36,7 @@ fn check_doc_id(id: &str) -> Result<(), validator::ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct CaseDocument {
     /// `stafettlogg.case/1`
-    #[schema(example = "stafettlogg.case/1")]
+    #[schema(example = "stafettlogg.case/1", min_length = 1, max_length = 40)]
     pub format: String,
     #[validate(nested)]
     pub case: CaseRecord,
@@ -108,6 +108,7 @@ pub struct SubjectRecord {
     /// In full in the stafettholder's export, which is what an import needs: 11 digits whose date and
     /// mod-11 check digits are verified. Masked (the first six digits and `*****`) in a guardian's export.
     #[validate(custom(function = "crate::cases::api::validate_national_id"))]
+    #[schema(min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
 }
 
@@ -120,8 +121,8 @@ pub struct CaseRecord {
     #[validate(nested, length(min = 1, max = 20))]
     #[schema(min_items = 1, max_items = 20)]
     pub external_refs: Vec<ExternalRef>,
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub opened_in_service: String,
     #[validate(nested)]
     pub subject: SubjectRecord,
@@ -173,8 +174,8 @@ pub struct ParticipantRecord {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub user_id: Option<String>,
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = Option<crate::http::bounds::ServiceCode>)]
     pub service: Option<String>,
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
@@ -184,6 +185,7 @@ pub struct ParticipantRecord {
     /// In full in the stafettholder's export, which is what an import needs: 11 digits whose date and
     /// mod-11 check digits are verified. Masked (the first six digits and `*****`) in a guardian's export.
     #[validate(custom(function = "crate::cases::api::validate_national_id"))]
+    #[schema(min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
@@ -224,8 +226,11 @@ pub struct ConsentRecord {
     #[validate(length(min = 1, max = 10))]
     #[schema(min_items = 1, max_items = 10)]
     pub given_by: Vec<DocId>,
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_items = 1, max_items = 50)]
+    #[validate(
+        length(min = 1, max = 50),
+        custom(function = "crate::http::bounds::check_service_codes")
+    )]
+    #[schema(min_items = 1, max_items = 50, value_type = Vec<crate::http::bounds::ServiceCode>)]
     pub services: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
@@ -266,8 +271,13 @@ pub struct ConsentRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponsibleRecord {
-    Service { service: String },
-    Participant { participant_id: DocId },
+    Service {
+        #[schema(value_type = crate::http::bounds::ServiceCode)]
+        service: String,
+    },
+    Participant {
+        participant_id: DocId,
+    },
     Subject,
 }
 
@@ -341,8 +351,8 @@ pub struct DecisionRecord {
     #[schema(min_length = 1, max_length = 2000)]
     pub note: Option<String>,
     /// The stafettholder's service when it was decided.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub service: String,
     /// When the level-0 period it ended began: one decision per period.
     #[validate(custom(function = "crate::dates::timestamp"))]
@@ -448,8 +458,8 @@ pub struct PlanRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
     pub kind: PlanKind,
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub owner_service: String,
     pub coordinator: Option<DocId>,
     pub state: PlanState,
@@ -459,7 +469,7 @@ pub struct PlanRecord {
     pub ends_on: Option<NaiveDate>,
     #[serde(default)]
     #[validate(length(max = 50), custom(function = "crate::plans::api::check_goals"))]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Vec<crate::http::bounds::PlanGoal>)]
     pub goals: Vec<String>,
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
@@ -521,6 +531,7 @@ pub struct MeetingRecord {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// How many times calendars were told of a change (RFC 5545 `SEQUENCE`).
     #[validate(range(min = 0, max = 100000))]
+    #[schema(minimum = 0)]
     pub sequence: i32,
     #[serde(default)]
     #[validate(nested, length(max = 50))]
@@ -542,11 +553,23 @@ pub struct InviteeRecord {
 pub struct AccessRecord {
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub at: DateTime<Utc>,
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub actor_user_id: String,
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub actor_name: String,
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub actor_role: String,
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub action: String,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub resource: String,
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub basis: String,
 }
 
@@ -562,24 +585,32 @@ pub enum LineStatus {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineResult {
     /// 1-based line number in the request body.
+    #[schema(value_type = i64, minimum = 1)]
     pub line: usize,
     pub status: LineStatus,
     pub case_id: Option<Uuid>,
     /// What is wrong with the line, naming the field.
+    #[schema(max_items = 100)]
     pub errors: Vec<FieldError>,
+    #[schema(max_length = 2000)]
     pub detail: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct ImportSummary {
+    #[schema(value_type = i64, minimum = 0)]
     pub created: usize,
+    #[schema(value_type = i64, minimum = 0)]
     pub updated: usize,
+    #[schema(value_type = i64, minimum = 0)]
     pub unchanged: usize,
+    #[schema(value_type = i64, minimum = 0)]
     pub failed: usize,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
     pub summary: ImportSummary,
+    #[schema(max_items = 100000)]
     pub lines: Vec<LineResult>,
 }

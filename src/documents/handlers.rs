@@ -225,11 +225,13 @@ fn report(outcomes: import::Outcomes) -> ImportReport {
     ImportReport { summary, lines }
 }
 
-/// Import case documents (the `integration` role): `application/x-ndjson`, one document per line in the
-/// shape of the export, keyed by the case's external references. Each line is its own transaction: a
-/// bad line is reported with its number and field and never stops the others or leaves half a case.
-/// Running the same file again creates nothing (`unchanged`). Bodies are limited to
-/// IMPORT_BODY_LIMIT_BYTES (default 8 MiB); `stafettlogg import` splits larger files.
+/// Import case documents (the `integration` role).
+///
+/// `application/x-ndjson`, one document per line in the shape of the export, keyed by the case's
+/// external references. Each line is its own transaction: a bad line is reported with its number and
+/// field and never stops the others or leaves half a case. Running the same file again creates nothing
+/// (`unchanged`). Bodies are limited to IMPORT_BODY_LIMIT_BYTES (default 8 MiB); `stafettlogg import`
+/// splits larger files.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),

@@ -47,6 +47,7 @@ pub struct EntryInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Author {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -55,9 +56,13 @@ pub struct EntryView {
     pub id: Uuid,
     pub kind: EntryKind,
     pub occurred_at: DateTime<Utc>,
+    #[schema(max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 50000)]
     pub body: String,
+    #[schema(max_items = 100)]
     pub attendees: Vec<Uuid>,
+    #[schema(max_length = 20000)]
     pub decisions: Option<String>,
     pub next_meeting: Option<DateTime<Utc>>,
     pub corrects: Option<Uuid>,

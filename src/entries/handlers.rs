@@ -14,7 +14,10 @@ use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 use crate::policy::{self, Need};
 
-/// The log, newest first.
+/// The log of a case, newest first.
+///
+/// A page of log entries, each with the entry that corrects it, if any, for anyone who may read the case
+/// (rule 8); for anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "entries",
     security(("bearer" = [])),
@@ -51,7 +54,10 @@ pub async fn list_entries(
     ))
 }
 
-/// One entry, with the entry that corrects it, if any.
+/// One log entry, with the entry that corrects it, if any.
+///
+/// For anyone who may read the case; 404 when the caller may not, or the case has no such entry. Leaves
+/// an access event.
 #[utoipa::path(
     tag = "entries",
     security(("bearer" = [])),
@@ -76,8 +82,11 @@ pub async fn get_entry(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Write to the log: any participant with access, guardians included. To correct an entry, write a new
-/// one with `corrects`; entries are never changed or deleted.
+/// Write to the log of a case.
+///
+/// Any participant with access, guardians included; a closed case is 409. To correct an entry, write a
+/// new one with `corrects`; entries are never changed or deleted, and an entry corrected already is 409
+/// (correct the correction instead). Leaves an access event and `entry.added` in the change feed.
 #[utoipa::path(
     tag = "entries",
     security(("bearer" = [])),

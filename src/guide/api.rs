@@ -11,22 +11,30 @@ use crate::services::api::{ServiceContact, ServiceKind};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicTool {
+    #[schema(max_length = 40)]
     pub key: String,
+    #[schema(max_length = 300)]
     pub title: String,
     pub kind: ToolKind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub url: Option<String>,
     /// Markdown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 20000)]
     pub body: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicStep {
+    #[schema(max_length = 20)]
     pub key: String,
+    #[schema(max_length = 300)]
     pub title: String,
     /// Markdown.
+    #[schema(max_length = 20000)]
     pub body: String,
+    #[schema(max_items = 20)]
     pub tools: Vec<PublicTool>,
 }
 
@@ -34,14 +42,19 @@ pub struct PublicStep {
 pub struct PublicLevel {
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 20000)]
     pub summary: String,
+    #[schema(max_items = 50)]
     pub steps: Vec<PublicStep>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicService {
+    #[schema(max_length = 64)]
     pub code: String,
+    #[schema(max_length = 200)]
     pub name: String,
     pub kind: ServiceKind,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,16 +65,19 @@ pub struct PublicService {
 /// any case.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PublicGuide {
-    #[schema(example = "3805")]
+    #[schema(example = "3805", min_length = 4, max_length = 4)]
     pub municipality: String,
     /// The published version; 0 is the project's default guide (the municipality has published none).
+    #[schema(minimum = 0)]
     pub version: i32,
     /// `null` for the default guide.
     pub published_at: Option<DateTime<Utc>>,
     pub lang: Lang,
     pub audience: Audience,
+    #[schema(min_items = 4, max_items = 4)]
     pub levels: Vec<PublicLevel>,
     /// The municipality's active services, by code.
+    #[schema(max_items = 1000)]
     pub services: Vec<PublicService>,
 }
 
@@ -90,6 +106,7 @@ crate::text_enum! {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuideDraft {
     /// The draft's version (its `ETag`); `null` until the first PUT.
+    #[schema(minimum = 1)]
     pub version: Option<i32>,
     pub updated_at: Option<DateTime<Utc>>,
     pub source: DraftSource,
@@ -98,16 +115,20 @@ pub struct GuideDraft {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuideVersionSummary {
+    #[schema(minimum = 1)]
     pub version: i32,
     pub published_at: DateTime<Utc>,
     /// The user id of the admin who published it.
+    #[schema(max_length = 200)]
     pub published_by: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuideVersion {
+    #[schema(minimum = 1)]
     pub version: i32,
     pub published_at: DateTime<Utc>,
+    #[schema(max_length = 200)]
     pub published_by: String,
     pub document: GuideDocument,
 }
@@ -129,7 +150,12 @@ pub struct VersionListQuery {
 pub struct StepMoveInput {
     /// A step of the case's level (for employees) in the municipality's current guide.
     #[validate(length(min = 1, max = 20))]
-    #[schema(min_length = 1, max_length = 20, example = "0.2")]
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = "^[0-9a-z][0-9a-z._-]{0,19}$",
+        example = "0.2"
+    )]
     pub key: String,
     #[validate(length(min = 1, max = 5000))]
     #[schema(min_length = 1, max_length = 5000)]
@@ -140,14 +166,19 @@ pub struct StepMoveInput {
 pub struct StepMove {
     pub id: Uuid,
     /// The guide version the step was taken from (0: the project's default guide).
+    #[schema(minimum = 0)]
     pub guide_version: i32,
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
+    #[schema(max_length = 20)]
     pub key: String,
+    #[schema(max_length = 300)]
     pub title: String,
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: Uuid,
+    #[schema(max_length = 200)]
     pub recorded_by_name: String,
     /// What comes after this step in the level, if anything.
     pub next_step: Option<NextStep>,
@@ -159,16 +190,19 @@ pub struct StepMove {
 pub struct CaseGuideStep {
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
-    #[schema(example = "0.1")]
+    #[schema(example = "0.1", max_length = 20)]
     pub key: String,
+    #[schema(max_length = 300)]
     pub title: String,
     /// 0: the project's default guide.
+    #[schema(minimum = 0)]
     pub guide_version: i32,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NextStep {
-    #[schema(example = "0.2")]
+    #[schema(example = "0.2", max_length = 20)]
     pub key: String,
+    #[schema(max_length = 300)]
     pub title: String,
 }

@@ -38,7 +38,7 @@ crate::text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
-    #[schema(max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000)]
     pub nb: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 20000)]
@@ -53,6 +53,19 @@ impl Text {
             _ => &self.nb,
         }
     }
+}
+
+/// The schema of a [`Text`] that is a title: at most 300 characters in each language, as the guide's
+/// rules check (`MAX_TITLE`).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+pub struct TitleText {
+    #[schema(min_length = 1, max_length = 300)]
+    nb: String,
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    nn: Option<String>,
 }
 
 /// A level's summary for each audience; adults and youth get the employees' text where theirs is missing.
@@ -81,9 +94,15 @@ impl Summaries {
 #[serde(deny_unknown_fields)]
 pub struct DocTool {
     /// Unique within its step.
-    #[schema(pattern = "^[0-9a-z][0-9a-z._-]{0,39}$", example = "samtykke")]
+    #[schema(
+        pattern = "^[0-9a-z][0-9a-z._-]{0,39}$",
+        min_length = 1,
+        max_length = 40,
+        example = "samtykke"
+    )]
     pub key: String,
     pub kind: ToolKind,
+    #[schema(value_type = TitleText)]
     pub title: Text,
     /// `https://` or `http://`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,12 +121,18 @@ pub struct DocTool {
 #[serde(deny_unknown_fields)]
 pub struct DocStep {
     /// Stable across versions (cases refer to it); unique in the whole guide.
-    #[schema(pattern = "^[0-9a-z][0-9a-z._-]{0,19}$", example = "0.1")]
+    #[schema(
+        pattern = "^[0-9a-z][0-9a-z._-]{0,19}$",
+        min_length = 1,
+        max_length = 20,
+        example = "0.1"
+    )]
     pub key: String,
     /// Who sees the step. Cases walk through the steps for `employee`.
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, max_items = 3)]
     pub audiences: Vec<Audience>,
     /// At most 300 characters in each language.
+    #[schema(value_type = TitleText)]
     pub title: Text,
     /// Markdown.
     pub body: Text,

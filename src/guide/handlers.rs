@@ -19,7 +19,11 @@ use crate::http::pagination::{self, Page};
 use crate::policy::{self, Need};
 use uuid::Uuid;
 
-/// The draft, or where an edit starts before there is one.
+/// The guide draft, or where an edit starts before there is one.
+///
+/// For administrators (403 otherwise). Before there is a draft, the answer holds the newest published
+/// version, or the project's default guide where none is published, and `source` says which. The `ETag`
+/// comes once a draft exists.
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),
@@ -60,8 +64,11 @@ pub async fn get_draft(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResp
     Ok(res.json(draft))
 }
 
-/// Write the draft: the whole document, every audience and language at once (also another
-/// municipality's exported guide, to start from it). `If-Match` is required once a draft exists.
+/// Write the guide draft.
+///
+/// For administrators (403 otherwise): the whole document, every audience and language at once (also
+/// another municipality's exported guide, to start from it). `If-Match` is required once a draft exists
+/// (428 without, 412 when stale).
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),
@@ -108,9 +115,11 @@ pub async fn put_draft(
         .json(draft))
 }
 
-/// Publish the draft as the next numbered version. It is immutable from then on; the public guide and
-/// new cases use it at once on this instance (other instances within a minute). With `If-Match`, only
-/// the draft version you read is published.
+/// Publish the guide draft as the next numbered version.
+///
+/// For administrators (403 otherwise); with no draft to publish, 409. The version is immutable from then
+/// on; the public guide and new cases use it at once on this instance (other instances within a minute).
+/// With `If-Match`, only the draft version you read is published (412 otherwise).
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),
@@ -154,7 +163,10 @@ pub async fn publish(
         .json(version))
 }
 
-/// The published versions, newest first.
+/// The published guide versions, newest first.
+///
+/// A page of the municipality's published versions: each one's number, when it was published and by
+/// whom. For administrators (403 otherwise).
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),
@@ -201,7 +213,10 @@ pub async fn list_versions(
     ))
 }
 
-/// One published version, as it was published.
+/// One published guide version, as it was published.
+///
+/// The whole document of version `n`, for administrators (403 otherwise); a number the municipality has
+/// not published is 404.
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),
@@ -232,8 +247,11 @@ pub async fn get_version(
     }))
 }
 
-/// The case reached another step of its level (the stafettholder; `If-Match` with the case's ETag). The key
-/// is looked up in the municipality's guide in force; the move is in the timeline and the change feed.
+/// Record that the case reached another step of its level.
+///
+/// The stafettholder, with the case's ETag in `If-Match`. The key is looked up in the municipality's
+/// guide in force; the move is in the timeline and the change feed. Answers the move with the next step,
+/// if any; the case's new `ETag` is in the header.
 #[utoipa::path(
     tag = "guide",
     security(("bearer" = [])),

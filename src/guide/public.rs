@@ -96,10 +96,11 @@ fn respond(req: &HttpRequest, r: &Rendered) -> HttpResponse {
     res.content_type("application/json").body(r.body.clone())
 }
 
-/// The municipality's published action guide (handlingsveileder) for one audience and language, with
-/// the services to contact. No token. A municipality that has published none gets the project's default
-/// guide (version 0). Cached: `ETag` with `If-None-Match` gives 304, and a publish is seen everywhere
-/// within a minute.
+/// The municipality's published action guide (handlingsveileder).
+///
+/// For one audience and language, with the services to contact. No token. A municipality that has
+/// published none gets the project's default guide (version 0). Cached: `ETag` with `If-None-Match`
+/// gives 304, and a publish is seen everywhere within a minute.
 #[utoipa::path(
     tag = "guide",
     params(
@@ -132,8 +133,10 @@ pub async fn public_guide(
     Ok(respond(&req, p.page(audience, lang)))
 }
 
-/// The published guide as one document, every audience and language: what `PUT /api/v1/guide/draft` of
-/// another municipality takes to start from it. The project's default guide where none is published.
+/// The published guide as one document, every audience and language.
+///
+/// What `PUT /api/v1/guide/draft` of another municipality takes to start from it. The project's default
+/// guide where none is published. No token; `ETag` with `If-None-Match` gives 304.
 #[utoipa::path(
     tag = "guide",
     params(

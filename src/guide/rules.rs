@@ -64,6 +64,10 @@ impl Findings {
         }
         if step.audiences.is_empty() {
             self.add(format!("{path}.audiences"), "name at least one audience");
+        } else if (1..step.audiences.len())
+            .any(|i| step.audiences[i..].contains(&step.audiences[i - 1]))
+        {
+            self.add(format!("{path}.audiences"), "name each audience once");
         }
         self.text(format!("{path}.title"), &step.title, MAX_TITLE);
         self.text(format!("{path}.body"), &step.body, MAX_TEXT);
@@ -396,6 +400,14 @@ mod tests {
             s.audiences = vec![Audience::Adult];
         }
         assert_eq!(fields(&doc), vec!["levels[3].steps"]);
+    }
+
+    #[test]
+    fn a_step_names_each_audience_once() {
+        let mut doc = default_document().clone();
+        doc.levels[1].steps[0].audiences =
+            vec![Audience::Employee, Audience::Adult, Audience::Employee];
+        assert_eq!(fields(&doc), vec!["levels[1].steps[0].audiences"]);
     }
 
     #[test]

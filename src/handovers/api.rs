@@ -43,8 +43,8 @@ pub struct HandoverTo {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Their service: the holder's own, or one the effective consent covers.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub service: String,
 }
 
@@ -89,6 +89,7 @@ pub struct AcceptInput {}
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HandoverFrom {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub user_id: String,
 }
 
@@ -99,6 +100,7 @@ pub struct HandoverView {
     pub from: HandoverFrom,
     pub to: HandoverTo,
     pub reason: HandoverReason,
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
     pub answer_by: Option<NaiveDate>,
     /// Pending past its answer-by date: the same as `state` = `expired`.
@@ -108,11 +110,13 @@ pub struct HandoverView {
     pub state: HandoverState,
     pub proposed_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 5000)]
     pub answer_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HandoverList {
+    #[schema(max_items = 1000)]
     pub items: Vec<HandoverView>,
 }
 

@@ -23,6 +23,10 @@ use crate::notifications::store::{notify, Notice, Recipients};
 use crate::policy::{self, Need};
 
 /// The handovers of a case, oldest first.
+///
+/// Every proposal of the stafettholder role in the case, with its state today (pending, accepted,
+/// declined, cancelled or expired), for anyone who may read the case; for anyone else it is 404. Leaves
+/// an access event.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -49,8 +53,12 @@ pub async fn list_handovers(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Propose handing the stafettholder role to a professional (the holder). The receiving service must be
-/// the holder's or covered by the effective consent; one pending proposal per case.
+/// Propose handing the stafettholder role to a professional.
+///
+/// The holder. The receiving service must be the holder's or covered by the effective consent; one
+/// pending proposal per case (409 while another waits; an expired one gives its place up). A
+/// professional the municipality has registered as departed or leaving is 409. The recipient is
+/// notified.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -115,8 +123,13 @@ pub async fn propose(
         .json(view))
 }
 
-/// Accept the stafettholder role (the recipient). Atomic: the recipient joins the case if needed, becomes
-/// the holder, and the holder period passes on.
+/// Accept the stafettholder role.
+///
+/// The recipient only: others who may read the case get 403, anyone else 404. Atomic: the recipient
+/// joins the case if needed, becomes the holder, and the holder period passes on; the old holder leaves
+/// the case when the proposal said so (`previous_holder_leaves`). A handover expired or answered
+/// already, a closed case, or a service no longer covered by the consent is 409. The proposer is
+/// notified.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -191,7 +204,11 @@ pub async fn accept(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Decline the role, with a reason (the recipient). The holder stays the holder.
+/// Decline the stafettholder role, with a reason.
+///
+/// The recipient only: others who may read the case get 403, anyone else 404. The holder stays the
+/// holder, and the proposer is notified. A handover expired or answered already is 409. Leaves an access
+/// event and `handover.declined` in the change feed.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -243,7 +260,11 @@ pub async fn decline(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Withdraw the proposal (the holder). The holder stays the holder.
+/// Withdraw a handover proposal.
+///
+/// The holder. The holder stays the holder. A proposal answered already is 409; an expired one may still
+/// be withdrawn, to tidy up, even of a closed case. Leaves an access event and `handover.cancelled` in
+/// the change feed.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -288,7 +309,11 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// The caller's inbox: handovers addressed to them (default: pending).
+/// The caller's inbox of handovers.
+///
+/// Handovers addressed to the calling professional in their services (default: pending; `status` picks
+/// another state). For the `professional` role (403 otherwise). A proposal shows part of a case to
+/// someone not yet in it, so every case shown leaves an access event.
 #[utoipa::path(
     tag = "handovers",
     security(("bearer" = [])),
@@ -366,10 +391,13 @@ fn record_reassignment(
     )
 }
 
-/// Move the stafettholder role at once (a leader of the holder's service). The role passes to the named
-/// professional (joining the case if needed), a pending handover is cancelled, and the old holder leaves
-/// the case only when the reason is `left`. The timeline shows it to the family, the access log shows who
-/// did it and why, the change feed carries `holder.reassigned`. Answers the case as the leader sees it.
+/// Move the stafettholder role at once (a leader of the holder's service).
+///
+/// The role passes to the named professional (joining the case if needed), a pending handover is
+/// cancelled, and the old holder leaves the case only when the reason is `left`. The timeline shows it
+/// to the family, the access log shows who did it and why, the change feed carries `holder.reassigned`.
+/// Answers the case as the leader sees it. Someone who may read the case but does not lead the holder's
+/// service gets 403, anyone else 404.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),

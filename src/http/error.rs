@@ -94,7 +94,9 @@ impl ProblemType {
 /// or the name of a path or query parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
+    #[schema(max_length = 200)]
     pub field: String,
+    #[schema(max_length = 500)]
     pub message: String,
 }
 
@@ -114,11 +116,14 @@ impl FieldError {
 pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: ProblemType,
+    #[schema(max_length = 200)]
     pub title: String,
     #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    #[schema(max_length = 2000)]
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100)]
     pub errors: Vec<FieldError>,
     /// For conflicts that point at another resource (e.g. the pending handover's id).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,11 +144,35 @@ pub struct AppError {
     pub retry_after: Option<u32>,
 }
 
+/// The longest `detail` a problem carries; the spec says so (`Problem`), and a detail that names a
+/// value a client sent must not grow with it.
+pub const MAX_DETAIL: usize = 2000;
+/// The most field errors one problem lists; the rest are left out (the count is in `detail`).
+pub const MAX_FIELD_ERRORS: usize = 100;
+const MAX_FIELD: usize = 200;
+const MAX_MESSAGE: usize = 500;
+
+fn clip(mut text: String, most: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(most) {
+        text.truncate(cut);
+    }
+    text
+}
+
+impl FieldError {
+    fn clipped(self) -> FieldError {
+        FieldError {
+            field: clip(self.field, MAX_FIELD),
+            message: clip(self.message, MAX_MESSAGE),
+        }
+    }
+}
+
 impl AppError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
         AppError {
             kind,
-            detail: detail.into(),
+            detail: clip(detail.into(), MAX_DETAIL),
             errors: vec![],
             conflicting_id: None,
             allow: None,
@@ -221,7 +250,11 @@ impl AppError {
             many => format!("{} fields are invalid", many.len()),
         };
         AppError {
-            errors,
+            errors: errors
+                .into_iter()
+                .take(MAX_FIELD_ERRORS)
+                .map(FieldError::clipped)
+                .collect(),
             ..Self::new(ProblemType::Validation, detail)
         }
     }
@@ -235,8 +268,14 @@ impl AppError {
             problem_type: self.kind,
             title: self.kind.title().into(),
             status: self.kind.status().as_u16(),
-            detail: self.detail.clone(),
-            errors: self.errors.clone(),
+            detail: clip(self.detail.clone(), MAX_DETAIL),
+            errors: self
+                .errors
+                .iter()
+                .take(MAX_FIELD_ERRORS)
+                .cloned()
+                .map(FieldError::clipped)
+                .collect(),
             conflicting_id: self.conflicting_id,
         }
     }
@@ -291,6 +330,14 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(_, info) if info.message() == DEPARTED => AppError::forbidden(
                 "the municipality has registered you as departed: your access has ended",
             ),
+            // A bound on how many rows an owner holds (migration `..._collection_limits`); the message
+            // is ours: a number and the kind of row.
+            E::DatabaseError(_, info) if info.message().starts_with(LIMIT_REACHED) => {
+                AppError::conflict(format!(
+                    "{}; nothing was written",
+                    &info.message()["stafettlogg: ".len()..]
+                ))
+            }
             E::DatabaseError(kind, info) => match classify(kind, info.message()) {
                 DbFailure::Unreachable if is_read_only(kind, info.message()) => {
                     log::warn!("the database refused a write: it is read-only");
@@ -358,6 +405,9 @@ pub enum DbFailure {
 
 /// The message of `stafettlogg_staff_present` (migration `..._leaders`).
 const DEPARTED: &str = "stafettlogg: the caller has departed";
+
+/// How the refusals of `limit_rows` (migration `..._collection_limits`) begin.
+const LIMIT_REACHED: &str = "stafettlogg: at most ";
 
 /// Classifies a database error. diesel exposes no SQLSTATE (`DatabaseErrorInformation` has no `code()`), and
 /// maps only a few states to kinds; the rest are `Unknown`, told apart here by PostgreSQL's primary message.

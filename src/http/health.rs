@@ -14,11 +14,14 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    #[schema(example = "ok")]
+    #[schema(example = "ok", max_length = 10)]
     pub status: &'static str,
 }
 
 /// The process is up.
+///
+/// Liveness: answers `ok` while the process serves requests, without asking the database (readiness is
+/// `GET /health/ready`). No token.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {

@@ -3,6 +3,7 @@
 //! `Idempotency-Key`, rate limits, content negotiation, keyset pagination, metrics, logs, health, and the assembly of
 //! the OpenAPI document's shared parts.
 
+pub mod bounds;
 pub mod cors;
 pub mod error;
 pub mod extract;

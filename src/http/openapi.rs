@@ -102,6 +102,7 @@ Every response carries `X-Request-Id`.",
         (name = "leaders", description = "Unit leaders: a service's open cases without content, what needs attention, moving the relay at once, staff who leave"),
         (name = "me", description = "The caller"),
         (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
+        (name = "notifications", description = "Where and how a person hears that something waits for them, and what was sent"),
         (name = "statistics", description = "Figures for the municipality and its leaders, without personal data"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -374,6 +375,141 @@ pub fn document_limits(spec: &mut serde_json::Value) {
     document_format_lengths(spec);
     document_text_lengths(spec);
     document_sent_dates(spec);
+    document_doc_ids(spec);
+    document_import_body(spec);
+    document_integer_ranges(spec);
+    refer_to_page_items(spec);
+    remove_unused_components(spec);
+}
+
+/// A page's items name their component (`Page_AccessEvent` lists `AccessEvent`s) instead of a copy of it,
+/// so the component is what a generated client uses for one item.
+fn refer_to_page_items(spec: &mut serde_json::Value) {
+    use serde_json::json;
+    let Some(schemas) = spec["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let pages: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|k| Some((k.clone(), k.strip_prefix("Page_")?.to_string())))
+        .filter(|(_, item)| schemas.contains_key(item))
+        .collect();
+    for (page, item) in pages {
+        if let Some(items) = schemas[&page]["properties"]["items"].as_object_mut() {
+            items.insert(
+                "items".into(),
+                json!({"$ref": format!("#/components/schemas/{item}")}),
+            );
+        }
+    }
+}
+
+/// Components nothing refers to (the variants of a tagged union, which the union carries inline with
+/// their tag) are left out: they would only suggest a shape no operation takes.
+fn remove_unused_components(spec: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn refs(v: &Value, out: &mut std::collections::HashSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                        out.insert(name.to_string());
+                    }
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    loop {
+        let mut used = std::collections::HashSet::new();
+        refs(spec, &mut used);
+        let Some(schemas) = spec["components"]["schemas"].as_object_mut() else {
+            return;
+        };
+        let unused: Vec<String> = schemas
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .cloned()
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        for name in unused {
+            schemas.remove(&name);
+        }
+    }
+}
+
+/// The case document's own ids (`DocId`, a `String` alias that utoipa names `String`): 1-100 characters,
+/// as the import checks them.
+fn document_doc_ids(spec: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let Some(schemas) = spec["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    if schemas.remove("String").is_none() {
+        return;
+    }
+    schemas.insert(
+        "DocId".into(),
+        json!({"type": "string", "minLength": 1, "maxLength": 100,
+            "description": "An id inside a case document: the exporting system's, only linking the \
+                document's records to each other; the service gives every record an id of its own."}),
+    );
+    fn visit(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.get("$ref").and_then(Value::as_str) == Some("#/components/schemas/String") {
+                    map.insert("$ref".into(), "#/components/schemas/DocId".into());
+                }
+                map.values_mut().for_each(visit);
+            }
+            Value::Array(items) => items.iter_mut().for_each(visit),
+            _ => {}
+        }
+    }
+    visit(spec);
+}
+
+/// The import's body is bounded by `IMPORT_BODY_LIMIT_BYTES`; the spec states the default.
+fn document_import_body(spec: &mut serde_json::Value) {
+    let schema = &mut spec["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]
+        ["application/x-ndjson"]["schema"];
+    if let Some(map) = schema.as_object_mut() {
+        map.insert(
+            "maxLength".into(),
+            crate::config::DEFAULT_IMPORT_BODY_LIMIT.into(),
+        );
+    }
+}
+
+/// An integer the schema leaves open on a side gets its type's limit there: what the server parses and
+/// answers never exceeds it, and a client learns the width to use.
+fn document_integer_ranges(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let is_integer = match map.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            let range = match map.get("format").and_then(Value::as_str) {
+                Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
+                Some("int64") => Some((i64::MIN, i64::MAX)),
+                _ => None,
+            };
+            if let (true, Some((low, high))) = (is_integer, range) {
+                map.entry("minimum").or_insert(Value::from(low));
+                map.entry("maximum").or_insert(Value::from(high));
+            }
+            map.values_mut().for_each(document_integer_ranges);
+        }
+        Value::Array(items) => items.iter_mut().for_each(document_integer_ranges),
+        _ => {}
+    }
 }
 
 fn document_parameters(spec: &mut serde_json::Value) {

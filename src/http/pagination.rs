@@ -14,8 +14,10 @@ pub const MAX_LIMIT: i64 = 200;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
+    #[schema(max_items = 200)]
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(max_length = 512)]
     pub next_cursor: Option<String>,
 }
 

@@ -53,7 +53,12 @@ pub struct InquiryChild {
     /// Only for `own_child`: another family's child is never identified by number (422). Stored encrypted.
     /// 11 digits whose check digits the server verifies.
     #[validate(custom(function = "validate_national_id"))]
-    #[schema(pattern = "^[0-9]{11}$", example = "14832010082")]
+    #[schema(
+        pattern = "^[0-9]{11}$",
+        example = "14832010082",
+        min_length = 11,
+        max_length = 11
+    )]
     pub national_id: Option<String>,
 }
 
@@ -76,8 +81,8 @@ pub struct InquiryContact {
 #[serde(deny_unknown_fields)]
 pub struct NewInquiry {
     /// The code of an active service of the caller's municipality.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64, example = "helsestasjon-sentrum")]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub service: String,
     pub about: InquiryAbout,
     /// For `own_child` and `other_child` only.
@@ -93,11 +98,13 @@ pub struct NewInquiry {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InquiryChildView {
+    #[schema(max_length = 200)]
     pub given_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<NaiveDate>,
     /// In full when one inquiry is read; masked to its first six digits in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
 }
 
@@ -105,25 +112,30 @@ pub struct InquiryChildView {
 pub struct AnswerView {
     pub at: DateTime<Utc>,
     /// The professional who answered.
+    #[schema(max_length = 200)]
     pub by_name: String,
     /// `null` once the inquiry's text was erased.
+    #[schema(max_length = 5000)]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InquiryView {
     pub id: Uuid,
+    #[schema(max_length = 64)]
     pub service: String,
     pub about: InquiryAbout,
     /// `null` when none was given, or once erased.
     pub child: Option<InquiryChildView>,
     /// `null` only once erased (an inquiry about another family's child, 90 days after it was closed).
+    #[schema(max_length = 5000)]
     pub message: Option<String>,
     pub contact: Option<InquiryContact>,
     pub wants: InquiryWants,
     pub status: InquiryStatus,
     pub created_at: DateTime<Utc>,
     /// Oldest first.
+    #[schema(max_items = 100)]
     pub answers: Vec<AnswerView>,
     /// The case opened from it (status `case_opened`).
     pub case_id: Option<Uuid>,
@@ -164,8 +176,12 @@ pub struct CaseFromInquiryRequest {
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// One of the caller's services; all of them when left out.
-    #[validate(length(min = 1, max = 64))]
-    #[param(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[param(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[a-z0-9][a-z0-9_-]{0,63}$"
+    )]
     pub service: Option<String>,
     pub status: Option<InquiryStatus>,
     #[validate(range(min = 1, max = 200))]
@@ -190,9 +206,11 @@ pub struct MyInquiriesQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WaitingInquiry {
     pub inquiry_id: Uuid,
+    #[schema(max_length = 64)]
     pub service: String,
     pub about: InquiryAbout,
     pub created_at: DateTime<Utc>,
     /// Whole days since it was sent.
+    #[schema(minimum = 0)]
     pub waiting_days: i64,
 }

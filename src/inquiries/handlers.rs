@@ -29,8 +29,10 @@ use crate::participants::api::{ParticipantKind, Relation};
 use crate::participants::store::ParticipantInsert;
 use crate::policy::inquiries::{self as who, InquiryBasis};
 
-/// Send an inquiry to a service of the municipality (a guardian or youth signed in through a national
-/// login). An inquiry about another family's child takes no national id.
+/// Send an inquiry to a service of the municipality.
+///
+/// A guardian or youth signed in through a national login (403 otherwise). An inquiry about another
+/// family's child takes no national id. The service is notified; leaves an inquiry access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -129,8 +131,11 @@ fn new_row<'a>(
     })
 }
 
-/// The inboxes of the caller's services (or of one of them), newest first. Every listed inquiry leaves
-/// an access event.
+/// The inquiries sent to the caller's services, newest first.
+///
+/// The inboxes of the caller's services (or of one of them, `service`), for their professionals and
+/// leaders; anyone else, or a service that is not the caller's, gets 403. Every listed inquiry leaves an
+/// access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -177,7 +182,11 @@ fn listed(
     store::views(conn, key, rows, false)
 }
 
-/// The inquiries the caller sent, with the service's answers, newest first.
+/// The inquiries the caller sent, newest first.
+///
+/// With the service's answers, for a guardian or youth signed in through a national login (403
+/// otherwise). Whether a case was opened about another family's child is not shown: such an inquiry
+/// reads as closed. Every listed inquiry leaves an access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -216,7 +225,11 @@ pub async fn my_inquiries(
     ))
 }
 
-/// One inquiry with its answers: for its inquirer and the professionals of its service.
+/// One inquiry with its answers.
+///
+/// For its inquirer and the professionals and leaders of its service; anyone else gets 404. To the
+/// inquirer, an inquiry about another family's child that became a case reads as closed. Leaves an
+/// access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -248,8 +261,11 @@ pub async fn get_inquiry(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Answer the inquirer (a professional of the inquiry's service); the inquirer reads it in
-/// `GET /api/v1/me/inquiries`.
+/// Answer an inquiry.
+///
+/// A professional or leader of the inquiry's service; the inquirer gets 403, anyone else 404. The
+/// inquirer is notified and reads the answer in `GET /api/v1/me/inquiries`. An inquiry that is closed or
+/// became a case is 409. Leaves an access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -303,8 +319,11 @@ pub async fn answer_inquiry(
         .json(view))
 }
 
-/// Close the inquiry (a professional of its service). An inquiry about another family's child has its
-/// text erased 90 days later.
+/// Close an inquiry.
+///
+/// A professional or leader of its service; the inquirer gets 403, anyone else 404, and an inquiry
+/// closed already or opened as a case 409. An inquiry about another family's child has its text erased
+/// 90 days later. Leaves an access event.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),
@@ -335,10 +354,13 @@ pub async fn close_inquiry(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Open a level-0 case from the inquiry in its service (a professional of that service, who becomes
-/// the stafettholder). For an inquiry about one's own child the inquirer joins the case as a guardian
-/// whose parental responsibility the stafettholder is to confirm (until then no consent is effective).
-/// One transaction: the case, the guardian and the inquiry's new state together, or nothing.
+/// Open a level-0 case from an inquiry.
+///
+/// In the inquiry's service, by a professional of that service, who becomes the stafettholder. For an
+/// inquiry about one's own child the inquirer joins the case as a guardian whose parental responsibility
+/// the stafettholder is to confirm (until then no consent is effective). One transaction: the case, the
+/// guardian and the inquiry's new state together, or nothing. An inquiry that is closed or became a case
+/// already is 409.
 #[utoipa::path(
     tag = "inquiries",
     security(("bearer" = [])),

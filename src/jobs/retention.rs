@@ -34,15 +34,18 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// What a purge does, or would do, in one municipality.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PurgeCount {
+    #[schema(min_length = 4, max_length = 4)]
     pub municipality: String,
     #[schema(minimum = 1, maximum = 100)]
     pub retention_years: i16,
     /// Cases closed before this instant are due.
     pub closed_before: DateTime<Utc>,
     /// Closed cases past their retention whose personal data is (or would be) erased.
+    #[schema(minimum = 0)]
     pub cases: i64,
     /// Closed cases past their retention that wait for an archive system's report (`POST
     /// /cases/{id}/archived`) before they are erased; always 0 with `purge_unarchived`.
+    #[schema(minimum = 0)]
     pub waiting_for_archive: i64,
     pub oldest_closed_at: Option<DateTime<Utc>>,
 }
@@ -225,8 +228,10 @@ fn record(conn: &mut PgConnection, due: &[Due]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// What a purge would do in the caller's municipality now: its retention, the cut-off, and how many
-/// closed cases are past it. Nothing is changed; `stafettlogg purge` does the erasing.
+/// What a purge would erase in the caller's municipality now.
+///
+/// For administrators (403 otherwise): the municipality's retention, the cut-off, and how many closed
+/// cases are past it. Nothing is changed; `stafettlogg purge` does the erasing.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),

@@ -23,7 +23,9 @@ use crate::policy;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceCaseSubject {
+    #[schema(max_length = 200)]
     pub given_name: String,
+    #[schema(max_length = 200)]
     pub family_name: String,
     pub birth_date: Option<NaiveDate>,
 }
@@ -31,7 +33,9 @@ pub struct ServiceCaseSubject {
 /// The stafettholder as the leader sees them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceCaseHolder {
+    #[schema(max_length = 200)]
     pub user_id: String,
+    #[schema(max_length = 200)]
     pub name: String,
     /// The municipality registered them as departed (`POST /api/v1/staff/{user_id}/departed`), from a
     /// date that has come: nobody coordinates this case until a leader reassigns it.
@@ -41,6 +45,7 @@ pub struct ServiceCaseHolder {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PendingHandoverSummary {
     pub id: Uuid,
+    #[schema(max_length = 200)]
     pub to_name: String,
     pub proposed_at: DateTime<Utc>,
     pub answer_by: Option<NaiveDate>,
@@ -64,6 +69,7 @@ pub struct ServiceCase {
     /// leader of the holder's service sees that it was reported, never what).
     pub reported_to_child_welfare: Option<NaiveDate>,
     /// Measures still planned or active whose evaluation date has passed.
+    #[schema(minimum = 0)]
     pub overdue_evaluations: i64,
     pub pending_handover: Option<PendingHandoverSummary>,
     /// The newest of the case's last change and its last log entry.
@@ -251,9 +257,12 @@ pub fn select(
     Ok(rows.into_iter().map(|r| r.view(today)).collect())
 }
 
-/// The open cases held in a service, newest first, for its leaders: subject, level, holder (and whether
-/// they have departed), deadlines, overdue evaluations, a pending handover and whether it expired, and the
-/// last activity. Never content. Every listed case leaves an access event on the basis `leader`.
+/// The open cases held in a service, newest first, for its leaders.
+///
+/// Subject, level, holder (and whether they have departed), deadlines, overdue evaluations, a pending
+/// handover and whether it expired, and the last activity. Never content. Someone who does not lead the
+/// service gets 403; a service the municipality does not have, or no longer runs, is 404. Every listed
+/// case leaves an access event on the basis `leader`.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),

@@ -33,11 +33,14 @@ pub struct DepartedInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Departure {
+    #[schema(max_length = 200)]
     pub user_id: String,
     pub departed_on: NaiveDate,
     /// Pending handovers to them, cancelled now (also when the date is still to come).
+    #[schema(minimum = 0)]
     pub handovers_cancelled: i64,
     /// Open cases they hold: their services' leaders see them as `departed` and reassign them.
+    #[schema(minimum = 0)]
     pub cases_held: i64,
 }
 
@@ -122,13 +125,14 @@ pub fn is_leaving(
     Ok(found.n > 0)
 }
 
-/// Register that a staff member (a professional, a leader, an administrator) leaves the municipality: an
-/// administrator, or an `integration` token with the `staff` scope (its `scope` claim; the municipality's
-/// HR or identity system).
-/// From `on`, their tokens reach nothing; pending handovers to them are cancelled now, and none can be
+/// Register that a staff member leaves the municipality.
+///
+/// A professional, a leader or an administrator; registered by an administrator, or an `integration`
+/// token with the `staff` scope (its `scope` claim; the municipality's HR or identity system). From
+/// `on`, their tokens reach nothing; pending handovers to them are cancelled now, and none can be
 /// proposed to them any more; the cases they hold show in their leaders' attention from `on` until
-/// reassigned. Repeating it with another date moves the date. An id the municipality has never seen
-/// (in no case, no pending handover, no access event) is 404.
+/// reassigned. Repeating it with another date moves the date. An id the municipality has never seen (in
+/// no case, no pending handover, no access event) is 404.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),
@@ -212,8 +216,11 @@ pub async fn departed(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Undo a mistaken departure: the person's tokens reach their cases again. Handovers cancelled by the
-/// departure stay cancelled (the holder proposes again).
+/// Undo a mistaken departure.
+///
+/// The person's tokens reach their cases again. Handovers cancelled by the departure stay cancelled (the
+/// holder proposes again). An administrator, or an `integration` token with the `staff` scope (403
+/// otherwise); a person with no departure registered is 404.
 #[utoipa::path(
     tag = "leaders",
     security(("bearer" = [])),

@@ -29,11 +29,13 @@ pub struct LevelChange {
     pub from_level: i16,
     #[schema(minimum = 0, maximum = 3)]
     pub to_level: i16,
+    #[schema(max_length = 5000)]
     pub reason: String,
     pub decided_on: NaiveDate,
     pub recorded_at: DateTime<Utc>,
     #[serde(rename = "recorded_by")]
     pub recorded_by_participant: Uuid,
+    #[schema(max_length = 200)]
     pub recorded_by_name: String,
 }
 
@@ -43,5 +45,6 @@ pub struct LevelChangeList {
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
     /// Oldest first.
+    #[schema(max_items = 1000)]
     pub items: Vec<LevelChange>,
 }

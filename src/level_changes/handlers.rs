@@ -12,7 +12,10 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::policy::{self, Need};
 
-/// The level history.
+/// The level history of a case.
+///
+/// The case's current level and every change of it, oldest first, for anyone who may read the case; for
+/// anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "levels",
     security(("bearer" = [])),
@@ -38,8 +41,12 @@ pub async fn list_level_changes(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Move the case to another level (the stafettholder; `If-Match` with the case's ETag). Returns the
-/// change; the case's new `ETag` is in the response header.
+/// Move the case to another level.
+///
+/// The stafettholder, with the case's ETag in `If-Match`. Level 1 and up need an effective consent
+/// covering the holder's service (rule 2, 409), and a move to the level the case is at is 409. The case
+/// starts on the first step of the new level; back at level 0, a new decision deadline is set. Returns
+/// the change; the case's new `ETag` is in the response header.
 #[utoipa::path(
     tag = "levels",
     security(("bearer" = [])),

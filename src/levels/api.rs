@@ -9,10 +9,14 @@ use validator::Validate;
 pub struct LevelDefinition {
     #[schema(minimum = 0, maximum = 3)]
     pub level: i16,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 10000)]
     pub description: String,
     /// The municipality's guidance for this level: steps and tools.
+    #[schema(max_length = 100000)]
     pub guidance: String,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
@@ -35,5 +39,6 @@ pub struct LevelDefinitionInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LevelList {
+    #[schema(max_items = 4)]
     pub items: Vec<LevelDefinition>,
 }

@@ -10,6 +10,9 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 
 /// The four levels of the municipality's action path.
+///
+/// Levels 0-3, each with its name, description and the municipality's guidance (steps and tools), for
+/// any caller with a token.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -28,6 +31,9 @@ pub async fn list_levels(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRe
 }
 
 /// Rename a level or write its guidance (admin).
+///
+/// For administrators (403 otherwise). A level outside 0-3 is 404; `If-Match` is checked when sent (412
+/// when stale). The public guide, which names the levels by these definitions, is refreshed.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),

@@ -18,9 +18,31 @@ crate::text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Responsible {
-    Service { service: String },
-    Participant { participant_id: Uuid },
+    Service {
+        #[schema(value_type = crate::http::bounds::ServiceCode)]
+        service: String,
+    },
+    Participant {
+        participant_id: Uuid,
+    },
     Subject,
+}
+
+/// A responsible service is named by its code; a problem names `responsible.service`.
+impl Validate for Responsible {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        let mut errors = validator::ValidationErrors::new();
+        if let Responsible::Service { service } = self {
+            if let Err(e) = crate::http::bounds::check_service_code(service) {
+                errors.add("service", e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -35,6 +57,7 @@ pub struct MeasureInput {
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: Option<String>,
+    #[validate(nested)]
     pub responsible: Responsible,
     #[validate(custom(function = "crate::dates::date"))]
     pub start_date: NaiveDate,
@@ -61,6 +84,7 @@ pub struct MeasurePatch {
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
     pub description: Option<String>,
+    #[validate(nested)]
     pub responsible: Option<Responsible>,
     #[validate(custom(function = "crate::dates::date"))]
     pub evaluate_by: Option<NaiveDate>,
@@ -73,8 +97,11 @@ pub struct MeasurePatch {
 pub struct MeasureView {
     pub id: Uuid,
     pub case_id: Uuid,
+    #[schema(max_length = 200)]
     pub title: String,
+    #[schema(max_length = 5000)]
     pub goal: String,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     pub responsible: Responsible,
     pub start_date: NaiveDate,
@@ -82,11 +109,13 @@ pub struct MeasureView {
     pub state: MeasureState,
     pub plan_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeasureList {
+    #[schema(max_items = 1000)]
     pub items: Vec<MeasureView>,
 }
 
@@ -120,6 +149,7 @@ pub struct EvaluationInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Evaluator {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
 }
 
@@ -129,7 +159,9 @@ pub struct EvaluationView {
     pub measure_id: Uuid,
     pub evaluated_on: NaiveDate,
     pub evaluated_by: Evaluator,
+    #[schema(max_length = 20000)]
     pub assessment: String,
+    #[schema(max_length = 20000)]
     pub child_view: Option<String>,
     pub outcome: Outcome,
     pub next_evaluate_by: Option<NaiveDate>,
@@ -138,5 +170,6 @@ pub struct EvaluationView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EvaluationList {
+    #[schema(max_items = 1000)]
     pub items: Vec<EvaluationView>,
 }

@@ -36,6 +36,9 @@ fn plan_takes_measures(
 }
 
 /// The measures of a case, oldest first.
+///
+/// For anyone who may read the case, the family included; for anyone else it is 404. Leaves an access
+/// event.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -62,7 +65,12 @@ pub async fn list_measures(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Agree a measure (a professional in the case).
+/// Agree a measure.
+///
+/// A professional in the case (403 for other readers; a closed case is 409). A new measure is `planned`
+/// or `active`, with one responsible party in the case and a date by which it is evaluated (rule 7); a
+/// plan it belongs to must be a plan of the case that has not ended (409 when it has). Leaves an access
+/// event and `measure.created` in the change feed.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -122,7 +130,10 @@ pub async fn create_measure(
     ))
 }
 
-/// One measure.
+/// One measure of a case.
+///
+/// For anyone who may read the case; 404 when the caller may not, or the case has no such measure. The
+/// `ETag` is what `If-Match` takes. Leaves an access event.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -146,7 +157,11 @@ pub async fn get_measure(
     Ok(measure_response(HttpResponse::Ok(), view))
 }
 
-/// Change a measure or move its state (a professional in the case; `If-Match` required).
+/// Change a measure or move its state.
+///
+/// A professional in the case; `If-Match` with the measure's ETag required. A measure moves planned ->
+/// active -> completed or stopped (a planned one may also be stopped), and a completed or stopped
+/// measure no longer changes (409). Leaves an access event and `measure.updated` in the change feed.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -220,6 +235,9 @@ pub async fn patch_measure(
 }
 
 /// The evaluations of a measure, oldest first.
+///
+/// For anyone who may read the case; 404 when the caller may not, or the case has no such measure.
+/// Leaves an access event.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -248,8 +266,12 @@ pub async fn list_evaluations(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Evaluate a measure: continue or adjust (with the next deadline), stop, or completed. A professional in
-/// the case, or a guardian for a measure they are responsible for.
+/// Evaluate a measure.
+///
+/// Continue or adjust (with the next deadline), stop, or completed. A professional in the case, or a
+/// guardian for a measure they are responsible for (403 otherwise). A completed or stopped measure is
+/// not evaluated again (409), and `evaluated_on` cannot be in the future. Leaves an access event and
+/// `evaluation.added` in the change feed.
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),

@@ -134,6 +134,7 @@ pub struct MeetingCancelInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Invitee {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
     pub response: InviteeResponse,
     pub responded_at: Option<DateTime<Utc>>,
@@ -146,20 +147,26 @@ pub struct MeetingView {
     pub kind: MeetingKind,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    #[schema(max_length = 200)]
     pub place: Option<String>,
+    #[schema(max_length = 5000)]
     pub agenda: Option<String>,
     pub state: MeetingState,
+    #[schema(max_items = 50)]
     pub invitees: Vec<Invitee>,
     /// The `meeting` entry of the log that holds the minutes, once held.
     pub minutes_entry_id: Option<Uuid>,
+    #[schema(max_length = 2000)]
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingList {
+    #[schema(max_items = 1000)]
     pub items: Vec<MeetingView>,
 }
 
@@ -175,6 +182,7 @@ pub struct CalendarInput {
 pub struct CalendarFeed {
     /// The secret address to subscribe to. Shown once; asking again makes a new one and the old one stops
     /// working.
+    #[schema(max_length = 2048)]
     pub url: String,
     pub include_place: bool,
 }

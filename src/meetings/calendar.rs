@@ -120,8 +120,11 @@ fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-/// Make a calendar subscription for your meetings, or a new one: the old address stops working at once.
-/// The answer holds the address; it is shown only this once.
+/// Make a calendar subscription for your meetings.
+///
+/// For professionals, guardians and youth (403 otherwise). Making a new one replaces the old, whose
+/// address stops working at once. The answer holds the address; it is shown only this once. Its events
+/// name no person (rule 14), and show the place only with `include_place`.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -183,7 +186,9 @@ pub async fn subscribe_calendar(
         .json(CalendarFeed { url, include_place }))
 }
 
-/// Stop your calendar subscription: its address stops working.
+/// Stop your calendar subscription.
+///
+/// Its address stops working. Answers 204 also when there was none.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -226,8 +231,12 @@ pub struct FeedOwner {
     pub include_place: bool,
 }
 
-/// A calendar subscription's feed (`text/calendar`), read by a calendar app with the secret address and
-/// no token. An unknown or replaced address is 404.
+/// A calendar subscription's feed (`text/calendar`).
+///
+/// Read by a calendar app with the secret address and no token. An unknown or replaced address is 404,
+/// and so is the feed of someone the municipality registered as departed. It shows the owner's meetings
+/// that ended less than 90 days ago or are still to come, in cases the owner may read today, with no
+/// person and no free text (rule 14). Each case shown leaves an access event.
 #[utoipa::path(
     tag = "meetings",
     params(("file" = String, Path, description = "The secret, with or without `.ics`")),

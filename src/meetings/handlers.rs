@@ -58,6 +58,9 @@ fn tell(
 }
 
 /// The meetings of a case, soonest first.
+///
+/// Every meeting of the case, planned, held or cancelled, with its invitees and their answers, for
+/// anyone who may read the case; for anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -89,8 +92,12 @@ pub async fn list_meetings(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Plan a meeting and invite participants of the case (a professional in the case). The invitees hear
-/// of it through their notification settings and see it in `GET /me/meetings` and their calendar.
+/// Plan a meeting and invite participants of the case.
+///
+/// A professional in the case. Each invitee is an active participant within the consent's coverage
+/// (rule 3), invited once; a meeting is planned ahead (one already held is written as a `meeting` entry
+/// instead) and ends within 24 hours of its start. The invitees hear of it through their notification
+/// settings and see it in `GET /me/meetings` and their calendar.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -179,7 +186,10 @@ pub async fn plan_meeting(
     ))
 }
 
-/// One meeting.
+/// One meeting of a case.
+///
+/// With its invitees and their answers, for anyone who may read the case; 404 when the caller may not,
+/// or the case has no such meeting. The `ETag` is what `If-Match` takes. Leaves an access event.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -228,8 +238,11 @@ where
     Ok(meeting_response(HttpResponse::Ok(), view))
 }
 
-/// Change a planned meeting (a professional in the case; `If-Match` required). A new time asks every
-/// invitee again; the invitees hear of the change, new ones of their invitation.
+/// Change a planned meeting.
+///
+/// A professional in the case; `If-Match` with the meeting's ETag required. A new time asks every
+/// invitee again; the invitees hear of the change, new ones of their invitation. A meeting held or
+/// cancelled no longer changes (409).
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -317,8 +330,10 @@ fn apply_patch(
     Ok(row)
 }
 
-/// Answer your own invitation: accepted or declined (the invitee themself, a guardian too). You may change
-/// your answer while the meeting is planned.
+/// Answer your own invitation to a meeting: accepted or declined.
+///
+/// The invitee themself, a guardian too; nobody answers for someone else (403). You may change your
+/// answer while the meeting is planned; a meeting held or cancelled is 409.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -357,8 +372,10 @@ pub async fn answer_invitation(
     .await
 }
 
-/// Cancel a planned meeting (a professional in the case); the invitees hear of it, and their calendars
-/// show it cancelled.
+/// Cancel a planned meeting.
+///
+/// A professional in the case; the invitees hear of it, and their calendars show it cancelled. A meeting
+/// held or cancelled already is 409.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -406,8 +423,11 @@ pub async fn cancel_meeting(
     .await
 }
 
-/// Write the minutes of a meeting that has begun (a professional listed in the case): they become a
-/// `meeting` entry of the log, and the meeting is held.
+/// Write the minutes of a meeting that has begun.
+///
+/// A professional listed in the case: they become a `meeting` entry of the log, and the meeting is held.
+/// Without `attendees`, the invitees who accepted are its attendees. A meeting that has not begun, or
+/// was held or cancelled already, is 409.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -505,8 +525,10 @@ fn minutes_entry(
     Ok(row.id)
 }
 
-/// The caller's coming meetings across their cases, soonest first: those they are invited to in cases they
-/// may still read, planned or cancelled, until they end. Each case shown leaves an access event.
+/// The caller's coming meetings across their cases, soonest first.
+///
+/// Those they are invited to in cases they may still read, planned or cancelled, until they end. Each
+/// case shown leaves an access event.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),

@@ -6,8 +6,14 @@ use validator::Validate;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Municipality {
     /// The 4-digit kommunenummer.
-    #[schema(example = "3805", pattern = "^[0-9]{4}$")]
+    #[schema(
+        example = "3805",
+        pattern = "^[0-9]{4}$",
+        min_length = 4,
+        max_length = 4
+    )]
     pub number: String,
+    #[schema(max_length = 200)]
     pub name: String,
     /// The age from which a youth consents alone.
     #[schema(minimum = 15, maximum = 16)]
@@ -27,6 +33,7 @@ pub struct Municipality {
     /// Whether the purge may erase a closed case no archive system has reported as archived (default
     /// false: the record goes to the archive first).
     pub purge_unarchived: bool,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }

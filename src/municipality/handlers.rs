@@ -10,6 +10,10 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 
 /// The caller's municipality and its settings.
+///
+/// Its number and name, the self-consent age, the level-0 deadline, how long a consent lasts, when a
+/// waiting inquiry needs attention, the retention and `purge_unarchived`, for any caller with a token.
+/// The `ETag` is what `If-Match` takes when an administrator changes them.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -30,7 +34,10 @@ pub async fn get_municipality(
         .json(Municipality::from(row)))
 }
 
-/// Change the settings (admin). `If-Match` is checked when sent.
+/// Change the municipality's settings (admin).
+///
+/// For administrators (403 otherwise). `If-Match` is checked when sent (412 when stale). Answers the new
+/// settings, with their new `ETag`.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),

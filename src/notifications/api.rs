@@ -68,7 +68,11 @@ pub struct Channels {
 pub struct NotificationSettings {
     /// An e-mail address (required when `channels.email` is on).
     #[validate(length(min = 3, max = 254))]
-    #[schema(max_length = 254, format = "email", example = "lærer@skole.kommune.no")]
+    #[schema(
+        max_length = 254,
+        format = "email",
+        example = "laerer@skole.kommune.no"
+    )]
     pub email: Option<String>,
     /// A mobile number in international form, `+` and 8-15 digits (required when `channels.sms` is on).
     #[validate(length(min = 9, max = 16))]
@@ -92,9 +96,11 @@ pub struct SentNotification {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
     /// Tries so far.
+    #[schema(minimum = 0)]
     pub attempts: i32,
     /// Why it failed, or why the last try did (e.g. that e-mail is not configured on this server).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -10,7 +10,10 @@ use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
 use crate::http::pagination::{self, Page};
 
-/// The caller's notification settings (every channel off until they are saved).
+/// The caller's notification settings.
+///
+/// Where and how the caller hears that something waits for them: e-mail address, phone, and which
+/// channels are on. Every channel is off until the settings are saved.
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),
@@ -31,7 +34,9 @@ pub async fn notification_settings(
     Ok(HttpResponse::Ok().json(settings))
 }
 
-/// Save where and how the caller wants to hear that something waits for them. Anyone with a token may:
+/// Save the caller's notification settings.
+///
+/// Where and how the caller wants to hear that something waits for them. Anyone with a token may:
 /// professionals, leaders, guardians and youth. The roles and services of this token are kept with the
 /// settings, so messages to a service's professionals reach the caller while the token said they work
 /// there; save again after changing service.
@@ -61,8 +66,10 @@ pub async fn save_notification_settings(
     Ok(HttpResponse::Ok().json(saved))
 }
 
-/// What was sent to the caller, newest first: every message, whether it went out, and if not, why (for
-/// example that the server has no e-mail configured).
+/// What was sent to the caller, newest first.
+///
+/// Every message, whether it went out, and if not, why (for example that the server has no e-mail
+/// configured), a page at a time.
 #[utoipa::path(
     tag = "notifications",
     security(("bearer" = [])),

@@ -36,8 +36,8 @@ pub struct NewProfessional {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// A service code of the municipality.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub service: String,
     #[validate(length(max = 200))]
     #[schema(max_length = 200)]
@@ -62,7 +62,7 @@ pub struct NewGuardian {
     /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
     /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
-    #[schema(pattern = "^[0-9]{11}$")]
+    #[schema(pattern = "^[0-9]{11}$", min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
     #[validate(email, length(max = 200))]
     #[schema(format = "email", max_length = 200)]
@@ -88,7 +88,7 @@ pub struct NewYouth {
     /// test numbers 8 to the third) and the last two are mod-11 check digits: the server verifies both (422
     /// naming the field), which the pattern cannot express.
     #[validate(custom(function = "validate_national_id"))]
-    #[schema(pattern = "^[0-9]{11}$")]
+    #[schema(pattern = "^[0-9]{11}$", min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
     /// References to this person in other systems (unique per municipality and system).
     #[serde(default)]
@@ -162,7 +162,7 @@ pub struct ParticipantPatch {
     /// naming the field), which the pattern cannot express.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate_nid_patch"))]
-    #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$")]
+    #[schema(value_type = Option<String>, nullable, pattern = "^[0-9]{11}$", min_length = 11, max_length = 11)]
     pub national_id: Option<Option<String>>,
     #[validate(email, length(max = 200))]
     #[schema(format = "email", max_length = 200)]
@@ -179,12 +179,16 @@ pub struct ParticipantPatch {
 pub struct ParticipantView {
     pub id: Uuid,
     pub kind: ParticipantKind,
+    #[schema(max_length = 200)]
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
     pub user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub service: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relation: Option<Relation>,
@@ -192,22 +196,29 @@ pub struct ParticipantView {
     pub parental_responsibility: Option<bool>,
     /// In full for the stafettholder, masked (first six digits) for everyone else.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 11, max_length = 11)]
     pub national_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 200)]
     pub role: Option<String>,
     pub active: bool,
     pub joined_at: DateTime<Utc>,
     pub left_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1)]
     pub version: i32,
+    #[schema(max_items = 20)]
     pub external_refs: Vec<ExternalRef>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ParticipantList {
+    #[schema(max_items = 500)]
     pub items: Vec<ParticipantView>,
 }
 

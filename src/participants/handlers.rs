@@ -15,6 +15,9 @@ use crate::national_id::NationalIdKey;
 use crate::policy::{self, Need};
 
 /// Everyone in the case, active and former.
+///
+/// In the order they joined, for anyone who may read the case; for anyone else it is 404. National ids
+/// are shown in full to the stafettholder only. Leaves an access event.
 #[utoipa::path(
     tag = "participants",
     security(("bearer" = [])),
@@ -46,7 +49,12 @@ pub async fn list_participants(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Add a professional, a guardian, the subject youth or another person (stafettholder).
+/// Add a participant to a case.
+///
+/// A professional, a guardian, the subject youth or another person; by the stafettholder (403 for other
+/// readers, 409 when the case is closed). A professional of a service no effective consent covers is 409
+/// (rule 3), and so is someone already active in the case. Leaves an access event and
+/// `participant.added` in the change feed.
 #[utoipa::path(
     tag = "participants",
     security(("bearer" = [])),
@@ -101,7 +109,10 @@ pub async fn add_participant(
         .json(view))
 }
 
-/// Change a participant's details (stafettholder). `If-Match` is checked when sent.
+/// Change a participant's details.
+///
+/// The stafettholder. `If-Match` is checked when sent (412 when stale). A participant who has left is
+/// 409, and so is taking parental responsibility from a guardian once the case has consents (rule 4).
 #[utoipa::path(
     tag = "participants",
     security(("bearer" = [])),
@@ -161,8 +172,11 @@ pub async fn patch_participant(
         .json(view))
 }
 
-/// A participant leaves the case (stafettholder). They stay listed, inactive; the holder cannot leave
-/// without handing the role over first.
+/// A participant leaves the case.
+///
+/// The stafettholder. They stay listed, inactive; the holder cannot leave without handing the role over
+/// first (409). Once the case has consents, a guardian who must give them cannot be removed (409,
+/// rule 4).
 #[utoipa::path(
     tag = "participants",
     security(("bearer" = [])),

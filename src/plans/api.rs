@@ -37,8 +37,8 @@ pub struct PlanInput {
     pub kind: PlanKind,
     /// The code of the service that owns the plan: a `skole` for an iop or an aktivitetsplan, a
     /// `barnehage` for an iup.
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub owner_service: String,
     /// The participant who coordinates the plan (a professional of the case); an ip needs one before it is
     /// active.
@@ -48,7 +48,7 @@ pub struct PlanInput {
     #[validate(custom(function = "crate::dates::date"))]
     pub ends_on: Option<NaiveDate>,
     #[validate(length(max = 50), custom(function = "check_goals"))]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Option<Vec<crate::http::bounds::PlanGoal>>)]
     pub goals: Option<Vec<String>>,
 }
 
@@ -56,8 +56,8 @@ pub struct PlanInput {
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanPatch {
-    #[validate(length(min = 1, max = 50))]
-    #[schema(min_length = 1, max_length = 50)]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = Option<crate::http::bounds::ServiceCode>)]
     pub owner_service: Option<String>,
     pub coordinator: Option<Uuid>,
     #[validate(custom(function = "crate::dates::date"))]
@@ -65,7 +65,7 @@ pub struct PlanPatch {
     #[validate(custom(function = "crate::dates::date"))]
     pub ends_on: Option<NaiveDate>,
     #[validate(length(max = 50), custom(function = "check_goals"))]
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, value_type = Option<Vec<crate::http::bounds::PlanGoal>>)]
     pub goals: Option<Vec<String>>,
 }
 
@@ -92,7 +92,9 @@ pub struct PlanEndInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanMember {
     pub participant_id: Uuid,
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 100)]
     pub role: Option<String>,
     /// False once the participant has left the case: they stay on record as a former member.
     pub active: bool,
@@ -103,22 +105,28 @@ pub struct PlanView {
     pub id: Uuid,
     pub case_id: Uuid,
     pub kind: PlanKind,
+    #[schema(max_length = 64)]
     pub owner_service: String,
     pub coordinator: Option<Uuid>,
     pub state: PlanState,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
+    #[schema(value_type = Vec<crate::http::bounds::PlanGoal>, max_items = 50)]
     pub goals: Vec<String>,
+    #[schema(max_items = 500)]
     pub members: Vec<PlanMember>,
+    #[schema(max_length = 2000)]
     pub end_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1)]
     pub version: i32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanList {
+    #[schema(max_items = 100)]
     pub items: Vec<PlanView>,
 }
 

@@ -46,7 +46,10 @@ fn check_owner(
     may::owner_in_case(facts, owner)
 }
 
-/// The plans of a case, oldest first: anyone who reads the case reads them, the family included.
+/// The plans of a case, oldest first.
+///
+/// Anyone who reads the case reads them, the family included; for anyone else it is 404. Each plan comes
+/// with its group. Leaves an access event.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -72,8 +75,11 @@ pub async fn list_plans(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Start a plan as a draft (rule 13): the stafettholder, or a professional of the service that is to own
-/// it. One unfinished plan of each kind per case.
+/// Start a plan as a draft.
+///
+/// Rule 13: the stafettholder, or a professional of the service that is to own it. The owning service
+/// must fit the kind of plan and be in the case; a coordinator is a professional of the case within the
+/// consent's coverage. One unfinished plan of each kind per case (409).
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -156,7 +162,10 @@ pub async fn create_plan(
     ))
 }
 
-/// One plan.
+/// One plan of a case.
+///
+/// With its group (the ansvarsgruppe), for anyone who may read the case; 404 when the caller may not, or
+/// the case has no such plan. The `ETag` is what `If-Match` takes. Leaves an access event.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -216,8 +225,11 @@ where
     Ok(plan_response(HttpResponse::Ok(), view))
 }
 
-/// Change a plan that has not ended (`If-Match` required): its owner (never an aktivitetsplan's), its
-/// coordinator, its period or its goals.
+/// Change a plan that has not ended.
+///
+/// `If-Match` required: its owner (never an aktivitetsplan's), its coordinator, its period or its goals.
+/// By the stafettholder, a professional of the owning service or the plan's coordinator (rule 13); an
+/// ended plan is 409.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -275,8 +287,11 @@ pub async fn patch_plan(
     .await
 }
 
-/// Add a participant of the case to the plan's group (the ansvarsgruppe), or change their role there. A
-/// professional must be within the consent's coverage.
+/// Add a participant to a plan's group, or change their role there.
+///
+/// The plan's group is the ansvarsgruppe. The participant must be active in the case, and a professional
+/// within the consent's coverage. By the stafettholder, a professional of the owning service or the
+/// plan's coordinator; an ended plan is 409. `If-Match` is checked when sent.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -323,7 +338,11 @@ pub async fn add_plan_member(
     .await
 }
 
-/// Put a draft plan in force. An individual plan (ip) needs its coordinator first.
+/// Put a draft plan in force.
+///
+/// An individual plan (ip) needs its coordinator first (409). By the stafettholder, a professional of
+/// the owning service or the plan's coordinator; only a draft is put in force (409 otherwise).
+/// `If-Match` is checked when sent.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -370,7 +389,11 @@ pub async fn activate_plan(
     .await
 }
 
-/// End a plan, with the reason; an ended plan is kept as it was.
+/// End a plan, with the reason.
+///
+/// An ended plan is kept as it was; a draft may end unused. By the stafettholder, a professional of the
+/// owning service or the plan's coordinator; a plan that has ended already is 409. `If-Match` is checked
+/// when sent.
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),

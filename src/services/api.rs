@@ -25,14 +25,17 @@ crate::text_enum! {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Service {
     pub id: Uuid,
-    #[schema(example = "barnehage-solstua")]
+    #[schema(example = "barnehage-solstua", max_length = 64)]
     pub code: String,
+    #[schema(max_length = 200)]
     pub name: String,
     pub kind: ServiceKind,
+    #[schema(min_length = 9, max_length = 9)]
     pub org_number: Option<String>,
     pub active: bool,
     /// Public contact details, shown on the municipality's guide (`null` when none are given).
     pub contact: Option<ServiceContact>,
+    #[schema(minimum = 1)]
     pub version: i32,
     pub created_at: DateTime<Utc>,
 }
@@ -44,7 +47,12 @@ pub struct Service {
 pub struct ServiceContact {
     #[validate(custom(function = "validate_phone"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[0-9+ ()-]{3,40}$", example = "+47 77 00 00 00")]
+    #[schema(
+        pattern = "^[0-9+ ()-]{3,40}$",
+        example = "+47 77 00 00 00",
+        min_length = 3,
+        max_length = 40
+    )]
     pub phone: Option<String>,
     #[validate(email, length(max = 254))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,24 +116,6 @@ fn validate_web(web: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
-pub const CODE_PATTERN: &str = "^[a-z0-9][a-z0-9_-]{0,63}$";
-
-fn code_regex() -> &'static regex_lite::Regex {
-    static RE: std::sync::OnceLock<regex_lite::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| regex_lite::Regex::new(CODE_PATTERN).expect("valid"))
-}
-
-fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
-    if code_regex().is_match(code) {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("regex").with_message(
-            "lower-case letters, digits, '-' and '_', starting with a letter or digit, at most 64"
-                .into(),
-        ))
-    }
-}
-
 fn validate_org_number(org: &str) -> Result<(), validator::ValidationError> {
     if org.len() == 9 && org.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
@@ -138,15 +128,15 @@ fn validate_org_number(org: &str) -> Result<(), validator::ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewServiceRequest {
-    #[validate(custom(function = "validate_code"))]
-    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,63}$", example = "barnehage-solstua")]
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
     pub code: String,
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: ServiceKind,
     #[validate(custom(function = "validate_org_number"))]
-    #[schema(pattern = "^[0-9]{9}$")]
+    #[schema(pattern = "^[0-9]{9}$", min_length = 9, max_length = 9)]
     pub org_number: Option<String>,
     /// `true` when left out. (Not a schema `default`: client generators would then make it required.)
     #[serde(default = "yes")]
@@ -167,7 +157,7 @@ pub struct ServicePatch {
     pub name: Option<String>,
     pub kind: Option<ServiceKind>,
     #[validate(custom(function = "validate_org_number"))]
-    #[schema(pattern = "^[0-9]{9}$")]
+    #[schema(pattern = "^[0-9]{9}$", min_length = 9, max_length = 9)]
     pub org_number: Option<String>,
     pub active: Option<bool>,
     /// Replaces all contact details; `{}` removes them.

@@ -12,6 +12,9 @@ use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::pagination;
 
 /// The municipality's services, ordered by code.
+///
+/// A page of services, for any caller with a token; `active` lists only the active or only the inactive
+/// ones.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -45,6 +48,9 @@ pub async fn list_services(
 }
 
 /// Register a service (admin).
+///
+/// For administrators (403 otherwise); a code the municipality has already is 409. The public guide,
+/// which lists the services with their contact details, is refreshed.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -79,7 +85,11 @@ pub async fn create_service(
         .json(Service::from(row)))
 }
 
-/// Rename, re-classify or deactivate a service (admin). The code never changes: tokens carry it.
+/// Rename, re-classify or deactivate a service (admin).
+///
+/// For administrators (403 otherwise). The code never changes: tokens carry it. An unknown id is 404;
+/// `If-Match` is checked when sent (412 when stale). The public guide, which lists the services, is
+/// refreshed.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),

@@ -43,13 +43,16 @@ pub struct StatisticsQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatisticsRow {
     /// `0`-`3`, a service code, `YYYY-MM`, a closing reason or `open`; `total` for the total.
-    #[schema(example = "1")]
+    #[schema(example = "1", max_length = 64)]
     pub key: String,
     /// Cases opened in the period.
+    #[schema(minimum = 0)]
     pub cases_opened: Option<i64>,
     /// Cases closed in the period.
+    #[schema(minimum = 0)]
     pub cases_closed: Option<i64>,
     /// Cases open at the end of `to`.
+    #[schema(minimum = 0)]
     pub open_at_end: Option<i64>,
     /// Median days from opening to the level-0 decision, over the cases decided in the period. The
     /// decision is the first level change away from level 0 (by its `decided_on`), or the closing of a case
@@ -57,15 +60,19 @@ pub struct StatisticsRow {
     pub median_days_to_decision: Option<f64>,
     /// Evaluation deadlines in the period: those evaluations answered (met or missed), and those of planned
     /// or active measures still waiting (not after the case closed).
+    #[schema(minimum = 0)]
     pub evaluations_due: Option<i64>,
     /// Of those, the ones evaluated on or before the deadline (`evaluated_on`).
+    #[schema(minimum = 0)]
     pub evaluations_on_time: Option<i64>,
     /// Handovers accepted in the period.
+    #[schema(minimum = 0)]
     pub handovers_accepted: Option<i64>,
     /// Median days from a handover's proposal to its acceptance (Europe/Oslo dates), over those accepted
     /// in the period.
     pub median_days_to_accept: Option<f64>,
     /// Consents withdrawn in the period.
+    #[schema(minimum = 0)]
     pub consents_withdrawn: Option<i64>,
 }
 
@@ -78,14 +85,16 @@ pub struct Statistics {
     pub by: By,
     /// Every key of `by`, zero rows included: levels 0-3, the services (a leader's own), each month of the
     /// period, every closing reason and `open`.
+    #[schema(max_items = 1000)]
     pub rows: Vec<StatisticsRow>,
     /// All the cases the caller may count; the rows add up to it, except for the medians, and for
     /// `open_at_end` by month.
     pub total: StatisticsRow,
     /// The plans of the cases counted, per kind (every kind, zeros included).
+    #[schema(max_items = 4)]
     pub plans_by_kind: Vec<PlanFigures>,
     /// Counts from 1 to this minus one are suppressed (`null`).
-    #[schema(example = 5)]
+    #[schema(example = 5, minimum = 0)]
     pub suppressed_below: i64,
 }
 
@@ -94,7 +103,9 @@ pub struct Statistics {
 pub struct PlanFigures {
     pub kind: crate::plans::api::PlanKind,
     /// Plans started in the period.
+    #[schema(minimum = 0)]
     pub started: Option<i64>,
     /// Plans in force at the end of the period.
+    #[schema(minimum = 0)]
     pub in_force_at_end: Option<i64>,
 }

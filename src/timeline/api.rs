@@ -13,6 +13,7 @@ use crate::http::pagination;
 pub struct TimelineRef {
     /// case, participant, consent, level_change, step_move, measure, evaluation, entry, handover,
     /// reassignment
+    #[schema(max_length = 50)]
     pub kind: String,
     pub id: Uuid,
 }
@@ -22,7 +23,9 @@ pub struct TimelineItem {
     pub at: DateTime<Utc>,
     /// e.g. case.opened, participant.added, consent.withdrawn, level.changed, entry.added
     #[serde(rename = "type")]
+    #[schema(max_length = 50)]
     pub item_type: String,
+    #[schema(max_length = 6000)]
     pub summary: String,
     #[serde(rename = "ref")]
     pub reference: TimelineRef,

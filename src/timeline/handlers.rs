@@ -13,7 +13,11 @@ use crate::http::extract::ValidQuery;
 use crate::http::pagination::{self, Page};
 use crate::policy;
 
-/// One newest-first list of everything that happened in the case.
+/// Everything that happened in the case, newest first.
+///
+/// One list across the case's participants, consents, level changes, step moves, measures, evaluations,
+/// log entries, handovers and reassignments, a page at a time, for anyone who may read the case; for
+/// anyone else it is 404. Leaves an access event.
 #[utoipa::path(
     tag = "timeline",
     security(("bearer" = [])),

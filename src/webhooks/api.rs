@@ -53,10 +53,13 @@ pub struct WebhookInput {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Webhook {
     pub id: Uuid,
+    #[schema(max_length = 2000)]
     pub url: String,
+    #[schema(max_items = 100)]
     pub events: Vec<ChangeType>,
     pub state: WebhookState,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -68,12 +71,17 @@ pub struct CreatedWebhook {
     pub webhook: Webhook,
     /// `whsec_` and base64 of 32 random bytes: the key of the HMAC-SHA256 in `webhook-signature`
     /// (Standard Webhooks). Store it now; it is never shown again.
-    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    #[schema(
+        example = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        min_length = 50,
+        max_length = 50
+    )]
     pub secret: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookList {
+    #[schema(max_items = 100)]
     pub items: Vec<Webhook>,
 }
 
@@ -81,22 +89,27 @@ pub struct WebhookList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     /// The `webhook-id` header: the same on every try, so a receiver can drop a repeat.
-    #[schema(example = "msg_0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4")]
+    #[schema(example = "msg_0193a1b2c3d4e5f6a7b8c9d0e1f2a3b4", max_length = 40)]
     pub id: String,
     #[serde(rename = "type")]
+    #[schema(max_length = 50)]
     pub delivery_type: String,
     /// The event's number in the feed, once delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub seq: Option<i64>,
     /// The case, once delivered (until then it is not known whether the integration may read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_id: Option<Uuid>,
     pub state: DeliveryState,
+    #[schema(minimum = 0)]
     pub attempts: i32,
     /// The receiver's HTTP status at the last try.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 100, maximum = 599)]
     pub last_status: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -31,13 +31,15 @@ where
     .await
 }
 
-/// Subscribe to change types of the feed. Each event is POSTed to `url` following the Standard Webhooks
-/// convention: headers `webhook-id` (the same on every retry), `webhook-timestamp` and
+/// Subscribe a webhook to change types of the feed.
+///
+/// For the `integration` role (403 otherwise). Each event is POSTed to `url` following the Standard
+/// Webhooks convention: headers `webhook-id` (the same on every retry), `webhook-timestamp` and
 /// `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, body `{type, timestamp,
-/// data: {seq, case_id}}` with ids only, and only for a case the token's services may read when the event
-/// is delivered (the feed's rule). At least once: a failed delivery (no 2xx within 5 s) is retried, the
-/// first time within 10 s, then further apart; after the last retry the webhook is `disabled`. Redirects
-/// are not followed. The `secret` is in this answer only.
+/// data: {seq, case_id}}` with ids only, and only for a case the token's services may read when the
+/// event is delivered (the feed's rule). At least once: a failed delivery (no 2xx within 5 s) is
+/// retried, the first time within 10 s, then further apart; after the last retry the webhook is
+/// `disabled`. Redirects are not followed. The `secret` is in this answer only.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -87,6 +89,9 @@ pub async fn create_webhook(
 }
 
 /// The caller's webhooks.
+///
+/// Those this integration made, oldest first, with their state, for the `integration` role (403
+/// otherwise). Their secrets are not shown again.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -108,7 +113,10 @@ pub async fn list_webhooks(
     Ok(HttpResponse::Ok().json(WebhookList { items }))
 }
 
-/// One of the caller's webhooks, with its state (and why it was disabled).
+/// One of the caller's webhooks.
+///
+/// With its state (and why it was disabled), for the `integration` role (403 otherwise). Another
+/// integration's webhook is 404, as if it did not exist.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -129,7 +137,10 @@ pub async fn get_webhook(
     Ok(HttpResponse::Ok().json(w))
 }
 
-/// Unsubscribe: the webhook and its deliveries are deleted; nothing more is sent.
+/// Unsubscribe a webhook.
+///
+/// The webhook and its deliveries are deleted; nothing more is sent. For the `integration` role (403
+/// otherwise); another integration's webhook is 404.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -153,7 +164,10 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Start a disabled webhook again: its deliveries still pending are tried again from now on.
+/// Start a disabled webhook again.
+///
+/// Its deliveries still pending are tried again from now on. For the `integration` role (403 otherwise);
+/// another integration's webhook is 404.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -180,7 +194,10 @@ pub async fn enable_webhook(
     Ok(HttpResponse::Ok().json(w))
 }
 
-/// The webhook's deliveries, newest first: each try's outcome, the receiver's last status or error.
+/// The webhook's deliveries, newest first.
+///
+/// Each try's outcome, the receiver's last status or error, a page at a time. For the `integration` role
+/// (403 otherwise); another integration's webhook is 404.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -221,7 +238,11 @@ pub async fn webhook_deliveries(
     Ok(pagination::respond(&req, page))
 }
 
-/// Send a test delivery now (type `webhook.test`, no case), to check the receiver and its signature check.
+/// Send a test delivery to a webhook now.
+///
+/// Type `webhook.test`, no case, to check the receiver and its signature check. The answer is the queued
+/// delivery; its outcome shows in the deliveries. A disabled webhook is 409 (enable it first); another
+/// integration's webhook is 404.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),

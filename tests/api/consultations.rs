@@ -250,3 +250,48 @@ async fn a_consultation_is_erased_90_days_after_its_last_answer_by_the_daily_job
     assert_eq!(t.app.count("consultations"), 1);
     assert_eq!(t.app.count("consultation_answers"), 1);
 }
+
+#[actix_web::test]
+async fn a_consultation_holds_at_most_100_answers_as_the_spec_says_and_the_next_is_409() {
+    let t = town().await;
+    let asked = ask(&t, "Hvordan snakker vi med foreldrene om en bekymring?").await;
+    let path = format!(
+        "/api/v1/consultations/{}/answers",
+        asked["id"].as_str().unwrap()
+    );
+    for i in 0..100 {
+        let res = t
+            .app
+            .post(&path, &t.pia, &json!({"text": format!("Svar {i}")}))
+            .await;
+        assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap());
+    }
+    let p = problem(
+        t.app.post(&path, &t.pia, &json!({"text": "Ett til"})).await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100 answers to a consultation"),
+        "{p}"
+    );
+    let read = status_json(
+        t.app
+            .get(
+                &format!("/api/v1/consultations/{}", asked["id"].as_str().unwrap()),
+                &t.pia,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(read["answers"].as_array().unwrap().len(), 100);
+    let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
+    assert_eq!(
+        spec["components"]["schemas"]["Consultation"]["properties"]["answers"]["maxItems"],
+        100
+    );
+}

@@ -179,7 +179,7 @@ fn the_spec_check_refuses_a_dangling_ref_and_an_unsatisfiable_schema() {
     schemas.insert(
         "Broken".into(),
         serde_json::json!({"oneOf": [{"allOf": [
-            {"$ref": "#/components/schemas/NewOther"},
+            {"$ref": "#/components/schemas/ArchivedInput"},
             {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}}
         ]}]}),
     );
@@ -192,7 +192,7 @@ fn the_spec_check_refuses_a_dangling_ref_and_an_unsatisfiable_schema() {
         report.contains("HolderFilter resolves to nothing"),
         "{report}"
     );
-    assert!(report.contains("NewOther is closed"), "{report}");
+    assert!(report.contains("ArchivedInput is closed"), "{report}");
 }
 
 /// Examples in the spec pass the server's own validation, not only their pattern.

@@ -767,11 +767,26 @@ async fn national_id_check_digits_are_verified_and_the_spec_says_so() {
     let p = problem(f.post("/participants", &f.ola, &body).await, 422).await;
     assert_eq!(fields(&p), vec!["national_id"]);
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
-    for schema in ["SubjectInput", "SubjectPatch", "NewGuardian", "NewYouth"] {
-        let d = spec["components"]["schemas"][schema]["properties"]["national_id"]["description"]
+    let schemas = &spec["components"]["schemas"];
+    let variant = |kind: &str| {
+        schemas["NewParticipant"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["properties"]["kind"]["enum"][0] == kind)
+            .unwrap_or_else(|| panic!("NewParticipant has a `{kind}` variant"))
+            .clone()
+    };
+    for (name, schema) in [
+        ("SubjectInput", schemas["SubjectInput"].clone()),
+        ("SubjectPatch", schemas["SubjectPatch"].clone()),
+        ("NewParticipant guardian", variant("guardian")),
+        ("NewParticipant youth", variant("youth")),
+    ] {
+        let d = schema["properties"]["national_id"]["description"]
             .as_str()
             .unwrap_or_default();
-        assert!(d.contains("check digits"), "{schema}: {d}");
+        assert!(d.contains("check digits"), "{name}: {d}");
     }
 }
 

@@ -4,6 +4,7 @@
 mod architecture;
 mod archive;
 mod auth;
+mod bounds;
 mod cases;
 mod casework;
 mod cli;
@@ -37,7 +38,7 @@ mod partitions;
 mod plans;
 mod readme;
 mod receivers;
-mod request_examples;
+pub mod request_examples;
 mod retention;
 mod signatures;
 mod spectral;

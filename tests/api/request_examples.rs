@@ -11,9 +11,22 @@ use stafettlogg::auth::Role;
 
 use crate::support::{synthetic_id, TestApp};
 
-struct Examples<'a> {
+pub struct Examples<'a> {
     app: &'a TestApp,
     sent: Vec<Value>,
+    /// Every request as it was sent, to send again with one field changed (`tests/api/bounds.rs`).
+    pub probes: Vec<Probe>,
+}
+
+/// One request of the examples: its schema, and what was sent.
+#[derive(Clone)]
+pub struct Probe {
+    pub schema: String,
+    pub method: Method,
+    pub path: String,
+    pub token: String,
+    pub if_match: Option<String>,
+    pub body: Value,
 }
 
 impl Examples<'_> {
@@ -35,6 +48,14 @@ impl Examples<'_> {
         if let Some(etag) = if_match {
             rb = rb.header("if-match", etag);
         }
+        self.probes.push(Probe {
+            schema: schema.to_string(),
+            method: method.clone(),
+            path: path.clone(),
+            token: token.to_string(),
+            if_match: if_match.map(String::from),
+            body: body.clone(),
+        });
         let res = rb.send().await.unwrap();
         let got = res.status().as_u16();
         let etag = res
@@ -70,12 +91,12 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-#[actix_web::test]
-async fn every_request_schema_has_an_example_the_validator_and_the_server_accept() {
-    let app = TestApp::spawn().await;
+/// Sends an example of every request schema, each in a world where it succeeds, in one municipality.
+pub async fn send_every_example(app: &TestApp) -> Examples<'_> {
     let mut ex = Examples {
-        app: &app,
+        app,
         sent: vec![],
+        probes: vec![],
     };
     let today = stafettlogg::clock::today();
     let in_days = |n| today.checked_add_days(Days::new(n)).unwrap().to_string();
@@ -595,6 +616,13 @@ async fn every_request_schema_has_an_example_the_validator_and_the_server_accept
         201,
     )
     .await;
+    ex
+}
+
+#[actix_web::test]
+async fn every_request_schema_has_an_example_the_validator_and_the_server_accept() {
+    let app = TestApp::spawn().await;
+    let ex = send_every_example(&app).await;
 
     // Every request schema of the spec (and every kind of participant) has had its example.
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();

@@ -91,6 +91,8 @@ pub struct TestApp {
     pub service_db_url: String,
     pub jwt: JwtSettings,
     /// The database cloned for this test, if this harness cloned it (not with `Options::database_url`).
+    /// Held only to be dropped with the app.
+    #[allow(dead_code)]
     pub owned_database: Option<OwnedDatabase>,
 }
 
