@@ -191,6 +191,10 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             let mut claims = jwt.dev_claims(&tenant, &sub, &name, roles, services, pid, ttl);
             claims.scope = scopes.join(" ");
+            // A token the server would refuse is no use: say why now.
+            if let Err(why) = crate::auth::caller::claims_within_bounds(&claims) {
+                return fail(why, 2);
+            }
             match jwt.mint(&claims) {
                 Ok(t) => {
                     println!("{t}");

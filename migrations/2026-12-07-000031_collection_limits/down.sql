@@ -13,5 +13,3 @@ DROP TRIGGER limit_consultation_answers ON consultation_answers;
 DROP TRIGGER limit_webhooks ON webhooks;
 DROP TRIGGER limit_services ON services;
 DROP FUNCTION limit_rows();
-DROP INDEX IF EXISTS evaluations_measure, holder_periods_case, plans_case, meetings_case,
-    inquiry_answers_inquiry, consultation_answers_consultation, webhooks_owner;

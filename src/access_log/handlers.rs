@@ -50,8 +50,8 @@ pub async fn access_log(
         let access = policy::case_for_read(conn, &caller, id)?;
         access.require_holder_or_guardian("access log")?;
         // Reading the log is itself recorded, after the page is read so it does not show on it.
-        let hidden = hidden_from(&access);
-        let rows = store::page(conn, id, after, limit + 1, &hidden)?;
+        let hidden = policy::decisions::hidden_resources(policy::decisions::sees_reports(&access));
+        let rows = store::page(conn, id, after, limit + 1, hidden)?;
         access.record(conn, &caller, Action::Read, Resource::CaseAccessLog)?;
         Ok(rows
             .into_iter()
@@ -74,13 +74,4 @@ pub async fn access_log(
         &req,
         pagination::page(items, limit, |e| e.id),
     ))
-}
-
-/// The resources whose events this reader does not see: a report's, unless rule 11 shows it to them.
-pub fn hidden_from(access: &policy::CaseAccess) -> Vec<Resource> {
-    if policy::decisions::sees_reports(access) {
-        vec![]
-    } else {
-        vec![Resource::ChildWelfareReport]
-    }
 }

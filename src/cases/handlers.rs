@@ -361,7 +361,8 @@ pub async fn close_case(
 /// Report that a closed case was taken into the municipality's archive.
 ///
 /// Its administrator, or an integration with the `archive` scope that may read the case (typically the
-/// archive system after `case.closed` in the feed and the case's PDF export); anyone else gets 403. A
+/// archive system after `case.closed` in the feed and the case's PDF export); a case it may not read, or
+/// none, is 404, and anyone else gets 403. A
 /// second report replaces the first. Only a closed case whose personal data is not erased is archived
 /// (409), on a day from its closing up to today. The retention purge erases only archived cases, unless
 /// the municipality sets `purge_unarchived`. The change feed carries `case.archived`.
@@ -373,6 +374,7 @@ pub async fn close_case(
     responses(
         (status = 200, description = "Where the case is archived", body = super::api::Archived),
         (status = 403, response = crate::http::openapi::Forbidden),
+        (status = 404, response = crate::http::openapi::NotFound),
         (status = 409, response = crate::http::openapi::Conflict),
     )
 )]

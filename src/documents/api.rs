@@ -47,8 +47,8 @@ pub struct CaseDocument {
     pub holder: DocId,
     /// Who held the relay when; empty means the holder held it from opening.
     #[serde(default)]
-    #[validate(nested, length(max = 1000))]
-    #[schema(max_items = 1000)]
+    #[validate(nested, length(max = 2001))]
+    #[schema(max_items = 2001)]
     pub holder_periods: Vec<HolderPeriodRecord>,
     #[serde(default)]
     #[validate(nested, length(max = 500))]
@@ -531,7 +531,7 @@ pub struct MeetingRecord {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// How many times calendars were told of a change (RFC 5545 `SEQUENCE`).
     #[validate(range(min = 0, max = 100000))]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 100000)]
     pub sequence: i32,
     #[serde(default)]
     #[validate(nested, length(max = 50))]

@@ -9,7 +9,6 @@ use diesel::sql_types::{Array, Nullable, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::api::*;
-use crate::access_log::store::Resource;
 use crate::cases::store::CaseRow;
 use crate::consents::store::Consent;
 use crate::db::schema::{
@@ -191,13 +190,6 @@ fn load(conn: &mut PgConnection, ids: &[Uuid], shown: Shown) -> Result<Records, 
 }
 
 /// The access events' resources a document leaves out: a report's, unless it shows reports (rule 11).
-fn hidden(reports: bool) -> Vec<&'static str> {
-    if reports {
-        vec![]
-    } else {
-        vec![Resource::ChildWelfareReport.as_str()]
-    }
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = access_events)]
@@ -235,7 +227,13 @@ fn access_records(
 ) -> Result<HashMap<Uuid, Vec<AccessRecord>>, AppError> {
     let rows: Vec<AccessRow> = access_events::table
         .filter(access_events::case_id.eq_any(ids))
-        .filter(access_events::resource.ne_all(hidden(reports)))
+        .filter(
+            access_events::resource.ne_all(
+                crate::policy::decisions::hidden_resources(reports)
+                    .iter()
+                    .map(|r| r.as_str()),
+            ),
+        )
         .order(access_events::id.asc())
         .select(AccessRow::as_select())
         .load(conn)?;
@@ -268,7 +266,13 @@ pub fn access_page(
         .filter(access_events::case_id.eq(case_id))
         .filter(access_events::id.gt(after))
         .filter(access_events::id.le(upto))
-        .filter(access_events::resource.ne_all(hidden(reports)))
+        .filter(
+            access_events::resource.ne_all(
+                crate::policy::decisions::hidden_resources(reports)
+                    .iter()
+                    .map(|r| r.as_str()),
+            ),
+        )
         .order(access_events::id.asc())
         .limit(limit)
         .select(AccessRow::as_select())

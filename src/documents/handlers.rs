@@ -228,8 +228,9 @@ fn report(outcomes: import::Outcomes) -> ImportReport {
 /// Import case documents (the `integration` role).
 ///
 /// `application/x-ndjson`, one document per line in the shape of the export, keyed by the case's
-/// external references. Each line is its own transaction: a bad line is reported with its number and
-/// field and never stops the others or leaves half a case. Running the same file again creates nothing
+/// external references. Each line is all or nothing: a bad line is reported with its number and field
+/// and never stops the others or leaves half a case (lines are written in batches, and a batch that
+/// fails is written again line by line). Running the same file again creates nothing
 /// (`unchanged`). Bodies are limited to IMPORT_BODY_LIMIT_BYTES (default 8 MiB); `stafettlogg import`
 /// splits larger files.
 #[utoipa::path(

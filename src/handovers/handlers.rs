@@ -309,10 +309,13 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// The most handovers one inbox answer lists (the spec's `maxItems`).
+const MAX_INBOX: usize = 1000;
+
 /// The caller's inbox of handovers.
 ///
-/// Handovers addressed to the calling professional in their services (default: pending; `status` picks
-/// another state). For the `professional` role (403 otherwise). A proposal shows part of a case to
+/// Handovers addressed to the calling professional in their services, oldest first, at most 1,000
+/// (default: pending; `status` picks another state). For the `professional` role (403 otherwise). A proposal shows part of a case to
 /// someone not yet in it, so every case shown leaves an access event.
 #[utoipa::path(
     tag = "handovers",
@@ -332,13 +335,14 @@ pub async fn inbox(
     caller.require_role(Role::Professional)?;
     let state = query.0.status.unwrap_or(HandoverState::Pending);
     let list = db::transaction(&pool, caller.session(), move |conn| {
-        let rows = store::inbox(
+        let mut rows = store::inbox(
             conn,
             &caller.tenant,
             &caller.user_id,
             &caller.services,
             state,
         )?;
+        rows.truncate(MAX_INBOX);
         // Rule 9: a proposal shows part of a case (its note) to someone not yet in it.
         record_shown(conn, &caller, &rows, Resource::HandoversInbox)?;
         Ok(HandoverList {

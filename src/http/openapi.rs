@@ -482,6 +482,12 @@ fn document_import_body(spec: &mut serde_json::Value) {
             "maxLength".into(),
             crate::config::DEFAULT_IMPORT_BODY_LIMIT.into(),
         );
+        map.insert(
+            "description".into(),
+            "At most IMPORT_BODY_LIMIT_BYTES bytes (the bound here is the default, 8 MiB; a letter \
+             beyond ASCII takes two to four); a larger body is 413."
+                .into(),
+        );
     }
 }
 

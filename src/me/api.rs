@@ -15,7 +15,7 @@ pub struct Me {
     pub tenant: String,
     #[schema(max_items = 6)]
     pub roles: Vec<Role>,
-    #[schema(value_type = Vec<crate::http::bounds::ServiceCode>, max_items = 50)]
+    #[schema(value_type = Vec<crate::http::bounds::ServiceCode>, max_items = 1000)]
     pub services: Vec<String>,
     /// The national identity number from the login, masked.
     #[schema(min_length = 11, max_length = 11)]

@@ -6,7 +6,7 @@
 //! family's export and `/me/data`. The other level-0 decisions are read as the case is.
 
 use super::CaseAccess;
-use crate::access_log::store::Basis;
+use crate::access_log::store::{Basis, Resource};
 
 /// May this reader see the report the service `reporting_service` recorded?
 pub fn sees_report(access: &CaseAccess, reporting_service: &str) -> bool {
@@ -25,6 +25,16 @@ pub fn sees_report(access: &CaseAccess, reporting_service: &str) -> bool {
 /// the holder's and the guardians' alone.
 pub fn sees_reports(access: &CaseAccess) -> bool {
     access.basis == Basis::HolderService
+}
+
+/// The access events left out of what a reader sees (the access log, the export): the trace of recording
+/// a report, for a reader who does not see reports.
+pub fn hidden_resources(sees_reports: bool) -> &'static [Resource] {
+    if sees_reports {
+        &[]
+    } else {
+        &[Resource::ChildWelfareReport]
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! picked by hand: every request of the examples (`request_examples.rs`) is sent again with one bounded
 //! string at a time one character over its `maxLength`, which must be a 422 naming the field, and, where
 //! any text of that length is a valid value (no pattern, format or enum narrows it), exactly at it, which
-//! validation must let through.
+//! validation and the database must let through (no 400, 413, 5xx or 422 for that field or for a value
+//! that cannot be stored).
 
 use serde_json::Value;
 
@@ -171,7 +172,8 @@ fn names(problem: &Value, name: &str) -> bool {
 }
 
 #[actix_web::test]
-async fn every_bounded_request_string_takes_its_max_length_and_one_more_is_422_naming_it() {
+async fn every_bounded_request_string_passes_the_checks_at_its_max_length_and_one_more_is_422_naming_it(
+) {
     // The service's default body limit: the largest bounded text, in letters of two bytes, must fit.
     let app = TestApp::spawn_with(Options {
         body_limit: 1024 * 1024,
@@ -180,7 +182,7 @@ async fn every_bounded_request_string_takes_its_max_length_and_one_more_is_422_n
     .await;
     let ex = send_every_example(&app).await;
     let spec: Value = serde_json::from_str(&stafettlogg::api_doc_json()).unwrap();
-    let (mut over, mut at_limit, mut failures) = (0, 0, vec![]);
+    let (mut over, mut at_limit, mut accepted, mut failures) = (0, 0, 0, vec![]);
     for probe in &ex.probes {
         let schema = serde_json::json!({"$ref": format!("#/components/schemas/{}", probe.schema)});
         let mut strings = vec![];
@@ -214,7 +216,15 @@ async fn every_bounded_request_string_takes_its_max_length_and_one_more_is_422_n
                 )
                 .await;
                 at_limit += 1;
-                if [400, 413].contains(&status) || (status == 422 && names(&problem, &s.name())) {
+                accepted += usize::from((200..300).contains(&status));
+                let stored = problem["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("cannot be stored");
+                if status >= 500
+                    || [400, 413].contains(&status)
+                    || (status == 422 && (stored || names(&problem, &s.name())))
+                {
                     failures.push(format!(
                         "{label}: {} characters gave {status} {problem}",
                         s.max
@@ -223,16 +233,20 @@ async fn every_bounded_request_string_takes_its_max_length_and_one_more_is_422_n
             }
         }
     }
-    println!("{over} strings sent one over their bound, {at_limit} at it");
+    println!(
+        "{over} strings sent one over their bound, {at_limit} at it ({accepted} of those 2xx)"
+    );
     assert!(
         failures.is_empty(),
         "{} of {over} bounds disagree:\n{}",
         failures.len(),
         failures.join("\n")
     );
-    // The walk reached the strings of the examples, not a handful of them.
+    // The walk reached the strings of the examples, not a handful of them. Sent again after the whole
+    // scenario, many requests at the limit meet a state their first sending changed (a stale ETag, a
+    // second close): past validation and storage checks, which is what is asserted; some succeed outright.
     assert!(
-        over >= 150 && at_limit >= 80,
-        "{over} over, {at_limit} at the limit"
+        over >= 150 && at_limit >= 80 && accepted >= 10,
+        "{over} over, {at_limit} at the limit, {accepted} of those 2xx"
     );
 }
