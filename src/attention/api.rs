@@ -47,8 +47,8 @@ pub struct Attention {
     #[schema(value_type = i64, minimum = 0, maximum = 2000)]
     pub cases_checked: usize,
     /// `false` when I have more open cases than one answer looks through (2,000), or a list above had
-    /// more items than one answer holds (1,000 of each kind): the lists then cover the newest cases only,
-    /// and the case list (`GET /api/v1/cases?holder=me`) shows the rest.
+    /// more items than one answer holds (1,000 of each kind, 200 waiting inquiries): the case list
+    /// (`GET /api/v1/cases?holder=me`) and the inquiry inbox show the rest.
     pub complete: bool,
 }
 
@@ -116,7 +116,8 @@ pub struct ServiceAttention {
     pub departed_holders: Vec<LeaderDepartedHolder>,
     #[schema(max_items = 200)]
     pub inquiries_waiting: Vec<crate::inquiries::api::WaitingInquiry>,
-    /// `false` when a list above had more items than one answer holds (1,000 of each kind): the
-    /// service's case list (`GET /api/v1/services/{code}/cases`) shows them all.
+    /// `false` when a list above had more items than one answer holds (1,000 of each kind, 200 waiting
+    /// inquiries): the service's case list (`GET /api/v1/services/{code}/cases`) and its inquiry inbox
+    /// show them all.
     pub complete: bool,
 }

@@ -67,7 +67,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
     let handovers_complete = waiting.len() <= rules::MAX_LISTED;
     waiting.truncate(rules::MAX_LISTED);
     crate::handovers::handlers::record_shown(conn, caller, &waiting, Resource::MeAttention)?;
-    let inquiries_waiting = crate::inquiries::store::waiting_in(
+    let (inquiries_waiting, inquiries_complete) = crate::inquiries::store::waiting_in(
         conn,
         caller,
         crate::policy::inquiries::inbox_services(caller),
@@ -79,7 +79,7 @@ fn my_attention(conn: &mut diesel::PgConnection, caller: &Caller) -> Result<Atte
         handovers_waiting: waiting.iter().map(|h| h.view(today)).collect(),
         inquiries_waiting,
         cases_checked: readable.len(),
-        complete: complete && handovers_complete,
+        complete: complete && handovers_complete && inquiries_complete,
     };
     let mut touched: Vec<(Uuid, Basis)> = Vec::new();
     for a in &readable {
@@ -203,7 +203,7 @@ pub async fn service_attention(
             rows.iter().map(|r| (r.case_id, Basis::Leader)).collect();
         shown.sort_by_key(|c| c.0);
         shown.dedup_by_key(|c| c.0);
-        let inquiries_waiting = crate::inquiries::store::waiting_in(
+        let (inquiries_waiting, inquiries_complete) = crate::inquiries::store::waiting_in(
             conn,
             &caller,
             crate::policy::inquiries::works_inbox(&caller, &service)
@@ -219,7 +219,7 @@ pub async fn service_attention(
             consents_expiring: vec![],
             departed_holders: vec![],
             inquiries_waiting,
-            complete,
+            complete: complete && inquiries_complete,
         };
         for row in rows {
             row.add_to(&mut out, today)?;

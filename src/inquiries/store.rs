@@ -377,21 +377,26 @@ pub const DEFAULT_ATTENTION_DAYS: i32 = 5;
 /// How many waiting inquiries one attention answer lists at most (the inbox shows the rest).
 const MAX_WAITING: i64 = 200;
 
-/// The inquiries of `services` (inboxes the policy let the caller work) that wait too long, oldest
-/// first; each shown one leaves an access event.
+/// The inquiries of `services` (inboxes the policy let the caller work) that wait too long, the oldest
+/// [`MAX_WAITING`]; each shown one leaves an access event. And whether that was all of them.
 pub fn waiting_in(
     conn: &mut PgConnection,
     caller: &Caller,
     services: Vec<String>,
-) -> Result<Vec<WaitingInquiry>, AppError> {
+) -> Result<(Vec<WaitingInquiry>, bool), AppError> {
     if services.is_empty() {
-        return Ok(vec![]);
+        return Ok((vec![], true));
     }
     let now = Utc::now();
     let days = attention_days(conn, &caller.tenant)?;
     let cutoff = super::rules::attention_cutoff(now, days);
-    let rows = waiting(conn, &caller.tenant, &services, cutoff, MAX_WAITING)?;
+    let mut rows = waiting(conn, &caller.tenant, &services, cutoff, MAX_WAITING + 1)?;
+    let complete = rows.len() as i64 <= MAX_WAITING;
+    rows.truncate(MAX_WAITING as usize);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     record(conn, caller, &ids, InquiryAction::List)?;
-    Ok(rows.iter().map(|r| waiting_view(r, now)).collect())
+    Ok((
+        rows.iter().map(|r| waiting_view(r, now)).collect(),
+        complete,
+    ))
 }
