@@ -491,17 +491,22 @@ fn document_import_body(spec: &mut serde_json::Value) {
     }
 }
 
+/// Whether a schema's `type` (one name, or a list such as `["string", "null"]`) includes `name`.
+fn is_of_type(t: Option<&serde_json::Value>, name: &str) -> bool {
+    match t {
+        Some(serde_json::Value::String(t)) => t == name,
+        Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == name),
+        _ => false,
+    }
+}
+
 /// An integer the schema leaves open on a side gets its type's limit there: what the server parses and
 /// answers never exceeds it, and a client learns the width to use.
 fn document_integer_ranges(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::Object(map) => {
-            let is_integer = match map.get("type") {
-                Some(Value::String(t)) => t == "integer",
-                Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
-                _ => false,
-            };
+            let is_integer = is_of_type(map.get("type"), "integer");
             let range = match map.get("format").and_then(Value::as_str) {
                 Some("int32") => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
                 Some("int64") => Some((i64::MIN, i64::MAX)),
@@ -618,11 +623,7 @@ fn document_format_lengths(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::Object(map) => {
-            let is_string = match map.get("type") {
-                Some(Value::String(t)) => t == "string",
-                Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-                _ => false,
-            };
+            let is_string = is_of_type(map.get("type"), "string");
             let length = map
                 .get("format")
                 .and_then(Value::as_str)
@@ -660,11 +661,7 @@ const TEXT_LENGTHS: [(&str, u64); 11] = [
 fn document_text_lengths(spec: &mut serde_json::Value) {
     use serde_json::Value;
     let bound = |name: &str, schema: &mut Value| {
-        let is_string = match schema.get("type") {
-            Some(Value::String(t)) => t == "string",
-            Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-            _ => false,
-        };
+        let is_string = is_of_type(schema.get("type"), "string");
         let length = TEXT_LENGTHS
             .iter()
             .find(|(n, _)| *n == name)
