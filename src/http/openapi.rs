@@ -523,16 +523,19 @@ fn document_integer_ranges(v: &mut serde_json::Value) {
     }
 }
 
+/// Every operation of the spec (each method's object under each path).
+fn operations_mut(spec: &mut serde_json::Value) -> impl Iterator<Item = &mut serde_json::Value> {
+    spec.get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
 fn document_parameters(spec: &mut serde_json::Value) {
     use serde_json::Value;
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in operations_mut(spec) {
         if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
             params.iter_mut().for_each(document_parameter);
         }
@@ -670,14 +673,7 @@ fn document_text_lengths(spec: &mut serde_json::Value) {
             map.entry("maxLength").or_insert(Value::from(l));
         }
     };
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in operations_mut(spec) {
         for p in op
             .get_mut("parameters")
             .and_then(Value::as_array_mut)
@@ -741,14 +737,7 @@ fn document_rate_limit_headers(spec: &mut serde_json::Value) {
             add(response);
         }
     }
-    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for op in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-    {
+    for op in operations_mut(spec) {
         if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
             for (_, response) in responses.iter_mut().filter(|(code, _)| counted(code)) {
                 add(response);
