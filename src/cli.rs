@@ -407,8 +407,20 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
                 crate::db::partitions::ensure_ahead(&mut conn)
                     .map_err(|e| format!("cannot create the access log's partitions: {e}"))?;
             }
-            crate::jobs::retention::purge(&mut conn, now, dry_run)
-                .map_err(|e| format!("the purge failed: {}", e.detail))
+            let counts = crate::jobs::retention::purge(&mut conn, now, dry_run)
+                .map_err(|e| format!("the purge failed: {}", e.detail))?;
+            if !dry_run {
+                let reduced = conn
+                    .transaction(|conn| {
+                        crate::surveys::store::reduce(conn, crate::clock::day_of(now))
+                    })
+                    .map_err(|e| format!("reducing the surveys failed: {}", e.detail))?;
+                println!(
+                    "Surveys: erased {} record(s) of who answered a closed survey; {} survey(s) past their retention keep only their counts per service kind.",
+                    reduced.respondents, reduced.surveys
+                );
+            }
+            Ok(counts)
         })
         .map(|counts| {
             let verb = if dry_run { "would erase" } else { "erased" };

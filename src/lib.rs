@@ -43,6 +43,7 @@ pub mod plans;
 pub mod policy;
 pub mod services;
 pub mod statistics;
+pub mod surveys;
 pub mod text_enum;
 pub mod timeline;
 pub mod webhooks;
@@ -119,7 +120,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(consultations::configure)
                 .configure(leaders::configure)
                 .configure(jobs::retention::configure)
-                .configure(statistics::configure),
+                .configure(statistics::configure)
+                .configure(surveys::configure),
         )
         .service(
             utoipa_actix_web::scope("/public/v1")

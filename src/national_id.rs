@@ -315,6 +315,7 @@ pub struct NationalIdKey {
     cipher_key: [u8; 32],
     hash_key: [u8; 32],
     secret_key: [u8; 32],
+    respondent_key: [u8; 32],
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -336,6 +337,7 @@ impl NationalIdKey {
             cipher_key: derive(master, b"stafettlogg national id cipher v1"),
             hash_key: derive(master, b"stafettlogg national id lookup v1"),
             secret_key: derive(master, b"stafettlogg stored secret v1"),
+            respondent_key: derive(master, b"stafettlogg survey respondent v1"),
         })
     }
 
@@ -410,6 +412,16 @@ impl NationalIdKey {
         let (nonce, ciphertext) = stored.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
         cipher.decrypt(&Nonce::from(nonce), ciphertext).ok()
+    }
+
+    /// Who answered a survey, as the record of it holds them: the same login gives the same bytes in one
+    /// survey (so nobody answers twice), and without the key the table names nobody.
+    pub fn survey_respondent(&self, survey: uuid::Uuid, user_id: &str) -> Vec<u8> {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.respondent_key).expect("any key length");
+        mac.update(survey.as_bytes());
+        mac.update(user_id.as_bytes());
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// Deterministic, so equal numbers can be found; keyed, so the table alone does not reveal them.

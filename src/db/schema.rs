@@ -14,6 +14,7 @@ diesel::table! {
         inquiry_attention_days -> Int4,
         retention_years -> Int2,
         purge_unarchived -> Bool,
+        survey_retention_years -> Int2,
     }
 }
 
@@ -441,6 +442,7 @@ diesel::table! {
         services -> Array<Text>,
         pid_hash -> Nullable<Bytea>,
         updated_at -> Timestamptz,
+        surveys_on -> Bool,
     }
 }
 
@@ -602,6 +604,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    surveys (id) {
+        id -> Uuid,
+        municipality -> Text,
+        title -> Text,
+        opens_on -> Date,
+        closes_on -> Date,
+        by_service -> Bool,
+        closed_early_on -> Nullable<Date>,
+        reduced_on -> Nullable<Date>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    survey_questions (survey_id, key) {
+        survey_id -> Uuid,
+        municipality -> Text,
+        position -> Int2,
+        key -> Text,
+        text_nb -> Text,
+        text_nn -> Nullable<Text>,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    survey_respondents (survey_id, respondent) {
+        survey_id -> Uuid,
+        municipality -> Text,
+        respondent -> Bytea,
+    }
+}
+
+diesel::table! {
+    /// No primary key in the database: one row per (survey, service kind, service), the service NULL for
+    /// the kind's own row (`UNIQUE NULLS NOT DISTINCT`).
+    survey_tallies (survey_id, service_kind) {
+        survey_id -> Uuid,
+        municipality -> Text,
+        service_kind -> Text,
+        service -> Nullable<Text>,
+        answers -> Int4,
+        counts -> Jsonb,
+    }
+}
+
+diesel::joinable!(survey_questions -> surveys (survey_id));
 diesel::joinable!(consultation_answers -> consultations (consultation_id));
 diesel::joinable!(plan_members -> plans (plan_id));
 diesel::joinable!(meeting_invitees -> meetings (meeting_id));
@@ -643,4 +695,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     consultations,
     consultation_answers,
+    surveys,
+    survey_questions,
+    survey_respondents,
+    survey_tallies,
 );

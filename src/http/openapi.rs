@@ -104,6 +104,7 @@ Every response carries `X-Request-Id`.",
         (name = "guide", description = "The action guide (handlingsveileder): the public guide, editing and publishing it, and a case's step"),
         (name = "notifications", description = "Where and how a person hears that something waits for them, and what was sent"),
         (name = "statistics", description = "Figures for the municipality and its leaders, without personal data"),
+        (name = "surveys", description = "The municipality's BTI survey (kartlegging) of its employees: questionnaires, anonymous answers, results without small groups"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -196,7 +197,7 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
 /// Every POST under `/api/` takes an optional `Idempotency-Key` (see `crate::http::idempotency`): the header, the
 /// answers it adds (400 for a bad key, 409 while the first request runs, 422 for a key used for another
 /// request), and `Idempotent-Replayed` on the success answers; not the POSTs whose answers are never
-/// stored (`crate::http::idempotency::NOT_STORED`).
+/// stored (`crate::http::idempotency::not_stored`).
 pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -213,7 +214,7 @@ pub fn add_idempotency_key_header(api: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for (path, item) in api.paths.paths.iter_mut() {
-        let stored = !crate::http::idempotency::NOT_STORED.contains(&path.as_str());
+        let stored = !crate::http::idempotency::not_stored(path);
         let Some(op) = item
             .post
             .as_mut()

@@ -33,6 +33,10 @@ pub struct Municipality {
     /// Whether the purge may erase a closed case no archive system has reported as archived (default
     /// false: the record goes to the archive first).
     pub purge_unarchived: bool,
+    /// Years after its closing that a survey of the employees keeps its counts per service; after them
+    /// `stafettlogg purge` leaves only the counts per service kind (default 5).
+    #[schema(minimum = 1, maximum = 100)]
+    pub survey_retention_years: i16,
     #[schema(minimum = 1)]
     pub version: i32,
     pub updated_at: DateTime<Utc>,
@@ -60,4 +64,7 @@ pub struct MunicipalityPatch {
     #[schema(minimum = 1, maximum = 100)]
     pub retention_years: Option<i16>,
     pub purge_unarchived: Option<bool>,
+    #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub survey_retention_years: Option<i16>,
 }

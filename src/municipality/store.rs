@@ -58,6 +58,7 @@ pub struct MunicipalityRow {
     pub inquiry_attention_days: i32,
     pub retention_years: i16,
     pub purge_unarchived: bool,
+    pub survey_retention_years: i16,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -73,6 +74,7 @@ struct MunicipalityChanges<'a> {
     inquiry_attention_days: Option<i32>,
     retention_years: Option<i16>,
     purge_unarchived: Option<bool>,
+    survey_retention_years: Option<i16>,
 }
 
 /// Creates the municipality with default settings and the standard levels the first time it is seen.
@@ -116,6 +118,7 @@ pub fn update(
         inquiry_attention_days: patch.inquiry_attention_days,
         retention_years: patch.retention_years,
         purge_unarchived: patch.purge_unarchived,
+        survey_retention_years: patch.survey_retention_years,
     };
     let has_changes = changes.name.is_some()
         || changes.self_consent_age.is_some()
@@ -123,7 +126,8 @@ pub fn update(
         || changes.consent_validity_months.is_some()
         || changes.inquiry_attention_days.is_some()
         || changes.retention_years.is_some()
-        || changes.purge_unarchived.is_some();
+        || changes.purge_unarchived.is_some()
+        || changes.survey_retention_years.is_some();
     if !has_changes {
         return Ok(municipalities::table
             .find(number)
@@ -160,6 +164,7 @@ impl From<MunicipalityRow> for Municipality {
             inquiry_attention_days: r.inquiry_attention_days,
             retention_years: r.retention_years,
             purge_unarchived: r.purge_unarchived,
+            survey_retention_years: r.survey_retention_years,
             version: r.version,
             updated_at: r.updated_at,
         }

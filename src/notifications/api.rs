@@ -33,6 +33,8 @@ crate::text_enum! {
         MeetingChanged = "meeting.changed",
         /// A meeting you are invited to was cancelled.
         MeetingCancelled = "meeting.cancelled",
+        /// A survey of the municipality's employees has opened (for those who chose to hear of surveys).
+        SurveyOpened = "survey.opened",
     }
 }
 
@@ -79,6 +81,10 @@ pub struct NotificationSettings {
     #[schema(max_length = 16, pattern = r"^\+[0-9]{8,15}$", example = "+4791234567")]
     pub phone: Option<String>,
     pub channels: Channels,
+    /// Whether to hear when the municipality opens a survey of its employees (professionals and leaders
+    /// only; default off).
+    #[serde(default)]
+    pub surveys: bool,
 }
 
 /// A message sent (or being sent) to the caller.

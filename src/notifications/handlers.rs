@@ -4,7 +4,7 @@ use actix_web::{get, put, web, HttpRequest, HttpResponse};
 
 use super::api::{NotificationSettings, SentNotification, SentQuery};
 use super::{rules, store};
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{ValidJson, ValidQuery};
@@ -58,6 +58,8 @@ pub async fn save_notification_settings(
 ) -> Result<HttpResponse, AppError> {
     let settings = body.0;
     rules::check_settings(&settings)?;
+    let employee = caller.has_role(Role::Professional) || caller.has_role(Role::Leader);
+    rules::surveys_are_for_employees(&settings, employee)?;
     let saved = db::transaction(&pool, caller.session(), move |conn| {
         store::save_settings(conn, &caller, &settings)?;
         Ok(settings)

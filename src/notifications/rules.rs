@@ -63,6 +63,18 @@ pub fn check_settings(s: &NotificationSettings) -> Result<(), AppError> {
     }
 }
 
+/// Only employees hear of the municipality's surveys of its employees.
+pub fn surveys_are_for_employees(s: &NotificationSettings, employee: bool) -> Result<(), AppError> {
+    if s.surveys && !employee {
+        Err(AppError::invalid(
+            "surveys",
+            "surveys are of the municipality's employees: this needs the `professional` or `leader` role",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A message as its recipient gets it. It says what happened and links to it; it never names a person,
 /// carries a national id or quotes the case (rule 14), because an e-mail or SMS is kept and forwarded by
 /// systems outside the municipality's control.
@@ -117,6 +129,10 @@ fn wording(event: NotificationEvent) -> (&'static str, &'static str) {
             "Et møte du er invitert til, har fått nytt tidspunkt, sted eller innhold",
         ),
         MeetingCancelled => ("Et møte er avlyst", "Et møte du er invitert til, er avlyst"),
+        SurveyOpened => (
+            "En kartlegging er åpnet",
+            "Kommunen har åpnet en BTI-kartlegging blant de ansatte; svaret ditt er anonymt",
+        ),
     }
 }
 
@@ -135,6 +151,7 @@ pub fn link(
     let base = base.trim_end_matches('/');
     let path = match (event, case_id, subject_id) {
         (InquiryReceived | InquiryAnswered, _, Some(inquiry)) => format!("/inquiries/{inquiry}"),
+        (SurveyOpened, _, Some(survey)) => format!("/surveys/{survey}"),
         (HandoverProposed | HandoverAnswered, Some(case), Some(h)) => {
             format!("/cases/{case}/handovers/{h}")
         }
@@ -204,7 +221,18 @@ mod tests {
             email: email.map(String::from),
             phone: phone.map(String::from),
             channels: Channels { email: e, sms: s },
+            surveys: false,
         }
+    }
+
+    #[test]
+    fn only_employees_hear_of_surveys() {
+        let mut s = settings(Some("a@x.no"), None, true, false);
+        assert!(surveys_are_for_employees(&s, false).is_ok());
+        s.surveys = true;
+        assert!(surveys_are_for_employees(&s, true).is_ok());
+        let refused = surveys_are_for_employees(&s, false).unwrap_err();
+        assert_eq!(refused.errors[0].field, "surveys");
     }
 
     #[test]

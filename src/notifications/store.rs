@@ -20,6 +20,7 @@ struct SettingsRow {
     phone: Option<String>,
     email_on: bool,
     sms_on: bool,
+    surveys_on: bool,
 }
 
 /// The caller's settings; nothing saved yet: no addresses, every channel off.
@@ -40,11 +41,13 @@ pub fn settings_of(
                 email: r.email_on,
                 sms: r.sms_on,
             },
+            surveys: r.surveys_on,
         },
         None => NotificationSettings {
             email: None,
             phone: None,
             channels: Channels::default(),
+            surveys: false,
         },
     })
 }
@@ -64,6 +67,7 @@ pub fn save_settings(
         notification_settings::phone.eq(&s.phone),
         notification_settings::email_on.eq(s.channels.email),
         notification_settings::sms_on.eq(s.channels.sms),
+        notification_settings::surveys_on.eq(s.surveys),
         notification_settings::roles.eq(&roles),
         notification_settings::services.eq(&caller.services),
         notification_settings::pid_hash.eq(&caller.pid_hash),

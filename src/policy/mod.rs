@@ -48,6 +48,7 @@ pub mod measures;
 pub mod meetings;
 pub mod overviews;
 pub mod plans;
+pub mod surveys;
 mod writes;
 
 pub use writes::{change_case, may_open_case_in, Need, Write};

@@ -157,6 +157,18 @@ pub fn kinds(
         .load(conn)?)
 }
 
+/// The kinds of the services of `codes` (each once).
+pub fn kinds_of(
+    conn: &mut PgConnection,
+    codes: &[String],
+) -> Result<Vec<crate::services::api::ServiceKind>, AppError> {
+    Ok(services::table
+        .filter(services::code.eq_any(codes))
+        .select(services::kind)
+        .distinct()
+        .load(conn)?)
+}
+
 /// The active service with this code in the municipality, if any.
 pub fn find_active_by_code(
     conn: &mut PgConnection,

@@ -45,6 +45,7 @@ mod spectral;
 mod statements;
 mod statistics;
 mod support;
+mod surveys;
 mod tenancy;
 mod tools;
 mod webhooks;

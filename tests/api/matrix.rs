@@ -185,6 +185,21 @@ const EXPECTED: &[(&str, [Outcome; 16])] = &[
     ("GET /api/v1/consultations",                               [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    OK]),
     ("GET /api/v1/consultations/{id}",                          [E401,  OK,    OK,    E404,  E404,  OK,    E404,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E404,  E404]),
     ("POST /api/v1/consultations/{id}/answers",                 [E401,  E403,  OK,    E404,  E404,  OK,    E404,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E404,  E404]),
+    // The survey of the employees: the administrator writes, changes, closes it and reads its results, as
+    // does a leader (her services' groups); employees (professionals and leaders) see and answer it;
+    // families and integrations have no part. Another municipality's survey is 404 (PATCH, DELETE and
+    // close are refused for the role first). The open survey answers GET and responses (then closing it,
+    // which changes no row count, so the world is not rebuilt after it), the planned one PATCH and
+    // DELETE, the closed one results.
+    ("GET /api/v1/surveys",                                     [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  OK,    E403,  E403,  OK,    OK]),
+    ("POST /api/v1/surveys",                                    [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/surveys/default-questionnaire",               [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("GET /api/v1/surveys/{id}",                                [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  OK,    E403,  E403,  E404,  OK]),
+    ("PATCH /api/v1/surveys/{id}",                              [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("DELETE /api/v1/surveys/{id}",                             [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
+    ("POST /api/v1/surveys/{id}/responses",                     [E401,  OK,    OK,    OK,    OK,    OK,    OK,    E403,  E403,  E403,  E403,  E403,  E403,  E403,  E404,  OK]),
+    ("GET /api/v1/surveys/{id}/results",                        [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  OK]),
+    ("POST /api/v1/surveys/{id}/close",                         [E401,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  E403,  OK,    E403,  E403,  E403,  E403]),
     ("GET /api/v1/me/inquiries",                                [E401,  E403,  E403,  E403,  E403,  E403,  E403,  SEE,   BLIND, BLIND, BLIND, E403,  E403,  E403,  E403,  E403]),
     // Notification settings and messages are every person's own; webhooks are an integration's own.
     ("GET /api/v1/me/notifications",                            [E401,  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK]),
@@ -256,7 +271,8 @@ struct Request {
     path: String,
     body: Option<Value>,
     ndjson: Option<String>,
-    /// The resource whose current ETag goes into `If-Match` (read by the holder just before).
+    /// The resource whose current ETag goes into `If-Match` (read by the holder just before), or the ETag
+    /// itself when it starts with `"`.
     if_match: Option<String>,
 }
 
@@ -275,6 +291,19 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
         .replace(
             "/api/v1/consultations/{id}",
             &format!("/api/v1/consultations/{}", w.consultation),
+        )
+        .replace(
+            "/api/v1/surveys/{id}",
+            &format!(
+                "/api/v1/surveys/{}",
+                if op.starts_with("PATCH") || op.starts_with("DELETE") {
+                    &w.planned_survey
+                } else if op.ends_with("/results") {
+                    &w.closed_survey
+                } else {
+                    &w.survey
+                }
+            ),
         )
         .replace(
             "/api/v1/services/{id}",
@@ -574,6 +603,22 @@ async fn request(town: &Town, w: &World, op: &str, col: usize, n: usize) -> Requ
             )
         }
         "DELETE /api/v1/me/calendar" => {}
+        "POST /api/v1/surveys" => {
+            req.body = body(
+                json!({"title": "Kartlegging", "opens_on": in_days(1), "closes_on": in_days(8),
+                "questions": [{"key": "samarbeid", "text": {"nb": "Samarbeidet fungerer."}, "kind": "scale_1_5"}]}),
+            )
+        }
+        // The planned survey is new in every world: version 1 (the holder does not see it to read it).
+        "PATCH /api/v1/surveys/{id}" => {
+            req.body = body(json!({"title": "Kartlegging, endret"}));
+            req.if_match = Some("\"1\"".into());
+        }
+        "DELETE /api/v1/surveys/{id}" => {}
+        "POST /api/v1/surveys/{id}/close" => req.body = body(json!({})),
+        "POST /api/v1/surveys/{id}/responses" => {
+            req.body = body(json!({"answers": {"kjenner": true}}))
+        }
         // The mother's feed, subscribed to just before.
         "GET /public/v1/calendar/{file}" => {
             let mother = town.cast.guardian.as_deref().unwrap();
@@ -877,12 +922,14 @@ impl Checks {
             &world.inquiry
         } else if req.path.contains(&world.consultation) {
             &world.consultation
+        } else if req.path.contains(&world.survey) {
+            &world.survey
         } else if let Some(webhook) = &webhook {
             // Another integration's webhook.
             webhook
         } else {
             panic!(
-                "{op}: a 404 about neither the world's case, its inquiry, its consultation nor a webhook: {}",
+                "{op}: a 404 about neither the world's case, its inquiry, its consultation, its survey nor a webhook: {}",
                 req.path
             )
         };
@@ -1053,6 +1100,8 @@ impl<'a> Run<'a> {
         let req = request(town, &world, op, col, self.n).await;
         // Read before the counts are taken: the holder's read is an access event of its own.
         let etag = match &req.if_match {
+            // An ETag written out, for a resource the holder does not read.
+            Some(literal) if literal.starts_with('"') => Some(literal.clone()),
             Some(resource) => Some(town.etag(resource).await),
             None => None,
         };

@@ -397,7 +397,8 @@ async fn settings_are_validated_naming_the_field_and_kept_per_person() {
         .unwrap();
     assert_eq!(mine["channels"], json!({"email": false, "sms": false}));
     // A guardian keeps their own address; the e-mail on their participant row is never used.
-    let theirs = json!({"email": "mor@hjemme.test", "phone": "+4791234567", "channels": {"email": true, "sms": true}});
+    let theirs = json!({"email": "mor@hjemme.test", "phone": "+4791234567", "channels": {"email": true, "sms": true},
+        "surveys": false});
     assert_eq!(put(f.mother.clone(), theirs.clone()).await.status(), 200);
     let back: Value = app
         .get("/api/v1/me/notifications", &f.mother)

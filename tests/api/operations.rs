@@ -409,6 +409,11 @@ async fn each_stored_enum_spells_exactly_the_words_its_check_constraint_allows()
             "consultations_age_group_check",
             words_of::<stafettlogg::consultations::api::AgeGroup>(),
         ),
+        (
+            "survey_questions",
+            "survey_questions_kind_check",
+            words_of::<stafettlogg::surveys::api::QuestionKind>(),
+        ),
         ("plans", "plans_state_check", words_of::<PlanState>()),
         ("meetings", "meetings_kind_check", words_of::<MeetingKind>()),
         (

@@ -158,7 +158,7 @@ pub async fn send_every_example(app: &TestApp) -> Examples<'_> {
         patch("/api/v1/municipality"),
         &admin,
         None,
-        json!({"level0_deadline_days": 21, "consent_validity_months": 12}),
+        json!({"level0_deadline_days": 21, "consent_validity_months": 12, "survey_retention_years": 5}),
         200,
     )
     .await;
@@ -429,6 +429,40 @@ pub async fn send_every_example(app: &TestApp) -> Examples<'_> {
     )
     .await;
 
+    // A survey of the employees: one planned and changed, one open today and answered.
+    let questions = json!([
+        {"key": "kjenner", "text": {"nb": "Kjenner du handlingsveilederen?", "nn": "Kjenner du handlingsrettleiaren?"}, "kind": "yes_no"},
+        {"key": "samarbeid", "text": {"nb": "Samarbeidet fungerer godt."}, "kind": "scale_1_5"}]);
+    let (planned, etag) = ex
+        .send("SurveyInput", post("/api/v1/surveys"), &admin, None,
+              json!({"title": "Kartlegging til høsten", "opens_on": in_days(1), "closes_on": in_days(15),
+                     "by_service": true, "questions": questions}), 201)
+        .await;
+    ex.send("SurveyPatch", patch(format!("/api/v1/surveys/{}", id(&planned))), &admin, Some(&etag),
+            json!({"title": "Kartlegging til høsten 2027", "opens_on": in_days(2), "closes_on": in_days(16),
+                   "by_service": false, "questions": questions}), 200)
+        .await;
+    let (open, _) = ex
+        .send(
+            "SurveyInput",
+            post("/api/v1/surveys"),
+            &admin,
+            None,
+            json!({"title": "Kartlegging nå", "opens_on": in_days(0), "closes_on": in_days(14),
+                     "questions": questions}),
+            201,
+        )
+        .await;
+    ex.send(
+        "SurveyAnswers",
+        post(format!("/api/v1/surveys/{}/responses", id(&open))),
+        &ola,
+        None,
+        json!({"service": "barnehage-solstua", "answers": {"kjenner": true, "samarbeid": 4}}),
+        200,
+    )
+    .await;
+
     // The relay: declined, cancelled, then accepted.
     let handover = json!({"to": {"user_id": "sara", "name": "Sara Kontaktlærer", "service": "skole-bakke"},
                           "reason": "transition", "note": "Skolestart", "answer_by": in_days(14)});
@@ -596,7 +630,7 @@ pub async fn send_every_example(app: &TestApp) -> Examples<'_> {
         &ola,
         None,
         json!({"email": "ola.pedagog@barnehage.kommune.no", "phone": "+4791234567",
-               "channels": {"email": true, "sms": false}}),
+               "channels": {"email": true, "sms": false}, "surveys": true}),
         200,
     )
     .await;

@@ -118,6 +118,12 @@ pub struct World {
     pub meeting: String,
     /// The holder's anonymous consultation of PPT.
     pub consultation: String,
+    /// The municipality's survey of its employees, open (one yes/no question, `kjenner`).
+    pub survey: String,
+    /// A survey that opens tomorrow (version 1).
+    pub planned_survey: String,
+    /// A survey the administrator closed, without answers.
+    pub closed_survey: String,
     /// Pending, from the holder to sara at the school.
     pub handover: String,
     /// An inquiry the mother sent to the kindergarten about her own child, open.
@@ -277,6 +283,29 @@ impl Town {
     }
 
     /// A request as the holder that must succeed with `status`; returns its JSON.
+    /// The world's surveys, written by the administrator: one open, one planned, one closed early.
+    async fn surveys(&self, t: &str) -> [String; 3] {
+        let admin = self.cast.admin.as_deref().unwrap();
+        let mut ids = Vec::new();
+        for (opens_on, close) in [(in_days(0), false), (in_days(1), false), (in_days(0), true)] {
+            let body = json!({"title": format!("Kartlegging {t}"), "opens_on": opens_on,
+                "closes_on": in_days(14),
+                "questions": [{"key": "kjenner", "text": {"nb": "Kjenner du handlingsveilederen?"}, "kind": "yes_no"}]});
+            let res = self.app.post("/api/v1/surveys", admin, &body).await;
+            assert_eq!(res.status(), 201, "building the world: a survey");
+            let id = id(&res.json().await.unwrap());
+            if close {
+                let res = self
+                    .app
+                    .post(&format!("/api/v1/surveys/{id}/close"), admin, &json!({}))
+                    .await;
+                assert_eq!(res.status(), 200, "building the world: closing a survey");
+            }
+            ids.push(id);
+        }
+        ids.try_into().unwrap()
+    }
+
     pub async fn ok(
         &self,
         method: Method,
@@ -596,6 +625,7 @@ impl Town {
         let text = res.text().await.unwrap();
         let inquiry =
             id(&serde_json::from_str(&text).unwrap_or_else(|_| panic!("inquiry: {text}")));
+        let [survey, planned_survey, closed_survey] = self.surveys(t).await;
         World {
             case: case_id,
             inquiry,
@@ -610,6 +640,9 @@ impl Town {
             plan,
             meeting,
             consultation,
+            survey,
+            planned_survey,
+            closed_survey,
             handover,
             feed_after: 0,
             markers: vec![],

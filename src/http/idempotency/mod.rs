@@ -99,10 +99,17 @@ async fn pass<B: MessageBody + 'static>(
         .map(ServiceResponse::map_into_boxed_body)
 }
 
-/// POSTs whose answer holds a secret shown once (a calendar feed's address): no `Idempotency-Key` is
-/// taken and no answer stored, so the secret exists nowhere but in its hash. A retry makes a new address,
-/// which retires the one the lost answer held.
-pub const NOT_STORED: &[&str] = &["/api/v1/me/calendar"];
+/// POSTs for which no `Idempotency-Key` is taken and nothing of the request is stored (the path, or its
+/// template): a calendar feed's address is a secret shown once, which must exist nowhere but in its hash
+/// (a retry makes a new address, which retires the one the lost answer held); and a survey answer must
+/// not be kept with its author, not even as the fingerprint of its body (a second try is 409).
+/// The path is matched as the router matches it, %-escapes decoded, so an escaped letter cannot take a
+/// request past this check to the same handler.
+pub fn not_stored(path: &str) -> bool {
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    path == "/api/v1/me/calendar"
+        || (path.starts_with("/api/v1/surveys/") && path.ends_with("/responses"))
+}
 
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -110,7 +117,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if req.method() != Method::POST
         || !req.path().starts_with("/api/v1/")
-        || NOT_STORED.contains(&req.path())
+        || not_stored(req.path())
         || !req.headers().contains_key(IDEMPOTENCY_KEY)
     {
         return pass(req, next).await;
@@ -325,6 +332,32 @@ async fn with_heartbeat<F: Future>(call: F, pool: &Pool, scope: &Scope, token: U
                     let _ = with_conn(&pool, move |c| store::refresh(c, &scope, token)).await;
                 }));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_stored;
+
+    #[test]
+    fn a_survey_answer_and_a_calendar_address_are_not_stored_however_their_path_is_escaped() {
+        for path in [
+            "/api/v1/me/calendar",
+            "/api/v1/me/calenda%72",
+            "/api/v1/surveys/0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77/responses",
+            "/api/v1/surveys/0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77/respons%65s",
+            "/api/v1/survey%73/0192f6a4-7c1e-7b3a-9d2e-5b8f1c0a4e77/responses",
+            "/api/v1/surveys/{id}/responses",
+        ] {
+            assert!(not_stored(path), "{path}");
+        }
+        for path in [
+            "/api/v1/surveys",
+            "/api/v1/cases",
+            "/api/v1/surveys/x/close",
+        ] {
+            assert!(!not_stored(path), "{path}");
         }
     }
 }
