@@ -314,6 +314,23 @@ impl FromRequest for Caller {
     }
 }
 
+/// The service a caller acts for: the one named (in `field`), which must be one of theirs, or their only
+/// one.
+pub fn one_of_mine(mine: &[String], named: Option<&str>, field: &str) -> Result<String, AppError> {
+    match (named, mine) {
+        (Some(s), _) if mine.iter().any(|m| m == s) => Ok(s.to_string()),
+        (Some(_), _) => Err(AppError::invalid(
+            field,
+            "is not one of your services (token claim `services`)",
+        )),
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(AppError::invalid(
+            field,
+            "is required when your token names more or fewer than one service",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

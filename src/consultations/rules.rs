@@ -22,20 +22,10 @@ pub fn a_consultation_names_no_one(field: &str, text: &str) -> Result<(), AppErr
     }
 }
 
-/// The service that asks: the one named, which must be one of the caller's, or the caller's only one.
+/// The service that asks: the one named in `from_service`, which must be one of the caller's, or the
+/// caller's only one.
 pub fn asking_service(mine: &[String], named: Option<&str>) -> Result<String, AppError> {
-    match (named, mine) {
-        (Some(s), _) if mine.iter().any(|m| m == s) => Ok(s.to_string()),
-        (Some(_), _) => Err(AppError::invalid(
-            "from_service",
-            "is not one of your services (token claim `services`)",
-        )),
-        (None, [only]) => Ok(only.clone()),
-        (None, _) => Err(AppError::invalid(
-            "from_service",
-            "is required when your token names more or fewer than one service",
-        )),
-    }
+    crate::auth::caller::one_of_mine(mine, named, "from_service")
 }
 
 /// A service consults another one: asking itself is no consultation.

@@ -15,14 +15,21 @@ pub enum Scope {
 
 /// Statistics are for administrators (the whole municipality) and leaders (the services they lead).
 pub fn statistics_scope(caller: &Caller) -> Result<Scope, AppError> {
+    admin_or_leader(
+        caller,
+        "statistics are for administrators (the whole municipality) and leaders (their services)",
+    )
+}
+
+/// The administrator sees the municipality, a leader the services they lead; anyone else is refused with
+/// `refusal`.
+pub fn admin_or_leader(caller: &Caller, refusal: &str) -> Result<Scope, AppError> {
     if caller.has_role(Role::Admin) {
         Ok(Scope::Municipality)
     } else if caller.has_role(Role::Leader) {
         Ok(Scope::Led(caller.services.clone()))
     } else {
-        Err(AppError::forbidden(
-            "statistics are for administrators (the whole municipality) and leaders (their services)",
-        ))
+        Err(AppError::forbidden(refusal))
     }
 }
 

@@ -4,6 +4,7 @@
 //! results, once a survey has closed, are the administrator's (every group) and a leader's (the groups of
 //! the services they lead, and of their kinds). Families and integrations have no part in it (403).
 
+use super::overviews::Scope;
 use crate::auth::{Caller, Role};
 use crate::http::error::AppError;
 use crate::surveys::api::SurveyState;
@@ -54,23 +55,11 @@ pub fn may_answer(caller: &Caller) -> Result<(), AppError> {
     }
 }
 
-/// Whose groups of the results a caller sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResultsScope {
-    Municipality,
-    /// A leader: the services they lead (and, by kind, the kinds of those services).
-    Led(Vec<String>),
-}
-
-/// Results are the administrator's and the leaders'.
-pub fn results_scope(caller: &Caller) -> Result<ResultsScope, AppError> {
-    if caller.has_role(Role::Admin) {
-        Ok(ResultsScope::Municipality)
-    } else if caller.has_role(Role::Leader) {
-        Ok(ResultsScope::Led(caller.services.clone()))
-    } else {
-        Err(AppError::forbidden(
-            "survey results are for administrators (every group) and leaders (their services)",
-        ))
-    }
+/// Results are the administrator's (every group) and the leaders' (the groups of the services they lead,
+/// and by kind those of their kinds), as the statistics are.
+pub fn results_scope(caller: &Caller) -> Result<Scope, AppError> {
+    super::overviews::admin_or_leader(
+        caller,
+        "survey results are for administrators (every group) and leaders (their services)",
+    )
 }

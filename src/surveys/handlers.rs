@@ -14,13 +14,15 @@ use super::api::{
 };
 use super::store::{self, Group, Lock, SurveyChanges, SurveyRow};
 use super::{questionnaire, rules};
+use crate::auth::caller::one_of_mine;
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::http::error::{AppError, ProblemType};
 use crate::http::extract::{etag, IfMatch, ValidJson, ValidQuery};
 use crate::http::negotiate;
 use crate::national_id::NationalIdKey;
-use crate::policy::surveys::{self as may, ResultsScope};
+use crate::policy::overviews::Scope;
+use crate::policy::surveys as may;
 
 /// The results as CSV, for an `Accept` that prefers it.
 const CSV: &str = "text/csv";
@@ -317,22 +319,6 @@ pub async fn close_survey(
     Ok(with_etag(HttpResponse::Ok(), view))
 }
 
-/// The caller's service whose kind goes with the answer: the one named (one of theirs), or their only one.
-fn answering_service(caller: &Caller, named: Option<&str>) -> Result<String, AppError> {
-    match (named, caller.services.as_slice()) {
-        (Some(s), _) if caller.works_in(s) => Ok(s.to_string()),
-        (Some(_), _) => Err(AppError::invalid(
-            "service",
-            "is not one of your services (token claim `services`)",
-        )),
-        (None, [only]) => Ok(only.clone()),
-        (None, _) => Err(AppError::invalid(
-            "service",
-            "is required when your token names more or fewer than one service",
-        )),
-    }
-}
-
 /// Answer a survey, once.
 ///
 /// For employees (professionals and leaders; 403 otherwise), while the survey is open (409 before and
@@ -363,7 +349,8 @@ pub async fn answer_survey(
     let id = path.into_inner();
     may::may_answer(&caller)?;
     let input = body.0;
-    let service = answering_service(&caller, input.service.as_deref())?;
+    // The service whose kind goes with the answer.
+    let service = one_of_mine(&caller.services, input.service.as_deref(), "service")?;
     let view = db::transaction(&pool, caller.session(), move |conn| {
         let row = store::find(conn, id, Lock::Share)?;
         let state = row.state(crate::clock::today());
@@ -404,7 +391,7 @@ fn round(
     conn: &mut PgConnection,
     row: &SurveyRow,
     by: ResultsBy,
-    scope: &ResultsScope,
+    scope: &Scope,
     shown: &[super::api::Question],
     field: &str,
 ) -> Result<RoundResults, AppError> {
@@ -449,10 +436,10 @@ fn round(
 /// The group keys a leader sees (their services, or their kinds); `None`: every group.
 fn visible_keys(
     conn: &mut PgConnection,
-    scope: &ResultsScope,
+    scope: &Scope,
     by: ResultsBy,
 ) -> Result<Option<Vec<String>>, AppError> {
-    let ResultsScope::Led(services) = scope else {
+    let Scope::Led(services) = scope else {
         return Ok(None);
     };
     Ok(Some(match by {
