@@ -112,7 +112,7 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
         ),
         Scenario::Timeline => format!(
             "{}\n{}",
-            TIMELINE_SQL.replace("ACCESS", member),
+            timeline_sql().replace("ACCESS", member),
             event("read", "case.timeline")
         ),
         Scenario::List => LIST_SQL.to_string(),
@@ -146,23 +146,25 @@ fn with_picked_case(statement: &str) -> String {
         .replace("HOLDER", "(SELECT holder FROM k)")
 }
 
-/// src/timeline/mod.rs's query for the first page, with the access check instead of the cursor.
-const TIMELINE_SQL: &str = "SELECT at, item_type, summary, ref_kind, ref_id FROM ( \
-SELECT opened_at AS at, 'case.opened' AS item_type, 'Case opened at level 0 in ' || opened_in_service AS summary, 'case' AS ref_kind, id AS ref_id FROM cases WHERE id = CASE \
-UNION ALL SELECT closed_at, 'case.closed', 'Case closed: ' || close_reason, 'case', id FROM cases WHERE id = CASE AND closed_at IS NOT NULL \
-UNION ALL SELECT joined_at, 'participant.added', 'Participant added: ' || name || ' (' || kind || ')', 'participant', id FROM case_participants WHERE case_id = CASE \
-UNION ALL SELECT left_at, 'participant.deactivated', 'Participant left: ' || name || ' (' || kind || ')', 'participant', id FROM case_participants WHERE case_id = CASE AND left_at IS NOT NULL \
-UNION ALL SELECT recorded_at, 'consent.recorded', 'Consent recorded for ' || (SELECT string_agg(service, ', ' ORDER BY service) FROM consent_services s WHERE s.consent_id = c.id), 'consent', id FROM consents c WHERE case_id = CASE \
-UNION ALL SELECT withdrawn_at, 'consent.withdrawn', 'Consent withdrawn', 'consent', id FROM consents WHERE case_id = CASE AND withdrawn_at IS NOT NULL \
-UNION ALL SELECT superseded_at, 'consent.superseded', 'Consent replaced by a new one', 'consent', id FROM consents WHERE case_id = CASE AND superseded_at IS NOT NULL \
-UNION ALL SELECT recorded_at, 'level.changed', 'Level ' || from_level || ' -> ' || to_level, 'level_change', id FROM level_changes WHERE case_id = CASE \
-UNION ALL SELECT recorded_at, 'step.moved', 'Step ' || step_key || ': ' || step_title, 'step_move', id FROM case_step_moves WHERE case_id = CASE \
-UNION ALL SELECT created_at, 'measure.created', 'Measure: ' || title, 'measure', id FROM measures WHERE case_id = CASE \
-UNION ALL SELECT recorded_at, 'evaluation.added', 'Evaluation: ' || outcome, 'evaluation', id FROM evaluations WHERE case_id = CASE \
-UNION ALL SELECT proposed_at, 'handover.proposed', 'Handover proposed to ' || to_name || ' (' || to_service || ')', 'handover', id FROM handovers WHERE case_id = CASE \
-UNION ALL SELECT answered_at, 'handover.' || state, 'Handover to ' || to_name || ' ' || state, 'handover', id FROM handovers WHERE case_id = CASE AND answered_at IS NOT NULL \
-UNION ALL SELECT recorded_at, 'entry.added', 'Log entry (' || kind || ')' || coalesce(': ' || title, ''), 'entry', id FROM log_entries WHERE case_id = CASE \
-) t WHERE ACCESS ORDER BY at DESC, item_type DESC, ref_id DESC LIMIT 51;";
+/// The service's timeline query (`stafettlogg::timeline::store::PAGE_SQL`, every source it reads) for the
+/// first page, with the access check in place of the cursor, on one line (the picked case is substituted
+/// per line).
+fn timeline_sql() -> String {
+    let sql = stafettlogg::timeline::store::PAGE_SQL
+        .replace("$1", "CASE")
+        .replace(
+            "$2::timestamptz IS NULL OR (at, item_type, ref_id) < ($2, $3, $4)",
+            "ACCESS",
+        )
+        .replace("$5", "51")
+        // pgbench reads `:MI` as a variable; to_char prints a quoted ":" as it is.
+        .replace("HH24:MI", "HH24\":\"MI");
+    assert!(
+        !sql.contains('$'),
+        "a parameter of the timeline the bench does not fill: {sql}"
+    );
+    sql.split_whitespace().collect::<Vec<_>>().join(" ") + ";"
+}
 
 /// What the service reads for the public guide when its cached copy is stale (src/guide/public.rs): the
 /// newest version, the level names and the services with their contact details. The service sends these

@@ -82,6 +82,10 @@ LIMIT $5"
     };
 }
 
+/// The timeline's union, its keyset condition, order and limit, without the access event: the benchmark
+/// builds its minimal SQL of the same job from this, so the two cannot drift apart.
+pub const PAGE_SQL: &str = timeline_sql!();
+
 crate::prepared_statement! {
     /// The timeline page and the read's access event, one prepared statement (the 19-branch union is
     /// parsed and planned once per connection).
