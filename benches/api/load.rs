@@ -102,8 +102,16 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
     // The caller is an active participant of the case: the least of the access check.
     let member = "EXISTS (SELECT 1 FROM case_participants m WHERE m.case_id = CASE AND m.user_id = HOLDER AND m.active)";
     let body = match scenario {
+        // What the case's view shows: the case, its participants, the consent summary (each consent's
+        // dates, services and whether every giver has signed) and the references in other systems.
         Scenario::Read => format!(
-            "SELECT c.*, p.* FROM cases c JOIN case_participants p ON p.case_id = c.id WHERE c.id = CASE;\n{}",
+            "SELECT c.*, p.*, k.consents, r.refs FROM cases c JOIN case_participants p ON p.case_id = c.id, \
+             LATERAL (SELECT array_agg(ROW(k.id, k.valid_from, k.valid_until, k.withdrawn_at, k.superseded_by, \
+             ARRAY(SELECT s.service FROM consent_services s WHERE s.consent_id = k.id), \
+             (SELECT bool_and(g.signed_at IS NOT NULL) FROM consent_givers g WHERE g.consent_id = k.id))) AS consents \
+             FROM consents k WHERE k.case_id = c.id) k, \
+             LATERAL (SELECT array_agg(ROW(x.system, x.ref_id)) AS refs FROM case_external_refs x WHERE x.case_id = c.id) r \
+             WHERE c.id = CASE;\n{}",
             event("read", "case")
         ),
         Scenario::Entries => format!(
