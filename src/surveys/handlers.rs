@@ -39,6 +39,17 @@ fn view_of(
     key: &NationalIdKey,
 ) -> Result<Survey, AppError> {
     let questions = store::questions(conn, row.id)?;
+    view_with(conn, row, caller, key, questions)
+}
+
+/// The survey as `caller` sees it, with the questions the handler has read already.
+fn view_with(
+    conn: &mut PgConnection,
+    row: &SurveyRow,
+    caller: &Caller,
+    key: &NationalIdKey,
+    questions: Vec<Question>,
+) -> Result<Survey, AppError> {
     let mine = (row.id, key.survey_respondent(row.id, &caller.user_id));
     let answered = !store::answered_by(conn, &[mine])?.is_empty();
     let answers = store::answer_counts(conn, &[row.id])?
@@ -99,7 +110,7 @@ pub async fn create_survey(
     let view = db::transaction(&pool, caller.session(), move |conn| {
         crate::municipality::store::ensure(conn, &caller.tenant)?;
         let row = store::insert(conn, &caller.tenant, &input)?;
-        view_of(conn, &row, &caller, &key)
+        view_with(conn, &row, &caller, &key, input.questions)
     })
     .await?;
     let location = format!("/api/v1/surveys/{}", view.id);
@@ -380,7 +391,7 @@ pub async fn answer_survey(
         for group in &groups {
             store::add_to_group(conn, id, &caller.tenant, &questions, group, &chosen)?;
         }
-        view_of(conn, &row, &caller, &key)
+        view_with(conn, &row, &caller, &key, questions)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -389,13 +400,12 @@ pub async fn answer_survey(
 /// One round's published results, limited to the groups `scope` sees and to `shown` questions.
 fn round(
     conn: &mut PgConnection,
-    row: &SurveyRow,
+    (row, questions): (&SurveyRow, &[Question]),
     by: ResultsBy,
     scope: &Scope,
-    shown: &[super::api::Question],
+    shown: &[Question],
     field: &str,
 ) -> Result<RoundResults, AppError> {
-    let questions = store::questions(conn, row.id)?;
     let per_service = by == ResultsBy::Service;
     if per_service && !row.by_service {
         return Err(AppError::invalid(
@@ -408,11 +418,11 @@ fn round(
             "{field}: the per-service counts of this survey were erased on {on}; ask for `by=service_kind`"
         )));
     }
-    let rows = store::tallies(conn, row.id, &questions)?;
+    let rows = store::tallies(conn, row.id, questions)?;
     let (groups, total) = if per_service {
-        rules::publish_by_service(&questions, &rows)
+        rules::publish_by_service(questions, &rows)
     } else {
-        rules::publish_by_kind(&questions, &rows)
+        rules::publish_by_kind(questions, &rows)
     };
     let visible = visible_keys(conn, scope, by)?;
     let keep = |mut g: super::api::GroupResult| {
@@ -490,7 +500,8 @@ pub async fn survey_results(
         let row = store::find(conn, id, Lock::None)?;
         may::may_see(&caller, row.state(today))?;
         rules::results_only_after_closing(row.state(today), "id")?;
-        let mut questions = store::questions(conn, id)?;
+        let own = store::questions(conn, id)?;
+        let mut questions = own.clone();
         let compared_with = match compare {
             Some(other) => {
                 // A survey the caller may not see is named as if it did not exist; any other error stays.
@@ -503,13 +514,14 @@ pub async fn survey_results(
                 let other = store::find(conn, other, Lock::None).map_err(not_one)?;
                 may::may_see(&caller, other.state(today)).map_err(not_one)?;
                 rules::results_only_after_closing(other.state(today), "compare")?;
-                questions =
-                    rules::shared_questions(&questions, &store::questions(conn, other.id)?)?;
-                Some(round(conn, &other, by, &scope, &questions, "compare")?)
+                let theirs = store::questions(conn, other.id)?;
+                questions = rules::shared_questions(&own, &theirs)?;
+                let round = round(conn, (&other, &theirs), by, &scope, &questions, "compare")?;
+                Some(round)
             }
             None => None,
         };
-        let round = round(conn, &row, by, &scope, &questions, "by")?;
+        let round = round(conn, (&row, &own), by, &scope, &questions, "by")?;
         Ok(SurveyResults {
             by,
             suppressed_below: rules::SUPPRESSED_BELOW,

@@ -10,6 +10,7 @@ use super::api::{
     ValueCount,
 };
 use crate::http::error::{AppError, FieldError};
+use crate::services::api::ServiceKind;
 use crate::statistics::rules::suppress_column;
 
 /// Groups of fewer answers are never shown: the statistics' threshold.
@@ -309,7 +310,7 @@ fn publish(
 /// One row of counts as stored: a service kind's (`service` `None`) or one service's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupTally {
-    pub kind: String,
+    pub kind: ServiceKind,
     pub service: Option<String>,
     pub tally: Tally,
 }
@@ -322,7 +323,7 @@ pub fn publish_by_kind(
     let kinds: Vec<(String, Tally)> = rows
         .iter()
         .filter(|r| r.service.is_none())
-        .map(|r| (r.kind.clone(), r.tally.clone()))
+        .map(|r| (r.kind.as_str().to_string(), r.tally.clone()))
         .collect();
     let total = sum(questions, kinds.iter().map(|(_, t)| t));
     publish(questions, &kinds, &total)
@@ -346,7 +347,7 @@ pub fn publish_by_service(
             .collect();
         let kind_is_shown = kinds_shown
             .iter()
-            .any(|g| g.key == kind.kind && g.answers.is_some());
+            .any(|g| g.key == kind.kind.as_str() && g.answers.is_some());
         let cells: Vec<i64> = services.iter().map(|s| s.tally.answers).collect();
         let shown = if kind_is_shown {
             suppress_column(&cells, Some(kind.tally.answers)).0
@@ -629,9 +630,9 @@ mod tests {
         assert_eq!(total.answers, Some(11));
     }
 
-    fn row(kind: &str, service: Option<&str>, answers: i64) -> GroupTally {
+    fn row(kind: ServiceKind, service: Option<&str>, answers: i64) -> GroupTally {
         GroupTally {
-            kind: kind.into(),
+            kind,
             service: service.map(String::from),
             tally: tally(answers, 0),
         }
@@ -640,12 +641,12 @@ mod tests {
     /// Kind K of services A (7) and B (3), kind L of C (6) and D (8); the kinds' rows as stored.
     fn two_kinds(a: i64) -> Vec<GroupTally> {
         vec![
-            row("k", None, a + 3),
-            row("k", Some("a"), a),
-            row("k", Some("b"), 3),
-            row("l", None, 14),
-            row("l", Some("c"), 6),
-            row("l", Some("d"), 8),
+            row(ServiceKind::Barnehage, None, a + 3),
+            row(ServiceKind::Barnehage, Some("a"), a),
+            row(ServiceKind::Barnehage, Some("b"), 3),
+            row(ServiceKind::Skole, None, 14),
+            row(ServiceKind::Skole, Some("c"), 6),
+            row(ServiceKind::Skole, Some("d"), 8),
         ]
     }
 
@@ -657,7 +658,10 @@ mod tests {
     fn a_small_service_is_not_given_away_by_its_kinds_count_in_the_results_by_kind() {
         let rows = two_kinds(7);
         let (by_kind, total) = publish_by_kind(&questions(), &rows);
-        assert_eq!(answers_of(&by_kind), [("k", Some(10)), ("l", Some(14))]);
+        assert_eq!(
+            answers_of(&by_kind),
+            [("barnehage", Some(10)), ("skole", Some(14))]
+        );
         assert_eq!(total.answers, Some(24));
         // K (10) minus A would give B's 3 away: A goes with B; L's services are both shown.
         let (by_service, total) = publish_by_service(&questions(), &rows);
@@ -672,14 +676,14 @@ mod tests {
     fn the_services_of_a_kind_hidden_in_the_results_by_kind_are_hidden_by_service() {
         // K has 3 answers in all: hidden by kind, and L with it (the total would give K away).
         let rows = vec![
-            row("k", None, 3),
-            row("k", Some("a"), 3),
-            row("l", None, 14),
-            row("l", Some("c"), 6),
-            row("l", Some("d"), 8),
+            row(ServiceKind::Barnehage, None, 3),
+            row(ServiceKind::Barnehage, Some("a"), 3),
+            row(ServiceKind::Skole, None, 14),
+            row(ServiceKind::Skole, Some("c"), 6),
+            row(ServiceKind::Skole, Some("d"), 8),
         ];
         let (by_kind, _) = publish_by_kind(&questions(), &rows);
-        assert_eq!(answers_of(&by_kind), [("k", None), ("l", None)]);
+        assert_eq!(answers_of(&by_kind), [("barnehage", None), ("skole", None)]);
         let (by_service, total) = publish_by_service(&questions(), &rows);
         assert!(
             by_service.iter().all(|g| g.answers.is_none()),

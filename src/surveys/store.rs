@@ -374,7 +374,7 @@ pub fn tallies(
     survey: Uuid,
     questions: &[Question],
 ) -> Result<Vec<rules::GroupTally>, AppError> {
-    let rows: Vec<(String, Option<String>, i32, serde_json::Value)> = survey_tallies::table
+    let rows: Vec<(ServiceKind, Option<String>, i32, serde_json::Value)> = survey_tallies::table
         .filter(survey_tallies::survey_id.eq(survey))
         .order((survey_tallies::service_kind, survey_tallies::service))
         .select((
