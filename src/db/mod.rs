@@ -120,8 +120,10 @@ where
 }
 
 /// Runs `f` on a pooled connection outside any municipality, on the blocking thread pool: for statements
-/// that touch no municipality's rows (readiness). Row-level security hides every municipality's rows here,
-/// so a mistake reads nothing rather than everything.
+/// that touch no municipality's rows (readiness, the delivery claims). Row-level security hides every
+/// municipality's rows here, so a mistake reads nothing rather than everything. Work that commits in
+/// several transactions of its own (the import, a group of lines each, with [`in_municipality`]) takes its
+/// connection here too.
 pub async fn without_municipality<T, F>(pool: &Pool, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,

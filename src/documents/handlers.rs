@@ -251,15 +251,8 @@ pub async fn import_cases(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let key = key.into_inner();
-    let pool = pool.into_inner();
-    // The blocking thread logs inside the request's span, so a database error carries its request id.
-    let span = tracing::Span::current();
-    let outcomes = db::blocking(move || {
-        let _entered = span.enter();
-        let lines = import::parse(&body.0);
-        let mut conn = db::pool::checkout(&pool)?;
-        import::run(&mut conn, &caller, &key, lines)
-    })
-    .await??;
+    let outcomes =
+        db::without_municipality(&pool, move |conn| import::run(conn, &caller, &key, &body.0))
+            .await?;
     Ok(HttpResponse::Ok().json(report(outcomes)))
 }

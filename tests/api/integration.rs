@@ -539,6 +539,42 @@ async fn lines_of_one_request_naming_the_same_references_are_imported_one_after_
 }
 
 #[actix_web::test]
+async fn a_body_longer_than_one_group_keeps_its_line_numbers_and_later_groups_see_earlier_ones() {
+    let (f, sara) = rich_case().await;
+    let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();
+    services_in(&f.app, "5401").await;
+    let token = f.app.token("5401", "flytt", &[Role::Integration], &[SKOLE]);
+    let group = stafettlogg::documents::import::CASES_PER_TRANSACTION;
+    let mut lines: Vec<String> = (0..group + 5).map(|n| numbered(&template, n)).collect();
+    // A blank line keeps its place in the numbering, in whichever group it falls.
+    lines.insert(3, String::new());
+    // In the second group: a broken line, and the first line's case again with a new concern.
+    lines.push("{\"case\": 1}".into());
+    let mut again: CaseDocument = serde_json::from_str(&lines[0]).unwrap();
+    again.case.concern = "Ny beskrivelse".into();
+    lines.push(serde_json::to_string(&again).unwrap());
+    let before = f.app.count("cases WHERE municipality = '5401'");
+    let report = import(&f.app, &token, &lines).await;
+    let reported = report["lines"].as_array().unwrap();
+    assert_eq!(reported.len(), group + 7, "every non-blank line, once");
+    let numbers: Vec<u64> = reported
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (1..=lines.len() as u64).filter(|n| *n != 4).collect();
+    assert_eq!(numbers, expected);
+    let last = &reported[group + 6];
+    assert_eq!(last["status"], "updated", "{last}");
+    assert_eq!(last["case_id"], reported[0]["case_id"]);
+    assert_eq!(reported[group + 5]["status"], "error");
+    assert_eq!(reported[group + 5]["line"], lines.len() as u64 - 1);
+    assert_eq!(
+        f.app.count("cases WHERE municipality = '5401'") - before,
+        group as i64 + 5
+    );
+}
+
+#[actix_web::test]
 async fn import_refuses_professionals_and_pending_handovers_outside_the_effective_consent() {
     let (f, sara) = rich_case().await;
     let template: CaseDocument = f.get("/export", &sara).await.json().await.unwrap();

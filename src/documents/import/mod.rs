@@ -1,6 +1,7 @@
-//! Importing case documents, one per line of NDJSON, set-based. Every line is parsed and checked first
-//! (`check`: every rule of docs/rules.md, pure code). Then the lines go to the database in transactions of up
-//! to [`CASES_PER_TRANSACTION`]: the references of all their documents are locked and looked up at once,
+//! Importing case documents, one per line of NDJSON, set-based. The lines are taken a group of up to
+//! [`CASES_PER_TRANSACTION`] at a time (so an import holds one group's documents, whatever its body's
+//! size); a group's lines are parsed and checked first (`check`: every rule of docs/rules.md, pure code),
+//! then go to the database in one transaction: the references of all their documents are locked and looked up at once,
 //! each line is judged (created, updated, unchanged or its error) before anything is written, and the new
 //! cases are written with one multi-row insert per table (`rows`). When the database refuses such a
 //! transaction (a constraint, a concurrent import that got there first), it is done again line by line,
@@ -70,19 +71,22 @@ impl Context {
     }
 }
 
-/// The body's lines, each parsed on its own: one badly encoded line (Latin-1 from an old system) is that
-/// line's error only. Blank lines are skipped but keep their place in the numbering.
-pub fn parse(body: &[u8]) -> Vec<Line> {
+/// The body's lines with their numbers (from 1), blank ones skipped but keeping their place in the
+/// numbering.
+fn numbered_lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     body.split(|b| *b == b'\n')
         .enumerate()
         .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .map(|(i, l)| {
-            let parsed = std::str::from_utf8(l)
-                .map_err(|_| AppError::malformed("the line is not UTF-8"))
-                .and_then(|text| crate::http::extract::parse_json::<CaseDocument>(text.as_bytes()));
-            (i + 1, parsed)
-        })
-        .collect()
+        .map(|(i, l)| (i + 1, l))
+}
+
+/// One line, parsed on its own: one badly encoded line (Latin-1 from an old system) is that line's error
+/// only.
+fn parse_line((number, line): (usize, &[u8])) -> Line {
+    let parsed = std::str::from_utf8(line)
+        .map_err(|_| AppError::malformed("the line is not UTF-8"))
+        .and_then(|text| crate::http::extract::parse_json::<CaseDocument>(text.as_bytes()));
+    (number, parsed)
 }
 
 /// The document's holder periods, or the one implied when it gives none: the holder from opening.
@@ -98,15 +102,42 @@ fn periods_of(doc: &CaseDocument) -> Vec<HolderPeriodRecord> {
     }
 }
 
-/// Imports the lines on `conn` for the caller's municipality. The database becoming unreachable is not a
-/// line's fault: it ends the request (lines already committed stay so; importing again finds them).
+/// Imports the body's lines on `conn` for the caller's municipality. The lines are parsed, checked and
+/// written a group of [`CASES_PER_TRANSACTION`] at a time, so an import holds the documents of one group
+/// at once, whatever the size of its body (a line is the same as if the lines were imported one after
+/// the other: an earlier group is committed before a later one is read). The database becoming
+/// unreachable is not a line's fault: it ends the request (lines already committed stay so; importing
+/// again finds them).
 pub fn run(
     conn: &mut PgConnection,
     caller: &Caller,
     key: &NationalIdKey,
-    lines: Vec<Line>,
+    body: &[u8],
 ) -> Result<Outcomes, AppError> {
     let ctx = db::in_municipality(conn, caller.session(), |c| Context::load(c, &caller.tenant))?;
+    let mut lines = numbered_lines(body);
+    let mut outcomes = Outcomes::new();
+    loop {
+        let group: Vec<Line> = lines
+            .by_ref()
+            .take(CASES_PER_TRANSACTION)
+            .map(parse_line)
+            .collect();
+        if group.is_empty() {
+            return Ok(outcomes);
+        }
+        outcomes.extend(import_group(conn, caller, key, &ctx, group)?);
+    }
+}
+
+/// Checks a group of lines and imports the valid ones; every line gets its outcome, in line order.
+fn import_group(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    key: &NationalIdKey,
+    ctx: &Context,
+    lines: Vec<Line>,
+) -> Result<Outcomes, AppError> {
     let (numbers, checked): (Vec<usize>, Vec<_>) = lines
         .into_iter()
         .map(|(n, doc)| {
