@@ -68,6 +68,8 @@ impl Server {
             .env("RATE_LIMIT_PUBLIC_PER_MINUTE", "0")
             .env("DATA_DIR", dir.join("data"))
             .env("RUST_LOG", rust_log)
+            // To measure other allocator settings than the binary's own (src/main.rs), which this replaces.
+            .envs(std::env::vars().filter(|(k, _)| k == "GLIBC_TUNABLES"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).expect("server log"))
             .stderr(std::fs::File::create(dir.join("server.err")).expect("server log"))
