@@ -105,13 +105,9 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
         // What the case's view shows: the case, its participants, the consent summary (each consent's
         // dates, services and whether every giver has signed) and the references in other systems.
         Scenario::Read => format!(
-            "SELECT c.*, p.*, k.consents, r.refs FROM cases c JOIN case_participants p ON p.case_id = c.id, \
-             LATERAL (SELECT array_agg(ROW(k.id, k.valid_from, k.valid_until, k.withdrawn_at, k.superseded_by, \
-             ARRAY(SELECT s.service FROM consent_services s WHERE s.consent_id = k.id), \
-             (SELECT bool_and(g.signed_at IS NOT NULL) FROM consent_givers g WHERE g.consent_id = k.id))) AS consents \
-             FROM consents k WHERE k.case_id = c.id) k, \
-             LATERAL (SELECT array_agg(ROW(x.system, x.ref_id)) AS refs FROM case_external_refs x WHERE x.case_id = c.id) r \
+            "SELECT c.*, p.*, k.consents, r.refs FROM cases c JOIN case_participants p ON p.case_id = c.id, {} \
              WHERE c.id = CASE;\n{}",
+            shown_with_case("c"),
             event("read", "case")
         ),
         Scenario::Entries => format!(
@@ -123,7 +119,7 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
             timeline_sql().replace("ACCESS", member),
             event("read", "case.timeline")
         ),
-        Scenario::List => LIST_SQL.to_string(),
+        Scenario::List => LIST_SQL.replace("SHOWN", &shown_with_case("page")),
         Scenario::Guide => GUIDE_SQL.to_string(),
         Scenario::Append => format!(
             "{APPEND_SQL}\n{}\n{}",
@@ -181,7 +177,22 @@ const GUIDE_SQL: &str = "SELECT number, document, published_at FROM guide_versio
 SELECT level, name FROM level_definitions WHERE municipality = 'MUNI';
 SELECT code, name, kind, contact_phone, contact_email, contact_address, contact_web FROM services WHERE municipality = 'MUNI' AND active ORDER BY code;";
 
-/// The holder's open cases, newest first, with the holder's name, and one access event per case shown.
+/// What a case's view shows besides the case row (and the list's item is the same view): the consent
+/// summary (each consent's dates, services and whether every giver has signed) and the references in
+/// other systems, as lateral joins on the case `case`.
+fn shown_with_case(case: &str) -> String {
+    format!(
+        "LATERAL (SELECT array_agg(ROW(k.id, k.valid_from, k.valid_until, k.withdrawn_at, k.superseded_by, \
+         ARRAY(SELECT s.service FROM consent_services s WHERE s.consent_id = k.id), \
+         (SELECT bool_and(g.signed_at IS NOT NULL) FROM consent_givers g WHERE g.consent_id = k.id))) AS consents \
+         FROM consents k WHERE k.case_id = {case}.id) k, \
+         LATERAL (SELECT array_agg(ROW(x.system, x.ref_id)) AS refs FROM case_external_refs x \
+         WHERE x.case_id = {case}.id) r"
+    )
+}
+
+/// The holder's open cases, newest first, each with the view's consent summary and references (`SHOWN`)
+/// and the holder's name, and one access event per case shown.
 const LIST_SQL: &str = "WITH page AS (SELECT c.*, p.name AS holder_name \
 FROM case_participants p JOIN cases c ON c.id = p.case_id AND c.holder_participant_id = p.id \
 WHERE p.kind = 'professional' AND p.active AND p.user_id = HOLDER AND c.status = 'open' \
@@ -189,7 +200,7 @@ ORDER BY c.id DESC LIMIT 51), \
 shown AS (INSERT INTO access_events (municipality, case_id, actor_user_id, actor_name, actor_role, action, \
 resource, request_id, basis) SELECT municipality, id, HOLDER, 'Pgbench', 'professional', 'list', 'case', \
 'pgbench', 'holder_service' FROM (SELECT * FROM page ORDER BY id DESC LIMIT 50) s) \
-SELECT * FROM page;";
+SELECT page.*, k.consents, r.refs FROM page, SHOWN ORDER BY page.id DESC;";
 
 /// The entry, written by the holder into an open case locked for the write (as the service locks it),
 /// with a time-ordered id like the service's UUIDv7 (PostgreSQL 15 has no uuidv7()).
