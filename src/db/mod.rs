@@ -32,7 +32,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use self::begin::{begin_with, checkout_begun, run_begun, Begin};
-use self::pool::{checkout, CHECKOUT_TIMEOUT};
+use self::pool::{checkout_by, CHECKOUT_TIMEOUT};
 use self::session::Session;
 use crate::http::error::AppError;
 pub use connections::blocking;
@@ -130,10 +130,11 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    let turn = pool.turn(Instant::now() + CHECKOUT_TIMEOUT).await?;
+    let deadline = Instant::now() + CHECKOUT_TIMEOUT;
+    let turn = pool.turn(deadline).await?;
     blocking(move || {
         let _turn = turn;
-        let mut pooled = checkout(&pool)?;
+        let mut pooled = checkout_by(&pool, deadline)?;
         f(&mut pooled)
     })
     .await?
