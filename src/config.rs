@@ -653,13 +653,29 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> Result<Vec<u8>, 
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
+    /// A directory of its own for one test, removed when the test ends.
+    struct Scratch(PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!(
             "stafettlogg-config-{name}-{}",
             uuid::Uuid::now_v7().simple()
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        Scratch(dir)
     }
 
     /// The settings of `serve` with nothing in the environment.
@@ -685,7 +701,8 @@ mod tests {
 
     #[test]
     fn sending_messages_needs_the_front_ends_address_for_their_links() {
-        let mut s = settings(&scratch("base"));
+        let dir = scratch("base");
+        let mut s = settings(&dir);
         s.smtp_url = Some(SecretString::from("smtp://127.0.0.1:2525".to_string()));
         assert!(error(s.clone()).contains("PUBLIC_BASE_URL"));
         s.public_base_url = Some("https://stafett.kommune.no/".into());
@@ -743,7 +760,8 @@ mod tests {
     fn a_multi_host_keyword_value_database_url_is_taken_as_it_is() {
         let url = "host=10.0.0.1,10.0.0.2 port=5432,5432 dbname=stafettlogg user=owner \
                    target_session_attrs=read-write";
-        let mut s = settings(&scratch("multihost"));
+        let dir = scratch("multihost");
+        let mut s = settings(&dir);
         s.database_url = Some(SecretString::from(url.to_string()));
         s.national_id_key = Some(SecretString::from(
             "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=".to_string(),
@@ -803,7 +821,8 @@ mod tests {
         let e = token_signer(&s).err().unwrap().to_string();
         assert!(e.contains("refuses development tokens"), "{e}");
         // Without public keys the managed mode keeps its development secret.
-        let config = Config::from_settings(settings(&scratch("dev"))).unwrap();
+        let dir = scratch("dev");
+        let config = Config::from_settings(settings(&dir)).unwrap();
         assert!(config.jwt.has_dev_secret() && !config.jwt.has_public_keys());
     }
 

@@ -51,6 +51,13 @@ pub struct MailSink {
     child: Child,
 }
 
+/// The scratch directory of a peer's files (`scratch`), removed with the peer.
+fn remove_scratch_of(file: &std::path::Path) {
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 impl MailSink {
     pub fn start(port: u16) -> MailSink {
         // The maildir is created by the sink itself (an empty directory is no maildir to it).
@@ -82,6 +89,7 @@ impl Drop for MailSink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        remove_scratch_of(&self.dir);
     }
 }
 
@@ -137,6 +145,7 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        remove_scratch_of(&self.record);
     }
 }
 
