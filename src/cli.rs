@@ -409,20 +409,11 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
             }
             let counts = crate::jobs::retention::purge(&mut conn, now, dry_run)
                 .map_err(|e| format!("the purge failed: {}", e.detail))?;
-            if !dry_run {
-                let reduced = conn
-                    .transaction(|conn| {
-                        crate::surveys::store::reduce(conn, crate::clock::day_of(now))
-                    })
-                    .map_err(|e| format!("reducing the surveys failed: {}", e.detail))?;
-                println!(
-                    "Surveys: erased {} record(s) of who answered a closed survey; {} survey(s) past their retention keep only their counts per service kind.",
-                    reduced.respondents, reduced.surveys
-                );
-            }
-            Ok(counts)
+            let reduced = reduce_surveys(&mut conn, now, dry_run)
+                .map_err(|e| format!("reducing the surveys failed: {}", e.detail))?;
+            Ok((counts, reduced))
         })
-        .map(|counts| {
+        .map(|(counts, reduced)| {
             let verb = if dry_run { "would erase" } else { "erased" };
             for c in counts.iter().filter(|c| c.cases > 0) {
                 println!(
@@ -441,9 +432,46 @@ fn purge(config: &Config, dry_run: bool, now: chrono::DateTime<chrono::Utc>) -> 
             }
             let total: i64 = counts.iter().map(|c| c.cases).sum();
             println!("Purge: {verb} {total} case(s) in all.");
+            let keep = if dry_run { "would keep" } else { "keep" };
+            println!(
+                "Surveys: {verb} {} record(s) of who answered a closed survey; {} survey(s) past their retention {keep} only their counts per service kind.",
+                reduced.respondents, reduced.surveys
+            );
         });
     stop(config, cluster);
     result
+}
+
+/// The surveys' reduction (`surveys::store::reduce`) in one transaction; with `dry_run` the same
+/// statements run and are rolled back, so the preview cannot count otherwise than the run would.
+fn reduce_surveys(
+    conn: &mut diesel::PgConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
+) -> Result<crate::surveys::store::Reduced, crate::http::error::AppError> {
+    use diesel::Connection;
+    /// Ends the transaction without committing, carrying what it counted.
+    enum Ended {
+        Preview(crate::surveys::store::Reduced),
+        Failed(crate::http::error::AppError),
+    }
+    impl From<diesel::result::Error> for Ended {
+        fn from(e: diesel::result::Error) -> Ended {
+            Ended::Failed(e.into())
+        }
+    }
+    let ran = conn.transaction(|conn| {
+        let reduced = crate::surveys::store::reduce(conn, crate::clock::day_of(now))
+            .map_err(Ended::Failed)?;
+        if dry_run {
+            return Err(Ended::Preview(reduced));
+        }
+        Ok(reduced)
+    });
+    match ran {
+        Ok(reduced) | Err(Ended::Preview(reduced)) => Ok(reduced),
+        Err(Ended::Failed(e)) => Err(e),
+    }
 }
 
 fn partitions(config: &Config, detach: bool) -> Result<(), String> {

@@ -296,7 +296,8 @@ fn a_one_off_command_on_a_fresh_data_directory_migrates_first_and_prints_its_res
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "Purge: would erase 0 case(s) in all.\n"
+        "Purge: would erase 0 case(s) in all.\nSurveys: would erase 0 record(s) of who answered a closed \
+         survey; 0 survey(s) past their retention would keep only their counts per service kind.\n"
     );
     let said = stderr(&out);
     assert!(said.contains("migration(s) first"), "{said}");

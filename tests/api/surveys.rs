@@ -645,6 +645,19 @@ async fn the_purge_forgets_who_answered_and_later_keeps_only_the_counts_per_kind
     answered_by(&t, &survey, &questions, PPT, 5, 2).await;
     close(&t, &survey).await;
 
+    // A dry run says what the purge would do, and does none of it.
+    let (ok, out) = owner_command(&t.app.db_url, &["purge", "--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Surveys: would erase 10 record(s) of who answered"),
+        "{out}"
+    );
+    assert_eq!(
+        t.app
+            .count(&format!("survey_respondents WHERE survey_id = '{survey}'")),
+        10
+    );
+
     let (ok, out) = owner_command(&t.app.db_url, &["purge"]);
     assert!(ok, "{out}");
     assert_eq!(
