@@ -27,6 +27,9 @@ use crate::participants::store::ParticipantRow;
 /// givers and which of them signed come from one scan of its givers (two cost a second probe per consent).
 macro_rules! facts_sql {
     ($where:literal) => {
+        facts_sql!(from "cases c", $where)
+    };
+    (from $from:literal, $where:literal) => {
         concat!(
             "SELECT c.id, c.municipality, c.subject_kind, c.subject_given_name, c.subject_family_name, \
                 c.subject_birth_date, c.subject_national_id_enc, c.subject_national_id_hash, c.concern, \
@@ -56,7 +59,9 @@ macro_rules! facts_sql {
                   ORDER BY r.system, r.ref_id) AS external_refs, \
               ARRAY(SELECT ROW(g.basis, g.user_id, g.service, g.pid_hash, g.participant_id, g.valid_from, \
                     g.valid_until, g.settle_on) FROM case_grants g WHERE g.case_id = c.id) AS grants \
-             FROM cases c JOIN municipalities m ON m.number = c.municipality ",
+             FROM ",
+            $from,
+            " JOIN municipalities m ON m.number = c.municipality ",
             $where
         )
     };
@@ -74,9 +79,11 @@ crate::prepared_statement! {
 crate::prepared_statement! {
     /// A page of the cases a person may read, newest first, with their facts: a list's candidates and the
     /// facts the rule needs in one statement. The candidates are the person's grants (`case_grants`): a
-    /// professional's by user id, a guardian's or youth's by the hash of their national id. Their case ids
-    /// are collected first (`ARRAY(...)`, by the grants' index), then fetched by primary key and sorted, so
-    /// a page costs what the person's own cases cost, not what the municipality's do.
+    /// professional's by user id, a guardian's or youth's by the hash of their national id, from where the
+    /// page starts (a keyset on the grants' indexes, which carry all the walk needs). They are taken newest
+    /// case first, each case fetched by key and filtered, until the page is full: a page costs what it
+    /// shows and what its filters pass over. "Held by me" is a grant whose participation is the case's
+    /// holder. A case the person has two grants on comes once.
     pub struct FactsOfMyCases<'a> {
         1 => municipality: &'a str as Text,
         2 => user_id: Option<&'a str> as Nullable<Text>,
@@ -89,20 +96,22 @@ crate::prepared_statement! {
         9 => limit: i64 as BigInt,
     }
     = facts_sql!(
-        "WHERE c.municipality = $1 \
-           AND c.id = ANY(ARRAY( \
-                 SELECT g.case_id FROM case_grants g \
-                  WHERE g.municipality = $1 AND g.user_id = $2 \
-                 UNION ALL \
-                 SELECT g.case_id FROM case_grants g \
-                  WHERE g.municipality = $1 AND g.pid_hash = $4 AND g.basis = ANY($3))) \
-           AND ($5::text IS NULL OR c.status = $5) \
-           AND ($6::int2 IS NULL OR c.level = $6) \
-           AND (NOT $7 OR c.holder_participant_id IN ( \
-                 SELECT h.id FROM case_participants h \
-                  WHERE h.kind = 'professional' AND h.user_id = $2 AND h.active)) \
-           AND ($8::uuid IS NULL OR c.id < $8) \
-         ORDER BY c.id DESC LIMIT $9"
+        from "(SELECT DISTINCT ON (g.case_id) c.* \
+                 FROM (SELECT g.case_id, g.participant_id FROM case_grants g \
+                        WHERE g.municipality = $1 AND g.user_id = $2 \
+                          AND g.case_id < coalesce($8, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid) \
+                       UNION ALL \
+                       SELECT g.case_id, g.participant_id FROM case_grants g \
+                        WHERE g.municipality = $1 AND g.pid_hash = $4 AND g.basis = ANY($3) \
+                          AND g.case_id < coalesce($8, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid) \
+                       ORDER BY 1 DESC) g \
+                 CROSS JOIN LATERAL (SELECT c.* FROM cases c \
+                        WHERE c.id = g.case_id AND c.municipality = $1 \
+                          AND ($5::text IS NULL OR c.status = $5) \
+                          AND ($6::int2 IS NULL OR c.level = $6) \
+                          AND (NOT $7 OR g.participant_id = c.holder_participant_id)) c \
+                ORDER BY g.case_id DESC LIMIT $9) c",
+        "ORDER BY c.id DESC"
     );
 }
 

@@ -450,6 +450,55 @@ async fn list_filters_by_status_level_and_holder() {
 }
 
 #[actix_web::test]
+async fn a_case_the_caller_reads_on_two_grants_is_listed_once() {
+    let (app, ola) = setup().await;
+    let older = app.open_case(&ola, SERVICE, "Eldre").await;
+    let case = app.open_case(&ola, SERVICE, "Emma").await;
+    let id = case["id"].as_str().unwrap();
+    // The stafettholder is also the child's guardian: a grant by user id and one by national id.
+    let pid = synthetic_id(41);
+    let res = app
+        .post(
+            &format!("/api/v1/cases/{id}/participants"),
+            &ola,
+            &json!({"kind": "guardian", "name": "Ola Testesen", "relation": "father",
+                "parental_responsibility": true, "national_id": pid}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert_eq!(
+        app.count(&format!(
+            "case_grants WHERE case_id = '{id}' AND (user_id = 'ola' OR basis = 'guardian')"
+        )),
+        2
+    );
+    let mut claims = app.claims("3805", "ola", &[Role::Professional, Role::Guardian]);
+    claims.services = vec![SERVICE.to_string()];
+    claims.pid = Some(pid);
+    let both = app.jwt.mint(&claims).unwrap();
+    for query in ["", "?holder=me", "?limit=1"] {
+        let page: Value = app
+            .get(&format!("/api/v1/cases{query}"), &both)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = if query == "?limit=1" {
+            vec![id]
+        } else {
+            vec![id, older["id"].as_str().unwrap()]
+        };
+        assert_eq!(ids, expected, "{query}: {page}");
+    }
+}
+
+#[actix_web::test]
 async fn rule_9_every_case_read_and_write_leaves_an_access_event() {
     let (app, ola) = setup().await;
     let case = app.open_case(&ola, SERVICE, "Emma").await;
