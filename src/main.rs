@@ -13,8 +13,9 @@ fn main() -> std::process::ExitCode {
 /// from which it returns free memory to twice that: after an import of a few MiB, each of a dozen arenas
 /// kept tens of MiB it no longer used. Two arenas and fixed thresholds of 128 KiB (larger blocks are
 /// mapped on their own and returned when freed) took the server's resident memory at 64 clients from 119
-/// to 86 MB in the API benchmark, its CPU per request within the run's noise. Set before any thread starts; an operator's own malloc settings (`glibc.malloc.*` in
-/// `GLIBC_TUNABLES`, or the `MALLOC_*` variables) win.
+/// to 86 MB in the API benchmark, its CPU per request within the run's noise. Set before any thread
+/// starts; an operator's own malloc settings (`glibc.malloc.*` in `GLIBC_TUNABLES`, or the `MALLOC_*`
+/// variables) win.
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if !operator_tuned_malloc() {

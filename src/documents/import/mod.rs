@@ -2,11 +2,11 @@
 //! [`CASES_PER_TRANSACTION`] at a time (so an import holds one group's documents, whatever its body's
 //! size); a group's lines are parsed and checked first (`check`: every rule of docs/rules.md, pure code),
 //! then go to the database in one transaction: the references of all their documents are locked and
-//! looked up at once, each line is judged (created, updated, unchanged or its error) before anything is written, and the new
-//! cases are written with one multi-row insert per table (`rows`). When the database refuses such a
-//! transaction (a constraint, a concurrent import that got there first), it is done again line by line,
-//! each line in a transaction of its own, so the error is its line's and no other line is lost or
-//! half-written. Documents are keyed by the case's external references, so importing the same file again
+//! looked up at once, each line is judged (created, updated, unchanged or its error) before anything is
+//! written, and the new cases are written with one multi-row insert per table (`rows`). When the
+//! database refuses such a transaction (a constraint, a concurrent import that got there first), it is
+//! done again line by line, each line in a transaction of its own, so the error is its line's and no
+//! other line is lost or half-written. Documents are keyed by the case's external references, so importing the same file again
 //! finds every case and changes nothing.
 
 mod check;
