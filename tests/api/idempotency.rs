@@ -43,10 +43,14 @@ fn header(res: &Response, name: &str) -> Option<String> {
 
 /// Writes a key row as another instance would have left it, for the caller `ola` of tenant 3805.
 fn insert_key(app: &TestApp, key: &str, body: &Value, state: &str, locked_ago: &str) {
-    let fp = stafettlogg::http::idempotency::rules::fingerprint(
+    use stafettlogg::http::idempotency::rules::{claims_of, fingerprint};
+    let ola =
+        stafettlogg::auth::Caller::for_tests("3805", "ola", &[Role::Professional], &[SERVICE]);
+    let fp = fingerprint(
         "POST",
         "/api/v1/cases",
         None,
+        &claims_of(&ola),
         &serde_json::to_vec(body).unwrap(),
     );
     diesel::sql_query(format!(
@@ -350,6 +354,47 @@ async fn a_key_belongs_to_its_caller() {
     assert_eq!(ids.len(), 3);
     assert_eq!(app.count("cases"), 3);
     assert_eq!(app.count("idempotency_keys WHERE key = 'shared-key'"), 3);
+}
+
+/// A replay runs no access rule, so it answers only the token that was answered: the same `sub` in a
+/// token for a service the case was never shared with, or in a guardian's login, may not read the
+/// entry, and gets 422 for the key instead of the stored entry. The first token still gets its replay.
+#[actix_web::test]
+async fn a_key_is_replayed_only_to_a_token_with_the_same_roles_services_and_national_id() {
+    let (app, ola) = setup().await;
+    app.service("3805", "helse-nord", "helsestasjon").await;
+    let res = post_keyed(&app, "/api/v1/cases", &ola, "open-1", &case_body("Emma")).await;
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.unwrap();
+    let entries = format!("/api/v1/cases/{}/entries", case["id"].as_str().unwrap());
+    let note =
+        json!({"kind": "note", "occurred_at": "2026-11-20T10:00:00Z", "body": "Samtale med mor."});
+    let res = post_keyed(&app, &entries, &ola, "note-1", &note).await;
+    assert_eq!(res.status(), 201);
+    let entry: Value = res.json().await.unwrap();
+
+    let ola_in_health = app.token("3805", "ola", &[Role::Professional], &["helse-nord"]);
+    let ola_as_guardian = app.citizen_token("ola", Role::Guardian, "15868550187");
+    for token in [&ola_in_health, &ola_as_guardian] {
+        let res = app
+            .get(
+                &format!("/api/v1/cases/{}", case["id"].as_str().unwrap()),
+                token,
+            )
+            .await;
+        assert_eq!(res.status(), 404, "this token may not read the case");
+        let res = post_keyed(&app, &entries, token, "note-1", &note).await;
+        assert_eq!(header(&res, "idempotent-replayed"), None);
+        let p = problem(res, 422).await;
+        assert_eq!(fields(&p), ["Idempotency-Key"]);
+        assert!(!p.to_string().contains("Samtale"), "{p}");
+    }
+    assert_eq!(app.count("log_entries"), 1);
+
+    let res = post_keyed(&app, &entries, &ola, "note-1", &note).await;
+    assert_eq!(header(&res, "idempotent-replayed").as_deref(), Some("true"));
+    let replayed: Value = res.json().await.unwrap();
+    assert_eq!(replayed["id"], entry["id"]);
 }
 
 #[actix_web::test]

@@ -2,8 +2,10 @@
 //! gets the first answer again instead of a second case or entry.
 //!
 //! The rules, per caller (tenant + token `sub`):
-//! - same key, same request (method, path with query, body): the first answer is replayed (status,
-//!   `Content-Type`, `Location`, `ETag`, `Link`, body) with `Idempotent-Replayed: true`; nothing executes;
+//! - same key, same request (method, path with query, body, and the token's roles, services, scopes and
+//!   national id): the first answer is replayed (status, `Content-Type`, `Location`, `ETag`, `Link`,
+//!   body) with `Idempotent-Replayed: true`; nothing executes, so no access rule runs again: the answer
+//!   goes only to a token with the claims that were answered (a registered departure is still checked);
 //! - same key, another request: 422 naming the header; a key whose first request still runs: 409 with
 //!   `Retry-After: 1`; a key that is empty, longer than 255 or not visible ASCII: 400;
 //! - only 2xx and 4xx answers are kept; after a 5xx the key is released so a retry executes;
@@ -35,7 +37,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use self::rules::{
-    fingerprint, kept_headers, key_of, worth_keeping, Stored, FIELD, IDEMPOTENCY_KEY,
+    claims_of, fingerprint, kept_headers, key_of, worth_keeping, Stored, FIELD, IDEMPOTENCY_KEY,
 };
 use self::store::{Claim, Scope};
 use crate::auth::Caller;
@@ -137,7 +139,7 @@ pub async fn middleware(
             return Ok(req.error_response(e));
         }
     };
-    let fp = match fingerprint_of(&mut req).await {
+    let fp = match fingerprint_of(&mut req, &claims_of(&caller)).await {
         Ok(fp) => fp,
         Err(e) => return Ok(req.error_response(e)),
     };
@@ -171,7 +173,7 @@ pub async fn middleware(
 
 /// The request's fingerprint. It needs the whole body, so the body is read here, within the largest
 /// limit any POST has, and handed back to the handler unchanged.
-async fn fingerprint_of(req: &mut ServiceRequest) -> Result<[u8; 32], AppError> {
+async fn fingerprint_of(req: &mut ServiceRequest, claims: &[u8]) -> Result<[u8; 32], AppError> {
     let cap = body_cap(req);
     let body = {
         let (http, payload) = req.parts_mut();
@@ -185,7 +187,13 @@ async fn fingerprint_of(req: &mut ServiceRequest) -> Result<[u8; 32], AppError> 
         .headers()
         .get(actix_web::http::header::IF_MATCH)
         .map(|v| v.as_bytes());
-    let fp = fingerprint(req.method().as_str(), &path_and_query, if_match, &body);
+    let fp = fingerprint(
+        req.method().as_str(),
+        &path_and_query,
+        if_match,
+        claims,
+        &body,
+    );
     req.set_payload(payload_of(body));
     Ok(fp)
 }

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use sha2::{Digest, Sha256};
 
+use crate::auth::Caller;
 use crate::http::error::AppError;
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -58,14 +59,14 @@ pub fn key_of(headers: &HeaderMap) -> Result<&str, &'static str> {
 }
 
 /// What "the same request" means: SHA-256 over the method, the path with its query, the `If-Match` it
-/// was sent with (a retry of a change of version 3 is not the same request as one of version 4), and the
-/// body. Method, path and header values cannot hold a NUL byte, nor the path a 0x01, so the separators
-/// make the parts unambiguous; a request without `If-Match` hashes as it always did, so keys stored before
-/// `If-Match` counted still match their retries.
+/// was sent with (a retry of a change of version 3 is not the same request as one of version 4), who sent
+/// it ([`claims_of`]) and the body. Method, path and header values cannot hold a NUL byte, nor the path a
+/// 0x01, so the separators make the parts unambiguous.
 pub fn fingerprint(
     method: &str,
     path_and_query: &str,
     if_match: Option<&[u8]>,
+    claims: &[u8],
     body: &[u8],
 ) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -77,8 +78,34 @@ pub fn fingerprint(
         h.update(version);
     }
     h.update([0]);
+    h.update(Sha256::digest(claims));
     h.update(body);
     h.finalize().into()
+}
+
+/// What a caller's token says that decides what they may do: roles, services, scopes and the national id
+/// (its keyed hash), each in a fixed order. Keys are kept per municipality and `sub`, but a replay runs no
+/// handler and so no access rule: a token of the same `sub` with other claims (another service, a guardian
+/// login) must not get the first token's answer, so for it the key names another request (422).
+pub fn claims_of(caller: &Caller) -> Vec<u8> {
+    let mut roles: Vec<&str> = caller.roles.iter().map(|r| r.as_str()).collect();
+    let mut services: Vec<&str> = caller.services.iter().map(String::as_str).collect();
+    let mut scopes: Vec<&str> = caller.scopes.iter().map(String::as_str).collect();
+    // Each item with its length before it: no two lists of claims write the same bytes.
+    let mut out = Vec::new();
+    for list in [&mut roles, &mut services, &mut scopes] {
+        list.sort_unstable();
+        list.dedup();
+        out.extend_from_slice(&(list.len() as u32).to_be_bytes());
+        for item in list.iter() {
+            out.extend_from_slice(&(item.len() as u32).to_be_bytes());
+            out.extend_from_slice(item.as_bytes());
+        }
+    }
+    if let Some(hash) = &caller.pid_hash {
+        out.extend_from_slice(hash);
+    }
+    out
 }
 
 /// Answers worth replaying: success, and the client's own mistakes (which would recur). A 5xx (or
@@ -189,45 +216,80 @@ mod tests {
 
     #[test]
     fn the_fingerprint_covers_method_path_query_if_match_and_body() {
-        let base = fingerprint("POST", "/api/v1/cases", None, b"{}");
-        assert_eq!(base, fingerprint("POST", "/api/v1/cases", None, b"{}"));
-        assert_ne!(base, fingerprint("PUT", "/api/v1/cases", None, b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/services", None, b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/cases?x=1", None, b"{}"));
-        assert_ne!(base, fingerprint("POST", "/api/v1/cases", None, b"{ }"));
-        let v3 = fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"{}");
+        let base = fingerprint("POST", "/api/v1/cases", None, b"", b"{}");
+        assert_eq!(base, fingerprint("POST", "/api/v1/cases", None, b"", b"{}"));
+        assert_ne!(base, fingerprint("PUT", "/api/v1/cases", None, b"", b"{}"));
+        assert_ne!(
+            base,
+            fingerprint("POST", "/api/v1/services", None, b"", b"{}")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/api/v1/cases?x=1", None, b"", b"{}")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/api/v1/cases", None, b"", b"{ }")
+        );
+        let v3 = fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"", b"{}");
         assert_ne!(base, v3);
         assert_ne!(
             v3,
-            fingerprint("POST", "/api/v1/cases", Some(b"\"4\""), b"{}")
+            fingerprint("POST", "/api/v1/cases", Some(b"\"4\""), b"", b"{}")
         );
         assert_eq!(
             v3,
-            fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"{}")
+            fingerprint("POST", "/api/v1/cases", Some(b"\"3\""), b"", b"{}")
         );
         // Moving bytes between path and body is another request.
         assert_ne!(
-            fingerprint("POST", "/a", None, b"b"),
-            fingerprint("POST", "/ab", None, b"")
+            fingerprint("POST", "/a", None, b"", b"b"),
+            fingerprint("POST", "/ab", None, b"", b"")
         );
     }
 
     #[test]
+    fn a_token_of_the_same_sub_with_other_roles_services_scopes_or_national_id_sends_another_request(
+    ) {
+        use crate::auth::{Caller, Role};
+        let ola = Caller::for_tests("3805", "ola", &[Role::Professional], &["barnehage", "ppt"]);
+        let fp = |c: &Caller| fingerprint("POST", "/x", None, &claims_of(c), b"1");
+        let same_in_other_order =
+            Caller::for_tests("3805", "ola", &[Role::Professional], &["ppt", "barnehage"]);
+        assert_eq!(fp(&ola), fp(&same_in_other_order));
+        let other_service = Caller::for_tests("3805", "ola", &[Role::Professional], &["helse"]);
+        let as_guardian = Caller::for_tests("3805", "ola", &[Role::Guardian], &[]);
+        let mut with_scope = ola.clone();
+        with_scope.scopes = vec!["archive".into()];
+        let mut with_pid = ola.clone();
+        with_pid.pid_hash = Some(vec![7; 32]);
+        for other in [other_service, as_guardian, with_scope, with_pid] {
+            assert_ne!(fp(&ola), fp(&other));
+        }
+        // A service's name cannot move into the next list and make the same bytes.
+        let mut a = Caller::for_tests("3805", "ola", &[Role::Integration], &["x"]);
+        a.scopes = vec![];
+        let mut b = Caller::for_tests("3805", "ola", &[Role::Integration], &[]);
+        b.scopes = vec!["x".into()];
+        assert_ne!(fp(&a), fp(&b));
+    }
+
+    #[test]
     fn the_same_request_under_a_completed_key_is_replayed() {
-        let fp = fingerprint("POST", "/x", None, b"1");
+        let fp = fingerprint("POST", "/x", None, b"", b"1");
         assert_eq!(judge(&fp, KeyState::Completed, &fp), Verdict::Replay);
     }
 
     #[test]
     fn the_same_request_under_a_key_in_flight_waits() {
-        let fp = fingerprint("POST", "/x", None, b"1");
+        let fp = fingerprint("POST", "/x", None, b"", b"1");
         assert_eq!(judge(&fp, KeyState::InFlight, &fp), Verdict::InFlight);
     }
 
     #[test]
     fn another_request_under_a_key_is_a_mismatch_even_while_the_first_runs() {
-        let first = fingerprint("POST", "/x", None, b"1");
-        let other = fingerprint("POST", "/x", None, b"2");
+        let first = fingerprint("POST", "/x", None, b"", b"1");
+        let other = fingerprint("POST", "/x", None, b"", b"2");
         assert_eq!(
             judge(&first, KeyState::Completed, &other),
             Verdict::Mismatch
