@@ -34,7 +34,8 @@ pub struct ConsentInput {
     pub purpose: String,
     #[validate(custom(function = "crate::dates::date"))]
     pub valid_from: NaiveDate,
-    /// Defaults to `valid_from` plus the municipality's consent validity.
+    /// Defaults to `valid_from` plus the municipality's consent validity. Not before `valid_from`, nor
+    /// before today: a consent that ran out before it was recorded never covered the case (422).
     #[validate(custom(function = "crate::dates::date"))]
     pub valid_until: Option<NaiveDate>,
     pub form: ConsentForm,

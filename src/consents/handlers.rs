@@ -59,7 +59,11 @@ fn check_new_consent(
     errors.extend(rules::service_problems(&input.services, |service| {
         Ok(crate::services::store::find_active_by_code(conn, &caller.tenant, service)?.is_some())
     })?);
-    errors.extend(rules::period_problems(input.valid_from, input.valid_until));
+    errors.extend(rules::period_problems(
+        input.valid_from,
+        input.valid_until,
+        crate::clock::today(),
+    ));
     if let Some(old) = input.supersedes {
         match access.consents.iter().find(|c| c.row.id == old) {
             Some(t) if t.row.withdrawn_at.is_some() || t.row.superseded_by.is_some() => {

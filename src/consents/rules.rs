@@ -253,12 +253,23 @@ pub fn service_problems(
     Ok(errors)
 }
 
-/// A consent's period does not end before it begins.
-pub fn period_problems(valid_from: NaiveDate, valid_until: Option<NaiveDate>) -> Vec<FieldError> {
+/// A consent's period does not end before it begins, nor before the day it is recorded: a consent that
+/// ran out before it was recorded never covered the case, and recording it would settle its expiry at
+/// once (rule 5: the services it names would lose access, and the case close if the holder's service
+/// were among them). It is most likely a mistyped date.
+pub fn period_problems(
+    valid_from: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<FieldError> {
     match valid_until {
         Some(until) if until < valid_from => {
             vec![FieldError::new("valid_until", "ends before valid_from")]
         }
+        Some(until) if until < today => vec![FieldError::new(
+            "valid_until",
+            "has passed already: a consent that ran out before it was recorded never covered the case",
+        )],
         _ => vec![],
     }
 }
@@ -493,8 +504,20 @@ mod tests {
     #[test]
     fn a_consent_period_does_not_end_before_it_begins() {
         let from = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        assert!(period_problems(from, None).is_empty());
-        assert!(period_problems(from, Some(from)).is_empty());
-        assert_eq!(period_problems(from, from.pred_opt()).len(), 1);
+        assert!(period_problems(from, None, from).is_empty());
+        assert!(period_problems(from, Some(from), from).is_empty());
+        assert_eq!(period_problems(from, from.pred_opt(), from).len(), 1);
+    }
+
+    #[test]
+    fn rule_5_a_consent_that_ran_out_before_it_was_recorded_is_refused() {
+        let today = d("2026-12-07");
+        let ran_out = period_problems(d("2025-01-01"), Some(d("2025-06-01")), today);
+        assert_eq!(ran_out.len(), 1);
+        assert_eq!(ran_out[0].field, "valid_until");
+        // Back-dated but still running, or ending today: recorded as given.
+        assert!(period_problems(d("2025-01-01"), Some(today), today).is_empty());
+        assert!(period_problems(d("2025-01-01"), Some(d("2027-01-01")), today).is_empty());
+        assert!(period_problems(d("2025-01-01"), None, today).is_empty());
     }
 }

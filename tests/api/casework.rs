@@ -1116,6 +1116,23 @@ async fn rule_11_a_report_to_barnevern_is_no_kind_of_entry_in_the_family_readabl
     assert_eq!(f.json("", &f.ola).await["consent"]["effective"], false);
 }
 
+/// A consent whose period ended before the day it is recorded never covered the case: recording it would
+/// settle its expiry at once and close the case (rule 5). It is refused, naming `valid_until`, and the
+/// case at level 0 stays open.
+#[actix_web::test]
+async fn rule_5_a_consent_that_ran_out_before_it_was_recorded_is_refused_and_the_case_stays_open() {
+    let f = family().await;
+    let before = f.app.table_counts();
+    let body = json!({"given_by": [f.mother_id, f.father_id], "services": [BARNEHAGE, PPT], "purpose": "PPT",
+                      "valid_from": "2025-01-01", "valid_until": "2025-06-01", "form": "written"});
+    let p = problem(f.post("/consents", &f.ola, &body).await, 422).await;
+    assert_eq!(fields(&p), vec!["valid_until"]);
+    assert_eq!(f.app.table_counts(), before);
+    let case = f.json("", &f.ola).await;
+    assert_eq!(case["status"], "open");
+    assert_eq!(case["level"], 0);
+}
+
 #[actix_web::test]
 async fn bad_consents_are_refused_naming_the_field_and_nothing_is_written() {
     let f = family().await;
