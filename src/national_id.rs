@@ -123,9 +123,11 @@ pub fn mask(number: &str) -> String {
 pub enum WrittenForm {
     /// `14082010082`: eleven digits in a row.
     InARow,
-    /// `140820 10082`, `140820 100 82`, `140820-10082`: the date apart from the individual number.
+    /// `140820 10082`, `140820 100 82`, `140820-10082`, `140820 – 10082`, `140820/10082`: the date apart
+    /// from the individual number.
     DateApart,
-    /// `14.08.20 10082`, `14.08.20 100 82`: the date written as a date.
+    /// `14.08.20 10082`, `14.08.2020 100 82`, `14-08-20-10082`, `14 08 20 10082`: the date written as a
+    /// date.
     DottedDate,
 }
 
@@ -138,6 +140,9 @@ pub struct Written {
     /// Where its date part ends: what a masked number keeps.
     date_end: usize,
     digits: String,
+    /// Written in a way that is also common for other things (glued to a letter, a date with a four-digit
+    /// year or with dashes or spaces): it counts only when it passes the rules.
+    only_if_valid: bool,
 }
 
 impl std::fmt::Debug for Written {
@@ -154,19 +159,28 @@ impl Written {
     }
 }
 
-/// Every number in `text` written in one of the [`WrittenForm`]s, whether or not it passes the rules. A
-/// number glued to a letter or to more digits is part of something else (a hex id, a longer number), and
-/// so are digits after a decimal point or comma.
+/// Every number in `text` written in one of the [`WrittenForm`]s: in the plain forms whether or not it
+/// passes the rules (a mistyped id is still someone's), in the forms other numbers share only when it
+/// does. A number glued to more digits is part of a longer number, and so are digits after a decimal
+/// point or comma. The text is read as a person reads it: invisible characters (zero-width spaces, soft
+/// hyphens) are skipped, full-width digits are digits, any dash is a dash and any space but a line break
+/// is a space.
 pub fn written_in(text: &str) -> Vec<Written> {
-    let bytes = text.as_bytes();
+    let plain = Plain::of(text);
+    let bytes = plain.text.as_bytes();
     let mut found = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
-        if bytes[at].is_ascii_digit() && starts_a_number(bytes, at) {
-            if let Some(written) = written_at(text, at) {
-                at = written.range.end;
-                found.push(written);
-                continue;
+        if bytes[at].is_ascii_digit() {
+            if let Some(glued) = start_of_number(bytes, at) {
+                if let Some(mut written) = written_at(&plain.text, at) {
+                    written.only_if_valid |= glued;
+                    at = written.range.end;
+                    if !written.only_if_valid || written.is_national_id() {
+                        found.push(plain.in_original(written));
+                    }
+                    continue;
+                }
             }
         }
         at += 1;
@@ -196,23 +210,63 @@ pub fn mask_in_text(text: &str) -> String {
     out
 }
 
-/// Whether a number may start at `at`: not inside a word, a longer number or a decimal fraction.
-fn starts_a_number(bytes: &[u8], at: usize) -> bool {
-    match at.checked_sub(1).map(|i| bytes[i]) {
-        None => true,
-        Some(b) if b.is_ascii_alphanumeric() => false,
-        Some(b'.' | b',') => !(at >= 2 && bytes[at - 2].is_ascii_digit()),
-        Some(_) => true,
+/// A text as the scanner reads it, with where each of its bytes came from in the original.
+struct Plain {
+    text: String,
+    /// For each byte of `text`: the original's byte range of the character it stands for.
+    from: Vec<std::ops::Range<usize>>,
+}
+
+impl Plain {
+    fn of(original: &str) -> Plain {
+        let mut text = String::with_capacity(original.len());
+        let mut from = Vec::with_capacity(original.len());
+        for (at, c) in original.char_indices() {
+            let plain = match c {
+                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => continue,
+                '\u{ff10}'..='\u{ff19}' => char::from(b'0' + (c as u32 - 0xff10) as u8),
+                '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}' => '-',
+                '\n' | '\r' => c,
+                c if c.is_whitespace() => ' ',
+                c => c,
+            };
+            let range = at..at + c.len_utf8();
+            text.push(plain);
+            from.extend(std::iter::repeat_n(range, plain.len_utf8()));
+        }
+        Plain { text, from }
+    }
+
+    /// `w`, found in the plain text, with its ranges in the original.
+    fn in_original(&self, mut w: Written) -> Written {
+        let start = self.from[w.range.start].start;
+        w.date_end = self.from[w.date_end - 1].end;
+        w.range = start..self.from[w.range.end - 1].end;
+        w
     }
 }
 
-/// Whether the number ends at `at`: no letter or digit follows, nor the decimals of a fraction.
-fn ends_a_number(bytes: &[u8], at: usize) -> bool {
+/// Whether a number may start at `at`, and whether it is glued to a letter before it: not inside a longer
+/// number or a decimal fraction.
+fn start_of_number(bytes: &[u8], at: usize) -> Option<bool> {
+    match at.checked_sub(1).map(|i| bytes[i]) {
+        None => Some(false),
+        Some(b) if b.is_ascii_digit() => None,
+        Some(b) if b.is_ascii_alphabetic() => Some(true),
+        Some(b'.' | b',') if at >= 2 && bytes[at - 2].is_ascii_digit() => None,
+        Some(_) => Some(false),
+    }
+}
+
+/// Whether the number may end at `at`, and whether a letter follows: no digit follows, nor the decimals
+/// of a fraction.
+fn end_of_number(bytes: &[u8], at: usize) -> Option<bool> {
     match bytes.get(at) {
-        None => true,
-        Some(b) if b.is_ascii_alphanumeric() => false,
-        Some(b'.' | b',') => !bytes.get(at + 1).is_some_and(u8::is_ascii_digit),
-        Some(_) => true,
+        None => Some(false),
+        Some(b) if b.is_ascii_digit() => None,
+        Some(b) if b.is_ascii_alphabetic() => Some(true),
+        Some(b'.' | b',') if bytes.get(at + 1).is_some_and(u8::is_ascii_digit) => None,
+        Some(_) => Some(false),
     }
 }
 
@@ -224,68 +278,101 @@ fn digits_from(bytes: &[u8], at: usize) -> usize {
         .count()
 }
 
-/// The length of the one space between the parts of a number at `at`, if one is there: a space, a tab, a
-/// no-break space (word processors put one in so the number stays on one line) or a narrow one.
-fn space_at(text: &str, at: usize) -> Option<usize> {
-    let c = text.get(at..)?.chars().next()?;
-    matches!(c, ' ' | '\t' | '\u{a0}' | '\u{202f}' | '\u{2009}').then(|| c.len_utf8())
+/// The length of the one space between the parts of the individual number at `at`, if one is there.
+fn space_at(bytes: &[u8], at: usize) -> Option<usize> {
+    (bytes.get(at) == Some(&b' ')).then_some(1)
+}
+
+/// The length of what joins the date part to the individual number at `at`, if anything does: a space, a
+/// dash or a slash, the latter two with or without a space on either side.
+fn joint_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut i = at;
+    if bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if matches!(bytes.get(i), Some(b'-' | b'/')) {
+        i += 1;
+        if bytes.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    (i > at).then_some(i - at)
 }
 
 /// The number written from `at`, if one is: its date part, then its individual number and check digits.
 fn written_at(text: &str, at: usize) -> Option<Written> {
     let bytes = text.as_bytes();
     let run = digits_from(bytes, at);
-    let (form, date_end, mut digits, rest) = if run == 11 {
+    let (form, date_end, mut digits, only_if_valid) = if run == 11 {
         (
             WrittenForm::InARow,
             at + 6,
             text[at..at + 6].to_string(),
-            at + 6,
+            false,
         )
     } else if run == 6 {
-        let sep = space_at(text, at + 6).or((bytes.get(at + 6) == Some(&b'-')).then_some(1))?;
         (
             WrittenForm::DateApart,
             at + 6,
             text[at..at + 6].to_string(),
-            at + 6 + sep,
+            false,
         )
-    } else if run == 2 && dotted_date(bytes, at) {
-        let sep = space_at(text, at + 8)?;
-        let date: String = text[at..at + 8]
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        (WrittenForm::DottedDate, at + 8, date, at + 8 + sep)
+    } else if run == 2 {
+        let (date_end, date, only_if_valid) = date_at(bytes, at)?;
+        (WrittenForm::DottedDate, date_end, date, only_if_valid)
     } else {
         return None;
+    };
+    let rest = if form == WrittenForm::InARow {
+        date_end
+    } else {
+        date_end + joint_at(bytes, date_end)?
     };
     let end = match digits_from(bytes, rest) {
         5 => rest + 5,
         3 => {
-            let sep = space_at(text, rest + 3)?;
+            let sep = space_at(bytes, rest + 3)?;
             (digits_from(bytes, rest + 3 + sep) == 2).then_some(rest + 3 + sep + 2)?
         }
         _ => return None,
     };
-    if !ends_a_number(bytes, end) {
-        return None;
-    }
+    let glued = end_of_number(bytes, end)?;
+    // `140820 10082`, `140820-10082` and `14.08.20 10082` are how the number is written; a slash or a
+    // spaced dash is also how two other numbers are.
+    let joint = &bytes[date_end..rest];
+    let usual_joint = match form {
+        WrittenForm::InARow => true,
+        WrittenForm::DateApart => joint == b" " || joint == b"-",
+        WrittenForm::DottedDate => joint == b" ",
+    };
     digits.extend(text[rest..end].chars().filter(char::is_ascii_digit));
     Some(Written {
         range: at..end,
         form,
         date_end,
         digits,
+        only_if_valid: only_if_valid || glued || !usual_joint,
     })
 }
 
-/// `DD.MM.YY` at `at`, not followed by a further digit.
-fn dotted_date(bytes: &[u8], at: usize) -> bool {
-    bytes.get(at + 2) == Some(&b'.')
-        && digits_from(bytes, at + 3) == 2
-        && bytes.get(at + 5) == Some(&b'.')
-        && digits_from(bytes, at + 6) == 2
+/// A date `DD.MM.YY` at `at` (or with `-`, `/` or a space between its parts, or a four-digit year): where
+/// it ends, its six digits as a national id writes them, and whether it is written in a way other dates
+/// are too (anything but `DD.MM.YY`), so that what follows counts only if the whole passes the rules.
+fn date_at(bytes: &[u8], at: usize) -> Option<(usize, String, bool)> {
+    let sep = *bytes.get(at + 2)?;
+    if !matches!(sep, b'.' | b'-' | b'/' | b' ')
+        || digits_from(bytes, at + 3) != 2
+        || bytes.get(at + 5) != Some(&sep)
+    {
+        return None;
+    }
+    let year = digits_from(bytes, at + 6);
+    if year != 2 && year != 4 {
+        return None;
+    }
+    let text = |r: std::ops::Range<usize>| String::from_utf8_lossy(&bytes[r]).into_owned();
+    let date = text(at..at + 2) + &text(at + 3..at + 5) + &text(at + 6 + year - 2..at + 6 + year);
+    Some((at + 6 + year, date, sep != b'.' || year == 4))
 }
 
 /// A national id as it is stored: ciphertext for reading it back, keyed hash for finding it.
@@ -546,9 +633,67 @@ mod tests {
         ] {
             assert_eq!(forms(&written), [WrittenForm::DottedDate], "{written}");
         }
-        // A date alone, or with a four-digit year, is a date.
+        // A date alone is a date.
         assert!(written_in(&format!("{date} kl. 10")).is_empty());
-        assert!(written_in(&format!("{}.20{} {}", &date[..5], &id[4..6], &id[6..])).is_empty());
+        // With a four-digit year, or dashes, slashes or spaces in the date, or a dash after it, it is an
+        // id when the whole passes the rules.
+        let (dd, mm, yy, rest) = (&id[..2], &id[2..4], &id[4..6], &id[6..]);
+        for written in [
+            format!("{dd}.{mm}.20{yy} {rest}"),
+            format!("{dd}.{mm}.{yy}-{rest}"),
+            format!("{dd}-{mm}-{yy}-{rest}"),
+            format!("{dd}/{mm}/{yy} {rest}"),
+            format!("{dd} {mm} {yy} {rest}"),
+            format!("{dd}.{mm}.20{yy} {} {}", &rest[..3], &rest[3..]),
+        ] {
+            assert_eq!(forms(&written), [WrittenForm::DottedDate], "{written}");
+        }
+        let failing = format!("{dd}.{mm}.20{yy} {}", bad_check_digit(rest));
+        assert!(written_in(&failing).is_empty(), "{failing}");
+    }
+
+    /// `individual` (the last five digits) with its last check digit changed.
+    fn bad_check_digit(individual: &str) -> String {
+        let mut b = individual.as_bytes().to_vec();
+        let last = b.len() - 1;
+        b[last] = b'0' + ((b[last] - b'0' + 1) % 10);
+        String::from_utf8(b).unwrap()
+    }
+
+    #[test]
+    fn an_id_written_as_a_word_processor_or_another_keyboard_writes_it_is_found() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        let (date, rest) = (&id[..6], &id[6..]);
+        let full_width: String = id
+            .chars()
+            .map(|c| char::from_u32(0xff10 + c.to_digit(10).unwrap()).unwrap())
+            .collect();
+        for written in [
+            format!("{date}\u{2013}{rest}"),
+            format!("{date} \u{2013} {rest}"),
+            format!("{date} - {rest}"),
+            format!("{date}/{rest}"),
+            format!("{date}\u{2212}{rest}"),
+            format!("{}\u{200b}{}", &id[..5], &id[5..]),
+            format!("{date}\u{ad}{rest}"),
+            full_width,
+        ] {
+            let found = find_in_text(&format!("Gjelder {written}, takk."));
+            assert_eq!(found.len(), 1, "{written:?}");
+            assert_eq!(
+                &format!("Gjelder {written}, takk.")[found[0].range.clone()],
+                written.as_str()
+            );
+        }
+        // The same joints between two numbers that fail the rules are two numbers.
+        let failing = bad_check_digit(rest);
+        for written in [format!("{date} - {failing}"), format!("{date}/{failing}")] {
+            assert!(written_in(&written).is_empty(), "{written}");
+        }
+        // A line break is no joint.
+        assert!(written_in(&format!("{date}\n{rest}")).is_empty());
     }
 
     #[test]
@@ -582,15 +727,24 @@ mod tests {
             .or_else(|| synthetic(14, 8, 20, 101))
             .unwrap();
         for text in [
-            format!("a{id}"),
-            format!("{id}b"),
             format!("0{id}"),
             format!("{id}7"),
             format!("0.{id}"),
             format!("{id},5"),
-            format!("0190e7d2-1f3c-7a41-9b2e-a{id}"),
             format!("{} {}3", &id[..6], &id[6..]),
         ] {
+            assert!(written_in(&text).is_empty(), "{text}");
+        }
+        // Glued to a letter (a missing space, or part of a code) it is an id only if it passes the rules.
+        let failing = format!("{}{}", &id[..6], bad_check_digit(&id[6..]));
+        for text in [
+            format!("a{id}"),
+            format!("{id}snakker"),
+            format!("0190e7d2-9b2e-a{id}"),
+        ] {
+            assert_eq!(find_in_text(&text).len(), 1, "{text}");
+        }
+        for text in [format!("a{failing}"), format!("{failing}b")] {
             assert!(written_in(&text).is_empty(), "{text}");
         }
         // At the end of a sentence, or in a list, it is one.

@@ -139,7 +139,15 @@ async fn a_consultation_with_a_national_id_or_between_the_wrong_services_is_refu
     let t = town().await;
     let id = crate::support::synthetic_id(3);
     let spaced = format!("{} {}", &id[..6], &id[6..]);
-    for text in [format!("Gjelder {id}"), format!("Gjelder {spaced}")] {
+    // As a word processor writes it (an en dash), with the date as a date and its year in full.
+    let dashed = format!("{}\u{2013}{}", &id[..6], &id[6..]);
+    let dated = format!("{}.{}.20{} {}", &id[..2], &id[2..4], &id[4..6], &id[6..]);
+    for text in [
+        format!("Gjelder {id}"),
+        format!("Gjelder {spaced}"),
+        format!("Gjelder {dashed}"),
+        format!("Gjelder {dated}"),
+    ] {
         let res = t
             .app
             .post(
