@@ -93,6 +93,14 @@ pub struct ExternalRef {
     pub id: String,
 }
 
+/// The `system` of the reference an export gives a case opened without any: the case's own id in the
+/// service of this municipality.
+pub fn own_reference_system(municipality: &str) -> String {
+    format!("{OWN_REFERENCE_PREFIX}{municipality}")
+}
+
+const OWN_REFERENCE_PREFIX: &str = "stafettlogg-";
+
 /// Open a case at level 0 in one of the caller's services.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -305,7 +305,9 @@ pub fn lock_refs(
 }
 
 /// The cases these references name in the municipality, by `(system, id)`: one query for any number,
-/// each reference an index probe.
+/// each reference an index probe. A reference to this municipality's own case id (`stafettlogg-<number>`,
+/// what an export gives a case opened without references: `crate::documents::export::or_own_reference`)
+/// names that case.
 pub fn cases_by_refs(
     conn: &mut PgConnection,
     municipality: &str,
@@ -325,11 +327,17 @@ pub fn cases_by_refs(
     let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
     let found: Vec<Found> = diesel::sql_query(
         "SELECT r.system, r.ref_id, r.case_id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
-         JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id",
+         JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id \
+         UNION \
+         SELECT u.system, u.ref_id, c.id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
+         JOIN cases c ON c.municipality = $1 AND u.system = $4 \
+          AND c.id = CASE WHEN u.ref_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' \
+                          THEN u.ref_id::uuid END",
     )
     .bind::<Text, _>(municipality)
     .bind::<Array<Text>, _>(systems)
     .bind::<Array<Text>, _>(ids)
+    .bind::<Text, _>(super::api::own_reference_system(municipality))
     .load(conn)?;
     Ok(found
         .into_iter()

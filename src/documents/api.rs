@@ -117,7 +117,9 @@ pub struct SubjectRecord {
 pub struct CaseRecord {
     #[validate(custom(function = "check_doc_id"))]
     pub id: DocId,
-    /// At least one: imports find the case again by them.
+    /// At least one: imports find the case again by them. An export gives a case opened without any its
+    /// own id here (`{"system": "stafettlogg-<municipality>", "id": "<case id>"}`), which an import into
+    /// the same municipality takes as that case.
     #[validate(nested, length(min = 1, max = 20))]
     #[schema(min_items = 1, max_items = 20)]
     pub external_refs: Vec<ExternalRef>,

@@ -362,7 +362,7 @@ fn case_record(
 ) -> CaseRecord {
     CaseRecord {
         id: id(case.id),
-        external_refs,
+        external_refs: or_own_reference(external_refs, case),
         opened_in_service: case.opened_in_service.clone(),
         subject: SubjectRecord {
             kind: case.subject_kind,
@@ -384,6 +384,23 @@ fn case_record(
         archived: case.archived(),
         level0_since: None,
     }
+}
+
+/// The case's references, or for a case opened without any its own id in this service
+/// (`stafettlogg-<municipality>`): an import finds a case again by its references, so a document without
+/// one could not be imported (a move to another municipality), nor imported again without making a
+/// second case (`crate::cases::store::cases_by_refs` finds a case by its own reference too).
+pub fn or_own_reference(
+    refs: Vec<crate::cases::api::ExternalRef>,
+    case: &CaseRow,
+) -> Vec<crate::cases::api::ExternalRef> {
+    if !refs.is_empty() {
+        return refs;
+    }
+    vec![crate::cases::api::ExternalRef {
+        system: crate::cases::api::own_reference_system(&case.municipality),
+        id: case.id.to_string(),
+    }]
 }
 
 fn participant_record(

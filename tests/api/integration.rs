@@ -234,6 +234,44 @@ async fn export_import_export_round_trips_a_case_with_every_kind_of_record() {
     assert_eq!(f.app.count("cases WHERE municipality = '5401'"), 1);
 }
 
+/// A case opened without references is exported with its own id as one (an import finds cases by their
+/// references): imported again into its municipality it is found and left as it is, imported into
+/// another it is created there, once.
+#[actix_web::test]
+async fn a_case_without_references_is_exported_with_its_own_id_and_imports_anywhere_once() {
+    let f = family().await;
+    let doc: Value = f.get("/export", &f.ola).await.json().await.unwrap();
+    let own = json!([{"system": "stafettlogg-3805", "id": f.case_id}]);
+    assert_eq!(doc["case"]["external_refs"], own);
+    let line = serde_json::to_string(&doc).unwrap();
+
+    let here = f.app.token(
+        "3805",
+        "barnehagesystem",
+        &[Role::Integration],
+        &[BARNEHAGE],
+    );
+    let report = import(&f.app, &here, std::slice::from_ref(&line)).await;
+    assert_eq!(report["lines"][0]["status"], "unchanged", "{report}");
+    assert_eq!(report["lines"][0]["case_id"], f.case_id.as_str());
+    assert_eq!(f.app.count("cases"), 1);
+    assert_eq!(
+        f.app.count("case_external_refs"),
+        0,
+        "nothing stored for it"
+    );
+
+    services_in(&f.app, "5401").await;
+    let there = f
+        .app
+        .token("5401", "flytt", &[Role::Integration], &[BARNEHAGE]);
+    for expected in ["created", "unchanged"] {
+        let report = import(&f.app, &there, std::slice::from_ref(&line)).await;
+        assert_eq!(report["lines"][0]["status"], expected, "{report}");
+    }
+    assert_eq!(f.app.count("cases WHERE municipality = '5401'"), 1);
+}
+
 #[actix_web::test]
 async fn export_is_for_the_holder_and_the_guardians_with_ids_masked_for_guardians() {
     let (f, sara) = rich_case().await;

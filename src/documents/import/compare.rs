@@ -111,8 +111,16 @@ fn walk(v: &mut serde_json::Value, order: &HashMap<String, String>, is_id: bool)
         serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, order, is_id)),
         serde_json::Value::Object(map) => {
             for (k, val) in map.iter_mut() {
+                // A reference is another system's id, kept as written: the one an export gives a case
+                // without references is that case's id where it came from, not a record of this document.
+                if k == "external_refs" {
+                    if let serde_json::Value::Array(items) = val {
+                        items.sort_by_key(|i| i.to_string());
+                    }
+                    continue;
+                }
                 walk(val, order, ID_FIELDS.contains(&k.as_str()));
-                if matches!(k.as_str(), "given_by" | "services" | "external_refs") {
+                if matches!(k.as_str(), "given_by" | "services") {
                     if let serde_json::Value::Array(items) = val {
                         items.sort_by_key(|i| i.to_string());
                     }
