@@ -275,31 +275,49 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
     e.into()
 }
 
-/// The version a client sent in `If-Match`. Changes of versioned resources call `check`: no header is
-/// 428 (a blind overwrite of someone else's change is exactly what this prevents), a stale one is 412.
-#[derive(Debug, Clone, Copy)]
-pub struct IfMatch(Option<i32>);
+/// What a client sent in `If-Match`. Changes of versioned resources call `check`: no header is 428 (a
+/// blind overwrite of someone else's change is exactly what this prevents), a tag that is not the current
+/// version is 412.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Sent);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Sent {
+    Nothing,
+    /// `*`: any version, which would defeat the lost-update protection, so it names none.
+    Any,
+    /// The tags as sent (a list is allowed, RFC 9110 13.1.1), and the versions among them: a weak tag or
+    /// another service's never matches (strong comparison).
+    Tags {
+        sent: String,
+        versions: Vec<i32>,
+    },
+}
 
 impl IfMatch {
     pub fn check(self, current: i32) -> Result<(), AppError> {
         match self.0 {
-            None => Err(AppError::new(
+            Sent::Nothing => Err(AppError::new(
                 ProblemType::PreconditionRequired,
                 "send If-Match with the ETag from your last read (e.g. If-Match: \"3\"), so a concurrent change is not overwritten",
             )),
-            Some(v) if v == current => Ok(()),
-            Some(v) => Err(AppError::new(
+            Sent::Any => Err(AppError::new(
+                ProblemType::PreconditionRequired,
+                "If-Match: * names no version and would overwrite a change you have not seen; send the ETag from your last read (e.g. If-Match: \"3\")",
+            )),
+            Sent::Tags { versions, .. } if versions.contains(&current) => Ok(()),
+            Sent::Tags { sent, .. } => Err(AppError::new(
                 ProblemType::PreconditionFailed,
-                format!("If-Match \"{v}\" is stale: the resource is now at version {current}; read it again"),
+                format!("If-Match {sent} does not match the current version \"{current}\": read the resource again"),
             )),
         }
     }
 
-    /// For configuration resources the header is optional: checked when sent.
+    /// For configuration resources the header is optional: checked when it names versions.
     pub fn check_if_present(self, current: i32) -> Result<(), AppError> {
         match self.0 {
-            None => Ok(()),
-            Some(_) => self.check(current),
+            Sent::Nothing | Sent::Any => Ok(()),
+            Sent::Tags { .. } => self.check(current),
         }
     }
 }
@@ -319,6 +337,37 @@ fn if_match_malformed(message: &str) -> AppError {
     }
 }
 
+/// The header's value: `*`, or entity tags (`"3"`, `W/"3"`) separated by commas. `None` when it is
+/// neither. The versions are the strong tags whose content is a number; the rest can never match.
+fn parse_if_match(value: &str) -> Option<Sent> {
+    let value = value.trim();
+    if value == "*" {
+        return Some(Sent::Any);
+    }
+    let mut versions = Vec::new();
+    let mut rest = value;
+    loop {
+        let (weak, tag) = match rest.strip_prefix("W/") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let (opaque, after) = tag.strip_prefix('"')?.split_once('"')?;
+        if !weak {
+            if let Ok(v) = opaque.parse::<i32>() {
+                versions.push(v);
+            }
+        }
+        match after.trim_start().strip_prefix(',') {
+            Some(next) => rest = next.trim_start(),
+            None if after.trim().is_empty() => break,
+            None => return None,
+        }
+    }
+    // Quoted back into the answer: keep it short.
+    let sent: String = value.chars().take(100).collect();
+    Some(Sent::Tags { sent, versions })
+}
+
 impl FromRequest for IfMatch {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
@@ -327,25 +376,11 @@ impl FromRequest for IfMatch {
         const SHAPE: &str =
             "must be the ETag of your last read, a version in double quotes like \"3\"";
         let result = match req.headers().get(header::IF_MATCH).map(|v| v.to_str()) {
-            None => Ok(IfMatch(None)),
+            None => Ok(IfMatch(Sent::Nothing)),
             Some(Err(_)) => Err(if_match_malformed(SHAPE)),
-            Some(Ok(v)) => {
-                let v = v.trim();
-                if v == "*" {
-                    // "*" (any version) would defeat the lost-update protection, so it counts as no version
-                    // at all: 428 where If-Match is required, no check where it is optional.
-                    Ok(IfMatch(None))
-                } else if v.starts_with("W/") {
-                    // Strong comparison (RFC 9110 13.1.1): a weak tag never matches, so 412.
-                    Ok(IfMatch(Some(-1)))
-                } else {
-                    v.strip_prefix('"')
-                        .and_then(|s| s.strip_suffix('"'))
-                        // Another entity tag than ours never matches: 412, as RFC 9110 has it.
-                        .map(|s| IfMatch(Some(s.parse::<i32>().unwrap_or(-1))))
-                        .ok_or_else(|| if_match_malformed(SHAPE))
-                }
-            }
+            Some(Ok(v)) => parse_if_match(v)
+                .map(IfMatch)
+                .ok_or_else(|| if_match_malformed(SHAPE)),
         };
         ready(result)
     }
@@ -364,6 +399,33 @@ pub fn url_ok(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_match_takes_one_tag_or_a_list_and_only_strong_versions_can_match() {
+        let versions = |v: &str| match parse_if_match(v) {
+            Some(Sent::Tags { versions, .. }) => Some(versions),
+            _ => None,
+        };
+        assert_eq!(versions("\"3\""), Some(vec![3]));
+        assert_eq!(versions(" \"5\", \"2\" "), Some(vec![5, 2]));
+        assert_eq!(versions("W/\"3\", \"abc\", \"4\""), Some(vec![4]));
+        assert_eq!(versions("\"a,b\""), Some(vec![]));
+        assert_eq!(parse_if_match("*"), Some(Sent::Any));
+        for malformed in ["", "3", "null", "\"3", "\"3\" \"4\"", "\"3\",", "W/3"] {
+            assert_eq!(parse_if_match(malformed), None, "{malformed:?}");
+        }
+        assert!(IfMatch(parse_if_match("\"5\", \"2\"").unwrap())
+            .check(2)
+            .is_ok());
+        let stale = IfMatch(parse_if_match("\"abc\"").unwrap())
+            .check(2)
+            .unwrap_err();
+        assert!(stale.detail.contains("\"abc\""), "{}", stale.detail);
+        assert!(!stale.detail.contains("-1"), "{}", stale.detail);
+        let star = IfMatch(Sent::Any).check(2).unwrap_err();
+        assert!(star.detail.contains('*'), "{}", star.detail);
+        assert!(IfMatch(Sent::Any).check_if_present(2).is_ok());
+    }
 
     #[test]
     fn a_nul_anywhere_in_a_json_body_is_named_by_its_path() {

@@ -31,7 +31,7 @@ pub enum Need {
 }
 
 /// A change's need, and the case version the client saw when the change is of the case itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Write {
     need: Need,
     version: Option<IfMatch>,

@@ -676,19 +676,35 @@ async fn if_match_star_empty_and_null_are_answered_as_the_spec_says() {
             .json(&patch)
             .send()
     };
-    // `*` names no version: where If-Match is required it is as if none was sent.
-    problem(send("*").await.unwrap(), 428).await;
+    // `*` names no version: where If-Match is required it is as if none was sent, and the answer says so.
+    let p = problem(send("*").await.unwrap(), 428).await;
+    assert!(p["detail"].as_str().unwrap().contains("If-Match: *"), "{p}");
     for malformed in ["", "null", "3"] {
         let p = problem(send(malformed).await.unwrap(), 400).await;
         assert_eq!(fields(&p), vec!["If-Match"], "{malformed:?}");
     }
+    // A tag that is not the current version is 412, quoting what was sent.
     for other in ["W/\"1\"", "\"abc\"", "\"99\""] {
-        problem(send(other).await.unwrap(), 412).await;
+        let p = problem(send(other).await.unwrap(), 412).await;
+        assert!(p["detail"].as_str().unwrap().contains(other), "{p}");
     }
     let etag = f.version().await;
     let res = f
         .app
         .send_if_match(Method::PATCH, &path, &f.ola, &etag, &patch)
+        .await;
+    assert_eq!(res.status(), 200);
+    // A list matches when one of its tags does (RFC 9110).
+    let etag = f.version().await;
+    let res = f
+        .app
+        .send_if_match(
+            Method::PATCH,
+            &path,
+            &f.ola,
+            &format!("\"99\", {etag}"),
+            &patch,
+        )
         .await;
     assert_eq!(res.status(), 200);
 
