@@ -26,17 +26,21 @@ pub struct ImportLimit(pub usize);
 #[derive(Debug)]
 pub struct ValidJson<T>(pub T);
 
-/// Turns serde's message into a field path: `missing field `x`` at `subject` becomes `subject.x`.
-fn field_error(path: String, message: String) -> FieldError {
+/// Turns serde's message into a field path: `missing field `x`` at `subject` becomes `subject.x`. A
+/// complaint that names no field (nor a missing, unknown or repeated one) is about `whole` (`body`,
+/// `query`).
+fn field_error(path: String, message: String, whole: &str) -> FieldError {
     let message = match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    let named = ["missing field `", "unknown field `"].iter().find_map(|p| {
-        message
-            .strip_prefix(p)
-            .and_then(|rest| rest.split('`').next())
-    });
+    let named = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| {
+            message
+                .strip_prefix(p)
+                .and_then(|rest| rest.split('`').next())
+        });
     let base = if path == "." { String::new() } else { path };
     let field = match named {
         Some(name) if !base.ends_with(name) => {
@@ -46,7 +50,7 @@ fn field_error(path: String, message: String) -> FieldError {
                 format!("{base}.{name}")
             }
         }
-        _ if base.is_empty() => "body".to_string(),
+        _ if base.is_empty() => whole.to_string(),
         _ => base,
     };
     FieldError { field, message }
@@ -117,7 +121,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
             AppError::malformed(format!("the body is not valid JSON: {inner}"))
         } else {
-            let fe = field_error(path, inner.to_string());
+            let fe = field_error(path, inner.to_string(), "body");
             AppError::invalid_fields(vec![fe])
         }
     })?;
@@ -245,7 +249,7 @@ fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<ValidQuery
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let fe = field_error(path, e.into_inner().to_string());
+        let fe = field_error(path, e.into_inner().to_string(), "query");
         AppError {
             kind: ProblemType::MalformedRequest,
             detail: format!("query parameter {}: {}", fe.field, fe.message),
@@ -399,6 +403,22 @@ pub fn url_ok(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_field_or_query_parameter_is_named() {
+        let fe = field_error(String::new(), "duplicate field `limit`".into(), "query");
+        assert_eq!(fe.field, "limit");
+        let fe = field_error(
+            "subject".into(),
+            "duplicate field `kind` at line 1 column 9".into(),
+            "body",
+        );
+        assert_eq!(fe.field, "subject.kind");
+        assert_eq!(
+            field_error(String::new(), "invalid type".into(), "query").field,
+            "query"
+        );
+    }
 
     #[test]
     fn if_match_takes_one_tag_or_a_list_and_only_strong_versions_can_match() {

@@ -102,6 +102,8 @@ async fn bad_query_parameters_are_400_naming_them() {
     assert_eq!(fields(&p), vec!["limit"]);
     let p = problem(app.get("/api/v1/cases?cursor=%%%", &t).await, 400).await;
     assert_eq!(fields(&p), vec!["cursor"]);
+    let p = problem(app.get("/api/v1/cases?limit=1&limit=2", &t).await, 400).await;
+    assert_eq!(fields(&p), vec!["limit"]);
 }
 
 #[actix_web::test]
