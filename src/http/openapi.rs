@@ -24,7 +24,11 @@ problem_response!(
     "Malformed request: bad JSON, or a bad path or query parameter or header (named in `errors`)"
 );
 problem_response!(Unauthorized, "Missing, invalid or expired bearer token");
-problem_response!(Forbidden, "A known caller acting outside their role");
+problem_response!(
+    Forbidden,
+    "A known caller acting outside their role, or a staff member the municipality registered as departed \
+(from that date their tokens reach nothing)"
+);
 problem_response!(NotFound, "No such resource, or one the caller may not see");
 problem_response!(
     Conflict,
@@ -171,6 +175,8 @@ pub fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
             }
             if is_api {
                 add("401", "Unauthorized");
+                // Every transaction of a staff caller checks for a registered departure first.
+                add("403", "Forbidden");
             }
             if has_path_params {
                 add("404", "NotFound");
