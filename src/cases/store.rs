@@ -128,16 +128,32 @@ pub struct CaseInsert<'a> {
 }
 
 /// Opens the closed case `id` again at level 0 with a new decision deadline; its closing and any archival
-/// are history now (the log keeps them).
+/// are history now (the log keeps them, and `case_closures` when and why it closed, for the timeline).
 pub fn reopen(
     conn: &mut PgConnection,
     id: Uuid,
     decision_due: NaiveDate,
 ) -> Result<CaseRow, AppError> {
-    let holder: Uuid = cases::table
-        .find(id)
-        .select(cases::holder_participant_id)
-        .first(conn)?;
+    use crate::db::schema::case_closures;
+    let (holder, closed_at, close_reason): (Uuid, Option<DateTime<Utc>>, Option<CloseReason>) =
+        cases::table
+            .find(id)
+            .select((
+                cases::holder_participant_id,
+                cases::closed_at,
+                cases::close_reason,
+            ))
+            .first(conn)?;
+    if let (Some(closed_at), Some(reason)) = (closed_at, close_reason) {
+        diesel::insert_into(case_closures::table)
+            .values((
+                case_closures::id.eq(Uuid::now_v7()),
+                case_closures::case_id.eq(id),
+                case_closures::closed_at.eq(closed_at),
+                case_closures::close_reason.eq(reason.as_str()),
+            ))
+            .execute(conn)?;
+    }
     crate::handovers::store::resume_holder_period(conn, id, holder)?;
     Ok(diesel::update(cases::table.find(id))
         .filter(cases::status.eq(crate::cases::api::CaseStatus::Closed))

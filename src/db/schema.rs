@@ -658,8 +658,20 @@ diesel::joinable!(consultation_answers -> consultations (consultation_id));
 diesel::joinable!(plan_members -> plans (plan_id));
 diesel::joinable!(meeting_invitees -> meetings (meeting_id));
 
+diesel::table! {
+    case_closures (id) {
+        id -> Uuid,
+        case_id -> Uuid,
+        municipality -> Text,
+        closed_at -> Timestamptz,
+        close_reason -> Text,
+        reopened_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
+    case_closures,
     level0_decisions,
     services,
     level_definitions,

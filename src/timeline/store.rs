@@ -32,6 +32,10 @@ SELECT at, item_type, summary, ref_kind, ref_id FROM (
            'case' AS ref_kind, id AS ref_id FROM cases WHERE id = $1
     UNION ALL SELECT closed_at, 'case.closed', 'Case closed: ' || close_reason, 'case', id
            FROM cases WHERE id = $1 AND closed_at IS NOT NULL
+    UNION ALL SELECT closed_at, 'case.closed', 'Case closed: ' || close_reason, 'case', case_id
+           FROM case_closures WHERE case_id = $1
+    UNION ALL SELECT reopened_at, 'case.reopened', 'Case reopened at level 0', 'case', case_id
+           FROM case_closures WHERE case_id = $1
     UNION ALL SELECT joined_at, 'participant.added', 'Participant added: ' || name || ' (' || kind || ')', 'participant', id
            FROM case_participants WHERE case_id = $1
     UNION ALL SELECT left_at, 'participant.deactivated', 'Participant left: ' || name || ' (' || kind || ')', 'participant', id

@@ -1455,6 +1455,35 @@ async fn a_case_closed_by_a_withdrawn_consent_is_reopened_by_its_last_holder_wit
         )
         .await;
     assert!(types.contains(&"case.reopened".to_string()), "{types:?}");
+    // The timeline the family reads still shows the closing, then the reopening.
+    let timeline = f.json("/timeline", &f.mother).await;
+    let types: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    let at = |t: &str| {
+        types
+            .iter()
+            .position(|x| *x == t)
+            .unwrap_or_else(|| panic!("{t}: {types:?}"))
+    };
+    // Newest first.
+    assert!(at("case.reopened") < at("case.closed"), "{types:?}");
+    let closed = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "case.closed")
+        .unwrap();
+    assert!(
+        closed["summary"]
+            .as_str()
+            .unwrap()
+            .contains("consent_withdrawn"),
+        "{closed}"
+    );
     // Until a new consent is effective, level 0's rules apply; a new one lets it move on.
     problem(f.level(1).await, 409).await;
     f.consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
