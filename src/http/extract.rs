@@ -56,6 +56,38 @@ fn field_error(path: String, message: String, whole: &str) -> FieldError {
     FieldError { field, message }
 }
 
+/// An object read as a map, refusing a key that comes twice (`deserialize_with`): serde keeps the last
+/// of a repeated key in a map without a word, and an answer given twice is ambiguous. The complaint reads
+/// like serde's for a struct (`duplicate field`), so the 422 names the key.
+pub fn unique_keys<'de, D, V>(d: D) -> Result<std::collections::BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct Keys<V>(std::marker::PhantomData<V>);
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Keys<V> {
+        type Value = std::collections::BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = std::collections::BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Keys(std::marker::PhantomData))
+}
+
 /// What a text that PostgreSQL cannot store is told.
 pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
@@ -403,6 +435,19 @@ pub fn url_ok(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_given_twice_in_an_object_read_as_a_map_is_named() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Answers {
+            #[serde(deserialize_with = "unique_keys")]
+            #[allow(dead_code)]
+            answers: std::collections::BTreeMap<String, bool>,
+        }
+        assert!(parse_json::<Answers>(br#"{"answers": {"a": true, "b": false}}"#).is_ok());
+        let e = parse_json::<Answers>(br#"{"answers": {"a": true, "a": false}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "answers.a");
+    }
 
     #[test]
     fn a_repeated_field_or_query_parameter_is_named() {

@@ -199,6 +199,7 @@ pub struct SurveyAnswers {
     pub service: Option<String>,
     #[validate(length(min = 1, max = 50))]
     #[schema(schema_with = answers_schema)]
+    #[serde(deserialize_with = "crate::http::extract::unique_keys")]
     pub answers: BTreeMap<String, AnswerValue>,
 }
 

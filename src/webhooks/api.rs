@@ -44,7 +44,7 @@ pub struct WebhookInput {
         example = "https://fagsystem.kommune.no/stafettlogg/hooks"
     )]
     pub url: String,
-    /// The change types to deliver.
+    /// The change types to deliver, each once (a repeated one is 422).
     #[validate(length(min = 1, max = 100))]
     #[schema(min_items = 1, max_items = 100)]
     pub events: Vec<ChangeType>,

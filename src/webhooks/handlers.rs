@@ -61,6 +61,10 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let input = body.0;
+    let repeated = rules::events_problems(&input.events);
+    if !repeated.is_empty() {
+        return Err(AppError::invalid_fields(repeated));
+    }
     let policy = rules::UrlPolicy::from(config.get_ref());
     let url = rules::check_url(&input.url, policy)?;
     let checked = url.clone();

@@ -7,7 +7,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::http::error::AppError;
+use crate::http::error::{AppError, FieldError};
 
 /// What the server allows of a webhook's URL (`WEBHOOK_ALLOW_HTTP`, `WEBHOOK_ALLOW_PRIVATE`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -157,8 +157,34 @@ pub fn message_id(delivery: uuid::Uuid) -> String {
     format!("msg_{}", delivery.simple())
 }
 
+/// A webhook names each change type once: a repeated one is most likely a mistake, and stored twice it
+/// would read as two subscriptions.
+pub fn events_problems(events: &[crate::changes::api::ChangeType]) -> Vec<FieldError> {
+    events
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| events[..*i].contains(e))
+        .map(|(i, _)| FieldError::new(format!("events[{i}]"), "is listed twice"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_webhook_names_each_change_type_once() {
+        use crate::changes::api::ChangeType;
+        let once = [ChangeType::CaseOpened, ChangeType::EntryAdded];
+        assert!(events_problems(&once).is_empty());
+        let twice = [
+            ChangeType::CaseOpened,
+            ChangeType::EntryAdded,
+            ChangeType::CaseOpened,
+        ];
+        let problems = events_problems(&twice);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "events[2]");
+    }
+
     use super::*;
 
     const STRICT: UrlPolicy = UrlPolicy {

@@ -361,6 +361,33 @@ async fn bad_answers_are_422_naming_the_question() {
     let p = problem(answer(&t, &survey, &ola, &missing).await, 422).await;
     assert_eq!(fields(&p), [format!("answers.{scale}")]);
 
+    // An answer given twice is ambiguous: refused, naming the question (serde would keep the last).
+    let twice = serde_json::to_string(&answers(&questions, true, 3))
+        .unwrap()
+        .replacen(
+            "\"answers\":{",
+            &format!("\"answers\":{{\"{yes_no}\":false,"),
+            1,
+        );
+    assert!(
+        twice.matches(&format!("\"{yes_no}\"")).count() == 2,
+        "{twice}"
+    );
+    let res = t
+        .app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/surveys/{survey}/responses"),
+            Some(&ola),
+        )
+        .header("content-type", "application/json")
+        .body(twice)
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, 422).await;
+    assert_eq!(fields(&p), [format!("answers.{yes_no}")], "{p}");
+
     let mut text = answers(&questions, true, 3);
     text["answers"][&scale] = json!("Barnet heter Emma");
     let res = answer(&t, &survey, &ola, &text).await;

@@ -275,6 +275,10 @@ async fn a_webhook_to_a_private_address_or_over_http_is_refused_without_the_sett
             json!({"url": "https://x.example.org/", "events": ["case.opened"], "secret": "x"}),
             "secret",
         ),
+        (
+            json!({"url": "https://x.example.org/", "events": ["case.opened", "entry.added", "case.opened"]}),
+            "events[2]",
+        ),
     ] {
         let p = problem(app.post("/api/v1/webhooks", &token, &body).await, 422).await;
         assert_eq!(fields(&p), [field], "{body}");
