@@ -17,7 +17,8 @@ use crate::http::pagination::{self, Page};
 use crate::national_id::NationalIdKey;
 
 /// Runs `f` in a transaction on one of the caller's webhooks: `integration` tokens only (403), and
-/// another integration's webhook is 404, as if it did not exist.
+/// another integration's webhook, or one acting for a service the token does not name, is 404, as if it
+/// did not exist.
 async fn on_own_webhook<T, F>(pool: &Pool, caller: Caller, id: Uuid, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut diesel::PgConnection, Webhook) -> Result<T, AppError> + Send + 'static,
@@ -25,7 +26,7 @@ where
 {
     caller.require_role(Role::Integration)?;
     db::transaction(pool, caller.session(), move |conn| {
-        let w = store::find(conn, &caller.tenant, &caller.user_id, id)?;
+        let w = store::find(conn, &caller.tenant, &caller.user_id, &caller.services, id)?;
         f(conn, w)
     })
     .await
@@ -111,7 +112,7 @@ pub async fn list_webhooks(
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
     let items = db::transaction(&pool, caller.session(), move |conn| {
-        store::of_owner(conn, &caller.tenant, &caller.user_id)
+        store::of_owner(conn, &caller.tenant, &caller.user_id, &caller.services)
     })
     .await?;
     Ok(HttpResponse::Ok().json(WebhookList { items }))

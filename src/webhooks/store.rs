@@ -73,15 +73,19 @@ pub fn insert(conn: &mut PgConnection, w: NewWebhook) -> Result<Webhook, AppErro
         .view()
 }
 
-/// The owner's webhooks, oldest first.
+/// The owner's webhooks that act for no service but `services` (the calling token's), oldest first. A
+/// webhook acts for the services of the token that created it: a token of the same `sub` that does not
+/// name them all does not see it (its deliveries name cases of those services).
 pub fn of_owner(
     conn: &mut PgConnection,
     municipality: &str,
     owner: &str,
+    services: &[String],
 ) -> Result<Vec<Webhook>, AppError> {
     webhooks::table
         .filter(webhooks::municipality.eq(municipality))
         .filter(webhooks::owner_user_id.eq(owner))
+        .filter(webhooks::services.is_contained_by(services))
         .order(webhooks::id.asc())
         .select(WebhookRow::as_select())
         .load(conn)?
@@ -90,16 +94,19 @@ pub fn of_owner(
         .collect()
 }
 
-/// One of the owner's webhooks; another's is 404, as if it did not exist.
+/// One of the owner's webhooks, if it acts for no service but `services` (as [`of_owner`]); another's is
+/// 404, as if it did not exist.
 pub fn find(
     conn: &mut PgConnection,
     municipality: &str,
     owner: &str,
+    services: &[String],
     id: Uuid,
 ) -> Result<Webhook, AppError> {
     webhooks::table
         .filter(webhooks::municipality.eq(municipality))
         .filter(webhooks::owner_user_id.eq(owner))
+        .filter(webhooks::services.is_contained_by(services))
         .filter(webhooks::id.eq(id))
         .select(WebhookRow::as_select())
         .first(conn)

@@ -238,6 +238,53 @@ async fn an_integration_whose_service_loses_consent_gets_no_further_events_of_th
     );
 }
 
+/// A webhook acts for the services of the token that created it: a token of the same `sub` that does
+/// not name them all neither sees nor manages it (its deliveries name cases of those services); one
+/// that names them and more does.
+#[actix_web::test]
+async fn a_webhook_is_managed_only_by_a_token_that_names_all_its_services() {
+    let (f, _token, _port, hook) = subscribed(&["entry.added"]).await;
+    let id = hook["id"].as_str().unwrap();
+    let path = format!("/api/v1/webhooks/{id}");
+    let elsewhere = f
+        .app
+        .token("3805", "ppt-system", &[Role::Integration], &[BARNEHAGE]);
+    assert_eq!(f.app.get(&path, &elsewhere).await.status(), 404);
+    let deliveries = format!("{path}/deliveries");
+    assert_eq!(f.app.get(&deliveries, &elsewhere).await.status(), 404);
+    let list: Value = f
+        .app
+        .get("/api/v1/webhooks", &elsewhere)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+    let res = f
+        .app
+        .request(reqwest::Method::DELETE, &path, Some(&elsewhere))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+
+    let wider = f.app.token(
+        "3805",
+        "ppt-system",
+        &[Role::Integration],
+        &[PPT, BARNEHAGE],
+    );
+    assert_eq!(f.app.get(&path, &wider).await.status(), 200);
+    let list: Value = f
+        .app
+        .get("/api/v1/webhooks", &wider)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
 #[actix_web::test]
 async fn a_webhook_to_a_private_address_or_over_http_is_refused_without_the_settings() {
     let app = TestApp::spawn().await;
