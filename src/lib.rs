@@ -230,6 +230,7 @@ pub fn serve(listener: TcpListener, ctx: AppContext) -> std::io::Result<actix_we
             .app_data(delivery.clone())
             .app_data(limiters.clone())
             .wrap(from_fn(http::idempotency::middleware))
+            .wrap(from_fn(http::openapi::refuse_undeclared_query))
             .wrap(from_fn(http::request_body::middleware))
             .wrap(from_fn(http::metrics::Metrics::count_round_trips))
             .wrap(from_fn(http::rate_limit::middleware))

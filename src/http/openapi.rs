@@ -284,7 +284,14 @@ with another request is 422 naming `Idempotency-Key`; while the first request st
 
 /// The known paths and their methods, for answering 405 (with `Allow`) instead of 404 when only the
 /// method is wrong.
-pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
+pub struct RouteTable(Vec<Route>);
+
+/// A path of the spec: the methods it takes, and the query parameters each of them declares.
+struct Route {
+    def: ResourceDef,
+    methods: Vec<Method>,
+    queries: Vec<Vec<String>>,
+}
 
 impl RouteTable {
     pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Self {
@@ -292,13 +299,27 @@ impl RouteTable {
         let mut table = Vec::new();
         if let Some(paths) = value.get("paths").and_then(|p| p.as_object()) {
             for (path, item) in paths {
-                let methods: Vec<Method> = item
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|o| o.keys())
-                    .filter_map(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
-                    .collect();
-                table.push((ResourceDef::new(path.as_str()), methods));
+                let mut route = Route {
+                    def: ResourceDef::new(path.as_str()),
+                    methods: vec![],
+                    queries: vec![],
+                };
+                for (method, op) in item.as_object().into_iter().flatten() {
+                    let Ok(method) = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+                    else {
+                        continue;
+                    };
+                    let names = op["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|p| p["in"] == "query")
+                        .filter_map(|p| p["name"].as_str().map(str::to_string))
+                        .collect();
+                    route.methods.push(method);
+                    route.queries.push(names);
+                }
+                table.push(route);
             }
         }
         RouteTable(table)
@@ -306,11 +327,67 @@ impl RouteTable {
 
     /// The methods a path takes, when the path is known at all.
     pub fn allowed(&self, path: &str) -> Option<&[Method]> {
-        self.0
-            .iter()
-            .find(|(def, _)| def.is_match(path))
-            .map(|(_, m)| m.as_slice())
+        self.route(path).map(|r| r.methods.as_slice())
     }
+
+    fn route(&self, path: &str) -> Option<&Route> {
+        self.0.iter().find(|r| r.def.is_match(path))
+    }
+
+    /// The first parameter of `query` the operation does not declare, with those it does.
+    pub fn undeclared_query(
+        &self,
+        path: &str,
+        method: &Method,
+        query: &str,
+    ) -> Option<(String, &[String])> {
+        let route = self.route(path)?;
+        let declared = &route.queries[route.methods.iter().position(|m| m == method)?];
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(name, _)| name)
+            .find(|name| !declared.iter().any(|d| d == name))
+            .map(|name| (name.into_owned(), declared.as_slice()))
+    }
+}
+
+/// A query parameter the operation does not declare is 400 naming it, on every operation alike: an
+/// operation without query parameters ignored any, so a misspelt one (`?limt=10`) was silently without
+/// effect there and refused elsewhere.
+pub async fn refuse_undeclared_query(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let scoped = req.path().starts_with("/api/") || req.path().starts_with("/public/");
+    if scoped && !req.query_string().is_empty() {
+        let table = req.app_data::<actix_web::web::Data<RouteTable>>();
+        let undeclared = table.and_then(|t| {
+            t.undeclared_query(req.path(), req.method(), req.query_string())
+                .map(|(name, declared)| undeclared_problem(name, declared))
+        });
+        if let Some(problem) = undeclared {
+            return Ok(req.error_response(problem));
+        }
+    }
+    next.call(req)
+        .await
+        .map(actix_web::dev::ServiceResponse::map_into_boxed_body)
+}
+
+fn undeclared_problem(name: String, declared: &[String]) -> crate::http::error::AppError {
+    let takes = if declared.is_empty() {
+        "it takes none".to_string()
+    } else {
+        format!("it takes {}", declared.join(", "))
+    };
+    let name = name.replace('\0', "%00");
+    let message = format!("is not a query parameter of this operation ({takes})");
+    let mut e =
+        crate::http::error::AppError::malformed(format!("query parameter {name}: {message}"));
+    e.errors = vec![crate::http::error::FieldError {
+        field: name,
+        message,
+    }];
+    e
 }
 
 /// utoipa writes a `#[serde(tag = "kind")]` enum as `oneOf: [{allOf: [$ref Variant, {kind}]}]`. With

@@ -104,6 +104,28 @@ async fn bad_query_parameters_are_400_naming_them() {
     assert_eq!(fields(&p), vec!["cursor"]);
     let p = problem(app.get("/api/v1/cases?limit=1&limit=2", &t).await, 400).await;
     assert_eq!(fields(&p), vec!["limit"]);
+    // Operations that take no query parameters, or other ones, refuse a misspelt one alike.
+    for (path, field) in [
+        ("/api/v1/consultations?limt=10", "limt"),
+        ("/api/v1/levels?x=1", "x"),
+        ("/api/v1/me/meetings?from=2026-01-01", "from"),
+        (
+            "/public/v1/municipalities/3805/guide?audience=adult&sprak=nn",
+            "sprak",
+        ),
+    ] {
+        let p = problem(app.get(path, &t).await, 400).await;
+        assert_eq!(fields(&p), vec![field], "{path}");
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not a query parameter"),
+            "{p}"
+        );
+    }
+    // Declared ones pass.
+    assert_eq!(app.get("/api/v1/cases?limit=1", &t).await.status(), 200);
 }
 
 #[actix_web::test]
