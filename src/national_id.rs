@@ -162,9 +162,8 @@ impl Written {
 /// Every number in `text` written in one of the [`WrittenForm`]s: in the plain forms whether or not it
 /// passes the rules (a mistyped id is still someone's), in the forms other numbers share only when it
 /// does. A number glued to more digits is part of a longer number, and so are digits after a decimal
-/// point or comma. The text is read as a person reads it: invisible characters (zero-width spaces, soft
-/// hyphens) are skipped, full-width digits are digits, any dash is a dash and any space but a line break
-/// is a space.
+/// point or comma. The text is read as a person reads it: characters no one sees ([`invisible`]) are
+/// skipped, full-width digits are digits, any dash is a dash and any space but a line break is a space.
 pub fn written_in(text: &str) -> Vec<Written> {
     let plain = Plain::of(text);
     let bytes = plain.text.as_bytes();
@@ -210,6 +209,17 @@ pub fn mask_in_text(text: &str) -> String {
     out
 }
 
+/// Characters no one sees: control characters and invisible formatting (zero-width spaces and joiners,
+/// direction marks and overrides, the soft hyphen, invisible operators). The scanner skips them and the
+/// archive PDF drops them (`crate::documents::pdf::text`), so both read the same digits: a number split
+/// by one for the scanner would otherwise be printed whole.
+pub fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+            | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// A text as the scanner reads it, with where each of its bytes came from in the original.
 struct Plain {
     text: String,
@@ -223,10 +233,14 @@ impl Plain {
         let mut from = Vec::with_capacity(original.len());
         for (at, c) in original.char_indices() {
             let plain = match c {
-                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => continue,
+                '\n' | '\u{2028}' | '\u{2029}' => '\n',
+                // A lone carriage return is dropped where the text is printed, like every other
+                // invisible character: the digits on either side then stand together.
+                '\r' => continue,
+                '\t' => ' ',
+                c if invisible(c) => continue,
                 '\u{ff10}'..='\u{ff19}' => char::from(b'0' + (c as u32 - 0xff10) as u8),
                 '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}' => '-',
-                '\n' | '\r' => c,
                 c if c.is_whitespace() => ' ',
                 c => c,
             };
@@ -694,6 +708,40 @@ mod tests {
         }
         // A line break is no joint.
         assert!(written_in(&format!("{date}\n{rest}")).is_empty());
+        assert!(written_in(&format!("{date}\r\n{rest}")).is_empty());
+    }
+
+    #[test]
+    fn an_id_split_by_characters_no_one_sees_is_masked_as_it_would_be_printed() {
+        let id = synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap();
+        let (date, rest) = (&id[..6], &id[6..]);
+        for split in [
+            "\u{200e}", "\u{200f}", "\u{202e}", "\u{2062}", "\r", "\u{1}", "\u{7}",
+        ] {
+            let text = format!("Fnr {}{split}{}{split}{rest}.", &date[..4], &date[4..]);
+            assert_eq!(find_in_text(&text).len(), 1, "{text:?}");
+            let masked = mask_in_text(&text);
+            assert!(!masked.contains(rest), "{masked:?}");
+            assert!(masked.ends_with("*****."), "{masked:?}");
+        }
+        // The date part is kept as written, whatever its characters, and the rest masked.
+        let wide: String = id
+            .chars()
+            .map(|c| char::from_u32(0xff10 + c.to_digit(10).unwrap()).unwrap())
+            .collect();
+        let wide_date: String = wide.chars().take(6).collect();
+        let wide_rest: String = wide.chars().skip(6).collect();
+        assert_eq!(
+            mask_in_text(&format!("{wide_date}\u{2013}{wide_rest}")),
+            format!("{wide_date}*****")
+        );
+        let split_date = format!("{}\u{200b}{}", &date[..2], &date[2..]);
+        assert_eq!(
+            mask_in_text(&format!("{split_date} {rest}")),
+            format!("{split_date}*****")
+        );
     }
 
     #[test]

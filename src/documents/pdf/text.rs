@@ -14,19 +14,12 @@ pub fn clean(text: &str, has: impl Fn(char) -> bool) -> String {
             '\r' => {}
             '\t' | '\u{a0}' => out.push(' '),
             '\u{2028}' | '\u{2029}' => out.push('\n'),
-            c if invisible(c) => {}
+            c if crate::national_id::invisible(c) => {}
             c if has(c) && !private_use(c) => out.push(c),
             _ => out.push('?'),
         }
     }
     out
-}
-
-fn invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-            | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
 }
 
 fn private_use(c: char) -> bool {
