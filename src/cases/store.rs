@@ -323,7 +323,7 @@ pub fn lock_refs(
 /// The cases these references name in the municipality, by `(system, id)`: one query for any number,
 /// each reference an index probe. A reference to this municipality's own case id (`stafettlogg-<number>`,
 /// what an export gives a case opened without references: `crate::documents::export::or_own_reference`)
-/// names that case.
+/// names that case, also when another case was given the same reference as one of its own.
 pub fn cases_by_refs(
     conn: &mut PgConnection,
     municipality: &str,
@@ -342,13 +342,13 @@ pub fn cases_by_refs(
     let systems: Vec<&str> = refs.iter().map(|r| r.system.as_str()).collect();
     let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
     let found: Vec<Found> = diesel::sql_query(
-        "SELECT r.system, r.ref_id, r.case_id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
-         JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id \
-         UNION \
-         SELECT u.system, u.ref_id, c.id FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
-         JOIN cases c ON c.municipality = $1 AND u.system = $4 \
-          AND c.id = CASE WHEN u.ref_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' \
-                          THEN u.ref_id::uuid END",
+        "SELECT DISTINCT ON (u.system, u.ref_id) u.system, u.ref_id, coalesce(c.id, r.case_id) AS case_id \
+         FROM unnest($2::text[], $3::text[]) AS u(system, ref_id) \
+         LEFT JOIN cases c ON u.system = $4 AND c.municipality = $1 \
+          AND c.id = CASE WHEN u.ref_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' \
+                          THEN u.ref_id::uuid END \
+         LEFT JOIN case_external_refs r ON r.municipality = $1 AND r.system = u.system AND r.ref_id = u.ref_id \
+         WHERE c.id IS NOT NULL OR r.case_id IS NOT NULL",
     )
     .bind::<Text, _>(municipality)
     .bind::<Array<Text>, _>(systems)

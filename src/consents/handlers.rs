@@ -53,17 +53,25 @@ fn check_new_consent(
     caller: &Caller,
     access: &CaseAccess,
     input: &ConsentInput,
+    valid_until: chrono::NaiveDate,
 ) -> Result<(), AppError> {
     policy::consents::may_record(access, input)?;
     let mut errors = rules::giver_problems(&input.given_by, |id| standing(access, id));
     errors.extend(rules::service_problems(&input.services, |service| {
         Ok(crate::services::store::find_active_by_code(conn, &caller.tenant, service)?.is_some())
     })?);
-    errors.extend(rules::period_problems(
-        input.valid_from,
-        input.valid_until,
-        crate::clock::today(),
-    ));
+    let mut period = rules::period_problems(input.valid_from, Some(valid_until), access.today);
+    if input.valid_until.is_none() {
+        // The end is the municipality's default validity: the date the caller gave is `valid_from`.
+        for e in &mut period {
+            e.field = "valid_from".into();
+            e.message = format!(
+                "with the municipality's consent validity it ran out on {valid_until}, before it was \
+                 recorded: such a consent never covered the case"
+            );
+        }
+    }
+    errors.extend(period);
     if let Some(old) = input.supersedes {
         match access.consents.iter().find(|c| c.row.id == old) {
             Some(t) if t.row.withdrawn_at.is_some() || t.row.superseded_by.is_some() => {
@@ -198,7 +206,6 @@ pub async fn record_consent(
     let input = body.0;
     let write = Need::Open;
     let view = policy::change_case(&pool, caller, id, write, move |conn, caller, mut access| {
-        check_new_consent(conn, caller, &access, &input)?;
         let settings = crate::municipality::store::get(conn, &caller.tenant)?;
         let valid_until = match input.valid_until {
             Some(v) => v,
@@ -207,6 +214,7 @@ pub async fn record_consent(
                 .checked_add_months(Months::new(settings.consent_validity_months as u32))
                 .ok_or_else(|| AppError::invalid("valid_from", "is too far in the future"))?,
         };
+        check_new_consent(conn, caller, &access, &input, valid_until)?;
         let recorder_name = access
             .me
             .as_ref()

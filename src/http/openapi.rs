@@ -289,6 +289,8 @@ pub struct RouteTable(Vec<Route>);
 /// A path of the spec: the methods it takes, and the query parameters each of them declares.
 struct Route {
     def: ResourceDef,
+    /// Its `{parameters}`: where two paths match, the router takes the one with fewer.
+    params: usize,
     methods: Vec<Method>,
     queries: Vec<Vec<String>>,
 }
@@ -301,6 +303,7 @@ impl RouteTable {
             for (path, item) in paths {
                 let mut route = Route {
                     def: ResourceDef::new(path.as_str()),
+                    params: path.matches('{').count(),
                     methods: vec![],
                     queries: vec![],
                 };
@@ -330,8 +333,13 @@ impl RouteTable {
         self.route(path).map(|r| r.methods.as_slice())
     }
 
+    /// The route the router takes for `path` (%-escapes decoded, as the router decodes them).
     fn route(&self, path: &str) -> Option<&Route> {
-        self.0.iter().find(|r| r.def.is_match(path))
+        let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+        self.0
+            .iter()
+            .filter(|r| r.def.is_match(&path))
+            .min_by_key(|r| r.params)
     }
 
     /// The first parameter of `query` the operation does not declare, with those it does.

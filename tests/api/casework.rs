@@ -1127,6 +1127,12 @@ async fn rule_5_a_consent_that_ran_out_before_it_was_recorded_is_refused_and_the
                       "valid_from": "2025-01-01", "valid_until": "2025-06-01", "form": "written"});
     let p = problem(f.post("/consents", &f.ola, &body).await, 422).await;
     assert_eq!(fields(&p), vec!["valid_until"]);
+    // Without valid_until it ends after the municipality's validity (12 months): ran out long ago.
+    let mut defaulted = body.clone();
+    defaulted.as_object_mut().unwrap().remove("valid_until");
+    defaulted["valid_from"] = json!("2024-01-01");
+    let p = problem(f.post("/consents", &f.ola, &defaulted).await, 422).await;
+    assert_eq!(fields(&p), vec!["valid_from"]);
     assert_eq!(f.app.table_counts(), before);
     let case = f.json("", &f.ola).await;
     assert_eq!(case["status"], "open");

@@ -108,6 +108,7 @@ async fn bad_query_parameters_are_400_naming_them() {
     for (path, field) in [
         ("/api/v1/consultations?limt=10", "limt"),
         ("/api/v1/levels?x=1", "x"),
+        ("/api/v1/c%61ses?limit=1&x=1", "x"),
         ("/api/v1/me/meetings?from=2026-01-01", "from"),
         (
             "/public/v1/municipalities/3805/guide?audience=adult&sprak=nn",

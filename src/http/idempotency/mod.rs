@@ -163,7 +163,7 @@ pub async fn middleware(
         Ok(Claim::Replay(stored)) => replay(req, &pool, session, stored).await,
         Ok(Claim::Mismatch) => Ok(req.error_response(header_problem(
             ProblemType::Validation,
-            "this Idempotency-Key was used for another request (method, path or body); use a new key",
+            "this Idempotency-Key was used for another request (method, path, body, If-Match or the token's roles, services, scopes or national id); use a new key",
             "was used for another request",
         ))),
         Ok(Claim::InFlight) => Ok(req.into_response(in_flight())),
