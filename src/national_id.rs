@@ -602,9 +602,7 @@ mod tests {
 
     #[test]
     fn an_id_written_as_eleven_digits_in_a_row_is_found() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         assert_eq!(
             forms(&format!("Fnr {id}, tlf 22225555.")),
             [WrittenForm::InARow]
@@ -618,9 +616,7 @@ mod tests {
 
     #[test]
     fn an_id_written_with_its_date_apart_from_the_individual_number_is_found() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         for written in [
             spaced(&id, &[6]),
             spaced(&id, &[6, 9]),
@@ -637,9 +633,7 @@ mod tests {
 
     #[test]
     fn an_id_written_with_a_dotted_date_is_found() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         let date = format!("{}.{}.{}", &id[..2], &id[2..4], &id[4..6]);
         for written in [
             format!("{date} {}", &id[6..]),
@@ -666,6 +660,21 @@ mod tests {
         assert!(written_in(&failing).is_empty(), "{failing}");
     }
 
+    /// A synthetic national id born 14.08.20, written in the tests' texts.
+    fn an_id() -> String {
+        synthetic(14, 8, 20, 100)
+            .or_else(|| synthetic(14, 8, 20, 101))
+            .unwrap()
+    }
+
+    /// `digits` in full-width digits, as some keyboards and copied text write them.
+    fn full_width(digits: &str) -> String {
+        digits
+            .chars()
+            .map(|c| char::from_u32(0xff10 + c.to_digit(10).unwrap()).unwrap())
+            .collect()
+    }
+
     /// `individual` (the last five digits) with its last check digit changed.
     fn bad_check_digit(individual: &str) -> String {
         let mut b = individual.as_bytes().to_vec();
@@ -676,14 +685,9 @@ mod tests {
 
     #[test]
     fn an_id_written_as_a_word_processor_or_another_keyboard_writes_it_is_found() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         let (date, rest) = (&id[..6], &id[6..]);
-        let full_width: String = id
-            .chars()
-            .map(|c| char::from_u32(0xff10 + c.to_digit(10).unwrap()).unwrap())
-            .collect();
+        let wide = full_width(&id);
         for written in [
             format!("{date}\u{2013}{rest}"),
             format!("{date} \u{2013} {rest}"),
@@ -692,7 +696,7 @@ mod tests {
             format!("{date}\u{2212}{rest}"),
             format!("{}\u{200b}{}", &id[..5], &id[5..]),
             format!("{date}\u{ad}{rest}"),
-            full_width,
+            wide,
         ] {
             let found = find_in_text(&format!("Gjelder {written}, takk."));
             assert_eq!(found.len(), 1, "{written:?}");
@@ -713,9 +717,7 @@ mod tests {
 
     #[test]
     fn an_id_split_by_characters_no_one_sees_is_masked_as_it_would_be_printed() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         let (date, rest) = (&id[..6], &id[6..]);
         for split in [
             "\u{200e}", "\u{200f}", "\u{202e}", "\u{2062}", "\r", "\u{1}", "\u{7}",
@@ -727,10 +729,7 @@ mod tests {
             assert!(masked.ends_with("*****."), "{masked:?}");
         }
         // The date part is kept as written, whatever its characters, and the rest masked.
-        let wide: String = id
-            .chars()
-            .map(|c| char::from_u32(0xff10 + c.to_digit(10).unwrap()).unwrap())
-            .collect();
+        let wide = full_width(&id);
         let wide_date: String = wide.chars().take(6).collect();
         let wide_rest: String = wide.chars().skip(6).collect();
         assert_eq!(
@@ -771,9 +770,7 @@ mod tests {
 
     #[test]
     fn digits_inside_a_word_a_longer_number_or_a_decimal_fraction_are_not_an_id() {
-        let id = synthetic(14, 8, 20, 100)
-            .or_else(|| synthetic(14, 8, 20, 101))
-            .unwrap();
+        let id = an_id();
         for text in [
             format!("0{id}"),
             format!("{id}7"),
