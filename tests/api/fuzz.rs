@@ -665,6 +665,10 @@ fn config(w: &Worlds, operations: Vec<Value>, max_examples: u64) -> Value {
             "body.phone": pick("phones"),
             "body.owner_service": pick("services"),
             "body.archived_on": pick("today"),
+            // A consent that ran out before it is recorded is refused: most consents begin today and
+            // end later (or after the municipality's validity).
+            "body.valid_from": pick("today"),
+            "body.valid_until": pick("later"),
             // A level-0 decision is dated within its period, which began today in the fixture.
             "body.decided_on": pick("today"),
             "body.to_service": pick("services"),
