@@ -450,6 +450,35 @@ fn per(delta: f64, requests: f64) -> Option<f64> {
     (requests > 0.0).then(|| delta / requests)
 }
 
+/// The service's wrk run against the baseline build (`BENCH_BASELINE`), warmed up the same way.
+pub fn baseline(
+    scenario: Scenario,
+    clients: u32,
+    settings: &Settings,
+    cluster: &BenchCluster,
+    baseline: &Server,
+    data: &SeedData,
+) -> Measured {
+    let dir = data.cases_file.parent().expect("the bench directory");
+    let lua = write_wrk_script(scenario, data, dir);
+    if settings.warmup > 0 {
+        wrk(&lua, &baseline.base, clients, settings.warmup);
+    }
+    let (measured, profile) = crate::profile::while_profiling(
+        "baseline",
+        cluster,
+        baseline,
+        |m: &Measured| m.requests,
+        || wrk(&lua, &baseline.base, clients, settings.seconds),
+    );
+    println!(
+        "  {:<9} c={clients:<3} baseline {:>6.0} rps\n{profile}",
+        scenario.name(),
+        measured.rps
+    );
+    measured
+}
+
 /// Service then pgbench, each warmed up first; the statement counters are read around the measured runs
 /// only (metrics scrape outside the pg_stat_statements window, as the scrape itself queries the pool).
 pub fn compare(

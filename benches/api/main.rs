@@ -4,6 +4,7 @@
 //!     cargo bench --bench api                        # 100,000 cases, 10 s per run
 //!     BENCH_CASES=1000000 cargo bench --bench api    # or: cargo bench --bench api -- --cases 1000000
 //!     BENCH_CASES=2000 BENCH_SECONDS=3 cargo bench --bench api   # a quick look
+//!     BENCH_BASELINE=/tmp/before cargo bench --bench api          # against another build, run by run
 //!
 //! It starts a throwaway PostgreSQL (with pg_stat_statements) and the release binary as its own process
 //! (pool of 8, the shipped default), seeds cases through `POST /api/v1/imports`, then runs each scenario
@@ -32,6 +33,8 @@ pub struct Settings {
     pub seed_concurrency: usize,
     pub seed_batch: usize,
     pub server_log: String,
+    /// Another build of the binary to measure beside this one (`BENCH_BASELINE`), on the same database.
+    pub baseline: Option<PathBuf>,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -68,6 +71,7 @@ impl Settings {
             seed_batch: env_or("BENCH_SEED_BATCH", 200),
             // Per-request log lines at `info` would measure the log sink as much as the service.
             server_log: env_or("BENCH_SERVER_LOG", "warn".to_string()),
+            baseline: std::env::var_os("BENCH_BASELINE").map(PathBuf::from),
         }
     }
 }
@@ -108,19 +112,27 @@ fn main() {
     let cluster = cluster::BenchCluster::start("bench");
     let server = server::Server::start(&cluster, &tmp.0, &settings.server_log);
     let data = seed::seed(&settings, &cluster, &server, &tmp.0);
+    let baseline = settings.baseline.as_deref().map(|binary| {
+        server::Server::start_build(binary, "baseline", &cluster, &tmp.0, &settings.server_log)
+    });
     println!(
         "scenarios: {} s each after {} s of warm-up, clients {:?}; service pool 8, wrk -t2, pgbench -j2 -M prepared",
         settings.seconds, settings.warmup, settings.clients
     );
     let mut rows = Vec::new();
+    let mut baseline_rows = Vec::new();
     for &scenario in &settings.scenarios {
         for &c in &settings.clients {
-            rows.push(load::compare(
-                scenario, c, &settings, &cluster, &server, &data,
-            ));
+            let row = load::compare(scenario, c, &settings, &cluster, &server, &data);
+            if let Some(b) = &baseline {
+                let measured = load::baseline(scenario, c, &settings, &cluster, b, &data);
+                baseline_rows.push((scenario, c, row.2.rps, measured));
+            }
+            rows.push(row);
         }
     }
     print_table(&settings, &rows);
+    print_baseline(&baseline_rows);
     let top = settings.clients.iter().max().copied().unwrap_or_default();
     let rss = rows.iter().filter(|r| r.1 == top).map(|r| r.2.rss_kb).max();
     println!(
@@ -132,6 +144,7 @@ fn main() {
     if std::env::var_os("BENCH_KEEP").is_some() {
         keep_until_released(&cluster, &tmp.0);
     }
+    drop(baseline);
     drop(server);
     drop(cluster);
     drop(tmp);
@@ -184,6 +197,30 @@ fn print_table(settings: &Settings, rows: &[(Scenario, u32, Measured, Measured)]
         );
     }
     print_scaling(settings, rows);
+}
+
+/// This build against the baseline build, each run right after the other on the same data: on a machine
+/// whose speed drifts between runs (a shared virtual machine), closer than two benchmark runs apart.
+fn print_baseline(rows: &[(Scenario, u32, f64, Measured)]) {
+    if rows.is_empty() {
+        return;
+    }
+    println!("this build against BENCH_BASELINE, each run after the other (CPU per request: the lines above)");
+    println!(
+        "{:<10} {:>3} | {:>8} {:>8} {:>5} | {:>5}",
+        "scenario", "c", "svc rps", "base rps", "errs", "ratio"
+    );
+    for (scenario, c, rps, base) in rows {
+        println!(
+            "{:<10} {:>3} | {:>8.0} {:>8.0} {:>5} | {:>5.2}",
+            scenario.name(),
+            c,
+            rps,
+            base.rps,
+            base.errors,
+            rps / base.rps
+        );
+    }
 }
 
 /// Throughput at the highest client count relative to the lowest: below 1 means the service (or the

@@ -46,10 +46,27 @@ fn free_port() -> u16 {
 
 impl Server {
     pub fn start(cluster: &BenchCluster, dir: &Path, rust_log: &str) -> Server {
+        Server::start_build(
+            Path::new(env!("CARGO_BIN_EXE_stafettlogg")),
+            "server",
+            cluster,
+            dir,
+            rust_log,
+        )
+    }
+
+    /// [`Server::start`] with another build of the binary (`BENCH_BASELINE`), its files named `name`.
+    pub fn start_build(
+        binary: &Path,
+        name: &str,
+        cluster: &BenchCluster,
+        dir: &Path,
+        rust_log: &str,
+    ) -> Server {
         let (port, metrics_port) = (free_port(), free_port());
-        let log = dir.join("server.log");
+        let log = dir.join(format!("{name}.log"));
         let key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        let child = Command::new(env!("CARGO_BIN_EXE_stafettlogg"))
+        let child = Command::new(binary)
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -66,13 +83,13 @@ impl Server {
             // The guide scenario sends tens of thousands of requests a second from one address: with the
             // public routes' limit it measured 429s.
             .env("RATE_LIMIT_PUBLIC_PER_MINUTE", "0")
-            .env("DATA_DIR", dir.join("data"))
+            .env("DATA_DIR", dir.join(format!("{name}-data")))
             .env("RUST_LOG", rust_log)
             // To measure other allocator settings than the binary's own (src/main.rs), which this replaces.
             .envs(std::env::vars().filter(|(k, _)| k == "GLIBC_TUNABLES"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).expect("server log"))
-            .stderr(std::fs::File::create(dir.join("server.err")).expect("server log"))
+            .stderr(std::fs::File::create(log.with_extension("err")).expect("server log"))
             .spawn()
             .expect("the stafettlogg binary");
         let mut server = Server {
@@ -89,7 +106,7 @@ impl Server {
         watch(server.child.id(), dir);
         server.wait_ready();
         println!(
-            "service: {} (pid {}), metrics {}",
+            "{name}: {} (pid {}), metrics {}",
             server.base,
             server.child.id(),
             server.metrics
@@ -117,7 +134,7 @@ impl Server {
     /// The last lines the server wrote, to explain a failure.
     pub fn log_tail(&self) -> String {
         let mut text = String::new();
-        for f in [self.log.clone(), self.log.with_file_name("server.err")] {
+        for f in [self.log.clone(), self.log.with_extension("err")] {
             let all = std::fs::read_to_string(&f).unwrap_or_default();
             let lines: Vec<&str> = all.lines().collect();
             text.push_str(&lines[lines.len().saturating_sub(20)..].join("\n"));
