@@ -40,7 +40,8 @@ where
 /// data: {seq, case_id}}` with ids only, and only for a case the token's services may read when the
 /// event is delivered (the feed's rule). At least once: a failed delivery (no 2xx within 5 s) is
 /// retried, the first time within 10 s, then further apart; after the last retry the webhook is
-/// `disabled`. Redirects are not followed. The `secret` is in this answer only.
+/// `disabled`. Redirects are not followed. The `secret` is in this answer only. A token that names no
+/// services is refused (403): a webhook acts for the services of the token that made it.
 #[utoipa::path(
     tag = "integration",
     security(("bearer" = [])),
@@ -61,6 +62,7 @@ pub async fn create_webhook(
     body: ValidJson<WebhookInput>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_role(Role::Integration)?;
+    rules::acts_for_named_services(&caller.services)?;
     let input = body.0;
     let repeated = rules::events_problems(&input.events);
     if !repeated.is_empty() {

@@ -168,8 +168,27 @@ pub fn events_problems(events: &[crate::changes::api::ChangeType]) -> Vec<FieldE
         .collect()
 }
 
+/// A webhook acts for the services of the token that made it: its deliveries are of cases those services
+/// may read, and only a token naming them all sees or manages it. A token naming none would make one that
+/// delivers nothing and that every token of the same login could read and change: refused.
+pub fn acts_for_named_services(services: &[String]) -> Result<(), AppError> {
+    if services.is_empty() {
+        return Err(AppError::forbidden(
+            "a webhook acts for the services its token names, and this token names none: \
+             use a token whose `services` claim names the services it works for",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_webhook_acts_for_the_services_its_token_names_and_needs_one() {
+        assert!(super::acts_for_named_services(&[]).is_err());
+        assert!(super::acts_for_named_services(&["ppt".to_string()]).is_ok());
+    }
+
     #[test]
     fn a_webhook_names_each_change_type_once() {
         use crate::changes::api::ChangeType;

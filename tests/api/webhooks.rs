@@ -285,6 +285,32 @@ async fn a_webhook_is_managed_only_by_a_token_that_names_all_its_services() {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
+/// A token naming no services would make a webhook that every token of its login could manage (no
+/// service to compare): it is refused, and nothing is stored.
+#[actix_web::test]
+async fn a_token_that_names_no_services_cannot_make_a_webhook() {
+    let (f, _token, port, _hook) = subscribed(&["entry.added"]).await;
+    let none = f.app.token("3805", "ppt-system", &[Role::Integration], &[]);
+    let res = f
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &none,
+            &json!({"url": format!("http://127.0.0.1:{port}/hooks"), "events": ["case.opened"]}),
+        )
+        .await;
+    let p = problem(res, 403).await;
+    assert!(p["detail"].as_str().unwrap().contains("services"), "{p}");
+    let list: Value = f
+        .app
+        .get("/api/v1/webhooks", &ppt_system(&f))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}
+
 #[actix_web::test]
 async fn a_webhook_to_a_private_address_or_over_http_is_refused_without_the_settings() {
     let app = TestApp::spawn().await;
