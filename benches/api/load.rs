@@ -461,22 +461,38 @@ pub fn baseline(
 ) -> Measured {
     let dir = data.cases_file.parent().expect("the bench directory");
     let lua = write_wrk_script(scenario, data, dir);
-    if settings.warmup > 0 {
-        wrk(&lua, &baseline.base, clients, settings.warmup);
-    }
-    let (measured, profile) = crate::profile::while_profiling(
-        "baseline",
-        cluster,
-        baseline,
-        |m: &Measured| m.requests,
-        || wrk(&lua, &baseline.base, clients, settings.seconds),
-    );
+    warm_up(&lua, baseline, clients, settings);
+    let (measured, profile) = profiled_wrk("baseline", &lua, baseline, clients, settings, cluster);
     println!(
         "  {:<9} c={clients:<3} baseline {:>6.0} rps\n{profile}",
         scenario.name(),
         measured.rps
     );
     measured
+}
+
+fn warm_up(lua: &Path, server: &Server, clients: u32, settings: &Settings) {
+    if settings.warmup > 0 {
+        wrk(lua, &server.base, clients, settings.warmup);
+    }
+}
+
+/// One measured wrk run against `server`, with where its time went and the server's memory.
+fn profiled_wrk(
+    label: &str,
+    lua: &Path,
+    server: &Server,
+    clients: u32,
+    settings: &Settings,
+    cluster: &BenchCluster,
+) -> (Measured, String) {
+    crate::profile::while_profiling(
+        label,
+        cluster,
+        server,
+        |m: &Measured| m.requests,
+        || while_sampling_rss(server, || wrk(lua, &server.base, clients, settings.seconds)),
+    )
 }
 
 /// Service then pgbench, each warmed up first; the statement counters are read around the measured runs
@@ -492,21 +508,9 @@ pub fn compare(
     let dir = data.cases_file.parent().expect("the bench directory");
     let lua = write_wrk_script(scenario, data, dir);
     let sql = write_pgbench_script(scenario, cluster, dir);
-    if settings.warmup > 0 {
-        wrk(&lua, &server.base, clients, settings.warmup);
-    }
+    warm_up(&lua, server, clients, settings);
     let (before, stmts_before) = (server.counters(), cluster.statements_of_service_role());
-    let (mut svc, svc_profile) = crate::profile::while_profiling(
-        "service",
-        cluster,
-        server,
-        |m: &Measured| m.requests,
-        || {
-            while_sampling_rss(server, || {
-                wrk(&lua, &server.base, clients, settings.seconds)
-            })
-        },
-    );
+    let (mut svc, svc_profile) = profiled_wrk("service", &lua, server, clients, settings, cluster);
     let (stmts_after, after) = (cluster.statements_of_service_role(), server.counters());
     let requests = match after.requests - before.requests {
         r if r > 0.0 => r,
