@@ -73,19 +73,32 @@ pub fn insert(conn: &mut PgConnection, w: NewWebhook) -> Result<Webhook, AppErro
         .view()
 }
 
-/// The owner's webhooks that act for no service but `services` (the calling token's), oldest first. A
-/// webhook acts for the services of the token that created it: a token of the same `sub` that does not
-/// name them all does not see it (its deliveries name cases of those services).
+/// The owner's webhooks a token naming `services` sees and manages: those that act for no other service. A
+/// webhook acts for the services of the token that created it, so a token of the same `sub` that does not
+/// name them all does not see it (its deliveries name cases of those services). One that acts for no
+/// service at all (an older build let a token naming none create it) is nobody's: the empty list is
+/// contained in every list, and would have made it every such token's.
+fn managed_by<'a>(
+    municipality: &'a str,
+    owner: &'a str,
+    services: &'a [String],
+) -> webhooks::BoxedQuery<'a, diesel::pg::Pg> {
+    webhooks::table
+        .filter(webhooks::municipality.eq(municipality))
+        .filter(webhooks::owner_user_id.eq(owner))
+        .filter(webhooks::services.is_contained_by(services))
+        .filter(webhooks::services.ne(Vec::<String>::new()))
+        .into_boxed()
+}
+
+/// The webhooks the caller manages (see [`managed_by`]), oldest first.
 pub fn of_owner(
     conn: &mut PgConnection,
     municipality: &str,
     owner: &str,
     services: &[String],
 ) -> Result<Vec<Webhook>, AppError> {
-    webhooks::table
-        .filter(webhooks::municipality.eq(municipality))
-        .filter(webhooks::owner_user_id.eq(owner))
-        .filter(webhooks::services.is_contained_by(services))
+    managed_by(municipality, owner, services)
         .order(webhooks::id.asc())
         .select(WebhookRow::as_select())
         .load(conn)?
@@ -94,8 +107,7 @@ pub fn of_owner(
         .collect()
 }
 
-/// One of the owner's webhooks, if it acts for no service but `services` (as [`of_owner`]); another's is
-/// 404, as if it did not exist.
+/// One webhook the caller manages (see [`managed_by`]); another's is 404, as if it did not exist.
 pub fn find(
     conn: &mut PgConnection,
     municipality: &str,
@@ -103,10 +115,7 @@ pub fn find(
     services: &[String],
     id: Uuid,
 ) -> Result<Webhook, AppError> {
-    webhooks::table
-        .filter(webhooks::municipality.eq(municipality))
-        .filter(webhooks::owner_user_id.eq(owner))
-        .filter(webhooks::services.is_contained_by(services))
+    managed_by(municipality, owner, services)
         .filter(webhooks::id.eq(id))
         .select(WebhookRow::as_select())
         .first(conn)
