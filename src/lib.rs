@@ -39,6 +39,7 @@ pub mod my_data;
 pub mod national_id;
 pub mod notifications;
 pub mod participants;
+pub mod patch;
 pub mod plans;
 pub mod policy;
 pub mod services;

@@ -206,6 +206,23 @@ pub struct CaseChanges<'a> {
     pub subject_national_id_hash: Option<Option<Vec<u8>>>,
 }
 
+impl CaseChanges<'_> {
+    /// Whether these changes would alter the stored case (`crate::patch`). A national id is compared by
+    /// its lookup hash: its ciphertext differs on every sealing.
+    pub fn alters(&self, row: &CaseRow) -> bool {
+        use crate::patch::differs;
+        differs(self.concern, row.concern.as_str())
+            || differs(self.subject_kind.as_ref(), &row.subject_kind)
+            || differs(self.subject_given_name, row.subject_given_name.as_str())
+            || differs(self.subject_family_name, row.subject_family_name.as_str())
+            || differs(self.subject_birth_date.as_ref(), &row.subject_birth_date)
+            || differs(
+                self.subject_national_id_hash.as_ref(),
+                &row.subject_national_id_hash,
+            )
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = case_external_refs)]
 pub struct ExternalRefRow {

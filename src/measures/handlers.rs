@@ -162,6 +162,7 @@ pub async fn get_measure(
 /// A professional in the case; `If-Match` with the measure's ETag required. A measure moves planned ->
 /// active -> completed or stopped (a planned one may also be stopped), and a completed or stopped
 /// measure no longer changes (409). Leaves an access event and `measure.updated` in the change feed.
+/// A patch that changes nothing answers the measure as it is (the same version, nothing in the feed).
 #[utoipa::path(
     tag = "measures",
     security(("bearer" = [])),
@@ -220,15 +221,19 @@ pub async fn patch_measure(
         if let Some(r) = &patch.responsible {
             changes = changes.responsible(r);
         }
-        let row = store::update(conn, mid, &changes)?;
-        access.changed(
-            conn,
-            caller,
-            Action::Update,
-            Resource::CaseMeasures,
-            ChangeType::MeasureUpdated,
-        )?;
-        Ok(row.view())
+        let patched = store::patch(conn, current, &changes)?;
+        if patched.changed() {
+            access.changed(
+                conn,
+                caller,
+                Action::Update,
+                Resource::CaseMeasures,
+                ChangeType::MeasureUpdated,
+            )?;
+        } else {
+            access.record(conn, caller, Action::Read, Resource::CaseMeasures)?;
+        }
+        Ok(patched.into_row().view())
     })
     .await?;
     Ok(measure_response(HttpResponse::Ok(), view))

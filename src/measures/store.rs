@@ -8,6 +8,7 @@ use super::api::{
 };
 use crate::db::schema::{evaluations, measures};
 use crate::http::error::AppError;
+use crate::patch::{differs, Patched};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = measures)]
@@ -249,8 +250,29 @@ impl MeasureChanges {
         self.responsible_participant_id = Some(participant);
         self
     }
+
+    /// Whether these changes would alter the stored measure (`crate::patch`).
+    pub fn alters(&self, row: &MeasureRow) -> bool {
+        differs(self.title.as_deref(), row.title.as_str())
+            || differs(self.goal.as_deref(), row.goal.as_str())
+            || differs(
+                self.description.as_deref().map(Some).as_ref(),
+                &row.description.as_deref(),
+            )
+            || differs(self.responsible_kind, row.responsible_kind.as_str())
+            || differs(self.responsible_service.as_ref(), &row.responsible_service)
+            || differs(
+                self.responsible_participant_id.as_ref(),
+                &row.responsible_participant_id,
+            )
+            || differs(self.evaluate_by.as_ref(), &row.evaluate_by)
+            || differs(self.state.as_ref(), &row.state)
+            || differs(self.plan_id.map(Some).as_ref(), &row.plan_id)
+    }
 }
 
+/// Applies `changes` and moves the version on (an evaluation does, even when the measure's columns stay:
+/// the measure's view shows its evaluations).
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
@@ -260,6 +282,18 @@ pub fn update(
         .set((changes, measures::version.eq(measures::version + 1)))
         .returning(MeasureRow::as_returning())
         .get_result(conn)?)
+}
+
+/// A patch of `current`: [`update`], unless the changes alter nothing (`crate::patch`).
+pub fn patch(
+    conn: &mut PgConnection,
+    current: MeasureRow,
+    changes: &MeasureChanges,
+) -> Result<Patched<MeasureRow>, AppError> {
+    if !changes.alters(&current) {
+        return Ok(Patched::Unchanged(current));
+    }
+    Ok(Patched::Changed(update(conn, current.id, changes)?))
 }
 
 pub fn evaluations_of(

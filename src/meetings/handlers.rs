@@ -22,6 +22,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
 use crate::notifications::api::NotificationEvent;
 use crate::notifications::store::{notify, Notice, Recipients};
+use crate::patch::Patched;
 use crate::policy::{self, CaseAccess, Need};
 
 fn meeting_response(mut res: actix_web::HttpResponseBuilder, view: MeetingView) -> HttpResponse {
@@ -223,16 +224,25 @@ async fn on_planned_meeting<F>(
     f: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(&mut PgConnection, &Caller, &CaseAccess, MeetingRow) -> Result<MeetingRow, AppError>
+    F: FnOnce(
+            &mut PgConnection,
+            &Caller,
+            &CaseAccess,
+            MeetingRow,
+        ) -> Result<Patched<MeetingRow>, AppError>
         + Send
         + 'static,
 {
     let view = policy::change_case(pool, caller, id, need, move |conn, caller, access| {
         let current = store::find(conn, id, mid, true)?;
         rules::only_planned_meetings_change(current.state)?;
-        let row = f(conn, caller, &access, current)?;
-        access.changed(conn, caller, Action::Update, Resource::CaseMeetings, change)?;
-        view_of(conn, &row)
+        let patched = f(conn, caller, &access, current)?;
+        if patched.changed() {
+            access.changed(conn, caller, Action::Update, Resource::CaseMeetings, change)?;
+        } else {
+            access.record(conn, caller, Action::Read, Resource::CaseMeetings)?;
+        }
+        view_of(conn, patched.row())
     })
     .await?;
     Ok(meeting_response(HttpResponse::Ok(), view))
@@ -242,7 +252,8 @@ where
 ///
 /// A professional in the case; `If-Match` with the meeting's ETag required. A new time asks every
 /// invitee again; the invitees hear of the change, new ones of their invitation. A meeting held or
-/// cancelled no longer changes (409).
+/// cancelled no longer changes (409). A patch that changes nothing answers the meeting as it is: the same
+/// version, nothing in the feed, nobody told.
 #[utoipa::path(
     tag = "meetings",
     security(("bearer" = [])),
@@ -286,7 +297,7 @@ fn apply_patch(
     access: &CaseAccess,
     current: MeetingRow,
     patch: MeetingPatch,
-) -> Result<MeetingRow, AppError> {
+) -> Result<Patched<MeetingRow>, AppError> {
     let old_times = (current.starts_at, current.ends_at);
     let new_times = (
         patch.starts_at.unwrap_or(current.starts_at),
@@ -300,14 +311,6 @@ fn apply_patch(
         check_invitees(access, invitees)?;
     }
     let ask_again = !rules::answers_stand(old_times, new_times);
-    let place_moved = patch.place.is_some() && patch.place != current.place;
-    let told_of_change = ask_again || place_moved || patch.agenda.is_some() || patch.kind.is_some();
-    let before: Vec<Uuid> = store::invitees_of(conn, &[current.id])?
-        .iter()
-        .map(|i| i.participant_id)
-        .collect();
-    let invitees = patch.invitees.clone().unwrap_or_else(|| before.clone());
-    let added = store::set_invitees(conn, &current, &invitees, ask_again)?;
     let changes = MeetingChanges {
         kind: patch.kind,
         starts_at: patch.starts_at,
@@ -316,6 +319,17 @@ fn apply_patch(
         agenda: patch.agenda,
         ..Default::default()
     };
+    let place_moved = changes.moves_place(&current);
+    let told_of_change = ask_again || place_moved || changes.tells_more(&current);
+    let before: Vec<Uuid> = store::invitees_of(conn, &[current.id])?
+        .iter()
+        .map(|i| i.participant_id)
+        .collect();
+    let invitees = patch.invitees.unwrap_or_else(|| before.clone());
+    if !changes.alters(&current) && rules::same_people(&before, &invitees) {
+        return Ok(Patched::Unchanged(current));
+    }
+    let added = store::set_invitees(conn, &current, &invitees, ask_again)?;
     let seen = rules::calendar_sees_the_change(ask_again || place_moved, false);
     let row = store::update(conn, current.id, &changes, seen)?;
     if told_of_change {
@@ -327,7 +341,7 @@ fn apply_patch(
         tell(conn, caller, NotificationEvent::MeetingChanged, &row, kept)?;
     }
     tell(conn, caller, NotificationEvent::MeetingInvited, &row, added)?;
-    Ok(row)
+    Ok(Patched::Changed(row))
 }
 
 /// Answer your own invitation to a meeting: accepted or declined.
@@ -366,7 +380,7 @@ pub async fn answer_invitation(
                 .collect();
             let me = policy::meetings::own_invitation(access, &invited)?;
             store::answer(conn, current.id, me, response)?;
-            store::touch(conn, current.id)
+            store::touch(conn, current.id).map(Patched::Changed)
         },
     )
     .await
@@ -417,7 +431,7 @@ pub async fn cancel_meeting(
             let invited = store::invitees_of(conn, &[row.id])?;
             let to = invited.iter().map(|i| i.participant_id).collect();
             tell(conn, caller, NotificationEvent::MeetingCancelled, &row, to)?;
-            Ok(row)
+            Ok(Patched::Changed(row))
         },
     )
     .await
@@ -461,7 +475,7 @@ pub async fn write_minutes(
                 minutes_entry_id: Some(entry),
                 ..Default::default()
             };
-            store::update(conn, current.id, &changes, false)
+            store::update(conn, current.id, &changes, false).map(Patched::Changed)
         },
     )
     .await

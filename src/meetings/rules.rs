@@ -95,6 +95,17 @@ pub fn answers_stand(
     old == new
 }
 
+/// Two lists of invitees name the same people, whatever their order: sending the list back unchanged
+/// invites nobody and uninvites nobody.
+pub fn same_people(a: &[Uuid], b: &[Uuid]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    for list in [&mut a, &mut b] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    a == b
+}
+
 /// A calendar app takes an event's new version only when its `SEQUENCE` grows (RFC 5545 3.8.7.4): it
 /// grows when what the calendar shows changes (the time, the place, the state).
 pub fn calendar_sees_the_change(time_or_place_moved: bool, state_changed: bool) -> bool {
@@ -103,6 +114,18 @@ pub fn calendar_sees_the_change(time_or_place_moved: bool, state_changed: bool) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_same_invitees_in_another_order_are_the_same_people() {
+        let (a, b, c) = (
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+            uuid::Uuid::now_v7(),
+        );
+        assert!(super::same_people(&[a, b], &[b, a]));
+        assert!(!super::same_people(&[a, b], &[a, b, c]));
+        assert!(!super::same_people(&[a, b], &[a, c]));
+    }
+
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {

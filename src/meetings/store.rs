@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::api::{Invitee, InviteeResponse, MeetingKind, MeetingState, MeetingView};
 use crate::db::schema::{case_participants, meeting_invitees, meetings};
 use crate::http::error::AppError;
+use crate::patch::differs;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetings)]
@@ -254,6 +255,43 @@ pub fn update(
         ))
         .returning(MeetingRow::as_returning())
         .get_result(conn)?)
+}
+
+impl MeetingChanges {
+    /// Whether these changes would alter the stored meeting (`crate::patch`).
+    pub fn alters(&self, row: &MeetingRow) -> bool {
+        differs(self.starts_at.as_ref(), &row.starts_at)
+            || differs(self.ends_at.as_ref(), &row.ends_at)
+            || self.moves_place(row)
+            || self.tells_more(row)
+            || differs(self.state.as_ref(), &row.state)
+            || differs(
+                self.minutes_entry_id.map(Some).as_ref(),
+                &row.minutes_entry_id,
+            )
+            || differs(
+                self.cancel_reason.as_deref().map(Some).as_ref(),
+                &row.cancel_reason.as_deref(),
+            )
+            || differs(self.cancelled_at.map(Some).as_ref(), &row.cancelled_at)
+    }
+
+    /// The meeting moves somewhere else.
+    pub fn moves_place(&self, row: &MeetingRow) -> bool {
+        differs(
+            self.place.as_deref().map(Some).as_ref(),
+            &row.place.as_deref(),
+        )
+    }
+
+    /// The invitees learn something new about the meeting besides its time and place: its kind or agenda.
+    pub fn tells_more(&self, row: &MeetingRow) -> bool {
+        differs(self.kind.as_ref(), &row.kind)
+            || differs(
+                self.agenda.as_deref().map(Some).as_ref(),
+                &row.agenda.as_deref(),
+            )
+    }
 }
 
 /// Cancels the case's planned meetings (the case is closing): calendars show them cancelled, since their

@@ -37,7 +37,7 @@ pub async fn get_municipality(
 /// Change the municipality's settings (admin).
 ///
 /// For administrators (403 otherwise). `If-Match` is checked when sent (412 when stale). Answers the new
-/// settings, with their new `ETag`.
+/// settings, with their new `ETag`; a patch that changes nothing answers them as they are, with the same.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -61,7 +61,7 @@ pub async fn patch_municipality(
     let row = db::transaction(&pool, caller.session(), move |conn| {
         let current = store::ensure_locked(conn, &caller.tenant)?;
         if_match.check_if_present(current.version)?;
-        store::update(conn, &caller.tenant, &patch)
+        store::update(conn, current, &patch)
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -7,6 +7,7 @@ use diesel::sql_types::Int2;
 use super::api::{Municipality, MunicipalityPatch};
 use crate::db::schema::municipalities;
 use crate::http::error::AppError;
+use crate::patch::differs;
 
 /// The age from which a youth consents alone, as read from the database: 15 or 16, what its CHECK and
 /// the settings' API allow. Any other number is an error when read, never a default: read as 0 it would
@@ -105,9 +106,11 @@ pub fn ensure_locked(conn: &mut PgConnection, number: &str) -> Result<Municipali
         .first(conn)?)
 }
 
+/// Applies the patch to `current` (the row as locked); a patch that alters nothing writes nothing
+/// (`crate::patch`).
 pub fn update(
     conn: &mut PgConnection,
-    number: &str,
+    current: MunicipalityRow,
     patch: &MunicipalityPatch,
 ) -> Result<MunicipalityRow, AppError> {
     let changes = MunicipalityChanges {
@@ -120,27 +123,44 @@ pub fn update(
         purge_unarchived: patch.purge_unarchived,
         survey_retention_years: patch.survey_retention_years,
     };
-    let has_changes = changes.name.is_some()
-        || changes.self_consent_age.is_some()
-        || changes.level0_deadline_days.is_some()
-        || changes.consent_validity_months.is_some()
-        || changes.inquiry_attention_days.is_some()
-        || changes.retention_years.is_some()
-        || changes.purge_unarchived.is_some()
-        || changes.survey_retention_years.is_some();
-    if !has_changes {
-        return Ok(municipalities::table
-            .find(number)
-            .select(MunicipalityRow::as_select())
-            .first(conn)?);
+    if !changes.alters(&current) {
+        return Ok(current);
     }
-    Ok(diesel::update(municipalities::table.find(number))
+    Ok(diesel::update(municipalities::table.find(&current.number))
         .set((
             &changes,
             municipalities::version.eq(municipalities::version + 1),
         ))
         .returning(MunicipalityRow::as_returning())
         .get_result(conn)?)
+}
+
+impl MunicipalityChanges<'_> {
+    fn alters(&self, row: &MunicipalityRow) -> bool {
+        let age = self
+            .self_consent_age
+            .map(|years| u32::try_from(years).ok() != Some(row.self_consent_age.years()));
+        differs(self.name, row.name.as_str())
+            || age.unwrap_or(false)
+            || differs(
+                self.level0_deadline_days.as_ref(),
+                &row.level0_deadline_days,
+            )
+            || differs(
+                self.consent_validity_months.as_ref(),
+                &row.consent_validity_months,
+            )
+            || differs(
+                self.inquiry_attention_days.as_ref(),
+                &row.inquiry_attention_days,
+            )
+            || differs(self.retention_years.as_ref(), &row.retention_years)
+            || differs(self.purge_unarchived.as_ref(), &row.purge_unarchived)
+            || differs(
+                self.survey_retention_years.as_ref(),
+                &row.survey_retention_years,
+            )
+    }
 }
 
 /// The settings a rule needs, for a municipality known to exist.

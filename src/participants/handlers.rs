@@ -113,6 +113,7 @@ pub async fn add_participant(
 ///
 /// The stafettholder. `If-Match` is checked when sent (412 when stale). A participant who has left is
 /// 409, and so is taking parental responsibility from a guardian once the case has consents (rule 4).
+/// A patch that changes nothing answers the participant as it is (the same version, nothing in the feed).
 #[utoipa::path(
     tag = "participants",
     security(("bearer" = [])),
@@ -153,14 +154,19 @@ pub async fn patch_participant(
                 dropping_responsibility: patch.parental_responsibility == Some(false),
             },
         )?;
-        let row = store::update(conn, &key, current, &patch)?;
-        access.changed(
-            conn,
-            caller,
-            Action::Update,
-            Resource::CaseParticipants,
-            ChangeType::ParticipantUpdated,
-        )?;
+        let patched = store::update(conn, &key, current, &patch)?;
+        if patched.changed() {
+            access.changed(
+                conn,
+                caller,
+                Action::Update,
+                Resource::CaseParticipants,
+                ChangeType::ParticipantUpdated,
+            )?;
+        } else {
+            access.record(conn, caller, Action::Read, Resource::CaseParticipants)?;
+        }
+        let row = patched.into_row();
         let refs = store::refs_for(conn, &[row.id])?
             .remove(&row.id)
             .unwrap_or_default();

@@ -9,6 +9,7 @@ use crate::cases::api::ExternalRef;
 use crate::db::schema::{case_participants, participant_external_refs};
 use crate::http::error::AppError;
 use crate::national_id::{NationalIdKey, SealedColumns, SealedId};
+use crate::patch::{differs, Patched};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = case_participants)]
@@ -177,7 +178,7 @@ pub fn update(
     key: &NationalIdKey,
     current: &ParticipantRow,
     p: &ParticipantPatch,
-) -> Result<ParticipantRow, AppError> {
+) -> Result<Patched<ParticipantRow>, AppError> {
     let kind = current.kind;
     let allowed: &[&str] = match kind {
         ParticipantKind::Professional => &["name", "title"],
@@ -234,13 +235,36 @@ pub fn update(
         phone: p.phone.as_deref(),
         role: p.role.as_deref(),
     };
-    Ok(diesel::update(case_participants::table.find(current.id))
-        .set((
-            &changes,
-            case_participants::version.eq(case_participants::version + 1),
-        ))
-        .returning(ParticipantRow::as_returning())
-        .get_result(conn)?)
+    if !changes.alters(current) {
+        return Ok(Patched::Unchanged(current.clone()));
+    }
+    Ok(Patched::Changed(
+        diesel::update(case_participants::table.find(current.id))
+            .set((
+                &changes,
+                case_participants::version.eq(case_participants::version + 1),
+            ))
+            .returning(ParticipantRow::as_returning())
+            .get_result(conn)?,
+    ))
+}
+
+impl Changes<'_> {
+    /// Whether these changes would alter the stored participant (`crate::patch`); a national id by its
+    /// lookup hash, as its ciphertext differs on every sealing.
+    fn alters(&self, row: &ParticipantRow) -> bool {
+        differs(self.name, row.name.as_str())
+            || differs(self.title.map(Some).as_ref(), &row.title.as_deref())
+            || differs(self.relation.map(Some).as_ref(), &row.relation)
+            || differs(
+                self.parental_responsibility.map(Some).as_ref(),
+                &row.parental_responsibility,
+            )
+            || differs(self.national_id_hash.as_ref(), &row.national_id_hash)
+            || differs(self.email.map(Some).as_ref(), &row.email.as_deref())
+            || differs(self.phone.map(Some).as_ref(), &row.phone.as_deref())
+            || differs(self.role.map(Some).as_ref(), &row.role.as_deref())
+    }
 }
 
 pub fn deactivate(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ParticipantRow>, AppError> {

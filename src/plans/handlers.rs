@@ -17,6 +17,7 @@ use crate::changes::api::ChangeType;
 use crate::db::{self, Pool};
 use crate::http::error::AppError;
 use crate::http::extract::{etag, IfMatch, ValidJson};
+use crate::patch::Patched;
 use crate::policy::{self, plans as may, CaseAccess, Need};
 
 fn plan_response(mut res: actix_web::HttpResponseBuilder, view: PlanView) -> HttpResponse {
@@ -199,7 +200,12 @@ async fn change_plan<F>(
     f: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(&mut PgConnection, &Caller, &CaseAccess, PlanRow) -> Result<PlanRow, AppError>
+    F: FnOnce(
+            &mut PgConnection,
+            &Caller,
+            &CaseAccess,
+            PlanRow,
+        ) -> Result<Patched<PlanRow>, AppError>
         + Send
         + 'static,
 {
@@ -216,9 +222,13 @@ where
                 current.coordinator_participant_id,
             )?;
             rules::ended_plans_do_not_change(current.state)?;
-            let row = f(conn, caller, &access, current)?;
-            access.changed(conn, caller, Action::Update, Resource::CasePlans, change)?;
-            view_of(conn, &row)
+            let patched = f(conn, caller, &access, current)?;
+            if patched.changed() {
+                access.changed(conn, caller, Action::Update, Resource::CasePlans, change)?;
+            } else {
+                access.record(conn, caller, Action::Read, Resource::CasePlans)?;
+            }
+            view_of(conn, patched.row())
         },
     )
     .await?;
@@ -229,7 +239,8 @@ where
 ///
 /// `If-Match` required: its owner (never an aktivitetsplan's), its coordinator, its period or its goals.
 /// By the stafettholder, a professional of the owning service or the plan's coordinator (rule 13); an
-/// ended plan is 409.
+/// ended plan is 409. A patch that changes nothing answers the plan as it is (the same version, nothing
+/// in the feed).
 #[utoipa::path(
     tag = "plans",
     security(("bearer" = [])),
@@ -281,7 +292,7 @@ pub async fn patch_plan(
                 goals: patch.goals,
                 ..Default::default()
             };
-            store::update(conn, current.id, &changes)
+            store::patch(conn, current, &changes)
         },
     )
     .await
@@ -332,7 +343,7 @@ pub async fn add_plan_member(
                     added_at: None,
                 },
             )?;
-            store::touch(conn, current.id)
+            store::touch(conn, current.id).map(Patched::Changed)
         },
     )
     .await
@@ -383,7 +394,7 @@ pub async fn activate_plan(
                 activated_at: Some(chrono::Utc::now()),
                 ..Default::default()
             };
-            store::update(conn, current.id, &changes)
+            store::update(conn, current.id, &changes).map(Patched::Changed)
         },
     )
     .await
@@ -430,7 +441,7 @@ pub async fn end_plan(
                 ended_at: Some(chrono::Utc::now()),
                 ..Default::default()
             };
-            store::update(conn, current.id, &changes)
+            store::update(conn, current.id, &changes).map(Patched::Changed)
         },
     )
     .await

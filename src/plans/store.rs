@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::api::{PlanKind, PlanMember, PlanState, PlanView};
 use crate::db::schema::{case_participants, plan_members, plans};
 use crate::http::error::AppError;
+use crate::patch::{differs, Patched};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans)]
@@ -212,6 +213,39 @@ pub fn update(
         .set((changes, plans::version.eq(plans::version + 1)))
         .returning(PlanRow::as_returning())
         .get_result(conn)?)
+}
+
+/// A patch of `current`: [`update`], unless the changes alter nothing (`crate::patch`).
+pub fn patch(
+    conn: &mut PgConnection,
+    current: PlanRow,
+    changes: &PlanChanges,
+) -> Result<Patched<PlanRow>, AppError> {
+    if !changes.alters(&current) {
+        return Ok(Patched::Unchanged(current));
+    }
+    Ok(Patched::Changed(update(conn, current.id, changes)?))
+}
+
+impl PlanChanges {
+    /// Whether these changes would alter the stored plan (`crate::patch`).
+    pub fn alters(&self, row: &PlanRow) -> bool {
+        differs(self.owner_service.as_deref(), row.owner_service.as_str())
+            || differs(
+                self.coordinator_participant_id.as_ref(),
+                &row.coordinator_participant_id,
+            )
+            || differs(self.starts_on.as_ref(), &row.starts_on)
+            || differs(self.ends_on.as_ref(), &row.ends_on)
+            || differs(self.goals.as_ref(), &row.goals)
+            || differs(self.state.as_ref(), &row.state)
+            || differs(
+                self.end_reason.as_deref().map(Some).as_ref(),
+                &row.end_reason.as_deref(),
+            )
+            || differs(self.activated_at.map(Some).as_ref(), &row.activated_at)
+            || differs(self.ended_at.map(Some).as_ref(), &row.ended_at)
+    }
 }
 
 /// Moves the version on after a change of the plan's members.

@@ -89,7 +89,7 @@ pub async fn create_service(
 ///
 /// For administrators (403 otherwise). The code never changes: tokens carry it. An unknown id is 404;
 /// `If-Match` is checked when sent (412 when stale). The public guide, which lists the services, is
-/// refreshed.
+/// refreshed. A patch that changes nothing answers the service as it is, with the same version.
 #[utoipa::path(
     tag = "configuration",
     security(("bearer" = [])),
@@ -119,7 +119,7 @@ pub async fn patch_service(
     let row = db::transaction(&pool, m.clone(), move |conn| {
         let current = store::find_locked(conn, &caller.tenant, id)?;
         if_match.check_if_present(current.version)?;
-        store::update(conn, id, &patch)
+        store::update(conn, current, &patch)
     })
     .await?;
     guide.invalidate(m.municipality());

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::api::{NewServiceRequest, Service, ServiceContact, ServicePatch};
 use crate::db::schema::services;
 use crate::http::error::AppError;
+use crate::patch::differs;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = services)]
@@ -110,7 +111,13 @@ pub fn find_locked(
         .ok_or_else(|| AppError::not_found("service"))
 }
 
-pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<ServiceRow, AppError> {
+/// Applies the patch to `current` (the row as locked); a patch that alters nothing writes nothing
+/// (`crate::patch`).
+pub fn update(
+    conn: &mut PgConnection,
+    current: ServiceRow,
+    p: &ServicePatch,
+) -> Result<ServiceRow, AppError> {
     let changes = ServiceChanges {
         name: p.name.as_deref(),
         kind: p.kind,
@@ -121,21 +128,32 @@ pub fn update(conn: &mut PgConnection, id: Uuid, p: &ServicePatch) -> Result<Ser
         contact_address: p.contact.as_ref().map(|c| c.address.as_deref()),
         contact_web: p.contact.as_ref().map(|c| c.web.as_deref()),
     };
-    if changes.name.is_none()
-        && changes.kind.is_none()
-        && changes.org_number.is_none()
-        && changes.active.is_none()
-        && p.contact.is_none()
-    {
-        return Ok(services::table
-            .find(id)
-            .select(ServiceRow::as_select())
-            .first(conn)?);
+    if !changes.alters(&current) {
+        return Ok(current);
     }
-    Ok(diesel::update(services::table.find(id))
+    Ok(diesel::update(services::table.find(current.id))
         .set((&changes, services::version.eq(services::version + 1)))
         .returning(ServiceRow::as_returning())
         .get_result(conn)?)
+}
+
+impl ServiceChanges<'_> {
+    fn alters(&self, row: &ServiceRow) -> bool {
+        differs(self.name, row.name.as_str())
+            || differs(self.kind.as_ref(), &row.kind)
+            || differs(
+                self.org_number.map(Some).as_ref(),
+                &row.org_number.as_deref(),
+            )
+            || differs(self.active.as_ref(), &row.active)
+            || differs(self.contact_phone.as_ref(), &row.contact_phone.as_deref())
+            || differs(self.contact_email.as_ref(), &row.contact_email.as_deref())
+            || differs(
+                self.contact_address.as_ref(),
+                &row.contact_address.as_deref(),
+            )
+            || differs(self.contact_web.as_ref(), &row.contact_web.as_deref())
+    }
 }
 
 /// The codes of every service of the municipality, active or not.

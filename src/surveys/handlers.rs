@@ -204,7 +204,8 @@ pub async fn get_survey(
 /// Change a survey that has not opened.
 ///
 /// For the administrator, `If-Match` required. Questions given replace them all. Once the survey has
-/// opened it no longer changes (409): its questions are the layout of its answers.
+/// opened it no longer changes (409): its questions are the layout of its answers. A patch that changes
+/// nothing answers the survey as it is, with the same version.
 #[utoipa::path(
     tag = "surveys",
     security(("bearer" = [])),
@@ -245,15 +246,23 @@ pub async fn patch_survey(
             patch.closes_on.unwrap_or(row.closes_on),
             today,
         )?;
-        if let Some(questions) = &patch.questions {
-            store::replace_questions(conn, id, &caller.tenant, questions)?;
-        }
         let changes = SurveyChanges {
             title: patch.title,
             opens_on: patch.opens_on,
             closes_on: patch.closes_on,
             by_service: patch.by_service,
         };
+        let new_questions = match patch.questions {
+            Some(questions) if questions != store::questions(conn, id)? => Some(questions),
+            _ => None,
+        };
+        if !changes.alters(&row) && new_questions.is_none() {
+            // Nothing to change (`crate::patch`).
+            return view_of(conn, &row, &caller, &key);
+        }
+        if let Some(questions) = &new_questions {
+            store::replace_questions(conn, id, &caller.tenant, questions)?;
+        }
         let row = store::update(conn, id, &changes)?;
         view_of(conn, &row, &caller, &key)
     })

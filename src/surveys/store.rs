@@ -10,6 +10,7 @@ use super::api::{Question, QuestionKind, QuestionText, Survey, SurveyInput};
 use super::rules::{self, Counts, Tally};
 use crate::db::schema::{survey_questions, survey_respondents, survey_tallies, surveys};
 use crate::http::error::AppError;
+use crate::patch::differs;
 use crate::services::api::ServiceKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -140,6 +141,17 @@ pub struct SurveyChanges {
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,
     pub by_service: Option<bool>,
+}
+
+impl SurveyChanges {
+    /// Whether these changes would alter the stored survey (`crate::patch`); its questions are compared
+    /// apart.
+    pub fn alters(&self, row: &SurveyRow) -> bool {
+        differs(self.title.as_deref(), row.title.as_str())
+            || differs(self.opens_on.as_ref(), &row.opens_on)
+            || differs(self.closes_on.as_ref(), &row.closes_on)
+            || differs(self.by_service.as_ref(), &row.by_service)
+    }
 }
 
 pub fn update(

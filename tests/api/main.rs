@@ -35,6 +35,7 @@ mod meetings;
 mod notifications;
 mod operations;
 mod partitions;
+mod patches;
 mod plans;
 mod readme;
 mod receivers;
