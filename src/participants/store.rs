@@ -384,3 +384,66 @@ pub fn view(
         external_refs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guardian() -> ParticipantRow {
+        ParticipantRow {
+            id: Uuid::now_v7(),
+            case_id: Uuid::now_v7(),
+            kind: ParticipantKind::Guardian,
+            name: "Randi Testmor".into(),
+            user_id: None,
+            service: None,
+            title: None,
+            relation: Some(Relation::Mother),
+            parental_responsibility: Some(true),
+            national_id_enc: Some(vec![1, 2, 3]),
+            national_id_hash: Some(vec![9; 32]),
+            email: None,
+            phone: Some("40000000".into()),
+            role: None,
+            active: true,
+            joined_at: Utc::now(),
+            left_at: None,
+            version: 3,
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_same_national_id_sealed_again_alters_nothing_and_null_removes_it() {
+        let row = guardian();
+        let same = Changes {
+            // A new sealing: another ciphertext, the same lookup hash.
+            national_id_enc: Some(Some(vec![7, 7, 7])),
+            national_id_hash: Some(Some(vec![9; 32])),
+            ..Changes::default()
+        };
+        assert!(!same.alters(&row));
+        let removed = Changes {
+            national_id_enc: Some(None),
+            national_id_hash: Some(None),
+            ..Changes::default()
+        };
+        assert!(removed.alters(&row));
+    }
+
+    #[test]
+    fn a_field_set_where_the_row_has_none_alters_it() {
+        let row = guardian();
+        assert!(Changes {
+            email: Some("mor@example.org"),
+            ..Changes::default()
+        }
+        .alters(&row));
+        assert!(!Changes {
+            phone: Some("40000000"),
+            relation: Some(Relation::Mother),
+            ..Changes::default()
+        }
+        .alters(&row));
+    }
+}
