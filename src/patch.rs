@@ -23,6 +23,19 @@ pub enum Patched<T> {
 }
 
 impl<T> Patched<T> {
+    /// `current` written over by `write`, unless the changes `alter` nothing.
+    pub fn unless_unchanged<E>(
+        current: T,
+        alter: bool,
+        write: impl FnOnce(T) -> Result<T, E>,
+    ) -> Result<Patched<T>, E> {
+        if alter {
+            Ok(Patched::Changed(write(current)?))
+        } else {
+            Ok(Patched::Unchanged(current))
+        }
+    }
+
     pub fn row(&self) -> &T {
         match self {
             Patched::Changed(row) | Patched::Unchanged(row) => row,

@@ -255,7 +255,7 @@ pub async fn get_case(
         ("If-Match" = String, Header, description = "The ETag of your last read")),
     request_body = CasePatch,
     responses(
-        (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 404, response = crate::http::openapi::NotFound),
         (status = 409, response = crate::http::openapi::Conflict),

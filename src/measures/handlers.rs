@@ -170,7 +170,7 @@ pub async fn get_measure(
         ("If-Match" = String, Header, description = "The ETag of your last read")),
     request_body = MeasurePatch,
     responses(
-        (status = 200, description = "Changed", body = MeasureView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "Changed", body = MeasureView, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
@@ -199,14 +199,20 @@ pub async fn patch_measure(
         if let Some(state) = patch.state {
             rules::check_transition(current.state(), state)?;
         }
-        if let Some(r) = &patch.responsible {
+        // A field sent back as it is was checked when it was set: a responsible who has left since, or a
+        // plan that has ended, does not make an unchanged form fail.
+        if let Some(r) = patch
+            .responsible
+            .as_ref()
+            .filter(|r| **r != current.responsible())
+        {
             rules::check_responsible(&access, r)?;
         }
         rules::check_dates(
             current.start_date,
             patch.evaluate_by.unwrap_or(current.evaluate_by),
         )?;
-        if let Some(plan) = patch.plan_id {
+        if let Some(plan) = patch.plan_id.filter(|p| Some(*p) != current.plan_id) {
             plan_takes_measures(conn, id, plan)?;
         }
         let mut changes = store::MeasureChanges {
@@ -222,17 +228,13 @@ pub async fn patch_measure(
             changes = changes.responsible(r);
         }
         let patched = store::patch(conn, current, &changes)?;
-        if patched.changed() {
-            access.changed(
-                conn,
-                caller,
-                Action::Update,
-                Resource::CaseMeasures,
-                ChangeType::MeasureUpdated,
-            )?;
-        } else {
-            access.record(conn, caller, Action::Read, Resource::CaseMeasures)?;
-        }
+        access.patched(
+            conn,
+            caller,
+            patched.changed(),
+            Resource::CaseMeasures,
+            ChangeType::MeasureUpdated,
+        )?;
         Ok(patched.into_row().view())
     })
     .await?;

@@ -290,10 +290,8 @@ pub fn patch(
     current: MeasureRow,
     changes: &MeasureChanges,
 ) -> Result<Patched<MeasureRow>, AppError> {
-    if !changes.alters(&current) {
-        return Ok(Patched::Unchanged(current));
-    }
-    Ok(Patched::Changed(update(conn, current.id, changes)?))
+    let alter = changes.alters(&current);
+    Patched::unless_unchanged(current, alter, |c| update(conn, c.id, changes))
 }
 
 pub fn evaluations_of(

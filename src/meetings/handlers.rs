@@ -237,11 +237,13 @@ where
         let current = store::find(conn, id, mid, true)?;
         rules::only_planned_meetings_change(current.state)?;
         let patched = f(conn, caller, &access, current)?;
-        if patched.changed() {
-            access.changed(conn, caller, Action::Update, Resource::CaseMeetings, change)?;
-        } else {
-            access.record(conn, caller, Action::Read, Resource::CaseMeetings)?;
-        }
+        access.patched(
+            conn,
+            caller,
+            patched.changed(),
+            Resource::CaseMeetings,
+            change,
+        )?;
         view_of(conn, patched.row())
     })
     .await?;
@@ -261,7 +263,7 @@ where
         ("If-Match" = String, Header, description = "The ETag of your last read")),
     request_body = MeetingPatch,
     responses(
-        (status = 200, description = "Changed", body = MeetingView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "Changed", body = MeetingView, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
@@ -304,11 +306,19 @@ fn apply_patch(
         patch.ends_at.unwrap_or(current.ends_at),
     );
     rules::a_meeting_ends_after_it_starts(new_times.0, new_times.1)?;
-    if patch.starts_at.is_some() {
+    // A time or list sent back as it is was checked when it was set: a meeting about to begin, or an
+    // invitee who has left the case since, does not make an unchanged form fail.
+    if patch.starts_at.is_some_and(|at| at != current.starts_at) {
         rules::a_meeting_is_planned_ahead(new_times.0, Utc::now())?;
     }
-    if let Some(invitees) = &patch.invitees {
-        check_invitees(access, invitees)?;
+    let before: Vec<Uuid> = store::invitees_of(conn, &[current.id])?
+        .iter()
+        .map(|i| i.participant_id)
+        .collect();
+    let invitees = patch.invitees.unwrap_or_else(|| before.clone());
+    let same_invitees = rules::same_people(&before, &invitees);
+    if !same_invitees {
+        check_invitees(access, &invitees)?;
     }
     let ask_again = !rules::answers_stand(old_times, new_times);
     let changes = MeetingChanges {
@@ -321,12 +331,7 @@ fn apply_patch(
     };
     let place_moved = changes.moves_place(&current);
     let told_of_change = ask_again || place_moved || changes.tells_more(&current);
-    let before: Vec<Uuid> = store::invitees_of(conn, &[current.id])?
-        .iter()
-        .map(|i| i.participant_id)
-        .collect();
-    let invitees = patch.invitees.unwrap_or_else(|| before.clone());
-    if !changes.alters(&current) && rules::same_people(&before, &invitees) {
+    if !changes.alters(&current) && same_invitees {
         return Ok(Patched::Unchanged(current));
     }
     let added = store::set_invitees(conn, &current, &invitees, ask_again)?;

@@ -155,17 +155,13 @@ pub async fn patch_participant(
             },
         )?;
         let patched = store::update(conn, &key, current, &patch)?;
-        if patched.changed() {
-            access.changed(
-                conn,
-                caller,
-                Action::Update,
-                Resource::CaseParticipants,
-                ChangeType::ParticipantUpdated,
-            )?;
-        } else {
-            access.record(conn, caller, Action::Read, Resource::CaseParticipants)?;
-        }
+        access.patched(
+            conn,
+            caller,
+            patched.changed(),
+            Resource::CaseParticipants,
+            ChangeType::ParticipantUpdated,
+        )?;
         let row = patched.into_row();
         let refs = store::refs_for(conn, &[row.id])?
             .remove(&row.id)

@@ -223,11 +223,7 @@ where
             )?;
             rules::ended_plans_do_not_change(current.state)?;
             let patched = f(conn, caller, &access, current)?;
-            if patched.changed() {
-                access.changed(conn, caller, Action::Update, Resource::CasePlans, change)?;
-            } else {
-                access.record(conn, caller, Action::Read, Resource::CasePlans)?;
-            }
+            access.patched(conn, caller, patched.changed(), Resource::CasePlans, change)?;
             view_of(conn, patched.row())
         },
     )
@@ -248,7 +244,7 @@ where
         ("If-Match" = String, Header, description = "The ETag of your last read")),
     request_body = PlanPatch,
     responses(
-        (status = 200, description = "Changed", body = PlanView, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "Changed", body = PlanView, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
@@ -271,7 +267,12 @@ pub async fn patch_plan(
         ChangeType::PlanUpdated,
         move |conn, _, access, current| {
             if_match.check(current.version)?;
-            if let Some(owner) = &patch.owner_service {
+            // A field sent back as it is was checked when it was set.
+            if let Some(owner) = patch
+                .owner_service
+                .as_ref()
+                .filter(|o| **o != current.owner_service)
+            {
                 rules::activity_plan_stays_with_its_school(
                     current.kind,
                     &current.owner_service,
@@ -279,7 +280,10 @@ pub async fn patch_plan(
                 )?;
                 check_owner(conn, access, current.kind, owner)?;
             }
-            if let Some(c) = patch.coordinator {
+            if let Some(c) = patch
+                .coordinator
+                .filter(|c| Some(*c) != current.coordinator_participant_id)
+            {
                 may::may_coordinate(access, c)?;
             }
             let starts_on = patch.starts_on.unwrap_or(current.starts_on);

@@ -221,10 +221,8 @@ pub fn patch(
     current: PlanRow,
     changes: &PlanChanges,
 ) -> Result<Patched<PlanRow>, AppError> {
-    if !changes.alters(&current) {
-        return Ok(Patched::Unchanged(current));
-    }
-    Ok(Patched::Changed(update(conn, current.id, changes)?))
+    let alter = changes.alters(&current);
+    Patched::unless_unchanged(current, alter, |c| update(conn, c.id, changes))
 }
 
 impl PlanChanges {

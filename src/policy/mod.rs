@@ -128,6 +128,23 @@ impl CaseAccess {
         )
     }
 
+    /// After a patch: [`Self::changed`] when it changed something, a read in the access log when it did
+    /// not (`crate::patch`): the caller was shown the resource as it is.
+    pub fn patched(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        changed: bool,
+        resource: Resource,
+        change: crate::changes::api::ChangeType,
+    ) -> Result<(), AppError> {
+        if changed {
+            self.changed(conn, caller, Action::Update, resource, change)
+        } else {
+            self.record(conn, caller, Action::Read, resource)
+        }
+    }
+
     /// Rule 9: the access event for what the caller just did, in the caller's transaction.
     pub fn record(
         &self,

@@ -122,7 +122,10 @@ pub async fn patch_service(
         store::update(conn, current, &patch)
     })
     .await?;
-    guide.invalidate(m.municipality());
+    if row.changed() {
+        guide.invalidate(m.municipality());
+    }
+    let row = row.into_row();
     Ok(HttpResponse::Ok()
         .insert_header(actix_web::http::header::ETag(etag(row.version)))
         .json(Service::from(row)))

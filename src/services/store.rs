@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::api::{NewServiceRequest, Service, ServiceContact, ServicePatch};
 use crate::db::schema::services;
 use crate::http::error::AppError;
-use crate::patch::differs;
+use crate::patch::{differs, Patched};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = services)]
@@ -117,7 +117,7 @@ pub fn update(
     conn: &mut PgConnection,
     current: ServiceRow,
     p: &ServicePatch,
-) -> Result<ServiceRow, AppError> {
+) -> Result<Patched<ServiceRow>, AppError> {
     let changes = ServiceChanges {
         name: p.name.as_deref(),
         kind: p.kind,
@@ -128,13 +128,13 @@ pub fn update(
         contact_address: p.contact.as_ref().map(|c| c.address.as_deref()),
         contact_web: p.contact.as_ref().map(|c| c.web.as_deref()),
     };
-    if !changes.alters(&current) {
-        return Ok(current);
-    }
-    Ok(diesel::update(services::table.find(current.id))
-        .set((&changes, services::version.eq(services::version + 1)))
-        .returning(ServiceRow::as_returning())
-        .get_result(conn)?)
+    let alter = changes.alters(&current);
+    Patched::unless_unchanged(current, alter, |current| {
+        Ok(diesel::update(services::table.find(current.id))
+            .set((&changes, services::version.eq(services::version + 1)))
+            .returning(ServiceRow::as_returning())
+            .get_result(conn)?)
+    })
 }
 
 impl ServiceChanges<'_> {

@@ -213,7 +213,7 @@ pub async fn get_survey(
         ("If-Match" = String, Header, description = "The ETag of your last read")),
     request_body = SurveyPatch,
     responses(
-        (status = 200, description = "Changed", body = Survey, headers(("ETag" = String, description = "Its new version"))),
+        (status = 200, description = "Changed", body = Survey, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 412, response = crate::http::openapi::PreconditionFailed),

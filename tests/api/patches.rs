@@ -180,6 +180,19 @@ fn sent_back(answer: &Value, fields: &[&str]) -> Value {
 async fn a_patch_that_changes_nothing_keeps_the_version_and_tells_nobody() {
     let town = Town::setup().await;
     let w = town.world().await;
+    // The mother, invited to the world's meeting, wants to hear of changes to it: a change notifies her.
+    let res = town
+        .app
+        .request(
+            Method::PUT,
+            "/api/v1/me/notifications",
+            town.cast.guardian.as_deref(),
+        )
+        .json(&json!({"email": "mor@example.org", "channels": {"email": true, "sms": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     for p in patchables(&town, &w) {
         let v0 = version(&town, &p.version_sql);
         let before = traces(&town);
@@ -202,7 +215,105 @@ async fn a_patch_that_changes_nothing_keeps_the_version_and_tells_nobody() {
 
         let (etag, _) = patch(&town, &p, v0, &p.changed).await;
         assert_eq!(etag, v0 + 1, "{}: a real change keeps the version", p.name);
+        let after = traces(&town);
+        if p.name == "meeting" {
+            assert!(after.1 > before.1, "a new agenda notified nobody");
+        }
+        if p.path.starts_with("/api/v1/cases/") {
+            assert!(
+                after.0 > before.0 && after.2 > before.2,
+                "{}: {after:?}",
+                p.name
+            );
+        }
     }
+}
+
+/// PATCHes `body` against the resource's current version; whether it moved the version on.
+async fn moves(town: &Town, p: &Patchable, body: Value) -> bool {
+    let v0 = version(town, &p.version_sql);
+    let (etag, _) = patch(town, p, v0, &body).await;
+    assert_eq!(version(town, &p.version_sql), etag, "{}", p.name);
+    etag != v0
+}
+
+#[actix_web::test]
+async fn a_value_cleared_or_replaced_is_a_change_and_sending_it_again_is_not() {
+    let town = Town::setup().await;
+    let w = town.world().await;
+    let all = patchables(&town, &w);
+    let case = &all[0];
+    let (_, answer) = patch(&town, case, version(&town, &case.version_sql), &json!({})).await;
+    let subject_id = answer["subject"]["national_id"].clone();
+    assert!(
+        subject_id.is_string(),
+        "the holder sees the subject's id: {answer}"
+    );
+    let nid = |v: Value| json!({"subject": {"national_id": v}});
+    assert!(
+        !moves(&town, case, nid(subject_id.clone())).await,
+        "the same id, sealed again"
+    );
+    assert!(moves(&town, case, nid(json!(crate::support::synthetic_id(40)))).await);
+    assert!(
+        moves(&town, case, nid(Value::Null)).await,
+        "removing the id"
+    );
+    assert!(
+        !moves(&town, case, nid(Value::Null)).await,
+        "removing it again"
+    );
+
+    let mother = Patchable {
+        name: "mother",
+        path: format!("/api/v1/cases/{}/participants/{}", w.case, w.mother),
+        version_sql: format!(
+            "SELECT version FROM case_participants WHERE id = '{}'",
+            w.mother
+        ),
+        ..patchables(&town, &w).remove(1)
+    };
+    let nid = |v: Value| json!({"national_id": v});
+    assert!(!moves(&town, &mother, nid(json!(town.mother_pid))).await);
+    assert!(moves(&town, &mother, nid(Value::Null)).await);
+    assert!(!moves(&town, &mother, nid(Value::Null)).await);
+
+    // A meeting that has begun, sent back with its time: the time was checked when it was set, and an
+    // unchanged form is not refused for the time having passed.
+    let meeting = &all[4];
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE meetings SET starts_at = now() - interval '5 minutes' WHERE id = '{}'",
+            w.meeting
+        )),
+        &mut town.app.db(),
+    )
+    .unwrap();
+    let (_, answer) = patch(
+        &town,
+        meeting,
+        version(&town, &meeting.version_sql),
+        &json!({}),
+    )
+    .await;
+    let starts_at = json!({"starts_at": answer["starts_at"]});
+    assert!(
+        !moves(&town, meeting, starts_at).await,
+        "a begun meeting's own time"
+    );
+
+    let service = &all[5];
+    let contact = json!({"contact": {"phone": "55 00 00 00", "email": "bup@example.org"}});
+    assert!(moves(&town, service, contact.clone()).await);
+    assert!(
+        !moves(&town, service, contact).await,
+        "the same contact again"
+    );
+    assert!(
+        moves(&town, service, json!({"contact": {}})).await,
+        "a contact replaces all four"
+    );
+    assert!(!moves(&town, service, json!({"contact": {}})).await);
 }
 
 #[actix_web::test]
