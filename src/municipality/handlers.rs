@@ -44,7 +44,7 @@ pub async fn get_municipality(
     request_body = MunicipalityPatch,
     params(("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
     responses(
-        (status = 200, description = "The new settings", body = Municipality),
+        (status = 200, description = "The new settings", body = Municipality, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
     )

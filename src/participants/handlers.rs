@@ -61,7 +61,7 @@ pub async fn list_participants(
     params(("id" = Uuid, Path, description = "The case id")),
     request_body = NewParticipant,
     responses(
-        (status = 201, description = "Added", body = ParticipantView, headers(("Location" = String, description = "The participant"))),
+        (status = 201, description = "Added", body = ParticipantView, headers(("Location" = String, description = "The participant"), ("ETag" = String, description = "Its version, for If-Match"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
     )
@@ -121,7 +121,7 @@ pub async fn add_participant(
         ("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
     request_body = ParticipantPatch,
     responses(
-        (status = 200, description = "Changed", body = ParticipantView),
+        (status = 200, description = "Changed", body = ParticipantView, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
@@ -184,7 +184,7 @@ pub async fn patch_participant(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The case id"), ("pid" = Uuid, Path, description = "The participant id")),
     responses(
-        (status = 200, description = "Deactivated", body = ParticipantView),
+        (status = 200, description = "Deactivated", body = ParticipantView, headers(("ETag" = String, description = "Its new version"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 409, response = crate::http::openapi::Conflict),
     )

@@ -97,7 +97,7 @@ pub async fn create_service(
         ("If-Match" = Option<String>, Header, description = "ETag from the last read; checked when sent")),
     request_body = ServicePatch,
     responses(
-        (status = 200, description = "The changed service", body = Service),
+        (status = 200, description = "The changed service", body = Service, headers(("ETag" = String, description = "Its version: a new one when the patch changed anything"))),
         (status = 403, response = crate::http::openapi::Forbidden),
         (status = 404, response = crate::http::openapi::NotFound),
         (status = 412, response = crate::http::openapi::PreconditionFailed),
