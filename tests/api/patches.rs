@@ -301,6 +301,20 @@ async fn a_value_cleared_or_replaced_is_a_change_and_sending_it_again_is_not() {
         !moves(&town, meeting, starts_at).await,
         "a begun meeting's own time"
     );
+    // The same people named twice is not the same list: it is checked, and refused.
+    let invited = answer["invitees"][0]["participant_id"].clone();
+    let res = town
+        .app
+        .request(Method::PATCH, &meeting.path, Some(&meeting.token))
+        .header(
+            "if-match",
+            format!("\"{}\"", version(&town, &meeting.version_sql)),
+        )
+        .json(&json!({"invitees": [invited, invited]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "{}", res.text().await.unwrap());
 
     let service = &all[5];
     let contact = json!({"contact": {"phone": "55 00 00 00", "email": "bup@example.org"}});
