@@ -89,6 +89,13 @@ async fn deliveries(f: &Family, token: &str, id: &str) -> Value {
     res.json().await.unwrap()
 }
 
+/// The webhooks `token` sees in its list.
+async fn listed(f: &Family, token: &str) -> Value {
+    let res = f.app.get("/api/v1/webhooks", token).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 async fn add_entry(f: &Family) {
     let res = f
         .post(
@@ -119,13 +126,7 @@ async fn a_delivery_carries_ids_only_and_its_signature_verifies_with_the_referen
     assert_eq!(keys, ["type", "timestamp", "data"]);
     assert!(!got["body"].as_str().unwrap().contains("Emma"));
     // The secret is shown once: the webhook as listed has none.
-    let listed: Value = f
-        .app
-        .get("/api/v1/webhooks", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = listed(&f, &token).await;
     assert_eq!(listed["items"][0]["id"], hook["id"]);
     assert!(listed["items"][0].get("secret").is_none());
     assert!(!listed.to_string().contains(secret));
@@ -253,13 +254,7 @@ async fn a_webhook_is_managed_only_by_a_token_that_names_all_its_services() {
     assert_eq!(f.app.get(&path, &elsewhere).await.status(), 404);
     let deliveries = format!("{path}/deliveries");
     assert_eq!(f.app.get(&deliveries, &elsewhere).await.status(), 404);
-    let list: Value = f
-        .app
-        .get("/api/v1/webhooks", &elsewhere)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = listed(&f, &elsewhere).await;
     assert_eq!(list["items"], json!([]));
     let res = f
         .app
@@ -276,13 +271,7 @@ async fn a_webhook_is_managed_only_by_a_token_that_names_all_its_services() {
         &[PPT, BARNEHAGE],
     );
     assert_eq!(f.app.get(&path, &wider).await.status(), 200);
-    let list: Value = f
-        .app
-        .get("/api/v1/webhooks", &wider)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = listed(&f, &wider).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
 
@@ -317,13 +306,7 @@ async fn a_webhook_that_acts_for_no_service_is_managed_by_no_token() {
         .execute(&mut f.app.db())
         .unwrap();
     assert_eq!(f.app.get(&path, &token).await.status(), 404);
-    let list: Value = f
-        .app
-        .get("/api/v1/webhooks", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = listed(&f, &token).await;
     assert_eq!(list["items"], json!([]));
 }
 
