@@ -12,6 +12,9 @@ use crate::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
+    /// `GET /me`: the token, then an empty transaction (the departure check rides on its `BEGIN`). The
+    /// least an authenticated request costs the service, so the floor under every other scenario.
+    Me,
     Read,
     Entries,
     Timeline,
@@ -42,7 +45,8 @@ pub struct Measured {
 
 impl Scenario {
     /// Appends last: the reads then see the data as seeded.
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Me,
         Scenario::Read,
         Scenario::Entries,
         Scenario::Timeline,
@@ -53,6 +57,7 @@ impl Scenario {
 
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::Me => "me",
             Scenario::Read => "read",
             Scenario::Entries => "entries",
             Scenario::Timeline => "timeline",
@@ -65,6 +70,7 @@ impl Scenario {
     /// The body of wrk's `request()`: `id` and `auth` are a random case and its holder's header.
     fn wrk_request(self) -> &'static str {
         match self {
+            Scenario::Me => r#"return wrk.format("GET", "/api/v1/me", { Authorization = auth })"#,
             Scenario::Read => {
                 r#"return wrk.format("GET", "/api/v1/cases/" .. id, { Authorization = auth })"#
             }
@@ -102,6 +108,10 @@ fn pgbench_sql(scenario: Scenario, feed_per_municipality: bool) -> String {
     // The caller is an active participant of the case: the least of the access check.
     let member = "EXISTS (SELECT 1 FROM case_participants m WHERE m.case_id = CASE AND m.user_id = HOLDER AND m.active)";
     let body = match scenario {
+        // The departure check the service sends behind `BEGIN`, here a round trip of its own.
+        Scenario::Me => {
+            "SELECT stafettlogg_staff_present(encode(convert_to(HOLDER, 'UTF8'), 'hex'));".to_string()
+        }
         // What the case's view shows: the case, its participants, the consent summary (each consent's
         // dates, services and whether every giver has signed) and the references in other systems.
         Scenario::Read => format!(
