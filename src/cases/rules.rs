@@ -53,18 +53,26 @@ pub fn only_a_closed_case_is_archived(
     }
 }
 
+/// Whether a case closed for `reason` may be reopened: only when it lost its consent.
+pub fn reopens(reason: crate::cases::api::CloseReason) -> bool {
+    use crate::cases::api::CloseReason;
+    matches!(
+        reason,
+        CloseReason::ConsentWithdrawn | CloseReason::ConsentExpired
+    )
+}
+
 /// A case closed because its consent was withdrawn or ran out is reopened when the family consents again,
 /// so the child's log is not split ("no break in follow-up"); a case closed for any other reason, or whose
 /// record was erased, is not.
 pub fn only_a_lost_consent_reopens(case: &crate::cases::store::CaseRow) -> Result<(), AppError> {
-    use crate::cases::api::CloseReason;
     if case.purged_at.is_some() {
         return Err(AppError::conflict(
             "the case's personal data was erased; open a new case",
         ));
     }
     match case.close_reason {
-        Some(CloseReason::ConsentWithdrawn | CloseReason::ConsentExpired) => Ok(()),
+        Some(reason) if reopens(reason) => Ok(()),
         Some(other) => Err(AppError::conflict(format!(
             "a case closed as `{}` is not reopened; only one closed because its consent was withdrawn or expired",
             other.as_str()

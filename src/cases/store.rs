@@ -125,6 +125,8 @@ pub struct CaseInsert<'a> {
     pub archived_reference: Option<&'a str>,
     pub archived_on: Option<NaiveDate>,
     pub archived_by: Option<&'a str>,
+    /// The day it was last reopened, as its earlier closings say (`reopen` sets it for a live case).
+    pub reopened_on: Option<NaiveDate>,
 }
 
 /// Opens the closed case `id` again at level 0 with a new decision deadline; its closing and any archival
@@ -173,6 +175,40 @@ pub fn reopen(
         ))
         .returning(CaseRow::as_returning())
         .get_result(conn)?)
+}
+
+/// A closing that a reopening ended: when the case closed, why, and when it was opened again.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::case_closures)]
+pub struct Closure {
+    pub case_id: Uuid,
+    pub closed_at: DateTime<Utc>,
+    pub close_reason: CloseReason,
+    pub reopened_at: DateTime<Utc>,
+}
+
+/// The earlier closings of these cases, each case's oldest first.
+pub fn closures_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Closure>, AppError> {
+    use crate::db::schema::case_closures;
+    Ok(case_closures::table
+        .filter(case_closures::case_id.eq_any(ids))
+        .order((case_closures::case_id, case_closures::closed_at))
+        .select(Closure::as_select())
+        .load(conn)?)
+}
+
+/// Earlier closings as a document brings them, any number (an imported case keeps its history).
+pub fn insert_closures(conn: &mut PgConnection, rows: &[(Uuid, Closure)]) -> Result<(), AppError> {
+    use crate::db::schema::case_closures;
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(id, c)| (case_closures::id.eq(*id), c.clone()))
+        .collect();
+    crate::db::bulk::insert(&rows, |chunk| {
+        diesel::insert_into(case_closures::table)
+            .values(chunk)
+            .execute(conn)
+    })
 }
 
 /// Records where the closed case `id` was archived (a second report replaces the first).

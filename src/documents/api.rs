@@ -86,6 +86,18 @@ pub struct CaseDocument {
     #[validate(nested, length(max = 100))]
     #[schema(max_items = 100)]
     pub decisions: Vec<DecisionRecord>,
+    /// Who moved the relay without a handover (a unit leader, when the holder is away or has left),
+    /// oldest first.
+    #[serde(default)]
+    #[validate(nested, length(max = 1000))]
+    #[schema(max_items = 1000)]
+    pub reassignments: Vec<ReassignmentRecord>,
+    /// The case's earlier closings, oldest first: each time it closed because its consent was withdrawn
+    /// or ran out and was reopened later (the current closing of a closed case is in `case`).
+    #[serde(default)]
+    #[validate(nested, length(max = 100))]
+    #[schema(max_items = 100)]
+    pub closings: Vec<ClosingRecord>,
     /// Who read or changed the case, oldest first. Kept on import, so the family's history moves along.
     #[serde(default)]
     #[validate(nested, length(max = 1000000))]
@@ -365,6 +377,44 @@ pub struct DecisionRecord {
     #[validate(length(min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
     pub recorded_by_name: String,
+}
+
+/// A unit leader's move of the relay. The leader's note is not part of the case's document: it is about
+/// the staff member (an absence, a departure) more than the case, and no reader of the case is shown it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignmentRecord {
+    /// The participant who held the relay.
+    pub from_participant: DocId,
+    /// The participant who holds it since.
+    pub to_participant: DocId,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub to_name: String,
+    #[validate(custom(function = "crate::http::bounds::check_service_code"))]
+    #[schema(value_type = crate::http::bounds::ServiceCode)]
+    pub to_service: String,
+    pub reason: crate::handovers::api::ReassignReason,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub by_user_id: String,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub by_name: String,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub at: DateTime<Utc>,
+}
+
+/// A closing that a reopening ended. No person and no free text: the reopening's reason is in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingRecord {
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub closed_at: DateTime<Utc>,
+    /// `consent_withdrawn` or `consent_expired`: a case closed for another reason is not reopened.
+    pub close_reason: crate::cases::api::CloseReason,
+    #[validate(custom(function = "crate::dates::timestamp"))]
+    pub reopened_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Validate, ToSchema)]

@@ -70,6 +70,8 @@ struct Records {
     meetings: HashMap<Uuid, Vec<MeetingRow>>,
     invitees: HashMap<Uuid, Vec<InviteeRow>>,
     decisions: HashMap<Uuid, Vec<DecisionRow>>,
+    closings: HashMap<Uuid, Vec<crate::cases::store::Closure>>,
+    reassignments: HashMap<Uuid, Vec<crate::handovers::store::ReassignmentRow>>,
     level0_since: HashMap<Uuid, DateTime<Utc>>,
     access: HashMap<Uuid, Vec<AccessRecord>>,
 }
@@ -159,6 +161,10 @@ fn load(conn: &mut PgConnection, ids: &[Uuid], shown: Shown) -> Result<Records, 
         .filter(|d| shown.reports || d.outcome != DecisionOutcome::ReportChildWelfare);
     Ok(Records {
         decisions: by(decisions.collect(), |d| d.case_id),
+        closings: by(crate::cases::store::closures_of(conn, ids)?, |c| c.case_id),
+        reassignments: by(crate::handovers::store::reassignments_of(conn, ids)?, |r| {
+            r.case_id
+        }),
         level0_since: crate::decisions::store::periods_of(conn, ids)?,
         plans: by(crate::plans::store::for_cases(conn, ids)?, |p| p.case_id),
         plan_members: by(crate::plans::store::members_of_cases(conn, ids)?, |m| {
@@ -350,6 +356,18 @@ fn document(
             .into_iter()
             .map(decision_record)
             .collect(),
+        reassignments: take(&mut records.reassignments, case.id)
+            .into_iter()
+            .map(reassignment_record)
+            .collect(),
+        closings: take(&mut records.closings, case.id)
+            .into_iter()
+            .map(|c| ClosingRecord {
+                closed_at: c.closed_at,
+                close_reason: c.close_reason,
+                reopened_at: c.reopened_at,
+            })
+            .collect(),
         access_log: take(&mut records.access, case.id),
     }
 }
@@ -517,6 +535,19 @@ fn level_change_record(l: LevelChange) -> LevelChangeRecord {
         recorded_at: l.recorded_at,
         recorded_by: id(l.recorded_by_participant),
         recorded_by_name: l.recorded_by_name,
+    }
+}
+
+fn reassignment_record(r: crate::handovers::store::ReassignmentRow) -> ReassignmentRecord {
+    ReassignmentRecord {
+        from_participant: id(r.from_participant_id),
+        to_participant: id(r.to_participant_id),
+        to_name: r.to_name,
+        to_service: r.to_service,
+        reason: r.reason,
+        by_user_id: r.by_user_id,
+        by_name: r.by_name,
+        at: r.at,
     }
 }
 

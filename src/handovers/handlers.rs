@@ -391,6 +391,7 @@ fn record_reassignment(
             note: input.note.as_deref(),
             by_user_id: &caller.user_id,
             by_name: &caller.name,
+            at: None,
         },
     )
 }

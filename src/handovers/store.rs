@@ -287,6 +287,8 @@ pub struct NewReassignment<'a> {
     pub note: Option<&'a str>,
     pub by_user_id: &'a str,
     pub by_name: &'a str,
+    /// When: the database's clock for a live reassignment (`None`), the document's for an imported one.
+    pub at: Option<DateTime<Utc>>,
 }
 
 pub fn insert_reassignment(conn: &mut PgConnection, r: &NewReassignment) -> Result<(), AppError> {
@@ -294,6 +296,46 @@ pub fn insert_reassignment(conn: &mut PgConnection, r: &NewReassignment) -> Resu
         .values(r)
         .execute(conn)?;
     Ok(())
+}
+
+/// Reassignments as a document brings them, any number.
+pub fn insert_reassignments(
+    conn: &mut PgConnection,
+    rows: &[NewReassignment],
+) -> Result<(), AppError> {
+    crate::db::bulk::insert(rows, |chunk| {
+        diesel::insert_into(holder_reassignments::table)
+            .values(chunk)
+            .execute(conn)
+    })
+}
+
+/// A reassignment as a case's document shows it: without the leader's note, which is about the staff
+/// member more than the case, and which no reader of the case is shown.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = holder_reassignments)]
+pub struct ReassignmentRow {
+    pub case_id: Uuid,
+    pub from_participant_id: Uuid,
+    pub to_participant_id: Uuid,
+    pub to_name: String,
+    pub to_service: String,
+    pub reason: ReassignReason,
+    pub by_user_id: String,
+    pub by_name: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The reassignments of these cases, each case's oldest first.
+pub fn reassignments_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<ReassignmentRow>, AppError> {
+    Ok(holder_reassignments::table
+        .filter(holder_reassignments::case_id.eq_any(ids))
+        .order((holder_reassignments::case_id, holder_reassignments::at))
+        .select(ReassignmentRow::as_select())
+        .load(conn)?)
 }
 /// The history of who held the relay. Periods are half-open ranges `[from, to)`; the open one is the
 /// current holder's. A change reads one instant and uses it for both ends, so the old period ends exactly

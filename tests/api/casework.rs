@@ -413,7 +413,7 @@ async fn rule_5_expiry_by_date_works_without_any_background_job() {
 }
 
 /// Backdates a consent so that its last day was yesterday.
-fn expire(f: &Family, consent: &Value) {
+pub(crate) fn expire(f: &Family, consent: &Value) {
     let yesterday = today() - chrono::Days::new(1);
     diesel::RunQueryDsl::execute(
         diesel::sql_query(format!(
@@ -1402,7 +1402,7 @@ async fn closed_by_withdrawal(f: &Family) -> Value {
     case
 }
 
-async fn reopen(f: &Family, token: &str, if_match: &str) -> reqwest::Response {
+pub(crate) async fn reopen(f: &Family, token: &str, if_match: &str) -> reqwest::Response {
     f.app
         .request(Method::POST, &f.path("/reopen"), Some(token))
         .header("if-match", if_match)

@@ -4,6 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use stafettlogg::auth::Role;
+use stafettlogg::cases::api::CloseReason;
 use stafettlogg::documents::api::CaseDocument;
 
 use crate::family::{family, Family, BARNEHAGE, PPT, SKOLE};
@@ -13,7 +14,7 @@ fn today() -> chrono::NaiveDate {
     stafettlogg::clock::today()
 }
 
-async fn import(app: &TestApp, token: &str, lines: &[String]) -> Value {
+pub(crate) async fn import(app: &TestApp, token: &str, lines: &[String]) -> Value {
     let res = app
         .request(Method::POST, "/api/v1/imports", Some(token))
         .header("content-type", "application/x-ndjson")
@@ -232,6 +233,76 @@ async fn export_import_export_round_trips_a_case_with_every_kind_of_record() {
     );
     // Municipality 3805 still has only its own case.
     assert_eq!(f.app.count("cases WHERE municipality = '5401'"), 1);
+}
+
+/// A case reopened after its consent ran out moves with its earlier closing: the importing municipality
+/// shows the closing and the reopening in the timeline, and does not settle the old expiry a second time
+/// (that would close the case again on its first read there). Imported again, it is the same case.
+#[actix_web::test]
+async fn a_reopened_case_moves_with_its_earlier_closing_and_stays_open() {
+    let f = family().await;
+    let consent = f
+        .consent_ok(&[&f.mother_id, &f.father_id], &[BARNEHAGE])
+        .await;
+    crate::casework::expire(&f, &consent);
+    assert_eq!(f.json("", &f.ola).await["close_reason"], "consent_expired");
+    let res = crate::casework::reopen(&f, &f.ola, &f.version().await).await;
+    assert_eq!(res.status(), 200);
+    let doc: CaseDocument = f.get("/export", &f.ola).await.json().await.unwrap();
+    let reasons: Vec<CloseReason> = doc.closings.iter().map(|c| c.close_reason).collect();
+    assert_eq!(reasons, [CloseReason::ConsentExpired]);
+
+    services_in(&f.app, "5401").await;
+    let integration = f
+        .app
+        .token("5401", "flytt", &[Role::Integration], &[BARNEHAGE]);
+    let line = serde_json::to_string(&doc).unwrap();
+    let report = import(&f.app, &integration, std::slice::from_ref(&line)).await;
+    assert_eq!(report["lines"][0]["status"], "created", "{report}");
+    let new_id = report["lines"][0]["case_id"].as_str().unwrap().to_string();
+    let ola = f
+        .app
+        .token("5401", "ola", &[Role::Professional], &[BARNEHAGE]);
+    let path = format!("/api/v1/cases/{new_id}");
+    let case: Value = f.app.get(&path, &ola).await.json().await.unwrap();
+    assert_eq!(
+        (case["status"].as_str(), case["close_reason"].as_str()),
+        (Some("open"), None),
+        "{case}"
+    );
+    let timeline: Value = f
+        .app
+        .get(&format!("{path}/timeline"), &ola)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"case.closed") && types.contains(&"case.reopened"),
+        "{types:?}"
+    );
+    let again: CaseDocument = f
+        .app
+        .get(&format!("{path}/export"), &ola)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.closings, doc.closings);
+    let pdf = crate::archive::pdf_of(&f.app, &format!("{path}/export"), &ola).await;
+    let text = crate::archive::pdf_text(&pdf, "reopened");
+    assert!(
+        text.contains("Avsluttet før") && text.contains("samtykket utløp"),
+        "{text}"
+    );
+    let report = import(&f.app, &integration, &[line]).await;
+    assert_eq!(report["lines"][0]["status"], "unchanged", "{report}");
 }
 
 /// A case opened without references is exported with its own id as one (an import finds cases by their

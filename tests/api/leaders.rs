@@ -685,3 +685,60 @@ async fn an_integration_registers_departures_only_with_the_staff_scope() {
     assert_eq!(undo_departure(&f, &hr, "ola").await.status(), 204);
     assert_eq!(f.app.count("staff_departures"), 0);
 }
+
+/// A case moved to another municipality keeps the leaders' moves of its relay: the new municipality's
+/// timeline shows them, and importing the document again changes nothing. The leader's note (about the
+/// staff member) stays where it was written.
+#[actix_web::test]
+async fn a_reassignment_moves_with_the_case_without_the_leaders_note() {
+    let f = family().await;
+    let lea = leader(&f, BARNEHAGE);
+    body(reassign(&f, &lea, "kari", BARNEHAGE, "absence").await, 200).await;
+    let kari = f
+        .app
+        .token("3805", "kari", &[Role::Professional], &[BARNEHAGE]);
+    let line = body(f.get("/export", &kari).await, 200).await;
+    assert!(
+        !line.contains("sykmeldt"),
+        "the note is not in the document"
+    );
+    let doc: stafettlogg::documents::api::CaseDocument = serde_json::from_str(&line).unwrap();
+    let moves: Vec<(&str, &str)> = doc
+        .reassignments
+        .iter()
+        .map(|r| (r.by_user_id.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(moves, [("lea", "absence")]);
+
+    f.app.service("5401", BARNEHAGE, "barnehage").await;
+    let integration = f
+        .app
+        .token("5401", "flytt", &[Role::Integration], &[BARNEHAGE]);
+    let line = serde_json::to_string(&doc).unwrap();
+    let report =
+        crate::integration::import(&f.app, &integration, std::slice::from_ref(&line)).await;
+    assert_eq!(report["lines"][0]["status"], "created", "{report}");
+    let new_id = report["lines"][0]["case_id"].as_str().unwrap();
+    let kari_5401 = f
+        .app
+        .token("5401", "kari", &[Role::Professional], &[BARNEHAGE]);
+    let timeline: Value = f
+        .app
+        .get(&format!("/api/v1/cases/{new_id}/timeline"), &kari_5401)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let moved = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "holder.reassigned")
+        .unwrap_or_else(|| panic!("in the timeline: {timeline}"));
+    assert!(
+        moved["summary"].as_str().unwrap().contains("absence"),
+        "{moved}"
+    );
+    let report = crate::integration::import(&f.app, &integration, &[line]).await;
+    assert_eq!(report["lines"][0]["status"], "unchanged", "{report}");
+}

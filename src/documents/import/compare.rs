@@ -40,7 +40,7 @@ fn normalized(doc: &CaseDocument) -> CaseDocument {
 }
 
 /// The fields that hold document ids; other strings (a user id that looks like an id) stay as they are.
-const ID_FIELDS: [&str; 15] = [
+const ID_FIELDS: [&str; 17] = [
     "id",
     "holder",
     "participant_id",
@@ -56,6 +56,8 @@ const ID_FIELDS: [&str; 15] = [
     "coordinator",
     "plan",
     "minutes_entry",
+    "from_participant",
+    "to_participant",
 ];
 
 /// The document with ids replaced by their order of appearance, sets sorted, and the access log left
@@ -192,10 +194,12 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value) -> String {
         "measures",
         "level_changes",
         "handovers",
+        "reassignments",
         "entries",
         "plans",
         "meetings",
         "decisions",
+        "closings",
     ];
     keys.iter()
         .find(|k| a.get(**k) != b.get(**k))

@@ -78,6 +78,9 @@ pub fn valid() -> CaseDocument {
             "minutes_entry": "n1", "created_by_user": "ola", "created_at": at, "sequence": 0,
             "invitees": [{"participant_id": "mor", "response": "accepted", "responded_at": at},
                          {"participant_id": "far", "response": "pending"}]}],
+        "reassignments": [{"from_participant": "pia", "to_participant": "ola", "to_name": "Ola",
+            "to_service": "barnehage", "reason": "absence", "by_user_id": "lise", "by_name": "Lise Leder", "at": at}],
+        "closings": [{"closed_at": at, "close_reason": "consent_withdrawn", "reopened_at": later}],
         "access_log": [{"at": at, "actor_user_id": "ola", "actor_name": "Ola", "actor_role": "professional",
             "action": "create", "resource": "case", "basis": "holder_service"}]
     }))

@@ -14,7 +14,7 @@ use crate::decisions::store::DecisionInsert;
 use crate::documents::api::*;
 use crate::entries::store::EntryInsert;
 use crate::handovers::store::HandoverInsert;
-use crate::handovers::store::HolderPeriod;
+use crate::handovers::store::{HolderPeriod, NewReassignment};
 use crate::http::error::AppError;
 use crate::level_changes::store::LevelChangeInsert;
 use crate::measures::store::{EvaluationInsert, MeasureInsert};
@@ -39,12 +39,15 @@ pub struct Rows<'d> {
     evaluations: Vec<EvaluationInsert<'d>>,
     level_changes: Vec<LevelChangeInsert<'d>>,
     handovers: Vec<HandoverInsert<'d>>,
+    reassignments: Vec<NewReassignment<'d>>,
     entries: Vec<EntryInsert<'d>>,
     plans: Vec<PlanInsert<'d>>,
     plan_members: Vec<MemberInsert<'d>>,
     meetings: Vec<MeetingInsert<'d>>,
     invitees: Vec<InviteeInsert>,
     decisions: Vec<DecisionInsert<'d>>,
+    /// Earlier closings, each with its new id.
+    closings: Vec<(Uuid, crate::cases::store::Closure)>,
     /// When each case's current level-0 period began, where the document says (the database's trigger
     /// takes the opening otherwise).
     level0_since: Vec<(Uuid, chrono::DateTime<chrono::Utc>)>,
@@ -66,6 +69,7 @@ impl<'d> Rows<'d> {
         rows.add_plans(doc, &ids);
         rows.add_measures(doc, &ids);
         rows.add_history(doc, &ids);
+        rows.add_reassignments(doc, municipality, &ids);
         rows.add_log(doc, municipality, &ids);
         rows.add_meetings(doc, &ids);
         Ok((ids.case, rows))
@@ -86,12 +90,14 @@ impl<'d> Rows<'d> {
         self.evaluations.append(&mut other.evaluations);
         self.level_changes.append(&mut other.level_changes);
         self.handovers.append(&mut other.handovers);
+        self.reassignments.append(&mut other.reassignments);
         self.entries.append(&mut other.entries);
         self.plans.append(&mut other.plans);
         self.plan_members.append(&mut other.plan_members);
         self.meetings.append(&mut other.meetings);
         self.invitees.append(&mut other.invitees);
         self.decisions.append(&mut other.decisions);
+        self.closings.append(&mut other.closings);
         self.level0_since.append(&mut other.level0_since);
         self.history.append(&mut other.history);
     }
@@ -105,6 +111,7 @@ impl<'d> Rows<'d> {
             crate::guide::steps::place_imported(conn, first.municipality, &placed)?;
         }
         crate::cases::store::insert_refs(conn, &self.refs)?;
+        crate::cases::store::insert_closures(conn, &self.closings)?;
         crate::participants::store::insert_all(conn, &self.participants)?;
         crate::participants::store::insert_ref_rows(conn, &self.participant_refs)?;
         crate::handovers::store::insert_holder_periods(conn, &self.periods)?;
@@ -123,6 +130,7 @@ impl<'d> Rows<'d> {
         crate::decisions::store::set_periods(conn, &self.level0_since)?;
         crate::decisions::store::insert_all(conn, &self.decisions)?;
         crate::handovers::store::insert_all(conn, &self.handovers)?;
+        crate::handovers::store::insert_reassignments(conn, &self.reassignments)?;
         crate::entries::store::insert_all(conn, &self.entries)?;
         crate::meetings::store::insert_all(conn, &self.meetings)?;
         crate::meetings::store::insert_invitees(conn, &self.invitees)?;
@@ -164,6 +172,10 @@ impl<'d> Rows<'d> {
             archived_reference: c.archived.as_ref().map(|a| a.reference.as_str()),
             archived_on: c.archived.as_ref().map(|a| a.archived_on),
             archived_by: c.archived.as_ref().map(|a| a.archived_by.as_str()),
+            reopened_on: doc
+                .closings
+                .last()
+                .map(|k| crate::clock::day_of(k.reopened_at)),
         });
         self.refs
             .extend(c.external_refs.iter().map(|r| ExternalRefRow {
@@ -391,7 +403,7 @@ impl<'d> Rows<'d> {
         }
     }
 
-    /// The level history and the handovers, as they happened.
+    /// The level history, the earlier closings and the handovers, as they happened.
     fn add_history(&mut self, doc: &'d CaseDocument, ids: &Ids) {
         if let Some(since) = doc.case.level0_since {
             self.level0_since.push((ids.case, since));
@@ -409,6 +421,15 @@ impl<'d> Rows<'d> {
                 recorded_by_participant: ids.get(&d.recorded_by),
                 recorded_by_name: &d.recorded_by_name,
             }));
+        self.closings.extend(doc.closings.iter().map(|c| {
+            let closure = crate::cases::store::Closure {
+                case_id: ids.case,
+                closed_at: c.closed_at,
+                close_reason: c.close_reason,
+                reopened_at: c.reopened_at,
+            };
+            (Uuid::now_v7(), closure)
+        }));
         self.level_changes
             .extend(doc.level_changes.iter().map(|l| LevelChangeInsert {
                 id: ids.get(&l.id),
@@ -439,6 +460,25 @@ impl<'d> Rows<'d> {
                 answered_at: h.answered_at,
                 answered_by_user: h.answered_by_user.as_deref(),
                 answer_reason: h.answer_reason.as_deref(),
+            }));
+    }
+
+    /// The unit leaders' moves of the relay (their notes stayed where they were written).
+    fn add_reassignments(&mut self, doc: &'d CaseDocument, municipality: &'d str, ids: &Ids) {
+        self.reassignments
+            .extend(doc.reassignments.iter().map(|r| NewReassignment {
+                id: Uuid::now_v7(),
+                case_id: ids.case,
+                municipality,
+                from_participant_id: ids.get(&r.from_participant),
+                to_participant_id: ids.get(&r.to_participant),
+                to_name: &r.to_name,
+                to_service: &r.to_service,
+                reason: r.reason,
+                note: None,
+                by_user_id: &r.by_user_id,
+                by_name: &r.by_name,
+                at: Some(r.at),
             }));
     }
 

@@ -512,6 +512,17 @@ fn holders(l: &mut Layout, ix: &Index) {
 fn closure(l: &mut Layout, ix: &Index) {
     let c = &ix.doc.case;
     l.heading("Avslutning");
+    for k in &ix.doc.closings {
+        l.field(
+            "Avsluttet før",
+            &format!(
+                "{} ({}), gjenåpnet {}",
+                time(k.closed_at),
+                no(k.close_reason.as_str()),
+                time(k.reopened_at)
+            ),
+        );
+    }
     match c.closed_at {
         Some(at) => {
             l.field("Avsluttet", &time(at));

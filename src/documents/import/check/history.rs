@@ -1,4 +1,5 @@
-//! The case's course: measures and their evaluations, the level history, handovers and the log.
+//! The case's course: measures and their evaluations, the level history and the level-0 decisions, the
+//! earlier closings, handovers and reassignments of the relay, and the log.
 
 use std::collections::HashSet;
 
@@ -82,6 +83,58 @@ pub(super) fn check_level_changes(doc: &CaseDocument, people: &People) -> Result
         }
         _ => Ok(()),
     }
+}
+
+/// A unit leader moved the relay from one participant of the case to another, a professional of a service
+/// of the municipality; the moves are listed oldest first.
+pub(super) fn check_reassignments(
+    reassignments: &[ReassignmentRecord],
+    people: &People,
+    services: &Services,
+) -> Result<(), AppError> {
+    for (i, r) in reassignments.iter().enumerate() {
+        let at = |f: &str| format!("reassignments[{i}].{f}");
+        person(people, at("from_participant"), &r.from_participant)?;
+        let to = person(people, at("to_participant"), &r.to_participant)?;
+        if r.to_participant == r.from_participant {
+            return Err(err(
+                at("to_participant"),
+                "is the participant the relay moved from",
+            ));
+        }
+        if to.kind != ParticipantKind::Professional {
+            return Err(err(
+                at("to_participant"),
+                "the relay passes to a professional",
+            ));
+        }
+        service_known(services, at("to_service"), &r.to_service)?;
+        if i > 0 && r.at < reassignments[i - 1].at {
+            return Err(err(at("at"), "reassignments are listed oldest first"));
+        }
+    }
+    Ok(())
+}
+
+/// A case's earlier closings: each one a closing that is reopened (its consent was withdrawn or ran out),
+/// oldest first as an export lists them. Their times are not held against each other or the case's: a
+/// case imported with a clock ahead of this one's may be reopened "before" it closed, and moves on so.
+pub(super) fn check_closings(closings: &[ClosingRecord]) -> Result<(), AppError> {
+    for (i, c) in closings.iter().enumerate() {
+        if !crate::cases::rules::reopens(c.close_reason) {
+            return Err(err(
+                format!("closings[{i}].close_reason"),
+                "only a case closed because its consent was withdrawn or expired is reopened",
+            ));
+        }
+        if i > 0 && c.closed_at < closings[i - 1].closed_at {
+            return Err(err(
+                format!("closings[{i}].closed_at"),
+                "closings are listed oldest first",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Rule 12: the level-0 decisions, by professionals of the case, each of its own level-0 period and
@@ -219,6 +272,75 @@ mod tests {
         assert_eq!(
             refused(|d| d.measures[0].evaluations[0].next_evaluate_by = None),
             "measures[0].evaluations[0].next_evaluate_by"
+        );
+    }
+
+    fn closing(reason: crate::cases::api::CloseReason, days_ago: u64) -> ClosingRecord {
+        let at = chrono::Utc::now() - chrono::Duration::days(days_ago as i64);
+        ClosingRecord {
+            closed_at: at,
+            close_reason: reason,
+            reopened_at: at + chrono::Duration::days(1),
+        }
+    }
+
+    #[test]
+    fn only_a_closing_for_a_lost_consent_is_an_earlier_closing() {
+        use crate::cases::api::CloseReason;
+        let lost = [
+            closing(CloseReason::ConsentWithdrawn, 300),
+            closing(CloseReason::ConsentExpired, 100),
+        ];
+        assert!(check_closings(&lost).is_ok());
+        assert_eq!(
+            refused(|d| d.closings = vec![closing(CloseReason::GoalReached, 100)]),
+            "closings[0].close_reason"
+        );
+    }
+
+    #[test]
+    fn a_reassignment_passes_the_relay_between_professionals_of_the_case() {
+        assert_eq!(
+            refused(|d| d.reassignments[0].to_participant = "mor".into()),
+            "reassignments[0].to_participant"
+        );
+        assert_eq!(
+            refused(|d| d.reassignments[0].to_participant = "pia".into()),
+            "reassignments[0].to_participant"
+        );
+        assert_eq!(
+            refused(|d| d.reassignments[0].from_participant = "nobody".into()),
+            "reassignments[0].from_participant"
+        );
+        assert_eq!(
+            refused(|d| d.reassignments[0].to_service = "skole-annen".into()),
+            "reassignments[0].to_service"
+        );
+    }
+
+    #[test]
+    fn reassignments_out_of_order_are_refused() {
+        assert_eq!(
+            refused(|d| {
+                let mut earlier = d.reassignments[0].clone();
+                earlier.at -= chrono::Duration::days(1);
+                d.reassignments.push(earlier);
+            }),
+            "reassignments[1].at"
+        );
+    }
+
+    #[test]
+    fn earlier_closings_out_of_order_are_refused() {
+        use crate::cases::api::CloseReason;
+        assert_eq!(
+            refused(|d| {
+                d.closings = vec![
+                    closing(CloseReason::ConsentWithdrawn, 100),
+                    closing(CloseReason::ConsentExpired, 300),
+                ]
+            }),
+            "closings[1].closed_at"
         );
     }
 

@@ -4,8 +4,8 @@
 //!
 //! This file runs the sections in order and checks the case itself, the ids and the access log;
 //! `people.rs` the participants and the holder, `consents.rs` the consents and what they cover, and
-//! `history.rs` the case's course: measures, level changes, handovers and the log; `plans.rs` the plans
-//! and the meetings.
+//! `history.rs` the case's course: measures, level changes, decisions, earlier closings, handovers,
+//! reassignments and the log; `plans.rs` the plans and the meetings.
 
 mod consents;
 mod history;
@@ -77,7 +77,9 @@ pub fn check(
     history::check_measures(&doc.measures, &people, services)?;
     history::check_level_changes(doc, &people)?;
     history::check_decisions(doc, &people, services)?;
+    history::check_closings(&doc.closings)?;
     history::check_handovers(doc, &people, services)?;
+    history::check_reassignments(&doc.reassignments, &people, services)?;
     history::check_entries(&doc.entries, &people)?;
     plans::check_plans(doc, &people, services)?;
     plans::check_meetings(doc, &people)
