@@ -187,12 +187,13 @@ pub struct Closure {
     pub reopened_at: DateTime<Utc>,
 }
 
-/// The earlier closings of these cases, each case's oldest first.
+/// The earlier closings of these cases, each case's in the order they were reopened (the ids are
+/// time-ordered; a closing time may come from another server's clock).
 pub fn closures_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Closure>, AppError> {
     use crate::db::schema::case_closures;
     Ok(case_closures::table
         .filter(case_closures::case_id.eq_any(ids))
-        .order((case_closures::case_id, case_closures::closed_at))
+        .order((case_closures::case_id, case_closures::id))
         .select(Closure::as_select())
         .load(conn)?)
 }

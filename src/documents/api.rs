@@ -87,14 +87,16 @@ pub struct CaseDocument {
     #[schema(max_items = 100)]
     pub decisions: Vec<DecisionRecord>,
     /// Who moved the relay without a handover (a unit leader, when the holder is away or has left),
-    /// oldest first.
-    #[serde(default)]
+    /// oldest first. Left out when there are none, as by builds before it (which refuse fields they do not
+    /// know), so most documents still import there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[validate(nested, length(max = 1000))]
     #[schema(max_items = 1000)]
     pub reassignments: Vec<ReassignmentRecord>,
-    /// The case's earlier closings, oldest first: each time it closed because its consent was withdrawn
-    /// or ran out and was reopened later (the current closing of a closed case is in `case`).
-    #[serde(default)]
+    /// The case's earlier closings, in the order they were reopened: each time it closed because its
+    /// consent was withdrawn or ran out and was reopened later (the current closing of a closed case is in
+    /// `case`). Left out when there are none, like `reassignments`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[validate(nested, length(max = 100))]
     #[schema(max_items = 100)]
     pub closings: Vec<ClosingRecord>,
@@ -165,6 +167,12 @@ pub struct CaseRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub level0_since: Option<DateTime<Utc>>,
+    /// The day (in Norway) the case was last reopened: a consent that ran out before it was settled when the
+    /// case closed, and does not close it again. Absent: never reopened, or a document of an older build
+    /// (the import then takes the day of the latest reopening in `closings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(custom(function = "crate::dates::date"))]
+    pub reopened_on: Option<NaiveDate>,
     /// When its personal data was erased at the end of the retention period: the document is a
     /// tombstone (names and free text read `[slettet]`). Such a document is not imported.
     #[serde(default, skip_serializing_if = "Option::is_none")]

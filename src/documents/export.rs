@@ -401,6 +401,7 @@ fn case_record(
         purged_at: case.purged_at,
         archived: case.archived(),
         level0_since: None,
+        reopened_on: case.reopened_on,
     }
 }
 

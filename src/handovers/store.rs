@@ -333,7 +333,11 @@ pub fn reassignments_of(
 ) -> Result<Vec<ReassignmentRow>, AppError> {
     Ok(holder_reassignments::table
         .filter(holder_reassignments::case_id.eq_any(ids))
-        .order((holder_reassignments::case_id, holder_reassignments::at))
+        .order((
+            holder_reassignments::case_id,
+            holder_reassignments::at,
+            holder_reassignments::id,
+        ))
         .select(ReassignmentRow::as_select())
         .load(conn)?)
 }

@@ -251,6 +251,7 @@ async fn a_reopened_case_moves_with_its_earlier_closing_and_stays_open() {
     let doc: CaseDocument = f.get("/export", &f.ola).await.json().await.unwrap();
     let reasons: Vec<CloseReason> = doc.closings.iter().map(|c| c.close_reason).collect();
     assert_eq!(reasons, [CloseReason::ConsentExpired]);
+    assert_eq!(doc.case.reopened_on, Some(today()));
 
     services_in(&f.app, "5401").await;
     let integration = f
@@ -303,6 +304,30 @@ async fn a_reopened_case_moves_with_its_earlier_closing_and_stays_open() {
     );
     let report = import(&f.app, &integration, &[line]).await;
     assert_eq!(report["lines"][0]["status"], "unchanged", "{report}");
+
+    // A document of an older build does not say when the case was reopened: its closings do.
+    let mut older = doc.clone();
+    older.case.reopened_on = None;
+    services_in(&f.app, "5402").await;
+    let integration = f
+        .app
+        .token("5402", "flytt", &[Role::Integration], &[BARNEHAGE]);
+    let report = import(
+        &f.app,
+        &integration,
+        &[serde_json::to_string(&older).unwrap()],
+    )
+    .await;
+    assert_eq!(report["lines"][0]["status"], "created", "{report}");
+    let ola = f
+        .app
+        .token("5402", "ola", &[Role::Professional], &[BARNEHAGE]);
+    let path = format!(
+        "/api/v1/cases/{}",
+        report["lines"][0]["case_id"].as_str().unwrap()
+    );
+    let case: Value = f.app.get(&path, &ola).await.json().await.unwrap();
+    assert_eq!(case["status"], "open", "{case}");
 }
 
 /// A case opened without references is exported with its own id as one (an import finds cases by their

@@ -739,6 +739,15 @@ async fn a_reassignment_moves_with_the_case_without_the_leaders_note() {
         moved["summary"].as_str().unwrap().contains("absence"),
         "{moved}"
     );
+    let export = format!("/api/v1/cases/{new_id}/export");
+    let pdf = crate::archive::pdf_of(&f.app, &export, &kari_5401).await;
+    let text = crate::archive::pdf_text(&pdf, "reassigned");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("av leder Testperson lea (fravær)"),
+        "{words}"
+    );
+    assert!(!text.contains("sykmeldt"), "{text}");
     let report = crate::integration::import(&f.app, &integration, &[line]).await;
     assert_eq!(report["lines"][0]["status"], "unchanged", "{report}");
 }

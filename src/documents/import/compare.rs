@@ -158,6 +158,10 @@ pub fn compare(stored: &CaseDocument, doc: &CaseDocument) -> Result<Verdict, App
     if incoming_doc.case.level0_since.is_none() {
         incoming_doc.case.level0_since = stored.case.level0_since;
     }
+    // Nor the day it was last reopened, which a document of an older build does not say.
+    if incoming_doc.case.reopened_on.is_none() {
+        incoming_doc.case.reopened_on = stored.case.reopened_on;
+    }
     incoming_doc
         .decisions
         .retain(|d| d.outcome != crate::decisions::api::DecisionOutcome::ReportChildWelfare);

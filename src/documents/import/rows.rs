@@ -172,10 +172,12 @@ impl<'d> Rows<'d> {
             archived_reference: c.archived.as_ref().map(|a| a.reference.as_str()),
             archived_on: c.archived.as_ref().map(|a| a.archived_on),
             archived_by: c.archived.as_ref().map(|a| a.archived_by.as_str()),
-            reopened_on: doc
-                .closings
-                .last()
-                .map(|k| crate::clock::day_of(k.reopened_at)),
+            reopened_on: c.reopened_on.or_else(|| {
+                doc.closings
+                    .iter()
+                    .map(|k| crate::clock::day_of(k.reopened_at))
+                    .max()
+            }),
         });
         self.refs
             .extend(c.external_refs.iter().map(|r| ExternalRefRow {

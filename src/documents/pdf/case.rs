@@ -493,6 +493,20 @@ fn holders(l: &mut Layout, ix: &Index) {
             &format!("{} – {until}{service}", time(p.from)),
         );
     }
+    for r in &ix.doc.reassignments {
+        l.indented(
+            Style::Small,
+            &format!(
+                "Flyttet {} av leder {} ({}): fra {} til {} ({})",
+                time(r.at),
+                r.by_name,
+                no(r.reason.as_str()),
+                ix.name(&r.from_participant),
+                r.to_name,
+                ix.service(&r.to_service)
+            ),
+        );
+    }
     for h in &ix.doc.handovers {
         l.indented(
             Style::Small,

@@ -55,6 +55,8 @@ pub fn no(word: &str) -> &str {
         "transition" => "overgang",
         "change_of_service" => "bytte av tjeneste",
         "absence" => "fravær",
+        "left" => "sluttet",
+        "workload" => "arbeidsmengde",
         "pending" => "venter på svar",
         "accepted" => "akseptert",
         "declined" => "avslått",

@@ -85,30 +85,40 @@ pub(super) fn check_level_changes(doc: &CaseDocument, people: &People) -> Result
     }
 }
 
-/// A unit leader moved the relay from one participant of the case to another, a professional of a service
-/// of the municipality; the moves are listed oldest first.
+/// A unit leader moved the relay from one professional of the case to another (whose participation is
+/// the one of the service named), by today; the moves are listed oldest first.
 pub(super) fn check_reassignments(
     reassignments: &[ReassignmentRecord],
     people: &People,
-    services: &Services,
 ) -> Result<(), AppError> {
+    let today = crate::clock::today();
     for (i, r) in reassignments.iter().enumerate() {
         let at = |f: &str| format!("reassignments[{i}].{f}");
-        person(people, at("from_participant"), &r.from_participant)?;
-        let to = person(people, at("to_participant"), &r.to_participant)?;
+        let professional = |field: &str, id: &str| {
+            let p = person(people, at(field), id)?;
+            if p.kind == ParticipantKind::Professional {
+                Ok(p)
+            } else {
+                Err(err(at(field), "the relay passes between professionals"))
+            }
+        };
+        professional("from_participant", &r.from_participant)?;
+        let to = professional("to_participant", &r.to_participant)?;
         if r.to_participant == r.from_participant {
             return Err(err(
                 at("to_participant"),
                 "is the participant the relay moved from",
             ));
         }
-        if to.kind != ParticipantKind::Professional {
+        if to.service.as_deref() != Some(r.to_service.as_str()) {
             return Err(err(
-                at("to_participant"),
-                "the relay passes to a professional",
+                at("to_service"),
+                "is not the service of to_participant",
             ));
         }
-        service_known(services, at("to_service"), &r.to_service)?;
+        if crate::clock::day_of(r.at) > today {
+            return Err(err(at("at"), "cannot be in the future"));
+        }
         if i > 0 && r.at < reassignments[i - 1].at {
             return Err(err(at("at"), "reassignments are listed oldest first"));
         }
@@ -117,9 +127,10 @@ pub(super) fn check_reassignments(
 }
 
 /// A case's earlier closings: each one a closing that is reopened (its consent was withdrawn or ran out),
-/// oldest first as an export lists them. Their times are not held against each other or the case's: a
-/// case imported with a clock ahead of this one's may be reopened "before" it closed, and moves on so.
+/// and reopened by today. Their times are not held against each other or the case's: a case imported
+/// with a clock ahead of this one's may be reopened "before" it closed, and moves on so.
 pub(super) fn check_closings(closings: &[ClosingRecord]) -> Result<(), AppError> {
+    let today = crate::clock::today();
     for (i, c) in closings.iter().enumerate() {
         if !crate::cases::rules::reopens(c.close_reason) {
             return Err(err(
@@ -127,10 +138,10 @@ pub(super) fn check_closings(closings: &[ClosingRecord]) -> Result<(), AppError>
                 "only a case closed because its consent was withdrawn or expired is reopened",
             ));
         }
-        if i > 0 && c.closed_at < closings[i - 1].closed_at {
+        if crate::clock::day_of(c.reopened_at) > today {
             return Err(err(
-                format!("closings[{i}].closed_at"),
-                "closings are listed oldest first",
+                format!("closings[{i}].reopened_at"),
+                "cannot be in the future",
             ));
         }
     }
@@ -313,8 +324,16 @@ mod tests {
             "reassignments[0].from_participant"
         );
         assert_eq!(
-            refused(|d| d.reassignments[0].to_service = "skole-annen".into()),
+            refused(|d| d.reassignments[0].from_participant = "far".into()),
+            "reassignments[0].from_participant"
+        );
+        assert_eq!(
+            refused(|d| d.reassignments[0].to_service = "ppt".into()),
             "reassignments[0].to_service"
+        );
+        assert_eq!(
+            refused(|d| d.reassignments[0].at = chrono::Utc::now() + chrono::Duration::days(2)),
+            "reassignments[0].at"
         );
     }
 
@@ -331,16 +350,24 @@ mod tests {
     }
 
     #[test]
-    fn earlier_closings_out_of_order_are_refused() {
+    fn a_case_reopened_in_the_future_is_refused() {
+        let ahead = crate::clock::today() + Days::new(2);
+        assert_eq!(
+            refused(|d| d.case.reopened_on = Some(ahead)),
+            "case.reopened_on"
+        );
+    }
+
+    #[test]
+    fn an_earlier_closing_reopened_in_the_future_is_refused() {
         use crate::cases::api::CloseReason;
         assert_eq!(
             refused(|d| {
-                d.closings = vec![
-                    closing(CloseReason::ConsentWithdrawn, 100),
-                    closing(CloseReason::ConsentExpired, 300),
-                ]
+                let mut ahead = closing(CloseReason::ConsentWithdrawn, 0);
+                ahead.reopened_at += chrono::Duration::days(2);
+                d.closings = vec![ahead];
             }),
-            "closings[1].closed_at"
+            "closings[0].reopened_at"
         );
     }
 

@@ -79,7 +79,7 @@ pub fn check(
     history::check_decisions(doc, &people, services)?;
     history::check_closings(&doc.closings)?;
     history::check_handovers(doc, &people, services)?;
-    history::check_reassignments(&doc.reassignments, &people, services)?;
+    history::check_reassignments(&doc.reassignments, &people)?;
     history::check_entries(&doc.entries, &people)?;
     plans::check_plans(doc, &people, services)?;
     plans::check_meetings(doc, &people)
@@ -109,6 +109,9 @@ fn check_case(c: &CaseRecord, services: &Services) -> Result<(), AppError> {
                 "is a day from the case's closing (in Norway) up to today",
             ));
         }
+    }
+    if c.reopened_on.is_some_and(|r| r > crate::clock::today()) {
+        return Err(err("case.reopened_on", "cannot be in the future"));
     }
     if open != c.closed_at.is_none() || open != c.close_reason.is_none() {
         return Err(err(
