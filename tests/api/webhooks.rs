@@ -298,13 +298,29 @@ async fn a_token_that_names_no_services_cannot_make_a_webhook() {
 /// A webhook that acts for no service (an older build let a token naming none create one) is nobody's to
 /// see or manage: the empty list of services is contained in every token's.
 #[actix_web::test]
-async fn a_webhook_that_acts_for_no_service_is_managed_by_no_token() {
+async fn a_webhook_that_acts_for_no_service_is_managed_by_no_token_and_is_disabled() {
+    use diesel_migrations::MigrationHarness;
     let (f, token, _port, hook) = subscribed(&["entry.added"]).await;
     let path = format!("/api/v1/webhooks/{}", hook["id"].as_str().unwrap());
     assert_eq!(f.app.get(&path, &token).await.status(), 200);
+    // The database refuses an active webhook for no service...
+    let refused = diesel::sql_query("UPDATE webhooks SET services = '{}'").execute(&mut f.app.db());
+    assert!(refused.is_err(), "an active webhook for no service");
+    // ...which an older build, before the constraint, let a token naming no services create.
+    f.app
+        .db()
+        .revert_last_migration(stafettlogg::db::migrate::MIGRATIONS)
+        .unwrap();
     diesel::sql_query("UPDATE webhooks SET services = '{}'")
         .execute(&mut f.app.db())
         .unwrap();
+    stafettlogg::db::migrate::run_migrations(&f.app.db_url).unwrap();
+    assert_eq!(
+        f.app.count(
+            "webhooks WHERE state = 'disabled' AND disabled_reason LIKE 'acts for no service%'"
+        ),
+        1
+    );
     assert_eq!(f.app.get(&path, &token).await.status(), 404);
     let list = listed(&f, &token).await;
     assert_eq!(list["items"], json!([]));
