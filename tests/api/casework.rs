@@ -1463,12 +1463,7 @@ async fn a_case_closed_by_a_withdrawn_consent_is_reopened_by_its_last_holder_wit
     assert!(types.contains(&"case.reopened".to_string()), "{types:?}");
     // The timeline the family reads still shows the closing, then the reopening.
     let timeline = f.json("/timeline", &f.mother).await;
-    let types: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let types = crate::support::item_types(&timeline);
     let at = |t: &str| {
         types
             .iter()

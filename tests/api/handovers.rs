@@ -117,12 +117,7 @@ async fn rule_6_kindergarten_to_school_transition_at_level_2() {
     .await;
     // Every step is in the timeline and the access log.
     let timeline = f.json("/timeline", &sara).await;
-    let types: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let types = crate::support::item_types(&timeline);
     assert!(
         types.contains(&"handover.proposed") && types.contains(&"handover.accepted"),
         "{types:?}"

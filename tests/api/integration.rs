@@ -265,25 +265,14 @@ async fn a_reopened_case_moves_with_its_earlier_closing_and_stays_open() {
         .app
         .token("5401", "ola", &[Role::Professional], &[BARNEHAGE]);
     let path = format!("/api/v1/cases/{new_id}");
-    let case: Value = f.app.get(&path, &ola).await.json().await.unwrap();
+    let case = f.app.json(&path, &ola).await;
     assert_eq!(
         (case["status"].as_str(), case["close_reason"].as_str()),
         (Some("open"), None),
         "{case}"
     );
-    let timeline: Value = f
-        .app
-        .get(&format!("{path}/timeline"), &ola)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let types: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let timeline = f.app.json(&format!("{path}/timeline"), &ola).await;
+    let types = crate::support::item_types(&timeline);
     assert!(
         types.contains(&"case.closed") && types.contains(&"case.reopened"),
         "{types:?}"
@@ -326,7 +315,7 @@ async fn a_reopened_case_moves_with_its_earlier_closing_and_stays_open() {
         "/api/v1/cases/{}",
         report["lines"][0]["case_id"].as_str().unwrap()
     );
-    let case: Value = f.app.get(&path, &ola).await.json().await.unwrap();
+    let case = f.app.json(&path, &ola).await;
     assert_eq!(case["status"], "open", "{case}");
 }
 

@@ -722,13 +722,10 @@ async fn a_reassignment_moves_with_the_case_without_the_leaders_note() {
     let kari_5401 = f
         .app
         .token("5401", "kari", &[Role::Professional], &[BARNEHAGE]);
-    let timeline: Value = f
+    let timeline = f
         .app
-        .get(&format!("/api/v1/cases/{new_id}/timeline"), &kari_5401)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .json(&format!("/api/v1/cases/{new_id}/timeline"), &kari_5401)
+        .await;
     let moved = timeline["items"]
         .as_array()
         .unwrap()

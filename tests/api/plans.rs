@@ -151,12 +151,7 @@ async fn a_level_three_case_gets_an_individual_plan_with_a_coordinator() {
         "{types:?}"
     );
     let timeline = f.json("/timeline", &f.ola).await;
-    let kinds: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let kinds = crate::support::item_types(&timeline);
     assert!(kinds.contains(&"plan.activated"), "{kinds:?}");
     assert_eq!(
         f.app.count(&format!(

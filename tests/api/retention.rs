@@ -155,7 +155,7 @@ async fn purge_erases_closed_cases_past_retention_keeps_their_structure_and_neve
             "INSERT INTO notifications (id, municipality, user_id, event, channel, case_id) \
                VALUES (gen_random_uuid(), '3805', 'ola', 'decision.overdue', 'email', '{case}'); \
              INSERT INTO webhooks (id, municipality, owner_user_id, services, url, events, secret_enc) \
-               VALUES ('{hook}', '3805', 'arkiv', '{{}}', 'https://192.0.43.10/h', '{{entry.added}}', '\\x00'); \
+               VALUES ('{hook}', '3805', 'arkiv', '{{barnehage-solstua}}', 'https://192.0.43.10/h', '{{entry.added}}', '\\x00'); \
              INSERT INTO webhook_deliveries (id, webhook_id, municipality, seq, type, case_id) \
                VALUES (gen_random_uuid(), '{hook}', '3805', 1, 'entry.added', '{case}');",
             hook = uuid::Uuid::now_v7()

@@ -311,6 +311,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET path` as `token`, which must answer 200: its JSON.
+    pub async fn json(&self, path: &str, token: &str) -> Value {
+        let res = self.get(path, token).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
         self.request(Method::POST, path, Some(token))
             .json(body)
@@ -434,6 +441,16 @@ impl TestApp {
 }
 
 /// Asserts a problem+json answer with this status, returning the problem.
+/// The `type` of each item of a page (the timeline's, the feed's).
+pub fn item_types(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect()
+}
+
 pub async fn problem(res: Response, status: u16) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
     let ct = res

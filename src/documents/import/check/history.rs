@@ -311,30 +311,22 @@ mod tests {
 
     #[test]
     fn a_reassignment_passes_the_relay_between_professionals_of_the_case() {
-        assert_eq!(
-            refused(|d| d.reassignments[0].to_participant = "mor".into()),
-            "reassignments[0].to_participant"
-        );
-        assert_eq!(
-            refused(|d| d.reassignments[0].to_participant = "pia".into()),
-            "reassignments[0].to_participant"
-        );
-        assert_eq!(
-            refused(|d| d.reassignments[0].from_participant = "nobody".into()),
-            "reassignments[0].from_participant"
-        );
-        assert_eq!(
-            refused(|d| d.reassignments[0].from_participant = "far".into()),
-            "reassignments[0].from_participant"
-        );
-        assert_eq!(
-            refused(|d| d.reassignments[0].to_service = "ppt".into()),
-            "reassignments[0].to_service"
-        );
-        assert_eq!(
-            refused(|d| d.reassignments[0].at = chrono::Utc::now() + chrono::Duration::days(2)),
-            "reassignments[0].at"
-        );
+        type Change = fn(&mut ReassignmentRecord);
+        let refusals: [(Change, &str); 6] = [
+            (|r| r.to_participant = "mor".into(), "to_participant"),
+            (|r| r.to_participant = "pia".into(), "to_participant"),
+            (|r| r.from_participant = "nobody".into(), "from_participant"),
+            (|r| r.from_participant = "far".into(), "from_participant"),
+            (|r| r.to_service = "ppt".into(), "to_service"),
+            (
+                |r| r.at = chrono::Utc::now() + chrono::Duration::days(2),
+                "at",
+            ),
+        ];
+        for (change, field) in refusals {
+            let named = refused(|d| change(&mut d.reassignments[0]));
+            assert_eq!(named, format!("reassignments[0].{field}"));
+        }
     }
 
     #[test]
