@@ -125,7 +125,7 @@ pub struct CaseInsert<'a> {
     pub archived_reference: Option<&'a str>,
     pub archived_on: Option<NaiveDate>,
     pub archived_by: Option<&'a str>,
-    /// The day it was last reopened, as its earlier closings say (`reopen` sets it for a live case).
+    /// The day it was last reopened, as the imported document says (`reopen` sets it for a live case).
     pub reopened_on: Option<NaiveDate>,
 }
 

@@ -87,8 +87,8 @@ pub struct CaseDocument {
     #[schema(max_items = 100)]
     pub decisions: Vec<DecisionRecord>,
     /// Who moved the relay without a handover (a unit leader, when the holder is away or has left),
-    /// oldest first. Left out when there are none, as by builds before it (which refuse fields they do not
-    /// know), so most documents still import there.
+    /// oldest first. Left out when there are none, so that most documents still import into builds before
+    /// it, which refuse fields they do not know.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[validate(nested, length(max = 1000))]
     #[schema(max_items = 1000)]
@@ -167,9 +167,9 @@ pub struct CaseRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(custom(function = "crate::dates::timestamp"))]
     pub level0_since: Option<DateTime<Utc>>,
-    /// The day (in Norway) the case was last reopened: a consent that ran out before it was settled when the
-    /// case closed, and does not close it again. Absent: never reopened, or a document of an older build
-    /// (the import then takes the day of the latest reopening in `closings`).
+    /// The day (in Norway) the case was last reopened. A consent that ran out before that day was settled
+    /// when the case closed, and does not close it again. Absent: never reopened, or a document of an older
+    /// build (the import then takes the day of the latest reopening in `closings`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[validate(custom(function = "crate::dates::date"))]
     pub reopened_on: Option<NaiveDate>,
