@@ -362,11 +362,7 @@ fn document(
             .collect(),
         closings: take(&mut records.closings, case.id)
             .into_iter()
-            .map(|c| ClosingRecord {
-                closed_at: c.closed_at,
-                close_reason: c.close_reason,
-                reopened_at: c.reopened_at,
-            })
+            .map(closing_record)
             .collect(),
         access_log: take(&mut records.access, case.id),
     }
@@ -536,6 +532,14 @@ fn level_change_record(l: LevelChange) -> LevelChangeRecord {
         recorded_at: l.recorded_at,
         recorded_by: id(l.recorded_by_participant),
         recorded_by_name: l.recorded_by_name,
+    }
+}
+
+fn closing_record(c: crate::cases::store::Closure) -> ClosingRecord {
+    ClosingRecord {
+        closed_at: c.closed_at,
+        close_reason: c.close_reason,
+        reopened_at: c.reopened_at,
     }
 }
 

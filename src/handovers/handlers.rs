@@ -377,9 +377,9 @@ fn record_reassignment(
     (from, to): (Uuid, Uuid),
     input: &ReassignInput,
 ) -> Result<(), AppError> {
-    store::insert_reassignment(
+    store::insert_reassignments(
         conn,
-        &store::NewReassignment {
+        &[store::NewReassignment {
             id: Uuid::now_v7(),
             case_id,
             municipality: &caller.tenant,
@@ -392,7 +392,7 @@ fn record_reassignment(
             by_user_id: &caller.user_id,
             by_name: &caller.name,
             at: None,
-        },
+        }],
     )
 }
 

@@ -291,14 +291,7 @@ pub struct NewReassignment<'a> {
     pub at: Option<DateTime<Utc>>,
 }
 
-pub fn insert_reassignment(conn: &mut PgConnection, r: &NewReassignment) -> Result<(), AppError> {
-    diesel::insert_into(holder_reassignments::table)
-        .values(r)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Reassignments as a document brings them, any number.
+/// Reassignments: a leader's one, or as many as a document brings.
 pub fn insert_reassignments(
     conn: &mut PgConnection,
     rows: &[NewReassignment],
